@@ -1,0 +1,405 @@
+package io.switchboard.broker;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.switchboard.transport.Configuration;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The broker process: an embedded media driver (or an external one) and the {@link BrokerConductor} on its own
+ * thread. No thread of the broker busy-spins: driver and conductor back off to parking when idle.
+ */
+public final class Broker implements AutoCloseable
+{
+    private final Context ctx;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final BrokerConductor conductor;
+    private final AgentRunner runner;
+
+    private Broker(final Context ctx)
+    {
+        this.ctx = ctx;
+        MediaDriver launched = null;
+        Aeron connected = null;
+        try
+        {
+            if (ctx.embeddedDriver())
+            {
+                final File dir = new File(ctx.aeronDirectoryName());
+                if (CommonContext.isDriverActive(dir, TimeUnit.SECONDS.toMillis(2), (msg) -> {}))
+                {
+                    throw new IllegalStateException("a media driver is already active in " + dir +
+                        " (another broker?); stop it or give --aeron-dir");
+                }
+                launched = MediaDriver.launch(new MediaDriver.Context()
+                    .aeronDirectoryName(ctx.aeronDirectoryName())
+                    .dirDeleteOnStart(true)
+                    .dirDeleteOnShutdown(true)
+                    .threadingMode(ThreadingMode.SHARED)
+                    .sharedIdleStrategy(new BackoffIdleStrategy(
+                        10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)))
+                    .ipcTermBufferLength(ctx.termLength())
+                    // the driver checks untethered subscribers on its timer: it must tick faster than their timeout
+                    .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
+                    .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredWindowLimitTimeoutMs()))
+                    .untetheredRestingTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredRestingTimeoutMs()))
+                    .errorHandler(ctx.errorHandler()));
+            }
+            connected = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(ctx.aeronDirectoryName())
+                .clientName("switchboard-broker")
+                .errorHandler(ctx.errorHandler()));
+            final BrokerConductor c = new BrokerConductor(ctx, connected);
+            this.driver = launched;
+            this.aeron = connected;
+            this.conductor = c;
+            this.runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, c);
+            AgentRunner.startOnThread(runner);
+        }
+        catch (final IOException ex)
+        {
+            CloseHelper.quietCloseAll(connected, launched);
+            throw new UncheckedIOException(ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(connected, launched);
+            throw ex;
+        }
+    }
+
+    /**
+     * Start a broker.
+     *
+     * @param ctx its settings.
+     * @return the running broker.
+     */
+    public static Broker launch(final Context ctx)
+    {
+        return new Broker(ctx.conclude());
+    }
+
+    /**
+     * The settings the broker runs with.
+     *
+     * @return the context.
+     */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /**
+     * Stop the conductor, then the driver; remove the control socket and the driver directory.
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(runner, aeron, driver);
+    }
+
+    /**
+     * Settings of a broker, with defaults from {@link Configuration}. Fluent; validated by {@link #conclude()}.
+     */
+    public static final class Context
+    {
+        private Path socketDir;
+        private String aeronDirectoryName;
+        private boolean embeddedDriver = true;
+        private long heartbeatIntervalMs =
+            Configuration.longProperty(Configuration.HEARTBEAT_INTERVAL_PROP, Configuration.HEARTBEAT_INTERVAL_DEFAULT_MS);
+        private long livenessTimeoutMs =
+            Configuration.longProperty(Configuration.LIVENESS_TIMEOUT_PROP, Configuration.LIVENESS_TIMEOUT_DEFAULT_MS);
+        private int termLength = (int)Configuration.longProperty(
+            Configuration.TERM_LENGTH_PROP, Configuration.TERM_LENGTH_DEFAULT);
+        private long untetheredWindowLimitTimeoutMs = Configuration.longProperty(
+            Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_PROP, Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_DEFAULT_MS);
+        private long untetheredRestingTimeoutMs = Configuration.longProperty(
+            Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS);
+        private IdleStrategy idleStrategy;
+        private ErrorHandler errorHandler;
+        private Consumer<String> logger;
+
+        /**
+         * Fill in defaults and check the settings.
+         *
+         * @return this for a fluent API.
+         */
+        public Context conclude()
+        {
+            if (null == socketDir)
+            {
+                socketDir = Configuration.socketDir();
+            }
+            if (null == aeronDirectoryName)
+            {
+                aeronDirectoryName = Configuration.aeronDir().toString();
+            }
+            if (Integer.bitCount(termLength) != 1 || termLength < 64 * 1024 || termLength > 8 * 1024 * 1024)
+            {
+                throw new IllegalArgumentException("term length: expected a power of two from 64 KiB to 8 MiB, actual=" +
+                    termLength);
+            }
+            if (heartbeatIntervalMs <= 0 || livenessTimeoutMs <= heartbeatIntervalMs)
+            {
+                throw new IllegalArgumentException("liveness timeout (" + livenessTimeoutMs +
+                    " ms) must exceed the heartbeat interval (" + heartbeatIntervalMs + " ms)");
+            }
+            if (untetheredWindowLimitTimeoutMs <= 50 || untetheredRestingTimeoutMs <= 0)
+            {
+                throw new IllegalArgumentException("untethered window limit timeout must exceed the driver's 50 ms timer, " +
+                    "actual=" + untetheredWindowLimitTimeoutMs + " ms");
+            }
+            if (null == idleStrategy)
+            {
+                idleStrategy = new BackoffIdleStrategy(
+                    10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            if (null == logger)
+            {
+                logger = (msg) -> System.out.println("switchboard: " + msg);
+            }
+            if (null == errorHandler)
+            {
+                errorHandler = (ex) -> System.err.println("switchboard: error: " + ex);
+            }
+            return this;
+        }
+
+        /**
+         * Directory of the broker's sockets (created 0700).
+         *
+         * @param socketDir the directory.
+         * @return this for a fluent API.
+         */
+        public Context socketDir(final Path socketDir)
+        {
+            this.socketDir = socketDir;
+            return this;
+        }
+
+        /**
+         * Directory of the broker's sockets.
+         *
+         * @return the directory.
+         */
+        public Path socketDir()
+        {
+            return socketDir;
+        }
+
+        /**
+         * Path of the control socket Java peers connect to.
+         *
+         * @return the path.
+         */
+        public Path controlSocket()
+        {
+            return socketDir.resolve(Configuration.CONTROL_SOCKET_NAME);
+        }
+
+        /**
+         * Media driver directory.
+         *
+         * @param aeronDirectoryName the directory.
+         * @return this for a fluent API.
+         */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /**
+         * Media driver directory.
+         *
+         * @return the directory.
+         */
+        public String aeronDirectoryName()
+        {
+            return aeronDirectoryName;
+        }
+
+        /**
+         * Run the media driver inside the broker (default), or attach to an external one.
+         *
+         * @param embeddedDriver true to embed.
+         * @return this for a fluent API.
+         */
+        public Context embeddedDriver(final boolean embeddedDriver)
+        {
+            this.embeddedDriver = embeddedDriver;
+            return this;
+        }
+
+        /**
+         * Whether the media driver runs inside the broker.
+         *
+         * @return true if embedded.
+         */
+        public boolean embeddedDriver()
+        {
+            return embeddedDriver;
+        }
+
+        /**
+         * Interval at which peers heartbeat.
+         *
+         * @param heartbeatIntervalMs the interval.
+         * @return this for a fluent API.
+         */
+        public Context heartbeatIntervalMs(final long heartbeatIntervalMs)
+        {
+            this.heartbeatIntervalMs = heartbeatIntervalMs;
+            return this;
+        }
+
+        /**
+         * Interval at which peers heartbeat.
+         *
+         * @return the interval in milliseconds.
+         */
+        public long heartbeatIntervalMs()
+        {
+            return heartbeatIntervalMs;
+        }
+
+        /**
+         * Silence after which a peer whose socket is still open is dropped.
+         *
+         * @param livenessTimeoutMs the timeout.
+         * @return this for a fluent API.
+         */
+        public Context livenessTimeoutMs(final long livenessTimeoutMs)
+        {
+            this.livenessTimeoutMs = livenessTimeoutMs;
+            return this;
+        }
+
+        /**
+         * Silence after which a peer is dropped.
+         *
+         * @return the timeout in milliseconds.
+         */
+        public long livenessTimeoutMs()
+        {
+            return livenessTimeoutMs;
+        }
+
+        /**
+         * Term length of the IPC logs.
+         *
+         * @param termLength a power of two from 64 KiB to 8 MiB.
+         * @return this for a fluent API.
+         */
+        public Context termLength(final int termLength)
+        {
+            this.termLength = termLength;
+            return this;
+        }
+
+        /**
+         * Term length of the IPC logs.
+         *
+         * @return the term length in bytes.
+         */
+        public int termLength()
+        {
+            return termLength;
+        }
+
+        /**
+         * How long a subscriber that stopped reading may hold a publisher back before it is cut loose.
+         *
+         * @return the timeout in milliseconds.
+         */
+        public long untetheredWindowLimitTimeoutMs()
+        {
+            return untetheredWindowLimitTimeoutMs;
+        }
+
+        /**
+         * How long a cut-loose subscriber rests before it rejoins.
+         *
+         * @return the timeout in milliseconds.
+         */
+        public long untetheredRestingTimeoutMs()
+        {
+            return untetheredRestingTimeoutMs;
+        }
+
+        /**
+         * Idle strategy of the conductor thread.
+         *
+         * @param idleStrategy to use.
+         * @return this for a fluent API.
+         */
+        public Context idleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * Idle strategy of the conductor thread.
+         *
+         * @return the idle strategy.
+         */
+        public IdleStrategy idleStrategy()
+        {
+            return idleStrategy;
+        }
+
+        /**
+         * Where errors go.
+         *
+         * @param errorHandler to receive them.
+         * @return this for a fluent API.
+         */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /**
+         * Where errors go.
+         *
+         * @return the error handler.
+         */
+        public ErrorHandler errorHandler()
+        {
+            return errorHandler;
+        }
+
+        /**
+         * Where cold-path log lines go (start, stop, peers coming and going).
+         *
+         * @param logger to receive them.
+         * @return this for a fluent API.
+         */
+        public Context logger(final Consumer<String> logger)
+        {
+            this.logger = logger;
+            return this;
+        }
+
+        void log(final String message)
+        {
+            logger.accept(message);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.switchboard.broker;
+
+import org.agrona.CloseHelper;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code switchboard broker}: run the broker until Ctrl-C or SIGTERM, then shut down cleanly.
+ */
+public final class BrokerMain
+{
+    private static final String USAGE = String.join("\n",
+        "usage: switchboard broker [options]",
+        "",
+        "Run the Switchboard broker: an embedded Aeron media driver plus the conductor that Java peers",
+        "register with. Runs until Ctrl-C (or SIGTERM), then removes its sockets and driver directory.",
+        "",
+        "options:",
+        "  --demo                 also start the demo services (calculator, countdown, kv_store, price_feed)",
+        "  --socket-dir DIR       directory of the broker's sockets (default: $XDG_RUNTIME_DIR/switchboard,",
+        "                         else /tmp/switchboard-<uid>; SWITCHBOARD_SOCKET's directory if set)",
+        "  --socket PATH          gateway socket path; its directory becomes the socket directory",
+        "  --aeron-dir DIR        media driver directory (default: $XDG_RUNTIME_DIR/switchboard/aeron,",
+        "                         else /dev/shm/switchboard-<user>/aeron)",
+        "  --external-driver      attach to a media driver already running in --aeron-dir instead of embedding one",
+        "  --liveness-timeout-ms N  drop a peer silent for this long (default 3000)",
+        "  -h, --help             show this help",
+        "");
+
+    private BrokerMain()
+    {
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args command-line arguments.
+     */
+    public static void main(final String[] args)
+    {
+        final Broker.Context ctx = new Broker.Context();
+        boolean demo = false;
+        try
+        {
+            for (int i = 0; i < args.length; i++)
+            {
+                switch (args[i])
+                {
+                    case "-h":
+                    case "--help":
+                        System.out.print(USAGE);
+                        return;
+                    case "--demo":
+                        demo = true;
+                        break;
+                    case "--socket-dir":
+                        ctx.socketDir(Paths.get(value(args, ++i, "--socket-dir")));
+                        break;
+                    case "--socket":
+                        final Path socket = Paths.get(value(args, ++i, "--socket")).toAbsolutePath();
+                        ctx.socketDir(socket.getParent());
+                        break;
+                    case "--aeron-dir":
+                        ctx.aeronDirectoryName(value(args, ++i, "--aeron-dir"));
+                        break;
+                    case "--external-driver":
+                        ctx.embeddedDriver(false);
+                        break;
+                    case "--liveness-timeout-ms":
+                        ctx.livenessTimeoutMs(Long.parseLong(value(args, ++i, "--liveness-timeout-ms")));
+                        break;
+                    default:
+                        throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+                }
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("switchboard broker: " + ex.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+
+        final Broker broker;
+        try
+        {
+            broker = Broker.launch(ctx);
+        }
+        catch (final RuntimeException ex)
+        {
+            System.err.println("switchboard broker: cannot start: " + ex.getMessage());
+            System.exit(1);
+            return;
+        }
+
+        final List<AutoCloseable> plugins = new ArrayList<>();
+        if (demo)
+        {
+            for (final BrokerPlugin plugin : ServiceLoader.load(BrokerPlugin.class))
+            {
+                if ("demo".equals(plugin.name()))
+                {
+                    plugins.add(plugin.start(broker));
+                }
+            }
+            if (plugins.isEmpty())
+            {
+                System.err.println("switchboard broker: --demo given but the demo services are not on the class path");
+                broker.close();
+                System.exit(1);
+                return;
+            }
+        }
+
+        final CountDownLatch stopped = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            stopped.countDown();
+            try
+            {
+                closed.await();
+            }
+            catch (final InterruptedException ignore)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }, "switchboard-shutdown"));
+
+        System.out.println("switchboard: broker ready");
+        System.out.println("switchboard:   control socket " + ctx.controlSocket());
+        System.out.println("switchboard:   media driver   " + ctx.aeronDirectoryName() +
+            (ctx.embeddedDriver() ? " (embedded)" : " (external)"));
+        if (demo)
+        {
+            System.out.println("switchboard:   demo services  calculator, countdown, kv_store, price_feed");
+        }
+        System.out.println("switchboard: press Ctrl-C to stop");
+        System.out.flush();
+
+        try
+        {
+            stopped.await();
+        }
+        catch (final InterruptedException ignore)
+        {
+            Thread.currentThread().interrupt();
+        }
+        System.out.println("switchboard: shutting down");
+        for (int i = plugins.size() - 1; i >= 0; i--)
+        {
+            CloseHelper.quietClose(plugins.get(i));
+        }
+        broker.close();
+        System.out.println("switchboard: stopped");
+        System.out.flush();
+        closed.countDown();
+    }
+
+    private static String value(final String[] args, final int index, final String option)
+    {
+        if (index >= args.length)
+        {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[index];
+    }
+}

@@ -1,0 +1,323 @@
+package io.switchboard.broker;
+
+import io.switchboard.codec.wire.ServiceMode;
+import io.switchboard.codec.wire.Status;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The broker's registry of named services, their message types and their live instances.
+ * <p>
+ * {@link ServiceMode#EXCLUSIVE} names refuse a second owner with {@code NAME_IN_USE}; {@link ServiceMode#SHARED}
+ * names take many instances (which must agree on mode and message types) and spread requests round-robin.
+ * <p>
+ * Not thread-safe: owned by the {@link BrokerConductor}.
+ */
+public final class ServiceRegistry
+{
+    /** A live instance of a service: the peer that serves it. */
+    public static final class Instance
+    {
+        final int clientId;
+        final int inboxStreamId;
+
+        Instance(final int clientId, final int inboxStreamId)
+        {
+            this.clientId = clientId;
+            this.inboxStreamId = inboxStreamId;
+        }
+
+        /**
+         * Client id of the serving peer.
+         *
+         * @return the client id.
+         */
+        public int clientId()
+        {
+            return clientId;
+        }
+
+        /**
+         * Inbox stream id of the serving peer.
+         *
+         * @return the inbox stream id.
+         */
+        public int inboxStreamId()
+        {
+            return inboxStreamId;
+        }
+    }
+
+    /** A registered service name. */
+    public static final class Service
+    {
+        final String name;
+        final ServiceMode mode;
+        final Map<String, Integer> messageTypes;
+        final byte[] schemaIr;
+        final List<Instance> instances = new ArrayList<>();
+        int nextIndex;
+
+        Service(final String name, final ServiceMode mode, final Map<String, Integer> messageTypes, final byte[] ir)
+        {
+            this.name = name;
+            this.mode = mode;
+            this.messageTypes = Collections.unmodifiableMap(new LinkedHashMap<>(messageTypes));
+            this.schemaIr = ir;
+        }
+
+        /**
+         * Name of the service.
+         *
+         * @return the name.
+         */
+        public String name()
+        {
+            return name;
+        }
+
+        /**
+         * How the name is held.
+         *
+         * @return the mode.
+         */
+        public ServiceMode mode()
+        {
+            return mode;
+        }
+
+        /**
+         * Message type names with their SBE template ids (-1 for opaque).
+         *
+         * @return the message types.
+         */
+        public Map<String, Integer> messageTypes()
+        {
+            return messageTypes;
+        }
+
+        /**
+         * The schema IR the first instance handed over; empty when every type is opaque.
+         *
+         * @return the encoded IR.
+         */
+        public byte[] schemaIr()
+        {
+            return schemaIr;
+        }
+
+        /**
+         * Live instances.
+         *
+         * @return the instances.
+         */
+        public List<Instance> instances()
+        {
+            return Collections.unmodifiableList(instances);
+        }
+
+        /**
+         * The next instance in round-robin order.
+         *
+         * @return the next instance, or null when none.
+         */
+        public Instance next()
+        {
+            if (instances.isEmpty())
+            {
+                return null;
+            }
+            if (nextIndex >= instances.size())
+            {
+                nextIndex = 0;
+            }
+            return instances.get(nextIndex++);
+        }
+    }
+
+    /** Outcome of a registration: null status means success. */
+    public static final class Outcome
+    {
+        final Status status;
+        final String message;
+
+        Outcome(final Status status, final String message)
+        {
+            this.status = status;
+            this.message = message;
+        }
+
+        /**
+         * Whether the registration succeeded.
+         *
+         * @return true on success.
+         */
+        public boolean isOk()
+        {
+            return null == status;
+        }
+
+        /**
+         * Failure status, or null on success.
+         *
+         * @return the status.
+         */
+        public Status status()
+        {
+            return status;
+        }
+
+        /**
+         * Failure message, or null on success.
+         *
+         * @return the message.
+         */
+        public String message()
+        {
+            return message;
+        }
+    }
+
+    private static final Outcome OK = new Outcome(null, null);
+
+    private final TreeMap<String, Service> services = new TreeMap<>();
+    private final int maxServices;
+
+    /**
+     * Create an empty registry.
+     *
+     * @param maxServices bound on distinct service names.
+     */
+    public ServiceRegistry(final int maxServices)
+    {
+        this.maxServices = maxServices;
+    }
+
+    /**
+     * Register an instance of a service.
+     *
+     * @param name of the service.
+     * @param mode in which the name is held.
+     * @param messageTypes the instance handles, by name, with template ids.
+     * @param schemaIr of the instance's SBE schema, may be empty.
+     * @param clientId of the serving peer.
+     * @param inboxStreamId of the serving peer.
+     * @return the outcome.
+     */
+    public Outcome register(
+        final String name,
+        final ServiceMode mode,
+        final Map<String, Integer> messageTypes,
+        final byte[] schemaIr,
+        final int clientId,
+        final int inboxStreamId)
+    {
+        final Service existing = services.get(name);
+        if (null == existing)
+        {
+            if (services.size() >= maxServices)
+            {
+                return new Outcome(Status.INVALID_REQUEST, "service limit of " + maxServices + " reached");
+            }
+            final Service service = new Service(name, mode, messageTypes, schemaIr);
+            service.instances.add(new Instance(clientId, inboxStreamId));
+            services.put(name, service);
+            return OK;
+        }
+
+        for (final Instance instance : existing.instances)
+        {
+            if (instance.clientId == clientId)
+            {
+                return new Outcome(Status.NAME_IN_USE, "'" + name + "' is already registered by this peer");
+            }
+        }
+        if (ServiceMode.EXCLUSIVE == existing.mode || ServiceMode.EXCLUSIVE == mode)
+        {
+            return new Outcome(Status.NAME_IN_USE, "'" + name + "' is held " +
+                existing.mode.name().toLowerCase() + " by peer " + existing.instances.get(0).clientId);
+        }
+        if (!existing.messageTypes.equals(messageTypes))
+        {
+            return new Outcome(Status.INVALID_REQUEST, "shared service '" + name + "' has message types " +
+                existing.messageTypes.keySet() + ", this instance offered " + messageTypes.keySet());
+        }
+        existing.instances.add(new Instance(clientId, inboxStreamId));
+        return OK;
+    }
+
+    /**
+     * Remove one peer's instance of a service.
+     *
+     * @param name of the service.
+     * @param clientId of the peer.
+     * @return true if the peer held an instance.
+     */
+    public boolean unregister(final String name, final int clientId)
+    {
+        final Service service = services.get(name);
+        if (null == service)
+        {
+            return false;
+        }
+        final boolean removed = service.instances.removeIf((i) -> i.clientId == clientId);
+        if (service.instances.isEmpty())
+        {
+            services.remove(name);
+        }
+        return removed;
+    }
+
+    /**
+     * Remove every instance a peer held.
+     *
+     * @param clientId of the peer.
+     * @return names of the services it held.
+     */
+    public List<String> removeClient(final int clientId)
+    {
+        final List<String> removed = new ArrayList<>();
+        final Iterator<Service> it = services.values().iterator();
+        while (it.hasNext())
+        {
+            final Service service = it.next();
+            if (service.instances.removeIf((i) -> i.clientId == clientId))
+            {
+                removed.add(service.name);
+            }
+            if (service.instances.isEmpty())
+            {
+                it.remove();
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * Look a service up.
+     *
+     * @param name of the service.
+     * @return the service, or null.
+     */
+    public Service get(final String name)
+    {
+        return services.get(name);
+    }
+
+    /**
+     * Every service, sorted by name.
+     *
+     * @return the services.
+     */
+    public Collection<Service> services()
+    {
+        return Collections.unmodifiableCollection(services.values());
+    }
+}

@@ -1,0 +1,158 @@
+package io.switchboard.broker;
+
+import io.switchboard.codec.subject.SubjectPattern;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntConsumer;
+
+/**
+ * Which peer holds which subscription patterns, and who matches a subject.
+ * <p>
+ * Not thread-safe: owned by the {@link BrokerConductor}.
+ */
+public final class SubjectTable
+{
+    private final Map<String, Entry> byPattern = new LinkedHashMap<>();
+    private final int maxPatternsPerClient;
+    private final Map<Integer, Set<String>> patternsByClient = new LinkedHashMap<>();
+
+    private static final class Entry
+    {
+        final SubjectPattern pattern;
+        final Set<Integer> clients = new LinkedHashSet<>();
+
+        Entry(final SubjectPattern pattern)
+        {
+            this.pattern = pattern;
+        }
+    }
+
+    /**
+     * Create an empty table.
+     *
+     * @param maxPatternsPerClient bound on the patterns one peer may hold.
+     */
+    public SubjectTable(final int maxPatternsPerClient)
+    {
+        this.maxPatternsPerClient = maxPatternsPerClient;
+    }
+
+    /**
+     * Add a subscription.
+     *
+     * @param clientId of the subscriber.
+     * @param pattern to hold.
+     * @return null on success, else what is wrong.
+     */
+    public String subscribe(final int clientId, final String pattern)
+    {
+        final String problem = SubjectPattern.validatePattern(pattern);
+        if (null != problem)
+        {
+            return "invalid pattern '" + pattern + "': " + problem;
+        }
+        final Set<String> held = patternsByClient.computeIfAbsent(clientId, (k) -> new LinkedHashSet<>());
+        if (!held.contains(pattern) && held.size() >= maxPatternsPerClient)
+        {
+            return "subscription limit of " + maxPatternsPerClient + " patterns per peer reached";
+        }
+        held.add(pattern);
+        byPattern.computeIfAbsent(pattern, (p) -> new Entry(SubjectPattern.compile(p))).clients.add(clientId);
+        return null;
+    }
+
+    /**
+     * Drop a subscription; an empty pattern drops every subscription of the peer.
+     *
+     * @param clientId of the subscriber.
+     * @param pattern to drop, or empty for all.
+     */
+    public void unsubscribe(final int clientId, final String pattern)
+    {
+        final Set<String> held = patternsByClient.get(clientId);
+        if (null == held)
+        {
+            return;
+        }
+        final List<String> toDrop = pattern.isEmpty() ? new ArrayList<>(held) : List.of(pattern);
+        for (final String p : toDrop)
+        {
+            held.remove(p);
+            final Entry entry = byPattern.get(p);
+            if (null != entry)
+            {
+                entry.clients.remove(clientId);
+                if (entry.clients.isEmpty())
+                {
+                    byPattern.remove(p);
+                }
+            }
+        }
+        if (held.isEmpty())
+        {
+            patternsByClient.remove(clientId);
+        }
+    }
+
+    /**
+     * Drop everything a peer held.
+     *
+     * @param clientId of the peer.
+     */
+    public void removeClient(final int clientId)
+    {
+        unsubscribe(clientId, "");
+    }
+
+    /**
+     * Call back with each peer holding at least one pattern that matches the subject; each peer once.
+     *
+     * @param subject published.
+     * @param consumer of matching client ids.
+     * @return number of matching peers.
+     */
+    public int forEachSubscriber(final String subject, final IntConsumer consumer)
+    {
+        final Set<Integer> seen = new LinkedHashSet<>();
+        for (final Entry entry : byPattern.values())
+        {
+            if (entry.pattern.matches(subject))
+            {
+                seen.addAll(entry.clients);
+            }
+        }
+        for (final Integer id : seen)
+        {
+            consumer.accept(id);
+        }
+        return seen.size();
+    }
+
+    /**
+     * Patterns a peer holds.
+     *
+     * @param clientId of the peer.
+     * @return its patterns, in the order subscribed.
+     */
+    public Set<String> patterns(final int clientId)
+    {
+        final Set<String> held = patternsByClient.get(clientId);
+        return null == held ? Set.of() : Collections.unmodifiableSet(held);
+    }
+
+    /**
+     * Number of distinct patterns held.
+     *
+     * @return the number of distinct patterns.
+     */
+    public int patternCount()
+    {
+        return byPattern.size();
+    }
+}

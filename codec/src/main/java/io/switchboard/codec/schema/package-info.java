@@ -1,0 +1,4 @@
+/**
+ * Users' SBE schemas as IR: what a service hands the broker so the gateway can transcode its messages.
+ */
+package io.switchboard.codec.schema;

@@ -1,0 +1,77 @@
+package io.switchboard.examples;
+
+import io.switchboard.broker.BrokerMain;
+import io.switchboard.transport.Switchboard;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * A real broker in its own process, with its own socket directory and media-driver directory, for one test class.
+ */
+final class BrokerProcess implements AutoCloseable
+{
+    final Path socketDir;
+    final Path aeronDir;
+    final ProcessHarness process;
+
+    BrokerProcess(final String... extraArgs) throws IOException
+    {
+        socketDir = ProcessHarness.tempDir("sb-test-sock");
+        aeronDir = Path.of("/dev/shm", "sb-test-" + UUID.randomUUID(), "aeron");
+        final String[] args = new String[4 + extraArgs.length];
+        args[0] = "--socket-dir";
+        args[1] = socketDir.toString();
+        args[2] = "--aeron-dir";
+        args[3] = aeronDir.toString();
+        System.arraycopy(extraArgs, 0, args, 4, extraArgs.length);
+        process = ProcessHarness.start("broker", BrokerMain.class, args);
+        process.awaitLine("broker ready", 30_000);
+    }
+
+    Switchboard.Context clientContext(final String name)
+    {
+        return new Switchboard.Context()
+            .controlSocket(socketDir.resolve("control.sock"))
+            .clientName(name)
+            .idleStrategy(new YieldingIdleStrategy());
+    }
+
+    Switchboard connect(final String name)
+    {
+        return Switchboard.connect(clientContext(name));
+    }
+
+    ProcessHarness startDemoServices() throws IOException
+    {
+        final ProcessHarness services = ProcessHarness.start(
+            "demo-services", DemoServices.class, "--socket-dir", socketDir.toString(), "--no-price-feed");
+        services.awaitLine("demo services ready", 30_000);
+        return services;
+    }
+
+    public void close() throws Exception
+    {
+        try
+        {
+            if (process.process().isAlive())
+            {
+                process.terminate();
+            }
+        }
+        finally
+        {
+            ProcessHarness.deleteRecursively(socketDir.toFile());
+            final File parent = aeronDir.getParent().toFile();
+            if (Files.exists(aeronDir))
+            {
+                throw new AssertionError("broker left its media-driver directory behind: " + aeronDir);
+            }
+            ProcessHarness.deleteRecursively(parent);
+        }
+    }
+}

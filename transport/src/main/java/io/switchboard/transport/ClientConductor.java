@@ -1,0 +1,1286 @@
+package io.switchboard.transport;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.FragmentAssembler;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.Header;
+import io.switchboard.codec.subject.SubjectPattern;
+import io.switchboard.codec.wire.*;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The agent at the heart of a Java peer: it owns the control connection to the broker, the peer's inbox, its
+ * publications to other peers' inboxes, the route table, the calls in flight and the subscriptions.
+ * <p>
+ * Single writer: every method runs with the client lock held, either from {@link #doWork()} (the client's own thread
+ * or the caller's duty cycle) or from an API call on a user thread.
+ */
+final class ClientConductor implements Agent
+{
+    private static final int FRAGMENT_LIMIT = 16;
+    private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final int MAX_POOLED_CALLS = 4096;
+
+    private final Switchboard.Context ctx;
+    private final ReentrantLock lock;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final ErrorHandler errorHandler;
+    private final ControlConnection control;
+    private final Aeron aeron;
+    private final AgentInvoker aeronInvoker;
+    private final Subscription inbox;
+    private final FragmentAssembler inboxAssembler;
+    private Subscription pubSubSubscription;
+    private FragmentAssembler pubSubAssembler;
+    private ExclusivePublication pubSubPublication;
+
+    private final int clientId;
+    private final int inboxStreamId;
+    private final int pubSubStreamId;
+    private final int termLength;
+    private final long heartbeatIntervalNs;
+    private final String aeronDirectory;
+
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final RequestEncoder requestEncoder = new RequestEncoder();
+    private final RequestDecoder requestDecoder = new RequestDecoder();
+    private final ResponseEncoder responseEncoder = new ResponseEncoder();
+    private final ResponseDecoder responseDecoder = new ResponseDecoder();
+    private final StreamFrameEncoder streamFrameEncoder = new StreamFrameEncoder();
+    private final StreamFrameDecoder streamFrameDecoder = new StreamFrameDecoder();
+    private final StreamEndEncoder streamEndEncoder = new StreamEndEncoder();
+    private final StreamEndDecoder streamEndDecoder = new StreamEndDecoder();
+    private final CancelEncoder cancelEncoder = new CancelEncoder();
+    private final CancelDecoder cancelDecoder = new CancelDecoder();
+    private final PublicationEncoder publicationEncoder = new PublicationEncoder();
+    private final PublicationDecoder publicationDecoder = new PublicationDecoder();
+    private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
+    private final RegisterEncoder registerEncoder = new RegisterEncoder();
+    private final UnregisterEncoder unregisterEncoder = new UnregisterEncoder();
+    private final SubscribeEncoder subscribeEncoder = new SubscribeEncoder();
+    private final UnsubscribeEncoder unsubscribeEncoder = new UnsubscribeEncoder();
+    private final RouteUpdateDecoder routeUpdateDecoder = new RouteUpdateDecoder();
+    private final PeerGoneDecoder peerGoneDecoder = new PeerGoneDecoder();
+    private final ControlAckDecoder controlAckDecoder = new ControlAckDecoder();
+    private final ControlErrorDecoder controlErrorDecoder = new ControlErrorDecoder();
+
+    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(64 * 1024);
+    private final ExpandableDirectByteBuffer controlBuffer = new ExpandableDirectByteBuffer(4 * 1024);
+
+    private final RouteTable routes = new RouteTable();
+    private final Int2ObjectHashMap<ExclusivePublication> publicationByInbox = new Int2ObjectHashMap<>();
+    private final Long2ObjectHashMap<PendingCall> pendingCalls = new Long2ObjectHashMap<>();
+    private final ArrayDeque<PendingCall> callPool = new ArrayDeque<>();
+    private final ArrayList<PendingCall> expired = new ArrayList<>();
+    private final Long2ObjectHashMap<CompletableFuture<Void>> pendingControl = new Long2ObjectHashMap<>();
+    private final HashMap<String, LocalService> localServices = new HashMap<>();
+    private LocalService[] localServiceArray = new LocalService[0];
+    private final Long2ObjectHashMap<StreamSession> servedStreams = new Long2ObjectHashMap<>();
+    private final ArrayList<LocalSubscription> subscriptions = new ArrayList<>();
+    private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
+    private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
+    private final ServiceRequest serviceRequest;
+    private final Push push = new Push();
+
+    private long nextCorrelationId = 1;
+    private long nextControlCorrelationId = 1;
+    private long publishSequence;
+    private long nowNs;
+    private long nextTimeoutCheckNs;
+    private long nextHeartbeatNs;
+    private boolean brokerLost;
+    private boolean closed;
+
+    private final ClientCounters counters;
+
+    /** A service this peer serves. */
+    static final class LocalService
+    {
+        final ServiceDefinition definition;
+        final Map<String, ServiceDefinition.Handler> handlers;
+
+        LocalService(final ServiceDefinition definition)
+        {
+            this.definition = definition;
+            this.handlers = definition.handlers();
+        }
+
+        ServiceDefinition.Handler handler(final CharSequence messageType)
+        {
+            for (final ServiceDefinition.Handler h : handlers.values())
+            {
+                if (h.messageType.contentEquals(messageType))
+                {
+                    return h;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A subscription this peer holds. */
+    static final class LocalSubscription
+    {
+        final SubjectPattern pattern;
+        final PushHandler handler;
+
+        LocalSubscription(final SubjectPattern pattern, final PushHandler handler)
+        {
+            this.pattern = pattern;
+            this.handler = handler;
+        }
+    }
+
+    ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
+    {
+        this.ctx = ctx;
+        this.lock = lock;
+        this.errorHandler = ctx.errorHandler();
+        this.serviceRequest = new ServiceRequest(this);
+
+        final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try
+        {
+            channel.connect(UnixDomainSocketAddress.of(ctx.controlSocket()));
+        }
+        catch (final IOException ex)
+        {
+            CloseHelper.quietClose(channel);
+            throw new IOException("no Switchboard broker at " + ctx.controlSocket() +
+                " (start one with: scripts/switchboard broker): " + ex.getMessage(), ex);
+        }
+        control = new ControlConnection(channel, Configuration.MAX_CONTROL_MESSAGE_LENGTH);
+
+        final ConnectAckDecoder ack = handshake();
+        clientId = ack.clientId();
+        inboxStreamId = ack.inboxStreamId();
+        pubSubStreamId = ack.pubSubStreamId();
+        heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ack.heartbeatIntervalMs());
+        termLength = ack.termLength();
+        aeronDirectory = ack.aeronDirectory();
+
+        final Aeron.Context aeronCtx = new Aeron.Context()
+            .aeronDirectoryName(aeronDirectory)
+            .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
+            .errorHandler(errorHandler)
+            .clientName("switchboard-" + ctx.clientName());
+        Aeron connected = null;
+        try
+        {
+            connected = Aeron.connect(aeronCtx);
+        }
+        catch (final RuntimeException ex)
+        {
+            control.close();
+            throw new IOException("cannot attach to the broker's media driver at " + aeronDirectory + ": " + ex, ex);
+        }
+        aeron = connected;
+        aeronInvoker = aeron.conductorAgentInvoker();
+        inbox = aeron.addSubscription(Configuration.inboxChannel(termLength), inboxStreamId);
+        inboxAssembler = new FragmentAssembler(this::onInboxFragment);
+        counters = new ClientCounters(aeron, clientId, ctx.clientName());
+        nowNs = clock.nanoTime();
+        nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+    }
+
+    private ConnectAckDecoder handshake() throws IOException
+    {
+        final ConnectEncoder connect = new ConnectEncoder();
+        connect.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
+            .protocolVersion(Configuration.CONTROL_PROTOCOL_VERSION)
+            .pid(ProcessHandle.current().pid())
+            .clientName(ctx.clientName());
+        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + connect.encodedLength());
+
+        final ConnectAckDecoder ack = new ConnectAckDecoder();
+        final boolean[] acked = new boolean[1];
+        final long deadlineNs = clock.nanoTime() + ctx.connectTimeoutNs();
+        while (!acked[0])
+        {
+            final int read = control.poll((buffer, offset, length) ->
+            {
+                headerDecoder.wrap(buffer, offset);
+                if (headerDecoder.templateId() == ConnectAckDecoder.TEMPLATE_ID)
+                {
+                    final UnsafeBuffer copy = new UnsafeBuffer(new byte[length]);
+                    copy.putBytes(0, buffer, offset, length);
+                    headerDecoder.wrap(copy, 0);
+                    ack.wrapAndApplyHeader(copy, 0, headerDecoder);
+                    acked[0] = true;
+                }
+                else
+                {
+                    onControlMessage(buffer, offset, length);
+                }
+            });
+            if (read < 0)
+            {
+                control.close();
+                throw new IOException("broker closed the control connection during the handshake");
+            }
+            if (clock.nanoTime() - deadlineNs > 0)
+            {
+                control.close();
+                throw new IOException("broker did not answer Connect within " +
+                    TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs()) + " ms");
+            }
+            if (read == 0)
+            {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        return ack;
+    }
+
+    public String roleName()
+    {
+        return "switchboard-client-" + ctx.clientName();
+    }
+
+    public int doWork()
+    {
+        if (closed)
+        {
+            return 0;
+        }
+
+        nowNs = clock.nanoTime();
+        int work = 0;
+        if (null != aeronInvoker)
+        {
+            work += aeronInvoker.invoke();
+        }
+        work += pollControl();
+        work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
+        if (null != pubSubSubscription)
+        {
+            work += pubSubSubscription.poll(pubSubAssembler, FRAGMENT_LIMIT);
+        }
+        if (nowNs - nextTimeoutCheckNs >= 0)
+        {
+            nextTimeoutCheckNs = nowNs + TIMEOUT_CHECK_INTERVAL_NS;
+            work += checkTimeouts();
+        }
+        if (nowNs - nextHeartbeatNs >= 0 && !brokerLost)
+        {
+            nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+            heartbeatEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder).clientId(clientId);
+            sendControl(MessageHeaderEncoder.ENCODED_LENGTH + heartbeatEncoder.encodedLength());
+            work++;
+        }
+
+        return work;
+    }
+
+    public void onClose()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
+        for (final StreamSession session : servedStreams.values())
+        {
+            session.cancel();
+        }
+        servedStreams.clear();
+        control.close();
+        CloseHelper.closeAll(counters, aeron);
+    }
+
+    int clientId()
+    {
+        return clientId;
+    }
+
+    void lock()
+    {
+        lock.lock();
+    }
+
+    void unlock()
+    {
+        lock.unlock();
+    }
+
+    ClientCounters counters()
+    {
+        return counters;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- requests
+
+    long request(
+        final String service,
+        final String messageType,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long timeoutNs,
+        final ResponseListener listener,
+        final StreamListener streamListener,
+        final RequestKind kind)
+    {
+        final long correlationId = nextCorrelationId++;
+        counters.requests.incrementOrdered();
+
+        final RouteTable.Route route = routes.get(service);
+        if (brokerLost)
+        {
+            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
+            return correlationId;
+        }
+        if (null == route)
+        {
+            fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND, "no service named '" + service + "'");
+            return correlationId;
+        }
+        final int templateId = route.templateId(messageType);
+        if (RouteTable.UNKNOWN_TYPE == templateId)
+        {
+            fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
+                "service '" + service + "' does not take message type '" + messageType + "'");
+            return correlationId;
+        }
+        final RouteTable.Instance instance = route.next();
+
+        requestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .callerId(clientId)
+            .callerInboxStreamId(inboxStreamId)
+            .kind(kind)
+            .templateId(templateId)
+            .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs))
+            .service(service)
+            .messageType(messageType)
+            .putPayload(buffer, offset, length);
+
+        final long result = offer(instance.clientId, instance.inboxStreamId,
+            MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
+        if (result < 0)
+        {
+            fail(correlationId, listener, streamListener, offerErrorCode(result),
+                "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
+                Publication.errorString(result));
+            return correlationId;
+        }
+
+        if (RequestKind.FIRE_AND_FORGET != kind)
+        {
+            final PendingCall call = null == callPool.peek() ? new PendingCall() : callPool.poll();
+            call.correlationId = correlationId;
+            call.targetClientId = instance.clientId;
+            call.timeoutNs = timeoutNs;
+            call.deadlineNs = nowNs() + timeoutNs;
+            call.responseListener = listener;
+            call.streamListener = streamListener;
+            pendingCalls.put(correlationId, call);
+        }
+
+        return correlationId;
+    }
+
+    boolean cancel(final long correlationId)
+    {
+        final PendingCall call = pendingCalls.get(correlationId);
+        if (null == call || null == call.streamListener)
+        {
+            return false;
+        }
+        cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId).callerId(clientId);
+        final int streamId = inboxOf(call.targetClientId);
+        if (streamId != 0)
+        {
+            offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
+        }
+        complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
+        return true;
+    }
+
+    private int inboxOf(final int peerId)
+    {
+        return peerInbox.get(peerId);
+    }
+
+    boolean sendResponse(
+        final int callerId,
+        final int callerInboxStreamId,
+        final long correlationId,
+        final String errorCode,
+        final String errorMessage,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        final boolean ok = null == errorCode;
+        final Status status = ok ? Status.OK : ErrorCodes.status(errorCode);
+        responseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .responderId(clientId)
+            .status(status)
+            .errorCode(errorCode)
+            .errorMessage(errorMessage)
+            .putPayload(buffer, offset, length);
+        final long result = offer(
+            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
+        if (result < 0)
+        {
+            counters.undeliverable.incrementOrdered();
+            return false;
+        }
+        return true;
+    }
+
+    boolean sendStreamFrame(
+        final int callerId,
+        final int callerInboxStreamId,
+        final long correlationId,
+        final long sequence,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        streamFrameEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .responderId(clientId)
+            .sequence(sequence)
+            .putPayload(buffer, offset, length);
+        final long result = offer(
+            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamFrameEncoder.encodedLength());
+        if (result < 0)
+        {
+            counters.undeliverable.incrementOrdered();
+            return false;
+        }
+        return true;
+    }
+
+    void endStream(final StreamSession session, final String errorCode, final String errorMessage)
+    {
+        servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
+        streamEndEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(session.correlationId())
+            .responderId(clientId)
+            .frameCount(session.sequence())
+            .status(null == errorCode ? Status.OK : ErrorCodes.status(errorCode))
+            .errorCode(errorCode)
+            .errorMessage(errorMessage);
+        final long result = offer(session.callerId(), session.callerInboxStreamId(),
+            MessageHeaderEncoder.ENCODED_LENGTH + streamEndEncoder.encodedLength());
+        if (result < 0)
+        {
+            counters.undeliverable.incrementOrdered();
+        }
+    }
+
+    private static long streamKey(final int callerId, final long correlationId)
+    {
+        return ((long)callerId << 40) ^ correlationId;
+    }
+
+    // ------------------------------------------------------------------------------------------------ publish/sub
+
+    long publish(
+        final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!SubjectPattern.isValidSubject(subject))
+        {
+            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
+                SubjectPattern.validateSubject(subject));
+        }
+        if (null == pubSubPublication)
+        {
+            pubSubPublication = aeron.addExclusivePublication(
+                Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+        }
+
+        final long sequence = publishSequence + 1;
+        publicationEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .publisherId(clientId)
+            .sequence(sequence)
+            .timestampMs(ctx.epochClock().time())
+            .templateId(templateId)
+            .subject(subject)
+            .messageType(messageType)
+            .putPayload(buffer, offset, length);
+        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
+
+        long result = 0;
+        for (int attempt = 0; attempt < ctx.offerAttempts(); attempt++)
+        {
+            result = pubSubPublication.offer(sendBuffer, 0, messageLength);
+            if (result > 0 || Publication.NOT_CONNECTED == result)
+            {
+                break; // nobody subscribed: nothing to deliver, nothing lost
+            }
+            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                break;
+            }
+            idleInOffer();
+        }
+
+        if (result > 0 || Publication.NOT_CONNECTED == result)
+        {
+            publishSequence = sequence;
+            counters.published.incrementOrdered();
+            return sequence;
+        }
+        counters.publishFailures.incrementOrdered();
+        return result;
+    }
+
+    void subscribe(final SubjectPattern pattern, final PushHandler handler)
+    {
+        if (null == pubSubSubscription)
+        {
+            pubSubSubscription = aeron.addSubscription(
+                Configuration.pubSubSubscriptionChannel(), pubSubStreamId, null, this::onPubSubImageLost);
+            pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
+        }
+        subscriptions.add(new LocalSubscription(pattern, handler));
+    }
+
+    boolean unsubscribe(final SubjectPattern pattern, final PushHandler handler)
+    {
+        return subscriptions.removeIf((s) -> s.pattern.equals(pattern) && (null == handler || s.handler == handler));
+    }
+
+    private void onPubSubImageLost(final io.aeron.Image image)
+    {
+        counters.imagesLost.incrementOrdered();
+    }
+
+    // -------------------------------------------------------------------------------------------------- control
+
+    CompletableFuture<Void> register(final ServiceDefinition definition)
+    {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        if (localServices.containsKey(definition.name()))
+        {
+            future.completeExceptionally(new SwitchboardException(
+                ErrorCodes.NAME_IN_USE, "this client already serves '" + definition.name() + "'"));
+            return future;
+        }
+
+        final long correlationId = nextControlCorrelationId++;
+        registerEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .mode(definition.mode());
+        final Map<String, ServiceDefinition.Handler> handlers = definition.handlers();
+        final RegisterEncoder.MessageTypesEncoder types = registerEncoder.messageTypesCount(handlers.size());
+        for (final ServiceDefinition.Handler h : handlers.values())
+        {
+            types.next().templateId(h.templateId).name(h.messageType);
+        }
+        registerEncoder.service(definition.name());
+        final byte[] ir = null == definition.schema() ? new byte[0] : definition.schema().irBytes();
+        registerEncoder.putSchemaIr(ir, 0, ir.length);
+
+        final LocalService local = new LocalService(definition);
+        localServices.put(definition.name(), local);
+        localServiceArray = localServices.values().toArray(new LocalService[0]);
+        future.whenComplete((v, ex) ->
+        {
+            if (null != ex)
+            {
+                localServices.remove(definition.name());
+                localServiceArray = localServices.values().toArray(new LocalService[0]);
+            }
+        });
+        pendingControl.put(correlationId, future);
+        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + registerEncoder.encodedLength());
+        return future;
+    }
+
+    CompletableFuture<Void> unregister(final String service)
+    {
+        final long correlationId = nextControlCorrelationId++;
+        unregisterEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .service(service);
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        future.whenComplete((v, ex) ->
+        {
+            localServices.remove(service);
+            localServiceArray = localServices.values().toArray(new LocalService[0]);
+        });
+        pendingControl.put(correlationId, future);
+        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + unregisterEncoder.encodedLength());
+        return future;
+    }
+
+    CompletableFuture<Void> announceSubscription(final String pattern, final boolean subscribe)
+    {
+        final long correlationId = nextControlCorrelationId++;
+        final int length;
+        if (subscribe)
+        {
+            subscribeEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
+                .correlationId(correlationId).pattern(pattern);
+            length = MessageHeaderEncoder.ENCODED_LENGTH + subscribeEncoder.encodedLength();
+        }
+        else
+        {
+            unsubscribeEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
+                .correlationId(correlationId).pattern(pattern);
+            length = MessageHeaderEncoder.ENCODED_LENGTH + unsubscribeEncoder.encodedLength();
+        }
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        pendingControl.put(correlationId, future);
+        sendControl(length);
+        return future;
+    }
+
+    private void sendControl(final int length)
+    {
+        if (brokerLost)
+        {
+            return;
+        }
+        try
+        {
+            if (!control.send(controlBuffer, 0, length))
+            {
+                onBrokerLost("control connection not draining");
+            }
+        }
+        catch (final IOException ex)
+        {
+            onBrokerLost(ex.toString());
+        }
+    }
+
+    private int pollControl()
+    {
+        if (brokerLost)
+        {
+            return 0;
+        }
+        try
+        {
+            control.flush();
+            final int messages = control.poll(this::onControlMessage);
+            if (messages < 0)
+            {
+                onBrokerLost("broker closed the control connection");
+                return 1;
+            }
+            return messages;
+        }
+        catch (final IOException ex)
+        {
+            onBrokerLost(ex.toString());
+            return 1;
+        }
+    }
+
+    private void onBrokerLost(final String reason)
+    {
+        if (!brokerLost)
+        {
+            brokerLost = true;
+            errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason));
+            failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
+            for (final CompletableFuture<Void> f : pendingControl.values())
+            {
+                f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
+            }
+            pendingControl.clear();
+            control.close();
+        }
+    }
+
+    boolean isBrokerLost()
+    {
+        return brokerLost;
+    }
+
+    private void onControlMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        headerDecoder.wrap(buffer, offset);
+        if (headerDecoder.schemaId() != RouteUpdateDecoder.SCHEMA_ID)
+        {
+            errorHandler.onError(new IllegalStateException(
+                "control message: expected schemaId=" + RouteUpdateDecoder.SCHEMA_ID + ", actual=" + headerDecoder.schemaId()));
+            return;
+        }
+        final int blockLength = headerDecoder.blockLength();
+        final int version = headerDecoder.version();
+        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        switch (headerDecoder.templateId())
+        {
+            case RouteUpdateDecoder.TEMPLATE_ID:
+                onRouteUpdate(routeUpdateDecoder.wrap(buffer, bodyOffset, blockLength, version));
+                break;
+            case PeerGoneDecoder.TEMPLATE_ID:
+                onPeerGone(peerGoneDecoder.wrap(buffer, bodyOffset, blockLength, version).clientId());
+                break;
+            case ControlAckDecoder.TEMPLATE_ID:
+            {
+                final CompletableFuture<Void> f = pendingControl.remove(
+                    controlAckDecoder.wrap(buffer, bodyOffset, blockLength, version).correlationId());
+                if (null != f)
+                {
+                    f.complete(null);
+                }
+                break;
+            }
+            case ControlErrorDecoder.TEMPLATE_ID:
+            {
+                controlErrorDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final CompletableFuture<Void> f = pendingControl.remove(controlErrorDecoder.correlationId());
+                final Status status = controlErrorDecoder.status();
+                final String message = controlErrorDecoder.message();
+                if (null != f)
+                {
+                    f.completeExceptionally(new SwitchboardException(status.name(), message));
+                }
+                else
+                {
+                    errorHandler.onError(new SwitchboardException(status.name(), message));
+                }
+                break;
+            }
+            default:
+                errorHandler.onError(new IllegalStateException("unknown control templateId=" + headerDecoder.templateId()));
+        }
+    }
+
+    private void onRouteUpdate(final RouteUpdateDecoder decoder)
+    {
+        final RouteAction action = decoder.action();
+        final int peerId = decoder.clientId();
+        final int peerInboxStreamId = decoder.inboxStreamId();
+        final ServiceMode mode = decoder.mode();
+        final Map<String, Integer> types = new LinkedHashMap<>();
+        for (final RouteUpdateDecoder.MessageTypesDecoder t : decoder.messageTypes())
+        {
+            final int templateId = t.templateId();
+            types.put(t.name(), templateId);
+        }
+        final String service = decoder.service();
+        if (RouteAction.ADD == action)
+        {
+            routes.add(service, mode, peerId, peerInboxStreamId, types);
+            peerInbox.put(peerId, peerInboxStreamId);
+        }
+        else
+        {
+            routes.remove(service, peerId);
+        }
+    }
+
+    private void onPeerGone(final int peerId)
+    {
+        routes.removeClient(peerId);
+        final int goneInbox = peerInbox.remove(peerId);
+
+        expired.clear();
+        for (final PendingCall call : pendingCalls.values())
+        {
+            if (call.targetClientId == peerId)
+            {
+                expired.add(call);
+            }
+        }
+        for (int i = 0; i < expired.size(); i++)
+        {
+            complete(expired.get(i), ErrorCodes.SERVICE_UNAVAILABLE, "service peer " + peerId + " went away");
+        }
+        expired.clear();
+
+        final ArrayList<StreamSession> orphaned = new ArrayList<>();
+        for (final StreamSession session : servedStreams.values())
+        {
+            if (session.callerId() == peerId)
+            {
+                orphaned.add(session);
+            }
+        }
+        for (final StreamSession session : orphaned)
+        {
+            servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
+            safely(session::cancel);
+        }
+
+        if (0 != goneInbox)
+        {
+            CloseHelper.quietClose(publicationByInbox.remove(goneInbox));
+        }
+        lastSequenceByPublisher.remove(peerId);
+    }
+
+    // ---------------------------------------------------------------------------------------------- data inbound
+
+    private void onInboxFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        headerDecoder.wrap(buffer, offset);
+        if (headerDecoder.schemaId() != RequestDecoder.SCHEMA_ID)
+        {
+            counters.malformed.incrementOrdered();
+            return;
+        }
+        final int blockLength = headerDecoder.blockLength();
+        final int version = headerDecoder.version();
+        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        switch (headerDecoder.templateId())
+        {
+            case RequestDecoder.TEMPLATE_ID:
+                onRequest(requestDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
+                break;
+            case ResponseDecoder.TEMPLATE_ID:
+                onResponse(responseDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
+                break;
+            case StreamFrameDecoder.TEMPLATE_ID:
+                onStreamFrame(streamFrameDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
+                break;
+            case StreamEndDecoder.TEMPLATE_ID:
+                onStreamEnd(streamEndDecoder.wrap(buffer, bodyOffset, blockLength, version));
+                break;
+            case CancelDecoder.TEMPLATE_ID:
+                cancelDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final StreamSession session =
+                    servedStreams.remove(streamKey(cancelDecoder.callerId(), cancelDecoder.correlationId()));
+                if (null != session)
+                {
+                    safely(session::cancel);
+                }
+                break;
+            default:
+                counters.malformed.incrementOrdered();
+        }
+    }
+
+    private void onRequest(final RequestDecoder decoder, final DirectBuffer buffer)
+    {
+        final ServiceRequest request = this.serviceRequest;
+        final long correlationId = decoder.correlationId();
+        final int callerId = decoder.callerId();
+        final int callerInbox = decoder.callerInboxStreamId();
+        final RequestKind kind = decoder.kind();
+        request.reset(correlationId, callerId, callerInbox, decoder.templateId());
+        decoder.getService(request.serviceBuilder());
+        decoder.getMessageType(request.messageTypeBuilder());
+        final int payloadLength = decoder.payloadLength();
+        final int payloadOffset = decoder.limit() + RequestDecoder.payloadHeaderLength();
+        decoder.skipPayload();
+        peerInbox.put(callerId, callerInbox);
+        counters.served.incrementOrdered();
+
+        LocalService service = null;
+        for (final LocalService s : localServiceArray)
+        {
+            if (s.definition.name().contentEquals(request.service()))
+            {
+                service = s;
+                break;
+            }
+        }
+        final ServiceDefinition.Handler handler = null == service ? null : service.handler(request.messageType());
+
+        if (null == handler)
+        {
+            if (RequestKind.FIRE_AND_FORGET != kind)
+            {
+                final String code = null == service ? ErrorCodes.ACTOR_NOT_FOUND : ErrorCodes.UNKNOWN_MESSAGE_TYPE;
+                final String message = null == service ?
+                    "peer " + clientId + " does not serve '" + request.service() + "'" :
+                    "service '" + request.service() + "' does not take '" + request.messageType() + "'";
+                answerError(kind, request, code, message);
+            }
+            return;
+        }
+
+        if (RequestKind.STREAM == kind)
+        {
+            if (null == handler.streamHandler)
+            {
+                answerError(kind, request, ErrorCodes.INVALID_REQUEST,
+                    "'" + request.messageType() + "' is request-response, not a stream");
+                return;
+            }
+            final StreamSession session = new StreamSession(
+                this, correlationId, callerId, callerInbox, handler.messageType);
+            servedStreams.put(streamKey(callerId, correlationId), session);
+            try
+            {
+                handler.streamHandler.onStream(session, buffer, payloadOffset, payloadLength);
+            }
+            catch (final Throwable ex)
+            {
+                errorHandler.onError(ex);
+                session.fail(ErrorCodes.INTERNAL_ERROR, "stream handler failed: " + ex);
+            }
+            return;
+        }
+
+        if (null == handler.requestHandler)
+        {
+            answerError(kind, request, ErrorCodes.INVALID_REQUEST,
+                "'" + request.messageType() + "' is a stream, call it with stream(...)");
+            return;
+        }
+        try
+        {
+            handler.requestHandler.onRequest(request, buffer, payloadOffset, payloadLength);
+            if (!request.isAnswered() && RequestKind.REQUEST == kind)
+            {
+                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' returned no reply");
+            }
+        }
+        catch (final Throwable ex)
+        {
+            errorHandler.onError(ex);
+            if (!request.isAnswered() && RequestKind.REQUEST == kind)
+            {
+                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' failed: " + ex);
+            }
+        }
+    }
+
+    private void answerError(
+        final RequestKind kind, final ServiceRequest request, final String code, final String message)
+    {
+        if (RequestKind.STREAM == kind)
+        {
+            final StreamSession session = new StreamSession(
+                this, request.correlationId(), request.callerId(), request.callerInboxStreamId(), "");
+            endStream(session, code, message);
+        }
+        else
+        {
+            request.fail(code, message);
+        }
+    }
+
+    private void onResponse(final ResponseDecoder decoder, final DirectBuffer buffer)
+    {
+        final PendingCall call = pendingCalls.remove(decoder.correlationId());
+        if (null == call || null == call.responseListener)
+        {
+            counters.lateReplies.incrementOrdered();
+            if (null != call)
+            {
+                pendingCalls.put(call.correlationId, call);
+            }
+            return;
+        }
+
+        final long correlationId = call.correlationId;
+        final ResponseListener listener = call.responseListener;
+        release(call);
+        if (Status.OK == decoder.status())
+        {
+            decoder.skipErrorCode();
+            decoder.skipErrorMessage();
+            final int payloadLength = decoder.payloadLength();
+            final int payloadOffset = decoder.limit() + ResponseDecoder.payloadHeaderLength();
+            counters.responses.incrementOrdered();
+            try
+            {
+                listener.onResponse(correlationId, buffer, payloadOffset, payloadLength);
+            }
+            catch (final Throwable ex)
+            {
+                errorHandler.onError(ex);
+            }
+        }
+        else
+        {
+            final String code = decoder.errorCode();
+            final String message = decoder.errorMessage();
+            counters.errors.incrementOrdered();
+            fail(correlationId, listener, null, code, message);
+        }
+    }
+
+    private void onStreamFrame(final StreamFrameDecoder decoder, final DirectBuffer buffer)
+    {
+        final PendingCall call = pendingCalls.get(decoder.correlationId());
+        if (null == call || null == call.streamListener)
+        {
+            counters.lateReplies.incrementOrdered();
+            return;
+        }
+        final long sequence = decoder.sequence();
+        final int payloadLength = decoder.payloadLength();
+        final int payloadOffset = decoder.limit() + StreamFrameDecoder.payloadHeaderLength();
+        call.framesReceived++;
+        call.deadlineNs = nowNs + call.timeoutNs;
+        try
+        {
+            call.streamListener.onFrame(call.correlationId, sequence, buffer, payloadOffset, payloadLength);
+        }
+        catch (final Throwable ex)
+        {
+            errorHandler.onError(ex);
+        }
+    }
+
+    private void onStreamEnd(final StreamEndDecoder decoder)
+    {
+        final PendingCall call = pendingCalls.get(decoder.correlationId());
+        if (null == call || null == call.streamListener)
+        {
+            counters.lateReplies.incrementOrdered();
+            return;
+        }
+        if (Status.OK == decoder.status())
+        {
+            final long frameCount = decoder.frameCount();
+            pendingCalls.remove(call.correlationId);
+            final StreamListener listener = call.streamListener;
+            final long correlationId = call.correlationId;
+            if (frameCount != call.framesReceived)
+            {
+                release(call);
+                safely(() -> listener.onError(correlationId, ErrorCodes.INTERNAL_ERROR,
+                    "stream ended after " + frameCount + " frames but " + call.framesReceived + " arrived"));
+                return;
+            }
+            release(call);
+            counters.responses.incrementOrdered();
+            try
+            {
+                listener.onEnd(correlationId, frameCount);
+            }
+            catch (final Throwable ex)
+            {
+                errorHandler.onError(ex);
+            }
+        }
+        else
+        {
+            complete(call, decoder.errorCode(), decoder.errorMessage());
+        }
+    }
+
+    private void onPubSubFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        headerDecoder.wrap(buffer, offset);
+        if (headerDecoder.schemaId() != PublicationDecoder.SCHEMA_ID ||
+            headerDecoder.templateId() != PublicationDecoder.TEMPLATE_ID)
+        {
+            counters.malformed.incrementOrdered();
+            return;
+        }
+        final PublicationDecoder decoder = publicationDecoder.wrap(
+            buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
+        final Push push = this.push;
+        push.publisherId = decoder.publisherId();
+        push.sequence = decoder.sequence();
+        push.timestampMs = decoder.timestampMs();
+        push.templateId = decoder.templateId();
+
+        final long last = lastSequenceByPublisher.get(push.publisherId);
+        push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
+        if (push.sequence > last)
+        {
+            lastSequenceByPublisher.put(push.publisherId, push.sequence);
+        }
+        if (push.lostBefore > 0)
+        {
+            counters.pushesLost.getAndAddOrdered(push.lostBefore);
+        }
+
+        final int subjectLength = decoder.subjectLength();
+        final int subjectOffset = decoder.limit() + PublicationDecoder.subjectHeaderLength();
+        push.subject.setLength(0);
+        decoder.getSubject(push.subject);
+        push.messageType.setLength(0);
+        decoder.getMessageType(push.messageType);
+        final int payloadLength = decoder.payloadLength();
+        final int payloadOffset = decoder.limit() + PublicationDecoder.payloadHeaderLength();
+
+        final ArrayList<LocalSubscription> subscriptions = this.subscriptions;
+        for (int i = 0, size = subscriptions.size(); i < size; i++)
+        {
+            final LocalSubscription s = subscriptions.get(i);
+            if (s.pattern.matches(buffer, subjectOffset, subjectLength))
+            {
+                counters.pushes.incrementOrdered();
+                try
+                {
+                    s.handler.onPush(push, buffer, payloadOffset, payloadLength);
+                }
+                catch (final Throwable ex)
+                {
+                    errorHandler.onError(ex);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- internals
+
+    private long offer(final int peerId, final int peerInboxStreamId, final int length)
+    {
+        ExclusivePublication publication = publicationByInbox.get(peerInboxStreamId);
+        if (null == publication)
+        {
+            publication = aeron.addExclusivePublication(Configuration.inboxChannel(termLength), peerInboxStreamId);
+            publicationByInbox.put(peerInboxStreamId, publication);
+        }
+
+        final long deadlineNs = clock.nanoTime() + ctx.sendTimeoutNs();
+        long result;
+        while (true)
+        {
+            result = publication.offer(sendBuffer, 0, length);
+            if (result > 0 || Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                break;
+            }
+            if (clock.nanoTime() - deadlineNs > 0)
+            {
+                break;
+            }
+            idleInOffer();
+        }
+        return result;
+    }
+
+    private void idleInOffer()
+    {
+        if (null != aeronInvoker)
+        {
+            aeronInvoker.invoke();
+        }
+        Thread.yield();
+    }
+
+    private static String offerErrorCode(final long result)
+    {
+        return Publication.BACK_PRESSURED == result ? ErrorCodes.TARGET_BUSY : ErrorCodes.SERVICE_UNAVAILABLE;
+    }
+
+    private int checkTimeouts()
+    {
+        expired.clear();
+        for (final PendingCall call : pendingCalls.values())
+        {
+            if (nowNs - call.deadlineNs >= 0)
+            {
+                expired.add(call);
+            }
+        }
+        final int count = expired.size();
+        for (int i = 0; i < count; i++)
+        {
+            counters.timeouts.incrementOrdered();
+            complete(expired.get(i), ErrorCodes.TIMEOUT, "no answer within the timeout");
+        }
+        expired.clear();
+        return count;
+    }
+
+    private void complete(final PendingCall call, final String code, final String message)
+    {
+        pendingCalls.remove(call.correlationId);
+        final long correlationId = call.correlationId;
+        final ResponseListener rl = call.responseListener;
+        final StreamListener sl = call.streamListener;
+        release(call);
+        counters.errors.incrementOrdered();
+        fail(correlationId, rl, sl, code, message);
+    }
+
+    private void fail(final long correlationId, final ResponseListener rl, final StreamListener sl,
+        final String code, final String message)
+    {
+        try
+        {
+            if (null != rl)
+            {
+                rl.onError(correlationId, code, message);
+            }
+            else if (null != sl)
+            {
+                sl.onError(correlationId, code, message);
+            }
+        }
+        catch (final Throwable ex)
+        {
+            errorHandler.onError(ex);
+        }
+    }
+
+    private void failAll(final String code, final String message)
+    {
+        expired.clear();
+        expired.addAll(pendingCalls.values());
+        for (final PendingCall call : expired)
+        {
+            complete(call, code, message);
+        }
+        expired.clear();
+    }
+
+    private void release(final PendingCall call)
+    {
+        call.reset();
+        if (callPool.size() < MAX_POOLED_CALLS)
+        {
+            callPool.add(call);
+        }
+    }
+
+    private void safely(final Runnable action)
+    {
+        try
+        {
+            action.run();
+        }
+        catch (final Throwable ex)
+        {
+            errorHandler.onError(ex);
+        }
+    }
+
+    private long nowNs()
+    {
+        return clock.nanoTime();
+    }
+
+    int pendingCount()
+    {
+        return pendingCalls.size();
+    }
+
+    boolean hasRoute(final String service)
+    {
+        return null != routes.get(service);
+    }
+}

@@ -1,0 +1,154 @@
+package io.switchboard.transport;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The request a {@link RequestHandler} is answering. One instance is reused for every request, so it is valid only
+ * during the handler's call.
+ * <p>
+ * Not thread-safe: use from the handler only.
+ */
+public final class ServiceRequest
+{
+    private final ClientConductor conductor;
+    private final StringBuilder messageType = new StringBuilder(64);
+    private final StringBuilder service = new StringBuilder(64);
+    private long correlationId;
+    private int callerId;
+    private int callerInboxStreamId;
+    private int templateId;
+    private boolean answered;
+
+    ServiceRequest(final ClientConductor conductor)
+    {
+        this.conductor = conductor;
+    }
+
+    void reset(
+        final long correlationId,
+        final int callerId,
+        final int callerInboxStreamId,
+        final int templateId)
+    {
+        this.correlationId = correlationId;
+        this.callerId = callerId;
+        this.callerInboxStreamId = callerInboxStreamId;
+        this.templateId = templateId;
+        this.answered = false;
+    }
+
+    StringBuilder serviceBuilder()
+    {
+        service.setLength(0);
+        return service;
+    }
+
+    StringBuilder messageTypeBuilder()
+    {
+        messageType.setLength(0);
+        return messageType;
+    }
+
+    boolean isAnswered()
+    {
+        return answered;
+    }
+
+    int callerInboxStreamId()
+    {
+        return callerInboxStreamId;
+    }
+
+    /**
+     * Reply with a payload.
+     *
+     * @param buffer holding the reply payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload.
+     * @return true if the reply was written to the caller's inbox; false if the caller is gone or not reading.
+     * @throws IllegalStateException if the request was already answered.
+     */
+    public boolean reply(final DirectBuffer buffer, final int offset, final int length)
+    {
+        checkNotAnswered();
+        answered = true;
+        return conductor.sendResponse(callerId, callerInboxStreamId, correlationId, null, null, buffer, offset, length);
+    }
+
+    /**
+     * Fail the request with a code of the service's own (or a PROTOCOL.md code) and a message.
+     *
+     * @param errorCode such as {@code DIVISION_BY_ZERO}.
+     * @param message saying what went wrong.
+     * @return true if the error was written to the caller's inbox.
+     * @throws IllegalStateException if the request was already answered.
+     */
+    public boolean fail(final String errorCode, final String message)
+    {
+        checkNotAnswered();
+        answered = true;
+        return conductor.sendResponse(
+            callerId, callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0);
+    }
+
+    /**
+     * Correlation id the caller chose; unique per caller.
+     *
+     * @return the correlation id.
+     */
+    public long correlationId()
+    {
+        return correlationId;
+    }
+
+    /**
+     * Id of the calling peer.
+     *
+     * @return the caller's client id.
+     */
+    public int callerId()
+    {
+        return callerId;
+    }
+
+    /**
+     * SBE template id of the request payload, or -1 for an opaque (JSON) type.
+     *
+     * @return the template id.
+     */
+    public int templateId()
+    {
+        return templateId;
+    }
+
+    /**
+     * Name of the message type the caller sent.
+     *
+     * @return the message type name; valid only during the handler's call.
+     */
+    public CharSequence messageType()
+    {
+        return messageType;
+    }
+
+    /**
+     * Name of the service that was called.
+     *
+     * @return the service name; valid only during the handler's call.
+     */
+    public CharSequence service()
+    {
+        return service;
+    }
+
+    private void checkNotAnswered()
+    {
+        if (answered)
+        {
+            throw new IllegalStateException("request " + correlationId + " from peer " + callerId + " already answered");
+        }
+    }
+
+    static final UnsafeBuffer EMPTY = new UnsafeBuffer(new byte[0]);
+}
