@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
 import org.msgpack.jackson.dataformat.MessagePackFactory;
 
 import java.io.IOException;
@@ -26,7 +28,9 @@ public final class PayloadCodec
     public PayloadCodec()
     {
         json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        msgpack = new ObjectMapper(new MessagePackFactory()).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // The MessagePack parser fails at end of input when asked for a trailing token: trailing bytes are
+        // checked with an unpacker instead (see checkOneMessagePackValue).
+        msgpack = new ObjectMapper(new MessagePackFactory());
     }
 
     /**
@@ -45,6 +49,10 @@ public final class PayloadCodec
         final JsonNode node;
         try
         {
+            if (format == FrameFormat.MSGPACK)
+            {
+                checkOneMessagePackValue(bytes, offset, length);
+            }
             node = mapper(format).readTree(bytes, offset, length);
         }
         catch (final IOException | RuntimeException ex)
@@ -89,6 +97,23 @@ public final class PayloadCodec
     public ObjectMapper mapper(final FrameFormat format)
     {
         return format == FrameFormat.MSGPACK ? msgpack : json;
+    }
+
+    private static void checkOneMessagePackValue(final byte[] bytes, final int offset, final int length)
+        throws IOException
+    {
+        if (length == 0)
+        {
+            return;
+        }
+        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(bytes, offset, length))
+        {
+            unpacker.skipValue();
+            if (unpacker.getTotalReadBytes() != length)
+            {
+                throw new IOException("trailing bytes after the value: " + (length - unpacker.getTotalReadBytes()));
+            }
+        }
     }
 
     private static String firstLine(final String message)
