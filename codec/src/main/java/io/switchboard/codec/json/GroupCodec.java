@@ -67,7 +67,7 @@ final class GroupCodec
         final int header = cursor.claim(headerLength, path);
         final long entryLength = blockLength.get(cursor.buffer(), header);
         final long count = numInGroup.get(cursor.buffer(), header);
-        if (entryLength > cursor.remaining() || (count > MAX_EMPTY_ENTRIES && count * Math.max(1, entryLength) >
+        if ((count > 0 && entryLength > cursor.remaining()) || (count > MAX_EMPTY_ENTRIES && count * Math.max(1, entryLength) >
             cursor.remaining()))
         {
             throw path.error("truncated group: " + count + " entries of " + entryLength + " bytes, " +
