@@ -82,8 +82,9 @@ public final class PayloadCodec
         {
             return mapper(format).writeValueAsBytes(node);
         }
-        catch (final JsonProcessingException ex)
+        catch (final JsonProcessingException | RuntimeException ex)
         {
+            // The MessagePack generator fails with NumberFormatException on a BigDecimal beyond double range.
             throw new FrameException(ErrorCode.INTERNAL_ERROR, "cannot write " + format + ": " + ex.getMessage(), ex);
         }
     }
