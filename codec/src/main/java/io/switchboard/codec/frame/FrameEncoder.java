@@ -80,13 +80,14 @@ public final class FrameEncoder
         final ByteBuffer dst)
     {
         checkLength(length);
-        final byte[] header = new byte[FrameHeader.LENGTH_V2];
-        writeHeader(header, 0, type, format, length);
         if (dst.remaining() < FrameHeader.LENGTH_V2 + length)
         {
             throw new java.nio.BufferOverflowException();
         }
-        dst.put(header).put(payload, offset, length);
+        // Byte by byte so the buffer's own byte order does not matter: the length is always big-endian.
+        dst.put((byte)(length >>> 24)).put((byte)(length >>> 16)).put((byte)(length >>> 8)).put((byte)length)
+            .put((byte)FrameHeader.VERSION_2).put((byte)type.code()).put((byte)format.code())
+            .put(payload, offset, length);
         return FrameHeader.LENGTH_V2 + length;
     }
 

@@ -165,6 +165,18 @@ class FrameDecoderTest
     }
 
     @Test
+    void shouldWriteBigEndianLengthWhateverTheBufferOrder()
+    {
+        final ByteBuffer dst = ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        final int written = encoder.encode(FrameType.CANCEL, FrameFormat.JSON, utf8("xx{}"), 2, 2, dst);
+        assertEquals(9, written);
+        final RecordingHandler handler = new RecordingHandler();
+        new FrameDecoder().decode(dst.flip(), handler);
+        assertEquals(FrameType.CANCEL, handler.frames.get(0).type());
+        assertArrayEquals(utf8("{}"), handler.frames.get(0).payload());
+    }
+
+    @Test
     void shouldRefuseConfiguredMaximumsOutsideTheAllowedRange()
     {
         assertThrows(IllegalArgumentException.class, () -> new FrameDecoder(0));
