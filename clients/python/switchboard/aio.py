@@ -1,0 +1,706 @@
+"""asyncio Switchboard client.
+
+    async with AsyncClient() as c:
+        print(await c.request("calculator", "Add", {"a": 1, "b": 2}))
+        async for frame in await c.stream("countdown", "Countdown", {"from": 3, "interval_ms": 10}):
+            ...
+
+Same operations as :class:`switchboard.Client`; one reader task demultiplexes
+replies by correlation id, so ``asyncio.gather`` of many requests pipelines them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Optional, Union
+
+from . import protocol as P
+from .errors import ConnectionClosed, RequestTimeout, SwitchboardError, error_from_code
+from .protocol import Notification
+
+__all__ = ["AsyncClient", "AsyncStream", "AsyncSubscription", "AsyncRequest", "AsyncRegistration"]
+
+log = logging.getLogger("switchboard")
+
+_END = object()
+
+
+class AsyncRequest:
+    """A request forwarded by the broker to a service served by this client."""
+
+    def __init__(self, body: dict, fmt: int):
+        self.raw = body
+        self.format = fmt
+        self.correlation_id: str = body.get("correlation_id", "")
+        self.service: str = body.get("target", "")
+        self.message_type: str = body.get("message_type", "")
+        self.payload: Any = body.get("payload")
+        self.expects_reply: bool = bool(body.get("expects_reply", False))
+        self.expects_stream: bool = bool(body.get("expects_stream", False))
+        self.response_timeout_ms: int = body.get("response_timeout_ms", 30000)
+        self._cancelled = asyncio.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    async def wait_cancelled(self, timeout: Optional[float] = None) -> bool:
+        """Wait up to ``timeout`` seconds; True if the broker cancelled the request."""
+        try:
+            await asyncio.wait_for(self._cancelled.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+class AsyncStream:
+    """Async iterator over the payloads of a request-stream call."""
+
+    def __init__(self, client: "AsyncClient", correlation_id: str, idle_timeout: float):
+        self._client = client
+        self.correlation_id = correlation_id
+        self._queue: "asyncio.Queue[Any]" = asyncio.Queue()
+        self._idle_timeout = idle_timeout
+        self._done = False
+        self._cancelled = False
+        self._finished = asyncio.Event()
+        self.received = 0
+        self.final_code: Optional[str] = None
+        self.final_sequence: Optional[int] = None
+
+    def _on_frame(self, body: dict) -> None:
+        if body.get("is_final"):
+            self.final_code = body.get("error_code") or (None if not body.get("error") else "INTERNAL_ERROR")
+            self.final_sequence = body.get("sequence")
+            self._finished.set()
+        self._queue.put_nowait(body)
+
+    def _fail(self, exc: BaseException) -> None:
+        self._queue.put_nowait(exc)
+        self._finished.set()
+
+    def __aiter__(self) -> "AsyncStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            item = await asyncio.wait_for(self._queue.get(), self._idle_timeout)
+        except asyncio.TimeoutError:
+            self._done = True
+            self._client._forget(self.correlation_id)
+            self._client._write_quiet(P.CANCEL, {"correlation_id": self.correlation_id})
+            raise RequestTimeout(f"no stream frame within {self._idle_timeout:.1f} s") from None
+        if self._done:  # cancelled while waiting
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        if item.get("is_final"):
+            self._done = True
+            if item.get("error") or item.get("error_code"):
+                raise error_from_code(item.get("error_code"), item.get("error"))
+            raise StopAsyncIteration
+        self.received += 1
+        return item.get("payload")
+
+    def cancel(self) -> None:
+        """Send CANCEL and stop iterating; ``await wait_closed()`` for the final frame."""
+        if self._done or self._cancelled:
+            self._done = True
+            return
+        self._cancelled = True
+        self._done = True
+        self._client._write_quiet(P.CANCEL, {"correlation_id": self.correlation_id})
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    async def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        try:
+            await asyncio.wait_for(self._finished.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def __aenter__(self) -> "AsyncStream":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if not self._done:
+            self.cancel()
+
+
+class AsyncSubscription:
+    """Notifications of one ``subscribe()``: ``async for``, ``await get(timeout)``
+    or a callback (plain function or coroutine function). Bounded local queue:
+    when full, the oldest notification is dropped and counted in ``dropped``."""
+
+    def __init__(self, client: "AsyncClient", patterns: List[str], maxsize: int,
+                 callback: Optional[Callable[[Notification], Any]] = None):
+        self._client = client
+        self.patterns = tuple(patterns)
+        self._queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=max(1, maxsize))
+        self.dropped = 0
+        self.subscribed_types: List[str] = []
+        self._active = True
+        self._ended = False
+        self._end_exc: Optional[BaseException] = None
+        self._callback = callback
+        self._task: Optional[asyncio.Task] = None
+
+    def _start_callback(self) -> None:
+        if self._callback is not None:
+            self._task = asyncio.get_running_loop().create_task(self._run_callback())
+
+    async def _run_callback(self) -> None:
+        try:
+            async for note in self:
+                try:
+                    r = self._callback(note)  # type: ignore[misc]
+                    if inspect.isawaitable(r):
+                        await r
+                except Exception:
+                    log.exception("subscription callback failed")
+        except SwitchboardError:
+            pass
+
+    def _matches(self, subject: str) -> bool:
+        return self._active and P.any_matches(self.patterns, subject)
+
+    def _put(self, item: Any) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(item)
+                return
+            except asyncio.QueueFull:
+                try:
+                    self._queue.get_nowait()
+                    if item is not _END:
+                        self.dropped += 1
+                except asyncio.QueueEmpty:
+                    pass
+
+    def _end(self, exc: Optional[BaseException] = None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._active = False
+        self._end_exc = exc
+        self._put(_END)
+
+    async def get(self, timeout: Optional[float] = None) -> Notification:
+        """Next notification; TimeoutError if none in time, EOFError if the
+        subscription ended, ConnectionClosed if the connection dropped."""
+        try:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no notification within {timeout} s") from None
+        if item is _END:
+            self._queue.put_nowait(_END)
+            if self._end_exc is not None:
+                raise self._end_exc
+            raise EOFError("subscription ended")
+        return item
+
+    def __aiter__(self) -> "AsyncSubscription":
+        return self
+
+    async def __anext__(self) -> Notification:
+        try:
+            return await self.get()
+        except EOFError:
+            raise StopAsyncIteration from None
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    async def unsubscribe(self, timeout: float = 30.0) -> None:
+        await self._client.unsubscribe(self, timeout=timeout)
+
+    async def __aenter__(self) -> "AsyncSubscription":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._active:
+            try:
+                await self.unsubscribe()
+            except SwitchboardError:
+                pass
+
+
+class AsyncRegistration:
+    def __init__(self, client: "AsyncClient", service: str, handler: Callable, message_types: Optional[List[str]], mode: str):
+        self._client = client
+        self.service = service
+        self.handler = handler
+        self.message_types = message_types
+        self.mode = mode
+
+    async def unregister(self, timeout: float = 30.0) -> None:
+        await self._client.unregister(self.service, timeout=timeout)
+
+
+class AsyncClient:
+    """asyncio Switchboard client. Use ``async with AsyncClient(path) as c`` or
+    ``c = await AsyncClient(path).connect()``."""
+
+    def __init__(self, socket_path: Optional[str] = None, *, format: str = "json",
+                 max_payload: int = P.DEFAULT_MAX_PAYLOAD, connect_timeout: float = 5.0,
+                 subscription_queue_size: int = 1000, deadline_margin: float = 2.0):
+        self.socket_path = P.resolve_socket_path(socket_path)
+        self._format = P.format_code(format)
+        self.max_payload = max_payload
+        self._connect_timeout = connect_timeout
+        self._sub_queue_size = subscription_queue_size
+        self._margin = deadline_margin
+        self._ids = itertools.count(1)
+        self._pending: Dict[str, Union[asyncio.Future, AsyncStream]] = {}
+        self._kinds: Dict[str, str] = {}
+        self._subs: List[AsyncSubscription] = []
+        self._services: Dict[str, AsyncRegistration] = {}
+        self._served: Dict[str, AsyncRequest] = {}
+        self._handler_tasks: set = set()
+        self._heartbeat_waiters: List[asyncio.Future] = []
+        self._reader: Optional[asyncio.StreamReader] = None
+        self._writer: Optional[asyncio.StreamWriter] = None
+        self._read_task: Optional[asyncio.Task] = None
+        self._closed = False
+        self._closing = False
+        self._close_reason: Optional[SwitchboardError] = None
+        self._closed_exc: Optional[ConnectionClosed] = None
+        self.subscribed_types: List[str] = []
+
+    async def connect(self) -> "AsyncClient":
+        if self._writer is not None:
+            return self
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(self.socket_path, limit=P.ABSOLUTE_MAX_PAYLOAD + 64),
+                self._connect_timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ConnectionClosed(f"cannot connect to {self.socket_path}: {exc!r}") from exc
+        self._read_task = asyncio.get_running_loop().create_task(self._read_loop())
+        return self
+
+    async def __aenter__(self) -> "AsyncClient":
+        return await self.connect()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        if self._closing:
+            if self._read_task is not None and not self._read_task.done():
+                await asyncio.wait([self._read_task], timeout=10)
+            return
+        self._closing = True
+        if self._writer is not None:
+            self._writer.close()
+            try:
+                await self._writer.wait_closed()
+            except OSError:
+                pass
+        if self._read_task is not None and asyncio.current_task() is not self._read_task:
+            await asyncio.wait([self._read_task], timeout=10)
+        self._on_disconnect(ConnectionClosed("client closed"))
+        for t in list(self._handler_tasks):
+            t.cancel()
+
+    # ------------------------------------------------------------- internals
+    def _next_id(self) -> str:
+        return f"pya-{next(self._ids)}"
+
+    def _check_open(self) -> None:
+        if self._writer is None:
+            raise ConnectionClosed("not connected: call connect() or use 'async with'")
+        if self._closed or self._closing:
+            raise self._closed_exc or ConnectionClosed("client closed")
+
+    def _write(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
+        data = P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload)
+        if self._closed or self._writer is None or self._writer.is_closing():
+            raise self._closed_exc or ConnectionClosed()
+        self._writer.write(data)
+
+    def _write_quiet(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
+        try:
+            self._write(frame_type, body, fmt)
+        except SwitchboardError as exc:
+            log.debug("dropped frame 0x%02x: %s", frame_type, exc)
+
+    async def _drain(self) -> None:
+        try:
+            await self._writer.drain()  # type: ignore[union-attr]
+        except (OSError, RuntimeError) as exc:
+            raise ConnectionClosed(f"send failed: {exc}") from exc
+
+    def _forget(self, cid: str) -> None:
+        self._pending.pop(cid, None)
+        self._kinds.pop(cid, None)
+
+    async def _call(self, frame_type: int, body: dict, kind: str, timeout: float) -> Any:
+        self._check_open()
+        cid = self._next_id()
+        body["correlation_id"] = cid
+        fut = asyncio.get_running_loop().create_future()
+        self._pending[cid] = fut
+        self._kinds[cid] = kind
+        try:
+            self._write(frame_type, body)
+            await self._drain()
+            return await asyncio.wait_for(fut, timeout + self._margin)
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"no answer within {timeout + self._margin:.1f} s (client-side deadline)") from None
+        finally:
+            self._forget(cid)
+
+    @staticmethod
+    def _envelope(target: str, message_type: str, payload: Any, timeout: float, reply: bool, stream: bool) -> dict:
+        return {"target": target, "message_type": message_type, "payload": payload,
+                "expects_reply": reply, "expects_stream": stream, "response_timeout_ms": P.timeout_ms(timeout)}
+
+    # ------------------------------------------------------------- operations
+    async def request(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Any:
+        return await self._call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload", timeout)
+
+    async def send(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> None:
+        await self._call(P.REQUEST, self._envelope(target, message_type, payload, timeout, False, False), "payload", timeout)
+
+    async def stream(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> AsyncStream:
+        self._check_open()
+        cid = self._next_id()
+        body = self._envelope(target, message_type, payload, timeout, False, True)
+        body["correlation_id"] = cid
+        st = AsyncStream(self, cid, timeout + self._margin)
+        self._pending[cid] = st
+        try:
+            self._write(P.REQUEST, body)
+            await self._drain()
+        except BaseException:
+            self._forget(cid)
+            raise
+        return st
+
+    async def subscribe(self, patterns: Union[str, Iterable[str]], callback: Optional[Callable[[Notification], Any]] = None,
+                        *, queue_size: Optional[int] = None, timeout: float = 30.0) -> AsyncSubscription:
+        pats = [patterns] if isinstance(patterns, str) else list(patterns)
+        if not pats:
+            raise ValueError("at least one pattern is needed")
+        self._check_open()
+        sub = AsyncSubscription(self, pats, queue_size or self._sub_queue_size, callback)
+        self._subs.append(sub)
+        try:
+            body = await self._call(P.SUBSCRIBE, {"message_types": pats}, "body", timeout)
+        except BaseException:
+            if sub in self._subs:
+                self._subs.remove(sub)
+            sub._end()
+            raise
+        sub.subscribed_types = list(body.get("subscribed_types") or [])
+        self.subscribed_types = list(sub.subscribed_types)
+        sub._start_callback()
+        return sub
+
+    async def unsubscribe(self, subscription: Optional[AsyncSubscription] = None, timeout: float = 30.0) -> List[str]:
+        if subscription is None:
+            ending = list(self._subs)
+            self._subs.clear()
+            remove: Optional[List[str]] = []
+        else:
+            if subscription not in self._subs:
+                return list(self.subscribed_types)
+            ending = [subscription]
+            self._subs.remove(subscription)
+            still = {p for s in self._subs for p in s.patterns}
+            remove = [p for p in dict.fromkeys(subscription.patterns) if p not in still] or None
+        for s in ending:
+            s._end()
+        if remove is None:
+            return list(self.subscribed_types)
+        body = await self._call(P.UNSUBSCRIBE, {"message_types": remove}, "body", timeout)
+        self.subscribed_types = list(body.get("subscribed_types") or [])
+        return list(self.subscribed_types)
+
+    async def publish(self, subject: str, payload: Any = None, retain: bool = False, *,
+                      wait: bool = True, timeout: float = 30.0) -> Optional[dict]:
+        body: Dict[str, Any] = {"message_type": subject, "payload": payload}
+        if retain:
+            body["retain"] = True
+        if not wait:
+            self._check_open()
+            self._write(P.PUBLISH, body)
+            await self._drain()
+            return None
+        reply = await self._call(P.PUBLISH, body, "body", timeout)
+        return {k: v for k, v in reply.items() if k not in ("correlation_id", "success")}
+
+    async def serve(self, service: str, handler: Callable[[AsyncRequest], Any], message_types: Optional[Iterable[str]] = None,
+                    mode: str = "exclusive", timeout: float = 30.0) -> AsyncRegistration:
+        """Register ``service``; ``handler(request)`` may be a coroutine
+        function, a plain function (run on the event loop: must not block), a
+        generator or an async generator (answered with STREAM frames)."""
+        if mode not in ("exclusive", "shared"):
+            raise ValueError("mode must be 'exclusive' or 'shared'")
+        self._check_open()
+        if service in self._services:
+            raise ValueError(f"service {service!r} is already served by this client")
+        mts = list(message_types) if message_types is not None else None
+        reg = AsyncRegistration(self, service, handler, mts, mode)
+        self._services[service] = reg
+        body: Dict[str, Any] = {"service": service, "mode": mode}
+        if mts is not None:
+            body["message_types"] = mts
+        try:
+            await self._call(P.REGISTER, body, "body", timeout)
+        except BaseException:
+            self._services.pop(service, None)
+            raise
+        return reg
+
+    async def unregister(self, service: str, timeout: float = 30.0) -> None:
+        if self._services.pop(service, None) is None:
+            return
+        await self._call(P.UNREGISTER, {"service": service}, "body", timeout)
+
+    async def discover(self, include_actors: bool = True, include_message_types: bool = True, timeout: float = 30.0) -> dict:
+        body = await self._call(P.DISCOVER, {"include_actors": include_actors,
+                                             "include_message_types": include_message_types}, "body", timeout)
+        return {k: v for k, v in body.items() if k not in ("correlation_id", "success")}
+
+    async def stats(self, timeout: float = 30.0) -> dict:
+        body = await self._call(P.STATS, {}, "body", timeout)
+        if "payload" in body:
+            return body["payload"]
+        return {k: v for k, v in body.items() if k not in ("correlation_id", "success")}
+
+    async def heartbeat(self, timeout: float = 5.0) -> float:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._heartbeat_waiters.append(fut)
+        start = loop.time()
+        try:
+            self._write(P.HEARTBEAT, {}, P.FORMAT_JSON)
+            await self._drain()
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"no heartbeat reply within {timeout} s") from None
+        finally:
+            if fut in self._heartbeat_waiters:
+                self._heartbeat_waiters.remove(fut)
+        return loop.time() - start
+
+    # ------------------------------------------------------------- serving
+    async def _handle_request(self, req: AsyncRequest) -> None:
+        cid = req.correlation_id
+        replies = req.expects_reply or req.expects_stream
+        try:
+            reg = self._services.get(req.service)
+            if reg is None:
+                raise error_from_code("ACTOR_NOT_FOUND", f"service {req.service!r} is not served here")
+            result = reg.handler(req)
+            if inspect.isawaitable(result):
+                result = await result
+            if inspect.isasyncgen(result) or inspect.isgenerator(result):
+                if req.expects_stream:
+                    await self._stream_out(req, result)
+                    return
+                if inspect.isasyncgen(result):
+                    result = [x async for x in result]
+                else:
+                    result = list(result)
+            if req.cancelled or not replies:
+                return
+            if req.expects_stream:
+                self._write_quiet(P.STREAM, {"correlation_id": cid, "sequence": 0, "is_final": False, "payload": result}, req.format)
+                self._write_quiet(P.STREAM, {"correlation_id": cid, "sequence": 1, "is_final": True}, req.format)
+            else:
+                try:
+                    self._write(P.RESPONSE, {"correlation_id": cid, "success": True, "payload": result}, req.format)
+                except ConnectionClosed:
+                    return
+                except SwitchboardError as exc:
+                    self._write_quiet(P.ERROR, P.error_body(cid, exc), req.format)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not isinstance(exc, SwitchboardError):
+                log.exception("handler of %s failed", req.service)
+            if req.cancelled or not replies:
+                return
+            err = P.error_body(cid, exc)
+            if req.expects_stream:
+                err.pop("success")
+                err.update(sequence=0, is_final=True)
+                self._write_quiet(P.STREAM, err, req.format)
+            else:
+                self._write_quiet(P.ERROR, err, req.format)
+        finally:
+            self._served.pop(cid, None)
+
+    async def _stream_out(self, req: AsyncRequest, gen: Any) -> None:
+        cid = req.correlation_id
+        seq = 0
+        is_async = inspect.isasyncgen(gen)
+        try:
+            while True:
+                if req.cancelled:
+                    return
+                try:
+                    item = await gen.__anext__() if is_async else next(gen)
+                except (StopAsyncIteration, StopIteration):
+                    break
+                if req.cancelled:
+                    return
+                self._write(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": False, "payload": item}, req.format)
+                await self._drain()
+                seq += 1
+        except ConnectionClosed:
+            return
+        except Exception as exc:
+            if not isinstance(exc, SwitchboardError):
+                log.exception("stream handler of %s failed", req.service)
+            if not req.cancelled:
+                err = P.error_body(cid, exc)
+                err.pop("success")
+                err.update(sequence=seq, is_final=True)
+                self._write_quiet(P.STREAM, err, req.format)
+            return
+        finally:
+            if is_async:
+                await gen.aclose()
+            else:
+                gen.close()
+        if not req.cancelled:
+            self._write_quiet(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": True}, req.format)
+
+    # ------------------------------------------------------------- reader
+    async def _read_loop(self) -> None:
+        assert self._reader is not None
+        r = self._reader
+        try:
+            while True:
+                head = await r.readexactly(5)
+                length, version, rest = P.parse_header(head)
+                more = await r.readexactly(rest)
+                ftype = more[0]
+                fmt = more[1] if rest == 2 else P.FORMAT_JSON
+                if length > P.ABSOLUTE_MAX_PAYLOAD:
+                    raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
+                data = await r.readexactly(length) if length else b""
+                try:
+                    body = P.decode_body(data, fmt)
+                except SwitchboardError as e:
+                    log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
+                    continue
+                try:
+                    self._dispatch(ftype, fmt, body)
+                except Exception:
+                    log.exception("error dispatching frame 0x%02x", ftype)
+        except (asyncio.IncompleteReadError, OSError) as e:
+            reason = self._close_reason
+            if self._closing:
+                exc = ConnectionClosed("client closed", reason)
+            elif reason is not None:
+                exc = ConnectionClosed(f"connection closed by broker after {reason}", reason)
+            elif isinstance(e, asyncio.IncompleteReadError):
+                exc = ConnectionClosed("connection closed by broker")
+            else:
+                exc = ConnectionClosed(f"connection lost: {e}")
+        except SwitchboardError as e:
+            exc = ConnectionClosed(f"protocol broken: {e}", e)
+        except asyncio.CancelledError:
+            exc = ConnectionClosed("client closed")
+        self._on_disconnect(exc)
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.close()
+
+    def _on_disconnect(self, exc: ConnectionClosed) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._closed_exc = exc
+        pending = list(self._pending.values())
+        self._pending.clear()
+        self._kinds.clear()
+        for p in pending:
+            if isinstance(p, AsyncStream):
+                p._fail(exc)
+            elif not p.done():
+                p.set_exception(exc)
+        for w in self._heartbeat_waiters:
+            if not w.done():
+                w.set_exception(exc)
+        self._heartbeat_waiters.clear()
+        user_closed = exc.message == "client closed"
+        for s in self._subs:
+            s._end(None if user_closed else exc)
+        self._subs.clear()
+        for req in self._served.values():
+            req._cancelled.set()
+        self._served.clear()
+
+    def _dispatch(self, ftype: int, fmt: int, body: Any) -> None:
+        if not isinstance(body, dict):
+            if ftype == P.HEARTBEAT:
+                body = {}
+            else:
+                return
+        if ftype in (P.RESPONSE, P.ERROR):
+            cid = body.get("correlation_id")
+            if not cid:
+                if ftype == P.ERROR:
+                    self._close_reason = error_from_code(body.get("error_code"), body.get("error"))
+                    log.warning("broker error on the connection: %s", self._close_reason)
+                return
+            pending = self._pending.pop(cid, None)
+            kind = self._kinds.pop(cid, "payload")
+            if isinstance(pending, AsyncStream):
+                final = dict(body, is_final=True)
+                pending._on_frame(final)
+            elif pending is not None and not pending.done():
+                if ftype == P.ERROR or body.get("success") is False:
+                    pending.set_exception(error_from_code(body.get("error_code"), body.get("error")))
+                else:
+                    pending.set_result(body.get("payload") if kind == "payload" else body)
+        elif ftype == P.STREAM:
+            cid = body.get("correlation_id")
+            st = self._pending.get(cid)
+            if isinstance(st, AsyncStream):
+                if body.get("is_final"):
+                    del self._pending[cid]
+                st._on_frame(body)
+        elif ftype == P.PUSH:
+            note = Notification.from_body(body)
+            for s in self._subs:
+                if s._matches(note.subject):
+                    s._put(note)
+        elif ftype == P.HEARTBEAT:
+            if self._heartbeat_waiters:
+                for w in self._heartbeat_waiters:
+                    if not w.done():
+                        w.set_result(None)
+                self._heartbeat_waiters.clear()
+            else:
+                self._write_quiet(P.HEARTBEAT, {}, P.FORMAT_JSON)
+        elif ftype == P.REQUEST:
+            req = AsyncRequest(body, fmt)
+            self._served[req.correlation_id] = req
+            task = asyncio.get_running_loop().create_task(self._handle_request(req))
+            self._handler_tasks.add(task)
+            task.add_done_callback(self._handler_tasks.discard)
+        elif ftype == P.CANCEL:
+            req = self._served.get(body.get("correlation_id"))
+            if req is not None:
+                req._cancelled.set()

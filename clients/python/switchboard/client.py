@@ -1,0 +1,901 @@
+"""Synchronous, thread-safe Switchboard client.
+
+One socket, one background reader thread that demultiplexes replies by
+correlation id, so any number of requests may be in flight from any number of
+threads. Handlers of ``serve()`` and subscription callbacks run on other
+threads than the reader, so they may themselves call the client.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import heapq
+import inspect
+import itertools
+import logging
+import queue
+import socket
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+
+from . import protocol as P
+from .errors import (
+    Cancelled,
+    ConnectionClosed,
+    RequestTimeout,
+    SwitchboardError,
+    error_from_code,
+)
+from .protocol import Notification
+
+__all__ = ["Client", "Stream", "Subscription", "Request", "Registration"]
+
+log = logging.getLogger("switchboard")
+
+DEADLINE_MARGIN = 2.0
+
+_END = object()  # end-of-queue marker
+
+
+class Request:
+    """A request forwarded by the broker to a service served by this client."""
+
+    def __init__(self, body: dict, fmt: int):
+        self.raw = body
+        self.format = fmt
+        self.correlation_id: str = body.get("correlation_id", "")
+        self.service: str = body.get("target", "")
+        self.message_type: str = body.get("message_type", "")
+        self.payload: Any = body.get("payload")
+        self.expects_reply: bool = bool(body.get("expects_reply", False))
+        self.expects_stream: bool = bool(body.get("expects_stream", False))
+        self.response_timeout_ms: int = body.get("response_timeout_ms", 30000)
+        self._cancelled = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the broker sent CANCEL for this request."""
+        return self._cancelled.is_set()
+
+    def wait_cancelled(self, timeout: Optional[float] = None) -> bool:
+        """Block up to ``timeout`` seconds; True if the request was cancelled.
+        Handy in stream handlers instead of ``time.sleep``."""
+        return self._cancelled.wait(timeout)
+
+    def __repr__(self) -> str:
+        return f"Request({self.service!r}, {self.message_type!r}, correlation_id={self.correlation_id!r})"
+
+
+class _Call:
+    """A pending call answered by one RESPONSE or ERROR."""
+
+    __slots__ = ("future", "kind")
+
+    def __init__(self, kind: str):
+        self.future: concurrent.futures.Future = concurrent.futures.Future()
+        self.kind = kind  # "payload": return body["payload"]; "body": return the body
+
+    def resolve(self, frame_type: int, body: dict) -> None:
+        if self.future.done():
+            return
+        if frame_type == P.ERROR or body.get("success") is False:
+            self.future.set_exception(error_from_code(body.get("error_code"), body.get("error")))
+        elif self.kind == "payload":
+            self.future.set_result(body.get("payload"))
+        else:
+            self.future.set_result(body)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
+class Stream:
+    """Iterator over the payloads of a request-stream call.
+
+    Iteration ends after the final frame; a final frame with an error raises the
+    matching exception. ``cancel()`` asks the broker to end the stream and ends
+    the iteration at once. Also a context manager that cancels on exit if the
+    stream is not finished.
+    """
+
+    def __init__(self, client: "Client", correlation_id: str, idle_timeout: float):
+        self._client = client
+        self.correlation_id = correlation_id
+        self._queue: "queue.Queue[Any]" = queue.Queue()
+        self._idle_timeout = idle_timeout
+        self._done = False
+        self._cancelled = False
+        self._finished = threading.Event()
+        self.received = 0
+        #: error code of the final frame (None: ended normally or not yet)
+        self.final_code: Optional[str] = None
+        self.final_sequence: Optional[int] = None
+
+    # called by the reader thread
+    def _on_frame(self, body: dict) -> bool:
+        """Queue one STREAM frame; return True if it was the final one."""
+        final = bool(body.get("is_final"))
+        if final:
+            self.final_code = body.get("error_code") or (None if not body.get("error") else "INTERNAL_ERROR")
+            self.final_sequence = body.get("sequence")
+        self._queue.put(body)
+        if final:
+            self._finished.set()
+        return final
+
+    def _fail(self, exc: BaseException) -> None:
+        self._queue.put(exc)
+        self._finished.set()
+
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> Any:
+        if self._done:
+            raise StopIteration
+        try:
+            item = self._queue.get(timeout=self._idle_timeout)
+        except queue.Empty:
+            self._done = True
+            self._client._forget(self.correlation_id)
+            self._client._send_quiet(P.CANCEL, {"correlation_id": self.correlation_id})
+            raise RequestTimeout(f"no stream frame within {self._idle_timeout:.1f} s") from None
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        if item.get("is_final"):
+            self._done = True
+            if item.get("error") or item.get("error_code"):
+                raise error_from_code(item.get("error_code"), item.get("error"))
+            raise StopIteration
+        self.received += 1
+        return item.get("payload")
+
+    def cancel(self) -> None:
+        """Send CANCEL for this stream and stop iterating. The broker's final
+        frame (code CANCELLED) is awaited with ``wait_closed()``."""
+        if self._done or self._cancelled:
+            self._done = True
+            return
+        self._cancelled = True
+        self._done = True
+        self._client._send_quiet(P.CANCEL, {"correlation_id": self.correlation_id})
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the broker's final frame arrived (or the connection dropped)."""
+        return self._finished.wait(timeout)
+
+    def __enter__(self) -> "Stream":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if not self._done:
+            self.cancel()
+
+
+class Subscription:
+    """Notifications of one ``subscribe()`` call.
+
+    Iterate it (blocking) or call ``get(timeout)``; with a callback, a thread of
+    its own calls the callback for each notification. The local queue is
+    bounded: when it is full the oldest notification is dropped and counted in
+    ``dropped`` (the broker's ``sequence`` also shows gaps).
+    """
+
+    def __init__(self, client: "Client", patterns: Sequence[str], maxsize: int,
+                 callback: Optional[Callable[[Notification], Any]] = None):
+        self._client = client
+        self.patterns = tuple(patterns)
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, maxsize))
+        self._put_lock = threading.Lock()
+        self.dropped = 0
+        self.subscribed_types: List[str] = []
+        self._active = True
+        self._end_exc: Optional[BaseException] = None
+        self._ended = False
+        self._callback = callback
+        self._thread: Optional[threading.Thread] = None
+
+    def _start_callback_thread(self) -> None:
+        if self._callback is None:
+            return
+        self._thread = threading.Thread(target=self._run_callback, name="switchboard-subscription", daemon=True)
+        self._thread.start()
+
+    def _run_callback(self) -> None:
+        try:
+            for note in self:
+                try:
+                    self._callback(note)  # type: ignore[misc]
+                except Exception:  # a callback error must not end the subscription
+                    log.exception("subscription callback failed")
+        except SwitchboardError:
+            pass
+
+    def _matches(self, subject: str) -> bool:
+        return self._active and P.any_matches(self.patterns, subject)
+
+    def _put(self, item: Any) -> None:
+        with self._put_lock:
+            while True:
+                try:
+                    self._queue.put_nowait(item)
+                    return
+                except queue.Full:
+                    try:
+                        self._queue.get_nowait()
+                        if item is not _END:
+                            self.dropped += 1
+                    except queue.Empty:
+                        pass
+
+    def _end(self, exc: Optional[BaseException] = None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._active = False
+        self._end_exc = exc
+        self._put(_END)
+
+    def get(self, timeout: Optional[float] = None) -> Notification:
+        """Next notification; raises TimeoutError if none arrives in time,
+        StopIteration-free: raises ConnectionClosed if the connection dropped and
+        ``EOFError`` if the subscription ended."""
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no notification within {timeout} s") from None
+        if item is _END:
+            self._queue.put(_END)  # keep the marker for other readers
+            if self._end_exc is not None:
+                raise self._end_exc
+            raise EOFError("subscription ended")
+        return item
+
+    def __iter__(self) -> Iterator[Notification]:
+        return self
+
+    def __next__(self) -> Notification:
+        try:
+            return self.get()
+        except EOFError:
+            raise StopIteration from None
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def unsubscribe(self, timeout: float = 30.0) -> None:
+        self._client.unsubscribe(self, timeout=timeout)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._active:
+            try:
+                self.unsubscribe()
+            except SwitchboardError:
+                pass
+
+
+class Registration:
+    """Handle of a service served by this client (``serve()``)."""
+
+    def __init__(self, client: "Client", service: str, handler: Callable, message_types: Optional[List[str]], mode: str):
+        self._client = client
+        self.service = service
+        self.handler = handler
+        self.message_types = message_types
+        self.mode = mode
+
+    def unregister(self, timeout: float = 30.0) -> None:
+        self._client.unregister(self.service, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"Registration({self.service!r}, mode={self.mode!r})"
+
+
+class Client:
+    """Synchronous Switchboard client.
+
+    ``Client(socket_path=None, format="json")``: the path follows the protocol's
+    rules when not given. ``format="msgpack"`` sends MessagePack frames.
+    """
+
+    def __init__(
+        self,
+        socket_path: Optional[str] = None,
+        *,
+        format: str = "json",
+        max_payload: int = P.DEFAULT_MAX_PAYLOAD,
+        connect_timeout: float = 5.0,
+        handler_threads: int = 16,
+        subscription_queue_size: int = 1000,
+        deadline_margin: float = DEADLINE_MARGIN,
+    ):
+        self.socket_path = P.resolve_socket_path(socket_path)
+        self._format = P.format_code(format)
+        self.max_payload = max_payload
+        self._handler_threads = handler_threads
+        self._sub_queue_size = subscription_queue_size
+        self._margin = deadline_margin
+
+        self._lock = threading.RLock()
+        self._send_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._pending: Dict[str, Union[_Call, Stream]] = {}
+        self._subs: List[Subscription] = []
+        self._services: Dict[str, Registration] = {}
+        self._served: Dict[str, Request] = {}
+        self._heartbeat_waiters: List[concurrent.futures.Future] = []
+        self._executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        self._closed = False
+        self._closing = False
+        self._close_reason: Optional[SwitchboardError] = None
+        self._closed_exc: Optional[ConnectionClosed] = None
+        self.subscribed_types: List[str] = []
+
+        # deadline sweeper for request_future()
+        self._deadlines: list = []
+        self._deadline_cv = threading.Condition(self._lock)
+        self._sweeper: Optional[threading.Thread] = None
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(connect_timeout)
+            sock.connect(self.socket_path)
+            sock.settimeout(None)
+        except OSError as exc:
+            sock.close()
+            raise ConnectionClosed(f"cannot connect to {self.socket_path}: {exc}") from exc
+        self._sock = sock
+        self._rfile = sock.makefile("rb", buffering=256 * 1024)
+        self._reader = threading.Thread(target=self._read_loop, name="switchboard-reader", daemon=True)
+        self._reader.start()
+
+    # ------------------------------------------------------------------ basics
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the connection; every pending call fails with ConnectionClosed."""
+        with self._lock:
+            if self._closing:
+                already = True
+            else:
+                already = False
+                self._closing = True
+        if not already:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if threading.current_thread() is not self._reader:
+            self._reader.join(timeout=10)
+        self._on_disconnect(ConnectionClosed("client closed"))
+        try:
+            self._rfile.close()
+        except OSError:
+            pass
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        ex = self._executor
+        if ex is not None:
+            ex.shutdown(wait=False, cancel_futures=True)
+        with self._deadline_cv:
+            self._deadline_cv.notify_all()
+
+    def _next_id(self) -> str:
+        return f"py-{next(self._ids)}"
+
+    def _check_open(self) -> None:
+        if self._closed or self._closing:
+            raise self._closed_exc or ConnectionClosed("client closed")
+
+    def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
+        data = P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload)
+        with self._send_lock:
+            if self._closed:
+                raise self._closed_exc or ConnectionClosed()
+            try:
+                self._sock.sendall(data)
+            except OSError as exc:
+                raise ConnectionClosed(f"send failed: {exc}") from exc
+
+    def _send_quiet(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
+        try:
+            self._send(frame_type, body, fmt)
+        except SwitchboardError as exc:
+            log.debug("dropped frame 0x%02x: %s", frame_type, exc)
+
+    def _forget(self, correlation_id: str) -> None:
+        with self._lock:
+            self._pending.pop(correlation_id, None)
+
+    def _start_call(self, frame_type: int, body: dict, kind: str) -> _Call:
+        call = _Call(kind)
+        cid = self._next_id()
+        body["correlation_id"] = cid
+        with self._lock:
+            self._check_open()
+            self._pending[cid] = call
+        try:
+            self._send(frame_type, body)
+        except BaseException:
+            self._forget(cid)
+            raise
+        call.future.correlation_id = cid  # type: ignore[attr-defined]
+        return call
+
+    def _wait(self, call: _Call, timeout: float) -> Any:
+        try:
+            return call.future.result(timeout + self._margin)
+        except concurrent.futures.TimeoutError:
+            self._forget(call.future.correlation_id)  # type: ignore[attr-defined]
+            err = RequestTimeout(f"no answer within {timeout + self._margin:.1f} s (client-side deadline)")
+            call.fail(err)
+            raise err from None
+
+    def _control(self, frame_type: int, body: dict, kind: str, timeout: float) -> Any:
+        return self._wait(self._start_call(frame_type, body, kind), timeout)
+
+    # ----------------------------------------------------------- request/reply
+    def _envelope(self, target: str, message_type: str, payload: Any, timeout: float,
+                  expects_reply: bool, expects_stream: bool) -> dict:
+        return {
+            "target": target,
+            "message_type": message_type,
+            "payload": payload,
+            "expects_reply": expects_reply,
+            "expects_stream": expects_stream,
+            "response_timeout_ms": P.timeout_ms(timeout),
+        }
+
+    def request(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Any:
+        """Call ``target`` and return the reply payload; raises the error's exception."""
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload")
+        return self._wait(call, timeout)
+
+    def request_future(self, target: str, message_type: str, payload: Any = None,
+                       timeout: float = 30.0) -> concurrent.futures.Future:
+        """Send a request and return at once a Future of its reply payload
+        (for pipelining). The Future fails with RequestTimeout if nothing
+        arrives by timeout + margin."""
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload")
+        self._add_deadline(call, time.monotonic() + timeout + self._margin)
+        return call.future
+
+    def send(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> None:
+        """Fire-and-forget: returns once the broker handed the message to the
+        service (``{"status": "delivered"}``); raises if it could not."""
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, False, False), "payload")
+        self._wait(call, timeout)
+
+    def stream(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Stream:
+        """Start a request-stream call; iterate the result for the payloads.
+        ``timeout`` is sent to the broker and also bounds (plus margin) the wait
+        for each next frame on the client side."""
+        body = self._envelope(target, message_type, payload, timeout, False, True)
+        cid = self._next_id()
+        body["correlation_id"] = cid
+        st = Stream(self, cid, timeout + self._margin)
+        with self._lock:
+            self._check_open()
+            self._pending[cid] = st
+        try:
+            self._send(P.REQUEST, body)
+        except BaseException:
+            self._forget(cid)
+            raise
+        return st
+
+    # ------------------------------------------------------------- pub / sub
+    def subscribe(self, patterns: Union[str, Iterable[str]], callback: Optional[Callable[[Notification], Any]] = None,
+                  *, queue_size: Optional[int] = None, timeout: float = 30.0) -> Subscription:
+        """Subscribe to subjects (``*`` one token, ``>`` trailing tokens).
+        Returns a Subscription to iterate, or that calls ``callback``."""
+        pats = [patterns] if isinstance(patterns, str) else list(patterns)
+        if not pats:
+            raise ValueError("at least one pattern is needed")
+        sub = Subscription(self, pats, queue_size or self._sub_queue_size, callback)
+        with self._lock:
+            self._check_open()
+            self._subs.append(sub)  # before SUBSCRIBE: retained messages may arrive before the reply
+        try:
+            body = self._control(P.SUBSCRIBE, {"message_types": pats}, "body", timeout)
+        except BaseException:
+            with self._lock:
+                if sub in self._subs:
+                    self._subs.remove(sub)
+            sub._end()
+            raise
+        sub.subscribed_types = list(body.get("subscribed_types") or [])
+        self.subscribed_types = list(sub.subscribed_types)
+        sub._start_callback_thread()
+        return sub
+
+    def unsubscribe(self, subscription: Optional[Subscription] = None, timeout: float = 30.0) -> List[str]:
+        """End a subscription (or, without argument, every subscription of this
+        connection). Patterns still held by other subscriptions stay subscribed
+        at the broker. Returns the patterns the connection holds afterwards."""
+        with self._lock:
+            if subscription is None:
+                ending = list(self._subs)
+                self._subs.clear()
+                remove: Optional[List[str]] = []  # empty list: broker removes everything
+            else:
+                if subscription not in self._subs:
+                    return list(self.subscribed_types)
+                ending = [subscription]
+                self._subs.remove(subscription)
+                still = {p for s in self._subs for p in s.patterns}
+                remove = [p for p in dict.fromkeys(subscription.patterns) if p not in still]
+                if not remove:
+                    remove = None
+        for s in ending:
+            s._end()
+        if remove is None:
+            return list(self.subscribed_types)
+        body = self._control(P.UNSUBSCRIBE, {"message_types": remove}, "body", timeout)
+        self.subscribed_types = list(body.get("subscribed_types") or [])
+        return list(self.subscribed_types)
+
+    def publish(self, subject: str, payload: Any = None, retain: bool = False, *,
+                wait: bool = True, timeout: float = 30.0) -> Optional[dict]:
+        """Publish ``payload`` on ``subject``. With ``wait`` (default) a
+        correlation id is sent and the broker's acknowledgement awaited (its
+        body is returned); ``wait=False`` sends without correlation id."""
+        body: Dict[str, Any] = {"message_type": subject, "payload": payload}
+        if retain:
+            body["retain"] = True
+        if not wait:
+            self._check_open()
+            self._send(P.PUBLISH, body)
+            return None
+        reply = self._control(P.PUBLISH, body, "body", timeout)
+        return {k: v for k, v in reply.items() if k not in ("correlation_id", "success")}
+
+    # ------------------------------------------------------------- serving
+    def serve(self, service: str, handler: Callable[[Request], Any], message_types: Optional[Iterable[str]] = None,
+              mode: str = "exclusive", timeout: float = 30.0) -> Registration:
+        """Register ``service`` and answer the requests the broker forwards.
+
+        ``handler(request)`` runs on a worker thread with a :class:`Request`.
+        Its return value becomes the RESPONSE payload; raising
+        ``ServiceError(code, message)`` (or any SwitchboardError) answers with
+        that code, any other exception with INTERNAL_ERROR; returning a
+        generator answers with STREAM frames and a final frame. A CANCEL from
+        the broker sets ``request.cancelled`` and stops the generator.
+        """
+        if mode not in ("exclusive", "shared"):
+            raise ValueError("mode must be 'exclusive' or 'shared'")
+        mts = list(message_types) if message_types is not None else None
+        reg = Registration(self, service, handler, mts, mode)
+        with self._lock:
+            self._check_open()
+            if service in self._services:
+                raise ValueError(f"service {service!r} is already served by this client")
+            self._services[service] = reg
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self._handler_threads, thread_name_prefix="switchboard-handler")
+        body: Dict[str, Any] = {"service": service, "mode": mode}
+        if mts is not None:
+            body["message_types"] = mts
+        try:
+            self._control(P.REGISTER, body, "body", timeout)
+        except BaseException:
+            with self._lock:
+                self._services.pop(service, None)
+            raise
+        return reg
+
+    def unregister(self, service: str, timeout: float = 30.0) -> None:
+        with self._lock:
+            present = self._services.pop(service, None)
+        if present is None:
+            return
+        self._control(P.UNREGISTER, {"service": service}, "body", timeout)
+
+    def _handle_request(self, req: Request) -> None:
+        cid = req.correlation_id
+        replies = req.expects_reply or req.expects_stream
+        try:
+            reg = self._services.get(req.service)
+            if reg is None:
+                raise error_from_code("ACTOR_NOT_FOUND", f"service {req.service!r} is not served here")
+            result = reg.handler(req)
+            if inspect.isgenerator(result):
+                if req.expects_stream:
+                    self._stream_out(req, result)
+                    return
+                result = list(result)  # a generator answering a plain request: its items as a list
+            if req.cancelled or not replies:
+                return
+            if req.expects_stream:  # a plain value answering a stream request: one frame
+                self._send_quiet(P.STREAM, {"correlation_id": cid, "sequence": 0, "is_final": False, "payload": result}, req.format)
+                self._send_quiet(P.STREAM, {"correlation_id": cid, "sequence": 1, "is_final": True}, req.format)
+            else:
+                self._send_reply(P.RESPONSE, {"correlation_id": cid, "success": True, "payload": result}, req)
+        except Exception as exc:
+            if not isinstance(exc, SwitchboardError):
+                log.exception("handler of %s failed", req.service)
+            if req.cancelled or not replies:
+                return
+            err = P.error_body(cid, exc)
+            if req.expects_stream:
+                err.pop("success")
+                err.update(sequence=0, is_final=True)
+                self._send_quiet(P.STREAM, err, req.format)
+            else:
+                self._send_quiet(P.ERROR, err, req.format)
+        finally:
+            with self._lock:
+                self._served.pop(cid, None)
+
+    def _send_reply(self, frame_type: int, body: dict, req: Request) -> None:
+        try:
+            self._send(frame_type, body, req.format)
+        except ConnectionClosed:
+            pass
+        except SwitchboardError as exc:  # e.g. result not serialisable or too large
+            self._send_quiet(P.ERROR, P.error_body(req.correlation_id, exc), req.format)
+
+    def _stream_out(self, req: Request, gen: Iterator[Any]) -> None:
+        cid = req.correlation_id
+        seq = 0
+        try:
+            for item in gen:
+                if req.cancelled:
+                    return
+                self._send(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": False, "payload": item}, req.format)
+                seq += 1
+                if req.cancelled:
+                    return
+        except ConnectionClosed:
+            return
+        except Exception as exc:
+            if not isinstance(exc, SwitchboardError):
+                log.exception("stream handler of %s failed", req.service)
+            if req.cancelled:
+                return
+            err = P.error_body(cid, exc)
+            err.pop("success")
+            err.update(sequence=seq, is_final=True)
+            self._send_quiet(P.STREAM, err, req.format)
+            return
+        finally:
+            if hasattr(gen, "close"):
+                gen.close()
+        if not req.cancelled:
+            self._send_quiet(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": True}, req.format)
+
+    # ------------------------------------------------------------- misc ops
+    def discover(self, include_actors: bool = True, include_message_types: bool = True, timeout: float = 30.0) -> dict:
+        """The broker's discovery answer (protocol_version, actors, message_types, services)."""
+        body = self._control(P.DISCOVER, {"include_actors": include_actors,
+                                          "include_message_types": include_message_types}, "body", timeout)
+        return {k: v for k, v in body.items() if k not in ("correlation_id", "success")}
+
+    def stats(self, timeout: float = 30.0) -> dict:
+        """The broker's counters."""
+        body = self._control(P.STATS, {}, "body", timeout)
+        if "payload" in body:
+            return body["payload"]
+        return {k: v for k, v in body.items() if k not in ("correlation_id", "success")}
+
+    def heartbeat(self, timeout: float = 5.0) -> float:
+        """Send a HEARTBEAT and wait for the broker's; returns the round trip in seconds."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            self._check_open()
+            self._heartbeat_waiters.append(fut)
+        start = time.monotonic()
+        try:
+            self._send(P.HEARTBEAT, {}, P.FORMAT_JSON)
+            fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise RequestTimeout(f"no heartbeat reply within {timeout} s") from None
+        finally:
+            with self._lock:
+                if fut in self._heartbeat_waiters:
+                    self._heartbeat_waiters.remove(fut)
+        return time.monotonic() - start
+
+    # ------------------------------------------------------------- deadlines
+    def _add_deadline(self, call: _Call, deadline: float) -> None:
+        with self._deadline_cv:
+            heapq.heappush(self._deadlines, (deadline, id(call), call))
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep, name="switchboard-deadlines", daemon=True)
+                self._sweeper.start()
+            self._deadline_cv.notify()
+
+    def _sweep(self) -> None:
+        with self._deadline_cv:
+            while not self._closed:
+                now = time.monotonic()
+                while self._deadlines and (self._deadlines[0][0] <= now or self._deadlines[0][2].future.done()):
+                    deadline, _, call = heapq.heappop(self._deadlines)
+                    if not call.future.done():
+                        cid = call.future.correlation_id
+                        if self._pending.get(cid) is call:
+                            del self._pending[cid]
+                        call.fail(RequestTimeout("no answer by the client-side deadline"))
+                wait = self._deadlines[0][0] - now if self._deadlines else None
+                self._deadline_cv.wait(wait if wait is None else max(wait, 0.001))
+
+    # ------------------------------------------------------------- reader
+    def _read_exact(self, n: int) -> Optional[bytes]:
+        data = self._rfile.read(n)
+        if len(data) < n:
+            return None
+        return data
+
+    def _read_loop(self) -> None:
+        exc: ConnectionClosed
+        try:
+            while True:
+                head = self._read_exact(5)
+                if head is None:
+                    break
+                length, version, rest = P.parse_header(head)
+                more = self._read_exact(rest)
+                if more is None:
+                    break
+                ftype = more[0]
+                fmt = more[1] if rest == 2 else P.FORMAT_JSON
+                if length > P.ABSOLUTE_MAX_PAYLOAD:
+                    raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
+                data = self._read_exact(length) if length else b""
+                if data is None:
+                    break
+                try:
+                    body = P.decode_body(data, fmt)
+                except SwitchboardError as e:
+                    log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
+                    continue
+                try:
+                    self._dispatch(ftype, fmt, body)
+                except Exception:
+                    log.exception("error dispatching frame 0x%02x", ftype)
+            reason = self._close_reason
+            if self._closing:
+                exc = ConnectionClosed("client closed", reason)
+            elif reason is not None:
+                exc = ConnectionClosed(f"connection closed by broker after {reason}", reason)
+            else:
+                exc = ConnectionClosed("connection closed by broker")
+        except (OSError, ValueError) as e:
+            exc = ConnectionClosed("client closed" if self._closing else f"connection lost: {e}", self._close_reason)
+        except SwitchboardError as e:
+            exc = ConnectionClosed(f"protocol broken: {e}", e)
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._on_disconnect(exc)
+
+    def _on_disconnect(self, exc: ConnectionClosed) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._closed_exc = exc
+            pending = list(self._pending.values())
+            self._pending.clear()
+            subs = list(self._subs)
+            self._subs.clear()
+            waiters = list(self._heartbeat_waiters)
+            self._heartbeat_waiters.clear()
+            served = list(self._served.values())
+            self._served.clear()
+        for p in pending:
+            p._fail(exc) if isinstance(p, Stream) else p.fail(exc)
+        for w in waiters:
+            if not w.done():
+                w.set_exception(exc)
+        user_closed = exc.message == "client closed"
+        for s in subs:
+            s._end(None if user_closed else exc)
+        for r in served:
+            r._cancelled.set()
+        with self._deadline_cv:
+            self._deadline_cv.notify_all()
+
+    def _dispatch(self, ftype: int, fmt: int, body: Any) -> None:
+        if not isinstance(body, dict):
+            if ftype == P.HEARTBEAT:
+                body = {}
+            else:
+                log.warning("frame 0x%02x with a non-object body ignored", ftype)
+                return
+        if ftype in (P.RESPONSE, P.ERROR):
+            cid = body.get("correlation_id")
+            if not cid:
+                if ftype == P.ERROR:
+                    self._close_reason = error_from_code(body.get("error_code"), body.get("error"))
+                    log.warning("broker error on the connection: %s", self._close_reason)
+                return
+            with self._lock:
+                pending = self._pending.pop(cid, None)
+            if isinstance(pending, _Call):
+                pending.resolve(ftype, body)
+            elif isinstance(pending, Stream):
+                # defensive: a bare answer to a stream request ends the stream
+                final = dict(body, is_final=True)
+                if ftype == P.RESPONSE and not body.get("error_code"):
+                    final.pop("error", None)
+                pending._on_frame(final)
+        elif ftype == P.STREAM:
+            cid = body.get("correlation_id")
+            with self._lock:
+                st = self._pending.get(cid)
+                if isinstance(st, Stream) and body.get("is_final"):
+                    del self._pending[cid]
+            if isinstance(st, Stream):
+                st._on_frame(body)
+        elif ftype == P.PUSH:
+            note = Notification.from_body(body)
+            with self._lock:
+                subs = [s for s in self._subs if s._matches(note.subject)]
+            for s in subs:
+                s._put(note)
+        elif ftype == P.HEARTBEAT:
+            with self._lock:
+                waiters = list(self._heartbeat_waiters)
+                self._heartbeat_waiters.clear()
+            if waiters:
+                for w in waiters:
+                    if not w.done():
+                        w.set_result(None)
+            else:
+                self._send_quiet(P.HEARTBEAT, {}, P.FORMAT_JSON)
+        elif ftype == P.REQUEST:
+            req = Request(body, fmt)
+            with self._lock:
+                ex = self._executor
+                if ex is None or self._closing:
+                    ex = None
+                else:
+                    self._served[req.correlation_id] = req
+            if ex is None:
+                if req.expects_reply or req.expects_stream:
+                    self._reject(req, "ACTOR_NOT_FOUND", f"nothing is served on this connection for {req.service!r}")
+                return
+            try:
+                ex.submit(self._handle_request, req)
+            except RuntimeError:  # executor shut down
+                pass
+        elif ftype == P.CANCEL:
+            with self._lock:
+                req = self._served.get(body.get("correlation_id"))
+            if req is not None:
+                req._cancelled.set()
+        else:
+            log.debug("ignored frame type 0x%02x", ftype)
+
+    def _reject(self, req: Request, code: str, message: str) -> None:
+        err = {"correlation_id": req.correlation_id, "success": False, "error": message, "error_code": code}
+        if req.expects_stream:
+            err.pop("success")
+            err.update(sequence=0, is_final=True)
+            self._send_quiet(P.STREAM, err, req.format)
+        else:
+            self._send_quiet(P.ERROR, err, req.format)

@@ -1,0 +1,188 @@
+"""Exceptions raised by the Switchboard client.
+
+Every error carries ``.code`` (the protocol error code, e.g. ``"ACTOR_NOT_FOUND"``)
+and ``.message``. There is one subclass per error code of the protocol, plus
+:class:`ServiceError` for codes that a service defines itself, and
+:class:`ConnectionClosed` when the socket goes away.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
+__all__ = [
+    "SwitchboardError",
+    "ServiceError",
+    "ConnectionClosed",
+    "ActorNotFound",
+    "UnknownMessageType",
+    "SerializationError",
+    "InvalidRequest",
+    "TargetBusy",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "Cancelled",
+    "RateLimited",
+    "PayloadTooLarge",
+    "ProtocolError",
+    "UnsupportedProtocolVersion",
+    "NameInUse",
+    "Forbidden",
+    "ShuttingDown",
+    "ConnectionLimitReached",
+    "InternalError",
+    "error_from_code",
+]
+
+
+class SwitchboardError(Exception):
+    """Base class of every error of this package."""
+
+    #: code used when none is given (subclasses set their own)
+    default_code: Optional[str] = None
+
+    def __init__(self, message: str = "", code: Optional[str] = None):
+        # Only the message goes to the base class: some subclasses also derive
+        # from OSError, which would read two positional args as (errno, strerror).
+        super().__init__(message)
+        self.message = message
+        self.code = code if code is not None else self.default_code
+
+    def __str__(self) -> str:
+        if self.code and self.message:
+            return f"{self.code}: {self.message}"
+        return self.message or (self.code or self.__class__.__name__)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class ServiceError(SwitchboardError):
+    """An error with a service-defined code.
+
+    Raise it from a handler passed to ``serve()`` to answer with an ERROR frame
+    carrying ``code`` and ``message``; the caller receives the same code.
+    """
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message, code)
+
+
+class ConnectionClosed(SwitchboardError, ConnectionError):
+    """The connection to the broker is closed (or was never open).
+
+    ``reason`` holds the error the broker sent before closing, if any
+    (for example a ``ProtocolError`` or ``ConnectionLimitReached``).
+    """
+
+    default_code = "CONNECTION_CLOSED"
+
+    def __init__(self, message: str = "connection closed", reason: Optional[SwitchboardError] = None):
+        super().__init__(message)
+        self.reason = reason
+
+
+class ActorNotFound(SwitchboardError):
+    default_code = "ACTOR_NOT_FOUND"
+
+
+class UnknownMessageType(SwitchboardError):
+    default_code = "UNKNOWN_MESSAGE_TYPE"
+
+
+class SerializationError(SwitchboardError):
+    default_code = "SERIALIZATION_ERROR"
+
+
+class InvalidRequest(SwitchboardError):
+    default_code = "INVALID_REQUEST"
+
+
+class TargetBusy(SwitchboardError):
+    default_code = "TARGET_BUSY"
+
+
+class RequestTimeout(SwitchboardError, TimeoutError):
+    """No answer in time: sent by the broker (``TIMEOUT``) or raised locally
+    when nothing arrived by the timeout plus a margin."""
+
+    default_code = "TIMEOUT"
+
+
+class ServiceUnavailable(SwitchboardError):
+    default_code = "SERVICE_UNAVAILABLE"
+
+
+class Cancelled(SwitchboardError):
+    default_code = "CANCELLED"
+
+
+class RateLimited(SwitchboardError):
+    default_code = "RATE_LIMITED"
+
+
+class PayloadTooLarge(SwitchboardError):
+    default_code = "PAYLOAD_TOO_LARGE"
+
+
+class ProtocolError(SwitchboardError):
+    default_code = "PROTOCOL_ERROR"
+
+
+class UnsupportedProtocolVersion(SwitchboardError):
+    default_code = "UNSUPPORTED_PROTOCOL_VERSION"
+
+
+class NameInUse(SwitchboardError):
+    default_code = "NAME_IN_USE"
+
+
+class Forbidden(SwitchboardError):
+    default_code = "FORBIDDEN"
+
+
+class ShuttingDown(SwitchboardError):
+    default_code = "SHUTTING_DOWN"
+
+
+class ConnectionLimitReached(SwitchboardError):
+    default_code = "CONNECTION_LIMIT_REACHED"
+
+
+class InternalError(SwitchboardError):
+    default_code = "INTERNAL_ERROR"
+
+
+_BY_CODE: Dict[str, Type[SwitchboardError]] = {
+    cls.default_code: cls
+    for cls in (
+        ActorNotFound,
+        UnknownMessageType,
+        SerializationError,
+        InvalidRequest,
+        TargetBusy,
+        RequestTimeout,
+        ServiceUnavailable,
+        Cancelled,
+        RateLimited,
+        PayloadTooLarge,
+        ProtocolError,
+        UnsupportedProtocolVersion,
+        NameInUse,
+        Forbidden,
+        ShuttingDown,
+        ConnectionLimitReached,
+        InternalError,
+    )
+}
+
+
+def error_from_code(code: Optional[str], message: Optional[str] = None) -> SwitchboardError:
+    """Build the exception for a protocol (or service-defined) error code."""
+    message = message or ""
+    if not code:
+        return ServiceError("UNKNOWN", message)
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        return ServiceError(code, message)
+    return cls(message, code)
