@@ -188,10 +188,12 @@ export class StreamCall extends AsyncQueue {
   /** Asks the broker to end the stream; the iteration ends at once (without an error). */
   cancel() {
     if (this._cancelled || this._finished) {
+      this._items.length = 0;
       this._end();
       return;
     }
     this._cancelled = true;
+    this._items.length = 0; // frames already received but not yet read are dropped too
     this._end();
     this._client._sendCancel(this.correlationId);
     // Keep the entry until the broker's final frame arrives, so it is recognised; bounded wait.
@@ -246,6 +248,7 @@ export class Subscription extends AsyncQueue {
   async unsubscribe() {
     if (!this.active) return;
     this.active = false;
+    this._items.length = 0;
     this._end();
     await this._client._unsubscribe(this);
   }
