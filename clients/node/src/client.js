@@ -150,6 +150,9 @@ export class StreamCall extends AsyncQueue {
     if (type === FrameType.STREAM) {
       if (body.is_final) {
         this._finish();
+        // Frames held back waiting for a missing sequence number are delivered in order.
+        for (const seq of [...this._outOfOrder.keys()].sort((a, b) => a - b)) this._push(this._outOfOrder.get(seq));
+        this._outOfOrder.clear();
         if ((body.error_code || body.error) && !this._cancelled) this._end(errorFromBody(body));
         else this._end();
         return;

@@ -110,15 +110,30 @@ export class FrameDecoder {
     this.maxPayload = maxPayload;
     this.buffer = Buffer.alloc(0);
     this.offset = 0;
+    this.held = []; // chunks received while a known-length frame is incomplete
+    this.heldBytes = 0;
+    this.waitingFor = 0; // bytes missing from the current frame (0: unknown or none)
   }
 
   push(chunk) {
-    if (this.offset >= this.buffer.length) {
+    const buffered = this.buffer.length - this.offset;
+    if (this.waitingFor > 0 && this.heldBytes + chunk.length < this.waitingFor) {
+      // Still short of the frame whose length is known: keep the chunk, copy nothing yet.
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      return [];
+    }
+    if (this.held.length > 0) {
+      this.buffer = Buffer.concat([this.buffer.subarray(this.offset), ...this.held, chunk]);
+      this.held = [];
+      this.heldBytes = 0;
+    } else if (buffered === 0) {
       this.buffer = chunk;
     } else {
       this.buffer = Buffer.concat([this.buffer.subarray(this.offset), chunk]);
     }
     this.offset = 0;
+    this.waitingFor = 0;
     const frames = [];
     for (;;) {
       const available = this.buffer.length - this.offset;
@@ -149,7 +164,10 @@ export class FrameDecoder {
           'PAYLOAD_TOO_LARGE',
         );
       }
-      if (available < headerSize + length) break;
+      if (available < headerSize + length) {
+        this.waitingFor = headerSize + length - available; // bytes still missing
+        break;
+      }
       const bytes = this.buffer.subarray(start + headerSize, start + headerSize + length);
       this.offset = start + headerSize + length;
       const frame = { type, format, version };
@@ -165,6 +183,6 @@ export class FrameDecoder {
 
   /** Bytes received but not yet part of a complete frame. */
   get pending() {
-    return this.buffer.length - this.offset;
+    return this.buffer.length - this.offset + this.heldBytes;
   }
 }

@@ -115,3 +115,18 @@ test('error codes map to their classes; unknown codes become ServiceError', () =
     assert.equal(err.name, cls.name);
   }
 });
+
+test('a large frame arriving in many small chunks, mixed with small frames', () => {
+  const big = encodeFrame(FrameType.RESPONSE, { correlation_id: 'big', payload: 'p'.repeat(200000) });
+  const small = encodeFrame(FrameType.PUSH, { message_type: 's', payload: 1 }, Format.MSGPACK);
+  const all = Buffer.concat([small, big, small, big, small]);
+  for (const size of [1, 7, 1000, 65536, all.length]) {
+    const dec = new FrameDecoder();
+    const frames = [];
+    for (let i = 0; i < all.length; i += size) frames.push(...dec.push(all.subarray(i, i + size)));
+    assert.deepEqual(frames.map((f) => f.type), [0x05, 0x02, 0x05, 0x02, 0x05], `chunk size ${size}`);
+    assert.equal(frames[1].body.payload.length, 200000);
+    assert.equal(frames[4].body.payload, 1);
+    assert.equal(dec.pending, 0);
+  }
+});
