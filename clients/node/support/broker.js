@@ -53,6 +53,13 @@ export async function startBroker() {
     resolve();
   }));
   child.once('error', (err) => { exited = { error: err }; });
+  // Safety net: if this test process ends without stop(), do not leave the broker running.
+  const killOnExit = () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  };
+  process.once('exit', killOnExit);
 
   const stop = async () => {
     if (!exited) {
@@ -63,6 +70,7 @@ export async function startBroker() {
       await exitPromise;
       clearTimeout(killTimer);
     }
+    process.removeListener('exit', killOnExit);
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
