@@ -1,0 +1,292 @@
+// Type declarations for switchboard-client.
+
+/// <reference types="node" />
+import { EventEmitter } from 'node:events';
+
+export type PayloadFormat = 'json' | 'msgpack';
+
+export interface ConnectOptions {
+  /** Socket path; otherwise $SWITCHBOARD_SOCKET, $XDG_RUNTIME_DIR/switchboard/broker.sock, /tmp/switchboard-<uid>/broker.sock. */
+  socketPath?: string;
+  /** Payload format of the frames this client sends (default 'json'). */
+  format?: PayloadFormat;
+  /** Largest payload sent or accepted, in bytes (default 1 MiB, at most 16 MiB). */
+  maxPayload?: number;
+  /** Default response timeout sent to the broker, in ms (default 30000). The client's own deadline is this + 2000. */
+  timeoutMs?: number;
+  /** How long connect() waits for the socket, in ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Response timeout in ms (sent as response_timeout_ms); the local deadline is this + 2000 ms. */
+  timeoutMs?: number;
+  /** Format of this one frame. */
+  format?: PayloadFormat;
+  /** Aborting sends CANCEL and rejects with CancelledError (request) or ends the iteration (stream). */
+  signal?: AbortSignal;
+}
+
+export interface SendOptions {
+  timeoutMs?: number;
+  format?: PayloadFormat;
+}
+
+export interface PublishOptions {
+  /** The broker keeps the last message of the subject and pushes it to each new matching subscriber. */
+  retain?: boolean;
+  format?: PayloadFormat;
+}
+
+export interface DiscoverOptions {
+  includeActors?: boolean;
+  includeMessageTypes?: boolean;
+}
+
+export interface DiscoverResult {
+  protocol_version: {
+    current: number;
+    min_supported: number;
+    max_supported: number;
+    description?: string;
+    capabilities?: { messagepack?: boolean; streaming?: boolean; push?: boolean; discovery?: boolean; [k: string]: unknown };
+  };
+  actors: Array<{ name: string; ern?: string }>;
+  message_types: string[];
+  services: Array<{ name: string; instances: number; message_types: string[]; transport: string; [k: string]: unknown }>;
+  [k: string]: unknown;
+}
+
+export interface Notification<T = any> {
+  /** The concrete subject published (same as messageType). */
+  subject: string;
+  messageType: string;
+  payload: T;
+  notificationId: string | number;
+  timestampMs: number;
+  /** Counts per subscription from 1; a gap is the number of notifications lost. */
+  sequence: number;
+  sourceActor?: string;
+}
+
+export interface ServeOptions {
+  /** Message types this service handles. */
+  messageTypes?: Iterable<string>;
+  /** 'exclusive' (default) refuses a second registration of the name; 'shared' spreads requests. */
+  mode?: 'exclusive' | 'shared';
+}
+
+export interface HandlerContext {
+  /** The broker-chosen correlation id of this request. */
+  correlationId: string;
+  service: string;
+  messageType: string;
+  expectsReply: boolean;
+  expectsStream: boolean;
+  timeoutMs?: number;
+  format: PayloadFormat;
+  /** Aborted when the broker sends CANCEL for this request or the connection closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * A service handler: return a value (or a promise of one) for a RESPONSE; return an async
+ * iterable / generator for STREAM frames (a stream call that gets a plain value receives it as
+ * one frame); throw ServiceError(code, message) for an ERROR with that code (other exceptions
+ * become INTERNAL_ERROR).
+ */
+export type Handler = (
+  payload: any,
+  context: HandlerContext,
+) => unknown | Promise<unknown> | AsyncIterable<unknown> | Iterable<unknown>;
+
+export declare function connect(options?: ConnectOptions): Promise<Client>;
+
+export declare class Client extends EventEmitter {
+  readonly socketPath: string;
+  readonly format: PayloadFormat;
+  readonly maxPayload: number;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** True once the connection is closed (by close() or by the broker). */
+  readonly closed: boolean;
+  /** The socket error that ended the connection, if any. */
+  readonly closeReason: Error | null;
+
+  constructor(options?: ConnectOptions);
+
+  /** Request-response: resolves with the reply payload. */
+  request<T = any>(target: string, messageType: string, payload?: unknown, options?: CallOptions): Promise<T>;
+  /** Fire-and-forget: resolves once the broker answered {"status":"delivered"}. */
+  send(target: string, messageType: string, payload?: unknown, options?: SendOptions): Promise<void>;
+  /** Request-stream: the payloads in sequence order. */
+  stream<T = any>(target: string, messageType: string, payload?: unknown, options?: CallOptions): StreamCall<T>;
+  /** Subscribes to subject patterns (`*` one token, `>` one or more trailing tokens). */
+  subscribe<T = any>(patterns: string | Iterable<string>, callback?: (notification: Notification<T>) => void | Promise<void>): Promise<Subscription<T>>;
+  /** Publishes on a subject; resolves with the broker's RESPONSE payload (if any). */
+  publish(subject: string, payload?: unknown, options?: PublishOptions): Promise<unknown>;
+  /** Registers a service on this connection and answers the requests the broker forwards. */
+  serve(service: string, handler: Handler, options?: ServeOptions): Promise<ServiceRegistration>;
+  discover(options?: DiscoverOptions): Promise<DiscoverResult>;
+  /** The broker's counters. */
+  stats(): Promise<Record<string, any>>;
+  /** Sends a HEARTBEAT; resolves with the round-trip time in ms. */
+  ping(options?: { timeoutMs?: number }): Promise<number>;
+  /** Closes the connection; calls in flight reject with ConnectionClosedError, subscriptions end. */
+  close(): Promise<void>;
+
+  on(event: 'close', listener: (reason: Error | null) => void): this;
+  /** Errors not tied to a call: connection-level ERROR frames, subscription callback failures. */
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export declare class StreamCall<T = any> implements AsyncIterableIterator<T> {
+  readonly correlationId: string;
+  next(): Promise<IteratorResult<T, undefined>>;
+  /** Ends the iteration (cancels the stream if it is still running). */
+  return(): Promise<IteratorResult<T, undefined>>;
+  [Symbol.asyncIterator](): this;
+  /** Sends CANCEL; the iteration ends at once, without an error. */
+  cancel(): void;
+  toArray(): Promise<T[]>;
+}
+
+export declare class Subscription<T = any> implements AsyncIterableIterator<Notification<T>> {
+  readonly patterns: string[];
+  /** Every pattern the connection holds, as the broker answered. */
+  subscribedTypes: string[];
+  readonly active: boolean;
+  next(): Promise<IteratorResult<Notification<T>, undefined>>;
+  return(): Promise<IteratorResult<Notification<T>, undefined>>;
+  [Symbol.asyncIterator](): this;
+  unsubscribe(): Promise<void>;
+  toArray(): Promise<Notification<T>[]>;
+}
+
+export declare class ServiceRegistration {
+  readonly name: string;
+  readonly active: boolean;
+  unregister(): Promise<void>;
+}
+
+export declare function subjectMatches(pattern: string, subject: string): boolean;
+export declare function resolveSocketPath(explicit?: string, env?: Record<string, string | undefined>, uid?: number): string;
+
+// ---- errors ------------------------------------------------------------------------------------
+
+export interface SwitchboardErrorOptions {
+  cause?: unknown;
+  correlationId?: string;
+  payload?: unknown;
+}
+
+export declare class SwitchboardError extends Error {
+  /** Protocol error code, a service-defined code, or 'CONNECTION_CLOSED'. */
+  readonly code: string;
+  readonly correlationId?: string;
+  readonly payload?: unknown;
+  constructor(message: string, code: string, options?: SwitchboardErrorOptions);
+}
+
+interface CodedErrorClass<C extends string> {
+  new (message?: string, options?: SwitchboardErrorOptions): SwitchboardError & { readonly code: C };
+  readonly CODE: C;
+}
+
+export declare const ActorNotFoundError: CodedErrorClass<'ACTOR_NOT_FOUND'>;
+export type ActorNotFoundError = InstanceType<typeof ActorNotFoundError>;
+export declare const UnknownMessageTypeError: CodedErrorClass<'UNKNOWN_MESSAGE_TYPE'>;
+export type UnknownMessageTypeError = InstanceType<typeof UnknownMessageTypeError>;
+export declare const SerializationError: CodedErrorClass<'SERIALIZATION_ERROR'>;
+export type SerializationError = InstanceType<typeof SerializationError>;
+export declare const InvalidRequestError: CodedErrorClass<'INVALID_REQUEST'>;
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>;
+export declare const TargetBusyError: CodedErrorClass<'TARGET_BUSY'>;
+export type TargetBusyError = InstanceType<typeof TargetBusyError>;
+export declare const ServiceUnavailableError: CodedErrorClass<'SERVICE_UNAVAILABLE'>;
+export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>;
+export declare const CancelledError: CodedErrorClass<'CANCELLED'>;
+export type CancelledError = InstanceType<typeof CancelledError>;
+export declare const RateLimitedError: CodedErrorClass<'RATE_LIMITED'>;
+export type RateLimitedError = InstanceType<typeof RateLimitedError>;
+export declare const PayloadTooLargeError: CodedErrorClass<'PAYLOAD_TOO_LARGE'>;
+export type PayloadTooLargeError = InstanceType<typeof PayloadTooLargeError>;
+export declare const ProtocolError: CodedErrorClass<'PROTOCOL_ERROR'>;
+export type ProtocolError = InstanceType<typeof ProtocolError>;
+export declare const UnsupportedProtocolVersionError: CodedErrorClass<'UNSUPPORTED_PROTOCOL_VERSION'>;
+export type UnsupportedProtocolVersionError = InstanceType<typeof UnsupportedProtocolVersionError>;
+export declare const NameInUseError: CodedErrorClass<'NAME_IN_USE'>;
+export type NameInUseError = InstanceType<typeof NameInUseError>;
+export declare const ForbiddenError: CodedErrorClass<'FORBIDDEN'>;
+export type ForbiddenError = InstanceType<typeof ForbiddenError>;
+export declare const ShuttingDownError: CodedErrorClass<'SHUTTING_DOWN'>;
+export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
+export declare const ConnectionLimitReachedError: CodedErrorClass<'CONNECTION_LIMIT_REACHED'>;
+export type ConnectionLimitReachedError = InstanceType<typeof ConnectionLimitReachedError>;
+export declare const InternalError: CodedErrorClass<'INTERNAL_ERROR'>;
+export type InternalError = InstanceType<typeof InternalError>;
+
+/** TIMEOUT from the broker, or the client's own deadline (then `local` is true). */
+export declare class RequestTimeoutError extends SwitchboardError {
+  static readonly CODE: 'TIMEOUT';
+  readonly code: 'TIMEOUT';
+  readonly local: boolean;
+  constructor(message?: string, options?: SwitchboardErrorOptions & { local?: boolean });
+}
+
+/** An error with a service-defined code; throw it from a handler. */
+export declare class ServiceError extends SwitchboardError {
+  constructor(code: string, message?: string, options?: SwitchboardErrorOptions);
+}
+
+/** The connection is closed or dropped; `cause` holds the broker's error if it sent one. */
+export declare class ConnectionClosedError extends SwitchboardError {
+  static readonly CODE: 'CONNECTION_CLOSED';
+  readonly code: 'CONNECTION_CLOSED';
+  constructor(message?: string, options?: SwitchboardErrorOptions);
+}
+
+export declare const ERROR_CLASSES: Readonly<Record<string, new (message?: string, options?: SwitchboardErrorOptions) => SwitchboardError>>;
+export declare function errorFromCode(code: string | undefined, message?: string, options?: SwitchboardErrorOptions): SwitchboardError;
+
+// ---- framing -----------------------------------------------------------------------------------
+
+export declare const FrameType: Readonly<{
+  REQUEST: 0x01; RESPONSE: 0x02; ERROR: 0x03; HEARTBEAT: 0x04; PUSH: 0x05; SUBSCRIBE: 0x06;
+  UNSUBSCRIBE: 0x07; DISCOVER: 0x08; STREAM: 0x09; REGISTER: 0x0a; UNREGISTER: 0x0b;
+  PUBLISH: 0x0c; CANCEL: 0x0d; STATS: 0x0e;
+}>;
+export declare const Format: Readonly<{ JSON: 0x01; MSGPACK: 0x02 }>;
+export declare const PROTOCOL_VERSION: 0x02;
+export declare const HEADER_SIZE: 7;
+export declare const DEFAULT_MAX_PAYLOAD: number;
+
+export interface DecodedFrame {
+  type: number;
+  format: number;
+  version: number;
+  body?: any;
+  /** Set when the payload was well framed but could not be parsed. */
+  bodyError?: Error;
+}
+
+export declare class FramingError extends Error {
+  readonly code: 'PROTOCOL_ERROR' | 'PAYLOAD_TOO_LARGE';
+}
+
+export declare class FrameDecoder {
+  constructor(maxPayload?: number);
+  /** Feeds bytes; returns the frames completed. Throws FramingError on an invalid header. */
+  push(chunk: Buffer): DecodedFrame[];
+  readonly pending: number;
+}
+
+export declare function encodeFrame(type: number, body: unknown, format?: number, maxPayload?: number): Buffer;
+export declare function encodeBody(body: unknown, format: number): Buffer;
+export declare function decodeBody(bytes: Buffer, format: number): any;
+
+export declare namespace msgpack {
+  function encode(value: unknown): Buffer;
+  function decode(bytes: Uint8Array): any;
+}

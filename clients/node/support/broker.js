@@ -1,0 +1,107 @@
+// Test support: starts the real broker (scripts/switchboard broker --demo) on a temporary socket.
+// Not a test file (kept outside test/ so `node --test test/` does not run it).
+//
+// SWITCHBOARD_TEST_SOCKET=<path> makes the tests use a broker that is already running there
+// instead of starting one; SWITCHBOARD_TEST_START_TIMEOUT_MS bounds the start-up (default 120 s,
+// the first start may build the broker).
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+
+function canConnect(socketPath) {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ path: socketPath });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a broker with the demo services; resolves with { socketPath, stop(), output() }. */
+export async function startBroker() {
+  if (process.env.SWITCHBOARD_TEST_SOCKET) {
+    const socketPath = process.env.SWITCHBOARD_TEST_SOCKET;
+    if (!(await canConnect(socketPath))) throw new Error(`no broker answers at SWITCHBOARD_TEST_SOCKET=${socketPath}`);
+    return { socketPath, stop: async () => {}, output: () => '' };
+  }
+  const launcher = path.join(repoRoot, 'scripts', 'switchboard');
+  if (!fs.existsSync(launcher)) {
+    throw new Error(`broker launcher not found at ${launcher}: the tests need the real broker`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-node-'));
+  const socketPath = path.join(dir, 'broker.sock');
+  let output = '';
+  const child = spawn(launcher, ['broker', '--demo', '--socket', socketPath], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // own process group, so stop() reaches the JVM behind the launcher script
+    env: { ...process.env, SWITCHBOARD_SOCKET: socketPath },
+  });
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  let exited = null;
+  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exited = { code, signal };
+    resolve();
+  }));
+  child.once('error', (err) => { exited = { error: err }; });
+  // Safety net: if this test process ends without stop(), do not leave the broker running.
+  const killOnExit = () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  };
+  process.once('exit', killOnExit);
+
+  const stop = async () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      const killTimer = setTimeout(() => {
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }, 10000);
+      await exitPromise;
+      clearTimeout(killTimer);
+    }
+    process.removeListener('exit', killOnExit);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  const timeoutMs = Number(process.env.SWITCHBOARD_TEST_START_TIMEOUT_MS ?? 120000);
+  const deadline = Date.now() + timeoutMs;
+  let wait = 25;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`the broker exited during start-up (${JSON.stringify(exited)}):\n${output}`);
+    }
+    if (fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the broker did not accept connections on ${socketPath} within ${timeoutMs} ms:\n${output}`);
+    }
+    await delay(wait);
+    wait = Math.min(wait * 2, 250);
+  }
+  return { socketPath, stop, output: () => output };
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+export async function eventually(fn, { timeoutMs = 10000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 10;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(wait);
+    wait = Math.min(wait * 2, 200);
+  }
+}
