@@ -47,6 +47,7 @@ final class ClientConductor implements Agent
     private static final int FRAGMENT_LIMIT = 16;
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int MAX_POOLED_CALLS = 4096;
+    private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
 
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
@@ -109,6 +110,9 @@ final class ClientConductor implements Agent
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private final ServiceRequest serviceRequest;
     private final Push push = new Push();
+
+    private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
+    private long nextControlPollNs;
 
     private long nextCorrelationId = 1;
     private long nextControlCorrelationId = 1;
@@ -279,7 +283,12 @@ final class ClientConductor implements Agent
         {
             work += aeronInvoker.invoke();
         }
-        work += pollControl();
+        if (nowNs - nextControlPollNs >= 0)
+        {
+            // control traffic is rare: a read syscall per duty cycle would tax every call for nothing
+            nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
+            work += pollControl();
+        }
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         if (null != pubSubSubscription)
         {
@@ -691,7 +700,7 @@ final class ClientConductor implements Agent
         try
         {
             control.flush();
-            final int messages = control.poll(this::onControlMessage);
+            final int messages = control.poll(controlHandler);
             if (messages < 0)
             {
                 onBrokerLost("broker closed the control connection");
