@@ -224,7 +224,7 @@ public final class BrokerConductor implements Agent
         }
         catch (final IOException ex)
         {
-            errorHandler.onError(new IOException(session + ": " + ex.getMessage(), ex));
+            ctx.log(session + ": control connection failed: " + ex.getMessage());
             toClose.add(session);
             return 1;
         }
@@ -269,8 +269,10 @@ public final class BrokerConductor implements Agent
         {
             return;
         }
-        for (final ClientSession session : toClose)
+        // index loop: telling the others may find more dead sessions, appended while we go
+        for (int i = 0; i < toClose.size(); i++)
         {
+            final ClientSession session = toClose.get(i);
             session.connection.close();
             if (session.connected && null != sessionById.remove(session.clientId))
             {
