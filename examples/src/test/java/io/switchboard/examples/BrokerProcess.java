@@ -49,7 +49,7 @@ final class BrokerProcess implements AutoCloseable
     ProcessHarness startDemoServices() throws IOException
     {
         final ProcessHarness services = ProcessHarness.start(
-            "demo-services", DemoServices.class, "--socket-dir", socketDir.toString(), "--no-price-feed");
+            "demo-services", DemoServices.class, "--socket-dir", socketDir.toString());
         services.awaitLine("demo services ready", 30_000);
         return services;
     }

@@ -371,6 +371,32 @@ class JavaPathSystemTest
     }
 
     @Test
+    void shouldReceiveThePriceFeedOnAWildcardAsTypedSbe() throws Exception
+    {
+        final CompletableFuture<String> first = new CompletableFuture<>();
+        try (Switchboard subscriber = broker.connect("price-watcher"))
+        {
+            final MessageHeaderDecoder header = new MessageHeaderDecoder();
+            final PriceUpdateDecoder decoder = new PriceUpdateDecoder();
+            subscriber.subscribe("prices.*", (push, buf, off, len) ->
+            {
+                decoder.wrapAndApplyHeader(buf, off, header);
+                final double price = decoder.price();
+                final String symbol = decoder.symbol();
+                if (price > 0 && push.templateId() == PriceUpdateDecoder.TEMPLATE_ID &&
+                    "PriceUpdate".contentEquals(push.messageType()))
+                {
+                    first.complete(push.subject() + " " + symbol);
+                }
+            });
+            final String got = first.get(30, TimeUnit.SECONDS);
+            final String symbol = got.substring(got.indexOf(' ') + 1);
+            assertEquals("prices." + symbol + " " + symbol, got);
+            assertTrue(DemoServices.SYMBOLS.contains(symbol), got);
+        }
+    }
+
+    @Test
     void shouldFailFireAndForgetToUnknownServiceLoudly()
     {
         final int length = encodeAdd(1, 1);
