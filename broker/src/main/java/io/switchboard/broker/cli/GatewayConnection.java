@@ -1,0 +1,140 @@
+package io.switchboard.broker.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.codec.frame.ErrorCode;
+import io.switchboard.codec.frame.FrameDecoder;
+import io.switchboard.codec.frame.FrameEncoder;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameHandler;
+import io.switchboard.codec.frame.FrameType;
+import io.switchboard.codec.frame.PayloadCodec;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+
+/**
+ * A blocking PROTOCOL.md connection for the command-line tool: send a frame, read frames one at a time.
+ * Not thread-safe.
+ */
+final class GatewayConnection implements AutoCloseable
+{
+    /** One frame read from the broker. */
+    static final class Frame
+    {
+        final FrameType type;
+        final JsonNode body;
+
+        Frame(final FrameType type, final JsonNode body)
+        {
+            this.type = type;
+            this.body = body;
+        }
+    }
+
+    private final SocketChannel channel;
+    private final Selector selector;
+    private final PayloadCodec codec = new PayloadCodec();
+    private final FrameEncoder encoder = new FrameEncoder(codec);
+    private final FrameDecoder decoder = new FrameDecoder(16 * 1024 * 1024);
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
+    private final ArrayDeque<Frame> frames = new ArrayDeque<>();
+    private String fatal;
+
+    private GatewayConnection(final SocketChannel channel) throws IOException
+    {
+        this.channel = channel;
+        channel.configureBlocking(false);
+        this.selector = Selector.open();
+        channel.register(selector, SelectionKey.OP_READ);
+    }
+
+    static GatewayConnection open(final Path socket) throws IOException
+    {
+        final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try
+        {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+        }
+        catch (final IOException ex)
+        {
+            channel.close();
+            throw new IOException("no broker at " + socket + " (" + ex.getMessage() +
+                "); start one with: scripts/switchboard broker", ex);
+        }
+        return new GatewayConnection(channel);
+    }
+
+    void send(final FrameType type, final ObjectNode body) throws IOException
+    {
+        final ByteBuffer frame = ByteBuffer.wrap(encoder.encode(type, FrameFormat.JSON, body));
+        while (frame.hasRemaining())
+        {
+            if (0 == channel.write(frame))
+            {
+                Thread.onSpinWait(); // the broker drains its sockets continuously; a full buffer is brief
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * Read the next frame, blocking up to the deadline.
+     *
+     * @return the frame, or null if the deadline passed first.
+     */
+    Frame next(final long deadlineNs) throws IOException
+    {
+        while (frames.isEmpty())
+        {
+            if (null != fatal)
+            {
+                throw new IOException(fatal);
+            }
+            final long remainingMs = (deadlineNs - System.nanoTime()) / 1_000_000;
+            if (remainingMs <= 0)
+            {
+                return null;
+            }
+            final int read = selector.select(remainingMs) > 0 ? channel.read(readBuffer) : 0;
+            selector.selectedKeys().clear();
+            if (read < 0)
+            {
+                throw new IOException("the broker closed the connection");
+            }
+            if (read == 0)
+            {
+                continue;
+            }
+            readBuffer.flip();
+            decoder.decode(readBuffer, new FrameHandler()
+            {
+                public void onFrame(final int version, final FrameType type, final FrameFormat format,
+                    final byte[] payload, final int offset, final int length)
+                {
+                    frames.add(new Frame(type, codec.read(format, payload, offset, length)));
+                }
+
+                public void onFatalError(final ErrorCode code, final String reason)
+                {
+                    fatal = "malformed frame from the broker: " + code + ": " + reason;
+                }
+            });
+            readBuffer.compact();
+        }
+        return frames.poll();
+    }
+
+    public void close() throws IOException
+    {
+        selector.close();
+        channel.close();
+    }
+}
