@@ -40,7 +40,7 @@ public final class Broker implements AutoCloseable
             if (ctx.embeddedDriver())
             {
                 final File dir = new File(ctx.aeronDirectoryName());
-                if (CommonContext.isDriverActive(dir, TimeUnit.SECONDS.toMillis(2), (msg) -> {}))
+                if (isDriverAlive(dir))
                 {
                     throw new IllegalStateException("a media driver is already active in " + dir +
                         " (another broker?); stop it or give --aeron-dir");
@@ -80,6 +80,34 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietCloseAll(connected, launched);
             throw ex;
         }
+    }
+
+    /**
+     * Whether a live media driver owns the directory. A driver killed a moment ago still shows a fresh heartbeat,
+     * so a driver only counts as alive if its heartbeat stays fresh for longer than any driver's timer interval.
+     */
+    private static boolean isDriverAlive(final File dir)
+    {
+        final long freshMs = 1_100;
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * freshMs);
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            if (!CommonContext.isDriverActive(dir, freshMs, (msg) -> {}))
+            {
+                return false; // absent, or its heartbeat went stale: left behind by a crash
+            }
+            Thread.onSpinWait();
+            try
+            {
+                Thread.sleep(50); // polling a heartbeat written by another process: nothing to await on
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+        return true;
     }
 
     /**

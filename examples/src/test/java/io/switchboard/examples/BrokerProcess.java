@@ -17,18 +17,34 @@ final class BrokerProcess implements AutoCloseable
 {
     final Path socketDir;
     final Path aeronDir;
-    final ProcessHarness process;
+    final String[] args;
+    ProcessHarness process;
 
     BrokerProcess(final String... extraArgs) throws IOException
     {
         socketDir = ProcessHarness.tempDir("sb-test-sock");
         aeronDir = Path.of("/dev/shm", "sb-test-" + UUID.randomUUID(), "aeron");
-        final String[] args = new String[4 + extraArgs.length];
+        args = new String[4 + extraArgs.length];
         args[0] = "--socket-dir";
         args[1] = socketDir.toString();
         args[2] = "--aeron-dir";
         args[3] = aeronDir.toString();
         System.arraycopy(extraArgs, 0, args, 4, extraArgs.length);
+        process = ProcessHarness.start("broker", BrokerMain.class, args);
+        process.awaitLine("broker ready", 30_000);
+    }
+
+    /**
+     * SIGKILL the broker, leaving its socket and media-driver directory behind as a crash does, then start a new one
+     * on the same paths.
+     */
+    void killAndRestart() throws Exception
+    {
+        process.kill();
+        if (!java.nio.file.Files.exists(socketDir.resolve("control.sock")))
+        {
+            throw new AssertionError("a killed broker should leave its control socket behind");
+        }
         process = ProcessHarness.start("broker", BrokerMain.class, args);
         process.awaitLine("broker ready", 30_000);
     }

@@ -53,21 +53,21 @@ final class ClientConductor implements Agent
     private final ReentrantLock lock;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
     private final ErrorHandler errorHandler;
-    private final ControlConnection control;
-    private final Aeron aeron;
-    private final AgentInvoker aeronInvoker;
-    private final Subscription inbox;
-    private final FragmentAssembler inboxAssembler;
+    private ControlConnection control;
+    private Aeron aeron;
+    private AgentInvoker aeronInvoker;
+    private Subscription inbox;
+    private final FragmentAssembler inboxAssembler = new FragmentAssembler(this::onInboxFragment);
     private Subscription pubSubSubscription;
-    private FragmentAssembler pubSubAssembler;
+    private final FragmentAssembler pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
     private ExclusivePublication pubSubPublication;
 
-    private final int clientId;
-    private final int inboxStreamId;
-    private final int pubSubStreamId;
-    private final int termLength;
-    private final long heartbeatIntervalNs;
-    private final String aeronDirectory;
+    private int clientId;
+    private int inboxStreamId;
+    private int pubSubStreamId;
+    private int termLength;
+    private long heartbeatIntervalNs;
+    private String aeronDirectory;
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -114,6 +114,8 @@ final class ClientConductor implements Agent
     private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
     private long nextControlPollNs;
 
+    private long nextReconnectNs;
+    private long reconnectBackoffNs;
     private long nextCorrelationId = 1;
     private long nextControlCorrelationId = 1;
     private long publishSequence;
@@ -169,7 +171,17 @@ final class ClientConductor implements Agent
         this.lock = lock;
         this.errorHandler = ctx.errorHandler();
         this.serviceRequest = new ServiceRequest(this);
+        this.counters = new ClientCounters(ctx.clientName());
 
+        connect(ctx.connectTimeoutNs());
+    }
+
+    /**
+     * Open a session with the broker: control connection, handshake, media driver, inbox. On failure nothing is
+     * left open.
+     */
+    private void connect(final long handshakeTimeoutNs) throws IOException
+    {
         final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         try
         {
@@ -182,8 +194,19 @@ final class ClientConductor implements Agent
                 " (start one with: scripts/switchboard broker): " + ex.getMessage(), ex);
         }
         control = new ControlConnection(channel, Configuration.MAX_CONTROL_MESSAGE_LENGTH);
+        brokerLost = false;
 
-        final ConnectAckDecoder ack = handshake();
+        final ConnectAckDecoder ack;
+        try
+        {
+            ack = handshake(handshakeTimeoutNs);
+        }
+        catch (final IOException ex)
+        {
+            brokerLost = true;
+            control.close();
+            throw ex;
+        }
         clientId = ack.clientId();
         inboxStreamId = ack.inboxStreamId();
         pubSubStreamId = ack.pubSubStreamId();
@@ -196,26 +219,76 @@ final class ClientConductor implements Agent
             .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
             .errorHandler(errorHandler)
             .clientName("switchboard-" + ctx.clientName());
-        Aeron connected = null;
         try
         {
-            connected = Aeron.connect(aeronCtx);
+            aeron = Aeron.connect(aeronCtx);
+            aeronInvoker = aeron.conductorAgentInvoker();
+            inbox = aeron.addSubscription(Configuration.inboxChannel(termLength), inboxStreamId);
         }
         catch (final RuntimeException ex)
         {
+            brokerLost = true;
             control.close();
+            CloseHelper.quietClose(aeron);
             throw new IOException("cannot attach to the broker's media driver at " + aeronDirectory + ": " + ex, ex);
         }
-        aeron = connected;
-        aeronInvoker = aeron.conductorAgentInvoker();
-        inbox = aeron.addSubscription(Configuration.inboxChannel(termLength), inboxStreamId);
-        inboxAssembler = new FragmentAssembler(this::onInboxFragment);
-        counters = new ClientCounters(aeron, clientId, ctx.clientName());
         nowNs = clock.nanoTime();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
     }
 
-    private ConnectAckDecoder handshake() throws IOException
+    /**
+     * After losing the broker: try to open a new session, then register the services and subscriptions again.
+     */
+    private int tryReconnect()
+    {
+        if (nowNs - nextReconnectNs < 0)
+        {
+            return 0;
+        }
+        try
+        {
+            connect(ctx.connectTimeoutNs());
+        }
+        catch (final IOException ex)
+        {
+            reconnectBackoffNs = Math.min(reconnectBackoffNs * 2, ctx.reconnectBackoffMaxNs());
+            nextReconnectNs = clock.nanoTime() + reconnectBackoffNs;
+            return 1;
+        }
+
+        reconnectBackoffNs = ctx.reconnectBackoffMinNs();
+        for (final LocalService service : localServiceArray)
+        {
+            final CompletableFuture<Void> future = sendRegister(service.definition);
+            final String name = service.definition.name();
+            future.whenComplete((v, ex) ->
+            {
+                if (null != ex)
+                {
+                    errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                        "could not register '" + name + "' again after reconnecting: " + ex.getMessage()));
+                }
+            });
+        }
+        if (!subscriptions.isEmpty())
+        {
+            openPubSubSubscription();
+            final java.util.LinkedHashSet<String> patterns = new java.util.LinkedHashSet<>();
+            for (final LocalSubscription s : subscriptions)
+            {
+                patterns.add(s.pattern.pattern());
+            }
+            for (final String pattern : patterns)
+            {
+                announceSubscription(pattern, true);
+            }
+        }
+        errorHandler.onError(new SwitchboardException("RECONNECTED", "reconnected to the broker as peer " + clientId +
+            ", " + localServiceArray.length + " service(s) and " + subscriptions.size() + " subscription(s) restored"));
+        return 1;
+    }
+
+    private ConnectAckDecoder handshake(final long timeoutNs) throws IOException
     {
         final ConnectEncoder connect = new ConnectEncoder();
         connect.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
@@ -226,7 +299,7 @@ final class ClientConductor implements Agent
 
         final ConnectAckDecoder ack = new ConnectAckDecoder();
         final boolean[] acked = new boolean[1];
-        final long deadlineNs = clock.nanoTime() + ctx.connectTimeoutNs();
+        final long deadlineNs = clock.nanoTime() + timeoutNs;
         while (!acked[0])
         {
             final int read = control.poll((buffer, offset, length) ->
@@ -254,7 +327,7 @@ final class ClientConductor implements Agent
             {
                 control.close();
                 throw new IOException("broker did not answer Connect within " +
-                    TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs()) + " ms");
+                    TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms");
             }
             if (read == 0)
             {
@@ -278,6 +351,10 @@ final class ClientConductor implements Agent
         }
 
         nowNs = clock.nanoTime();
+        if (brokerLost)
+        {
+            return ctx.reconnect() ? tryReconnect() : 0;
+        }
         int work = 0;
         if (null != aeronInvoker)
         {
@@ -288,6 +365,10 @@ final class ClientConductor implements Agent
             // control traffic is rare: a read syscall per duty cycle would tax every call for nothing
             nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
             work += pollControl();
+            if (brokerLost)
+            {
+                return work;
+            }
         }
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         if (null != pubSubSubscription)
@@ -325,6 +406,7 @@ final class ClientConductor implements Agent
         servedStreams.clear();
         control.close();
         CloseHelper.closeAll(counters, aeron);
+        aeron = null;
     }
 
     int clientId()
@@ -528,6 +610,11 @@ final class ClientConductor implements Agent
             throw new IllegalArgumentException("invalid subject '" + subject + "': " +
                 SubjectPattern.validateSubject(subject));
         }
+        if (brokerLost)
+        {
+            counters.publishFailures.incrementOrdered();
+            return Publication.CLOSED;
+        }
         if (null == pubSubPublication)
         {
             pubSubPublication = aeron.addExclusivePublication(
@@ -572,13 +659,17 @@ final class ClientConductor implements Agent
 
     void subscribe(final SubjectPattern pattern, final PushHandler handler)
     {
-        if (null == pubSubSubscription)
+        if (null == pubSubSubscription && !brokerLost)
         {
-            pubSubSubscription = aeron.addSubscription(
-                Configuration.pubSubSubscriptionChannel(), pubSubStreamId, null, this::onPubSubImageLost);
-            pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
+            openPubSubSubscription();
         }
         subscriptions.add(new LocalSubscription(pattern, handler));
+    }
+
+    private void openPubSubSubscription()
+    {
+        pubSubSubscription = aeron.addSubscription(
+            Configuration.pubSubSubscriptionChannel(), pubSubStreamId, null, this::onPubSubImageLost);
     }
 
     boolean unsubscribe(final SubjectPattern pattern, final PushHandler handler)
@@ -603,6 +694,40 @@ final class ClientConductor implements Agent
             return future;
         }
 
+        final LocalService local = new LocalService(definition);
+        localServices.put(definition.name(), local);
+        localServiceArray = localServices.values().toArray(new LocalService[0]);
+        final CompletableFuture<Void> registered = sendRegister(definition);
+        registered.whenComplete((v, ex) ->
+        {
+            if (null != ex)
+            {
+                localServices.remove(definition.name());
+                localServiceArray = localServices.values().toArray(new LocalService[0]);
+            }
+        });
+        registered.whenComplete((v, ex) ->
+        {
+            if (null == ex)
+            {
+                future.complete(null);
+            }
+            else
+            {
+                future.completeExceptionally(ex);
+            }
+        });
+        return future;
+    }
+
+    private CompletableFuture<Void> sendRegister(final ServiceDefinition definition)
+    {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        if (brokerLost)
+        {
+            future.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "no broker connection"));
+            return future;
+        }
         final long correlationId = nextControlCorrelationId++;
         registerEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -616,18 +741,6 @@ final class ClientConductor implements Agent
         registerEncoder.service(definition.name());
         final byte[] ir = null == definition.schema() ? new byte[0] : definition.schema().irBytes();
         registerEncoder.putSchemaIr(ir, 0, ir.length);
-
-        final LocalService local = new LocalService(definition);
-        localServices.put(definition.name(), local);
-        localServiceArray = localServices.values().toArray(new LocalService[0]);
-        future.whenComplete((v, ex) ->
-        {
-            if (null != ex)
-            {
-                localServices.remove(definition.name());
-                localServiceArray = localServices.values().toArray(new LocalService[0]);
-            }
-        });
         pendingControl.put(correlationId, future);
         sendControl(MessageHeaderEncoder.ENCODED_LENGTH + registerEncoder.encodedLength());
         return future;
@@ -667,6 +780,11 @@ final class ClientConductor implements Agent
             length = MessageHeaderEncoder.ENCODED_LENGTH + unsubscribeEncoder.encodedLength();
         }
         final CompletableFuture<Void> future = new CompletableFuture<>();
+        if (brokerLost)
+        {
+            future.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "no broker connection"));
+            return future;
+        }
         pendingControl.put(correlationId, future);
         sendControl(length);
         return future;
@@ -727,8 +845,34 @@ final class ClientConductor implements Agent
                 f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
             }
             pendingControl.clear();
+            for (final StreamSession session : servedStreams.values())
+            {
+                safely(session::cancel);
+            }
+            servedStreams.clear();
             control.close();
+            closeSession();
+            reconnectBackoffNs = ctx.reconnectBackoffMinNs();
+            nextReconnectNs = clock.nanoTime() + reconnectBackoffNs;
         }
+    }
+
+    private void closeSession()
+    {
+        for (final ExclusivePublication publication : publicationByInbox.values())
+        {
+            CloseHelper.quietClose(publication);
+        }
+        publicationByInbox.clear();
+        peerInbox.clear();
+        routes.clear();
+        lastSequenceByPublisher.clear();
+        CloseHelper.quietClose(aeron);
+        aeron = null;
+        aeronInvoker = null;
+        inbox = null;
+        pubSubSubscription = null;
+        pubSubPublication = null;
     }
 
     boolean isBrokerLost()
@@ -1156,6 +1300,10 @@ final class ClientConductor implements Agent
 
     private long offer(final int peerId, final int peerInboxStreamId, final int length)
     {
+        if (brokerLost)
+        {
+            return Publication.CLOSED;
+        }
         ExclusivePublication publication = publicationByInbox.get(peerInboxStreamId);
         if (null == publication)
         {

@@ -1,48 +1,61 @@
 package io.switchboard.transport;
 
-import io.aeron.Aeron;
-import io.aeron.Counter;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.nio.ByteBuffer;
 
 /**
- * A peer's counters, allocated in the media driver's counters file so that the broker and tools can read them
- * (type ids {@value #TYPE_ID_BASE} and up). Removed by the driver when the peer closes or dies.
+ * A peer's counters, for the life of the client (across reconnections to the broker).
+ * <p>
+ * They live in the client's own memory, not in the media driver's counters file: a driver that dies with its broker
+ * unmaps that file, and a counter left pointing into it would crash the process on its next increment.
+ * Written by the client's duty cycle only; readable from any thread.
  */
 public final class ClientCounters implements AutoCloseable
 {
     /** First counter type id used by Switchboard peers. */
     public static final int TYPE_ID_BASE = 7300;
 
-    final Counter requests;
-    final Counter responses;
-    final Counter errors;
-    final Counter timeouts;
-    final Counter lateReplies;
-    final Counter served;
-    final Counter undeliverable;
-    final Counter published;
-    final Counter publishFailures;
-    final Counter pushes;
-    final Counter pushesLost;
-    final Counter imagesLost;
-    final Counter malformed;
+    private static final int MAX_COUNTERS = 16;
 
-    ClientCounters(final Aeron aeron, final int clientId, final String clientName)
+    private final CountersManager manager = new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.METADATA_LENGTH)),
+        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.COUNTER_LENGTH)));
+
+    final AtomicCounter requests;
+    final AtomicCounter responses;
+    final AtomicCounter errors;
+    final AtomicCounter timeouts;
+    final AtomicCounter lateReplies;
+    final AtomicCounter served;
+    final AtomicCounter undeliverable;
+    final AtomicCounter published;
+    final AtomicCounter publishFailures;
+    final AtomicCounter pushes;
+    final AtomicCounter pushesLost;
+    final AtomicCounter imagesLost;
+    final AtomicCounter malformed;
+
+    ClientCounters(final String clientName)
     {
-        final String suffix = ": client=" + clientId + " name=" + clientName;
-        requests = aeron.addCounter(TYPE_ID_BASE, "sb-requests" + suffix);
-        responses = aeron.addCounter(TYPE_ID_BASE + 1, "sb-responses" + suffix);
-        errors = aeron.addCounter(TYPE_ID_BASE + 2, "sb-errors" + suffix);
-        timeouts = aeron.addCounter(TYPE_ID_BASE + 3, "sb-timeouts" + suffix);
-        lateReplies = aeron.addCounter(TYPE_ID_BASE + 4, "sb-late-replies" + suffix);
-        served = aeron.addCounter(TYPE_ID_BASE + 5, "sb-served" + suffix);
-        undeliverable = aeron.addCounter(TYPE_ID_BASE + 6, "sb-undeliverable" + suffix);
-        published = aeron.addCounter(TYPE_ID_BASE + 7, "sb-published" + suffix);
-        publishFailures = aeron.addCounter(TYPE_ID_BASE + 8, "sb-publish-failures" + suffix);
-        pushes = aeron.addCounter(TYPE_ID_BASE + 9, "sb-pushes" + suffix);
-        pushesLost = aeron.addCounter(TYPE_ID_BASE + 10, "sb-pushes-lost" + suffix);
-        imagesLost = aeron.addCounter(TYPE_ID_BASE + 11, "sb-images-lost" + suffix);
-        malformed = aeron.addCounter(TYPE_ID_BASE + 12, "sb-malformed" + suffix);
+        final CountersManager m = manager;
+        final String suffix = ": name=" + clientName;
+        requests = m.newCounter("sb-requests" + suffix, TYPE_ID_BASE);
+        responses = m.newCounter("sb-responses" + suffix, TYPE_ID_BASE + 1);
+        errors = m.newCounter("sb-errors" + suffix, TYPE_ID_BASE + 2);
+        timeouts = m.newCounter("sb-timeouts" + suffix, TYPE_ID_BASE + 3);
+        lateReplies = m.newCounter("sb-late-replies" + suffix, TYPE_ID_BASE + 4);
+        served = m.newCounter("sb-served" + suffix, TYPE_ID_BASE + 5);
+        undeliverable = m.newCounter("sb-undeliverable" + suffix, TYPE_ID_BASE + 6);
+        published = m.newCounter("sb-published" + suffix, TYPE_ID_BASE + 7);
+        publishFailures = m.newCounter("sb-publish-failures" + suffix, TYPE_ID_BASE + 8);
+        pushes = m.newCounter("sb-pushes" + suffix, TYPE_ID_BASE + 9);
+        pushesLost = m.newCounter("sb-pushes-lost" + suffix, TYPE_ID_BASE + 10);
+        imagesLost = m.newCounter("sb-images-lost" + suffix, TYPE_ID_BASE + 11);
+        malformed = m.newCounter("sb-malformed" + suffix, TYPE_ID_BASE + 12);
     }
 
     /**

@@ -123,6 +123,11 @@ final class RouteTable
         }
     }
 
+    void clear()
+    {
+        routes.clear();
+    }
+
     int size()
     {
         return routes.size();

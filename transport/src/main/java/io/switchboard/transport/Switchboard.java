@@ -432,9 +432,9 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
-     * Whether the connection to the broker was lost.
+     * Whether the connection to the broker is down (lost and, if reconnecting, not yet back).
      *
-     * @return true once the broker closed the control connection.
+     * @return true while there is no broker connection.
      */
     public boolean isBrokerLost()
     {
@@ -608,6 +608,66 @@ public final class Switchboard implements AutoCloseable
         private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private int offerAttempts = 3;
+        private boolean reconnect = true;
+        private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
+        private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
+
+        /**
+         * Whether to reconnect on its own, with exponential backoff, when the broker goes away (default true).
+         * After reconnecting, the client registers its services and subscriptions again.
+         *
+         * @param reconnect true to reconnect.
+         * @return this for a fluent API.
+         */
+        public Context reconnect(final boolean reconnect)
+        {
+            this.reconnect = reconnect;
+            return this;
+        }
+
+        /**
+         * Whether to reconnect on its own when the broker goes away.
+         *
+         * @return true to reconnect.
+         */
+        public boolean reconnect()
+        {
+            return reconnect;
+        }
+
+        /**
+         * Backoff between reconnection attempts: starts at min, doubles up to max.
+         *
+         * @param minNs first delay.
+         * @param maxNs longest delay.
+         * @return this for a fluent API.
+         */
+        public Context reconnectBackoffNs(final long minNs, final long maxNs)
+        {
+            this.reconnectBackoffMinNs = minNs;
+            this.reconnectBackoffMaxNs = maxNs;
+            return this;
+        }
+
+        /**
+         * First delay before reconnecting.
+         *
+         * @return the delay in nanoseconds.
+         */
+        public long reconnectBackoffMinNs()
+        {
+            return reconnectBackoffMinNs;
+        }
+
+        /**
+         * Longest delay between reconnection attempts.
+         *
+         * @return the delay in nanoseconds.
+         */
+        public long reconnectBackoffMaxNs()
+        {
+            return reconnectBackoffMaxNs;
+        }
 
         /**
          * Fill in defaults and check the settings.
@@ -633,7 +693,8 @@ public final class Switchboard implements AutoCloseable
             {
                 errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
             }
-            if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0)
+            if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0 ||
+                reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
             {
                 throw new IllegalArgumentException("timeouts and attempts must be positive");
             }
