@@ -90,14 +90,15 @@ public final class Broker implements AutoCloseable
 
     private AgentRunner startGateway(final Context ctx, final BrokerConductor conductor) throws IOException
     {
-        final Switchboard client = Switchboard.connect(new Switchboard.Context()
-            .controlSocket(ctx.controlSocket())
-            .clientName("switchboard-gateway")
-            .useConductorAgentInvoker(true)
-            .errorHandler(ctx.errorHandler()));
+        Switchboard client = null;
         final GatewayConductor gateway;
         try
         {
+            client = Switchboard.connect(new Switchboard.Context()
+                .controlSocket(ctx.controlSocket())
+                .clientName("switchboard-gateway")
+                .useConductorAgentInvoker(true)
+                .errorHandler(ctx.errorHandler()));
             gateway = new GatewayConductor(new GatewayContext()
                 .socketPath(ctx.gatewaySocket())
                 .maxConnections(ctx.gatewayMaxConnections())
