@@ -4,7 +4,11 @@ import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.switchboard.broker.gateway.GatewayConductor;
+import io.switchboard.broker.gateway.GatewayContext;
+import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
+import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
@@ -29,6 +33,7 @@ public final class Broker implements AutoCloseable
     private final Aeron aeron;
     private final BrokerConductor conductor;
     private final AgentRunner runner;
+    private final AgentRunner gatewayRunner;
 
     private Broker(final Context ctx)
     {
@@ -69,6 +74,7 @@ public final class Broker implements AutoCloseable
             this.conductor = c;
             this.runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, c);
             AgentRunner.startOnThread(runner);
+            this.gatewayRunner = ctx.gateway() ? startGateway(ctx, c) : null;
         }
         catch (final IOException ex)
         {
@@ -80,6 +86,37 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietCloseAll(connected, launched);
             throw ex;
         }
+    }
+
+    private AgentRunner startGateway(final Context ctx, final BrokerConductor conductor) throws IOException
+    {
+        Switchboard client = null;
+        final GatewayConductor gateway;
+        try
+        {
+            client = Switchboard.connect(new Switchboard.Context()
+                .controlSocket(ctx.controlSocket())
+                .clientName("switchboard-gateway")
+                .useConductorAgentInvoker(true)
+                .errorHandler(ctx.errorHandler()));
+            gateway = new GatewayConductor(new GatewayContext()
+                .socketPath(ctx.gatewaySocket())
+                .maxConnections(ctx.gatewayMaxConnections())
+                .maxPayloadLength(ctx.gatewayMaxPayloadLength())
+                .errorHandler(ctx.errorHandler())
+                .conclude(), conductor::registrySnapshot, client);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(client, runner);
+            throw ex;
+        }
+        final AgentRunner gatewayRunner = new AgentRunner(new BackoffIdleStrategy(
+            10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
+            ctx.errorHandler(), null, gateway);
+        AgentRunner.startOnThread(gatewayRunner);
+        ctx.log("gateway listening on " + ctx.gatewaySocket());
+        return gatewayRunner;
     }
 
     /**
@@ -136,7 +173,7 @@ public final class Broker implements AutoCloseable
      */
     public void close()
     {
-        CloseHelper.closeAll(runner, aeron, driver);
+        CloseHelper.closeAll(gatewayRunner, runner, aeron, driver);
     }
 
     /**
@@ -157,6 +194,9 @@ public final class Broker implements AutoCloseable
             Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_PROP, Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_DEFAULT_MS);
         private long untetheredRestingTimeoutMs = Configuration.longProperty(
             Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS);
+        private boolean gateway = true;
+        private int gatewayMaxConnections = GatewayContext.MAX_CONNECTIONS_DEFAULT;
+        private int gatewayMaxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
         private IdleStrategy idleStrategy;
         private ErrorHandler errorHandler;
         private Consumer<String> logger;
@@ -237,6 +277,82 @@ public final class Broker implements AutoCloseable
         public Path controlSocket()
         {
             return socketDir.resolve(Configuration.CONTROL_SOCKET_NAME);
+        }
+
+        /**
+         * Path of the Unix-socket gateway (PROTOCOL.md) inside the socket directory.
+         *
+         * @return the path.
+         */
+        public Path gatewaySocket()
+        {
+            return socketDir.resolve(Configuration.GATEWAY_SOCKET_NAME);
+        }
+
+        /**
+         * Whether to start the Unix-socket gateway (default true).
+         *
+         * @param gateway true to start it.
+         * @return this for a fluent API.
+         */
+        public Context gateway(final boolean gateway)
+        {
+            this.gateway = gateway;
+            return this;
+        }
+
+        /**
+         * Whether the Unix-socket gateway runs.
+         *
+         * @return true if it runs.
+         */
+        public boolean gateway()
+        {
+            return gateway;
+        }
+
+        /**
+         * Bound on gateway connections.
+         *
+         * @param gatewayMaxConnections the bound.
+         * @return this for a fluent API.
+         */
+        public Context gatewayMaxConnections(final int gatewayMaxConnections)
+        {
+            this.gatewayMaxConnections = gatewayMaxConnections;
+            return this;
+        }
+
+        /**
+         * Bound on gateway connections.
+         *
+         * @return the bound.
+         */
+        public int gatewayMaxConnections()
+        {
+            return gatewayMaxConnections;
+        }
+
+        /**
+         * Largest payload the gateway accepts (1 MiB default, up to 16 MiB).
+         *
+         * @param gatewayMaxPayloadLength in bytes.
+         * @return this for a fluent API.
+         */
+        public Context gatewayMaxPayloadLength(final int gatewayMaxPayloadLength)
+        {
+            this.gatewayMaxPayloadLength = gatewayMaxPayloadLength;
+            return this;
+        }
+
+        /**
+         * Largest payload the gateway accepts.
+         *
+         * @return the length in bytes.
+         */
+        public int gatewayMaxPayloadLength()
+        {
+            return gatewayMaxPayloadLength;
         }
 
         /**

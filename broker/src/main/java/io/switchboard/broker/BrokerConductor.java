@@ -76,6 +76,8 @@ public final class BrokerConductor implements Agent
     private final Counter servicesRegistered;
     private final Counter controlErrors;
 
+    private volatile RegistrySnapshot registrySnapshot = RegistrySnapshot.EMPTY;
+    private long registryVersion;
     private int nextClientId = 1;
     private long nowNs;
     private ClientSession current;
@@ -163,6 +165,21 @@ public final class BrokerConductor implements Agent
         sessionById.clear();
         CloseHelper.quietCloseAll(selector, server);
         SocketFiles.deleteSocket(ctx.controlSocket());
+    }
+
+    /**
+     * An immutable copy of the service registry, republished after each change; safe to read from any thread.
+     *
+     * @return the latest snapshot.
+     */
+    public RegistrySnapshot registrySnapshot()
+    {
+        return registrySnapshot;
+    }
+
+    private void publishRegistrySnapshot()
+    {
+        registrySnapshot = RegistrySnapshot.of(registry, ++registryVersion);
     }
 
     /**
@@ -281,6 +298,7 @@ public final class BrokerConductor implements Agent
                 subjects.removeClient(session.clientId);
                 final List<String> services = registry.removeClient(session.clientId);
                 servicesRegistered.setOrdered(registry.services().size());
+                publishRegistrySnapshot();
                 peerGoneEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).clientId(session.clientId);
                 broadcast(MessageHeaderEncoder.ENCODED_LENGTH + peerGoneEncoder.encodedLength());
                 ctx.log("peer " + session.clientId + " (" + session.name + ", pid " + session.pid + ") gone" +
@@ -429,6 +447,7 @@ public final class BrokerConductor implements Agent
             return;
         }
         servicesRegistered.setOrdered(registry.services().size());
+        publishRegistrySnapshot();
         reply(session, correlationId, null, null);
         encodeRouteUpdate(RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
         broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
@@ -446,6 +465,7 @@ public final class BrokerConductor implements Agent
             return;
         }
         servicesRegistered.setOrdered(registry.services().size());
+        publishRegistrySnapshot();
         reply(session, correlationId, null, null);
         encodeRouteUpdate(RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
         broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());

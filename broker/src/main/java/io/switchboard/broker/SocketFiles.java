@@ -16,7 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * Safe handling of the broker's socket files: a private directory, a stale socket probed before it is replaced,
  * nothing that is not a socket ever deleted, peers of another user refused.
  */
-final class SocketFiles
+public final class SocketFiles
 {
     private SocketFiles()
     {
@@ -28,7 +28,7 @@ final class SocketFiles
      * @param path where the socket will be bound.
      * @throws IOException if a live broker answers there, or the path holds something that is not a socket.
      */
-    static void prepareForBind(final Path path) throws IOException
+    public static void prepareForBind(final Path path) throws IOException
     {
         final Path dir = path.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir))
@@ -65,7 +65,7 @@ final class SocketFiles
      * @param path of the socket.
      * @throws IOException if permissions cannot be set.
      */
-    static void restrictToOwner(final Path path) throws IOException
+    public static void restrictToOwner(final Path path) throws IOException
     {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
     }
@@ -75,7 +75,7 @@ final class SocketFiles
      *
      * @param path of the socket.
      */
-    static void deleteSocket(final Path path)
+    public static void deleteSocket(final Path path)
     {
         try
         {
@@ -96,7 +96,7 @@ final class SocketFiles
      * @param channel of the accepted peer.
      * @return true if the same user.
      */
-    static boolean isSameUser(final SocketChannel channel)
+    public static boolean isSameUser(final SocketChannel channel)
     {
         try
         {

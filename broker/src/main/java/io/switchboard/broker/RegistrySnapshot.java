@@ -1,0 +1,161 @@
+package io.switchboard.broker;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An immutable copy of the {@link ServiceRegistry} that the {@link BrokerConductor} publishes after each change, for
+ * readers on other threads (the gateway). Safe to share: nothing in it changes after construction.
+ */
+public final class RegistrySnapshot
+{
+    /** The snapshot of an empty registry. */
+    public static final RegistrySnapshot EMPTY = new RegistrySnapshot(new TreeMap<>(), new HashMap<>(), 0);
+
+    /** One service as it was when the snapshot was taken. */
+    public static final class ServiceView
+    {
+        private final String name;
+        private final String mode;
+        private final Map<String, Integer> messageTypes;
+        private final byte[] schemaIr;
+        private final int instances;
+
+        ServiceView(
+            final String name, final String mode, final Map<String, Integer> messageTypes, final byte[] ir, final int n)
+        {
+            this.name = name;
+            this.mode = mode;
+            this.messageTypes = messageTypes;
+            this.schemaIr = ir;
+            this.instances = n;
+        }
+
+        /**
+         * Name of the service.
+         *
+         * @return the name.
+         */
+        public String name()
+        {
+            return name;
+        }
+
+        /**
+         * How the name is held, lower case ({@code exclusive} or {@code shared}).
+         *
+         * @return the mode.
+         */
+        public String mode()
+        {
+            return mode;
+        }
+
+        /**
+         * Message type names with their SBE template ids (-1 for opaque JSON).
+         *
+         * @return the message types, unmodifiable.
+         */
+        public Map<String, Integer> messageTypes()
+        {
+            return messageTypes;
+        }
+
+        /**
+         * Encoded IR of the service's schema; empty when every type is opaque. Shared, do not modify.
+         *
+         * @return the IR bytes.
+         */
+        public byte[] schemaIr()
+        {
+            return schemaIr;
+        }
+
+        /**
+         * Number of live instances.
+         *
+         * @return the count.
+         */
+        public int instances()
+        {
+            return instances;
+        }
+    }
+
+    private final Map<String, ServiceView> services;
+    private final Map<Integer, byte[]> schemaIrByClientId;
+    private final long version;
+
+    private RegistrySnapshot(
+        final Map<String, ServiceView> services, final Map<Integer, byte[]> schemaIrByClientId, final long version)
+    {
+        this.services = Collections.unmodifiableMap(services);
+        this.schemaIrByClientId = Collections.unmodifiableMap(schemaIrByClientId);
+        this.version = version;
+    }
+
+    static RegistrySnapshot of(final ServiceRegistry registry, final long version)
+    {
+        final TreeMap<String, ServiceView> services = new TreeMap<>();
+        final HashMap<Integer, byte[]> irByClient = new HashMap<>();
+        for (final ServiceRegistry.Service s : registry.services())
+        {
+            services.put(s.name(), new ServiceView(
+                s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
+                s.schemaIr(), s.instances().size()));
+            if (s.schemaIr().length > 0)
+            {
+                for (final ServiceRegistry.Instance instance : s.instances())
+                {
+                    irByClient.putIfAbsent(instance.clientId(), s.schemaIr());
+                }
+            }
+        }
+        return new RegistrySnapshot(services, irByClient, version);
+    }
+
+    /**
+     * Look a service up.
+     *
+     * @param name of the service.
+     * @return the service, or null.
+     */
+    public ServiceView service(final String name)
+    {
+        return services.get(name);
+    }
+
+    /**
+     * Every service, sorted by name.
+     *
+     * @return the services by name, unmodifiable.
+     */
+    public Map<String, ServiceView> services()
+    {
+        return services;
+    }
+
+    /**
+     * The schema IR a peer handed over with one of its services, to read what it publishes.
+     *
+     * @param clientId of the peer.
+     * @return the IR bytes, or null if the peer serves nothing with a schema.
+     */
+    public byte[] schemaIrOf(final int clientId)
+    {
+        return schemaIrByClientId.get(clientId);
+    }
+
+    /**
+     * Increases with each change of the registry.
+     *
+     * @return the version.
+     */
+    public long version()
+    {
+        return version;
+    }
+}

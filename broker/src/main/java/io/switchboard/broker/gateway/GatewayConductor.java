@@ -1,0 +1,1123 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.broker.SocketFiles;
+import io.switchboard.codec.frame.ErrorCode;
+import io.switchboard.codec.frame.FrameBodies;
+import io.switchboard.codec.frame.FrameException;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameHandler;
+import io.switchboard.codec.frame.FrameHeader;
+import io.switchboard.codec.frame.FrameType;
+import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.json.SbeJsonTranscoder;
+import io.switchboard.codec.json.SchemaIr;
+import io.switchboard.codec.json.TranscodeException;
+import io.switchboard.codec.json.UnknownMessageTypeException;
+import io.switchboard.codec.subject.SubjectPattern;
+import io.switchboard.transport.Push;
+import io.switchboard.transport.PushHandler;
+import io.switchboard.transport.ResponseListener;
+import io.switchboard.transport.StreamListener;
+import io.switchboard.transport.Switchboard;
+import io.switchboard.transport.SwitchboardException;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), decodes their frames, and turns
+ * them into calls and publications of its own {@link Switchboard} client, which it polls from the same duty cycle.
+ * <p>
+ * Payloads are handled as Jackson trees, which allocates per frame: the socket path pays for JSON anyway, and the
+ * Java-to-Java hot path does not go through here.
+ * <p>
+ * Not thread-safe: everything runs on the gateway's duty-cycle thread.
+ */
+public final class GatewayConductor implements Agent, FrameHandler
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final long DEFAULT_TIMEOUT_MS = 30_000;
+
+    private final GatewayContext ctx;
+    private final Supplier<RegistrySnapshot> registry;
+    private final Switchboard client;
+    private final ErrorHandler errorHandler;
+    private final ServerSocketChannel server;
+    private final Selector selector;
+    private final PayloadCodec codec = new PayloadCodec();
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
+    private final ExpandableArrayBuffer sbeBuffer = new ExpandableArrayBuffer(4096);
+    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
+    private final List<GatewaySession> sessions = new ArrayList<>();
+    private final List<GatewaySession> toClose = new ArrayList<>();
+    private final Long2ObjectHashMap<PendingCall> pendingById = new Long2ObjectHashMap<>();
+    private final Map<byte[], SbeJsonTranscoder> transcoders = new HashMap<>(); // keyed by array identity
+    private final Map<String, PatternRoute> routes = new HashMap<>();
+    private final Map<String, Retained> retained = new HashMap<>();
+    private final GatewayCounters counters = new GatewayCounters();
+    private final Listener listener = new Listener();
+    private PendingCall callInProgress;
+    private GatewaySession current;
+    private long nextSessionId = 1;
+    private long nextNotificationId = 1;
+    private long nowMs;
+
+    /**
+     * Bind the gateway socket.
+     *
+     * @param ctx settings of the gateway.
+     * @param registry supplies the latest snapshot of the broker's service registry (thread-safe).
+     * @param client the gateway's own Java client, in invoker mode; closed with this.
+     * @throws IOException if the socket cannot be bound, or a live broker answers on it.
+     */
+    public GatewayConductor(final GatewayContext ctx, final Supplier<RegistrySnapshot> registry, final Switchboard client)
+        throws IOException
+    {
+        this.ctx = ctx;
+        this.registry = registry;
+        this.client = client;
+        this.errorHandler = ctx.errorHandler();
+        final Path path = ctx.socketPath();
+        SocketFiles.prepareForBind(path);
+        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try
+        {
+            server.bind(UnixDomainSocketAddress.of(path));
+            SocketFiles.restrictToOwner(path);
+            server.configureBlocking(false);
+            this.selector = Selector.open();
+            server.register(selector, SelectionKey.OP_ACCEPT);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietClose(server);
+            SocketFiles.deleteSocket(path);
+            throw ex;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String roleName()
+    {
+        return "switchboard-gateway";
+    }
+
+    /**
+     * The gateway's counters (read on the duty-cycle thread, or racily for display).
+     *
+     * @return the counters.
+     */
+    public GatewayCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int doWork() throws IOException
+    {
+        nowMs = System.currentTimeMillis();
+        int work = client.poll();
+        if (selector.selectNow() > 0)
+        {
+            final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+            while (it.hasNext())
+            {
+                final SelectionKey key = it.next();
+                it.remove();
+                if (!key.isValid())
+                {
+                    continue;
+                }
+                if (key.isAcceptable())
+                {
+                    work += accept();
+                    continue;
+                }
+                final GatewaySession session = (GatewaySession)key.attachment();
+                if (key.isWritable())
+                {
+                    work += flush(session);
+                }
+                if (key.isValid() && key.isReadable() && !session.closeAfterFlush)
+                {
+                    work += read(session);
+                }
+            }
+        }
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final GatewaySession session = sessions.get(i);
+            if (session.closeAfterFlush && !session.hasQueued())
+            {
+                toClose.add(session);
+            }
+        }
+        closeDead();
+        return work;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onClose()
+    {
+        for (final GatewaySession session : new ArrayList<>(sessions))
+        {
+            closeSession(session);
+        }
+        CloseHelper.quietCloseAll(client, selector, server);
+        SocketFiles.deleteSocket(ctx.socketPath());
+    }
+
+    // ---------------------------------------------------------------------------------------------- connections
+
+    private int accept() throws IOException
+    {
+        int accepted = 0;
+        SocketChannel channel;
+        while (null != (channel = server.accept()))
+        {
+            accepted++;
+            channel.configureBlocking(false);
+            if (!SocketFiles.isSameUser(channel))
+            {
+                refuse(channel, ErrorCode.FORBIDDEN, "peer runs as another user");
+                continue;
+            }
+            if (sessions.size() >= ctx.maxConnections())
+            {
+                counters.connectionsRefused++;
+                refuse(channel, ErrorCode.CONNECTION_LIMIT_REACHED,
+                    "connection limit of " + ctx.maxConnections() + " reached");
+                continue;
+            }
+            final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
+            final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
+                ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedBytes());
+            key.attach(session);
+            sessions.add(session);
+            counters.connectionsAccepted++;
+        }
+        return accepted;
+    }
+
+    private void refuse(final SocketChannel channel, final ErrorCode code, final String message)
+    {
+        try
+        {
+            // one small frame into an empty socket buffer: a non-blocking write takes it whole
+            channel.write(ByteBuffer.wrap(frame(2, FrameType.ERROR, FrameFormat.JSON,
+                FrameBodies.error("", code, message))));
+        }
+        catch (final IOException | RuntimeException ignore)
+        {
+            // the peer is gone already
+        }
+        CloseHelper.quietClose(channel);
+    }
+
+    private int read(final GatewaySession session)
+    {
+        final int n;
+        try
+        {
+            readBuffer.clear();
+            n = session.channel.read(readBuffer);
+        }
+        catch (final IOException ex)
+        {
+            toClose.add(session);
+            return 0;
+        }
+        if (n < 0)
+        {
+            toClose.add(session);
+            return 0;
+        }
+        readBuffer.flip();
+        current = session;
+        try
+        {
+            counters.framesIn += session.decoder.decode(readBuffer, this);
+        }
+        finally
+        {
+            current = null;
+        }
+        flush(session);
+        return n;
+    }
+
+    private int flush(final GatewaySession session)
+    {
+        try
+        {
+            return session.flush();
+        }
+        catch (final IOException ex)
+        {
+            toClose.add(session);
+            return 0;
+        }
+    }
+
+    private void closeDead()
+    {
+        if (toClose.isEmpty())
+        {
+            return;
+        }
+        for (int i = 0; i < toClose.size(); i++)
+        {
+            closeSession(toClose.get(i));
+        }
+        toClose.clear();
+    }
+
+    private void closeSession(final GatewaySession session)
+    {
+        if (session.closed)
+        {
+            return;
+        }
+        session.closed = true;
+        sessions.remove(session);
+        session.key.cancel();
+        CloseHelper.quietClose(session.channel);
+        counters.connectionsClosed++;
+        for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
+        {
+            if (call.stream && !call.done)
+            {
+                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED goes nowhere
+            }
+        }
+        session.pendingByClientId.clear();
+        for (final String pattern : session.subscriptions.keySet())
+        {
+            releaseRoute(pattern, session);
+        }
+        session.subscriptions.clear();
+    }
+
+    // ------------------------------------------------------------------------------------------------- frames
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onFrame(
+        final int version, final FrameType type, final FrameFormat format, final byte[] payload, final int offset,
+        final int length)
+    {
+        final GatewaySession session = current;
+        session.version = version;
+        if (FrameType.HEARTBEAT == type)
+        {
+            send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
+            return;
+        }
+
+        final JsonNode body;
+        try
+        {
+            body = codec.read(format, payload, offset, length);
+        }
+        catch (final FrameException ex)
+        {
+            counters.badPayloads++;
+            sendError(session, format, "", ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
+            return;
+        }
+        if (!body.isObject())
+        {
+            counters.badPayloads++;
+            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "expected an object, found " + body.getNodeType());
+            return;
+        }
+        final String correlationId = text(body, "correlation_id");
+        try
+        {
+            switch (type)
+            {
+                case REQUEST:
+                    onRequest(session, format, (ObjectNode)body);
+                    break;
+                case CANCEL:
+                    onCancel(session, format, correlationId);
+                    break;
+                case SUBSCRIBE:
+                    onSubscribe(session, format, correlationId, body, true);
+                    break;
+                case UNSUBSCRIBE:
+                    onSubscribe(session, format, correlationId, body, false);
+                    break;
+                case PUBLISH:
+                    onPublish(session, format, correlationId, body);
+                    break;
+                case DISCOVER:
+                    onDiscover(session, format, correlationId, body);
+                    break;
+                case STATS:
+                    onStats(session, format, correlationId);
+                    break;
+                case REGISTER:
+                case UNREGISTER:
+                    sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                        "serving from a socket (REGISTER) is not supported by this broker yet");
+                    break;
+                default:
+                    sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                        "no request was routed to this connection; a client does not send " + type);
+                    break;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            errorHandler.onError(ex);
+            sendError(session, format, orEmpty(correlationId), ErrorCode.INTERNAL_ERROR, ex.toString());
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onFatalError(final ErrorCode code, final String reason)
+    {
+        final GatewaySession session = current;
+        counters.protocolErrors++;
+        send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
+        session.closeAfterFlush = true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ requests
+
+    private void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
+    {
+        final String correlationId = text(body, "correlation_id");
+        final String target = text(body, "target");
+        final String messageType = text(body, "message_type");
+        final boolean expectsStream = body.path("expects_stream").asBoolean(false);
+        final boolean expectsReply = body.path("expects_reply").asBoolean(false);
+        if (null == correlationId || null == target || null == messageType)
+        {
+            fail(session, format, orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "a REQUEST needs string fields correlation_id, target and message_type");
+            return;
+        }
+        final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
+        if (timeoutMs <= 0)
+        {
+            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "response_timeout_ms must be positive, found " + timeoutMs);
+            return;
+        }
+        if (session.pendingByClientId.containsKey(correlationId))
+        {
+            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "correlation_id '" + correlationId + "' is already in flight on this connection");
+            return;
+        }
+        counters.requests++;
+
+        final RegistrySnapshot.ServiceView service = registry.get().service(target);
+        if (null == service)
+        {
+            fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
+                "no service named '" + target + "'");
+            return;
+        }
+        final Integer templateId = service.messageTypes().get(messageType);
+        if (null == templateId)
+        {
+            fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+                "service '" + target + "' has no message type '" + messageType + "'; it has " +
+                service.messageTypes().keySet());
+            return;
+        }
+
+        final JsonNode payload = body.has("payload") ? body.get("payload") : NODES.nullNode();
+        final DirectBuffer buffer;
+        final int length;
+        SbeJsonTranscoder transcoder = null;
+        if (templateId < 0)
+        {
+            final byte[] json = codec.write(FrameFormat.JSON, payload);
+            jsonBuffer.wrap(json);
+            buffer = jsonBuffer;
+            length = json.length;
+        }
+        else
+        {
+            try
+            {
+                transcoder = transcoder(service.schemaIr());
+                length = transcoder.encode(messageType, payload, sbeBuffer, 0);
+                buffer = sbeBuffer;
+            }
+            catch (final UnknownMessageTypeException ex)
+            {
+                fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+                    ex.getMessage());
+                return;
+            }
+            catch (final TranscodeException ex)
+            {
+                fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
+                    ex.getMessage());
+                return;
+            }
+        }
+
+        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        if (!expectsStream && !expectsReply)
+        {
+            try
+            {
+                client.send(target, messageType, buffer, 0, length);
+                final ObjectNode status = NODES.objectNode().put("status", "delivered");
+                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
+            }
+            catch (final SwitchboardException ex)
+            {
+                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+            }
+            return;
+        }
+
+        final PendingCall call = new PendingCall(session, correlationId, expectsStream, format, transcoder);
+        callInProgress = call;
+        final long id;
+        try
+        {
+            id = expectsStream ?
+                client.stream(target, messageType, buffer, 0, length, timeoutNs, listener) :
+                client.request(target, messageType, buffer, 0, length, timeoutNs, listener);
+        }
+        finally
+        {
+            callInProgress = null;
+        }
+        call.gatewayId = id;
+        if (!call.done)
+        {
+            pendingById.put(id, call);
+            session.pendingByClientId.put(correlationId, call);
+        }
+    }
+
+    private void onCancel(final GatewaySession session, final FrameFormat format, final String correlationId)
+    {
+        if (null == correlationId)
+        {
+            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
+            return;
+        }
+        final PendingCall call = session.pendingByClientId.get(correlationId);
+        if (null == call || call.done)
+        {
+            return; // already answered: nothing to cancel
+        }
+        counters.cancels++;
+        if (call.stream)
+        {
+            client.cancel(call.gatewayId); // the listener sends the final CANCELLED frame at once
+        }
+        if (!call.done)
+        {
+            finish(call);
+            if (call.stream)
+            {
+                send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                    correlationId, call.frames, ErrorCode.CANCELLED.name(), "cancelled by the client"), false);
+            }
+            else
+            {
+                send(session, FrameType.ERROR, call.format, FrameBodies.error(
+                    correlationId, ErrorCode.CANCELLED, "cancelled by the client"), false);
+            }
+        }
+    }
+
+    private PendingCall take(final long id, final boolean terminal)
+    {
+        PendingCall call = pendingById.get(id);
+        if (null == call && null != callInProgress && !callInProgress.done)
+        {
+            call = callInProgress; // answered from inside request()/stream(), before its id was known
+        }
+        if (null == call || call.done)
+        {
+            return null;
+        }
+        if (terminal)
+        {
+            finish(call);
+        }
+        return call.session.closed ? null : call;
+    }
+
+    private void finish(final PendingCall call)
+    {
+        call.done = true;
+        if (Long.MIN_VALUE != call.gatewayId)
+        {
+            pendingById.remove(call.gatewayId);
+        }
+        call.session.pendingByClientId.remove(call.clientCorrelationId);
+    }
+
+    private JsonNode decodeReply(final PendingCall call, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (0 == length)
+        {
+            return null;
+        }
+        if (null != call.transcoder)
+        {
+            try
+            {
+                return call.transcoder.decode(buffer, offset, length);
+            }
+            catch (final TranscodeException ex)
+            {
+                // not a message of the service's schema: perhaps JSON after all
+            }
+        }
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset, bytes);
+        try
+        {
+            return codec.read(FrameFormat.JSON, bytes, 0, length);
+        }
+        catch (final FrameException ex)
+        {
+            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8));
+        }
+    }
+
+    private final class Listener implements ResponseListener, StreamListener
+    {
+        public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.responses++;
+                send(call.session, FrameType.RESPONSE, call.format,
+                    FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
+            }
+        }
+
+        public void onFrame(
+            final long correlationId, final long sequence, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final PendingCall call = take(correlationId, false);
+            if (null != call)
+            {
+                send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
+                    call.clientCorrelationId, call.frames++, decodeReply(call, buffer, offset, length)), false);
+            }
+        }
+
+        public void onEnd(final long correlationId, final long frameCount)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.responses++;
+                send(call.session, FrameType.STREAM, call.format,
+                    FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
+            }
+        }
+
+        public void onError(final long correlationId, final String errorCode, final String message)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.errors++;
+                if (call.stream)
+                {
+                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                        call.clientCorrelationId, call.frames, errorCode, message), false);
+                }
+                else
+                {
+                    send(call.session, FrameType.ERROR, call.format,
+                        FrameBodies.error(call.clientCorrelationId, errorCode, message), false);
+                }
+            }
+        }
+    }
+
+    private SbeJsonTranscoder transcoder(final byte[] schemaIr)
+    {
+        SbeJsonTranscoder transcoder = transcoders.get(schemaIr);
+        if (null == transcoder)
+        {
+            transcoder = new SbeJsonTranscoder(SchemaIr.fromBytes(schemaIr));
+            transcoders.put(schemaIr, transcoder);
+        }
+        return transcoder;
+    }
+
+    // ----------------------------------------------------------------------------------------------- pub / sub
+
+    private void onSubscribe(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final JsonNode body,
+        final boolean subscribe)
+    {
+        final JsonNode types = body.get("message_types");
+        if (null == correlationId || null == types || !types.isArray())
+        {
+            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                "needs correlation_id and message_types: [pattern...]");
+            return;
+        }
+        final List<String> patterns = new ArrayList<>();
+        for (final JsonNode t : types)
+        {
+            if (!t.isTextual())
+            {
+                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                    "message_types holds a non-string: " + t);
+                return;
+            }
+            final String problem = SubjectPattern.validatePattern(t.asText());
+            if (null != problem)
+            {
+                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                    "invalid pattern '" + t.asText() + "': " + problem);
+                return;
+            }
+            patterns.add(t.asText());
+        }
+
+        if (subscribe)
+        {
+            for (final String pattern : patterns)
+            {
+                if (!session.subscriptions.containsKey(pattern))
+                {
+                    final SubjectPattern compiled = SubjectPattern.compile(pattern);
+                    session.subscriptions.put(pattern, new GatewaySession.Subscription(compiled));
+                    acquireRoute(pattern, session);
+                }
+            }
+        }
+        else
+        {
+            final List<String> removed = patterns.isEmpty() ?
+                new ArrayList<>(session.subscriptions.keySet()) : patterns;
+            for (final String pattern : removed)
+            {
+                if (null != session.subscriptions.remove(pattern))
+                {
+                    releaseRoute(pattern, session);
+                }
+            }
+        }
+
+        final ObjectNode reply = NODES.objectNode();
+        reply.put("correlation_id", correlationId);
+        reply.put("success", true);
+        final ArrayNode held = reply.putArray("subscribed_types");
+        for (final String pattern : session.subscriptions.keySet())
+        {
+            held.add(pattern);
+        }
+        send(session, FrameType.RESPONSE, format, reply, false);
+
+        if (subscribe)
+        {
+            for (final Map.Entry<String, Retained> e : retained.entrySet())
+            {
+                for (final String pattern : patterns)
+                {
+                    final GatewaySession.Subscription sub = session.subscriptions.get(pattern);
+                    if (sub.pattern.matches(e.getKey()))
+                    {
+                        push(session, sub, e.getKey(), e.getValue().payload, e.getValue().timestampMs, null);
+                    }
+                }
+            }
+        }
+    }
+
+    private void acquireRoute(final String pattern, final GatewaySession session)
+    {
+        PatternRoute route = routes.get(pattern);
+        if (null == route)
+        {
+            route = new PatternRoute(pattern);
+            routes.put(pattern, route);
+            try
+            {
+                client.subscribe(pattern, route); // cold path: waits for the broker's ack, polling the client
+            }
+            catch (final SwitchboardException ex)
+            {
+                errorHandler.onError(ex); // socket subscribers are still served; Java publications may be missed
+            }
+        }
+        route.sessions.add(session);
+    }
+
+    private void releaseRoute(final String pattern, final GatewaySession session)
+    {
+        final PatternRoute route = routes.get(pattern);
+        if (null != route && route.sessions.remove(session) && route.sessions.isEmpty())
+        {
+            routes.remove(pattern);
+            try
+            {
+                client.unsubscribe(pattern);
+            }
+            catch (final SwitchboardException ex)
+            {
+                errorHandler.onError(ex);
+            }
+        }
+    }
+
+    private void onPublish(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
+    {
+        final String subject = text(body, "message_type");
+        if (null == subject || !body.has("payload"))
+        {
+            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                "a PUBLISH needs message_type and payload");
+            return;
+        }
+        final String problem = SubjectPattern.validateSubject(subject);
+        if (null != problem)
+        {
+            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                "invalid subject '" + subject + "': " + problem);
+            return;
+        }
+        counters.publishes++;
+        final JsonNode payload = body.get("payload");
+        if (body.path("retain").asBoolean(false))
+        {
+            retained.put(subject, new Retained(payload, nowMs));
+        }
+
+        int delivered = 0;
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final GatewaySession s = sessions.get(i);
+            for (final GatewaySession.Subscription sub : s.subscriptions.values())
+            {
+                if (sub.pattern.matches(subject))
+                {
+                    push(s, sub, subject, payload, nowMs, null);
+                    delivered++;
+                }
+            }
+        }
+
+        final byte[] json = codec.write(FrameFormat.JSON, payload);
+        jsonBuffer.wrap(json);
+        final long result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
+        if (result < 0)
+        {
+            counters.publishFailures++;
+        }
+        if (null != correlationId)
+        {
+            if (result < 0)
+            {
+                sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
+                    "shared-memory subscribers are not keeping up; publication result " + result);
+            }
+            else
+            {
+                final ObjectNode reply = FrameBodies.response(correlationId, null);
+                reply.put("delivered_to_sockets", delivered);
+                send(session, FrameType.RESPONSE, format, reply, false);
+            }
+        }
+    }
+
+    private void push(
+        final GatewaySession session,
+        final GatewaySession.Subscription sub,
+        final String subject,
+        final JsonNode payload,
+        final long timestampMs,
+        final String sourceActor)
+    {
+        final long sequence = ++sub.sequence;
+        final ObjectNode body = FrameBodies.push(
+            "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
+        if (send(session, FrameType.PUSH, FrameFormat.JSON, body, true))
+        {
+            counters.pushes++;
+        }
+        else
+        {
+            counters.pushesDropped++;
+        }
+    }
+
+    private final class PatternRoute implements PushHandler
+    {
+        final String pattern;
+        final List<GatewaySession> sessions = new ArrayList<>();
+
+        PatternRoute(final String pattern)
+        {
+            this.pattern = pattern;
+        }
+
+        public void onPush(final Push p, final DirectBuffer buffer, final int offset, final int length)
+        {
+            if (p.publisherId() == client.clientId())
+            {
+                return; // a socket client's publication: already fanned out to the sockets
+            }
+            JsonNode payload = null;
+            if (p.templateId() < 0)
+            {
+                final byte[] bytes = new byte[length];
+                buffer.getBytes(offset, bytes);
+                try
+                {
+                    payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
+                }
+                catch (final FrameException ex)
+                {
+                    payload = null;
+                }
+            }
+            else
+            {
+                final byte[] ir = registry.get().schemaIrOf(p.publisherId());
+                if (null != ir)
+                {
+                    try
+                    {
+                        payload = transcoder(ir).decode(buffer, offset, length);
+                    }
+                    catch (final TranscodeException ex)
+                    {
+                        payload = null;
+                    }
+                }
+            }
+            final String subject = p.subject().toString();
+            for (int i = 0, size = sessions.size(); i < size; i++)
+            {
+                final GatewaySession session = sessions.get(i);
+                final GatewaySession.Subscription sub = session.subscriptions.get(pattern);
+                if (null != sub)
+                {
+                    push(session, sub, subject, payload, p.timestampMs(), null);
+                    flush(session);
+                }
+            }
+        }
+    }
+
+    private static final class Retained
+    {
+        final JsonNode payload;
+        final long timestampMs;
+
+        Retained(final JsonNode payload, final long timestampMs)
+        {
+            this.payload = payload;
+            this.timestampMs = timestampMs;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ discover / stats
+
+    private void onDiscover(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
+    {
+        final RegistrySnapshot snapshot = registry.get();
+        final ObjectNode reply = NODES.objectNode();
+        reply.put("correlation_id", orEmpty(correlationId));
+        reply.put("success", true);
+        final ObjectNode version = reply.putObject("protocol_version");
+        version.put("current", 2);
+        version.put("min_supported", 1);
+        version.put("max_supported", 2);
+        version.put("description", "Switchboard socket protocol v2 (acton-reactive IPC v2 compatible)");
+        final ObjectNode capabilities = version.putObject("capabilities");
+        capabilities.put("messagepack", true);
+        capabilities.put("streaming", true);
+        capabilities.put("push", true);
+        capabilities.put("discovery", true);
+
+        final ArrayNode actors = reply.putArray("actors");
+        final ArrayNode messageTypes = reply.putArray("message_types");
+        final ArrayNode services = reply.putArray("services");
+        final boolean includeActors = body.path("include_actors").asBoolean(true);
+        final boolean includeTypes = body.path("include_message_types").asBoolean(true);
+        final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
+        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
+        {
+            if (includeActors)
+            {
+                actors.addObject().put("name", service.name()).put("ern", service.name());
+            }
+            allTypes.addAll(service.messageTypes().keySet());
+            final ObjectNode s = services.addObject();
+            s.put("name", service.name());
+            s.put("instances", service.instances());
+            s.put("mode", service.mode());
+            final ArrayNode types = s.putArray("message_types");
+            service.messageTypes().keySet().forEach(types::add);
+            s.put("transport", "shared-memory");
+        }
+        if (includeTypes)
+        {
+            allTypes.forEach(messageTypes::add);
+        }
+        send(session, FrameType.RESPONSE, format, reply, false);
+    }
+
+    private void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
+    {
+        final ObjectNode stats = counters.toJson(NODES.objectNode());
+        stats.put("connections", sessions.size());
+        stats.put("requests_in_flight", pendingById.size());
+        stats.put("subscription_patterns", routes.size());
+        stats.put("services", registry.get().services().size());
+        send(session, FrameType.RESPONSE, format, FrameBodies.response(orEmpty(correlationId), stats), false);
+    }
+
+    // ------------------------------------------------------------------------------------------------- output
+
+    private void fail(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final boolean stream,
+        final String code,
+        final String message)
+    {
+        counters.errors++;
+        if (stream)
+        {
+            send(session, FrameType.STREAM, format, FrameBodies.streamError(correlationId, 0, code, message), false);
+        }
+        else
+        {
+            send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
+        }
+    }
+
+    private void sendError(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final ErrorCode code,
+        final String message)
+    {
+        counters.errors++;
+        send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
+    }
+
+    private boolean send(
+        final GatewaySession session,
+        final FrameType type,
+        final FrameFormat format,
+        final JsonNode body,
+        final boolean droppable)
+    {
+        if (session.closed)
+        {
+            return false;
+        }
+        final byte[] frame = frame(session.version, type, 1 == session.version ? FrameFormat.JSON : format, body);
+        final boolean queued = session.enqueue(frame, droppable);
+        if (queued)
+        {
+            counters.framesOut++;
+        }
+        if (session != current)
+        {
+            flush(session); // replies to the connection being read are flushed once its bytes are consumed
+        }
+        return queued;
+    }
+
+    private byte[] frame(final int version, final FrameType type, final FrameFormat format, final JsonNode body)
+    {
+        final byte[] payload = codec.write(format, body);
+        if (1 == version)
+        {
+            final byte[] frame = new byte[FrameHeader.LENGTH_V1 + payload.length];
+            writeLength(frame, payload.length);
+            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
+            frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
+            System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V1, payload.length);
+            return frame;
+        }
+        final byte[] frame = new byte[FrameHeader.LENGTH_V2 + payload.length];
+        writeLength(frame, payload.length);
+        frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_2;
+        frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
+        frame[FrameHeader.FORMAT_OFFSET] = (byte)format.code();
+        System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V2, payload.length);
+        return frame;
+    }
+
+    private static void writeLength(final byte[] frame, final int length)
+    {
+        frame[0] = (byte)(length >>> 24);
+        frame[1] = (byte)(length >>> 16);
+        frame[2] = (byte)(length >>> 8);
+        frame[3] = (byte)length;
+    }
+
+    private static String text(final JsonNode body, final String field)
+    {
+        final JsonNode node = body.get(field);
+        return null != node && node.isTextual() ? node.asText() : null;
+    }
+
+    private static String orEmpty(final String s)
+    {
+        return null == s ? "" : s;
+    }
+}

@@ -1,0 +1,36 @@
+package io.switchboard.broker.gateway;
+
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.json.SbeJsonTranscoder;
+
+/**
+ * A request from a socket client in flight through the gateway's Java client: the gateway's correlation id mapped
+ * back to the connection and the client's own correlation id.
+ * <p>
+ * Not thread-safe: owned by the {@link GatewayConductor}'s duty cycle.
+ */
+final class PendingCall
+{
+    final GatewaySession session;
+    final String clientCorrelationId;
+    final boolean stream;
+    final FrameFormat format;
+    final SbeJsonTranscoder transcoder;
+    long gatewayId = Long.MIN_VALUE;
+    long frames;
+    boolean done;
+
+    PendingCall(
+        final GatewaySession session,
+        final String clientCorrelationId,
+        final boolean stream,
+        final FrameFormat format,
+        final SbeJsonTranscoder transcoder)
+    {
+        this.session = session;
+        this.clientCorrelationId = clientCorrelationId;
+        this.stream = stream;
+        this.format = format;
+        this.transcoder = transcoder;
+    }
+}
