@@ -283,8 +283,8 @@ final class ClientConductor implements Agent
                 announceSubscription(pattern, true);
             }
         }
-        errorHandler.onError(new SwitchboardException("RECONNECTED", "reconnected to the broker as peer " + clientId +
-            ", " + localServiceArray.length + " service(s) and " + subscriptions.size() + " subscription(s) restored"));
+        ctx.logger().accept("reconnected to the broker as peer " + clientId + ", " + localServiceArray.length +
+            " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
     }
 
@@ -838,7 +838,7 @@ final class ClientConductor implements Agent
         if (!brokerLost)
         {
             brokerLost = true;
-            errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason));
+            ctx.logger().accept("lost the broker (" + reason + ")" + (ctx.reconnect() ? ", reconnecting" : ""));
             failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
             for (final CompletableFuture<Void> f : pendingControl.values())
             {

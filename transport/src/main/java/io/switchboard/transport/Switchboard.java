@@ -497,6 +497,11 @@ public final class Switchboard implements AutoCloseable
 
     private void await(final CompletableFuture<Void> future, final String what)
     {
+        if (null != runner && Thread.currentThread() == runner.thread())
+        {
+            throw new IllegalStateException(what + ": called from the client's own thread (a handler), where it " +
+                "would wait for itself; call it from another thread");
+        }
         final long deadlineNs = System.nanoTime() + ctx.controlTimeoutNs();
         try
         {
@@ -609,8 +614,31 @@ public final class Switchboard implements AutoCloseable
         private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private int offerAttempts = 3;
         private boolean reconnect = true;
+        private java.util.function.Consumer<String> logger;
         private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
         private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
+
+        /**
+         * Where cold-path events go: losing the broker, reconnecting.
+         *
+         * @param logger to receive one line per event.
+         * @return this for a fluent API.
+         */
+        public Context logger(final java.util.function.Consumer<String> logger)
+        {
+            this.logger = logger;
+            return this;
+        }
+
+        /**
+         * Where cold-path events go.
+         *
+         * @return the logger.
+         */
+        public java.util.function.Consumer<String> logger()
+        {
+            return logger;
+        }
 
         /**
          * Whether to reconnect on its own, with exponential backoff, when the broker goes away (default true).
@@ -688,6 +716,10 @@ public final class Switchboard implements AutoCloseable
             {
                 idleStrategy = new BackoffIdleStrategy(
                     100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            if (null == logger)
+            {
+                logger = (msg) -> System.err.println("switchboard[" + clientName + "]: " + msg);
             }
             if (null == errorHandler)
             {
