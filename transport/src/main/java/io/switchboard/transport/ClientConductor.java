@@ -148,7 +148,7 @@ final class ClientConductor implements Agent
                     return h;
                 }
             }
-            return null;
+            return handlers.get(ServiceDefinition.ANY_MESSAGE_TYPE);
         }
     }
 
@@ -1043,7 +1043,8 @@ final class ClientConductor implements Agent
         final int callerId = decoder.callerId();
         final int callerInbox = decoder.callerInboxStreamId();
         final RequestKind kind = decoder.kind();
-        request.reset(correlationId, callerId, callerInbox, decoder.templateId());
+        request.reset(correlationId, callerId, callerInbox, decoder.templateId(), decoder.timeoutMs());
+        request.expectsReply(RequestKind.REQUEST == kind);
         decoder.getService(request.serviceBuilder());
         decoder.getMessageType(request.messageTypeBuilder());
         final int payloadLength = decoder.payloadLength();
@@ -1084,8 +1085,8 @@ final class ClientConductor implements Agent
                     "'" + request.messageType() + "' is request-response, not a stream");
                 return;
             }
-            final StreamSession session = new StreamSession(
-                this, correlationId, callerId, callerInbox, handler.messageType);
+            final StreamSession session = new StreamSession(this, correlationId, callerId, callerInbox,
+                request.service().toString(), request.messageType().toString(), request.timeoutMs());
             servedStreams.put(streamKey(callerId, correlationId), session);
             try
             {
@@ -1108,7 +1109,7 @@ final class ClientConductor implements Agent
         try
         {
             handler.requestHandler.onRequest(request, buffer, payloadOffset, payloadLength);
-            if (!request.isAnswered() && RequestKind.REQUEST == kind)
+            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
             {
                 request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' returned no reply");
             }
@@ -1116,7 +1117,7 @@ final class ClientConductor implements Agent
         catch (final Throwable ex)
         {
             errorHandler.onError(ex);
-            if (!request.isAnswered() && RequestKind.REQUEST == kind)
+            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
             {
                 request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' failed: " + ex);
             }
@@ -1128,8 +1129,8 @@ final class ClientConductor implements Agent
     {
         if (RequestKind.STREAM == kind)
         {
-            final StreamSession session = new StreamSession(
-                this, request.correlationId(), request.callerId(), request.callerInboxStreamId(), "");
+            final StreamSession session = new StreamSession(this, request.correlationId(), request.callerId(),
+                request.callerInboxStreamId(), request.service().toString(), request.messageType().toString(), 0);
             endStream(session, code, message);
         }
         else

@@ -48,7 +48,9 @@ final class RouteTable
 
         int templateId(final String messageType)
         {
-            return templateIdByType.getValue(messageType);
+            final int templateId = templateIdByType.getValue(messageType);
+            return UNKNOWN_TYPE != templateId ?
+                templateId : templateIdByType.getValue(ServiceDefinition.ANY_MESSAGE_TYPE);
         }
 
         Instance next()

@@ -18,6 +18,9 @@ public final class ServiceDefinition
     /** Template id given to opaque message types: JSON bytes passed through untouched. */
     public static final int OPAQUE_TEMPLATE_ID = -1;
 
+    /** Message-type name that stands for any type: the service takes whatever callers send, as opaque JSON. */
+    public static final String ANY_MESSAGE_TYPE = "*";
+
     /** One handled message type. */
     static final class Handler
     {
@@ -170,6 +173,21 @@ public final class ServiceDefinition
         return add(messageType, OPAQUE_TEMPLATE_ID, null, Objects.requireNonNull(handler, "handler"));
     }
 
+    /**
+     * Serve an opaque message type with both request-response and request-stream handlers; the caller chooses.
+     *
+     * @param messageType name of the type, or {@link #ANY_MESSAGE_TYPE} for every type.
+     * @param requestHandler to answer requests.
+     * @param streamHandler to run streams.
+     * @return this for a fluent API.
+     */
+    public ServiceDefinition onOpaque(
+        final String messageType, final RequestHandler requestHandler, final StreamHandler streamHandler)
+    {
+        return add(messageType, OPAQUE_TEMPLATE_ID, Objects.requireNonNull(requestHandler, "requestHandler"),
+            Objects.requireNonNull(streamHandler, "streamHandler"));
+    }
+
     private int templateIdOf(final String messageType)
     {
         if (null == schema)
@@ -183,7 +201,7 @@ public final class ServiceDefinition
     private ServiceDefinition add(
         final String messageType, final int templateId, final RequestHandler rh, final StreamHandler sh)
     {
-        final String problem = validateName(messageType);
+        final String problem = ANY_MESSAGE_TYPE.equals(messageType) ? null : validateName(messageType);
         if (null != problem)
         {
             throw new IllegalArgumentException("invalid message type '" + messageType + "': " + problem);

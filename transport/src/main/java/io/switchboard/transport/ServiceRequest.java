@@ -18,7 +18,10 @@ public final class ServiceRequest
     private int callerId;
     private int callerInboxStreamId;
     private int templateId;
+    private long timeoutMs;
     private boolean answered;
+    private boolean deferred;
+    private boolean expectsReply;
 
     ServiceRequest(final ClientConductor conductor)
     {
@@ -29,13 +32,66 @@ public final class ServiceRequest
         final long correlationId,
         final int callerId,
         final int callerInboxStreamId,
-        final int templateId)
+        final int templateId,
+        final long timeoutMs)
     {
         this.correlationId = correlationId;
         this.callerId = callerId;
         this.callerInboxStreamId = callerInboxStreamId;
         this.templateId = templateId;
+        this.timeoutMs = timeoutMs;
         this.answered = false;
+        this.deferred = false;
+        this.expectsReply = true;
+    }
+
+    void expectsReply(final boolean expectsReply)
+    {
+        this.expectsReply = expectsReply;
+    }
+
+    /**
+     * Whether the caller waits for an answer; false for fire-and-forget, whose answer would go nowhere.
+     *
+     * @return true if the caller expects a reply.
+     */
+    public boolean expectsReply()
+    {
+        return expectsReply;
+    }
+
+    boolean isDeferred()
+    {
+        return deferred;
+    }
+
+    /**
+     * Answer later, from any thread: the handler returns without replying and keeps the returned handle.
+     * Allocates the handle, so it is for services that must wait on something else (another process, a socket).
+     * If it is never answered, the caller gets {@code TIMEOUT} at its deadline.
+     *
+     * @return the handle to reply or fail through, once.
+     * @throws IllegalStateException if the request was already answered or deferred.
+     */
+    public DeferredReply defer()
+    {
+        checkNotAnswered();
+        if (deferred)
+        {
+            throw new IllegalStateException("request " + correlationId + " already deferred");
+        }
+        deferred = true;
+        return new DeferredReply(conductor, callerId, callerInboxStreamId, correlationId, timeoutMs);
+    }
+
+    /**
+     * How long the caller waits for the answer.
+     *
+     * @return the caller's timeout in milliseconds.
+     */
+    public long timeoutMs()
+    {
+        return timeoutMs;
     }
 
     StringBuilder serviceBuilder()
@@ -72,6 +128,7 @@ public final class ServiceRequest
     public boolean reply(final DirectBuffer buffer, final int offset, final int length)
     {
         checkNotAnswered();
+        checkNotDeferred();
         answered = true;
         return conductor.sendResponse(callerId, callerInboxStreamId, correlationId, null, null, buffer, offset, length);
     }
@@ -87,6 +144,7 @@ public final class ServiceRequest
     public boolean fail(final String errorCode, final String message)
     {
         checkNotAnswered();
+        checkNotDeferred();
         answered = true;
         return conductor.sendResponse(
             callerId, callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0);
@@ -140,6 +198,14 @@ public final class ServiceRequest
     public CharSequence service()
     {
         return service;
+    }
+
+    private void checkNotDeferred()
+    {
+        if (deferred)
+        {
+            throw new IllegalStateException("request " + correlationId + " was deferred: answer through its handle");
+        }
     }
 
     private void checkNotAnswered()

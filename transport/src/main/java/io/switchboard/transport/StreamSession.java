@@ -14,7 +14,9 @@ public final class StreamSession
     private final long correlationId;
     private final int callerId;
     private final int callerInboxStreamId;
+    private final String service;
     private final String messageType;
+    private final long timeoutMs;
     private long sequence;
     private boolean cancelled;
     private boolean ended;
@@ -25,13 +27,37 @@ public final class StreamSession
         final long correlationId,
         final int callerId,
         final int callerInboxStreamId,
-        final String messageType)
+        final String service,
+        final String messageType,
+        final long timeoutMs)
     {
         this.conductor = conductor;
         this.correlationId = correlationId;
         this.callerId = callerId;
         this.callerInboxStreamId = callerInboxStreamId;
+        this.service = service;
         this.messageType = messageType;
+        this.timeoutMs = timeoutMs;
+    }
+
+    /**
+     * Name of the service the stream was asked of.
+     *
+     * @return the service name.
+     */
+    public String service()
+    {
+        return service;
+    }
+
+    /**
+     * The caller's idle timeout: the longest it waits for the next item.
+     *
+     * @return the timeout in milliseconds.
+     */
+    public long timeoutMs()
+    {
+        return timeoutMs;
     }
 
     /**

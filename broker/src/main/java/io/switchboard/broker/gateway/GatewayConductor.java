@@ -23,6 +23,7 @@ import io.switchboard.transport.Push;
 import io.switchboard.transport.PushHandler;
 import io.switchboard.transport.ResponseListener;
 import io.switchboard.transport.StreamListener;
+import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.CloseHelper;
@@ -83,6 +84,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final Map<String, Retained> retained = new HashMap<>();
     private final GatewayCounters counters = new GatewayCounters();
     private final Listener listener = new Listener();
+    private final SocketServices socketServices;
     private PendingCall callInProgress;
     private GatewaySession current;
     private long nextSessionId = 1;
@@ -104,6 +106,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.registry = registry;
         this.client = client;
         this.errorHandler = ctx.errorHandler();
+        this.socketServices = new SocketServices(
+            client, codec, (session, type, format, body) -> send(session, type, format, body, false), counters);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -148,6 +152,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         nowMs = System.currentTimeMillis();
         int work = client.poll();
+        work += socketServices.expire(nowMs);
         if (selector.selectNow() > 0)
         {
             final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
@@ -329,6 +334,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             releaseRoute(pattern, session);
         }
         session.subscriptions.clear();
+        socketServices.onSessionClosed(session);
     }
 
     // ------------------------------------------------------------------------------------------------- frames
@@ -392,9 +398,15 @@ public final class GatewayConductor implements Agent, FrameHandler
                     onStats(session, format, correlationId);
                     break;
                 case REGISTER:
+                    socketServices.onRegister(session, format, correlationId, body);
+                    break;
                 case UNREGISTER:
-                    sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                        "serving from a socket (REGISTER) is not supported by this broker yet");
+                    socketServices.onUnregister(session, format, correlationId, body);
+                    break;
+                case RESPONSE:
+                case ERROR:
+                case STREAM:
+                    socketServices.onReply(session, type, format, body);
                     break;
                 default:
                     sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
@@ -457,7 +469,11 @@ public final class GatewayConductor implements Agent, FrameHandler
                 "no service named '" + target + "'");
             return;
         }
-        final Integer templateId = service.messageTypes().get(messageType);
+        Integer templateId = service.messageTypes().get(messageType);
+        if (null == templateId)
+        {
+            templateId = service.messageTypes().get(ServiceDefinition.ANY_MESSAGE_TYPE);
+        }
         if (null == templateId)
         {
             fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
@@ -1006,7 +1022,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             s.put("mode", service.mode());
             final ArrayNode types = s.putArray("message_types");
             service.messageTypes().keySet().forEach(types::add);
-            s.put("transport", "shared-memory");
+            s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
         }
         if (includeTypes)
         {

@@ -24,6 +24,7 @@ public final class GatewayCounters
     long pushesDropped;
     long protocolErrors;
     long badPayloads;
+    long forwarded;
 
     /**
      * Pushes dropped because a subscriber's queue was full.
@@ -52,6 +53,7 @@ public final class GatewayCounters
             .put("pushes", pushes)
             .put("pushes_dropped", pushesDropped)
             .put("protocol_errors", protocolErrors)
-            .put("bad_payloads", badPayloads);
+            .put("bad_payloads", badPayloads)
+            .put("forwarded_to_sockets", forwarded);
     }
 }

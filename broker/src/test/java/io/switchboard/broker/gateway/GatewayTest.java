@@ -500,13 +500,188 @@ class GatewayTest
         }
     }
 
-    @Test
-    void shouldRefuseRegisterWithClearError() throws IOException
+    private static final int UNREGISTER = 0x0B;
+
+    private static void register(final Conn conn, final String id, final String body) throws IOException
     {
-        try (Conn conn = new Conn())
+        conn.send(REGISTER, body);
+        final JsonNode reply = conn.expect(RESPONSE).json();
+        assertEquals(id, reply.get("correlation_id").asText());
+        assertTrue(reply.get("success").asBoolean());
+    }
+
+    private static void awaitRoute(final Conn caller, final String target, final String type) throws IOException
+    {
+        // the gateway's own client learns the new route asynchronously, like every peer
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while (true)
         {
-            conn.send(REGISTER, "{\"correlation_id\":\"reg\",\"service\":\"py\"}");
-            assertEquals("INVALID_REQUEST", conn.expect(ERROR).json().get("error_code").asText());
+            caller.send(DISCOVER, "{\"correlation_id\":\"d\"}");
+            final JsonNode d = caller.expect(RESPONSE).json();
+            for (final JsonNode svc : d.get("services"))
+            {
+                if (target.equals(svc.get("name").asText()))
+                {
+                    assertEquals("socket", svc.get("transport").asText());
+                    return;
+                }
+            }
+            assertTrue(System.nanoTime() - deadline < 0, target + " never appeared in DISCOVER");
+            Thread.yield();
+        }
+    }
+
+    @Test
+    void shouldServeFromASocketToSocketAndJavaCallers() throws Exception
+    {
+        try (Conn server = new Conn(); Conn caller = new Conn())
+        {
+            register(server, "r1", "{\"correlation_id\":\"r1\",\"service\":\"upper\",\"message_types\":[\"Upper\"]}");
+            awaitRoute(caller, "upper", "Upper");
+
+            caller.send(REQUEST, request("c1", "upper", "Upper", "{\"text\":\"abc\"}"));
+            final JsonNode forwarded = server.expect(REQUEST).json();
+            assertEquals("upper", forwarded.get("target").asText());
+            assertEquals("Upper", forwarded.get("message_type").asText());
+            assertEquals("abc", forwarded.get("payload").get("text").asText());
+            assertTrue(forwarded.get("expects_reply").asBoolean());
+            final String id = forwarded.get("correlation_id").asText();
+            server.send(RESPONSE, "{\"correlation_id\":\"" + id + "\",\"success\":true,\"payload\":{\"text\":\"ABC\"}}");
+            final JsonNode reply = caller.expect(RESPONSE).json();
+            assertEquals("c1", reply.get("correlation_id").asText());
+            assertEquals("ABC", reply.get("payload").get("text").asText());
+
+            caller.send(REQUEST, request("c2", "upper", "Lower", "{}"));
+            assertEquals("UNKNOWN_MESSAGE_TYPE", caller.expect(ERROR).json().get("error_code").asText());
+
+            // a Java peer calls the socket-served service with opaque JSON
+            final byte[] json = "{\"text\":\"java\"}".getBytes(StandardCharsets.UTF_8);
+            final java.util.concurrent.CompletableFuture<io.switchboard.transport.Reply> javaCall =
+                service.requestAsync("upper", "Upper", new org.agrona.concurrent.UnsafeBuffer(json), 0, json.length,
+                    java.time.Duration.ofSeconds(10));
+            final JsonNode fromJava = server.expect(REQUEST).json();
+            server.send(ERROR, "{\"correlation_id\":\"" + fromJava.get("correlation_id").asText() +
+                "\",\"success\":false,\"error\":\"no shouting\",\"error_code\":\"TOO_LOUD\"}");
+            final java.util.concurrent.ExecutionException ex = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> javaCall.get(10, TimeUnit.SECONDS));
+            assertEquals("TOO_LOUD", ((io.switchboard.transport.SwitchboardException)ex.getCause()).errorCode(),
+                "the service's own code travels unchanged");
+        }
+    }
+
+    @Test
+    void shouldRefuseAReplyFromAConnectionTheRequestWasNotRoutedTo() throws Exception
+    {
+        try (Conn server = new Conn(); Conn caller = new Conn(); Conn intruder = new Conn())
+        {
+            register(server, "r2", "{\"correlation_id\":\"r2\",\"service\":\"guarded\"}");
+            awaitRoute(caller, "guarded", "Anything");
+            caller.send(REQUEST, request("c1", "guarded", "Anything", "1"));
+            final String id = server.expect(REQUEST).json().get("correlation_id").asText();
+
+            intruder.send(RESPONSE, "{\"correlation_id\":\"" + id + "\",\"success\":true,\"payload\":\"forged\"}");
+            assertEquals("FORBIDDEN", intruder.expect(ERROR).json().get("error_code").asText());
+
+            server.send(RESPONSE, "{\"correlation_id\":\"" + id + "\",\"success\":true,\"payload\":\"genuine\"}");
+            assertEquals("genuine", caller.expect(RESPONSE).json().get("payload").asText());
+        }
+    }
+
+    @Test
+    void shouldHoldNamesExclusiveOrSharedAcrossConnections() throws Exception
+    {
+        try (Conn a = new Conn(); Conn b = new Conn(); Conn c = new Conn(); Conn caller = new Conn())
+        {
+            register(a, "x1", "{\"correlation_id\":\"x1\",\"service\":\"solo\"}");
+            b.send(REGISTER, "{\"correlation_id\":\"x2\",\"service\":\"solo\"}");
+            assertEquals("NAME_IN_USE", b.expect(ERROR).json().get("error_code").asText());
+            c.send(REGISTER, "{\"correlation_id\":\"x3\",\"service\":\"calc\"}");
+            assertEquals("NAME_IN_USE", c.expect(ERROR).json().get("error_code").asText(), "held by a Java peer");
+
+            register(b, "s1", "{\"correlation_id\":\"s1\",\"service\":\"pool\",\"mode\":\"shared\"}");
+            register(c, "s2", "{\"correlation_id\":\"s2\",\"service\":\"pool\",\"mode\":\"shared\"}");
+            awaitRoute(caller, "pool", "Job");
+            for (int i = 0; i < 4; i++)
+            {
+                caller.send(REQUEST, request("j" + i, "pool", "Job", String.valueOf(i)));
+                final Conn owner = i % 2 == 0 ? b : c;
+                final String id = owner.expect(REQUEST).json().get("correlation_id").asText();
+                owner.send(RESPONSE, "{\"correlation_id\":\"" + id + "\",\"success\":true,\"payload\":" + i + "}");
+                assertEquals(i, caller.expect(RESPONSE).json().get("payload").asInt(), "round-robin over connections");
+            }
+
+            b.send(UNREGISTER, "{\"correlation_id\":\"u1\",\"service\":\"pool\"}");
+            assertEquals("pool", b.expect(RESPONSE).json().get("service").asText());
+        }
+    }
+
+    @Test
+    void shouldStreamFromASocketServiceAndPassCancelOn() throws Exception
+    {
+        try (Conn server = new Conn(); Conn caller = new Conn())
+        {
+            register(server, "r3", "{\"correlation_id\":\"r3\",\"service\":\"ticker\",\"message_types\":[\"Ticks\"]}");
+            awaitRoute(caller, "ticker", "Ticks");
+
+            caller.send(REQUEST, "{\"correlation_id\":\"s1\",\"target\":\"ticker\",\"message_type\":\"Ticks\"," +
+                "\"payload\":{},\"expects_stream\":true}");
+            final JsonNode forwarded = server.expect(REQUEST).json();
+            assertTrue(forwarded.get("expects_stream").asBoolean());
+            final String id = forwarded.get("correlation_id").asText();
+            for (int i = 0; i < 3; i++)
+            {
+                server.send(STREAM, "{\"correlation_id\":\"" + id + "\",\"sequence\":" + i +
+                    ",\"is_final\":false,\"payload\":{\"n\":" + i + "}}");
+                final JsonNode frame = caller.expect(STREAM).json();
+                assertEquals(i, frame.get("sequence").asInt());
+                assertEquals(i, frame.get("payload").get("n").asInt());
+            }
+            caller.send(CANCEL, "{\"correlation_id\":\"s1\"}");
+            final JsonNode last = caller.expect(STREAM).json();
+            assertTrue(last.get("is_final").asBoolean());
+            assertEquals("CANCELLED", last.get("error_code").asText());
+            final JsonNode cancel = server.expect(CANCEL).json();
+            assertEquals(id, cancel.get("correlation_id").asText(), "the serving connection is told of the cancel");
+        }
+    }
+
+    @Test
+    void shouldAnswerServiceUnavailableWhenTheServingConnectionDropsMidRequest() throws Exception
+    {
+        try (Conn caller = new Conn())
+        {
+            final Conn server = new Conn();
+            register(server, "r4", "{\"correlation_id\":\"r4\",\"service\":\"fragile\"}");
+            awaitRoute(caller, "fragile", "Op");
+            caller.send(REQUEST, request("c1", "fragile", "Op", "{}"));
+            server.expect(REQUEST);
+            caller.send(REQUEST, "{\"correlation_id\":\"c2\",\"target\":\"fragile\",\"message_type\":\"Op\"," +
+                "\"payload\":{},\"expects_stream\":true}");
+            server.expect(REQUEST);
+            server.close();
+
+            final java.util.Map<String, JsonNode> answers = new java.util.HashMap<>();
+            for (int i = 0; i < 2; i++)
+            {
+                final JsonNode f = caller.read().json();
+                answers.put(f.get("correlation_id").asText(), f);
+            }
+            assertEquals("SERVICE_UNAVAILABLE", answers.get("c1").get("error_code").asText());
+            assertEquals("SERVICE_UNAVAILABLE", answers.get("c2").get("error_code").asText());
+            assertTrue(answers.get("c2").get("is_final").asBoolean(), "a stream ends with its final frame");
+
+            // the name is withdrawn once no connection serves it
+            final long deadline = System.nanoTime() + TIMEOUT_NS;
+            while (true)
+            {
+                caller.send(REQUEST, request("c3", "fragile", "Op", "{}"));
+                final JsonNode f = caller.read().json();
+                if ("ACTOR_NOT_FOUND".equals(f.path("error_code").asText()))
+                {
+                    break;
+                }
+                assertTrue(System.nanoTime() - deadline < 0, "fragile never withdrawn: " + f);
+            }
         }
     }
 

@@ -1,0 +1,502 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.codec.frame.ErrorCode;
+import io.switchboard.codec.frame.FrameBodies;
+import io.switchboard.codec.frame.FrameException;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameType;
+import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.transport.DeferredReply;
+import io.switchboard.transport.ServiceDefinition;
+import io.switchboard.transport.ServiceRequest;
+import io.switchboard.transport.StreamSession;
+import io.switchboard.transport.Switchboard;
+import io.switchboard.transport.SwitchboardException;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Services that socket clients serve (REGISTER): the gateway holds each name as a Java service of its own client,
+ * forwards every request for it to one of the connections that registered it, as a REQUEST frame with a
+ * gateway-chosen correlation id, and relays that connection's RESPONSE / ERROR / STREAM frames back to the caller.
+ * <p>
+ * A reply from a connection the request was not routed to is refused. When a serving connection closes, what it
+ * had in flight is answered {@code SERVICE_UNAVAILABLE}, and a name no connection serves any more is withdrawn.
+ * <p>
+ * Not thread-safe: runs on the gateway's duty cycle (the client's handlers are invoked from its {@code poll()}).
+ */
+final class SocketServices
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final long REPLY_MARGIN_MS = 2_000;
+
+    /** Sends a frame to a connection (the gateway's output path). */
+    interface FrameSender
+    {
+        boolean send(GatewaySession session, FrameType type, FrameFormat format, JsonNode body);
+    }
+
+    /** A name served from sockets. */
+    private static final class Served
+    {
+        final String name;
+        final boolean shared;
+        final Set<String> messageTypes;
+        final List<GatewaySession> owners = new ArrayList<>();
+        int next;
+
+        Served(final String name, final boolean shared, final Set<String> messageTypes)
+        {
+            this.name = name;
+            this.shared = shared;
+            this.messageTypes = messageTypes;
+        }
+
+        GatewaySession nextOwner()
+        {
+            if (owners.isEmpty())
+            {
+                return null;
+            }
+            if (next >= owners.size())
+            {
+                next = 0;
+            }
+            return owners.get(next++);
+        }
+    }
+
+    /** A request forwarded to a serving connection, waiting for its answer. */
+    private static final class Forwarded
+    {
+        final String id;
+        final GatewaySession session;
+        final DeferredReply reply;
+        final StreamSession stream;
+        final long deadlineMs;
+        long frames;
+
+        Forwarded(final String id, final GatewaySession session, final DeferredReply reply, final StreamSession stream,
+            final long deadlineMs)
+        {
+            this.id = id;
+            this.session = session;
+            this.reply = reply;
+            this.stream = stream;
+            this.deadlineMs = deadlineMs;
+        }
+    }
+
+    private final Switchboard client;
+    private final PayloadCodec codec;
+    private final FrameSender sender;
+    private final GatewayCounters counters;
+    private final Map<String, Served> byName = new HashMap<>();
+    private final Map<String, Forwarded> inFlight = new HashMap<>();
+    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[0]);
+    private long nextId = 1;
+    private long nowMs;
+
+    SocketServices(
+        final Switchboard client, final PayloadCodec codec, final FrameSender sender, final GatewayCounters counters)
+    {
+        this.client = client;
+        this.codec = codec;
+        this.sender = sender;
+        this.counters = counters;
+    }
+
+    boolean isSocketService(final String name)
+    {
+        return byName.containsKey(name);
+    }
+
+    void onRegister(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final JsonNode body)
+    {
+        final String name = text(body, "service");
+        final String mode = body.path("mode").asText("exclusive");
+        if (null == correlationId || null == name)
+        {
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "REGISTER needs correlation_id and service");
+            return;
+        }
+        if (!"exclusive".equals(mode) && !"shared".equals(mode))
+        {
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                "mode must be \"exclusive\" or \"shared\", found \"" + mode + "\"");
+            return;
+        }
+        final String nameProblem = ServiceDefinition.validateName(name);
+        if (null != nameProblem)
+        {
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                "invalid service name '" + name + "': " + nameProblem);
+            return;
+        }
+        final Set<String> types = new LinkedHashSet<>();
+        final JsonNode typesNode = body.get("message_types");
+        if (null != typesNode && !typesNode.isNull())
+        {
+            if (!typesNode.isArray())
+            {
+                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "message_types must be an array");
+                return;
+            }
+            for (final JsonNode t : typesNode)
+            {
+                final String problem = t.isTextual() ? ServiceDefinition.validateName(t.asText()) : "not a string";
+                if (null != problem)
+                {
+                    error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                        "message type " + t + ": " + problem);
+                    return;
+                }
+                types.add(t.asText());
+            }
+        }
+        final boolean shared = "shared".equals(mode);
+
+        final Served existing = byName.get(name);
+        if (null != existing)
+        {
+            if (existing.owners.contains(session))
+            {
+                error(session, format, correlationId, ErrorCode.NAME_IN_USE, "this connection already serves '" + name + "'");
+                return;
+            }
+            if (!existing.shared || !shared)
+            {
+                error(session, format, correlationId, ErrorCode.NAME_IN_USE, "'" + name + "' is held " +
+                    (existing.shared ? "shared" : "exclusive") + " by another connection");
+                return;
+            }
+            if (!existing.messageTypes.equals(types))
+            {
+                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "shared service '" + name +
+                    "' takes " + existing.messageTypes + ", this connection offered " + types);
+                return;
+            }
+            existing.owners.add(session);
+            registered(session, format, correlationId, name);
+            return;
+        }
+
+        final ServiceDefinition definition = ServiceDefinition.named(name);
+        if (shared)
+        {
+            definition.shared();
+        }
+        if (types.isEmpty())
+        {
+            definition.onOpaque(ServiceDefinition.ANY_MESSAGE_TYPE, this::onRequest, this::onStream);
+        }
+        else
+        {
+            for (final String type : types)
+            {
+                definition.onOpaque(type, this::onRequest, this::onStream);
+            }
+        }
+        try
+        {
+            client.serve(definition);
+        }
+        catch (final SwitchboardException ex)
+        {
+            error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
+            return;
+        }
+        final Served served = new Served(name, shared, types);
+        served.owners.add(session);
+        byName.put(name, served);
+        registered(session, format, correlationId, name);
+    }
+
+    void onUnregister(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final JsonNode body)
+    {
+        final String name = text(body, "service");
+        final Served served = null == name ? null : byName.get(name);
+        if (null == served || !served.owners.contains(session))
+        {
+            error(session, format, correlationId, ErrorCode.ACTOR_NOT_FOUND,
+                "this connection does not serve '" + name + "'");
+            return;
+        }
+        withdraw(served, session);
+        final ObjectNode reply = FrameBodies.response(null == correlationId ? "" : correlationId, null);
+        reply.put("service", name);
+        sender.send(session, FrameType.RESPONSE, format, reply);
+    }
+
+    /**
+     * A RESPONSE, ERROR or STREAM frame from a serving connection.
+     */
+    void onReply(final GatewaySession session, final FrameType type, final FrameFormat format, final JsonNode body)
+    {
+        final String id = text(body, "correlation_id");
+        final Forwarded forwarded = null == id ? null : inFlight.get(id);
+        if (null == forwarded)
+        {
+            error(session, format, id, ErrorCode.INVALID_REQUEST,
+                "no request with correlation_id '" + id + "' is waiting for an answer from this connection");
+            return;
+        }
+        if (forwarded.session != session)
+        {
+            error(session, format, id, ErrorCode.FORBIDDEN,
+                "request '" + id + "' was not routed to this connection; its reply is refused");
+            return;
+        }
+
+        if (FrameType.STREAM == type)
+        {
+            if (null == forwarded.stream)
+            {
+                error(session, format, id, ErrorCode.INVALID_REQUEST, "request '" + id + "' is not a stream");
+                return;
+            }
+            if (!body.path("is_final").asBoolean(false))
+            {
+                forwarded.frames++;
+                final byte[] item = bytes(body.get("payload"));
+                if (!forwarded.stream.send(replyBuffer, 0, item.length))
+                {
+                    inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
+                }
+                return;
+            }
+            inFlight.remove(id);
+            if (body.hasNonNull("error_code") || body.hasNonNull("error"))
+            {
+                forwarded.stream.fail(body.path("error_code").asText(ErrorCode.INTERNAL_ERROR.name()),
+                    body.path("error").asText(""));
+            }
+            else
+            {
+                forwarded.stream.end();
+            }
+            return;
+        }
+
+        if (null == forwarded.reply)
+        {
+            error(session, format, id, ErrorCode.INVALID_REQUEST,
+                "request '" + id + "' is a stream: answer with STREAM frames");
+            return;
+        }
+        inFlight.remove(id);
+        if (FrameType.RESPONSE == type && body.path("success").asBoolean(true))
+        {
+            final byte[] reply = bytes(body.get("payload"));
+            forwarded.reply.reply(replyBuffer, 0, reply.length);
+        }
+        else
+        {
+            forwarded.reply.fail(body.path("error_code").asText(ErrorCode.INTERNAL_ERROR.name()),
+                body.path("error").asText(""));
+        }
+    }
+
+    /**
+     * A connection closed: answer what it had in flight and withdraw what only it served.
+     */
+    void onSessionClosed(final GatewaySession session)
+    {
+        final Iterator<Forwarded> it = inFlight.values().iterator();
+        while (it.hasNext())
+        {
+            final Forwarded forwarded = it.next();
+            if (forwarded.session == session)
+            {
+                it.remove();
+                failForwarded(forwarded, ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
+            }
+        }
+        for (final Served served : new ArrayList<>(byName.values()))
+        {
+            if (served.owners.contains(session))
+            {
+                withdraw(served, session);
+            }
+        }
+    }
+
+    /**
+     * Forget forwarded requests whose caller has given up (its own deadline answers it with TIMEOUT).
+     */
+    int expire(final long nowMs)
+    {
+        this.nowMs = nowMs;
+        int expired = 0;
+        final Iterator<Forwarded> it = inFlight.values().iterator();
+        while (it.hasNext())
+        {
+            final Forwarded forwarded = it.next();
+            if (nowMs - forwarded.deadlineMs > 0)
+            {
+                it.remove();
+                failForwarded(forwarded, ErrorCode.TIMEOUT.name(), "the serving connection did not answer in time");
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private void withdraw(final Served served, final GatewaySession session)
+    {
+        served.owners.remove(session);
+        if (served.owners.isEmpty())
+        {
+            byName.remove(served.name);
+            try
+            {
+                client.unserve(served.name);
+            }
+            catch (final SwitchboardException ex)
+            {
+                // the broker already dropped it (e.g. reconnecting): nothing left to withdraw
+            }
+        }
+    }
+
+    private void onRequest(final ServiceRequest request, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final Served served = byName.get(request.service().toString());
+        final GatewaySession owner = null == served ? null : served.nextOwner();
+        if (null == owner)
+        {
+            request.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves '" + request.service() + "'");
+            return;
+        }
+        final String id = "sb-" + nextId++;
+        final boolean expectsReply = request.expectsReply();
+        final ObjectNode frame = requestFrame(id, request.service(), request.messageType(), buffer, offset, length,
+            request.timeoutMs());
+        frame.put(expectsReply ? "expects_reply" : "expects_stream", expectsReply);
+        if (expectsReply)
+        {
+            inFlight.put(id, new Forwarded(id, owner, request.defer(), null,
+                nowMs + request.timeoutMs() + REPLY_MARGIN_MS));
+        }
+        counters.forwarded++;
+        sender.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame);
+    }
+
+    private void onStream(final StreamSession stream, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final Served served = byName.get(stream.service());
+        final GatewaySession owner = null == served ? null : served.nextOwner();
+        if (null == owner)
+        {
+            stream.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves this stream");
+            return;
+        }
+        final String id = "sb-" + nextId++;
+        final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), buffer, offset, length,
+            stream.timeoutMs());
+        frame.put("expects_stream", true);
+        final Forwarded forwarded = new Forwarded(id, owner, null, stream, Long.MAX_VALUE);
+        inFlight.put(id, forwarded);
+        stream.onCancel(() ->
+        {
+            if (null != inFlight.remove(id) && !owner.closed)
+            {
+                sender.send(owner, FrameType.CANCEL, FrameFormat.JSON, NODES.objectNode().put("correlation_id", id));
+            }
+        });
+        counters.forwarded++;
+        sender.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame);
+    }
+
+    private ObjectNode requestFrame(final String id, final CharSequence service, final CharSequence messageType,
+        final DirectBuffer buffer, final int offset, final int length, final long timeoutMs)
+    {
+        final ObjectNode frame = NODES.objectNode();
+        frame.put("correlation_id", id);
+        frame.put("target", service.toString());
+        frame.put("message_type", messageType.toString());
+        frame.set("payload", json(buffer, offset, length));
+        frame.put("response_timeout_ms", timeoutMs);
+        return frame;
+    }
+
+    private JsonNode json(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (0 == length)
+        {
+            return NODES.nullNode();
+        }
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset, bytes);
+        try
+        {
+            return codec.read(FrameFormat.JSON, bytes, 0, length);
+        }
+        catch (final FrameException ex)
+        {
+            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8)); // a Java caller sent non-JSON bytes
+        }
+    }
+
+    /** Encode a payload as JSON and wrap {@code replyBuffer} around it. */
+    private byte[] bytes(final JsonNode payload)
+    {
+        final byte[] json = codec.write(FrameFormat.JSON, null == payload ? NODES.nullNode() : payload);
+        replyBuffer.wrap(json);
+        return json;
+    }
+
+    private void failForwarded(final Forwarded forwarded, final String code, final String message)
+    {
+        if (null != forwarded.reply)
+        {
+            forwarded.reply.fail(code, message);
+        }
+        else
+        {
+            forwarded.stream.fail(code, message);
+        }
+    }
+
+    private void registered(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final String name)
+    {
+        final ObjectNode reply = FrameBodies.response(correlationId, null);
+        reply.put("service", name);
+        sender.send(session, FrameType.RESPONSE, format, reply);
+    }
+
+    private void error(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final ErrorCode code, final String message)
+    {
+        counters.errors++;
+        sender.send(session, FrameType.ERROR, format, FrameBodies.error(null == correlationId ? "" : correlationId,
+            code, message));
+    }
+
+    private static ErrorCode codeOf(final String code)
+    {
+        final ErrorCode known = ErrorCode.fromText(code);
+        return null == known ? ErrorCode.INTERNAL_ERROR : known;
+    }
+
+    private static String text(final JsonNode body, final String field)
+    {
+        final JsonNode node = body.get(field);
+        return null != node && node.isTextual() ? node.asText() : null;
+    }
+}
