@@ -114,6 +114,7 @@ final class ClientConductor implements Agent
     private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
     private long nextControlPollNs;
 
+    private long pubSubPublicationCreatedNs;
     private long nextReconnectNs;
     private long reconnectBackoffNs;
     private long nextCorrelationId = 1;
@@ -619,6 +620,7 @@ final class ClientConductor implements Agent
         {
             pubSubPublication = aeron.addExclusivePublication(
                 Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            pubSubPublicationCreatedNs = clock.nanoTime();
         }
 
         final long sequence = publishSequence + 1;
@@ -632,8 +634,12 @@ final class ClientConductor implements Agent
             .putPayload(buffer, offset, length);
         final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
 
+        // a new publication reports back-pressure until the driver has linked its subscribers: give it time
+        final boolean settling = clock.nanoTime() - pubSubPublicationCreatedNs < ctx.sendTimeoutNs();
+        final long settleDeadlineNs = pubSubPublicationCreatedNs + ctx.sendTimeoutNs();
         long result = 0;
-        for (int attempt = 0; attempt < ctx.offerAttempts(); attempt++)
+        for (int attempt = 0; attempt < ctx.offerAttempts() || (settling && clock.nanoTime() - settleDeadlineNs < 0);
+            attempt++)
         {
             result = pubSubPublication.offer(sendBuffer, 0, messageLength);
             if (result > 0 || Publication.NOT_CONNECTED == result)

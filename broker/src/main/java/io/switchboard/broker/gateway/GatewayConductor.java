@@ -460,7 +460,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 "correlation_id '" + correlationId + "' is already in flight on this connection");
             return;
         }
-        counters.requests++;
+        counters.request(target);
 
         final RegistrySnapshot.ServiceView service = registry.get().service(target);
         if (null == service)
@@ -531,7 +531,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             return;
         }
 
-        final PendingCall call = new PendingCall(session, correlationId, expectsStream, format, transcoder);
+        final PendingCall call = new PendingCall(session, correlationId, target, expectsStream, format, transcoder);
         callInProgress = call;
         final long id;
         try
@@ -649,7 +649,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             final PendingCall call = take(correlationId, true);
             if (null != call)
             {
-                counters.responses++;
+                counters.response(call.target);
                 send(call.session, FrameType.RESPONSE, call.format,
                     FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
             }
@@ -671,7 +671,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             final PendingCall call = take(correlationId, true);
             if (null != call)
             {
-                counters.responses++;
+                counters.response(call.target);
                 send(call.session, FrameType.STREAM, call.format,
                     FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
             }
@@ -682,7 +682,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             final PendingCall call = take(correlationId, true);
             if (null != call)
             {
-                counters.errors++;
+                counters.serviceError(call.target, errorCode);
                 if (call.stream)
                 {
                     send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
@@ -847,7 +847,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 "invalid subject '" + subject + "': " + problem);
             return;
         }
-        counters.publishes++;
+        counters.published(subject);
         final JsonNode payload = body.get("payload");
         if (body.path("retain").asBoolean(false))
         {
@@ -904,11 +904,11 @@ public final class GatewayConductor implements Agent, FrameHandler
             "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
         if (send(session, FrameType.PUSH, FrameFormat.JSON, body, true))
         {
-            counters.pushes++;
+            counters.pushed(subject);
         }
         else
         {
-            counters.pushesDropped++;
+            counters.dropped(subject);
         }
     }
 
@@ -1008,6 +1008,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final ArrayNode services = reply.putArray("services");
         final boolean includeActors = body.path("include_actors").asBoolean(true);
         final boolean includeTypes = body.path("include_message_types").asBoolean(true);
+        final String describe = text(body, "describe"); // extension: the fields of one service's message types
         final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
         for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
         {
@@ -1022,6 +1023,10 @@ public final class GatewayConductor implements Agent, FrameHandler
             s.put("mode", service.mode());
             final ArrayNode types = s.putArray("message_types");
             service.messageTypes().keySet().forEach(types::add);
+            if (service.name().equals(describe))
+            {
+                describe(service, s.putArray("schema"));
+            }
             s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
         }
         if (includeTypes)
@@ -1031,9 +1036,31 @@ public final class GatewayConductor implements Agent, FrameHandler
         send(session, FrameType.RESPONSE, format, reply, false);
     }
 
+    private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
+    {
+        for (final Map.Entry<String, Integer> type : service.messageTypes().entrySet())
+        {
+            if (type.getValue() < 0 || service.schemaIr().length == 0)
+            {
+                into.addObject().put("name", type.getKey()).put("opaque", true)
+                    .put("description", "JSON passed through untouched");
+                continue;
+            }
+            try
+            {
+                into.add(transcoder(service.schemaIr()).describe(type.getKey()));
+            }
+            catch (final RuntimeException ex)
+            {
+                into.addObject().put("name", type.getKey()).put("error", ex.getMessage());
+            }
+        }
+    }
+
     private void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
     {
         final ObjectNode stats = counters.toJson(NODES.objectNode());
+        counters.detailsToJson(stats);
         stats.put("connections", sessions.size());
         stats.put("requests_in_flight", pendingById.size());
         stats.put("subscription_patterns", routes.size());
@@ -1051,7 +1078,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final String code,
         final String message)
     {
-        counters.errors++;
+        counters.error(code);
         if (stream)
         {
             send(session, FrameType.STREAM, format, FrameBodies.streamError(correlationId, 0, code, message), false);
@@ -1069,7 +1096,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final ErrorCode code,
         final String message)
     {
-        counters.errors++;
+        counters.error(code.name());
         send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
     }
 

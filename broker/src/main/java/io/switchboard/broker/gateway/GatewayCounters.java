@@ -2,6 +2,9 @@ package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * Counters of the gateway, reported by STATS.
  * <p>
@@ -25,6 +28,70 @@ public final class GatewayCounters
     long protocolErrors;
     long badPayloads;
     long forwarded;
+
+    /** Bound on the distinct services and subjects counted one by one; the rest are summed under "(other)". */
+    static final int MAX_KEYS = 1_000;
+    private static final String OTHER = "(other)";
+
+    private final Map<String, long[]> errorsByCode = new TreeMap<>();
+    private final Map<String, long[]> byService = new TreeMap<>();   // requests, responses, errors
+    private final Map<String, long[]> bySubject = new TreeMap<>();   // publishes, pushes, drops
+
+    void error(final String code)
+    {
+        errors++;
+        slot(errorsByCode, null == code ? "INTERNAL_ERROR" : code, 1)[0]++;
+    }
+
+    void request(final String service)
+    {
+        requests++;
+        slot(byService, service, 3)[0]++;
+    }
+
+    void response(final String service)
+    {
+        responses++;
+        slot(byService, service, 3)[1]++;
+    }
+
+    void serviceError(final String service, final String code)
+    {
+        error(code);
+        slot(byService, service, 3)[2]++;
+    }
+
+    void published(final String subject)
+    {
+        publishes++;
+        slot(bySubject, subject, 3)[0]++;
+    }
+
+    void pushed(final String subject)
+    {
+        pushes++;
+        slot(bySubject, subject, 3)[1]++;
+    }
+
+    void dropped(final String subject)
+    {
+        pushesDropped++;
+        slot(bySubject, subject, 3)[2]++;
+    }
+
+    private static long[] slot(final Map<String, long[]> map, final String key, final int width)
+    {
+        long[] slot = map.get(key);
+        if (null == slot)
+        {
+            slot = map.size() < MAX_KEYS ? new long[width] : map.computeIfAbsent(OTHER, (k) -> new long[width]);
+            if (map.size() < MAX_KEYS)
+            {
+                map.put(key, slot);
+            }
+        }
+        return slot;
+    }
 
     /**
      * Pushes dropped because a subscriber's queue was full.
@@ -55,5 +122,18 @@ public final class GatewayCounters
             .put("protocol_errors", protocolErrors)
             .put("bad_payloads", badPayloads)
             .put("forwarded_to_sockets", forwarded);
+    }
+
+    ObjectNode detailsToJson(final ObjectNode node)
+    {
+        final ObjectNode codes = node.putObject("errors_by_code");
+        errorsByCode.forEach((code, n) -> codes.put(code, n[0]));
+        final ObjectNode services = node.putObject("per_service");
+        byService.forEach((name, n) -> services.putObject(name)
+            .put("requests", n[0]).put("responses", n[1]).put("errors", n[2]));
+        final ObjectNode subjects = node.putObject("per_subject");
+        bySubject.forEach((name, n) -> subjects.putObject(name)
+            .put("publishes", n[0]).put("pushes", n[1]).put("drops", n[2]));
+        return node;
     }
 }

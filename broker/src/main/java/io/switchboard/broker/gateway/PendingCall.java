@@ -13,6 +13,7 @@ final class PendingCall
 {
     final GatewaySession session;
     final String clientCorrelationId;
+    final String target;
     final boolean stream;
     final FrameFormat format;
     final SbeJsonTranscoder transcoder;
@@ -23,12 +24,14 @@ final class PendingCall
     PendingCall(
         final GatewaySession session,
         final String clientCorrelationId,
+        final String target,
         final boolean stream,
         final FrameFormat format,
         final SbeJsonTranscoder transcoder)
     {
         this.session = session;
         this.clientCorrelationId = clientCorrelationId;
+        this.target = target;
         this.stream = stream;
         this.format = format;
         this.transcoder = transcoder;

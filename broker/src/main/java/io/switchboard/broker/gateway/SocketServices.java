@@ -483,7 +483,7 @@ final class SocketServices
     private void error(final GatewaySession session, final FrameFormat format, final String correlationId,
         final ErrorCode code, final String message)
     {
-        counters.errors++;
+        counters.error(code.name());
         sender.send(session, FrameType.ERROR, format, FrameBodies.error(null == correlationId ? "" : correlationId,
             code, message));
     }

@@ -493,10 +493,24 @@ class GatewayTest
     {
         try (Conn conn = new Conn())
         {
+            conn.send(STATS, "{\"correlation_id\":\"st0\"}");
+            final JsonNode before = conn.expect(RESPONSE).json().get("payload");
+            conn.send(REQUEST, request("s1", "calc", "Add", "{\"a\":1,\"b\":2}"));
+            conn.expect(RESPONSE);
+            conn.send(REQUEST, request("s2", "nobody", "Add", "{}"));
+            conn.expect(ERROR);
+            conn.send(PUBLISH, "{\"correlation_id\":\"p\",\"message_type\":\"stats.subject\",\"payload\":1}");
+            conn.expect(RESPONSE);
+
             conn.send(STATS, "{\"correlation_id\":\"st\"}");
             final JsonNode payload = conn.expect(RESPONSE).json().get("payload");
-            assertTrue(payload.get("requests").asLong() > 0);
+            assertEquals(before.get("requests").asLong() + 2, payload.get("requests").asLong());
             assertTrue(payload.has("pushes_dropped"));
+            assertEquals(before.path("per_service").path("calc").path("responses").asLong() + 1,
+                payload.get("per_service").get("calc").get("responses").asLong());
+            assertEquals(before.path("errors_by_code").path("ACTOR_NOT_FOUND").asLong() + 1,
+                payload.get("errors_by_code").get("ACTOR_NOT_FOUND").asLong());
+            assertEquals(1, payload.get("per_subject").get("stats.subject").get("publishes").asLong());
         }
     }
 

@@ -14,6 +14,9 @@ import java.util.Map;
 /**
  * An enum: a JSON string naming a valid value. An optional enum that is absent is written as the null
  * value, and the null value decodes as absent; any other unknown value on the wire is an error.
+ * <p>
+ * A boolean enum, one whose only values are {@code FALSE = 0} and {@code TRUE = 1} (the SBE idiom for a flag,
+ * e.g. {@code BooleanType}), is a JSON boolean both ways; its names are accepted on input too.
  */
 final class EnumCodec implements FixedCodec
 {
@@ -24,6 +27,7 @@ final class EnumCodec implements FixedCodec
     private final long nullBits;
     private final Map<String, Long> valueByName;
     private final Map<Long, String> nameByValue;
+    private final boolean isBoolean;
 
     EnumCodec(
         final String typeName,
@@ -39,6 +43,8 @@ final class EnumCodec implements FixedCodec
         this.nullBits = encoding.applicableNullValue().longValue();
         this.valueByName = valueByName;
         this.nameByValue = nameByValue;
+        this.isBoolean = valueByName.size() == 2 &&
+            Long.valueOf(0).equals(valueByName.get("FALSE")) && Long.valueOf(1).equals(valueByName.get("TRUE"));
     }
 
     public int encodedLength()
@@ -57,9 +63,14 @@ final class EnumCodec implements FixedCodec
             PrimitiveIo.putBits(buffer, index, type, order, nullBits);
             return;
         }
+        if (isBoolean && value.isBoolean())
+        {
+            PrimitiveIo.putBits(buffer, index, type, order, value.booleanValue() ? 1 : 0);
+            return;
+        }
         if (!value.isTextual())
         {
-            throw Json.expected(path, "a " + typeName + " name", value);
+            throw Json.expected(path, isBoolean ? "true or false" : "a " + typeName + " name", value);
         }
         final Long bits = valueByName.get(value.textValue());
         if (null == bits)
@@ -76,7 +87,7 @@ final class EnumCodec implements FixedCodec
         final String name = nameByValue.get(bits);
         if (null != name)
         {
-            return Json.NODES.textNode(name);
+            return isBoolean ? Json.NODES.booleanNode(bits == 1) : Json.NODES.textNode(name);
         }
         if (bits == nullBits)
         {
@@ -87,6 +98,11 @@ final class EnumCodec implements FixedCodec
 
     public void describe(final ObjectNode into)
     {
+        if (isBoolean)
+        {
+            into.put("type", "boolean (enum " + typeName + ")");
+            return;
+        }
         into.put("type", "enum " + typeName);
         final ArrayNode values = into.putArray("values");
         valueByName.keySet().forEach(values::add);
