@@ -46,6 +46,17 @@ final class ProcessHarness implements AutoCloseable
         reader.start();
     }
 
+    /**
+     * Run any program (python3, node) as its own process, its output collected like a Java one's.
+     */
+    static ProcessHarness startCommand(final String name, final Path workingDir, final String... command)
+        throws IOException
+    {
+        final Process process = new ProcessBuilder(command).directory(workingDir.toFile()).redirectErrorStream(true)
+            .start();
+        return new ProcessHarness(name, process);
+    }
+
     static ProcessHarness start(final String name, final Class<?> mainClass, final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>();
@@ -89,6 +100,23 @@ final class ProcessHarness implements AutoCloseable
         }
         throw new AssertionError(name + " did not print '" + contains + "' within " + timeoutMs + " ms; output:\n" +
             output());
+    }
+
+    /**
+     * Wait up to the timeout for a line; unlike {@link #awaitLine}, not seeing it is not a failure.
+     */
+    boolean awaitLineOrNothing(final String contains, final long timeoutMs)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() - deadline < 0)
+        {
+            if (hasLine(contains))
+            {
+                return true;
+            }
+            Thread.yield();
+        }
+        return false;
     }
 
     private boolean hasLine(final String contains)
