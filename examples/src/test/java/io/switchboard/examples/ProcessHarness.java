@@ -22,10 +22,20 @@ final class ProcessHarness implements AutoCloseable
     private final Process process;
     private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
 
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static
+    {
+        // a test that fails half-way must not leave brokers or services running after the test JVM exits
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly)));
+    }
+
     private ProcessHarness(final String name, final Process process)
     {
         this.name = name;
         this.process = process;
+        LIVE.add(process);
+        process.onExit().thenRun(() -> LIVE.remove(process));
         final Thread reader = new Thread(() ->
         {
             try (BufferedReader in = new BufferedReader(

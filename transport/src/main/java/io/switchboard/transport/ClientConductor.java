@@ -132,24 +132,28 @@ final class ClientConductor implements Agent
     static final class LocalService
     {
         final ServiceDefinition definition;
-        final Map<String, ServiceDefinition.Handler> handlers;
+        private final ServiceDefinition.Handler[] handlers;
+        private final ServiceDefinition.Handler anyType;
 
         LocalService(final ServiceDefinition definition)
         {
             this.definition = definition;
-            this.handlers = definition.handlers();
+            this.handlers = definition.handlers().values().toArray(new ServiceDefinition.Handler[0]);
+            this.anyType = definition.handlers().get(ServiceDefinition.ANY_MESSAGE_TYPE);
         }
 
         ServiceDefinition.Handler handler(final CharSequence messageType)
         {
-            for (final ServiceDefinition.Handler h : handlers.values())
+            // an indexed loop over an array: no iterator per request
+            final ServiceDefinition.Handler[] handlers = this.handlers;
+            for (int i = 0; i < handlers.length; i++)
             {
-                if (h.messageType.contentEquals(messageType))
+                if (handlers[i].messageType.contentEquals(messageType))
                 {
-                    return h;
+                    return handlers[i];
                 }
             }
-            return handlers.get(ServiceDefinition.ANY_MESSAGE_TYPE);
+            return anyType;
         }
     }
 
@@ -634,7 +638,8 @@ final class ClientConductor implements Agent
             .putPayload(buffer, offset, length);
         final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
 
-        // a new publication reports back-pressure until the driver has linked its subscribers: give it time
+        // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
+        // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
         final boolean settling = clock.nanoTime() - pubSubPublicationCreatedNs < ctx.sendTimeoutNs();
         final long settleDeadlineNs = pubSubPublicationCreatedNs + ctx.sendTimeoutNs();
         long result = 0;
@@ -642,7 +647,7 @@ final class ClientConductor implements Agent
             attempt++)
         {
             result = pubSubPublication.offer(sendBuffer, 0, messageLength);
-            if (result > 0 || Publication.NOT_CONNECTED == result)
+            if (result > 0 || (Publication.NOT_CONNECTED == result && !settling))
             {
                 break; // nobody subscribed: nothing to deliver, nothing lost
             }
