@@ -1,0 +1,106 @@
+package io.switchboard.bench;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.switchboard.broker.Broker;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pub/sub floor: one exclusive IPC publication written by the benchmark thread and N subscriptions to it, each
+ * polled by its own yielding thread, through the broker's embedded media driver.
+ */
+final class AeronPubSubRig implements PubSubRig
+{
+    static final int STREAM_ID = 9003;
+
+    private final Broker broker;
+    private final Aeron publisherAeron;
+    private final Aeron subscriberAeron;
+    private final AgentInvoker invoker;
+    private final ExclusivePublication publication;
+    private final DeliveryCounter[] counters;
+    private final Thread[] threads;
+    private final UnsafeBuffer message = new UnsafeBuffer(new byte[Payload.LENGTH]);
+    private volatile boolean running = true;
+
+    AeronPubSubRig(final int subscriberCount)
+    {
+        broker = Rigs.launchBroker();
+        final String channel = "aeron:ipc?term-length=" + broker.context().termLength();
+        publisherAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName())
+            .useConductorAgentInvoker(true));
+        invoker = publisherAeron.conductorAgentInvoker();
+        subscriberAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName()));
+        publication = publisherAeron.addExclusivePublication(channel, STREAM_ID);
+        counters = new DeliveryCounter[subscriberCount];
+        threads = new Thread[subscriberCount];
+        for (int i = 0; i < subscriberCount; i++)
+        {
+            final DeliveryCounter counter = new DeliveryCounter();
+            final Subscription subscription = subscriberAeron.addSubscription(channel, STREAM_ID);
+            final FragmentHandler handler = (buffer, offset, length, header) -> counter.increment();
+            counters[i] = counter;
+            threads[i] = new Thread(() ->
+            {
+                final YieldingIdleStrategy idle = new YieldingIdleStrategy();
+                while (running)
+                {
+                    idle.idle(subscription.poll(handler, 16));
+                }
+            }, "aeron-subscriber-" + i);
+            threads[i].setDaemon(true);
+            threads[i].start();
+        }
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (DeliveryCounter.min(counters) == 0)
+        {
+            publication.offer(message, 0, Payload.LENGTH); // warm-up message; lost ones are re-offered
+
+            invoker.invoke();
+            Rigs.checkDeadline(deadlineNs, "every raw Aeron subscriber to connect");
+        }
+    }
+
+    /** {@inheritDoc} */
+    public void publish()
+    {
+        AeronRig.offer(publication, message);
+    }
+
+    /** {@inheritDoc} */
+    public long minDelivered()
+    {
+        return DeliveryCounter.min(counters);
+    }
+
+    /** {@inheritDoc} */
+    public void idle()
+    {
+        invoker.invoke();
+    }
+
+    /** {@inheritDoc} */
+    public void close()
+    {
+        running = false;
+        for (final Thread thread : threads)
+        {
+            try
+            {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        CloseHelper.closeAll(publisherAeron, subscriberAeron, broker);
+    }
+}

@@ -1,0 +1,101 @@
+package io.switchboard.bench;
+
+import io.switchboard.broker.Broker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * Builds rigs by name, and starts the broker they share (cold path).
+ */
+public final class Rigs
+{
+    /** Switchboard's Java client and service over Aeron IPC. */
+    public static final String SWITCHBOARD = "switchboard";
+    /** Raw Aeron IPC ping-pong through the same embedded media driver: the floor. */
+    public static final String AERON = "aeron";
+    /** gRPC-java over a Unix domain socket (netty epoll). */
+    public static final String GRPC = "grpc";
+
+    private Rigs()
+    {
+    }
+
+    /**
+     * Start a broker with its embedded media driver in fresh directories, logging nothing.
+     *
+     * @return the broker.
+     */
+    public static Broker launchBroker()
+    {
+        try
+        {
+            final Path socketDir = Files.createTempDirectory("sb-bench");
+            final String aeronDir = "/dev/shm/sb-bench-" + UUID.randomUUID() + "/aeron";
+            return Broker.launch(new Broker.Context().socketDir(socketDir).aeronDirectoryName(aeronDir)
+                .logger((msg) -> {}));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Build a request-response rig.
+     *
+     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}, {@link #GRPC}.
+     * @return the rig, ready to send.
+     */
+    public static RequestRig requestRig(final String system)
+    {
+        switch (system)
+        {
+            case SWITCHBOARD:
+                return new SwitchboardRig();
+            case AERON:
+                return new AeronRig();
+            case GRPC:
+                return new GrpcRig();
+            default:
+                throw new IllegalArgumentException("expected switchboard, aeron or grpc, actual=" + system);
+        }
+    }
+
+    /**
+     * Build a publish-subscribe rig.
+     *
+     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}.
+     * @param subscribers number of subscribers, each on its own yielding thread.
+     * @return the rig, with every subscriber connected.
+     */
+    public static PubSubRig pubSubRig(final String system, final int subscribers)
+    {
+        switch (system)
+        {
+            case SWITCHBOARD:
+                return new SwitchboardPubSubRig(subscribers);
+            case AERON:
+                return new AeronPubSubRig(subscribers);
+            default:
+                throw new IllegalArgumentException("expected switchboard or aeron, actual=" + system);
+        }
+    }
+
+    /**
+     * Fail if the deadline has passed.
+     *
+     * @param deadlineNs nanoTime deadline.
+     * @param what was being waited for.
+     */
+    static void checkDeadline(final long deadlineNs, final String what)
+    {
+        if (System.nanoTime() - deadlineNs > 0)
+        {
+            throw new IllegalStateException("timed out waiting for " + what);
+        }
+    }
+}
