@@ -63,6 +63,19 @@ public final class DemoServices implements AutoCloseable
      */
     public DemoServices(final Switchboard client, final boolean withPriceFeed)
     {
+        this(client, withPriceFeed, "");
+    }
+
+    /**
+     * Serve the demo services under prefixed names (e.g. {@code test_calculator}), so that a second set can run
+     * beside the first.
+     *
+     * @param client connected to the broker; closed with this.
+     * @param withPriceFeed whether to start the price feed.
+     * @param prefix put before every service name, may be empty.
+     */
+    public DemoServices(final Switchboard client, final boolean withPriceFeed, final String prefix)
+    {
         this.client = client;
         this.timer = Executors.newSingleThreadScheduledExecutor((r) ->
         {
@@ -72,12 +85,12 @@ public final class DemoServices implements AutoCloseable
         });
         final MessageSchema schema = MessageSchema.fromIrResource(SCHEMA_RESOURCE);
 
-        client.serve(ServiceDefinition.named("calculator").shared().schema(schema)
+        client.serve(ServiceDefinition.named(prefix + "calculator").shared().schema(schema)
             .onRequest("Add", this::onAdd)
             .onRequest("Multiply", this::onMultiply));
-        client.serve(ServiceDefinition.named("countdown").schema(schema)
+        client.serve(ServiceDefinition.named(prefix + "countdown").schema(schema)
             .onStream("Countdown", this::onCountdown));
-        client.serve(ServiceDefinition.named("kv_store").schema(schema)
+        client.serve(ServiceDefinition.named(prefix + "kv_store").schema(schema)
             .onRequest("Set", this::onSet)
             .onRequest("Get", this::onGet));
 
@@ -249,11 +262,16 @@ public final class DemoServices implements AutoCloseable
     {
         final Switchboard.Context ctx = new Switchboard.Context().clientName("demo-services");
         boolean priceFeed = true;
+        String prefix = "";
         for (int i = 0; i < args.length; i++)
         {
             if ("--socket-dir".equals(args[i]) && i + 1 < args.length)
             {
                 ctx.controlSocket(Paths.get(args[++i], "control.sock"));
+            }
+            else if ("--as".equals(args[i]) && i + 1 < args.length)
+            {
+                prefix = args[++i] + "_";
             }
             else if ("--no-price-feed".equals(args[i]))
             {
@@ -261,12 +279,12 @@ public final class DemoServices implements AutoCloseable
             }
             else
             {
-                System.err.println("usage: DemoServices [--socket-dir DIR] [--no-price-feed]");
+                System.err.println("usage: DemoServices [--socket-dir DIR] [--no-price-feed] [--as PREFIX]");
                 System.exit(2);
             }
         }
         final CountDownLatch done = new CountDownLatch(1);
-        try (DemoServices ignored = new DemoServices(Switchboard.connect(ctx), priceFeed))
+        try (DemoServices ignored = new DemoServices(Switchboard.connect(ctx), priceFeed, prefix))
         {
             Runtime.getRuntime().addShutdownHook(new Thread(done::countDown));
             System.out.println("demo services ready");

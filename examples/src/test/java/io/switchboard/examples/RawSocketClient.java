@@ -1,0 +1,167 @@
+package io.switchboard.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A socket client written against PROTOCOL.md with raw bytes, for fault tests: send frames, read frames with a
+ * deadline, or vanish abruptly (RST) as a killed process does.
+ */
+final class RawSocketClient implements AutoCloseable
+{
+    static final int REQUEST = 0x01;
+    static final int RESPONSE = 0x02;
+    static final int ERROR = 0x03;
+    static final int PUSH = 0x05;
+    static final int SUBSCRIBE = 0x06;
+    static final int STREAM = 0x09;
+    static final int PUBLISH = 0x0C;
+    static final int STATS = 0x0E;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A frame read from the broker. */
+    static final class Frame
+    {
+        final int type;
+        final JsonNode body;
+
+        Frame(final int type, final JsonNode body)
+        {
+            this.type = type;
+            this.body = body;
+        }
+
+        public String toString()
+        {
+            return type + " " + body;
+        }
+    }
+
+    private final SocketChannel channel;
+    private final ByteBuffer in = ByteBuffer.allocate(1 << 20);
+
+    RawSocketClient(final Path socket) throws IOException
+    {
+        channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.connect(UnixDomainSocketAddress.of(socket));
+        channel.configureBlocking(false);
+        in.flip();
+    }
+
+    void send(final int type, final String json) throws IOException
+    {
+        final byte[] payload = json.getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer frame = ByteBuffer.allocate(7 + payload.length);
+        frame.putInt(payload.length).put((byte)2).put((byte)type).put((byte)1).put(payload).flip();
+        sendRaw(frame);
+    }
+
+    void sendRaw(final ByteBuffer bytes) throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (bytes.hasRemaining())
+        {
+            if (0 == channel.write(bytes))
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IOException("write timed out");
+                }
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * The next frame, or null at end of stream or when the deadline passes.
+     */
+    Frame read(final long timeoutMs) throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true)
+        {
+            if (in.remaining() >= 7)
+            {
+                final int length = in.getInt(in.position());
+                if (in.remaining() >= 7 + length)
+                {
+                    in.getInt();
+                    in.get();
+                    final int type = in.get();
+                    in.get();
+                    final byte[] payload = new byte[length];
+                    in.get(payload);
+                    return new Frame(type, JSON.readTree(payload));
+                }
+            }
+            in.compact();
+            final int n = channel.read(in);
+            in.flip();
+            if (n < 0)
+            {
+                return null;
+            }
+            if (n == 0)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    return null;
+                }
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * Read until a frame of the type for the correlation id arrives; fail after the deadline.
+     */
+    Frame await(final int type, final String correlationId, final long timeoutMs) throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() - deadline < 0)
+        {
+            final Frame f = read(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (null == f)
+            {
+                break;
+            }
+            if (f.type == type && correlationId.equals(f.body.path("correlation_id").asText()))
+            {
+                return f;
+            }
+        }
+        throw new AssertionError("no frame of type " + type + " for '" + correlationId + "' within " + timeoutMs + " ms");
+    }
+
+    /**
+     * Close with SO_LINGER 0: the broker sees a reset, as when a process is killed with data unread.
+     */
+    void vanish() throws IOException
+    {
+        try
+        {
+            channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        }
+        catch (final UnsupportedOperationException | IOException ignore)
+        {
+            // not every platform supports linger on AF_UNIX; a plain close is an EOF, which is enough
+        }
+        channel.close();
+    }
+
+    public void close() throws IOException
+    {
+        channel.close();
+    }
+}
