@@ -28,12 +28,15 @@ import java.util.function.Consumer;
  */
 public final class Broker implements AutoCloseable
 {
+    private static final long SHUTDOWN_MARGIN_MS = 2_000;
+
     private final Context ctx;
     private final MediaDriver driver;
     private final Aeron aeron;
     private final BrokerConductor conductor;
     private final AgentRunner runner;
     private final AgentRunner gatewayRunner;
+    private GatewayConductor gateway;
 
     private Broker(final Context ctx)
     {
@@ -103,6 +106,10 @@ public final class Broker implements AutoCloseable
                 .socketPath(ctx.gatewaySocket())
                 .maxConnections(ctx.gatewayMaxConnections())
                 .maxPayloadLength(ctx.gatewayMaxPayloadLength())
+                .shutdownDrainTimeoutMs(ctx.gatewayDrainTimeoutMs())
+                .rateLimit(ctx.gatewayRateLimit())
+                .rateLimitBurst(ctx.gatewayRateLimitBurst())
+                .allowedPeers(ctx.allowedPeers())
                 .errorHandler(ctx.errorHandler())
                 .conclude(), conductor::registrySnapshot, client);
         }
@@ -115,7 +122,18 @@ public final class Broker implements AutoCloseable
             10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
             ctx.errorHandler(), null, gateway);
         AgentRunner.startOnThread(gatewayRunner);
+        this.gateway = gateway;
         ctx.log("gateway listening on " + ctx.gatewaySocket());
+        if (ctx.allowedPeers().allowsOthers())
+        {
+            ctx.log("gateway open to other users: directory " + ctx.gatewaySocket().getParent() +
+                " made 0711 and the socket 0666; peers are checked with SO_PEERCRED, allowed besides the owner: " +
+                ctx.allowedPeers().describe());
+        }
+        if (ctx.gatewayRateLimit() > 0)
+        {
+            ctx.log("gateway rate limit: " + ctx.gatewayRateLimit() + " requests/s per connection");
+        }
         return gatewayRunner;
     }
 
@@ -169,10 +187,28 @@ public final class Broker implements AutoCloseable
     }
 
     /**
-     * Stop the conductor, then the driver; remove the control socket and the driver directory.
+     * Shut the gateway down gracefully (new requests answered SHUTTING_DOWN, in-flight calls given the drain period,
+     * then answered SHUTTING_DOWN, queues flushed, socket removed), then stop the conductor and the driver; remove
+     * the control socket and the driver directory. Blocks for at most the drain and flush periods plus a margin.
      */
     public void close()
     {
+        if (null != gateway)
+        {
+            gateway.beginShutdown();
+            try
+            {
+                if (!gateway.awaitShutdown(ctx.gatewayDrainTimeoutMs() +
+                    GatewayContext.SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS + SHUTDOWN_MARGIN_MS))
+                {
+                    ctx.log("gateway did not finish its shutdown in time; closing it anyway");
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
         CloseHelper.closeAll(gatewayRunner, runner, aeron, driver);
     }
 
@@ -197,6 +233,10 @@ public final class Broker implements AutoCloseable
         private boolean gateway = true;
         private int gatewayMaxConnections = GatewayContext.MAX_CONNECTIONS_DEFAULT;
         private int gatewayMaxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
+        private long gatewayDrainTimeoutMs = GatewayContext.SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
+        private int gatewayRateLimit;
+        private int gatewayRateLimitBurst;
+        private AllowedPeers allowedPeers;
         private IdleStrategy idleStrategy;
         private ErrorHandler errorHandler;
         private Consumer<String> logger;
@@ -230,6 +270,21 @@ public final class Broker implements AutoCloseable
             {
                 throw new IllegalArgumentException("untethered window limit timeout must exceed the driver's 50 ms timer, " +
                     "actual=" + untetheredWindowLimitTimeoutMs + " ms");
+            }
+            if (gatewayDrainTimeoutMs < 0)
+            {
+                throw new IllegalArgumentException("gateway drain timeout: expected >= 0 ms, actual=" +
+                    gatewayDrainTimeoutMs);
+            }
+            if (gatewayRateLimit < 0 || gatewayRateLimit > GatewayContext.MAX_RATE_LIMIT || gatewayRateLimitBurst < 0)
+            {
+                throw new IllegalArgumentException("gateway rate limit: expected 0 (off) to " +
+                    GatewayContext.MAX_RATE_LIMIT + " per second and a burst >= 0, actual=" + gatewayRateLimit +
+                    "/s burst " + gatewayRateLimitBurst);
+            }
+            if (null == allowedPeers)
+            {
+                allowedPeers = AllowedPeers.ownerOnly();
             }
             if (null == idleStrategy)
             {
@@ -353,6 +408,113 @@ public final class Broker implements AutoCloseable
         public int gatewayMaxPayloadLength()
         {
             return gatewayMaxPayloadLength;
+        }
+
+        /**
+         * Time in-flight gateway calls get to finish when the broker closes, before they are answered SHUTTING_DOWN.
+         *
+         * @param gatewayDrainTimeoutMs the time in milliseconds (default 2000).
+         * @return this for a fluent API.
+         */
+        public Context gatewayDrainTimeoutMs(final long gatewayDrainTimeoutMs)
+        {
+            this.gatewayDrainTimeoutMs = gatewayDrainTimeoutMs;
+            return this;
+        }
+
+        /**
+         * Time in-flight gateway calls get to finish when the broker closes.
+         *
+         * @return the time in milliseconds.
+         */
+        public long gatewayDrainTimeoutMs()
+        {
+            return gatewayDrainTimeoutMs;
+        }
+
+        /**
+         * Per-connection limit on the gateway's REQUEST, PUBLISH and SUBSCRIBE frames; over it they are answered
+         * RATE_LIMITED.
+         *
+         * @param gatewayRateLimit frames per second, 0 for no limit (the default).
+         * @return this for a fluent API.
+         */
+        public Context gatewayRateLimit(final int gatewayRateLimit)
+        {
+            this.gatewayRateLimit = gatewayRateLimit;
+            return this;
+        }
+
+        /**
+         * Per-connection limit on the gateway's REQUEST, PUBLISH and SUBSCRIBE frames.
+         *
+         * @return frames per second, 0 for no limit.
+         */
+        public int gatewayRateLimit()
+        {
+            return gatewayRateLimit;
+        }
+
+        /**
+         * Burst of the gateway's rate limit: frames a connection may send at once after being idle.
+         *
+         * @param gatewayRateLimitBurst the number of frames; 0 (the default) means one second's worth.
+         * @return this for a fluent API.
+         */
+        public Context gatewayRateLimitBurst(final int gatewayRateLimitBurst)
+        {
+            this.gatewayRateLimitBurst = gatewayRateLimitBurst;
+            return this;
+        }
+
+        /**
+         * Burst of the gateway's rate limit.
+         *
+         * @return the number of frames; 0 means one second's worth.
+         */
+        public int gatewayRateLimitBurst()
+        {
+            return gatewayRateLimitBurst;
+        }
+
+        /**
+         * Allow gateway peers of another user (SO_PEERCRED); repeatable. Makes the socket directory 0711 and the
+         * gateway socket 0666.
+         *
+         * @param nameOrUid a user name or numeric uid.
+         * @return this for a fluent API.
+         */
+        public Context allowUser(final String nameOrUid)
+        {
+            allowedPeers().allowUser(nameOrUid);
+            return this;
+        }
+
+        /**
+         * Allow gateway peers whose primary group is this one (SO_PEERCRED); repeatable. Makes the socket directory
+         * 0711 and the gateway socket 0666.
+         *
+         * @param nameOrGid a group name or numeric gid.
+         * @return this for a fluent API.
+         */
+        public Context allowGroup(final String nameOrGid)
+        {
+            allowedPeers().allowGroup(nameOrGid);
+            return this;
+        }
+
+        /**
+         * Peers of other users allowed on the gateway socket besides the owner.
+         *
+         * @return the allowances.
+         */
+        public AllowedPeers allowedPeers()
+        {
+            if (null == allowedPeers)
+            {
+                allowedPeers = AllowedPeers.ownerOnly();
+            }
+            return allowedPeers;
         }
 
         /**

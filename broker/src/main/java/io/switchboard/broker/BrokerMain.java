@@ -29,6 +29,15 @@ public final class BrokerMain
         "                         else /dev/shm/switchboard-<user>/aeron)",
         "  --external-driver      attach to a media driver already running in --aeron-dir instead of embedding one",
         "  --liveness-timeout-ms N  drop a peer silent for this long (default 3000)",
+        "  --rate-limit N         per gateway connection, at most N REQUEST/PUBLISH/SUBSCRIBE frames a second;",
+        "                         more are answered RATE_LIMITED and the connection stays open (default: off)",
+        "  --rate-limit-burst N   frames a connection may send at once after being idle (default: N of --rate-limit)",
+        "  --drain-timeout-ms N   on shutdown, time in-flight gateway calls get to finish before they are",
+        "                         answered SHUTTING_DOWN (default 2000); new requests get SHUTTING_DOWN at once",
+        "  --allow-user NAME|UID  also accept gateway peers running as this user (repeatable); checked with",
+        "                         SO_PEERCRED. Any --allow-* makes the socket directory 0711 and the socket 0666",
+        "  --allow-group NAME|GID also accept gateway peers whose primary group is this one (repeatable)",
+        "                         (by default only the broker's own user: directory 0700, socket 0600)",
         "  -h, --help             show this help",
         "");
 
@@ -73,6 +82,21 @@ public final class BrokerMain
                         break;
                     case "--liveness-timeout-ms":
                         ctx.livenessTimeoutMs(Long.parseLong(value(args, ++i, "--liveness-timeout-ms")));
+                        break;
+                    case "--rate-limit":
+                        ctx.gatewayRateLimit(Integer.parseInt(value(args, ++i, "--rate-limit")));
+                        break;
+                    case "--rate-limit-burst":
+                        ctx.gatewayRateLimitBurst(Integer.parseInt(value(args, ++i, "--rate-limit-burst")));
+                        break;
+                    case "--drain-timeout-ms":
+                        ctx.gatewayDrainTimeoutMs(Long.parseLong(value(args, ++i, "--drain-timeout-ms")));
+                        break;
+                    case "--allow-user":
+                        ctx.allowUser(value(args, ++i, "--allow-user"));
+                        break;
+                    case "--allow-group":
+                        ctx.allowGroup(value(args, ++i, "--allow-group"));
                         break;
                     default:
                         throw new IllegalArgumentException("unknown option '" + args[i] + "'");

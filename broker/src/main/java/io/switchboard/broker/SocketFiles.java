@@ -71,6 +71,38 @@ public final class SocketFiles
     }
 
     /**
+     * Let other users reach a bound socket: its directory 0711 (traverse, not list) and the socket 0666. Only for a
+     * socket whose accepted peers are then checked one by one ({@link #isAllowed(SocketChannel, AllowedPeers)}).
+     *
+     * @param path of the socket.
+     * @throws IOException if permissions cannot be set.
+     */
+    public static void openToOtherUsers(final Path path) throws IOException
+    {
+        Files.setPosixFilePermissions(path.toAbsolutePath().getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
+    }
+
+    /**
+     * Whether the connected peer may use the socket (SO_PEERCRED): the same user as this process, or one allowed.
+     *
+     * @param channel of the accepted peer.
+     * @param allowed users and groups allowed besides the owner.
+     * @return true if allowed; false also when the credentials cannot be read.
+     */
+    public static boolean isAllowed(final SocketChannel channel, final AllowedPeers allowed)
+    {
+        try
+        {
+            return allowed.isAllowed(channel.getOption(ExtendedSocketOptions.SO_PEERCRED));
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
      * Delete the socket file if, and only if, it is a socket.
      *
      * @param path of the socket.

@@ -49,6 +49,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -59,12 +60,21 @@ import java.util.function.Supplier;
  * Payloads are handled as Jackson trees, which allocates per frame: the socket path pays for JSON anyway, and the
  * Java-to-Java hot path does not go through here.
  * <p>
- * Not thread-safe: everything runs on the gateway's duty-cycle thread.
+ * Shutdown ({@link #beginShutdown()}, from any thread) runs in the duty cycle too: stop accepting, answer new
+ * requests SHUTTING_DOWN, give in-flight calls the drain period, answer what is left SHUTTING_DOWN, flush the
+ * outbound queues for a bounded time, close the connections and remove the socket file.
+ * <p>
+ * Not thread-safe: everything runs on the gateway's duty-cycle thread, except {@link #beginShutdown()} and
+ * {@link #awaitShutdown(long)}.
  */
 public final class GatewayConductor implements Agent, FrameHandler
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final long DEFAULT_TIMEOUT_MS = 30_000;
+    private static final int RUNNING = 0;
+    private static final int DRAINING = 1;
+    private static final int FLUSHING = 2;
+    private static final int STOPPED = 3;
 
     private final GatewayContext ctx;
     private final Supplier<RegistrySnapshot> registry;
@@ -90,6 +100,12 @@ public final class GatewayConductor implements Agent, FrameHandler
     private long nextSessionId = 1;
     private long nextNotificationId = 1;
     private long nowMs;
+    private long nowNs;
+    private int state = RUNNING;
+    private long drainDeadlineNs;
+    private long flushDeadlineNs;
+    private volatile boolean shutdownRequested;
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     /**
      * Bind the gateway socket.
@@ -114,7 +130,14 @@ public final class GatewayConductor implements Agent, FrameHandler
         try
         {
             server.bind(UnixDomainSocketAddress.of(path));
-            SocketFiles.restrictToOwner(path);
+            if (ctx.allowedPeers().allowsOthers())
+            {
+                SocketFiles.openToOtherUsers(path); // the peer-credential check at accept does the filtering
+            }
+            else
+            {
+                SocketFiles.restrictToOwner(path);
+            }
             server.configureBlocking(false);
             this.selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
@@ -146,11 +169,47 @@ public final class GatewayConductor implements Agent, FrameHandler
     }
 
     /**
+     * Begin a graceful shutdown; returns at once. Thread-safe.
+     */
+    public void beginShutdown()
+    {
+        shutdownRequested = true;
+    }
+
+    /**
+     * Wait until a shutdown begun with {@link #beginShutdown()} has drained, flushed and closed every connection.
+     * Thread-safe; must not be called from the duty-cycle thread.
+     *
+     * @param timeoutMs how long to wait at most.
+     * @return true if the gateway stopped in time.
+     * @throws InterruptedException if interrupted while waiting.
+     */
+    public boolean awaitShutdown(final long timeoutMs) throws InterruptedException
+    {
+        return stopped.await(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * {@inheritDoc}
      */
     public int doWork() throws IOException
     {
         nowMs = System.currentTimeMillis();
+        nowNs = System.nanoTime();
+        if (RUNNING != state)
+        {
+            return shutdownWork();
+        }
+        if (shutdownRequested)
+        {
+            beginDrain();
+            return 1;
+        }
+        return dutyCycle();
+    }
+
+    private int dutyCycle() throws IOException
+    {
         int work = client.poll();
         work += socketServices.expire(nowMs);
         if (selector.selectNow() > 0)
@@ -192,11 +251,92 @@ public final class GatewayConductor implements Agent, FrameHandler
         return work;
     }
 
+    // ----------------------------------------------------------------------------------------------- shutdown
+
+    private void beginDrain()
+    {
+        state = DRAINING;
+        drainDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownDrainTimeoutMs());
+        final SelectionKey key = server.keyFor(selector);
+        if (null != key)
+        {
+            key.cancel();
+        }
+        CloseHelper.quietClose(server); // stop accepting: a new connection is refused from here on
+    }
+
+    private int shutdownWork() throws IOException
+    {
+        if (STOPPED == state)
+        {
+            return 0;
+        }
+        final int work = dutyCycle(); // in-flight answers still arrive, queued frames still go out
+        if (DRAINING == state &&
+            ((pendingById.isEmpty() && 0 == socketServices.inFlight()) || nowNs - drainDeadlineNs >= 0))
+        {
+            answerInFlightShuttingDown();
+            state = FLUSHING;
+            flushDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownFlushTimeoutMs());
+            for (int i = 0, size = sessions.size(); i < size; i++)
+            {
+                final GatewaySession session = sessions.get(i);
+                session.closeAfterFlush = true; // read no more; closed by the duty cycle once its queue is empty
+                flush(session);
+            }
+            closeDead();
+        }
+        if (FLUSHING == state && (sessions.isEmpty() || nowNs - flushDeadlineNs >= 0))
+        {
+            for (final GatewaySession session : new ArrayList<>(sessions))
+            {
+                closeSession(session);
+            }
+            SocketFiles.deleteSocket(ctx.socketPath());
+            state = STOPPED;
+            stopped.countDown();
+        }
+        return work;
+    }
+
+    /** Answer every call still in flight SHUTTING_DOWN: socket callers here, Java callers of socket services. */
+    private void answerInFlightShuttingDown()
+    {
+        socketServices.shutDown();
+        if (pendingById.isEmpty())
+        {
+            return;
+        }
+        for (final PendingCall call : new ArrayList<>(pendingById.values()))
+        {
+            if (call.done)
+            {
+                continue;
+            }
+            finish(call);
+            if (call.stream)
+            {
+                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED finds the call done
+            }
+            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+                ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
+        }
+    }
+
     /**
      * {@inheritDoc}
      */
     public void onClose()
     {
+        if (STOPPED != state)
+        {
+            answerInFlightShuttingDown(); // closed without a graceful shutdown: answer what we can, best effort
+            for (int i = 0, size = sessions.size(); i < size; i++)
+            {
+                flush(sessions.get(i));
+            }
+        }
+        stopped.countDown();
         for (final GatewaySession session : new ArrayList<>(sessions))
         {
             closeSession(session);
@@ -215,9 +355,10 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             accepted++;
             channel.configureBlocking(false);
-            if (!SocketFiles.isSameUser(channel))
+            if (!SocketFiles.isAllowed(channel, ctx.allowedPeers()))
             {
-                refuse(channel, ErrorCode.FORBIDDEN, "peer runs as another user");
+                counters.peersForbidden++;
+                refuse(channel, ErrorCode.FORBIDDEN, "peer runs as another user, one not allowed");
                 continue;
             }
             if (sessions.size() >= ctx.maxConnections())
@@ -229,7 +370,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
-                ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedBytes());
+                ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedBytes(),
+                ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nowNs) : null);
             key.attach(session);
             sessions.add(session);
             counters.connectionsAccepted++;
@@ -372,6 +514,10 @@ public final class GatewayConductor implements Agent, FrameHandler
             return;
         }
         final String correlationId = text(body, "correlation_id");
+        if (isLimited(type) && refused(session, type, format, correlationId, body))
+        {
+            return;
+        }
         try
         {
             switch (type)
@@ -430,6 +576,53 @@ public final class GatewayConductor implements Agent, FrameHandler
         counters.protocolErrors++;
         send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
         session.closeAfterFlush = true;
+    }
+
+    private static boolean isLimited(final FrameType type)
+    {
+        return FrameType.REQUEST == type || FrameType.PUBLISH == type || FrameType.SUBSCRIBE == type ||
+            FrameType.REGISTER == type;
+    }
+
+    /**
+     * Refuse a frame that starts new work when the gateway is shutting down (REQUEST, PUBLISH, SUBSCRIBE, REGISTER)
+     * or the connection is over its rate limit (REQUEST, PUBLISH, SUBSCRIBE). A PUBLISH without a correlation_id
+     * expects no answer and is only counted.
+     */
+    private boolean refused(
+        final GatewaySession session,
+        final FrameType type,
+        final FrameFormat format,
+        final String correlationId,
+        final JsonNode body)
+    {
+        final String code;
+        final String message;
+        if (RUNNING != state || shutdownRequested)
+        {
+            counters.refusedShuttingDown++;
+            code = ErrorCode.SHUTTING_DOWN.name();
+            message = "the broker is shutting down";
+        }
+        else if (null != session.rateLimit && FrameType.REGISTER != type && !session.rateLimit.tryAcquire(nowNs))
+        {
+            counters.rateLimited++;
+            code = ErrorCode.RATE_LIMITED.name();
+            message = "over this connection's limit of " + ctx.rateLimit() + " frames/s (burst " +
+                ctx.rateLimitBurst() + ")";
+        }
+        else
+        {
+            return false;
+        }
+        if (FrameType.PUBLISH == type && null == correlationId)
+        {
+            counters.error(code);
+            return true;
+        }
+        final boolean stream = FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false);
+        fail(session, format, orEmpty(correlationId), stream, 0, code, message);
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------------ requests
@@ -1078,10 +1271,23 @@ public final class GatewayConductor implements Agent, FrameHandler
         final String code,
         final String message)
     {
+        fail(session, format, correlationId, stream, 0, code, message);
+    }
+
+    private void fail(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final boolean stream,
+        final long sequence,
+        final String code,
+        final String message)
+    {
         counters.error(code);
         if (stream)
         {
-            send(session, FrameType.STREAM, format, FrameBodies.streamError(correlationId, 0, code, message), false);
+            send(session, FrameType.STREAM, format,
+                FrameBodies.streamError(correlationId, sequence, code, message), false);
         }
         else
         {

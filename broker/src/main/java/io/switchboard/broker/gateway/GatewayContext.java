@@ -1,5 +1,6 @@
 package io.switchboard.broker.gateway;
 
+import io.switchboard.broker.AllowedPeers;
 import io.switchboard.codec.frame.FrameHeader;
 import org.agrona.ErrorHandler;
 
@@ -16,12 +17,23 @@ public final class GatewayContext
     public static final int MAX_QUEUED_PUSHES_DEFAULT = 4096;
     /** Default bound on bytes queued for one connection; a connection over it is closed. */
     public static final long MAX_QUEUED_BYTES_DEFAULT = 64L << 20;
+    /** Default time in-flight calls get to finish when the broker closes, before they are answered SHUTTING_DOWN. */
+    public static final long SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS = 2_000;
+    /** Default time the outbound queues get to be written out at shutdown before the connections are closed. */
+    public static final long SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS = 1_000;
+    /** Largest per-connection rate limit, in frames per second. */
+    public static final int MAX_RATE_LIMIT = 1_000_000;
 
     private Path socketPath;
     private int maxConnections = MAX_CONNECTIONS_DEFAULT;
     private int maxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
     private int maxQueuedPushes = MAX_QUEUED_PUSHES_DEFAULT;
     private long maxQueuedBytes = MAX_QUEUED_BYTES_DEFAULT;
+    private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
+    private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
+    private int rateLimit;
+    private int rateLimitBurst;
+    private AllowedPeers allowedPeers;
     private ErrorHandler errorHandler;
 
     /**
@@ -40,6 +52,24 @@ public final class GatewayContext
         {
             throw new IllegalArgumentException("gateway limits must be positive: maxConnections=" + maxConnections +
                 ", maxQueuedPushes=" + maxQueuedPushes + ", maxQueuedBytes=" + maxQueuedBytes);
+        }
+        if (shutdownDrainTimeoutMs < 0 || shutdownFlushTimeoutMs < 0)
+        {
+            throw new IllegalArgumentException("gateway shutdown timeouts must not be negative: drain=" +
+                shutdownDrainTimeoutMs + " ms, flush=" + shutdownFlushTimeoutMs + " ms");
+        }
+        if (rateLimit < 0 || rateLimit > MAX_RATE_LIMIT || rateLimitBurst < 0)
+        {
+            throw new IllegalArgumentException("gateway rate limit: expected 0 (off) to " + MAX_RATE_LIMIT +
+                " per second and a burst >= 0, actual=" + rateLimit + "/s burst " + rateLimitBurst);
+        }
+        if (rateLimit > 0 && 0 == rateLimitBurst)
+        {
+            rateLimitBurst = rateLimit; // one second's worth
+        }
+        if (null == allowedPeers)
+        {
+            allowedPeers = AllowedPeers.ownerOnly();
         }
         if (null == errorHandler)
         {
@@ -156,6 +186,118 @@ public final class GatewayContext
     public long maxQueuedBytes()
     {
         return maxQueuedBytes;
+    }
+
+    /**
+     * Time in-flight calls get to finish when the broker closes; what is still in flight then is answered
+     * SHUTTING_DOWN. New requests are answered SHUTTING_DOWN at once.
+     *
+     * @param shutdownDrainTimeoutMs the time in milliseconds (default 2000).
+     * @return this for a fluent API.
+     */
+    public GatewayContext shutdownDrainTimeoutMs(final long shutdownDrainTimeoutMs)
+    {
+        this.shutdownDrainTimeoutMs = shutdownDrainTimeoutMs;
+        return this;
+    }
+
+    /**
+     * Time in-flight calls get to finish when the broker closes.
+     *
+     * @return the time in milliseconds.
+     */
+    public long shutdownDrainTimeoutMs()
+    {
+        return shutdownDrainTimeoutMs;
+    }
+
+    /**
+     * Time the outbound queues get to be written out at shutdown, after the drain, before connections close.
+     *
+     * @param shutdownFlushTimeoutMs the time in milliseconds (default 1000).
+     * @return this for a fluent API.
+     */
+    public GatewayContext shutdownFlushTimeoutMs(final long shutdownFlushTimeoutMs)
+    {
+        this.shutdownFlushTimeoutMs = shutdownFlushTimeoutMs;
+        return this;
+    }
+
+    /**
+     * Time the outbound queues get to be written out at shutdown.
+     *
+     * @return the time in milliseconds.
+     */
+    public long shutdownFlushTimeoutMs()
+    {
+        return shutdownFlushTimeoutMs;
+    }
+
+    /**
+     * Per-connection limit on REQUEST, PUBLISH and SUBSCRIBE frames: a token bucket refilled at this rate; a frame
+     * over it is answered RATE_LIMITED and the connection stays open.
+     *
+     * @param rateLimit frames per second, 0 for no limit (the default).
+     * @return this for a fluent API.
+     */
+    public GatewayContext rateLimit(final int rateLimit)
+    {
+        this.rateLimit = rateLimit;
+        return this;
+    }
+
+    /**
+     * Per-connection limit on REQUEST, PUBLISH and SUBSCRIBE frames.
+     *
+     * @return frames per second, 0 for no limit.
+     */
+    public int rateLimit()
+    {
+        return rateLimit;
+    }
+
+    /**
+     * Size of the token bucket: how many limited frames a connection may send at once after being idle.
+     *
+     * @param rateLimitBurst the number of frames; 0 means one second's worth ({@link #rateLimit()}).
+     * @return this for a fluent API.
+     */
+    public GatewayContext rateLimitBurst(final int rateLimitBurst)
+    {
+        this.rateLimitBurst = rateLimitBurst;
+        return this;
+    }
+
+    /**
+     * Size of the token bucket.
+     *
+     * @return the number of frames.
+     */
+    public int rateLimitBurst()
+    {
+        return rateLimitBurst;
+    }
+
+    /**
+     * Peers of other users allowed to connect (SO_PEERCRED); by default only the broker's own user.
+     *
+     * @param allowedPeers the allowances.
+     * @return this for a fluent API.
+     */
+    public GatewayContext allowedPeers(final AllowedPeers allowedPeers)
+    {
+        this.allowedPeers = allowedPeers;
+        return this;
+    }
+
+    /**
+     * Peers allowed to connect.
+     *
+     * @return the allowances.
+     */
+    public AllowedPeers allowedPeers()
+    {
+        return allowedPeers;
     }
 
     /**

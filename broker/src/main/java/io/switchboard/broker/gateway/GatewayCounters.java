@@ -28,6 +28,9 @@ public final class GatewayCounters
     long protocolErrors;
     long badPayloads;
     long forwarded;
+    long rateLimited;
+    long peersForbidden;
+    long refusedShuttingDown;
 
     /** Bound on the distinct services and subjects counted one by one; the rest are summed under "(other)". */
     static final int MAX_KEYS = 1_000;
@@ -121,7 +124,10 @@ public final class GatewayCounters
             .put("pushes_dropped", pushesDropped)
             .put("protocol_errors", protocolErrors)
             .put("bad_payloads", badPayloads)
-            .put("forwarded_to_sockets", forwarded);
+            .put("forwarded_to_sockets", forwarded)
+            .put("rate_limited", rateLimited)
+            .put("peers_forbidden", peersForbidden)
+            .put("refused_shutting_down", refusedShuttingDown);
     }
 
     ObjectNode detailsToJson(final ObjectNode node)

@@ -38,6 +38,7 @@ final class GatewaySession
     final FrameDecoder decoder;
     final LinkedHashMap<String, Subscription> subscriptions = new LinkedHashMap<>();
     final HashMap<String, PendingCall> pendingByClientId = new HashMap<>();
+    final TokenBucket rateLimit; // null when connections are not rate limited
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> pushes = new ArrayDeque<>(); // the pushes among outbound, in order
     private final int maxQueuedPushes;
@@ -54,7 +55,8 @@ final class GatewaySession
         final SelectionKey key,
         final int maxPayloadLength,
         final int maxQueuedPushes,
-        final long maxQueuedBytes)
+        final long maxQueuedBytes,
+        final TokenBucket rateLimit)
     {
         this.id = id;
         this.channel = channel;
@@ -62,6 +64,7 @@ final class GatewaySession
         this.decoder = new FrameDecoder(maxPayloadLength);
         this.maxQueuedPushes = maxQueuedPushes;
         this.maxQueuedBytes = maxQueuedBytes;
+        this.rateLimit = rateLimit;
     }
 
     /**

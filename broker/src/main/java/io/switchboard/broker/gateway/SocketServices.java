@@ -336,6 +336,37 @@ final class SocketServices
     }
 
     /**
+     * Requests forwarded to serving connections and not yet answered.
+     */
+    int inFlight()
+    {
+        return inFlight.size();
+    }
+
+    /**
+     * The broker is shutting down: answer every forwarded request still in flight {@code SHUTTING_DOWN}, and tell
+     * each serving connection (CANCEL) that its answer is no longer awaited.
+     */
+    void shutDown()
+    {
+        if (inFlight.isEmpty())
+        {
+            return;
+        }
+        final List<Forwarded> left = new ArrayList<>(inFlight.values());
+        inFlight.clear();
+        for (final Forwarded forwarded : left)
+        {
+            failForwarded(forwarded, ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
+            if (!forwarded.session.closed)
+            {
+                sender.send(forwarded.session, FrameType.CANCEL, FrameFormat.JSON,
+                    NODES.objectNode().put("correlation_id", forwarded.id));
+            }
+        }
+    }
+
+    /**
      * Forget forwarded requests whose caller has given up (its own deadline answers it with TIMEOUT).
      */
     int expire(final long nowMs)
