@@ -107,6 +107,7 @@ public final class Broker implements AutoCloseable
                 .maxConnections(ctx.gatewayMaxConnections())
                 .maxPayloadLength(ctx.gatewayMaxPayloadLength())
                 .shutdownDrainTimeoutMs(ctx.gatewayDrainTimeoutMs())
+                .incompleteFrameTimeoutMs(ctx.gatewayIncompleteFrameTimeoutMs())
                 .rateLimit(ctx.gatewayRateLimit())
                 .rateLimitBurst(ctx.gatewayRateLimitBurst())
                 .allowedPeers(ctx.allowedPeers())
@@ -234,6 +235,7 @@ public final class Broker implements AutoCloseable
         private int gatewayMaxConnections = GatewayContext.MAX_CONNECTIONS_DEFAULT;
         private int gatewayMaxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
         private long gatewayDrainTimeoutMs = GatewayContext.SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
+        private long gatewayIncompleteFrameTimeoutMs = GatewayContext.INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
         private int gatewayRateLimit;
         private int gatewayRateLimitBurst;
         private AllowedPeers allowedPeers;
@@ -408,6 +410,28 @@ public final class Broker implements AutoCloseable
         public int gatewayMaxPayloadLength()
         {
             return gatewayMaxPayloadLength;
+        }
+
+        /**
+         * How long a socket connection may sit on a frame it began but did not finish before it is closed.
+         *
+         * @param gatewayIncompleteFrameTimeoutMs the time in milliseconds (default 10000).
+         * @return this for a fluent API.
+         */
+        public Context gatewayIncompleteFrameTimeoutMs(final long gatewayIncompleteFrameTimeoutMs)
+        {
+            this.gatewayIncompleteFrameTimeoutMs = gatewayIncompleteFrameTimeoutMs;
+            return this;
+        }
+
+        /**
+         * How long a socket connection may sit on an unfinished frame.
+         *
+         * @return the time in milliseconds.
+         */
+        public long gatewayIncompleteFrameTimeoutMs()
+        {
+            return gatewayIncompleteFrameTimeoutMs;
         }
 
         /**

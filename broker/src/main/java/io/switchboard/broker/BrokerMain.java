@@ -32,6 +32,7 @@ public final class BrokerMain
         "  --rate-limit N         per gateway connection, at most N REQUEST/PUBLISH/SUBSCRIBE frames a second;",
         "                         more are answered RATE_LIMITED and the connection stays open (default: off)",
         "  --rate-limit-burst N   frames a connection may send at once after being idle (default: N of --rate-limit)",
+        "  --frame-timeout-ms N   close a socket connection that leaves a frame unfinished this long (default 10000)",
         "  --drain-timeout-ms N   on shutdown, time in-flight gateway calls get to finish before they are",
         "                         answered SHUTTING_DOWN (default 2000); new requests get SHUTTING_DOWN at once",
         "  --allow-user NAME|UID  also accept gateway peers running as this user (repeatable); checked with",
@@ -88,6 +89,9 @@ public final class BrokerMain
                         break;
                     case "--rate-limit-burst":
                         ctx.gatewayRateLimitBurst(Integer.parseInt(value(args, ++i, "--rate-limit-burst")));
+                        break;
+                    case "--frame-timeout-ms":
+                        ctx.gatewayIncompleteFrameTimeoutMs(Long.parseLong(value(args, ++i, "--frame-timeout-ms")));
                         break;
                     case "--drain-timeout-ms":
                         ctx.gatewayDrainTimeoutMs(Long.parseLong(value(args, ++i, "--drain-timeout-ms")));

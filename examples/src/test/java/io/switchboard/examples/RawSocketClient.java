@@ -1,7 +1,8 @@
 package io.switchboard.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.PayloadCodec;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -28,7 +29,7 @@ final class RawSocketClient implements AutoCloseable
     static final int PUBLISH = 0x0C;
     static final int STATS = 0x0E;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final PayloadCodec CODEC = new PayloadCodec();
 
     /** A frame read from the broker. */
     static final class Frame
@@ -99,10 +100,10 @@ final class RawSocketClient implements AutoCloseable
                     in.getInt();
                     in.get();
                     final int type = in.get();
-                    in.get();
+                    final FrameFormat format = FrameFormat.fromCode(in.get());
                     final byte[] payload = new byte[length];
                     in.get(payload);
-                    return new Frame(type, JSON.readTree(payload));
+                    return new Frame(type, CODEC.read(format, payload, 0, length)); // replies come in the request's format
                 }
             }
             in.compact();

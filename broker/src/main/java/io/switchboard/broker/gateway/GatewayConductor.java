@@ -246,6 +246,16 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 toClose.add(session);
             }
+            else if (0 != session.partialFrameSinceMs && !session.closeAfterFlush &&
+                nowMs - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
+            {
+                // a truncated frame, or a length promised and never sent: its bytes are not coming
+                counters.protocolErrors++;
+                send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", ErrorCode.PROTOCOL_ERROR,
+                    "incomplete frame for more than " + ctx.incompleteFrameTimeoutMs() + " ms"), false);
+                session.closeAfterFlush = true;
+                session.partialFrameSinceMs = 0;
+            }
         }
         closeDead();
         return work;
@@ -421,6 +431,14 @@ public final class GatewayConductor implements Agent, FrameHandler
         finally
         {
             current = null;
+        }
+        if (!session.decoder.hasPartialFrame())
+        {
+            session.partialFrameSinceMs = 0;
+        }
+        else if (0 == session.partialFrameSinceMs)
+        {
+            session.partialFrameSinceMs = nowMs;
         }
         flush(session);
         return n;

@@ -30,11 +30,38 @@ public final class GatewayContext
     private int maxQueuedPushes = MAX_QUEUED_PUSHES_DEFAULT;
     private long maxQueuedBytes = MAX_QUEUED_BYTES_DEFAULT;
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
+    private long incompleteFrameTimeoutMs = INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
     private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
     private int rateLimit;
     private int rateLimitBurst;
     private AllowedPeers allowedPeers;
     private ErrorHandler errorHandler;
+
+    /** Default: how long a connection may sit on a frame it began but did not finish. */
+    public static final long INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS = 10_000;
+
+    /**
+     * How long a connection may sit on a frame it began but did not finish (a truncated frame, or a length promised
+     * and never sent) before it gets PROTOCOL_ERROR and is closed.
+     *
+     * @param incompleteFrameTimeoutMs the time in milliseconds (default 10000).
+     * @return this for a fluent API.
+     */
+    public GatewayContext incompleteFrameTimeoutMs(final long incompleteFrameTimeoutMs)
+    {
+        this.incompleteFrameTimeoutMs = incompleteFrameTimeoutMs;
+        return this;
+    }
+
+    /**
+     * How long a connection may sit on an unfinished frame.
+     *
+     * @return the time in milliseconds.
+     */
+    public long incompleteFrameTimeoutMs()
+    {
+        return incompleteFrameTimeoutMs;
+    }
 
     /**
      * Check the settings.

@@ -47,6 +47,7 @@ final class GatewaySession
     private int queuedPushes;
     int version = 2;
     boolean closeAfterFlush;
+    long partialFrameSinceMs;
     boolean closed;
 
     GatewaySession(

@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 public final class FrameDecoder
 {
     private static final int INITIAL_CAPACITY = 4096;
+    private static final int SHRINK_ABOVE = 64 * 1024;
 
     private final int maxPayloadLength;
     private final byte[] header = new byte[FrameHeader.LENGTH_V2];
@@ -86,6 +87,7 @@ public final class FrameDecoder
             else
             {
                 final int count = Math.min(src.remaining(), payloadLength - payloadFill);
+                ensureCapacity(payloadFill + count); // grow with the bytes that arrive, not with what is promised
                 src.get(payload, payloadFill, count);
                 payloadFill += count;
                 if (payloadFill == payloadLength)
@@ -205,7 +207,6 @@ public final class FrameDecoder
             payloadLength = (int)length;
             payloadFill = 0;
             inPayload = true;
-            ensureCapacity(payloadLength);
         }
         return true;
     }
@@ -215,7 +216,9 @@ public final class FrameDecoder
         if (payload.length < length)
         {
             final long doubled = 2L * payload.length;
-            payload = new byte[(int)Math.min(maxPayloadLength, Math.max(length, doubled))];
+            final byte[] grown = new byte[(int)Math.min(payloadLength, Math.max(length, doubled))];
+            System.arraycopy(payload, 0, grown, 0, payloadFill);
+            payload = grown;
         }
     }
 
@@ -230,6 +233,10 @@ public final class FrameDecoder
         payloadFill = 0;
         payloadLength = 0;
         handler.onFrame(frameVersion, frameType, frameFormat, array, offset, length);
+        if (payload.length > SHRINK_ABOVE)
+        {
+            payload = new byte[Math.min(INITIAL_CAPACITY, maxPayloadLength)]; // one big frame is not kept for life
+        }
     }
 
     private boolean fail(final FrameHandler handler, final ErrorCode code, final String reason)

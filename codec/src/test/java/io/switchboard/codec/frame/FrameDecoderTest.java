@@ -153,6 +153,24 @@ class FrameDecoderTest
     }
 
     @Test
+    void shouldNotAllocateWhatAFramePromisesBeforeTheBytesArrive()
+    {
+        final FrameDecoder decoder = new FrameDecoder();
+        final RecordingHandler handler = new RecordingHandler();
+        final int initial = decoder.bufferCapacity();
+        decoder.decode(ByteBuffer.wrap(header(1024 * 1024, 2, 0x01, 0x01)), handler);
+        decoder.decode(ByteBuffer.wrap(new byte[100]), handler);
+        assertTrue(decoder.hasPartialFrame());
+        assertEquals(initial, decoder.bufferCapacity(), "a promise of 1 MiB with 100 bytes sent costs no more memory");
+
+        final byte[] rest = new byte[1024 * 1024 - 100];
+        rest[rest.length - 1] = 7;
+        decoder.decode(ByteBuffer.wrap(rest), handler);
+        assertEquals(1, handler.frames.size());
+        assertEquals(initial, decoder.bufferCapacity(), "a big frame's buffer is not kept after it is delivered");
+    }
+
+    @Test
     void shouldReportFatalErrorAsSoonAsTheBadByteArrives()
     {
         final FrameDecoder decoder = new FrameDecoder();
