@@ -92,7 +92,9 @@ export async function startBroker() {
       await stop();
       throw new Error(`the broker exited during start-up (${JSON.stringify(exited)}):\n${output}`);
     }
-    if (fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
+    // The gateway accepts connections before the demo services have registered; the broker
+    // prints "broker ready" once they have.
+    if (output.includes('switchboard: broker ready') && fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the broker did not accept connections on ${socketPath} within ${timeoutMs} ms:\n${output}`);
