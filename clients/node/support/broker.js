@@ -1,6 +1,11 @@
 // Test support: starts the real broker (scripts/switchboard broker --demo) on a temporary socket.
 // Not a test file (kept outside test/ so `node --test test/` does not run it).
 //
+// The gateway binds `broker.sock` in the DIRECTORY of `--socket` (the file name given is ignored;
+// see BrokerMain / Broker.Context.gatewaySocket), so we pass `<temp dir>/broker.sock` and connect to
+// exactly that path. Each broker gets its own media driver directory (`--aeron-dir`, under /dev/shm
+// when it exists), removed afterwards, so two suites or a developer's own broker never share a driver.
+//
 // SWITCHBOARD_TEST_SOCKET=<path> makes the tests use a broker that is already running there
 // instead of starting one; SWITCHBOARD_TEST_START_TIMEOUT_MS bounds the start-up (default 120 s,
 // the first start may build the broker).
@@ -38,8 +43,11 @@ export async function startBroker() {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-node-'));
   const socketPath = path.join(dir, 'broker.sock');
+  const shm = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const aeronRoot = fs.mkdtempSync(path.join(shm, 'sb-nodetest-'));
+  const aeronDir = path.join(aeronRoot, 'aeron');
   let output = '';
-  const child = spawn(launcher, ['broker', '--demo', '--socket', socketPath], {
+  const child = spawn(launcher, ['broker', '--demo', '--socket', socketPath, '--aeron-dir', aeronDir], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so stop() reaches the JVM behind the launcher script
@@ -58,6 +66,7 @@ export async function startBroker() {
     if (!exited) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
+    try { fs.rmSync(aeronRoot, { recursive: true, force: true }); } catch { /* best effort */ }
   };
   process.once('exit', killOnExit);
 
@@ -72,6 +81,7 @@ export async function startBroker() {
     }
     process.removeListener('exit', killOnExit);
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(aeronRoot, { recursive: true, force: true });
   };
 
   const timeoutMs = Number(process.env.SWITCHBOARD_TEST_START_TIMEOUT_MS ?? 120000);
@@ -82,7 +92,9 @@ export async function startBroker() {
       await stop();
       throw new Error(`the broker exited during start-up (${JSON.stringify(exited)}):\n${output}`);
     }
-    if (fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
+    // The gateway accepts connections before the demo services have registered; the broker
+    // prints "broker ready" once they have.
+    if (output.includes('switchboard: broker ready') && fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the broker did not accept connections on ${socketPath} within ${timeoutMs} ms:\n${output}`);

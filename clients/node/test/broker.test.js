@@ -51,7 +51,7 @@ describe('request-response', () => {
   test('send is fire-and-forget and resolves once delivered', async () => {
     const key = `${unique}-k2`;
     assert.equal(await client.send('kv_store', 'Set', { key, value: 'fired' }), undefined);
-    await eventually(async () => (await client.request('kv_store', 'Get', { key })).found, { what: 'the fired Set' });
+    await eventually(async () => (await client.request('kv_store', 'Get', { key })).value === 'fired', { what: 'the fired Set' });
     assert.deepEqual(await client.request('kv_store', 'Get', { key }), { found: true, value: 'fired' });
   });
 
@@ -136,6 +136,9 @@ describe('publish-subscribe', () => {
     const publisher = await open();
     const star = await client.subscribe(`${unique}.*`);
     const tail = await client.subscribe([`${unique}.>`]);
+    // the broker sends one PUSH per matching pattern the connection holds; each subscription
+    // must still see every publication once
+    const both = await client.subscribe([`${unique}.*`, `${unique}.>`]);
     try {
       await publisher.publish(`${unique}.a`, { n: 1 });
       await publisher.publish(`${unique}.a.b`, { n: 2 });
@@ -147,7 +150,14 @@ describe('publish-subscribe', () => {
       const got = [];
       for (let i = 0; i < 3; i++) got.push((await tail.next()).value.payload.n);
       assert.deepEqual(got, [1, 2, 3]);
+      const gotBoth = [];
+      for (let i = 0; i < 3; i++) gotBoth.push((await both.next()).value.payload.n);
+      assert.deepEqual(gotBoth, [1, 2, 3]);
+      // nothing extra queued: a probe published last arrives next on every subscription
+      await publisher.publish(`${unique}.z`, { n: 4 });
+      for (const sub of [star, tail, both]) assert.equal((await sub.next()).value.payload.n, 4);
     } finally {
+      await both.unsubscribe();
       await star.unsubscribe();
       await tail.unsubscribe();
       await publisher.close();

@@ -264,6 +264,7 @@ class AsyncClient:
         self._pending: Dict[str, Union[asyncio.Future, AsyncStream]] = {}
         self._kinds: Dict[str, str] = {}
         self._subs: List[AsyncSubscription] = []
+        self._push_router = P.PushRouter()
         self._services: Dict[str, AsyncRegistration] = {}
         self._served: Dict[str, AsyncRequest] = {}
         self._handler_tasks: set = set()
@@ -683,9 +684,8 @@ class AsyncClient:
                 st._on_frame(body)
         elif ftype == P.PUSH:
             note = Notification.from_body(body)
-            for s in self._subs:
-                if s._matches(note.subject):
-                    s._put(note)
+            for s in self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms):
+                s._put(note)
         elif ftype == P.HEARTBEAT:
             if self._heartbeat_waiters:
                 for w in self._heartbeat_waiters:

@@ -332,6 +332,7 @@ class Client:
         self._ids = itertools.count(1)
         self._pending: Dict[str, Union[_Call, Stream]] = {}
         self._subs: List[Subscription] = []
+        self._push_router = P.PushRouter()
         self._services: Dict[str, Registration] = {}
         self._served: Dict[str, Request] = {}
         self._heartbeat_waiters: List[concurrent.futures.Future] = []
@@ -854,7 +855,7 @@ class Client:
         elif ftype == P.PUSH:
             note = Notification.from_body(body)
             with self._lock:
-                subs = [s for s in self._subs if s._matches(note.subject)]
+                subs = self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms)
             for s in subs:
                 s._put(note)
         elif ftype == P.HEARTBEAT:

@@ -183,6 +183,48 @@ def any_matches(patterns: Iterable[str], subject: str) -> bool:
     return any(pattern_matches(p, subject) for p in patterns)
 
 
+class PushRouter:
+    """Decides which local subscriptions get a PUSH.
+
+    The broker holds a connection's subscriptions as a set of patterns and sends one PUSH per
+    matching pattern, each carrying that pattern's own ``sequence`` (1, 2, ...) and its own
+    ``notification_id``, but no field naming the pattern: a connection holding ``a.*`` and ``a.>``
+    gets two PUSH frames for one publication on ``a.x``. The copies of one publication arrive back
+    to back with the same subject and ``timestamp_ms``. The router attributes each PUSH to one
+    matching pattern -- one not yet used by the current run of copies, preferring the one whose
+    next sequence it is (smallest gap if some were dropped) -- and hands it to each local
+    subscription whose first pattern matching the subject is that pattern. So every subscription
+    sees each publication once and its ``sequence`` gaps stay meaningful.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict = {}
+        self._group_key: Any = None
+        self._group_used: set = set()
+
+    def route(self, subs: list, subject: str, sequence: Any, timestamp_ms: Any = None) -> list:
+        held = list(dict.fromkeys(p for s in subs for p in s.patterns))
+        for p in [p for p in self._last if p not in held]:
+            del self._last[p]  # released at the broker: its sequence starts again from 1
+        candidates = [p for p in held if pattern_matches(p, subject)]
+        if not candidates:
+            return []
+        if not isinstance(sequence, int) or isinstance(sequence, bool):
+            return [s for s in subs if any_matches(s.patterns, subject)]
+        key = (subject, timestamp_ms)
+        if key != self._group_key or all(p in self._group_used for p in candidates):
+            self._group_key, self._group_used = key, set()  # the first copy of another publication
+        free = [p for p in candidates if p not in self._group_used]
+        fits = [p for p in free if self._last.get(p, 0) < sequence]
+        if fits:
+            chosen = min(fits, key=lambda p: sequence - self._last.get(p, 0))
+        else:  # a counter that started again (pattern dropped and subscribed anew)
+            chosen = max(free, key=lambda p: self._last.get(p, 0))
+        self._last[chosen] = sequence
+        self._group_used.add(chosen)
+        return [s for s in subs if next((p for p in s.patterns if pattern_matches(p, subject)), None) == chosen]
+
+
 def error_body(correlation_id: str, exc: BaseException) -> dict:
     """The ERROR body a serving client sends for a handler failure."""
     if isinstance(exc, SwitchboardError):

@@ -6,6 +6,13 @@ tests wait (polling with a deadline) until the socket accepts connections and
 the demo services are listed by DISCOVER, and the broker is stopped with
 SIGTERM at the end.
 
+The gateway binds ``broker.sock`` in the DIRECTORY of ``--socket`` (the file name given is
+ignored; see BrokerMain/Broker.Context.gatewaySocket), so the tests pass
+``<temp dir>/broker.sock`` and connect to exactly that path. Each broker gets
+its own media driver directory (``--aeron-dir``, under /dev/shm when it
+exists), removed afterwards, so two suites or a developer's own broker never
+share a driver.
+
 Set SWITCHBOARD_TEST_SOCKET to run the tests against a broker that is already
 running instead; SWITCHBOARD_TEST_STARTUP_TIMEOUT (seconds, default 120) bounds
 the start-up wait.
@@ -14,6 +21,7 @@ the start-up wait.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,6 +59,7 @@ class Broker:
         self.proc: Optional[subprocess.Popen] = None
         self.tmpdir: Optional[tempfile.TemporaryDirectory] = None
         self.log_path: Optional[str] = None
+        self.aeron_root: Optional[str] = None
         self.socket_path = ""
 
     def start(self) -> None:
@@ -65,9 +74,12 @@ class Broker:
             self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
             self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
             self.log_path = os.path.join(self.tmpdir.name, "broker.log")
+            shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+            self.aeron_root = tempfile.mkdtemp(prefix="sb-pytest-", dir=shm)
+            aeron_dir = os.path.join(self.aeron_root, "aeron")
             with open(self.log_path, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [str(launcher), "broker", "--demo", "--socket", self.socket_path],
+                    [str(launcher), "broker", "--demo", "--socket", self.socket_path, "--aeron-dir", aeron_dir],
                     cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True)
         try:
@@ -130,3 +142,6 @@ class Broker:
         if self.tmpdir is not None:
             self.tmpdir.cleanup()
             self.tmpdir = None
+        aeron_root, self.aeron_root = self.aeron_root, None
+        if aeron_root is not None:
+            shutil.rmtree(aeron_root, ignore_errors=True)

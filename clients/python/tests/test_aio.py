@@ -133,13 +133,18 @@ class AsyncServeTest(AsyncTestCase):
             raise switchboard.ServiceError("UNEXPECTED", req.message_type)
 
         async def counter(req: AsyncRequest):
-            i = 0
-            while i < req.payload["n"]:
-                yield {"i": i}
-                i += 1
-                if await req.wait_cancelled(0.01):
+            # CANCEL either wakes wait_cancelled or, if it arrives while the generator is suspended
+            # at `yield`, the client closes the generator (GeneratorExit): `finally` covers both.
+            try:
+                i = 0
+                while i < req.payload["n"]:
+                    yield {"i": i}
+                    i += 1
+                    if await req.wait_cancelled(0.01):
+                        return
+            finally:
+                if req.cancelled:
                     cancelled.set()
-                    return
 
         await server.serve(name, handler, ["Echo", "Fail", "Count"])
         self.assertEqual(await self.c.request(name, "Echo", {"x": [1, None]}), {"echo": {"x": [1, None]}})

@@ -168,6 +168,32 @@ class PubSubTest(ClientTestCase):
         self.assertEqual(seen, [(f"{base}.eu", 1), (f"{base}.eu.fr", 2)])
         sub.unsubscribe()
 
+    def test_overlapping_patterns_deliver_once_per_subscription(self) -> None:
+        # The broker sends one PUSH per matching pattern the connection holds; the client must
+        # still hand each subscription every publication exactly once.
+        base = f"ovl.{self.u}"
+        star = self.c.subscribe(f"{base}.*")
+        tail = self.c.subscribe(f"{base}.>")
+        both = self.c.subscribe([f"{base}.*", f"{base}.>"])
+        probe = self.c.subscribe(f"{base}.end")
+        pub = self.client()
+        pub.publish(f"{base}.a", 1)
+        pub.publish(f"{base}.a.b", 2)
+        pub.publish(f"{base}.c", 3)
+        pub.publish(f"{base}.end", 4)
+        self.assertEqual(probe.get(timeout=10).payload, 4)
+
+        def drain(sub):
+            out = []
+            while True:
+                try:
+                    out.append(sub.get(timeout=0.01).payload)
+                except TimeoutError:
+                    return out
+        self.assertEqual(drain(star), [1, 3, 4])
+        self.assertEqual(drain(tail), [1, 2, 3, 4])
+        self.assertEqual(drain(both), [1, 2, 3, 4])
+
     def test_retained_message(self) -> None:
         subject = f"status.{self.u}"
         self.client().publish(subject, {"state": "up"}, retain=True)
@@ -195,11 +221,17 @@ class ServeTest(ClientTestCase):
                 return ({"i": i} for i in range(req.payload["n"]))
             if req.message_type == "Slow":
                 def slow():
-                    i = 0
-                    while not req.wait_cancelled(0.02):
-                        yield {"i": i}
-                        i += 1
-                    self.cancel_seen.set()
+                    # The client closes the generator when CANCEL arrives while it is suspended at
+                    # `yield` (GeneratorExit), or the handler sees it in wait_cancelled: either way
+                    # req.cancelled is set by the time `finally` runs.
+                    try:
+                        i = 0
+                        while not req.wait_cancelled(0.02):
+                            yield {"i": i}
+                            i += 1
+                    finally:
+                        if req.cancelled:
+                            self.cancel_seen.set()
                 return slow()
             if req.message_type == "Hang":
                 self.entered.set()
