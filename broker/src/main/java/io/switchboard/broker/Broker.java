@@ -235,6 +235,7 @@ public final class Broker implements AutoCloseable
         private int gatewayMaxConnections = GatewayContext.MAX_CONNECTIONS_DEFAULT;
         private int gatewayMaxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
         private long gatewayDrainTimeoutMs = GatewayContext.SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
+        private Path gatewaySocket;
         private long gatewayIncompleteFrameTimeoutMs = GatewayContext.INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
         private int gatewayRateLimit;
         private int gatewayRateLimitBurst;
@@ -253,6 +254,11 @@ public final class Broker implements AutoCloseable
             if (null == socketDir)
             {
                 socketDir = Configuration.socketDir();
+                final String env = System.getenv(Configuration.SOCKET_ENV);
+                if (null == gatewaySocket && null != env && !env.isEmpty())
+                {
+                    gatewaySocket = java.nio.file.Paths.get(env).toAbsolutePath(); // PROTOCOL.md: the path, exactly
+                }
             }
             if (null == aeronDirectoryName)
             {
@@ -337,13 +343,25 @@ public final class Broker implements AutoCloseable
         }
 
         /**
-         * Path of the Unix-socket gateway (PROTOCOL.md) inside the socket directory.
+         * Path of the gateway socket: set exactly, or {@code broker.sock} in the socket directory.
+         *
+         * @param gatewaySocket path of the socket.
+         * @return this for a fluent API.
+         */
+        public Context gatewaySocket(final Path gatewaySocket)
+        {
+            this.gatewaySocket = gatewaySocket;
+            return this;
+        }
+
+        /**
+         * Path of the gateway socket that programs in other languages connect to.
          *
          * @return the path.
          */
         public Path gatewaySocket()
         {
-            return socketDir.resolve(Configuration.GATEWAY_SOCKET_NAME);
+            return null != gatewaySocket ? gatewaySocket : socketDir.resolve(Configuration.GATEWAY_SOCKET_NAME);
         }
 
         /**

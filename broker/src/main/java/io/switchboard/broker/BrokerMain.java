@@ -24,7 +24,7 @@ public final class BrokerMain
         "  --demo                 also start the demo services (calculator, countdown, kv_store, price_feed)",
         "  --socket-dir DIR       directory of the broker's sockets (default: $XDG_RUNTIME_DIR/switchboard,",
         "                         else /tmp/switchboard-<uid>; SWITCHBOARD_SOCKET's directory if set)",
-        "  --socket PATH          gateway socket path; its directory becomes the socket directory",
+        "  --socket PATH          gateway socket path, exactly; its directory also holds control.sock",
         "  --aeron-dir DIR        media driver directory (default: $XDG_RUNTIME_DIR/switchboard/aeron,",
         "                         else /dev/shm/switchboard-<user>/aeron)",
         "  --external-driver      attach to a media driver already running in --aeron-dir instead of embedding one",
@@ -73,7 +73,7 @@ public final class BrokerMain
                         break;
                     case "--socket":
                         final Path socket = Paths.get(value(args, ++i, "--socket")).toAbsolutePath();
-                        ctx.socketDir(socket.getParent());
+                        ctx.socketDir(socket.getParent()).gatewaySocket(socket);
                         break;
                     case "--aeron-dir":
                         ctx.aeronDirectoryName(value(args, ++i, "--aeron-dir"));
@@ -162,7 +162,8 @@ public final class BrokerMain
         }, "switchboard-shutdown"));
 
         System.out.println("switchboard: broker ready");
-        System.out.println("switchboard:   control socket " + ctx.controlSocket());
+        System.out.println("switchboard:   gateway socket " + ctx.gatewaySocket() + " (PROTOCOL.md, any language)");
+        System.out.println("switchboard:   control socket " + ctx.controlSocket() + " (Java peers)");
         System.out.println("switchboard:   media driver   " + ctx.aeronDirectoryName() +
             (ctx.embeddedDriver() ? " (embedded)" : " (external)"));
         if (demo)

@@ -954,8 +954,16 @@ public final class GatewayConductor implements Agent, FrameHandler
             patterns.add(t.asText());
         }
 
+        final List<String> retainedToPush = new ArrayList<>();
         if (subscribe)
         {
+            for (final Map.Entry<String, Retained> e : retained.entrySet())
+            {
+                if (!session.matches(e.getKey()))
+                {
+                    retainedToPush.add(e.getKey()); // pushed below if a new pattern matches it
+                }
+            }
             for (final String pattern : patterns)
             {
                 if (!session.subscriptions.containsKey(pattern))
@@ -989,18 +997,12 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         send(session, FrameType.RESPONSE, format, reply, false);
 
-        if (subscribe)
+        for (final String subject : retainedToPush)
         {
-            for (final Map.Entry<String, Retained> e : retained.entrySet())
+            if (session.matches(subject))
             {
-                for (final String pattern : patterns)
-                {
-                    final GatewaySession.Subscription sub = session.subscriptions.get(pattern);
-                    if (sub.pattern.matches(e.getKey()))
-                    {
-                        push(session, sub, e.getKey(), e.getValue().payload, e.getValue().timestampMs, null);
-                    }
-                }
+                final Retained r = retained.get(subject);
+                push(session, subject, r.payload, r.timestampMs, null);
             }
         }
     }
@@ -1065,17 +1067,12 @@ public final class GatewayConductor implements Agent, FrameHandler
             retained.put(subject, new Retained(payload, nowMs));
         }
 
-        int delivered = 0;
         for (int i = 0, size = sessions.size(); i < size; i++)
         {
             final GatewaySession s = sessions.get(i);
-            for (final GatewaySession.Subscription sub : s.subscriptions.values())
+            if (s.matches(subject))
             {
-                if (sub.pattern.matches(subject))
-                {
-                    push(s, sub, subject, payload, nowMs, null);
-                    delivered++;
-                }
+                push(s, subject, payload, nowMs, null);
             }
         }
 
@@ -1095,22 +1092,19 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             else
             {
-                final ObjectNode reply = FrameBodies.response(correlationId, null);
-                reply.put("delivered_to_sockets", delivered);
-                send(session, FrameType.RESPONSE, format, reply, false);
+                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
             }
         }
     }
 
     private void push(
         final GatewaySession session,
-        final GatewaySession.Subscription sub,
         final String subject,
         final JsonNode payload,
         final long timestampMs,
         final String sourceActor)
     {
-        final long sequence = ++sub.sequence;
+        final long sequence = ++session.pushSequence; // a dropped push still takes its number: the gap shows it
         final ObjectNode body = FrameBodies.push(
             "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
         if (send(session, FrameType.PUSH, FrameFormat.JSON, body, true))
@@ -1122,6 +1116,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             counters.dropped(subject);
         }
     }
+
 
     private final class PatternRoute implements PushHandler
     {
@@ -1172,12 +1167,14 @@ public final class GatewayConductor implements Agent, FrameHandler
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final GatewaySession session = sessions.get(i);
-                final GatewaySession.Subscription sub = session.subscriptions.get(pattern);
-                if (null != sub)
+                if (session.lastPushedPublisher == p.publisherId() && session.lastPushedSequence == p.sequence())
                 {
-                    push(session, sub, subject, payload, p.timestampMs(), null);
-                    flush(session);
+                    continue; // another of its patterns matched the same publication: one push per connection
                 }
+                session.lastPushedPublisher = p.publisherId();
+                session.lastPushedSequence = p.sequence();
+                push(session, subject, payload, p.timestampMs(), null);
+                flush(session);
             }
         }
     }

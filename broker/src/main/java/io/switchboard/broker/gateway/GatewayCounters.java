@@ -28,6 +28,7 @@ public final class GatewayCounters
     long protocolErrors;
     long badPayloads;
     long forwarded;
+    long lateReplies;
     long rateLimited;
     long peersForbidden;
     long refusedShuttingDown;

@@ -24,7 +24,6 @@ final class GatewaySession
     static final class Subscription
     {
         final SubjectPattern pattern;
-        long sequence;
 
         Subscription(final SubjectPattern pattern)
         {
@@ -37,6 +36,21 @@ final class GatewaySession
     final SelectionKey key;
     final FrameDecoder decoder;
     final LinkedHashMap<String, Subscription> subscriptions = new LinkedHashMap<>();
+
+    /**
+     * Whether any pattern this connection holds matches the subject.
+     */
+    boolean matches(final String subject)
+    {
+        for (final Subscription s : subscriptions.values())
+        {
+            if (s.pattern.matches(subject))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
     final HashMap<String, PendingCall> pendingByClientId = new HashMap<>();
     final TokenBucket rateLimit; // null when connections are not rate limited
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();
@@ -48,6 +62,11 @@ final class GatewaySession
     int version = 2;
     boolean closeAfterFlush;
     long partialFrameSinceMs;
+    /** PUSH sequence of this connection's subscription: one push per publication, however many patterns match. */
+    long pushSequence;
+    /** The shared-memory publication pushed last (publisher id, sequence), so overlapping patterns push it once. */
+    int lastPushedPublisher;
+    long lastPushedSequence;
     boolean closed;
 
     GatewaySession(

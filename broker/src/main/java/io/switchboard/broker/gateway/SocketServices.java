@@ -249,6 +249,11 @@ final class SocketServices
     {
         final String id = text(body, "correlation_id");
         final Forwarded forwarded = null == id ? null : inFlight.get(id);
+        if (null == forwarded && isIssued(id))
+        {
+            counters.lateReplies++; // cancelled, timed out or already answered: the race is the service's to lose
+            return;
+        }
         if (null == forwarded)
         {
             error(session, format, id, ErrorCode.INVALID_REQUEST,
@@ -385,6 +390,23 @@ final class SocketServices
             }
         }
         return expired;
+    }
+
+    private boolean isIssued(final String id)
+    {
+        if (null == id || !id.startsWith("sb-"))
+        {
+            return false;
+        }
+        try
+        {
+            final long n = Long.parseLong(id.substring(3));
+            return n > 0 && n < nextId;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return false;
+        }
     }
 
     private void withdraw(final Served served, final GatewaySession session)

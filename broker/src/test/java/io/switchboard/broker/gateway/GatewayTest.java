@@ -472,6 +472,57 @@ class GatewayTest
     }
 
     @Test
+    void shouldPushEachPublicationOncePerConnectionWhateverPatternsOverlap() throws Exception
+    {
+        try (Conn sub = new Conn(); Conn pub = new Conn())
+        {
+            sub.send(SUBSCRIBE, "{\"correlation_id\":\"o1\",\"message_types\":[\"ov.*\",\"ov.>\",\"ov.a\"]}");
+            sub.expect(RESPONSE);
+            for (int i = 0; i < 3; i++)
+            {
+                pub.send(PUBLISH, "{\"correlation_id\":\"p" + i + "\",\"message_type\":\"ov.a\",\"payload\":" + i + "}");
+                pub.expect(RESPONSE);
+            }
+            // and from shared memory: the gateway's client sees it once per matching pattern, the socket once
+            final byte[] body = "7".getBytes(StandardCharsets.UTF_8);
+            awaitPublish(body);
+            for (int i = 0; i < 4; i++)
+            {
+                final JsonNode push = sub.expect(PUSH).json();
+                assertEquals(i + 1, push.get("sequence").asInt(), "one push per publication: " + push);
+                assertEquals(i < 3 ? i : 7, push.get("payload").asInt());
+            }
+            assertNull(sub.poll(TimeUnit.MILLISECONDS.toNanos(300)), "no duplicates follow");
+        }
+    }
+
+    private static void awaitPublish(final byte[] body)
+    {
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while (service.publish("ov.a", "ov.a", -1, new org.agrona.concurrent.UnsafeBuffer(body), 0, 1) < 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "publish never accepted");
+            Thread.yield();
+        }
+    }
+
+    @Test
+    void shouldPushARetainedMessageOnlyToPatternsThatDidNotAlreadyHaveIt() throws Exception
+    {
+        try (Conn pub = new Conn(); Conn sub = new Conn())
+        {
+            pub.send(PUBLISH, "{\"correlation_id\":\"r\",\"message_type\":\"keep.x\",\"payload\":1,\"retain\":true}");
+            pub.expect(RESPONSE);
+            sub.send(SUBSCRIBE, "{\"correlation_id\":\"k1\",\"message_types\":[\"keep.x\"]}");
+            sub.expect(RESPONSE);
+            assertEquals(1, sub.expect(PUSH).json().get("payload").asInt());
+            sub.send(SUBSCRIBE, "{\"correlation_id\":\"k2\",\"message_types\":[\"keep.x\",\"keep.*\"]}");
+            sub.expect(RESPONSE);
+            assertNull(sub.poll(TimeUnit.MILLISECONDS.toNanos(300)), "the connection already had the retained message");
+        }
+    }
+
+    @Test
     void shouldDiscoverServicesAtTopLevel() throws IOException
     {
         try (Conn conn = new Conn())
@@ -656,6 +707,10 @@ class GatewayTest
             assertEquals("CANCELLED", last.get("error_code").asText());
             final JsonNode cancel = server.expect(CANCEL).json();
             assertEquals(id, cancel.get("correlation_id").asText(), "the serving connection is told of the cancel");
+            // the service's own final frame, crossing the CANCEL on the wire, is dropped without an error
+            server.send(STREAM, "{\"correlation_id\":\"" + id + "\",\"sequence\":3,\"is_final\":true}");
+            server.send(HEARTBEAT, "{}");
+            assertEquals(HEARTBEAT, server.read().type, "no ERROR for a late frame");
         }
     }
 
