@@ -53,6 +53,7 @@ public final class Broker implements AutoCloseable
                     throw new IllegalStateException("a media driver is already active in " + dir +
                         " (another broker?); stop it or give --aeron-dir");
                 }
+                createOwnerOnly(dir.toPath().toAbsolutePath().getParent()); // an existing parent is left as it is
                 launched = MediaDriver.launch(new MediaDriver.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
                     .dirDeleteOnStart(true)
@@ -66,6 +67,7 @@ public final class Broker implements AutoCloseable
                     .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredWindowLimitTimeoutMs()))
                     .untetheredRestingTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredRestingTimeoutMs()))
                     .errorHandler(ctx.errorHandler()));
+                restrictDirectory(dir.toPath()); // the logs hold every peer's messages: owner only
             }
             connected = Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(ctx.aeronDirectoryName())
@@ -136,6 +138,24 @@ public final class Broker implements AutoCloseable
             ctx.log("gateway rate limit: " + ctx.gatewayRateLimit() + " requests/s per connection");
         }
         return gatewayRunner;
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+
+    private static void createOwnerOnly(final java.nio.file.Path dir) throws IOException
+    {
+        if (null != dir && !java.nio.file.Files.isDirectory(dir))
+        {
+            java.nio.file.Files.createDirectories(dir,
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            java.nio.file.Files.setPosixFilePermissions(dir, OWNER_ONLY); // createDirectories is subject to umask
+        }
+    }
+
+    private static void restrictDirectory(final java.nio.file.Path dir) throws IOException
+    {
+        java.nio.file.Files.setPosixFilePermissions(dir, OWNER_ONLY);
     }
 
     /**

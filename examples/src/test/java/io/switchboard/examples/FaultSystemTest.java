@@ -13,6 +13,9 @@ import org.junit.jupiter.api.Timeout;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.function.Function;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -111,6 +114,27 @@ class FaultSystemTest
             }
         }
         return -1;
+    }
+
+    @Test
+    void shouldKeepTheMediaDriverDirectoryAndSocketsFromOtherUsers() throws Exception
+    {
+        final Function<Path, String> mode = (p) ->
+        {
+            try
+            {
+                return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+        };
+        assertEquals("rwx------", mode.apply(broker.aeronDir), "media driver directory");
+        assertEquals("rwx------", mode.apply(broker.aeronDir.getParent()), "its parent, which the broker created");
+        assertEquals("rwx------", mode.apply(broker.socketDir), "socket directory");
+        assertEquals("rw-------", mode.apply(broker.socketDir.resolve("broker.sock")));
+        assertEquals("rw-------", mode.apply(broker.socketDir.resolve("control.sock")));
     }
 
     @Test
