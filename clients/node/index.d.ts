@@ -64,8 +64,13 @@ export interface Notification<T = any> {
   payload: T;
   notificationId: string | number;
   timestampMs: number;
-  /** Counts per subscription from 1; a gap is the number of notifications lost. */
+  /**
+   * The broker's PUSH counter of this connection: one PUSH per publication per connection, numbered
+   * from 1 (again from 1 after a reconnect). A PUSH the broker dropped still consumed its number.
+   */
   sequence: number;
+  /** Notifications lost on the connection just before this one (the `sequence` gap; 0 normally). */
+  gap: number;
   sourceActor?: string;
 }
 
@@ -112,6 +117,10 @@ export declare class Client extends EventEmitter {
   readonly closed: boolean;
   /** The socket error that ended the connection, if any. */
   readonly closeReason: Error | null;
+  /** `sequence` of the last PUSH received on the current connection (0: none yet). */
+  readonly pushSequence: number;
+  /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
+  readonly pushesLost: number;
 
   constructor(options?: ConnectOptions);
 
@@ -157,6 +166,13 @@ export declare class Subscription<T = any> implements AsyncIterableIterator<Noti
   /** Every pattern the connection holds, as the broker answered. */
   subscribedTypes: string[];
   readonly active: boolean;
+  /**
+   * Notifications the broker dropped on this client's connection while this subscription was
+   * active (sum of `sequence` gaps, seen when the next PUSH arrives). The broker does not say what a
+   * dropped PUSH was, so with several subscriptions on one client this is an upper bound for each
+   * (exact for a client's only subscription).
+   */
+  readonly lost: number;
   next(): Promise<IteratorResult<Notification<T>, undefined>>;
   return(): Promise<IteratorResult<Notification<T>, undefined>>;
   [Symbol.asyncIterator](): this;

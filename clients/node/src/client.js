@@ -220,6 +220,8 @@ export class Subscription extends AsyncQueue {
     this.subscribedTypes = [];
     this._callback = callback;
     this.active = true;
+    /** Notifications the broker dropped on the connection while this subscription was active. */
+    this.lost = 0;
   }
 
   _matches(subject) {
@@ -295,8 +297,9 @@ export class Client extends EventEmitter {
     this._seq = 0;
     this._pending = new Map(); // correlation id -> { _handle(type, body), _fail(err) }
     this._subscriptions = new Set();
-    this._pushSeq = new Map(); // pattern -> last PUSH sequence seen for it
-    this._pushGroup = { subject: null, timestampMs: null, used: new Set() };
+    this._pushLast = 0; // sequence of the last PUSH on the current connection
+    /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
+    this.pushesLost = 0;
     this._services = new Map(); // name -> ServiceRegistration
     this._served = new Map(); // broker correlation id -> { controller, cancelled }
     this._pings = [];
@@ -743,54 +746,41 @@ export class Client extends EventEmitter {
     }
   }
 
+  // The broker sends exactly one PUSH per publication per connection, however many of the
+  // connection's patterns match, numbered per connection from 1; a PUSH it dropped still consumed
+  // its number. So: every local subscription with a matching pattern gets the PUSH, and a jump in
+  // `sequence` is counted as lost against every active subscription (the broker does not say what
+  // the lost ones were, so it is an upper bound for each when a client holds several).
   _onPush(body) {
     const subject = body.message_type;
+    const seq = body.sequence;
+    let gap = 0;
+    if (Number.isInteger(seq)) {
+      if (seq > this._pushLast) gap = seq - this._pushLast - 1;
+      this._pushLast = seq;
+      this.pushesLost += gap;
+    }
     const notification = {
       subject,
       messageType: subject,
       payload: body.payload,
       notificationId: body.notification_id,
       timestampMs: body.timestamp_ms,
-      sequence: body.sequence,
+      sequence: seq,
+      gap,
     };
     if (body.source_actor !== undefined) notification.sourceActor = body.source_actor;
     if (typeof subject !== 'string') return;
-    for (const sub of this._routePush(subject, body.sequence, body.timestamp_ms)) sub._deliver(notification);
+    for (const sub of [...this._subscriptions]) {
+      if (!sub.active) continue;
+      sub.lost += gap;
+      if (sub._matches(subject)) sub._deliver(notification);
+    }
   }
 
-  // The broker holds a connection's subscriptions as a set of patterns and sends one PUSH per
-  // matching pattern, each with that pattern's own `sequence` (1, 2, ...) and its own
-  // `notification_id`, but no field naming the pattern: a connection holding `a.*` and `a.>` gets
-  // two PUSH frames for one publication on `a.x`. The copies of one publication arrive back to back
-  // with the same subject and timestamp_ms. We attribute each PUSH to one matching pattern -- one
-  // not yet used by the current run of copies, preferring the one whose next sequence it is
-  // (smallest gap if some were dropped) -- and give it to each subscription whose first pattern
-  // matching the subject is that one: every subscription sees each publication once, and its
-  // sequence gaps stay meaningful.
-  _routePush(subject, sequence, timestampMs) {
-    const subs = [...this._subscriptions].filter((s) => s.active);
-    const held = [...new Set(subs.flatMap((s) => s.patterns))];
-    for (const p of [...this._pushSeq.keys()]) if (!held.includes(p)) this._pushSeq.delete(p);
-    const candidates = held.filter((p) => subjectMatches(p, subject));
-    if (candidates.length === 0) return [];
-    if (!Number.isInteger(sequence)) return subs.filter((s) => s._matches(subject));
-    const g = this._pushGroup;
-    if (g.subject !== subject || g.timestampMs !== timestampMs || candidates.every((p) => g.used.has(p))) {
-      this._pushGroup = { subject, timestampMs, used: new Set() }; // first copy of another publication
-    }
-    const used = this._pushGroup.used;
-    const free = candidates.filter((p) => !used.has(p));
-    const last = (p) => this._pushSeq.get(p) ?? 0;
-    let chosen = null;
-    for (const p of free) {
-      if (last(p) < sequence && (chosen === null || sequence - last(p) < sequence - last(chosen))) chosen = p;
-    }
-    if (chosen === null) { // a counter that started again (pattern dropped and subscribed anew)
-      chosen = free.reduce((a, b) => (last(b) > last(a) ? b : a));
-    }
-    this._pushSeq.set(chosen, sequence);
-    used.add(chosen);
-    return subs.filter((s) => s.patterns.find((p) => subjectMatches(p, subject)) === chosen);
+  /** `sequence` of the last PUSH received on the current connection (0: none yet). */
+  get pushSequence() {
+    return this._pushLast;
   }
 
   _onServedRequest(body, format) {

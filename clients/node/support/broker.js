@@ -6,6 +6,8 @@
 // exactly that path. Each broker gets its own media driver directory (`--aeron-dir`, under /dev/shm
 // when it exists), removed afterwards, so two suites or a developer's own broker never share a driver.
 //
+// SWITCHBOARD_TEST_LAUNCHER=<path> runs another launcher instead of scripts/switchboard (same
+// arguments: broker --demo --socket ... --aeron-dir ...).
 // SWITCHBOARD_TEST_SOCKET=<path> makes the tests use a broker that is already running there
 // instead of starting one; SWITCHBOARD_TEST_START_TIMEOUT_MS bounds the start-up (default 120 s,
 // the first start may build the broker).
@@ -37,7 +39,7 @@ export async function startBroker() {
     if (!(await canConnect(socketPath))) throw new Error(`no broker answers at SWITCHBOARD_TEST_SOCKET=${socketPath}`);
     return { socketPath, stop: async () => {}, output: () => '' };
   }
-  const launcher = path.join(repoRoot, 'scripts', 'switchboard');
+  const launcher = process.env.SWITCHBOARD_TEST_LAUNCHER || path.join(repoRoot, 'scripts', 'switchboard');
   if (!fs.existsSync(launcher)) {
     throw new Error(`broker launcher not found at ${launcher}: the tests need the real broker`);
   }

@@ -139,7 +139,9 @@ class AsyncStream:
 class AsyncSubscription:
     """Notifications of one ``subscribe()``: ``async for``, ``await get(timeout)``
     or a callback (plain function or coroutine function). Bounded local queue:
-    when full, the oldest notification is dropped and counted in ``dropped``."""
+    when full, the oldest notification is dropped and counted in ``dropped``.
+    ``lost``: notifications the broker dropped on the connection while this
+    subscription was active (sequence gaps; see ``switchboard.Subscription``)."""
 
     def __init__(self, client: "AsyncClient", patterns: List[str], maxsize: int,
                  callback: Optional[Callable[[Notification], Any]] = None):
@@ -147,6 +149,7 @@ class AsyncSubscription:
         self.patterns = tuple(patterns)
         self._queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=max(1, maxsize))
         self.dropped = 0
+        self.lost = 0
         self.subscribed_types: List[str] = []
         self._active = True
         self._ended = False
@@ -264,7 +267,7 @@ class AsyncClient:
         self._pending: Dict[str, Union[asyncio.Future, AsyncStream]] = {}
         self._kinds: Dict[str, str] = {}
         self._subs: List[AsyncSubscription] = []
-        self._push_router = P.PushRouter()
+        self._push_seq = P.PushSequence()
         self._services: Dict[str, AsyncRegistration] = {}
         self._served: Dict[str, AsyncRequest] = {}
         self._handler_tasks: set = set()
@@ -299,6 +302,16 @@ class AsyncClient:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def push_sequence(self) -> int:
+        """``sequence`` of the last PUSH received on the current connection (0: none yet)."""
+        return self._push_seq.last
+
+    @property
+    def pushes_lost(self) -> int:
+        """PUSH frames the broker dropped for this client (gaps in ``sequence``), over all its connections."""
+        return self._push_seq.lost
 
     async def close(self) -> None:
         if self._closing:
@@ -683,9 +696,15 @@ class AsyncClient:
                     del self._pending[cid]
                 st._on_frame(body)
         elif ftype == P.PUSH:
-            note = Notification.from_body(body)
-            for s in self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms):
-                s._put(note)
+            # One PUSH per publication per connection: every local subscription whose patterns
+            # match the subject gets it; a sequence gap is counted against every active one.
+            gap = self._push_seq.observe(body.get("sequence"))
+            note = Notification.from_body(body, gap)
+            for s in [s for s in self._subs if s._active]:
+                if gap:
+                    s.lost += gap
+                if P.any_matches(s.patterns, note.subject):
+                    s._put(note)
         elif ftype == P.HEARTBEAT:
             if self._heartbeat_waiters:
                 for w in self._heartbeat_waiters:

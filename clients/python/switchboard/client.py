@@ -185,7 +185,15 @@ class Subscription:
     Iterate it (blocking) or call ``get(timeout)``; with a callback, a thread of
     its own calls the callback for each notification. The local queue is
     bounded: when it is full the oldest notification is dropped and counted in
-    ``dropped`` (the broker's ``sequence`` also shows gaps).
+    ``dropped``.
+
+    ``lost`` counts the notifications the BROKER dropped on this client's
+    connection while this subscription was active, from gaps in the
+    per-connection ``sequence`` (seen when the next PUSH arrives). The broker
+    does not say what a dropped PUSH was, so with several subscriptions on one
+    client it is an upper bound for each (exact for a client's only
+    subscription). Publications missed while disconnected are not counted:
+    see ``interruptions``.
     """
 
     def __init__(self, client: "Client", patterns: Sequence[str], maxsize: int,
@@ -195,6 +203,7 @@ class Subscription:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, maxsize))
         self._put_lock = threading.Lock()
         self.dropped = 0
+        self.lost = 0
         self.subscribed_types: List[str] = []
         self._active = True
         self._end_exc: Optional[BaseException] = None
@@ -332,7 +341,7 @@ class Client:
         self._ids = itertools.count(1)
         self._pending: Dict[str, Union[_Call, Stream]] = {}
         self._subs: List[Subscription] = []
-        self._push_router = P.PushRouter()
+        self._push_seq = P.PushSequence()
         self._services: Dict[str, Registration] = {}
         self._served: Dict[str, Request] = {}
         self._heartbeat_waiters: List[concurrent.futures.Future] = []
@@ -371,6 +380,16 @@ class Client:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def push_sequence(self) -> int:
+        """``sequence`` of the last PUSH received on the current connection (0: none yet)."""
+        return self._push_seq.last
+
+    @property
+    def pushes_lost(self) -> int:
+        """PUSH frames the broker dropped for this client (gaps in ``sequence``), over all its connections."""
+        return self._push_seq.lost
 
     def close(self) -> None:
         """Close the connection; every pending call fails with ConnectionClosed."""
@@ -853,11 +872,17 @@ class Client:
             if isinstance(st, Stream):
                 st._on_frame(body)
         elif ftype == P.PUSH:
-            note = Notification.from_body(body)
+            # One PUSH per publication per connection: every local subscription whose patterns
+            # match the subject gets it; a sequence gap is counted against every active one.
             with self._lock:
-                subs = self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms)
-            for s in subs:
-                s._put(note)
+                gap = self._push_seq.observe(body.get("sequence"))
+                active = [s for s in self._subs if s._active]
+            note = Notification.from_body(body, gap)
+            for s in active:
+                if gap:
+                    s.lost += gap
+                if P.any_matches(s.patterns, note.subject):
+                    s._put(note)
         elif ftype == P.HEARTBEAT:
             with self._lock:
                 waiters = list(self._heartbeat_waiters)

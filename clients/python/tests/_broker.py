@@ -13,6 +13,9 @@ its own media driver directory (``--aeron-dir``, under /dev/shm when it
 exists), removed afterwards, so two suites or a developer's own broker never
 share a driver.
 
+SWITCHBOARD_TEST_LAUNCHER names another launcher to run instead of
+scripts/switchboard (same arguments: ``broker --demo --socket ... --aeron-dir ...``).
+
 Set SWITCHBOARD_TEST_SOCKET to run the tests against a broker that is already
 running instead; SWITCHBOARD_TEST_STARTUP_TIMEOUT (seconds, default 120) bounds
 the start-up wait.
@@ -68,7 +71,7 @@ class Broker:
         if external:
             self.socket_path = external
         else:
-            launcher = REPO_ROOT / "scripts" / "switchboard"
+            launcher = Path(os.environ.get("SWITCHBOARD_TEST_LAUNCHER") or REPO_ROOT / "scripts" / "switchboard")
             if not launcher.exists():
                 raise unittest.SkipTest(f"broker launcher {launcher} not found: these tests need the real broker")
             self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
