@@ -16,6 +16,17 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** How long connect() waits for the socket, in ms (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * Reconnect after the connection drops (default true): calls in flight reject at once with
+   * ConnectionClosedError (a ServiceUnavailableError), then the client reconnects with exponential
+   * backoff, re-registers its services and re-subscribes its patterns ('disconnect' / 'reconnect'
+   * events). Calls made while disconnected reject at once; nothing is queued.
+   */
+  reconnect?: boolean;
+  /** First reconnection delay in ms (default 100), doubled after each failed attempt, jittered 50-100 %. */
+  reconnectDelayMs?: number;
+  /** Largest reconnection delay in ms (default 2000). */
+  reconnectMaxDelayMs?: number;
 }
 
 export interface CallOptions {
@@ -64,8 +75,13 @@ export interface Notification<T = any> {
   payload: T;
   notificationId: string | number;
   timestampMs: number;
-  /** Counts per subscription from 1; a gap is the number of notifications lost. */
+  /**
+   * The broker's PUSH counter of this connection: one PUSH per publication per connection, numbered
+   * from 1 (again from 1 after a reconnect). A PUSH the broker dropped still consumed its number.
+   */
   sequence: number;
+  /** Notifications lost on the connection just before this one (the `sequence` gap; 0 normally). */
+  gap: number;
   sourceActor?: string;
 }
 
@@ -108,10 +124,18 @@ export declare class Client extends EventEmitter {
   readonly maxPayload: number;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** True once the connection is closed (by close() or by the broker). */
+  /** True once the client is closed for good (close(), or a drop with reconnect: false). */
   readonly closed: boolean;
+  /** True while a connection is open (false while reconnecting). */
+  readonly connected: boolean;
+  /** How many times the client reconnected (and re-registered, re-subscribed). */
+  readonly reconnects: number;
   /** The socket error that ended the connection, if any. */
   readonly closeReason: Error | null;
+  /** `sequence` of the last PUSH received on the current connection (0: none yet). */
+  readonly pushSequence: number;
+  /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
+  readonly pushesLost: number;
 
   constructor(options?: ConnectOptions);
 
@@ -136,6 +160,10 @@ export declare class Client extends EventEmitter {
   close(): Promise<void>;
 
   on(event: 'close', listener: (reason: Error | null) => void): this;
+  /** The connection dropped; calls in flight were rejected with `err`; the client is reconnecting. */
+  on(event: 'disconnect', listener: (err: ConnectionClosedError) => void): this;
+  /** Reconnected, services registered and patterns subscribed again. */
+  on(event: 'reconnect', listener: () => void): this;
   /** Errors not tied to a call: connection-level ERROR frames, subscription callback failures. */
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -157,6 +185,19 @@ export declare class Subscription<T = any> implements AsyncIterableIterator<Noti
   /** Every pattern the connection holds, as the broker answered. */
   subscribedTypes: string[];
   readonly active: boolean;
+  /**
+   * Notifications the broker dropped on this client's connection while this subscription was
+   * active (sum of `sequence` gaps, seen when the next PUSH arrives). The broker does not say what a
+   * dropped PUSH was, so with several subscriptions on one client this is an upper bound for each
+   * (exact for a client's only subscription).
+   */
+  readonly lost: number;
+  /**
+   * How many times the connection dropped while this subscription was active. At each drop the
+   * iteration's next step rejects once with ConnectionClosedError; iterate again to get what is
+   * published after the reconnect (what was published meanwhile is not delivered).
+   */
+  readonly interruptions: number;
   next(): Promise<IteratorResult<Notification<T>, undefined>>;
   return(): Promise<IteratorResult<Notification<T>, undefined>>;
   [Symbol.asyncIterator](): this;
@@ -182,7 +223,7 @@ export interface SwitchboardErrorOptions {
 }
 
 export declare class SwitchboardError extends Error {
-  /** Protocol error code, a service-defined code, or 'CONNECTION_CLOSED'. */
+  /** Protocol error code or a service-defined code. */
   readonly code: string;
   readonly correlationId?: string;
   readonly payload?: unknown;
@@ -240,10 +281,13 @@ export declare class ServiceError extends SwitchboardError {
   constructor(code: string, message?: string, options?: SwitchboardErrorOptions);
 }
 
-/** The connection is closed or dropped; `cause` holds the broker's error if it sent one. */
-export declare class ConnectionClosedError extends SwitchboardError {
-  static readonly CODE: 'CONNECTION_CLOSED';
-  readonly code: 'CONNECTION_CLOSED';
+/**
+ * The connection is closed, dropped, or not open again yet; a ServiceUnavailableError with code
+ * SERVICE_UNAVAILABLE. `cause` holds the broker's error if it sent one.
+ */
+export declare class ConnectionClosedError extends ServiceUnavailableError {
+  static readonly CODE: 'SERVICE_UNAVAILABLE';
+  readonly code: 'SERVICE_UNAVAILABLE';
   constructor(message?: string, options?: SwitchboardErrorOptions);
 }
 

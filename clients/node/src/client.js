@@ -56,6 +56,12 @@ export function subjectMatches(pattern, subject) {
   return p.length === s.length;
 }
 
+class QueuedError {
+  constructor(error) {
+    this.error = error;
+  }
+}
+
 /** An async queue that ends normally or with an error; the base of streams and subscriptions. */
 class AsyncQueue {
   constructor() {
@@ -70,6 +76,14 @@ class AsyncQueue {
     const waiter = this._waiters.shift();
     if (waiter) waiter.resolve({ value: item, done: false });
     else this._items.push(item);
+  }
+
+  /** Makes one next() reject with `error` (in order with the items) without ending the queue. */
+  _pushError(error) {
+    if (this._ended) return;
+    const waiter = this._waiters.shift();
+    if (waiter) waiter.reject(error);
+    else this._items.push(new QueuedError(error));
   }
 
   _end(error = null) {
@@ -89,7 +103,11 @@ class AsyncQueue {
   }
 
   next() {
-    if (this._items.length > 0) return Promise.resolve({ value: this._items.shift(), done: false });
+    if (this._items.length > 0) {
+      const item = this._items.shift();
+      if (item instanceof QueuedError) return Promise.reject(item.error);
+      return Promise.resolve({ value: item, done: false });
+    }
     if (this._ended) {
       if (this._error) {
         const e = this._error;
@@ -220,10 +238,22 @@ export class Subscription extends AsyncQueue {
     this.subscribedTypes = [];
     this._callback = callback;
     this.active = true;
+    /** Notifications the broker dropped on the connection while this subscription was active. */
+    this.lost = 0;
+    /** How many times the connection dropped while this subscription was active. */
+    this.interruptions = 0;
   }
 
   _matches(subject) {
     return this.patterns.some((p) => subjectMatches(p, subject));
+  }
+
+  // The connection dropped and the client reconnects: the iteration's next step rejects once with
+  // `err`, later steps continue with what arrives after the reconnect. Callbacks just carry on.
+  _interrupt(err) {
+    if (!this.active) return;
+    this.interruptions++;
+    if (!this._callback) this._pushError(err);
   }
 
   _deliver(notification) {
@@ -257,10 +287,11 @@ export class Subscription extends AsyncQueue {
 
 /** A service this client serves; unregister() stops it. */
 export class ServiceRegistration {
-  constructor(client, name, handler) {
+  constructor(client, name, handler, fields = {}) {
     this._client = client;
     this.name = name;
     this._handler = handler;
+    this._fields = fields; // the REGISTER body, sent again after a reconnect
     this.active = true;
   }
 
@@ -268,7 +299,7 @@ export class ServiceRegistration {
     if (!this.active) return;
     this.active = false;
     try {
-      if (!this._client.closed) {
+      if (!this._client.closed && this._client.connected) {
         await this._client._control(FrameType.UNREGISTER, { service: this.name });
       }
     } finally {
@@ -289,14 +320,23 @@ export class Client extends EventEmitter {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.closed = false;
+    /** True while a connection is open (false while reconnecting). */
+    this.connected = false;
     this.closeReason = null;
+    this.reconnectEnabled = options.reconnect ?? true;
+    this.reconnectDelayMs = options.reconnectDelayMs ?? 100;
+    this.reconnectMaxDelayMs = Math.max(options.reconnectMaxDelayMs ?? 2000, this.reconnectDelayMs);
+    /** How many times this client reconnected (and re-registered, re-subscribed). */
+    this.reconnects = 0;
+    this._reconnectTimer = null;
     this._socket = null;
     this._decoder = new FrameDecoder(this.maxPayload);
     this._seq = 0;
     this._pending = new Map(); // correlation id -> { _handle(type, body), _fail(err) }
     this._subscriptions = new Set();
-    this._pushSeq = new Map(); // pattern -> last PUSH sequence seen for it
-    this._pushGroup = { subject: null, timestampMs: null, used: new Set() };
+    this._pushLast = 0; // sequence of the last PUSH on the current connection
+    /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
+    this.pushesLost = 0;
     this._services = new Map(); // name -> ServiceRegistration
     this._served = new Map(); // broker correlation id -> { controller, cancelled }
     this._pings = [];
@@ -305,10 +345,18 @@ export class Client extends EventEmitter {
     this._brokerError = null;
   }
 
-  _open() {
+  async _open() {
+    try {
+      this._attach(await this._connectSocket());
+    } catch (err) {
+      this.closed = true;
+      throw err;
+    }
+  }
+
+  _connectSocket() {
     return new Promise((resolve, reject) => {
       const socket = net.createConnection({ path: this.socketPath });
-      this._socket = socket;
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionClosedError(
@@ -317,21 +365,102 @@ export class Client extends EventEmitter {
       }, this.connectTimeoutMs);
       const onError = (err) => {
         clearTimeout(timer);
-        this.closed = true;
         reject(new ConnectionClosedError(`cannot connect to the broker at ${this.socketPath}: ${err.message}`, { cause: err }));
       };
       socket.once('error', onError);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeListener('error', onError);
-        socket.on('data', (chunk) => this._onData(chunk));
-        socket.on('error', (err) => {
-          if (!this.closeReason) this.closeReason = err;
-        });
-        socket.on('close', () => this._teardown(false));
-        resolve();
+        resolve(socket);
       });
     });
+  }
+
+  _attach(socket) {
+    this._socket = socket;
+    this._decoder = new FrameDecoder(this.maxPayload);
+    this._brokerError = null;
+    this.closeReason = null;
+    this._pushLast = 0; // a new connection numbers its PUSH frames from 1
+    this.connected = true;
+    socket.on('data', (chunk) => { if (this._socket === socket) this._onData(chunk); });
+    socket.on('error', (err) => {
+      if (this._socket === socket && !this.closeReason) this.closeReason = err;
+    });
+    socket.on('close', () => { if (this._socket === socket) this._onSocketClose(); });
+  }
+
+  _onSocketClose() {
+    const fatal = this._brokerError && ['FORBIDDEN', 'UNSUPPORTED_PROTOCOL_VERSION'].includes(this._brokerError.code);
+    if (this.closed || !this.reconnectEnabled || fatal) {
+      this.connected = false;
+      this._teardown(false);
+      return;
+    }
+    this._interrupt(this._closedError());
+    this._scheduleReconnect(this.reconnectDelayMs);
+  }
+
+  // The connection dropped and the client will reconnect: everything in flight fails now with
+  // `err` (SERVICE_UNAVAILABLE); subscriptions and registrations are kept.
+  _interrupt(err) {
+    this.connected = false;
+    for (const entry of [...this._pending.values()]) entry._fail(err);
+    this._pending.clear();
+    for (const ping of this._pings.splice(0)) ping.reject(err);
+    for (const sub of this._subscriptions) sub._interrupt(err);
+    for (const state of this._served.values()) {
+      state.cancelled = true;
+      state.controller.abort(err);
+    }
+    this._served.clear();
+    this.emit('disconnect', err);
+  }
+
+  _scheduleReconnect(delayMs) {
+    if (this.closed) return;
+    const wait = delayMs * (0.5 + Math.random() / 2); // jitter: 50-100 % of the delay
+    this._reconnectTimer = setTimeout(async () => {
+      this._reconnectTimer = null;
+      let socket;
+      try {
+        socket = await this._connectSocket();
+      } catch {
+        this._scheduleReconnect(Math.min(delayMs * 2, this.reconnectMaxDelayMs));
+        return;
+      }
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      this._attach(socket);
+      this._restore().catch((err) => this._report(err));
+    }, wait);
+  }
+
+  // After a reconnect: REGISTER every served service and SUBSCRIBE every pattern again.
+  async _restore() {
+    let ok = true;
+    for (const reg of [...this._services.values()]) {
+      try {
+        await this._control(FrameType.REGISTER, reg._fields, (b) => b.service);
+      } catch (err) {
+        ok = false;
+        this._report(new SwitchboardError(`re-registering ${reg.name} after reconnect failed: ${err.message}`, err.code, { cause: err }));
+      }
+    }
+    const patterns = [...new Set([...this._subscriptions].filter((s) => s.active).flatMap((s) => s.patterns))];
+    if (patterns.length > 0) {
+      try {
+        await this._control(FrameType.SUBSCRIBE, { message_types: patterns }, (b) => b.subscribed_types ?? []);
+      } catch (err) {
+        ok = false;
+        this._report(new SwitchboardError(`re-subscribing after reconnect failed: ${err.message}`, err.code, { cause: err }));
+      }
+    }
+    if (!ok || !this.connected) return; // dropped again meanwhile: the next reconnect restores
+    this.reconnects++;
+    this.emit('reconnect');
   }
 
   // ---- outgoing ------------------------------------------------------------------------------
@@ -347,7 +476,7 @@ export class Client extends EventEmitter {
 
   /** Writes one frame; returns false when the socket's buffer is full. Throws if closed or too large. */
   _write(type, body, format = Format.JSON) {
-    if (this.closed) throw this._closedError();
+    if (this.closed || !this.connected) throw this._closedError();
     let frame;
     try {
       frame = encodeFrame(type, body, format, this.maxPayload);
@@ -368,7 +497,7 @@ export class Client extends EventEmitter {
   }
 
   _drain() {
-    if (this.closed || !this._socket.writableNeedDrain) return Promise.resolve();
+    if (this.closed || !this.connected || !this._socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this._socket.removeListener('drain', done);
@@ -383,11 +512,12 @@ export class Client extends EventEmitter {
   _closedError() {
     const cause = this._brokerError ?? this.closeReason ?? undefined;
     const suffix = cause && cause.message ? `: ${cause.message}` : '';
-    return new ConnectionClosedError(`connection to the broker is closed${suffix}`, cause ? { cause } : {});
+    const what = !this.closed && this.reconnectEnabled ? 'not connected to the broker (reconnecting)' : 'connection to the broker is closed';
+    return new ConnectionClosedError(`${what}${suffix}`, cause ? { cause } : {});
   }
 
   _sendCancel(correlationId) {
-    if (this.closed) return;
+    if (this.closed || !this.connected) return;
     try {
       this._write(FrameType.CANCEL, { correlation_id: correlationId });
     } catch {
@@ -547,7 +677,7 @@ export class Client extends EventEmitter {
 
   async _unsubscribe(sub) {
     this._subscriptions.delete(sub);
-    if (this.closed) return;
+    if (this.closed || !this.connected) return; // after a reconnect it is simply not subscribed again
     const stillHeld = new Set();
     for (const other of this._subscriptions) for (const p of other.patterns) stillHeld.add(p);
     const remove = [...new Set(sub.patterns)].filter((p) => !stillHeld.has(p));
@@ -580,11 +710,11 @@ export class Client extends EventEmitter {
     if (typeof service !== 'string' || service === '') throw new TypeError('service must be a non-empty string');
     if (typeof handler !== 'function') throw new TypeError('handler must be a function');
     if (this._services.has(service)) throw new SwitchboardError(`${service} is already served by this client`, 'NAME_IN_USE');
-    const reg = new ServiceRegistration(this, service, handler);
-    this._services.set(service, reg);
     const fields = { service };
     if (options.messageTypes) fields.message_types = Array.from(options.messageTypes);
     if (options.mode) fields.mode = options.mode;
+    const reg = new ServiceRegistration(this, service, handler, fields);
+    this._services.set(service, reg);
     try {
       await this._control(FrameType.REGISTER, fields, (b) => b.service);
     } catch (err) {
@@ -648,8 +778,10 @@ export class Client extends EventEmitter {
   /** Closes the connection. Every call still in flight rejects with ConnectionClosedError. */
   close() {
     if (!this._closedPromise) {
+      clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = null;
       this._closedPromise = new Promise((resolve) => {
-        if (!this._socket || this._socket.destroyed) {
+        if (!this._socket || this._socket.destroyed || !this.connected) {
           this._teardown(true);
           resolve();
           return;
@@ -673,8 +805,7 @@ export class Client extends EventEmitter {
     } catch (err) {
       this._brokerError = toLocalError(err);
       this._report(this._brokerError);
-      this._socket.destroy();
-      this._teardown(false);
+      this._socket.destroy(); // 'close' follows: reconnect, or tear down
       return;
     }
     for (const frame of frames) {
@@ -743,54 +874,41 @@ export class Client extends EventEmitter {
     }
   }
 
+  // The broker sends exactly one PUSH per publication per connection, however many of the
+  // connection's patterns match, numbered per connection from 1; a PUSH it dropped still consumed
+  // its number. So: every local subscription with a matching pattern gets the PUSH, and a jump in
+  // `sequence` is counted as lost against every active subscription (the broker does not say what
+  // the lost ones were, so it is an upper bound for each when a client holds several).
   _onPush(body) {
     const subject = body.message_type;
+    const seq = body.sequence;
+    let gap = 0;
+    if (Number.isInteger(seq)) {
+      if (seq > this._pushLast) gap = seq - this._pushLast - 1;
+      this._pushLast = seq;
+      this.pushesLost += gap;
+    }
     const notification = {
       subject,
       messageType: subject,
       payload: body.payload,
       notificationId: body.notification_id,
       timestampMs: body.timestamp_ms,
-      sequence: body.sequence,
+      sequence: seq,
+      gap,
     };
     if (body.source_actor !== undefined) notification.sourceActor = body.source_actor;
     if (typeof subject !== 'string') return;
-    for (const sub of this._routePush(subject, body.sequence, body.timestamp_ms)) sub._deliver(notification);
+    for (const sub of [...this._subscriptions]) {
+      if (!sub.active) continue;
+      sub.lost += gap;
+      if (sub._matches(subject)) sub._deliver(notification);
+    }
   }
 
-  // The broker holds a connection's subscriptions as a set of patterns and sends one PUSH per
-  // matching pattern, each with that pattern's own `sequence` (1, 2, ...) and its own
-  // `notification_id`, but no field naming the pattern: a connection holding `a.*` and `a.>` gets
-  // two PUSH frames for one publication on `a.x`. The copies of one publication arrive back to back
-  // with the same subject and timestamp_ms. We attribute each PUSH to one matching pattern -- one
-  // not yet used by the current run of copies, preferring the one whose next sequence it is
-  // (smallest gap if some were dropped) -- and give it to each subscription whose first pattern
-  // matching the subject is that one: every subscription sees each publication once, and its
-  // sequence gaps stay meaningful.
-  _routePush(subject, sequence, timestampMs) {
-    const subs = [...this._subscriptions].filter((s) => s.active);
-    const held = [...new Set(subs.flatMap((s) => s.patterns))];
-    for (const p of [...this._pushSeq.keys()]) if (!held.includes(p)) this._pushSeq.delete(p);
-    const candidates = held.filter((p) => subjectMatches(p, subject));
-    if (candidates.length === 0) return [];
-    if (!Number.isInteger(sequence)) return subs.filter((s) => s._matches(subject));
-    const g = this._pushGroup;
-    if (g.subject !== subject || g.timestampMs !== timestampMs || candidates.every((p) => g.used.has(p))) {
-      this._pushGroup = { subject, timestampMs, used: new Set() }; // first copy of another publication
-    }
-    const used = this._pushGroup.used;
-    const free = candidates.filter((p) => !used.has(p));
-    const last = (p) => this._pushSeq.get(p) ?? 0;
-    let chosen = null;
-    for (const p of free) {
-      if (last(p) < sequence && (chosen === null || sequence - last(p) < sequence - last(chosen))) chosen = p;
-    }
-    if (chosen === null) { // a counter that started again (pattern dropped and subscribed anew)
-      chosen = free.reduce((a, b) => (last(b) > last(a) ? b : a));
-    }
-    this._pushSeq.set(chosen, sequence);
-    used.add(chosen);
-    return subs.filter((s) => s.patterns.find((p) => subjectMatches(p, subject)) === chosen);
+  /** `sequence` of the last PUSH received on the current connection (0: none yet). */
+  get pushSequence() {
+    return this._pushLast;
   }
 
   _onServedRequest(body, format) {
@@ -903,6 +1021,8 @@ export class Client extends EventEmitter {
     }
     const wasClosed = this.closed;
     this.closed = true;
+    this.connected = false;
+    clearTimeout(this._reconnectTimer);
     const err = userInitiated ? new ConnectionClosedError('the client was closed') : this._closedError();
     for (const entry of [...this._pending.values()]) entry._fail(err);
     this._pending.clear();

@@ -60,13 +60,18 @@ export class ServiceError extends SwitchboardError {
   }
 }
 
-/** The connection to the broker is closed or dropped; `.cause` holds the broker's error if it sent one. */
-export class ConnectionClosedError extends SwitchboardError {
+/**
+ * The connection to the broker is closed, dropped, or not open again yet. A ServiceUnavailableError
+ * (code SERVICE_UNAVAILABLE): a call in flight when the connection drops was neither answered nor
+ * known to have run, like a call to a service that went away. `.cause` holds the broker's error if
+ * it sent one.
+ */
+export class ConnectionClosedError extends ServiceUnavailableError {
   constructor(message = 'connection to the broker is closed', options = {}) {
-    super(message, 'CONNECTION_CLOSED', options);
+    super(message, options);
   }
 }
-ConnectionClosedError.CODE = 'CONNECTION_CLOSED';
+ConnectionClosedError.CODE = 'SERVICE_UNAVAILABLE';
 
 const BY_CODE = new Map(
   [

@@ -6,6 +6,8 @@
 // exactly that path. Each broker gets its own media driver directory (`--aeron-dir`, under /dev/shm
 // when it exists), removed afterwards, so two suites or a developer's own broker never share a driver.
 //
+// SWITCHBOARD_TEST_LAUNCHER=<path> runs another launcher instead of scripts/switchboard (same
+// arguments: broker --demo --socket ... --aeron-dir ...).
 // SWITCHBOARD_TEST_SOCKET=<path> makes the tests use a broker that is already running there
 // instead of starting one; SWITCHBOARD_TEST_START_TIMEOUT_MS bounds the start-up (default 120 s,
 // the first start may build the broker).
@@ -30,14 +32,14 @@ function canConnect(socketPath) {
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts a broker with the demo services; resolves with { socketPath, stop(), output() }. */
+/** Starts a broker with the demo services; resolves with { socketPath, stop(), kill(), restart(), output() }. */
 export async function startBroker() {
   if (process.env.SWITCHBOARD_TEST_SOCKET) {
     const socketPath = process.env.SWITCHBOARD_TEST_SOCKET;
     if (!(await canConnect(socketPath))) throw new Error(`no broker answers at SWITCHBOARD_TEST_SOCKET=${socketPath}`);
-    return { socketPath, stop: async () => {}, output: () => '' };
+    return { socketPath, external: true, stop: async () => {}, output: () => '' };
   }
-  const launcher = path.join(repoRoot, 'scripts', 'switchboard');
+  const launcher = process.env.SWITCHBOARD_TEST_LAUNCHER || path.join(repoRoot, 'scripts', 'switchboard');
   if (!fs.existsSync(launcher)) {
     throw new Error(`broker launcher not found at ${launcher}: the tests need the real broker`);
   }
@@ -47,23 +49,29 @@ export async function startBroker() {
   const aeronRoot = fs.mkdtempSync(path.join(shm, 'sb-nodetest-'));
   const aeronDir = path.join(aeronRoot, 'aeron');
   let output = '';
-  const child = spawn(launcher, ['broker', '--demo', '--socket', socketPath, '--aeron-dir', aeronDir], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group, so stop() reaches the JVM behind the launcher script
-    env: { ...process.env, SWITCHBOARD_SOCKET: socketPath },
-  });
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  let child = null;
   let exited = null;
-  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = { code, signal };
-    resolve();
-  }));
-  child.once('error', (err) => { exited = { error: err }; });
+  let exitPromise = null;
+  const launch = () => {
+    exited = null;
+    child = spawn(launcher, ['broker', '--demo', '--socket', socketPath, '--aeron-dir', aeronDir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // own process group, so stop() reaches the JVM behind the launcher script
+      env: { ...process.env, SWITCHBOARD_SOCKET: socketPath },
+    });
+    const mine = child;
+    mine.stdout.on('data', (d) => { output += d; });
+    mine.stderr.on('data', (d) => { output += d; });
+    exitPromise = new Promise((resolve) => mine.once('exit', (code, signal) => {
+      if (child === mine) exited = { code, signal };
+      resolve();
+    }));
+    mine.once('error', (err) => { if (child === mine) exited = { error: err }; });
+  };
   // Safety net: if this test process ends without stop(), do not leave the broker running.
   const killOnExit = () => {
-    if (!exited) {
+    if (child && !exited) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     try { fs.rmSync(aeronRoot, { recursive: true, force: true }); } catch { /* best effort */ }
@@ -71,7 +79,7 @@ export async function startBroker() {
   process.once('exit', killOnExit);
 
   const stop = async () => {
-    if (!exited) {
+    if (child && !exited) {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       const killTimer = setTimeout(() => {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -84,25 +92,44 @@ export async function startBroker() {
     fs.rmSync(aeronRoot, { recursive: true, force: true });
   };
 
+  // SIGKILL (no clean shutdown): the socket file and the driver directory stay behind, stale.
+  const kill = async () => {
+    if (child && !exited) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await exitPromise;
+    }
+  };
+
   const timeoutMs = Number(process.env.SWITCHBOARD_TEST_START_TIMEOUT_MS ?? 120000);
-  const deadline = Date.now() + timeoutMs;
-  let wait = 25;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`the broker exited during start-up (${JSON.stringify(exited)}):\n${output}`);
+  const waitReady = async () => {
+    const from = output.length;
+    const deadline = Date.now() + timeoutMs;
+    let wait = 25;
+    for (;;) {
+      if (exited) {
+        await stop();
+        throw new Error(`the broker exited during start-up (${JSON.stringify(exited)}):\n${output}`);
+      }
+      // The gateway accepts connections before the demo services have registered; the broker
+      // prints "broker ready" once they have.
+      if (output.indexOf('switchboard: broker ready', from) >= 0 && fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`the broker did not accept connections on ${socketPath} within ${timeoutMs} ms:\n${output}`);
+      }
+      await delay(wait);
+      wait = Math.min(wait * 2, 250);
     }
-    // The gateway accepts connections before the demo services have registered; the broker
-    // prints "broker ready" once they have.
-    if (output.includes('switchboard: broker ready') && fs.existsSync(socketPath) && (await canConnect(socketPath))) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the broker did not accept connections on ${socketPath} within ${timeoutMs} ms:\n${output}`);
-    }
-    await delay(wait);
-    wait = Math.min(wait * 2, 250);
-  }
-  return { socketPath, stop, output: () => output };
+  };
+  // Starts the broker again after kill(), on the same socket path and driver directory.
+  const restart = async () => {
+    await kill();
+    launch();
+    await waitReady();
+  };
+  launch();
+  await waitReady();
+  return { socketPath, stop, kill, restart, output: () => output };
 }
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */

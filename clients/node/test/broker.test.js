@@ -136,8 +136,8 @@ describe('publish-subscribe', () => {
     const publisher = await open();
     const star = await client.subscribe(`${unique}.*`);
     const tail = await client.subscribe([`${unique}.>`]);
-    // the broker sends one PUSH per matching pattern the connection holds; each subscription
-    // must still see every publication once
+    // the broker sends one PUSH per publication per connection, whatever patterns overlap; the
+    // client hands it to every subscription with a matching pattern, once
     const both = await client.subscribe([`${unique}.*`, `${unique}.>`]);
     try {
       await publisher.publish(`${unique}.a`, { n: 1 });
@@ -160,6 +160,46 @@ describe('publish-subscribe', () => {
       await both.unsubscribe();
       await star.unsubscribe();
       await tail.unsubscribe();
+      await publisher.close();
+    }
+  });
+
+  test('a burst on one subject is neither merged nor duplicated; sequence counts per connection', async () => {
+    // Many publications on one subject within the same millisecond are distinct publications (the
+    // old client-side de-duplication by subject and timestamp_ms merged them).
+    const n = 2000;
+    const subject = `burst.${unique}`;
+    const sc = await open();
+    const publisher = await open();
+    try {
+      const exact = await sc.subscribe(subject);
+      const star = await sc.subscribe('burst.*');
+      const sends = [];
+      for (let i = 0; i < n; i++) sends.push(publisher.publish(subject, i));
+      await Promise.all(sends);
+      await publisher.publish(subject, 'end');
+      const read = async (sub) => {
+        const out = [];
+        for (;;) {
+          const { value } = await sub.next();
+          if (value.payload === 'end') return out;
+          out.push(value);
+        }
+      };
+      const a = await read(exact);
+      const b = await read(star);
+      const payloads = a.map((x) => x.payload);
+      assert.deepEqual(b.map((x) => x.payload), payloads, 'both subscriptions see the same PUSH frames');
+      assert.deepEqual(payloads, [...new Set(payloads)].sort((x, y) => x - y), 'no duplicate, in publication order');
+      const seqs = a.map((x) => x.sequence);
+      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], 'sequence strictly increasing');
+      assert.equal(seqs[0], 1, 'the first PUSH of a connection has sequence 1');
+      // what the broker dropped (if anything) shows as sequence gaps; nothing is merged
+      assert.equal(payloads.length + exact.lost, n);
+      assert.equal(exact.lost, sc.pushesLost);
+      assert.equal(sc.pushSequence, n + 1);
+    } finally {
+      await sc.close();
       await publisher.close();
     }
   });

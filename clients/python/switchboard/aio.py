@@ -15,10 +15,12 @@ import asyncio
 import inspect
 import itertools
 import logging
+import random
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Optional, Union
 
 from . import protocol as P
-from .errors import ConnectionClosed, RequestTimeout, SwitchboardError, error_from_code
+from .errors import (ConnectionClosed, Forbidden, RequestTimeout, SwitchboardError, UnsupportedProtocolVersion,
+                     error_from_code)
 from .protocol import Notification
 
 __all__ = ["AsyncClient", "AsyncStream", "AsyncSubscription", "AsyncRequest", "AsyncRegistration"]
@@ -139,7 +141,11 @@ class AsyncStream:
 class AsyncSubscription:
     """Notifications of one ``subscribe()``: ``async for``, ``await get(timeout)``
     or a callback (plain function or coroutine function). Bounded local queue:
-    when full, the oldest notification is dropped and counted in ``dropped``."""
+    when full, the oldest notification is dropped and counted in ``dropped``.
+    ``lost``: notifications the broker dropped on the connection while this
+    subscription was active (sequence gaps; see ``switchboard.Subscription``).
+    On a dropped connection ``get()`` raises ConnectionClosed once, then
+    continues after the reconnect (see ``switchboard.Subscription``)."""
 
     def __init__(self, client: "AsyncClient", patterns: List[str], maxsize: int,
                  callback: Optional[Callable[[Notification], Any]] = None):
@@ -147,6 +153,8 @@ class AsyncSubscription:
         self.patterns = tuple(patterns)
         self._queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=max(1, maxsize))
         self.dropped = 0
+        self.lost = 0
+        self.interruptions = 0
         self.subscribed_types: List[str] = []
         self._active = True
         self._ended = False
@@ -159,16 +167,27 @@ class AsyncSubscription:
             self._task = asyncio.get_running_loop().create_task(self._run_callback())
 
     async def _run_callback(self) -> None:
-        try:
-            async for note in self:
-                try:
-                    r = self._callback(note)  # type: ignore[misc]
-                    if inspect.isawaitable(r):
-                        await r
-                except Exception:
-                    log.exception("subscription callback failed")
-        except SwitchboardError:
-            pass
+        while True:
+            try:
+                note = await self.get()
+            except EOFError:
+                return
+            except ConnectionClosed:
+                if self._ended:
+                    return
+                continue  # the connection dropped; delivery resumes after the reconnect
+            except SwitchboardError:
+                return
+            try:
+                r = self._callback(note)  # type: ignore[misc]
+                if inspect.isawaitable(r):
+                    await r
+            except Exception:
+                log.exception("subscription callback failed")
+
+    def _interrupt(self, exc: ConnectionClosed) -> None:
+        self.interruptions += 1
+        self._put(exc)
 
     def _matches(self, subject: str) -> bool:
         return self._active and P.any_matches(self.patterns, subject)
@@ -206,6 +225,8 @@ class AsyncSubscription:
             if self._end_exc is not None:
                 raise self._end_exc
             raise EOFError("subscription ended")
+        if isinstance(item, BaseException):
+            raise item
         return item
 
     def __aiter__(self) -> "AsyncSubscription":
@@ -249,12 +270,32 @@ class AsyncRegistration:
 
 class AsyncClient:
     """asyncio Switchboard client. Use ``async with AsyncClient(path) as c`` or
-    ``c = await AsyncClient(path).connect()``."""
+    ``c = await AsyncClient(path).connect()``.
+
+    Reconnection works as in :class:`switchboard.Client`: on a dropped
+    connection everything in flight fails with ConnectionClosed (a
+    ServiceUnavailable), the client reconnects with backoff, re-registers its
+    services, re-subscribes, and calls ``on_reconnect(client)``;
+    ``on_disconnect(exc)`` is called at the drop (either may be a coroutine
+    function). New calls while disconnected fail fast. ``reconnect=False``
+    opts out."""
 
     def __init__(self, socket_path: Optional[str] = None, *, format: str = "json",
                  max_payload: int = P.DEFAULT_MAX_PAYLOAD, connect_timeout: float = 5.0,
-                 subscription_queue_size: int = 1000, deadline_margin: float = 2.0):
+                 subscription_queue_size: int = 1000, deadline_margin: float = 2.0,
+                 reconnect: bool = True, reconnect_delay: float = 0.1, reconnect_max_delay: float = 2.0,
+                 on_disconnect: Optional[Callable[[ConnectionClosed], Any]] = None,
+                 on_reconnect: Optional[Callable[["AsyncClient"], Any]] = None):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._reconnect = reconnect
+        self._reconnect_delay = reconnect_delay
+        self._reconnect_max_delay = max(reconnect_max_delay, reconnect_delay)
+        self._on_disconnect_cb = on_disconnect
+        self._on_reconnect_cb = on_reconnect
+        self._connected = False
+        self._stop: Optional[asyncio.Event] = None
+        self._restore_task: Optional[asyncio.Task] = None
+        self.reconnects = 0
         self._format = P.format_code(format)
         self.max_payload = max_payload
         self._connect_timeout = connect_timeout
@@ -264,7 +305,7 @@ class AsyncClient:
         self._pending: Dict[str, Union[asyncio.Future, AsyncStream]] = {}
         self._kinds: Dict[str, str] = {}
         self._subs: List[AsyncSubscription] = []
-        self._push_router = P.PushRouter()
+        self._push_seq = P.PushSequence()
         self._services: Dict[str, AsyncRegistration] = {}
         self._served: Dict[str, AsyncRequest] = {}
         self._handler_tasks: set = set()
@@ -278,15 +319,20 @@ class AsyncClient:
         self._closed_exc: Optional[ConnectionClosed] = None
         self.subscribed_types: List[str] = []
 
-    async def connect(self) -> "AsyncClient":
-        if self._writer is not None:
-            return self
+    async def _open(self) -> tuple:
         try:
-            self._reader, self._writer = await asyncio.wait_for(
+            return await asyncio.wait_for(
                 asyncio.open_unix_connection(self.socket_path, limit=P.ABSOLUTE_MAX_PAYLOAD + 64),
                 self._connect_timeout)
         except (OSError, asyncio.TimeoutError) as exc:
             raise ConnectionClosed(f"cannot connect to {self.socket_path}: {exc!r}") from exc
+
+    async def connect(self) -> "AsyncClient":
+        if self._writer is not None:
+            return self
+        self._reader, self._writer = await self._open()
+        self._connected = True
+        self._stop = asyncio.Event()
         self._read_task = asyncio.get_running_loop().create_task(self._read_loop())
         return self
 
@@ -300,12 +346,31 @@ class AsyncClient:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def connected(self) -> bool:
+        """True while a connection to the broker is open (False while reconnecting)."""
+        return self._connected and not self._closed
+
+    @property
+    def push_sequence(self) -> int:
+        """``sequence`` of the last PUSH received on the current connection (0: none yet)."""
+        return self._push_seq.last
+
+    @property
+    def pushes_lost(self) -> int:
+        """PUSH frames the broker dropped for this client (gaps in ``sequence``), over all its connections."""
+        return self._push_seq.lost
+
     async def close(self) -> None:
         if self._closing:
             if self._read_task is not None and not self._read_task.done():
                 await asyncio.wait([self._read_task], timeout=10)
             return
         self._closing = True
+        if self._stop is not None:
+            self._stop.set()
+        if self._restore_task is not None:
+            self._restore_task.cancel()
         if self._writer is not None:
             self._writer.close()
             try:
@@ -327,10 +392,12 @@ class AsyncClient:
             raise ConnectionClosed("not connected: call connect() or use 'async with'")
         if self._closed or self._closing:
             raise self._closed_exc or ConnectionClosed("client closed")
+        if not self._connected:  # reconnecting: fail fast, nothing is queued
+            raise ConnectionClosed(f"not connected to the broker (reconnecting): {self._closed_exc}")
 
     def _write(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
         data = P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload)
-        if self._closed or self._writer is None or self._writer.is_closing():
+        if self._closed or not self._connected or self._writer is None or self._writer.is_closing():
             raise self._closed_exc or ConnectionClosed()
         self._writer.write(data)
 
@@ -588,6 +655,107 @@ class AsyncClient:
 
     # ------------------------------------------------------------- reader
     async def _read_loop(self) -> None:
+        while True:
+            exc = await self._read_connection()
+            if self._closing or not self._reconnect or isinstance(exc.reason, (Forbidden, UnsupportedProtocolVersion)):
+                break
+            if self._writer is not None and not self._writer.is_closing():
+                self._writer.close()
+            await self._interrupt(exc)
+            if not await self._reconnect_with_backoff():
+                break
+            self._restore_task = asyncio.get_running_loop().create_task(self._restore())
+        self._on_disconnect(exc)
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.close()
+
+    @staticmethod
+    async def _callback(cb: Optional[Callable], arg: Any) -> None:
+        if cb is None:
+            return
+        try:
+            r = cb(arg)
+            if inspect.isawaitable(r):
+                await r
+        except Exception:
+            log.exception("switchboard callback failed")
+
+    async def _interrupt(self, exc: ConnectionClosed) -> None:
+        self._connected = False
+        self._closed_exc = exc
+        log.warning("switchboard: connection to %s lost (%s); reconnecting", self.socket_path, exc.message)
+        pending = list(self._pending.values())
+        self._pending.clear()
+        self._kinds.clear()
+        for p in pending:
+            if isinstance(p, AsyncStream):
+                p._fail(exc)
+            elif not p.done():
+                p.set_exception(exc)
+        for w in self._heartbeat_waiters:
+            if not w.done():
+                w.set_exception(exc)
+        self._heartbeat_waiters.clear()
+        for s in self._subs:
+            if s._active:
+                s._interrupt(exc)
+        for req in self._served.values():
+            req._cancelled.set()
+        self._served.clear()
+        await self._callback(self._on_disconnect_cb, exc)
+
+    async def _reconnect_with_backoff(self) -> bool:
+        assert self._stop is not None
+        delay = self._reconnect_delay
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), delay * random.uniform(0.5, 1.0))
+                return False
+            except asyncio.TimeoutError:
+                pass
+            try:
+                reader, writer = await self._open()
+            except ConnectionClosed as e:
+                log.debug("switchboard: reconnect to %s failed: %s", self.socket_path, e.message)
+                delay = min(delay * 2, self._reconnect_max_delay)
+                continue
+            if self._closing:
+                writer.close()
+                return False
+            self._reader, self._writer = reader, writer
+            self._close_reason = None
+            self._push_seq.reset()
+            self._connected = True
+            return True
+        return False
+
+    async def _restore(self) -> None:
+        timeout = 10.0
+        ok = True
+        for reg in list(self._services.values()):
+            body: Dict[str, Any] = {"service": reg.service, "mode": reg.mode}
+            if reg.message_types is not None:
+                body["message_types"] = reg.message_types
+            try:
+                await self._call(P.REGISTER, body, "body", timeout)
+            except SwitchboardError as e:
+                ok = False
+                log.error("switchboard: re-registering %s after reconnect failed: %s", reg.service, e)
+        patterns = list(dict.fromkeys(p for s in self._subs if s._active for p in s.patterns))
+        if patterns:
+            try:
+                reply = await self._call(P.SUBSCRIBE, {"message_types": patterns}, "body", timeout)
+                self.subscribed_types = list(reply.get("subscribed_types") or [])
+            except SwitchboardError as e:
+                ok = False
+                log.error("switchboard: re-subscribing after reconnect failed: %s", e)
+        if not ok or not self.connected:
+            return
+        self.reconnects += 1
+        log.warning("switchboard: reconnected to %s", self.socket_path)
+        await self._callback(self._on_reconnect_cb, self)
+
+    async def _read_connection(self) -> ConnectionClosed:
         assert self._reader is not None
         r = self._reader
         try:
@@ -623,9 +791,7 @@ class AsyncClient:
             exc = ConnectionClosed(f"protocol broken: {e}", e)
         except asyncio.CancelledError:
             exc = ConnectionClosed("client closed")
-        self._on_disconnect(exc)
-        if self._writer is not None and not self._writer.is_closing():
-            self._writer.close()
+        return exc
 
     def _on_disconnect(self, exc: ConnectionClosed) -> None:
         if self._closed:
@@ -683,9 +849,15 @@ class AsyncClient:
                     del self._pending[cid]
                 st._on_frame(body)
         elif ftype == P.PUSH:
-            note = Notification.from_body(body)
-            for s in self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms):
-                s._put(note)
+            # One PUSH per publication per connection: every local subscription whose patterns
+            # match the subject gets it; a sequence gap is counted against every active one.
+            gap = self._push_seq.observe(body.get("sequence"))
+            note = Notification.from_body(body, gap)
+            for s in [s for s in self._subs if s._active]:
+                if gap:
+                    s.lost += gap
+                if P.any_matches(s.patterns, note.subject):
+                    s._put(note)
         elif ftype == P.HEARTBEAT:
             if self._heartbeat_waiters:
                 for w in self._heartbeat_waiters:

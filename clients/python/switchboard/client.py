@@ -14,6 +14,7 @@ import inspect
 import itertools
 import logging
 import queue
+import random
 import socket
 import threading
 import time
@@ -23,6 +24,8 @@ from . import protocol as P
 from .errors import (
     Cancelled,
     ConnectionClosed,
+    Forbidden,
+    UnsupportedProtocolVersion,
     RequestTimeout,
     SwitchboardError,
     error_from_code,
@@ -185,7 +188,24 @@ class Subscription:
     Iterate it (blocking) or call ``get(timeout)``; with a callback, a thread of
     its own calls the callback for each notification. The local queue is
     bounded: when it is full the oldest notification is dropped and counted in
-    ``dropped`` (the broker's ``sequence`` also shows gaps).
+    ``dropped``.
+
+    ``lost`` counts the notifications the BROKER dropped on this client's
+    connection while this subscription was active, from gaps in the
+    per-connection ``sequence`` (seen when the next PUSH arrives). The broker
+    does not say what a dropped PUSH was, so with several subscriptions on one
+    client it is an upper bound for each (exact for a client's only
+    subscription). Publications missed while disconnected are not counted:
+    see ``interruptions``.
+
+    When the connection drops and the client reconnects (the default), the
+    next ``get()`` (or iteration step) raises :class:`ConnectionClosed` (a
+    ``ServiceUnavailable``) once, at that point of the sequence of
+    notifications; the client subscribes again after reconnecting and later
+    ``get()`` calls (or a new ``for`` loop) return what is published from then
+    on. What was published while disconnected is not delivered. A callback
+    subscription just carries on. Without reconnection the subscription ends
+    with that error.
     """
 
     def __init__(self, client: "Client", patterns: Sequence[str], maxsize: int,
@@ -195,6 +215,9 @@ class Subscription:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, maxsize))
         self._put_lock = threading.Lock()
         self.dropped = 0
+        self.lost = 0
+        #: how many times the connection dropped while this subscription was active
+        self.interruptions = 0
         self.subscribed_types: List[str] = []
         self._active = True
         self._end_exc: Optional[BaseException] = None
@@ -209,14 +232,21 @@ class Subscription:
         self._thread.start()
 
     def _run_callback(self) -> None:
-        try:
-            for note in self:
-                try:
-                    self._callback(note)  # type: ignore[misc]
-                except Exception:  # a callback error must not end the subscription
-                    log.exception("subscription callback failed")
-        except SwitchboardError:
-            pass
+        while True:
+            try:
+                note = self.get()
+            except EOFError:
+                return
+            except ConnectionClosed:
+                if self._ended:
+                    return
+                continue  # the connection dropped; the client reconnects and delivery resumes
+            except SwitchboardError:
+                return
+            try:
+                self._callback(note)  # type: ignore[misc]
+            except Exception:  # a callback error must not end the subscription
+                log.exception("subscription callback failed")
 
     def _matches(self, subject: str) -> bool:
         return self._active and P.any_matches(self.patterns, subject)
@@ -235,6 +265,12 @@ class Subscription:
                     except queue.Empty:
                         pass
 
+    def _interrupt(self, exc: ConnectionClosed) -> None:
+        """The connection dropped and the client reconnects: ``get()`` raises ``exc`` once, in
+        order with the notifications, then continues with what arrives after the reconnect."""
+        self.interruptions += 1
+        self._put(exc)
+
     def _end(self, exc: Optional[BaseException] = None) -> None:
         if self._ended:
             return
@@ -245,7 +281,7 @@ class Subscription:
 
     def get(self, timeout: Optional[float] = None) -> Notification:
         """Next notification; raises TimeoutError if none arrives in time,
-        StopIteration-free: raises ConnectionClosed if the connection dropped and
+        ConnectionClosed (once per drop) if the connection dropped, and
         ``EOFError`` if the subscription ended."""
         try:
             item = self._queue.get(timeout=timeout)
@@ -256,6 +292,8 @@ class Subscription:
             if self._end_exc is not None:
                 raise self._end_exc
             raise EOFError("subscription ended")
+        if isinstance(item, BaseException):
+            raise item
         return item
 
     def __iter__(self) -> Iterator[Notification]:
@@ -307,6 +345,20 @@ class Client:
 
     ``Client(socket_path=None, format="json")``: the path follows the protocol's
     rules when not given. ``format="msgpack"`` sends MessagePack frames.
+
+    Reconnection (``reconnect=True``, the default): when the connection drops
+    (broker killed or restarted), every call in flight -- requests, futures,
+    streams, control calls, heartbeats -- fails at once with
+    :class:`ConnectionClosed`, a :class:`ServiceUnavailable` (code
+    SERVICE_UNAVAILABLE); requests being served get ``cancelled``. The client
+    then reconnects with exponential backoff (``reconnect_delay`` 0.1 s,
+    doubling up to ``reconnect_max_delay`` 2 s, each wait jittered to 50-100 %),
+    re-sends REGISTER for every service it serves and one SUBSCRIBE for every
+    pattern its subscriptions hold, and then calls ``on_reconnect(client)``
+    (``on_disconnect(exc)`` was called at the drop; both also logged on the
+    ``switchboard`` logger). New calls made while disconnected fail fast with
+    ConnectionClosed: nothing is queued (``connected`` tells the state).
+    ``reconnect=False`` keeps the old behaviour: the client is closed for good.
     """
 
     def __init__(
@@ -319,8 +371,23 @@ class Client:
         handler_threads: int = 16,
         subscription_queue_size: int = 1000,
         deadline_margin: float = DEADLINE_MARGIN,
+        reconnect: bool = True,
+        reconnect_delay: float = 0.1,
+        reconnect_max_delay: float = 2.0,
+        on_disconnect: Optional[Callable[[ConnectionClosed], Any]] = None,
+        on_reconnect: Optional[Callable[["Client"], Any]] = None,
     ):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._connect_timeout = connect_timeout
+        self._reconnect = reconnect
+        self._reconnect_delay = reconnect_delay
+        self._reconnect_max_delay = max(reconnect_max_delay, reconnect_delay)
+        self._on_disconnect_cb = on_disconnect
+        self._on_reconnect_cb = on_reconnect
+        self._connected = False
+        self._stop = threading.Event()  # set by close(): ends a reconnection wait
+        #: how many times this client has reconnected (and re-registered, re-subscribed)
+        self.reconnects = 0
         self._format = P.format_code(format)
         self.max_payload = max_payload
         self._handler_threads = handler_threads
@@ -332,7 +399,7 @@ class Client:
         self._ids = itertools.count(1)
         self._pending: Dict[str, Union[_Call, Stream]] = {}
         self._subs: List[Subscription] = []
-        self._push_router = P.PushRouter()
+        self._push_seq = P.PushSequence()
         self._services: Dict[str, Registration] = {}
         self._served: Dict[str, Request] = {}
         self._heartbeat_waiters: List[concurrent.futures.Future] = []
@@ -348,18 +415,22 @@ class Client:
         self._deadline_cv = threading.Condition(self._lock)
         self._sweeper: Optional[threading.Thread] = None
 
+        self._sock = self._open_socket()
+        self._rfile = self._sock.makefile("rb", buffering=256 * 1024)
+        self._connected = True
+        self._reader = threading.Thread(target=self._read_loop, name="switchboard-reader", daemon=True)
+        self._reader.start()
+
+    def _open_socket(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.settimeout(connect_timeout)
+            sock.settimeout(self._connect_timeout)
             sock.connect(self.socket_path)
             sock.settimeout(None)
         except OSError as exc:
             sock.close()
             raise ConnectionClosed(f"cannot connect to {self.socket_path}: {exc}") from exc
-        self._sock = sock
-        self._rfile = sock.makefile("rb", buffering=256 * 1024)
-        self._reader = threading.Thread(target=self._read_loop, name="switchboard-reader", daemon=True)
-        self._reader.start()
+        return sock
 
     # ------------------------------------------------------------------ basics
     def __enter__(self) -> "Client":
@@ -372,6 +443,21 @@ class Client:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def connected(self) -> bool:
+        """True while a connection to the broker is open (False while reconnecting)."""
+        return self._connected and not self._closed
+
+    @property
+    def push_sequence(self) -> int:
+        """``sequence`` of the last PUSH received on the current connection (0: none yet)."""
+        return self._push_seq.last
+
+    @property
+    def pushes_lost(self) -> int:
+        """PUSH frames the broker dropped for this client (gaps in ``sequence``), over all its connections."""
+        return self._push_seq.lost
+
     def close(self) -> None:
         """Close the connection; every pending call fails with ConnectionClosed."""
         with self._lock:
@@ -380,6 +466,7 @@ class Client:
             else:
                 already = False
                 self._closing = True
+        self._stop.set()
         if not already:
             try:
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -408,11 +495,14 @@ class Client:
     def _check_open(self) -> None:
         if self._closed or self._closing:
             raise self._closed_exc or ConnectionClosed("client closed")
+        if not self._connected:  # reconnecting: fail fast, nothing is queued
+            raise ConnectionClosed(f"not connected to the broker (reconnecting): {self._closed_exc}",
+                                   self._closed_exc.reason if self._closed_exc else None)
 
     def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
         data = P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload)
         with self._send_lock:
-            if self._closed:
+            if self._closed or not self._connected:
                 raise self._closed_exc or ConnectionClosed()
             try:
                 self._sock.sendall(data)
@@ -750,6 +840,109 @@ class Client:
         return data
 
     def _read_loop(self) -> None:
+        while True:
+            exc = self._read_connection()
+            if self._closing or not self._reconnect or isinstance(exc.reason, (Forbidden, UnsupportedProtocolVersion)):
+                break
+            self._interrupt(exc)
+            if not self._reconnect_with_backoff():
+                break
+            threading.Thread(target=self._restore, name="switchboard-restore", daemon=True).start()
+        self._on_disconnect(exc)
+
+    def _interrupt(self, exc: ConnectionClosed) -> None:
+        """The connection dropped and the client will reconnect: everything in flight fails now
+        with ``exc`` (SERVICE_UNAVAILABLE); subscriptions and registrations are kept."""
+        with self._lock:
+            self._connected = False
+            self._closed_exc = exc
+            pending = list(self._pending.values())
+            self._pending.clear()
+            subs = [s for s in self._subs if s._active]
+            waiters = list(self._heartbeat_waiters)
+            self._heartbeat_waiters.clear()
+            served = list(self._served.values())
+            self._served.clear()
+        log.warning("switchboard: connection to %s lost (%s); reconnecting", self.socket_path, exc.message)
+        for p in pending:
+            p._fail(exc) if isinstance(p, Stream) else p.fail(exc)
+        for w in waiters:
+            if not w.done():
+                w.set_exception(exc)
+        for s in subs:
+            s._interrupt(exc)
+        for r in served:
+            r._cancelled.set()
+        if self._on_disconnect_cb is not None:
+            try:
+                self._on_disconnect_cb(exc)
+            except Exception:
+                log.exception("on_disconnect callback failed")
+
+    def _reconnect_with_backoff(self) -> bool:
+        """Reconnect (exponential backoff with jitter) until it works or close() is called."""
+        delay = self._reconnect_delay
+        while not self._stop.is_set():
+            if self._stop.wait(delay * random.uniform(0.5, 1.0)):
+                return False
+            try:
+                sock = self._open_socket()
+            except ConnectionClosed as e:
+                log.debug("switchboard: reconnect to %s failed: %s", self.socket_path, e.message)
+                delay = min(delay * 2, self._reconnect_max_delay)
+                continue
+            with self._lock:
+                if self._closing:
+                    sock.close()
+                    return False
+                try:
+                    self._rfile.close()
+                    self._sock.close()
+                except OSError:
+                    pass
+                self._sock = sock
+                self._rfile = sock.makefile("rb", buffering=256 * 1024)
+                self._close_reason = None
+                self._push_seq.reset()
+                self._connected = True
+            return True
+        return False
+
+    def _restore(self) -> None:
+        """After a reconnect: REGISTER every served service and SUBSCRIBE every pattern again."""
+        timeout = 10.0
+        with self._lock:
+            regs = list(self._services.values())
+            patterns = list(dict.fromkeys(p for s in self._subs if s._active for p in s.patterns))
+        ok = True
+        for reg in regs:
+            body: Dict[str, Any] = {"service": reg.service, "mode": reg.mode}
+            if reg.message_types is not None:
+                body["message_types"] = reg.message_types
+            try:
+                self._control(P.REGISTER, body, "body", timeout)
+            except SwitchboardError as e:
+                ok = False
+                log.error("switchboard: re-registering %s after reconnect failed: %s", reg.service, e)
+        if patterns:
+            try:
+                reply = self._control(P.SUBSCRIBE, {"message_types": patterns}, "body", timeout)
+                self.subscribed_types = list(reply.get("subscribed_types") or [])
+            except SwitchboardError as e:
+                ok = False
+                log.error("switchboard: re-subscribing after reconnect failed: %s", e)
+        if not ok or not self.connected:
+            return  # dropped again meanwhile: the next reconnect restores
+        self.reconnects += 1
+        log.warning("switchboard: reconnected to %s", self.socket_path)
+        if self._on_reconnect_cb is not None:
+            try:
+                self._on_reconnect_cb(self)
+            except Exception:
+                log.exception("on_reconnect callback failed")
+
+    def _read_connection(self) -> ConnectionClosed:
+        """Read frames until the current connection ends; return the error for it."""
         exc: ConnectionClosed
         try:
             while True:
@@ -791,7 +984,7 @@ class Client:
                 self._sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self._on_disconnect(exc)
+        return exc
 
     def _on_disconnect(self, exc: ConnectionClosed) -> None:
         with self._lock:
@@ -853,11 +1046,17 @@ class Client:
             if isinstance(st, Stream):
                 st._on_frame(body)
         elif ftype == P.PUSH:
-            note = Notification.from_body(body)
+            # One PUSH per publication per connection: every local subscription whose patterns
+            # match the subject gets it; a sequence gap is counted against every active one.
             with self._lock:
-                subs = self._push_router.route([s for s in self._subs if s._active], note.subject, note.sequence, note.timestamp_ms)
-            for s in subs:
-                s._put(note)
+                gap = self._push_seq.observe(body.get("sequence"))
+                active = [s for s in self._subs if s._active]
+            note = Notification.from_body(body, gap)
+            for s in active:
+                if gap:
+                    s.lost += gap
+                if P.any_matches(s.patterns, note.subject):
+                    s._put(note)
         elif ftype == P.HEARTBEAT:
             with self._lock:
                 waiters = list(self._heartbeat_waiters)

@@ -3,7 +3,7 @@
 Every error carries ``.code`` (the protocol error code, e.g. ``"ACTOR_NOT_FOUND"``)
 and ``.message``. There is one subclass per error code of the protocol, plus
 :class:`ServiceError` for codes that a service defines itself, and
-:class:`ConnectionClosed` when the socket goes away.
+:class:`ConnectionClosed` (a :class:`ServiceUnavailable`) when the socket goes away.
 """
 
 from __future__ import annotations
@@ -68,20 +68,6 @@ class ServiceError(SwitchboardError):
         super().__init__(message, code)
 
 
-class ConnectionClosed(SwitchboardError, ConnectionError):
-    """The connection to the broker is closed (or was never open).
-
-    ``reason`` holds the error the broker sent before closing, if any
-    (for example a ``ProtocolError`` or ``ConnectionLimitReached``).
-    """
-
-    default_code = "CONNECTION_CLOSED"
-
-    def __init__(self, message: str = "connection closed", reason: Optional[SwitchboardError] = None):
-        super().__init__(message)
-        self.reason = reason
-
-
 class ActorNotFound(SwitchboardError):
     default_code = "ACTOR_NOT_FOUND"
 
@@ -111,6 +97,23 @@ class RequestTimeout(SwitchboardError, TimeoutError):
 
 class ServiceUnavailable(SwitchboardError):
     default_code = "SERVICE_UNAVAILABLE"
+
+
+class ConnectionClosed(ServiceUnavailable, ConnectionError):
+    """The connection to the broker is closed, dropped, or not (yet) open again.
+
+    A subclass of :class:`ServiceUnavailable` with code ``SERVICE_UNAVAILABLE``: a call in
+    flight when the connection drops was neither answered nor is it known to have run, exactly
+    like a call to a service that went away, so ``except ServiceUnavailable`` covers both.
+    ``reason`` holds the error the broker sent before closing, if any (for example a
+    ``ProtocolError`` or ``ConnectionLimitReached``).
+    """
+
+    default_code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str = "connection closed", reason: Optional[SwitchboardError] = None):
+        super().__init__(message)
+        self.reason = reason
 
 
 class Cancelled(SwitchboardError):

@@ -86,7 +86,11 @@ class Notification:
     notification_id: Any = None
     timestamp_ms: Optional[int] = None
     source_actor: Optional[str] = None
+    #: the broker's per-connection PUSH counter (1, 2, ...; starts again at 1 after a reconnect)
     sequence: Optional[int] = None
+    #: notifications lost on the connection just before this one (``sequence`` gap; 0 normally).
+    #: The broker does not say what the lost ones were: they may have matched other subscriptions.
+    gap: int = 0
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -94,7 +98,7 @@ class Notification:
         return self.subject
 
     @classmethod
-    def from_body(cls, body: dict) -> "Notification":
+    def from_body(cls, body: dict, gap: int = 0) -> "Notification":
         return cls(
             subject=body.get("message_type", ""),
             payload=body.get("payload"),
@@ -102,6 +106,7 @@ class Notification:
             timestamp_ms=body.get("timestamp_ms"),
             source_actor=body.get("source_actor"),
             sequence=body.get("sequence"),
+            gap=gap,
             raw=body,
         )
 
@@ -183,46 +188,31 @@ def any_matches(patterns: Iterable[str], subject: str) -> bool:
     return any(pattern_matches(p, subject) for p in patterns)
 
 
-class PushRouter:
-    """Decides which local subscriptions get a PUSH.
+class PushSequence:
+    """Tracks the ``sequence`` of the PUSH frames of one connection.
 
-    The broker holds a connection's subscriptions as a set of patterns and sends one PUSH per
-    matching pattern, each carrying that pattern's own ``sequence`` (1, 2, ...) and its own
-    ``notification_id``, but no field naming the pattern: a connection holding ``a.*`` and ``a.>``
-    gets two PUSH frames for one publication on ``a.x``. The copies of one publication arrive back
-    to back with the same subject and ``timestamp_ms``. The router attributes each PUSH to one
-    matching pattern -- one not yet used by the current run of copies, preferring the one whose
-    next sequence it is (smallest gap if some were dropped) -- and hands it to each local
-    subscription whose first pattern matching the subject is that pattern. So every subscription
-    sees each publication once and its ``sequence`` gaps stay meaningful.
+    The broker sends exactly one PUSH per publication per connection, however many of the
+    connection's patterns match, and numbers them per connection from 1. A PUSH it had to drop
+    (a subscriber that does not keep up) still consumes its number, so ``sequence`` jumping from
+    ``n`` to ``n + 1 + k`` means ``k`` notifications were lost on this connection. A new connection
+    (after a reconnect) counts from 1 again: call :meth:`reset`.
     """
 
     def __init__(self) -> None:
-        self._last: dict = {}
-        self._group_key: Any = None
-        self._group_used: set = set()
+        self.last = 0  #: sequence of the last PUSH seen on the current connection (0: none yet)
+        self.lost = 0  #: notifications lost on this client's connections, summed over reconnects
 
-    def route(self, subs: list, subject: str, sequence: Any, timestamp_ms: Any = None) -> list:
-        held = list(dict.fromkeys(p for s in subs for p in s.patterns))
-        for p in [p for p in self._last if p not in held]:
-            del self._last[p]  # released at the broker: its sequence starts again from 1
-        candidates = [p for p in held if pattern_matches(p, subject)]
-        if not candidates:
-            return []
+    def reset(self) -> None:
+        self.last = 0
+
+    def observe(self, sequence: Any) -> int:
+        """Record one PUSH; return how many were lost just before it (0 normally)."""
         if not isinstance(sequence, int) or isinstance(sequence, bool):
-            return [s for s in subs if any_matches(s.patterns, subject)]
-        key = (subject, timestamp_ms)
-        if key != self._group_key or all(p in self._group_used for p in candidates):
-            self._group_key, self._group_used = key, set()  # the first copy of another publication
-        free = [p for p in candidates if p not in self._group_used]
-        fits = [p for p in free if self._last.get(p, 0) < sequence]
-        if fits:
-            chosen = min(fits, key=lambda p: sequence - self._last.get(p, 0))
-        else:  # a counter that started again (pattern dropped and subscribed anew)
-            chosen = max(free, key=lambda p: self._last.get(p, 0))
-        self._last[chosen] = sequence
-        self._group_used.add(chosen)
-        return [s for s in subs if next((p for p in s.patterns if pattern_matches(p, subject)), None) == chosen]
+            return 0
+        gap = sequence - self.last - 1 if sequence > self.last else 0
+        self.last = sequence
+        self.lost += gap
+        return gap
 
 
 def error_body(correlation_id: str, exc: BaseException) -> dict:

@@ -13,6 +13,9 @@ its own media driver directory (``--aeron-dir``, under /dev/shm when it
 exists), removed afterwards, so two suites or a developer's own broker never
 share a driver.
 
+SWITCHBOARD_TEST_LAUNCHER names another launcher to run instead of
+scripts/switchboard (same arguments: ``broker --demo --socket ... --aeron-dir ...``).
+
 Set SWITCHBOARD_TEST_SOCKET to run the tests against a broker that is already
 running instead; SWITCHBOARD_TEST_STARTUP_TIMEOUT (seconds, default 120) bounds
 the start-up wait.
@@ -68,16 +71,17 @@ class Broker:
         if external:
             self.socket_path = external
         else:
-            launcher = REPO_ROOT / "scripts" / "switchboard"
+            launcher = Path(os.environ.get("SWITCHBOARD_TEST_LAUNCHER") or REPO_ROOT / "scripts" / "switchboard")
             if not launcher.exists():
                 raise unittest.SkipTest(f"broker launcher {launcher} not found: these tests need the real broker")
-            self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
-            self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
-            self.log_path = os.path.join(self.tmpdir.name, "broker.log")
-            shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-            self.aeron_root = tempfile.mkdtemp(prefix="sb-pytest-", dir=shm)
+            if self.tmpdir is None:  # a restart after kill() reuses the socket path and driver directory
+                self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
+                self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
+                self.log_path = os.path.join(self.tmpdir.name, "broker.log")
+                shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+                self.aeron_root = tempfile.mkdtemp(prefix="sb-pytest-", dir=shm)
             aeron_dir = os.path.join(self.aeron_root, "aeron")
-            with open(self.log_path, "wb") as log:
+            with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     [str(launcher), "broker", "--demo", "--socket", self.socket_path, "--aeron-dir", aeron_dir],
                     cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -88,6 +92,18 @@ class Broker:
         except BaseException:
             self.stop()
             raise
+
+    def kill(self) -> None:
+        """SIGKILL the broker (its whole process group) and wait for it; the socket file and the
+        media driver directory stay behind, stale, for a restart with ``start()``."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
 
     def _check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
@@ -110,7 +126,7 @@ class Broker:
     def _demo_ready(self) -> bool:
         self._check_alive()
         try:
-            with switchboard.Client(self.socket_path) as c:
+            with switchboard.Client(self.socket_path, reconnect=False) as c:
                 info = c.discover(timeout=5)
         except switchboard.SwitchboardError:
             return False

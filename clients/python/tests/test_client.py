@@ -169,8 +169,8 @@ class PubSubTest(ClientTestCase):
         sub.unsubscribe()
 
     def test_overlapping_patterns_deliver_once_per_subscription(self) -> None:
-        # The broker sends one PUSH per matching pattern the connection holds; the client must
-        # still hand each subscription every publication exactly once.
+        # The broker sends one PUSH per publication per connection, whatever patterns overlap; the
+        # client hands it to every subscription with a matching pattern, once.
         base = f"ovl.{self.u}"
         star = self.c.subscribe(f"{base}.*")
         tail = self.c.subscribe(f"{base}.>")
@@ -193,6 +193,41 @@ class PubSubTest(ClientTestCase):
         self.assertEqual(drain(star), [1, 3, 4])
         self.assertEqual(drain(tail), [1, 2, 3, 4])
         self.assertEqual(drain(both), [1, 2, 3, 4])
+        # one PUSH per publication on the connection, numbered 1, 2, ... without gaps
+        self.assertEqual(self.c.push_sequence, 4)
+        self.assertEqual((self.c.pushes_lost, star.lost, tail.lost), (0, 0, 0))
+
+    def test_burst_on_one_subject_is_neither_merged_nor_duplicated(self) -> None:
+        # Many publications on one subject in the same millisecond are distinct publications: the
+        # client must not merge them (the old de-duplication by subject and timestamp_ms did).
+        n = 2000
+        subject = f"burst.{self.u}"
+        tail = self.c.subscribe(f"burst.{self.u}", queue_size=n + 10)
+        star = self.c.subscribe("burst.*", queue_size=n + 10)
+        pub = self.client()
+        for i in range(n):
+            pub.publish(subject, i, wait=False)
+        pub.publish(subject, "end")
+        got = {id(tail): [], id(star): []}
+        seqs = []
+        for sub in (tail, star):
+            while True:
+                note = sub.get(timeout=30)
+                if note.payload == "end":
+                    break
+                got[id(sub)].append(note.payload)
+                if sub is tail:
+                    seqs.append(note.sequence)
+        received = got[id(tail)]
+        self.assertEqual(got[id(star)], received, "both subscriptions see the same PUSH frames")
+        self.assertEqual(received, sorted(set(received)), "no duplicate, in publication order")
+        self.assertEqual(seqs, sorted(set(seqs)), "sequence strictly increasing")
+        # what the broker dropped (if anything) shows as sequence gaps, nothing is merged
+        self.assertEqual((tail.dropped, star.dropped), (0, 0))
+        self.assertEqual(len(received) + tail.lost, n)
+        self.assertEqual(tail.lost, self.c.pushes_lost)
+        self.assertEqual(seqs[-1] - seqs[0] + 1, len(seqs) + sum(
+            b - a - 1 for a, b in zip(seqs, seqs[1:])))
 
     def test_retained_message(self) -> None:
         subject = f"status.{self.u}"
