@@ -21,6 +21,7 @@ final class ProcessHarness implements AutoCloseable
     private final String name;
     private final Process process;
     private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    private final Thread reader;
 
     private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -36,7 +37,7 @@ final class ProcessHarness implements AutoCloseable
         this.process = process;
         LIVE.add(process);
         process.onExit().thenRun(() -> LIVE.remove(process));
-        final Thread reader = new Thread(() ->
+        reader = new Thread(() ->
         {
             try (BufferedReader in = new BufferedReader(
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
@@ -100,8 +101,13 @@ final class ProcessHarness implements AutoCloseable
                     }
                 }
             }
-            if (!process.isAlive() && !hasLine(contains))
+            if (!process.isAlive())
             {
+                awaitOutputDrained(); // the process is gone, but its last lines may still be in the pipe
+                if (hasLine(contains))
+                {
+                    continue;
+                }
                 throw new AssertionError(name + " exited with " + process.exitValue() + " before printing '" +
                     contains + "'; output:\n" + output());
             }
@@ -129,6 +135,18 @@ final class ProcessHarness implements AutoCloseable
         return false;
     }
 
+    private void awaitOutputDrained()
+    {
+        try
+        {
+            reader.join(5_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private boolean hasLine(final String contains)
     {
         synchronized (lines)
@@ -143,6 +161,15 @@ final class ProcessHarness implements AutoCloseable
         {
             return String.join("\n", lines);
         }
+    }
+
+    /**
+     * Write a line to the process's standard input.
+     */
+    void sendLine(final String line) throws IOException
+    {
+        process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
     }
 
     long pid()
