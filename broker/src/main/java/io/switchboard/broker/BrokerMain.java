@@ -28,7 +28,7 @@ public final class BrokerMain
         "  --aeron-dir DIR        media driver directory (default: $XDG_RUNTIME_DIR/switchboard/aeron,",
         "                         else /dev/shm/switchboard-<user>/aeron)",
         "  --external-driver      attach to a media driver already running in --aeron-dir instead of embedding one",
-        "  --liveness-timeout-ms N  drop a peer silent for this long (default 3000)",
+        "  --liveness-timeout-ms N  drop a peer silent for this long (default 10000)",
         "  --rate-limit N         per gateway connection, at most N REQUEST/PUBLISH/SUBSCRIBE frames a second;",
         "                         more are answered RATE_LIMITED and the connection stays open (default: off)",
         "  --rate-limit-burst N   frames a connection may send at once after being idle (default: N of --rate-limit)",

@@ -40,13 +40,13 @@ public final class Configuration
     public static final String HEARTBEAT_INTERVAL_PROP = "switchboard.heartbeat.interval.ms";
 
     /** Default heartbeat interval. */
-    public static final long HEARTBEAT_INTERVAL_DEFAULT_MS = 500;
+    public static final long HEARTBEAT_INTERVAL_DEFAULT_MS = 1_000;
 
     /** Property: silence after which the broker declares a live-but-hung peer dead, in milliseconds. */
     public static final String LIVENESS_TIMEOUT_PROP = "switchboard.liveness.timeout.ms";
 
     /** Default liveness timeout. */
-    public static final long LIVENESS_TIMEOUT_DEFAULT_MS = 3_000;
+    public static final long LIVENESS_TIMEOUT_DEFAULT_MS = 10_000;
 
     /** Property: term length of the IPC logs, in bytes (a power of two, 64 KiB to 8 MiB). */
     public static final String TERM_LENGTH_PROP = "switchboard.term.length";
