@@ -135,6 +135,14 @@ final class ProcessHarness implements AutoCloseable
         return false;
     }
 
+    /**
+     * After the process has exited: wait until all its output has been read.
+     */
+    void awaitEnd()
+    {
+        awaitOutputDrained();
+    }
+
     private void awaitOutputDrained()
     {
         try
