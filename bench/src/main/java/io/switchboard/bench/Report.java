@@ -37,6 +37,11 @@ public final class Report
     private final Map<String, long[]> histograms = new LinkedHashMap<>(); // mode/system -> merged percentiles
     private final Map<String, double[]> jmh = new LinkedHashMap<>(); // benchmark/params -> score, error
     private final List<String> notes = new ArrayList<>();
+    private final Map<String, List<Double>> socket = new LinkedHashMap<>(); // client/system/metric -> repeats
+    private final Map<String, List<String>> scale = new LinkedHashMap<>(); // metric -> values in run order
+    private static final String[] SOCKET_SYSTEMS = { "switchboard", "echo", "redis" };
+    private static final String[] SOCKET_LABELS = { "Switchboard (gateway → Java service)", "bare echo server",
+        "Redis" };
 
     private Report()
     {
@@ -106,6 +111,15 @@ public final class Report
             else if ("skipped".equals(f[0]))
             {
                 notes.add(f[2] + " skipped (" + f[1] + " loop): " + (f.length > 3 ? f[3] : "could not start"));
+            }
+            else if ("socket".equals(f[0]) && f.length >= 6)
+            {
+                socket.computeIfAbsent(f[1] + "/" + f[2] + "/" + f[3], (k) -> new ArrayList<>())
+                    .add(parse(f[5]));
+            }
+            else if ("scale".equals(f[0]) && f.length >= 3)
+            {
+                scale.computeIfAbsent(f[1], (k) -> new ArrayList<>()).add(f[2]);
             }
             else if ("note".equals(f[0]))
             {
@@ -248,6 +262,8 @@ public final class Report
         md.append("\nratio: Switchboard ÷ Aeron (latency: lower is better, 1.0 is the floor; throughput: higher is " +
             "better); gRPC ÷ Switchboard for latency (how many times slower gRPC is).\n");
 
+        socketTables(md);
+
         md.append("\n## Targets of issue 4\n\n");
         target(md, "Java request-response p50 ≤ 1.5× raw Aeron p50 (closed loop)",
             median("closed", Rigs.SWITCHBOARD, 0), median("closed", Rigs.AERON, 0), 1.5, false);
@@ -264,8 +280,7 @@ public final class Report
         md.append("- steady state allocates ~0 B/op on the Java path (JMH -prof gc, whole JVM, < 1 B/op): ")
             .append(null == allocRtt ? "not measured in this run" :
             (allocRtt[0] < 1 ? "**met**" : "**missed**") + " (round trip " + fmt(allocRtt[0]) + " B/op)").append('\n');
-        md.append("- socket path (Python/Node via the gateway, Redis, bare echo server) and scale: not measured in " +
-            "this run (see below)\n");
+        socketTargets(md);
 
         if (!notes.isEmpty())
         {
@@ -277,6 +292,165 @@ public final class Report
         }
         md.append("\n![latency percentiles per system](latency.png)\n");
         return md.toString();
+    }
+
+    private double socketMedian(final String client, final String system, final String metric)
+    {
+        final List<Double> values = socket.get(client + "/" + system + "/" + metric);
+        if (null == values || values.isEmpty())
+        {
+            return Double.NaN;
+        }
+        final double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return sorted[sorted.length / 2];
+    }
+
+    private String socketCell(final String client, final String system, final String metric, final double scale)
+    {
+        final List<Double> values = socket.get(client + "/" + system + "/" + metric);
+        if (null == values || values.isEmpty())
+        {
+            return "-";
+        }
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        for (final double v : values)
+        {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        return fmt(socketMedian(client, system, metric) * scale) +
+            (values.size() > 1 ? " [" + fmt(min * scale) + "–" + fmt(max * scale) + "]" : "");
+    }
+
+    private void socketRow(
+        final StringBuilder md, final String client, final String figure, final String metric, final double scale)
+    {
+        boolean any = false;
+        for (final String system : SOCKET_SYSTEMS)
+        {
+            any |= socket.containsKey(client + "/" + system + "/" + metric);
+        }
+        if (!any)
+        {
+            return;
+        }
+        md.append("| ").append(client).append(' ').append(figure).append(" |");
+        for (final String system : SOCKET_SYSTEMS)
+        {
+            md.append(' ').append(socketCell(client, system, metric, scale)).append(" |");
+        }
+        final double sb = socketMedian(client, "switchboard", metric);
+        final double echo = socketMedian(client, "echo", metric);
+        final double redis = socketMedian(client, "redis", metric);
+        final StringBuilder ratio = new StringBuilder();
+        if (!Double.isNaN(sb) && !Double.isNaN(echo))
+        {
+            ratio.append("SB/echo ").append(fmt(sb / echo)).append('×');
+        }
+        if (!Double.isNaN(sb) && !Double.isNaN(redis))
+        {
+            ratio.append(ratio.length() > 0 ? "; " : "").append("SB/Redis ").append(fmt(sb / redis)).append('×');
+        }
+        md.append(' ').append(ratio).append(" |\n");
+    }
+
+    private void socketTables(final StringBuilder md)
+    {
+        if (!socket.isEmpty())
+        {
+            md.append("\n### Socket path (Unix socket, PROTOCOL.md framing, JSON; one client process)\n\n");
+            md.append("| figure |");
+            for (final String label : SOCKET_LABELS)
+            {
+                md.append(' ').append(label).append(" |");
+            }
+            md.append(" ratio |\n|---|---|---|---|---|\n");
+            for (final String client : new String[]{ "python", "node" })
+            {
+                for (final String p : new String[]{ "p50", "p90", "p99" })
+                {
+                    socketRow(md, client, "round trip " + p + " (µs)", "rtt_" + p, 1e-3);
+                }
+                socketRow(md, client, "pipelined (k requests/s)", "pipelined_rps", 1e-3);
+                socketRow(md, client, "pub/sub 1→1 delivered (k msgs/s)", "pubsub_rps", 1e-3);
+                socketRow(md, client, "pub/sub 1→1 published (k msgs/s)", "pubsub_published_rps", 1e-3);
+            }
+            md.append("\nratio: Switchboard ÷ peer (latency: lower is better, 1.0 is the bare echo floor; " +
+                "throughput: higher is better). Figures are the median over repeats, min–max in brackets.\n");
+        }
+        if (!scale.isEmpty())
+        {
+            md.append("\n### Scale (gateway, raw frames from one Java process)\n\n");
+            md.append("| figure | Switchboard |\n|---|---|\n");
+            scaleRow(md, "broker RSS before the connections (MiB)", "rss_before_kb", 1.0 / 1024);
+            scaleRow(md, "broker RSS with " + scaleValue("connections") + " idle connections (MiB)",
+                "rss_idle_connections_kb", 1.0 / 1024);
+            scaleRow(md, "memory per idle connection, RSS delta (bytes)", "bytes_per_idle_connection", 1);
+            scaleRow(md, scaleValue("connections") + " connections opened and heartbeat-checked (ms)", "open_ms", 1);
+            scaleRow(md, scaleValue("connections") + " connections × 1 request at once, all answered (ms)",
+                "burst_all_ms", 1);
+            scaleRow(md, "… as k requests/s", "burst_rps", 1e-3);
+            scaleRow(md, "broker RSS after the requests (MiB)", "rss_after_requests_kb", 1.0 / 1024);
+            scaleRow(md, scaleValue("subjects") + " subjects published round-robin (k msgs/s in)",
+                "subjects_published_rps", 1e-3);
+            scaleRow(md, "… delivered to " + scaleValue("subject_subscribers") + " wildcard subscribers (k msgs/s " +
+                "out, all subscribers)", "subjects_delivered_rps", 1e-3);
+            scaleRow(md, "… fraction of matched messages delivered", "subjects_delivered_fraction", 1);
+            scaleRow(md, "broker RSS after the subjects (MiB)", "rss_after_subjects_kb", 1.0 / 1024);
+        }
+    }
+
+    private String scaleValue(final String metric)
+    {
+        final List<String> values = scale.get(metric);
+        return null == values || values.isEmpty() ? "?" : values.get(0);
+    }
+
+    private void scaleRow(final StringBuilder md, final String figure, final String metric, final double factor)
+    {
+        final List<String> values = scale.get(metric);
+        if (null == values || values.isEmpty())
+        {
+            return;
+        }
+        final double[] v = values.stream().mapToDouble(Report::parse).sorted().toArray();
+        md.append("| ").append(figure).append(" | ").append(fmt(v[v.length / 2] * factor));
+        if (v.length > 1)
+        {
+            md.append(" [").append(fmt(v[0] * factor)).append('–').append(fmt(v[v.length - 1] * factor)).append(']');
+        }
+        md.append(" |\n");
+    }
+
+    private void socketTargets(final StringBuilder md)
+    {
+        for (final String client : new String[]{ "python", "node" })
+        {
+            target(md, "socket round trip p50 ≤ 1.5× the bare echo server, " + client + " client",
+                socketMedian(client, "switchboard", "rtt_p50"), socketMedian(client, "echo", "rtt_p50"), 1.5, false);
+        }
+        final double pipelined = socketMedian("python", "switchboard", "pipelined_rps");
+        md.append("- ≥ 100,000 requests/s pipelined from one Python process: ").append(Double.isNaN(pipelined) ?
+            "not measured in this run" : (pipelined >= 100_000 ? "**met**" : "**missed**") + " (" +
+            fmt(pipelined / 1e3) + "k/s; the bare echo server reaches " +
+            fmt(socketMedian("python", "echo", "pipelined_rps") / 1e3) + "k/s with the same client)").append('\n');
+        target(md, "socket throughput ≥ Redis with the same client code path, Python pipelined request-response",
+            pipelined, socketMedian("python", "redis", "pipelined_rps"), 1, true);
+        target(md, "socket throughput ≥ Redis with the same client code path, Python pub/sub 1→1 delivered",
+            socketMedian("python", "switchboard", "pubsub_rps"), socketMedian("python", "redis", "pubsub_rps"), 1,
+            true);
+        if (scale.isEmpty())
+        {
+            md.append("- scale (1,000 connections, 10,000 subjects, memory per connection): not measured in this " +
+                "run\n");
+        }
+        else
+        {
+            md.append("- scale: ").append(scaleValue("connections")).append(" concurrent connections each answered, ")
+                .append(scaleValue("subjects")).append(" subjects delivered to wildcard subscribers (figures in the " +
+                "scale table; the issue sets no numeric target)\n");
+        }
     }
 
     private String alloc(final String key)
@@ -381,7 +555,8 @@ public final class Report
         final String[] modes = { "closed", "open" };
         final int panelWidth = 560;
         final int height = 420;
-        final BufferedImage image = new BufferedImage(panelWidth * modes.length, height, BufferedImage.TYPE_INT_RGB);
+        final int panels = modes.length + (socket.isEmpty() ? 0 : 1);
+        final BufferedImage image = new BufferedImage(panelWidth * panels, height, BufferedImage.TYPE_INT_RGB);
         final Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
@@ -452,7 +627,87 @@ public final class Report
                     lx + 16, height - 30);
             }
         }
+        if (!socket.isEmpty())
+        {
+            socketPanel(g, modes.length * panelWidth, panelWidth, height);
+        }
         g.dispose();
         ImageIO.write(image, "png", file.toFile());
+    }
+
+    private void socketPanel(final Graphics2D g, final int xOffset, final int panelWidth, final int height)
+    {
+        final String[] clients = { "python", "node" };
+        final String[] percentiles = { "p50", "p90", "p99" };
+        final Color[] colours = { new Color(0x1f77b4), new Color(0x7f7f7f), new Color(0xff7f0e) };
+        double minUs = 10;
+        double maxUs = 100;
+        for (final String client : clients)
+        {
+            for (final String system : SOCKET_SYSTEMS)
+            {
+                for (final String p : percentiles)
+                {
+                    final double us = socketMedian(client, system, "rtt_" + p) / 1e3;
+                    if (!Double.isNaN(us))
+                    {
+                        minUs = Math.min(minUs, Math.max(0.1, us));
+                        maxUs = Math.max(maxUs, us);
+                    }
+                }
+            }
+        }
+        final double logMin = Math.floor(Math.log10(minUs));
+        final double logMax = Math.ceil(Math.log10(maxUs));
+        final int x0 = xOffset + 70;
+        final int y0 = 50;
+        final int w = panelWidth - 100;
+        final int h = height - 120;
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        g.drawString("socket round trip, closed loop (µs, log scale)", x0, 30);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        for (double d = logMin; d <= logMax; d++)
+        {
+            final int y = y0 + h - (int)((d - logMin) / (logMax - logMin) * h);
+            g.setColor(new Color(0xdddddd));
+            g.drawLine(x0, y, x0 + w, y);
+            g.setColor(Color.BLACK);
+            g.drawString(fmt(Math.pow(10, d)), x0 - 45, y + 4);
+        }
+        g.drawLine(x0, y0, x0, y0 + h);
+        g.drawLine(x0, y0 + h, x0 + w, y0 + h);
+        final int groups = clients.length * percentiles.length;
+        final int groupWidth = w / groups;
+        final int barWidth = (groupWidth - 10) / SOCKET_SYSTEMS.length;
+        for (int c = 0; c < clients.length; c++)
+        {
+            for (int p = 0; p < percentiles.length; p++)
+            {
+                final int gx = x0 + (c * percentiles.length + p) * groupWidth + 5;
+                g.setColor(Color.BLACK);
+                g.drawString(clients[c].substring(0, 2) + " " + percentiles[p], gx, y0 + h + 16);
+                for (int s = 0; s < SOCKET_SYSTEMS.length; s++)
+                {
+                    final double us = socketMedian(clients[c], SOCKET_SYSTEMS[s], "rtt_" + percentiles[p]) / 1e3;
+                    if (Double.isNaN(us))
+                    {
+                        continue;
+                    }
+                    final double clamped = Math.max(Math.pow(10, logMin), us);
+                    final int bh = (int)((Math.log10(clamped) - logMin) / (logMax - logMin) * h);
+                    g.setColor(colours[s]);
+                    g.fillRect(gx + s * barWidth, y0 + h - bh, barWidth - 2, bh);
+                }
+            }
+        }
+        for (int s = 0; s < SOCKET_SYSTEMS.length; s++)
+        {
+            final int lx = x0 + s * 150;
+            g.setColor(colours[s]);
+            g.fillRect(lx, height - 40, 12, 12);
+            g.setColor(Color.BLACK);
+            g.drawString(SOCKET_SYSTEMS[s], lx + 16, height - 30);
+        }
     }
 }
