@@ -29,6 +29,11 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class TranscoderFuzzTest
 {
+    /**
+     * 1 gives the default run's 100,000 cases; {@code -Dswitchboard.fuzz.scale=10} gives a million (about two minutes).
+     */
+    private static final int SCALE = Integer.getInteger("switchboard.fuzz.scale", 1);
+
     private static final long SEED = 0x5B0A2D;
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -41,7 +46,7 @@ class TranscoderFuzzTest
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[2048]);
         int failures = 0;
-        for (int i = 0; i < 40_000; i++)
+        for (int i = 0; i < 40_000 * SCALE; i++)
         {
             final ObjectNode json = TestSchema.everything();
             final int mutations = 1 + random.nextInt(3);
@@ -69,7 +74,7 @@ class TranscoderFuzzTest
         final UnsafeBuffer valid = new UnsafeBuffer(new byte[4096]);
         final int length = transcoder.encode("Everything", TestSchema.everything(), valid, 0);
         final byte[] bytes = new byte[length + 64];
-        for (int i = 0; i < 30_000; i++)
+        for (int i = 0; i < 30_000 * SCALE; i++)
         {
             valid.getBytes(0, bytes, 0, length);
             final int flips = 1 + random.nextInt(6);
@@ -93,7 +98,7 @@ class TranscoderFuzzTest
     void shouldOnlyReportTypedErrorsForRandomFrameStreams()
     {
         final int[] counts = new int[3];
-        for (int i = 0; i < 30_000; i++)
+        for (int i = 0; i < 30_000 * SCALE; i++)
         {
             final byte[] stream = randomFrameStream();
             final FrameDecoder decoder = new FrameDecoder(4096);
