@@ -224,7 +224,7 @@ class FaultSystemTest
         {
             final RawSocketClient c = socket();
             c.send(RawSocketClient.REQUEST, "{\"correlation_id\":\"h" + i + "\",\"target\":\"blackhole\"," +
-                "\"message_type\":\"Hold\",\"payload\":{},\"expects_reply\":true,\"response_timeout_ms\":2000}");
+                "\"message_type\":\"Hold\",\"payload\":{},\"expects_reply\":true,\"response_timeout_ms\":300000}");
             c.send(RawSocketClient.REQUEST, "{\"correlation_id\":\"s" + i + "\",\"target\":\"countdown\"," +
                 "\"message_type\":\"Countdown\",\"payload\":{\"from\":100000,\"interval_ms\":50}," +
                 "\"expects_stream\":true}");

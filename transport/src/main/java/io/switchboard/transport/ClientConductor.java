@@ -523,6 +523,27 @@ final class ClientConductor implements Agent
         return true;
     }
 
+    boolean abandon(final long correlationId)
+    {
+        final PendingCall call = pendingCalls.get(correlationId);
+        if (null == call)
+        {
+            return false;
+        }
+        if (null != call.streamListener)
+        {
+            cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId).callerId(clientId);
+            final int streamId = inboxOf(call.targetClientId);
+            if (streamId != 0)
+            {
+                offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
+            }
+        }
+        pendingCalls.remove(correlationId);
+        release(call);
+        return true;
+    }
+
     private int inboxOf(final int peerId)
     {
         return peerInbox.get(peerId);

@@ -236,6 +236,27 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
+     * Stop waiting for a request or stream whose answer nobody wants any more (its caller went away): the listener
+     * is not called, and an answer that arrives later is counted as late. A stream is also cancelled at the
+     * service.
+     *
+     * @param correlationId of the request or stream.
+     * @return true if it was in flight.
+     */
+    public boolean abandon(final long correlationId)
+    {
+        lock.lock();
+        try
+        {
+            return conductor.abandon(correlationId);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Send a message to a service with no reply (fire-and-forget).
      *
      * @param service name of the service.

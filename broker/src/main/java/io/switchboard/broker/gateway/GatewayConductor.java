@@ -483,9 +483,11 @@ public final class GatewayConductor implements Agent, FrameHandler
         counters.connectionsClosed++;
         for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
         {
-            if (call.stream && !call.done)
+            if (!call.done)
             {
-                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED goes nowhere
+                // nobody is left to answer: forget it now rather than at its timeout (a stream is also cancelled)
+                client.abandon(call.gatewayId);
+                finish(call);
             }
         }
         session.pendingByClientId.clear();

@@ -65,7 +65,32 @@ public final class PayloadCodec
         {
             throw new FrameException(ErrorCode.SERIALIZATION_ERROR, "empty " + format + " payload", null);
         }
+        if (format == FrameFormat.MSGPACK)
+        {
+            checkPlainValues(node);
+        }
         return node;
+    }
+
+    /**
+     * MessagePack extension types come out of the parser as opaque Java objects that nothing downstream can render
+     * or transcode (the million-case fuzz found one escaping as an IllegalStateException): refuse them here.
+     */
+    private static void checkPlainValues(final JsonNode node)
+    {
+        if (node.isPojo())
+        {
+            throw new FrameException(ErrorCode.SERIALIZATION_ERROR,
+                "MessagePack extension types are not supported (maps, arrays, strings, numbers, booleans, nil, bin)",
+                null);
+        }
+        if (node.isContainerNode())
+        {
+            for (final JsonNode child : node)
+            {
+                checkPlainValues(child);
+            }
+        }
     }
 
     /**
