@@ -49,6 +49,46 @@ final class BrokerProcess implements AutoCloseable
         process.awaitLine("broker ready", 30_000);
     }
 
+    /**
+     * Open file descriptors of the broker process.
+     */
+    int fds()
+    {
+        final String[] names = new File("/proc/" + process.pid() + "/fd").list();
+        return null == names ? -1 : names.length;
+    }
+
+    /**
+     * Resident memory of the broker process, in KiB.
+     */
+    long rssKb() throws IOException
+    {
+        for (final String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
+        {
+            if (line.startsWith("VmRSS:"))
+            {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Descriptors are released a little after the resources they belong to (an Aeron image lingers 3 s in the
+     * client after its publisher is gone): wait for the count to come down to the limit, and return what it is
+     * when it does or when 30 s have passed.
+     */
+    int awaitFdsAtMost(final int limit)
+    {
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        int n;
+        while ((n = fds()) > limit && System.nanoTime() - deadline < 0)
+        {
+            Thread.yield();
+        }
+        return n;
+    }
+
     Switchboard.Context clientContext(final String name)
     {
         return new Switchboard.Context()

@@ -98,23 +98,7 @@ class FaultSystemTest
         return client.await(RawSocketClient.RESPONSE, "stats", 10_000).body.get("payload");
     }
 
-    private static int brokerFds()
-    {
-        final String[] fds = new File("/proc/" + broker.process.pid() + "/fd").list();
-        return null == fds ? -1 : fds.length;
-    }
 
-    private static long brokerRssKb() throws IOException
-    {
-        for (final String line : Files.readAllLines(Path.of("/proc/" + broker.process.pid() + "/status")))
-        {
-            if (line.startsWith("VmRSS:"))
-            {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
-    }
 
     @Test
     void shouldKeepTheMediaDriverDirectoryAndSocketsFromOtherUsers() throws Exception
@@ -182,8 +166,8 @@ class FaultSystemTest
         final int cycles = 1_000;
         vanishingClients(50); // warm-up: classes loaded and buffers sized before the baseline is taken
         final JsonNode before;
-        final int fdsBefore = brokerFds();
-        final long rssBefore = brokerRssKb();
+        final int fdsBefore = broker.fds();
+        final long rssBefore = broker.rssKb();
         try (RawSocketClient observer = socket())
         {
             before = stats(observer);
@@ -206,8 +190,8 @@ class FaultSystemTest
                 assertTrue(System.nanoTime() - deadline < 0, "gateway still holds state: " + after);
                 Thread.yield();
             }
-            final int fdsAfter = awaitBrokerFdsAtMost(fdsBefore + 1);
-            final long rssAfter = brokerRssKb();
+            final int fdsAfter = broker.awaitFdsAtMost(fdsBefore + 1);
+            final long rssAfter = broker.rssKb();
             System.out.println(cycles + " vanished socket clients: broker fds " + fdsBefore + " -> " + fdsAfter +
                 ", RSS " + rssBefore / 1024 + " -> " + rssAfter / 1024 + " MiB, stats " + after);
             assertTrue(fdsAfter <= fdsBefore + 1, "file descriptors back where they started (observer is +1): " +
@@ -241,7 +225,7 @@ class FaultSystemTest
         final int cycles = 12;
         final Path publications = broker.aeronDir.resolve("publications");
         final int logsBefore = countFiles(publications);
-        final int fdsBefore = brokerFds();
+        final int fdsBefore = broker.fds();
         for (int i = 0; i < cycles; i++)
         {
             final String name = "churn_" + i;
@@ -264,7 +248,7 @@ class FaultSystemTest
                 countFiles(publications) + " > " + logsBefore);
             Thread.yield();
         }
-        final int fdsAfter = awaitBrokerFdsAtMost(fdsBefore);
+        final int fdsAfter = broker.awaitFdsAtMost(fdsBefore);
         System.out.println(cycles + " SIGKILLed Java peers: Aeron logs " + logsBefore + " -> " +
             countFiles(publications) + ", broker fds " + fdsBefore + " -> " + fdsAfter);
         assertTrue(fdsAfter <= fdsBefore, "broker fds back where they started: " + fdsBefore + " -> " + fdsAfter);
@@ -337,21 +321,6 @@ class FaultSystemTest
                 " missing; fast subscriber received all " + fastSeen);
             assertEquals(dropped, gap, "every dropped push shows as a gap");
         }
-    }
-
-    /**
-     * Descriptors are released a little after the resources they belong to (an Aeron image lingers 3 s in the
-     * client after its publisher is gone): wait for the count to come back, and fail only if it never does.
-     */
-    private static int awaitBrokerFdsAtMost(final int limit) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int fds;
-        while ((fds = brokerFds()) > limit && System.nanoTime() - deadline < 0)
-        {
-            Thread.yield();
-        }
-        return fds;
     }
 
     private static int countFiles(final Path dir)

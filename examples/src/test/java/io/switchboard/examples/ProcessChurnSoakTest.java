@@ -55,8 +55,8 @@ class ProcessChurnSoakTest
                 if (i == 0)
                 {
                     before = awaitQuiet(broker, null);
-                    fdsBefore = fds(broker);
-                    rssBefore = rssKb(broker);
+                    fdsBefore = broker.fds();
+                    rssBefore = broker.rssKb();
                 }
                 try (ProcessHarness py = ProcessHarness.startCommand("python-" + i, ROOT,
                     "env", "PYTHONPATH=" + ROOT.resolve("clients/python"), "python3", "-u", "-c", script, socket))
@@ -66,8 +66,8 @@ class ProcessChurnSoakTest
                 }
             }
             final JsonNode after = awaitQuiet(broker, before);
-            final int fdsAfter = awaitFds(broker, fdsBefore);
-            final long rssAfter = rssKb(broker);
+            final int fdsAfter = broker.awaitFdsAtMost(fdsBefore);
+            final long rssAfter = broker.rssKb();
             System.out.println(CYCLES + " SIGKILLed Python clients in " +
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) + " s: broker fds " + fdsBefore + " -> " +
                 fdsAfter + ", RSS " + rssBefore / 1024 + " -> " + rssAfter / 1024 + " MiB; gateway " + after);
@@ -101,32 +101,6 @@ class ProcessChurnSoakTest
         }
     }
 
-    private static int awaitFds(final BrokerProcess broker, final int limit)
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int n;
-        while ((n = fds(broker)) > limit && System.nanoTime() - deadline < 0)
-        {
-            Thread.yield();
-        }
-        return n;
-    }
 
-    private static int fds(final BrokerProcess broker)
-    {
-        final String[] names = new File("/proc/" + broker.process.pid() + "/fd").list();
-        return null == names ? -1 : names.length;
-    }
 
-    private static long rssKb(final BrokerProcess broker) throws IOException
-    {
-        for (final String line : Files.readAllLines(Path.of("/proc/" + broker.process.pid() + "/status")))
-        {
-            if (line.startsWith("VmRSS:"))
-            {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
-    }
 }

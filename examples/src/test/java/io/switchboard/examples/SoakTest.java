@@ -152,8 +152,8 @@ class SoakTest
                     nextSampleNs += intervalNs;
                     throughput.add((answered - answeredAtLastSample) * 1_000_000_000L / intervalNs);
                     answeredAtLastSample = answered;
-                    rssMiB.add(rssKb(broker) / 1024);
-                    fds.add(fds(broker));
+                    rssMiB.add(broker.rssKb() / 1024);
+                    fds.add(broker.fds());
                     System.out.println("soak t=" + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs) +
                         "s answered/s=" + throughput.get(throughput.size() - 1) + " broker RSS MiB=" +
                         rssMiB.get(rssMiB.size() - 1) + " fds=" + fds.get(fds.size() - 1) + " errors=" + errors);
@@ -206,21 +206,5 @@ class SoakTest
         }
     }
 
-    private static long rssKb(final BrokerProcess broker) throws IOException
-    {
-        for (final String line : Files.readAllLines(Path.of("/proc/" + broker.process.pid() + "/status")))
-        {
-            if (line.startsWith("VmRSS:"))
-            {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
-    }
 
-    private static int fds(final BrokerProcess broker)
-    {
-        final String[] names = new File("/proc/" + broker.process.pid() + "/fd").list();
-        return null == names ? -1 : names.length;
-    }
 }

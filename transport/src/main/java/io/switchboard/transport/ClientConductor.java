@@ -513,12 +513,7 @@ final class ClientConductor implements Agent
         {
             return false;
         }
-        cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId).callerId(clientId);
-        final int streamId = inboxOf(call.targetClientId);
-        if (streamId != 0)
-        {
-            offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
-        }
+        sendCancel(call);
         complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
         return true;
     }
@@ -532,21 +527,24 @@ final class ClientConductor implements Agent
         }
         if (null != call.streamListener)
         {
-            cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId).callerId(clientId);
-            final int streamId = inboxOf(call.targetClientId);
-            if (streamId != 0)
-            {
-                offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
-            }
+            sendCancel(call);
         }
         pendingCalls.remove(correlationId);
         release(call);
         return true;
     }
 
-    private int inboxOf(final int peerId)
+    /** Tell the service serving a stream that its caller no longer wants it. */
+    private void sendCancel(final PendingCall call)
     {
-        return peerInbox.get(peerId);
+        cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(call.correlationId)
+            .callerId(clientId);
+        final int streamId = peerInbox.get(call.targetClientId);
+        if (streamId != 0)
+        {
+            offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
+        }
     }
 
     boolean sendResponse(
