@@ -8,17 +8,18 @@ import io.switchboard.broker.Broker;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
- * The pub/sub floor: one exclusive IPC publication written by the benchmark thread and N subscriptions to it, each
- * polled by its own yielding thread, through the broker's embedded media driver.
+ * The pub/sub floor: one exclusive IPC publication written by the benchmark thread and N subscriptions to it, read by
+ * {@link SubscriberPollers} (one yielding thread per spare core), through the broker's embedded media driver.
  */
 final class AeronPubSubRig implements PubSubRig
 {
     static final int STREAM_ID = 9003;
+    static final int FRAGMENT_LIMIT = 16;
 
     private final Broker broker;
     private final Aeron publisherAeron;
@@ -26,9 +27,8 @@ final class AeronPubSubRig implements PubSubRig
     private final AgentInvoker invoker;
     private final ExclusivePublication publication;
     private final DeliveryCounter[] counters;
-    private final Thread[] threads;
+    private final SubscriberPollers pollers;
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[Payload.LENGTH]);
-    private volatile boolean running = true;
 
     AeronPubSubRig(final int subscriberCount)
     {
@@ -40,24 +40,16 @@ final class AeronPubSubRig implements PubSubRig
         subscriberAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName()));
         publication = publisherAeron.addExclusivePublication(channel, STREAM_ID);
         counters = new DeliveryCounter[subscriberCount];
-        threads = new Thread[subscriberCount];
+        final IntSupplier[] polls = new IntSupplier[subscriberCount];
         for (int i = 0; i < subscriberCount; i++)
         {
             final DeliveryCounter counter = new DeliveryCounter();
             final Subscription subscription = subscriberAeron.addSubscription(channel, STREAM_ID);
             final FragmentHandler handler = (buffer, offset, length, header) -> counter.increment();
             counters[i] = counter;
-            threads[i] = new Thread(() ->
-            {
-                final YieldingIdleStrategy idle = new YieldingIdleStrategy();
-                while (running)
-                {
-                    idle.idle(subscription.poll(handler, 16));
-                }
-            }, "aeron-subscriber-" + i);
-            threads[i].setDaemon(true);
-            threads[i].start();
+            polls[i] = () -> subscription.poll(handler, FRAGMENT_LIMIT);
         }
+        pollers = new SubscriberPollers("aeron-subscriber", polls);
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (DeliveryCounter.min(counters) == 0)
         {
@@ -89,18 +81,7 @@ final class AeronPubSubRig implements PubSubRig
     /** {@inheritDoc} */
     public void close()
     {
-        running = false;
-        for (final Thread thread : threads)
-        {
-            try
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(5));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
+        pollers.close();
         CloseHelper.closeAll(publisherAeron, subscriberAeron, broker);
     }
 }

@@ -153,7 +153,7 @@ final class AeronRig implements RequestRig
             {
                 deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             }
-            Rigs.checkDeadline(deadlineNs, "a back-pressured publication: " + Publication.errorString(result));
+            Rigs.checkOfferDeadline(deadlineNs, result);
             Thread.onSpinWait();
         }
     }

@@ -26,6 +26,14 @@ import java.util.concurrent.TimeUnit;
 public final class LatencyHarness
 {
     private static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(60);
+    private static final String USAGE = String.join("\n",
+        "usage: LatencyHarness [--systems switchboard,aeron,grpc] [--modes closed,open] [--seconds 5] [--warmup 3]",
+        "                      [--repeats 3] [--rate 10000] [--out FILE]",
+        "  --systems  systems to measure, in turn",
+        "  --modes    closed: one call in flight; open: calls at --rate per second from their intended send time",
+        "  --seconds  measured time per repeat; --warmup: unmeasured time before the repeats",
+        "  --repeats  measured repeats per system and mode",
+        "  --out      append result lines (tab-separated, nanoseconds) to FILE instead of printing them");
 
     private LatencyHarness()
     {
@@ -48,6 +56,16 @@ public final class LatencyHarness
         Path out = null;
         for (int i = 0; i < args.length; i += 2)
         {
+            if ("--help".equals(args[i]) || "-h".equals(args[i]))
+            {
+                System.out.println(USAGE);
+                return;
+            }
+            if (i + 1 == args.length)
+            {
+                System.err.println("option " + args[i] + " needs a value\n" + USAGE);
+                System.exit(2);
+            }
             final String value = args[i + 1];
             switch (args[i])
             {
@@ -58,7 +76,9 @@ public final class LatencyHarness
                 case "--repeats": repeats = Integer.parseInt(value); break;
                 case "--rate": rate = Integer.parseInt(value); break;
                 case "--out": out = Path.of(value); break;
-                default: throw new IllegalArgumentException("unknown option " + args[i]);
+                default:
+                    System.err.println("unknown option " + args[i] + "\n" + USAGE);
+                    System.exit(2);
             }
         }
 

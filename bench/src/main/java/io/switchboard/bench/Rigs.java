@@ -1,5 +1,6 @@
 package io.switchboard.bench;
 
+import io.aeron.Publication;
 import io.switchboard.broker.Broker;
 
 import java.io.IOException;
@@ -96,6 +97,20 @@ public final class Rigs
         if (System.nanoTime() - deadlineNs > 0)
         {
             throw new IllegalStateException("timed out waiting for " + what);
+        }
+    }
+
+    /**
+     * Fail if an offer has been refused past its deadline; builds the message only then, so a retry allocates nothing.
+     *
+     * @param deadlineNs nanoTime deadline.
+     * @param result of the last refused offer, an Aeron {@code Publication} code.
+     */
+    static void checkOfferDeadline(final long deadlineNs, final long result)
+    {
+        if (System.nanoTime() - deadlineNs > 0)
+        {
+            throw new IllegalStateException("timed out retrying a refused offer: " + Publication.errorString(result));
         }
     }
 }

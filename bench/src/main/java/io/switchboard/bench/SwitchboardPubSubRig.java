@@ -3,17 +3,19 @@ package io.switchboard.bench;
 import io.aeron.Publication;
 import io.switchboard.broker.Broker;
 import io.switchboard.transport.ServiceDefinition;
+import io.switchboard.transport.SubjectPublisher;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Switchboard publish-subscribe: a publisher client with no thread (polled by the benchmark thread) publishes opaque
- * 32-byte messages on one subject; each subscriber is a client of its own with its own yielding thread, and all read
- * the publisher's one shared log.
+ * 32-byte messages on one subject through a {@link SubjectPublisher}; each subscriber is a client of its own with no
+ * thread, read by {@link SubscriberPollers} (one yielding thread per spare core), and all read the publisher's one
+ * log.
  */
 final class SwitchboardPubSubRig implements PubSubRig
 {
@@ -22,6 +24,8 @@ final class SwitchboardPubSubRig implements PubSubRig
 
     private final Broker broker;
     private final Switchboard publisher;
+    private final SubjectPublisher subjectPublisher;
+    private final SubscriberPollers pollers;
     private final Switchboard[] subscribers;
     private final DeliveryCounter[] counters;
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[Payload.LENGTH]);
@@ -31,31 +35,36 @@ final class SwitchboardPubSubRig implements PubSubRig
         broker = Rigs.launchBroker();
         subscribers = new Switchboard[subscriberCount];
         counters = new DeliveryCounter[subscriberCount];
+        final IntSupplier[] polls = new IntSupplier[subscriberCount];
         try
         {
             for (int i = 0; i < subscriberCount; i++)
             {
                 final DeliveryCounter counter = new DeliveryCounter();
                 counters[i] = counter;
-                subscribers[i] = Switchboard.connect(new Switchboard.Context()
+                final Switchboard subscriber = Switchboard.connect(new Switchboard.Context()
                     .controlSocket(broker.context().controlSocket()).clientName("bench-subscriber-" + i)
-                    .idleStrategy(new YieldingIdleStrategy()));
-                subscribers[i].subscribe(SUBJECT, (push, buffer, offset, length) -> counter.increment());
+                    .useConductorAgentInvoker(true));
+                subscribers[i] = subscriber;
+                subscriber.subscribe(SUBJECT, (push, buffer, offset, length) -> counter.increment());
+                polls[i] = subscriber::poll;
             }
             publisher = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(broker.context().controlSocket()).clientName("bench-publisher")
                 .useConductorAgentInvoker(true));
+            subjectPublisher = publisher.publisher(SUBJECT, TYPE, ServiceDefinition.OPAQUE_TEMPLATE_ID);
         }
         catch (final RuntimeException ex)
         {
             close();
             throw ex;
         }
+        pollers = new SubscriberPollers("switchboard-subscriber", polls);
 
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (DeliveryCounter.min(counters) == 0)
         {
-            publisher.publish(SUBJECT, TYPE, ServiceDefinition.OPAQUE_TEMPLATE_ID, message, 0, Payload.LENGTH);
+            subjectPublisher.offer(message, 0, Payload.LENGTH); // warm-up message; lost ones are re-offered
             publisher.poll();
             Rigs.checkDeadline(deadlineNs, "every Switchboard subscriber to receive a first message");
         }
@@ -66,8 +75,7 @@ final class SwitchboardPubSubRig implements PubSubRig
     {
         long result;
         long deadlineNs = 0;
-        while ((result = publisher.publish(
-            SUBJECT, TYPE, ServiceDefinition.OPAQUE_TEMPLATE_ID, message, 0, Payload.LENGTH)) < 0)
+        while ((result = subjectPublisher.offer(message, 0, Payload.LENGTH)) < 0)
         {
             if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
             {
@@ -77,7 +85,7 @@ final class SwitchboardPubSubRig implements PubSubRig
             {
                 deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             }
-            Rigs.checkDeadline(deadlineNs, "a back-pressured publish: " + Publication.errorString(result));
+            Rigs.checkOfferDeadline(deadlineNs, result);
             publisher.poll();
         }
     }
@@ -97,7 +105,7 @@ final class SwitchboardPubSubRig implements PubSubRig
     /** {@inheritDoc} */
     public void close()
     {
-        CloseHelper.closeAll(publisher);
+        CloseHelper.closeAll(pollers, publisher);
         for (int i = subscribers.length - 1; i >= 0; i--)
         {
             CloseHelper.close(subscribers[i]);

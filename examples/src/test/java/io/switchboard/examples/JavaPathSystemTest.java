@@ -5,6 +5,7 @@ import io.switchboard.examples.codec.*;
 import io.switchboard.transport.Reply;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamListener;
+import io.switchboard.transport.SubjectPublisher;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
@@ -373,6 +374,101 @@ class JavaPathSystemTest
             assertTrue(wideReceived.get() > 0 && narrowReceived.get() > 0);
             assertTrue(a.counters().pushesLost() >= wideLost.get(), "losses show in the subscriber's counters");
         }
+    }
+
+    @Test
+    void shouldDeliverSubjectPublisherAndPublishLogsEachWithoutGapsToAnotherProcess() throws Exception
+    {
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[8]);
+        try (Switchboard publisher = broker.connect("two-log-publisher");
+            ProcessHarness checker = ProcessHarness.start("sequence-checker", SequenceCheckingSubscriber.class,
+                broker.socketDir.toString(), "fast.*", "Tick"))
+        {
+            checker.awaitLine("subscriber ready", 30_000);
+            final SubjectPublisher fast = publisher.publisher("fast.ACME", "Tick", -1);
+            long slow = 0; // the sequence of this client's publish() calls, all on fast.SLOW
+            assertEquals("fast.ACME", fast.subject());
+
+            // Aeron subscribers join a log at its tail, and these are two logs: warm both up until both are seen
+            final long warmDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (checker.output().indexOf("seen fast.ACME") < 0 || checker.output().indexOf("seen fast.SLOW") < 0)
+            {
+                assertTrue(System.nanoTime() - warmDeadline < 0, "the subscriber never saw both logs");
+                offerNext(fast, payload);
+                slow = publishNext(publisher, payload, slow + 1);
+                Thread.yield();
+            }
+            // interleaved: each log keeps its own sequence, so the subscriber must count no loss between them
+            for (int i = 0; i < 5_000; i++)
+            {
+                offerNext(fast, payload);
+                slow = publishNext(publisher, payload, slow + 1);
+            }
+            assertTrue(publisher.publish("fast.END", "Tick", -1, payload, 0, 8) > 0);
+
+            checker.awaitLine("reports done", 30_000);
+            final String output = checker.output();
+            final long lastFast = fast.published();
+            assertTrue(output.contains("report fast.ACME count="), output);
+            assertReport(output, "fast.ACME", lastFast);
+            assertReport(output, "fast.SLOW", slow);
+
+            fast.close();
+            assertTrue(fast.isClosed());
+            assertEquals(io.aeron.Publication.CLOSED, fast.offer(payload, 0, 8));
+            assertThrows(IllegalArgumentException.class, () -> publisher.publisher("fast.*", "Tick", -1));
+        }
+    }
+
+    private static void offerNext(final SubjectPublisher publisher, final UnsafeBuffer payload)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        payload.putLong(0, publisher.published() + 1, java.nio.ByteOrder.LITTLE_ENDIAN);
+        long result;
+        while ((result = publisher.offer(payload, 0, 8)) < 0)
+        {
+            assertNotEquals(io.aeron.Publication.CLOSED, result);
+            assertTrue(System.nanoTime() - deadline < 0, "offer refused for 10 s: " + result);
+            Thread.yield();
+        }
+        assertEquals(publisher.published(), result);
+    }
+
+    private static long publishNext(final Switchboard publisher, final UnsafeBuffer payload, final long next)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        payload.putLong(0, next, java.nio.ByteOrder.LITTLE_ENDIAN);
+        long result;
+        while ((result = publisher.publish("fast.SLOW", "Tick", -1, payload, 0, 8)) < 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "publish refused for 10 s: " + result);
+            Thread.yield();
+        }
+        assertEquals(next, result);
+        return next;
+    }
+
+    private static void assertReport(final String output, final String subject, final long last)
+    {
+        final int at = output.indexOf("report " + subject + " ");
+        assertTrue(at >= 0, "no report for " + subject + " in: " + output);
+        final String line = output.substring(at, output.indexOf('\n', at));
+        final java.util.Map<String, Long> fields = new java.util.HashMap<>();
+        for (final String field : line.split(" "))
+        {
+            final int eq = field.indexOf('=');
+            if (eq > 0)
+            {
+                fields.put(field.substring(0, eq), Long.parseLong(field.substring(eq + 1)));
+            }
+        }
+        assertEquals(last, fields.get("last"), line);
+        assertEquals(fields.get("last") - fields.get("first") + 1, fields.get("count"), line);
+        assertTrue(fields.get("count") >= 5_000, line);
+        assertEquals(0, fields.get("gaps"), line);
+        assertEquals(0, fields.get("lost"), line);
+        assertEquals(0, fields.get("badPayloads"), line);
+        assertEquals(0, fields.get("badTypes"), line);
     }
 
     @Test

@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +49,8 @@ final class ClientConductor implements Agent
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int MAX_POOLED_CALLS = 4096;
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long NO_LOG = Long.MIN_VALUE;
 
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
@@ -106,7 +109,10 @@ final class ClientConductor implements Agent
     private LocalService[] localServiceArray = new LocalService[0];
     private final Long2ObjectHashMap<StreamSession> servedStreams = new Long2ObjectHashMap<>();
     private final ArrayList<LocalSubscription> subscriptions = new ArrayList<>();
+    /** Last sequence seen per publisher log, keyed by publisher id and log session id; the newest log is held apart. */
     private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
+    private long lastSequenceKey = NO_LOG;
+    private long lastSequenceHot;
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private final ServiceRequest serviceRequest;
     private final Push push = new Push();
@@ -125,6 +131,18 @@ final class ClientConductor implements Agent
     private long nextHeartbeatNs;
     private boolean brokerLost;
     private boolean closed;
+    private volatile int sessionGeneration;
+    private volatile int clientIdVolatile;
+    private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
+    private String lastSubject;
+    private String lastMessageType;
+    private UnsafeBuffer lastSubjectBytes = new UnsafeBuffer(new byte[64]);
+    private UnsafeBuffer lastMessageTypeBytes = new UnsafeBuffer(new byte[64]);
+    private String lastCalledService;
+    private String lastCalledMessageType;
+    private UnsafeBuffer lastCalledServiceBytes = new UnsafeBuffer(new byte[64]);
+    private UnsafeBuffer lastCalledMessageTypeBytes = new UnsafeBuffer(new byte[64]);
+    private boolean pubSubSettled;
 
     private final ClientCounters counters;
 
@@ -132,23 +150,36 @@ final class ClientConductor implements Agent
     static final class LocalService
     {
         final ServiceDefinition definition;
+        private final byte[] name;
         private final ServiceDefinition.Handler[] handlers;
+        private final byte[][] messageTypes;
         private final ServiceDefinition.Handler anyType;
 
         LocalService(final ServiceDefinition definition)
         {
             this.definition = definition;
+            this.name = definition.name().getBytes(StandardCharsets.US_ASCII);
             this.handlers = definition.handlers().values().toArray(new ServiceDefinition.Handler[0]);
+            this.messageTypes = new byte[handlers.length][];
+            for (int i = 0; i < handlers.length; i++)
+            {
+                messageTypes[i] = handlers[i].messageType.getBytes(StandardCharsets.US_ASCII);
+            }
             this.anyType = definition.handlers().get(ServiceDefinition.ANY_MESSAGE_TYPE);
         }
 
-        ServiceDefinition.Handler handler(final CharSequence messageType)
+        boolean isNamed(final DirectBuffer buffer, final int offset, final int length)
         {
-            // an indexed loop over an array: no iterator per request
-            final ServiceDefinition.Handler[] handlers = this.handlers;
-            for (int i = 0; i < handlers.length; i++)
+            return AsciiView.equals(name, buffer, offset, length);
+        }
+
+        ServiceDefinition.Handler handler(final DirectBuffer buffer, final int offset, final int length)
+        {
+            // compared in place, an indexed loop over an array: nothing decoded or allocated per request
+            final byte[][] messageTypes = this.messageTypes;
+            for (int i = 0; i < messageTypes.length; i++)
             {
-                if (handlers[i].messageType.contentEquals(messageType))
+                if (AsciiView.equals(messageTypes[i], buffer, offset, length))
                 {
                     return handlers[i];
                 }
@@ -218,6 +249,7 @@ final class ClientConductor implements Agent
         heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ack.heartbeatIntervalMs());
         termLength = ack.termLength();
         aeronDirectory = ack.aeronDirectory();
+        clientIdVolatile = clientId;
 
         final Aeron.Context aeronCtx = new Aeron.Context()
             .aeronDirectoryName(aeronDirectory)
@@ -239,6 +271,7 @@ final class ClientConductor implements Agent
         }
         nowNs = clock.nanoTime();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+        sessionGeneration++; // publishers open their logs again in this session
     }
 
     /**
@@ -410,6 +443,15 @@ final class ClientConductor implements Agent
         }
         servedStreams.clear();
         control.close();
+        for (final SubjectPublisher publisher : publishers)
+        {
+            publisher.onClosed(); // the log closes with the Aeron client
+        }
+        if (null != aeron && !publishers.isEmpty())
+        {
+            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
+        }
+        publishers.clear();
         CloseHelper.closeAll(counters, aeron);
         aeron = null;
     }
@@ -476,9 +518,23 @@ final class ClientConductor implements Agent
             .callerInboxStreamId(inboxStreamId)
             .kind(kind)
             .templateId(templateId)
-            .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs))
-            .service(service)
-            .messageType(messageType)
+            .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs));
+        if (service != lastCalledService)
+        {
+            // encoded once for a service called again by the same String, as a constant usually is
+            lastCalledServiceBytes = ensureCapacity(lastCalledServiceBytes, service.length());
+            lastCalledServiceBytes.putStringWithoutLengthAscii(0, service);
+            lastCalledService = service;
+        }
+        if (messageType != lastCalledMessageType)
+        {
+            lastCalledMessageTypeBytes = ensureCapacity(lastCalledMessageTypeBytes, messageType.length());
+            lastCalledMessageTypeBytes.putStringWithoutLengthAscii(0, messageType);
+            lastCalledMessageType = messageType;
+        }
+        requestEncoder
+            .putService(lastCalledServiceBytes, 0, service.length())
+            .putMessageType(lastCalledMessageTypeBytes, 0, messageType.length())
             .putPayload(buffer, offset, length);
 
         final long result = offer(instance.clientId, instance.inboxStreamId,
@@ -629,14 +685,27 @@ final class ClientConductor implements Agent
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (!SubjectPattern.isValidSubject(subject))
+        if (subject != lastSubject)
         {
-            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
-                SubjectPattern.validateSubject(subject));
+            // checked and encoded once for a subject published again (the same String, as a constant usually is)
+            if (!SubjectPattern.isValidSubject(subject))
+            {
+                throw new IllegalArgumentException("invalid subject '" + subject + "': " +
+                    SubjectPattern.validateSubject(subject));
+            }
+            lastSubjectBytes = ensureCapacity(lastSubjectBytes, subject.length());
+            lastSubjectBytes.putStringWithoutLengthAscii(0, subject);
+            lastSubject = subject;
+        }
+        if (messageType != lastMessageType)
+        {
+            lastMessageTypeBytes = ensureCapacity(lastMessageTypeBytes, messageType.length());
+            lastMessageTypeBytes.putStringWithoutLengthAscii(0, messageType);
+            lastMessageType = messageType;
         }
         if (brokerLost)
         {
-            counters.publishFailures.incrementOrdered();
+            counters.publishFailures.increment();
             return Publication.CLOSED;
         }
         if (null == pubSubPublication)
@@ -644,6 +713,7 @@ final class ClientConductor implements Agent
             pubSubPublication = aeron.addExclusivePublication(
                 Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
             pubSubPublicationCreatedNs = clock.nanoTime();
+            pubSubSettled = false;
         }
 
         final long sequence = publishSequence + 1;
@@ -652,14 +722,15 @@ final class ClientConductor implements Agent
             .sequence(sequence)
             .timestampMs(ctx.epochClock().time())
             .templateId(templateId)
-            .subject(subject)
-            .messageType(messageType)
+            .putSubject(lastSubjectBytes, 0, subject.length())
+            .putMessageType(lastMessageTypeBytes, 0, messageType.length())
             .putPayload(buffer, offset, length);
         final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
 
         // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
         // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
-        final boolean settling = clock.nanoTime() - pubSubPublicationCreatedNs < ctx.sendTimeoutNs();
+        final boolean settling = !pubSubSettled &&
+            !(pubSubSettled = clock.nanoTime() - pubSubPublicationCreatedNs >= ctx.sendTimeoutNs());
         final long settleDeadlineNs = pubSubPublicationCreatedNs + ctx.sendTimeoutNs();
         long result = 0;
         for (int attempt = 0; attempt < ctx.offerAttempts() || (settling && clock.nanoTime() - settleDeadlineNs < 0);
@@ -680,11 +751,81 @@ final class ClientConductor implements Agent
         if (result > 0 || Publication.NOT_CONNECTED == result)
         {
             publishSequence = sequence;
-            counters.published.incrementOrdered();
+            counters.published.increment();
             return sequence;
         }
-        counters.publishFailures.incrementOrdered();
+        counters.publishFailures.increment();
         return result;
+    }
+
+    private static UnsafeBuffer ensureCapacity(final UnsafeBuffer buffer, final int length)
+    {
+        return buffer.capacity() >= length ? buffer : new UnsafeBuffer(new byte[Math.max(length, 2 * buffer.capacity())]);
+    }
+
+    SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
+    {
+        if (!SubjectPattern.isValidSubject(subject))
+        {
+            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
+                SubjectPattern.validateSubject(subject));
+        }
+        final SubjectPublisher publisher = new SubjectPublisher(
+            this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs());
+        publishers.add(publisher);
+        return publisher;
+    }
+
+    int sessionGeneration()
+    {
+        return sessionGeneration;
+    }
+
+    int clientIdVolatile()
+    {
+        return clientIdVolatile;
+    }
+
+    /**
+     * Open a publisher's own log in the current session; called from the publisher's thread.
+     *
+     * @return the publication, or null if the client is closed or has no broker.
+     */
+    ExclusivePublication openPublisherLog(final SubjectPublisher publisher)
+    {
+        lock.lock();
+        try
+        {
+            if (closed || brokerLost || publisher.isClosed())
+            {
+                return null;
+            }
+            return aeron.addExclusivePublication(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    void closePublisher(final SubjectPublisher publisher)
+    {
+        lock.lock();
+        try
+        {
+            if (publishers.remove(publisher))
+            {
+                final ExclusivePublication log = publisher.onClosed();
+                if (!closed && !brokerLost && null != log)
+                {
+                    CloseHelper.quietClose(log); // Aeron lingers the log before unmapping it
+                }
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     void subscribe(final SubjectPattern pattern, final PushHandler handler)
@@ -897,12 +1038,20 @@ final class ClientConductor implements Agent
         peerInbox.clear();
         routes.clear();
         lastSequenceByPublisher.clear();
+        lastSequenceKey = NO_LOG;
+        if (!publishers.isEmpty())
+        {
+            // a publisher offers without the lock: give an offer in progress time to see its log closed before the
+            // log is unmapped, as Aeron lingers its own resources
+            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
+        }
         CloseHelper.quietClose(aeron);
         aeron = null;
         aeronInvoker = null;
         inbox = null;
         pubSubSubscription = null;
         pubSubPublication = null;
+        pubSubSettled = false;
     }
 
     boolean isBrokerLost()
@@ -1022,7 +1171,34 @@ final class ClientConductor implements Agent
         {
             CloseHelper.quietClose(publicationByInbox.remove(goneInbox));
         }
-        lastSequenceByPublisher.remove(peerId);
+        forgetPublisher(peerId);
+    }
+
+    /**
+     * The last sequence seen on a publisher's log, which becomes the hot one: a subscriber reading one busy publisher
+     * pays no hash lookup per publication.
+     */
+    private long lastSequence(final long key)
+    {
+        if (key != lastSequenceKey)
+        {
+            if (NO_LOG != lastSequenceKey)
+            {
+                lastSequenceByPublisher.put(lastSequenceKey, lastSequenceHot);
+            }
+            lastSequenceKey = key;
+            lastSequenceHot = lastSequenceByPublisher.remove(key);
+        }
+        return lastSequenceHot;
+    }
+
+    private void forgetPublisher(final int peerId)
+    {
+        if (NO_LOG != lastSequenceKey && (int)(lastSequenceKey >>> 32) == peerId)
+        {
+            lastSequenceKey = NO_LOG;
+        }
+        lastSequenceByPublisher.keySet().removeIf((key) -> (int)(key >>> 32) == peerId);
     }
 
     // ---------------------------------------------------------------------------------------------- data inbound
@@ -1075,24 +1251,34 @@ final class ClientConductor implements Agent
         final RequestKind kind = decoder.kind();
         request.reset(correlationId, callerId, callerInbox, decoder.templateId(), decoder.timeoutMs());
         request.expectsReply(RequestKind.REQUEST == kind);
-        decoder.getService(request.serviceBuilder());
-        decoder.getMessageType(request.messageTypeBuilder());
+        final int serviceLength = decoder.serviceLength();
+        final int serviceOffset = decoder.limit() + RequestDecoder.serviceHeaderLength();
+        request.service.wrap(buffer, serviceOffset, serviceLength);
+        decoder.skipService();
+        final int messageTypeLength = decoder.messageTypeLength();
+        final int messageTypeOffset = decoder.limit() + RequestDecoder.messageTypeHeaderLength();
+        request.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
+        decoder.skipMessageType();
         final int payloadLength = decoder.payloadLength();
         final int payloadOffset = decoder.limit() + RequestDecoder.payloadHeaderLength();
         decoder.skipPayload();
-        peerInbox.put(callerId, callerInbox);
+        if (peerInbox.get(callerId) != callerInbox)
+        {
+            peerInbox.put(callerId, callerInbox);
+        }
         counters.served.incrementOrdered();
 
         LocalService service = null;
         for (final LocalService s : localServiceArray)
         {
-            if (s.definition.name().contentEquals(request.service()))
+            if (s.isNamed(buffer, serviceOffset, serviceLength))
             {
                 service = s;
                 break;
             }
         }
-        final ServiceDefinition.Handler handler = null == service ? null : service.handler(request.messageType());
+        final ServiceDefinition.Handler handler =
+            null == service ? null : service.handler(buffer, messageTypeOffset, messageTypeLength);
 
         if (null == handler)
         {
@@ -1288,11 +1474,11 @@ final class ClientConductor implements Agent
         push.timestampMs = decoder.timestampMs();
         push.templateId = decoder.templateId();
 
-        final long last = lastSequenceByPublisher.get(push.publisherId);
+        final long last = lastSequence(((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL));
         push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
         if (push.sequence > last)
         {
-            lastSequenceByPublisher.put(push.publisherId, push.sequence);
+            lastSequenceHot = push.sequence;
         }
         if (push.lostBefore > 0)
         {
@@ -1301,10 +1487,11 @@ final class ClientConductor implements Agent
 
         final int subjectLength = decoder.subjectLength();
         final int subjectOffset = decoder.limit() + PublicationDecoder.subjectHeaderLength();
-        push.subject.setLength(0);
-        decoder.getSubject(push.subject);
-        push.messageType.setLength(0);
-        decoder.getMessageType(push.messageType);
+        push.subject.wrap(buffer, subjectOffset, subjectLength);
+        decoder.skipSubject();
+        final int messageTypeLength = decoder.messageTypeLength();
+        push.messageType.wrap(buffer, decoder.limit() + PublicationDecoder.messageTypeHeaderLength(), messageTypeLength);
+        decoder.skipMessageType();
         final int payloadLength = decoder.payloadLength();
         final int payloadOffset = decoder.limit() + PublicationDecoder.payloadHeaderLength();
 

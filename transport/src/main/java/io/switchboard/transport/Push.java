@@ -6,8 +6,8 @@ package io.switchboard.transport;
  */
 public final class Push
 {
-    final StringBuilder subject = new StringBuilder(64);
-    final StringBuilder messageType = new StringBuilder(64);
+    final AsciiView subject = new AsciiView();
+    final AsciiView messageType = new AsciiView();
     int publisherId;
     long sequence;
     long timestampMs;

@@ -12,8 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class ServiceRequest
 {
     private final ClientConductor conductor;
-    private final StringBuilder messageType = new StringBuilder(64);
-    private final StringBuilder service = new StringBuilder(64);
+    final AsciiView messageType = new AsciiView();
+    final AsciiView service = new AsciiView();
     private long correlationId;
     private int callerId;
     private int callerInboxStreamId;
@@ -92,18 +92,6 @@ public final class ServiceRequest
     public long timeoutMs()
     {
         return timeoutMs;
-    }
-
-    StringBuilder serviceBuilder()
-    {
-        service.setLength(0);
-        return service;
-    }
-
-    StringBuilder messageTypeBuilder()
-    {
-        messageType.setLength(0);
-        return messageType;
     }
 
     boolean isAnswered()

@@ -414,6 +414,30 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
+     * A publisher for one subject and message type, for a thread that publishes often: its {@link
+     * SubjectPublisher#offer} skips the client's lock and the subject check, and writes to a log of its own.
+     *
+     * @param subject such as {@code prices.ACME} (no wildcards).
+     * @param messageType name of the payload's message type.
+     * @param templateId SBE template id of the payload, or -1 for opaque JSON.
+     * @return the publisher, open until it or this client is closed.
+     * @throws IllegalArgumentException if the subject is not a valid subject.
+     */
+    public SubjectPublisher publisher(final String subject, final String messageType, final int templateId)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            return conductor.newPublisher(subject, messageType, templateId);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * This peer's id, assigned by the broker.
      *
      * @return the client id.

@@ -29,6 +29,7 @@ public final class SubjectPattern
     private final byte[][] tokens;
     private final boolean tailWildcard;
     private final boolean literal;
+    private final byte[] literalBytes;
 
     private SubjectPattern(final String pattern, final byte[][] tokens, final boolean tailWildcard, final boolean literal)
     {
@@ -36,6 +37,7 @@ public final class SubjectPattern
         this.tokens = tokens;
         this.tailWildcard = tailWildcard;
         this.literal = literal;
+        this.literalBytes = literal ? pattern.getBytes(StandardCharsets.US_ASCII) : null;
     }
 
     /**
@@ -201,6 +203,10 @@ public final class SubjectPattern
      */
     public boolean matches(final DirectBuffer buffer, final int offset, final int length)
     {
+        if (literal)
+        {
+            return matchesLiteral(buffer, offset, length);
+        }
         final int end = offset + length;
         int position = offset;
         final byte[][] tokens = this.tokens;
@@ -253,6 +259,24 @@ public final class SubjectPattern
         final byte[] bytes = subject.getBytes(StandardCharsets.US_ASCII);
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
         return matches(buffer, 0, bytes.length);
+    }
+
+    private boolean matchesLiteral(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final byte[] bytes = literalBytes;
+        if (length != bytes.length)
+        {
+            return false;
+        }
+        // from the end: subjects under one prefix differ in their last token
+        for (int i = length - 1; i >= 0; i--)
+        {
+            if (buffer.getByte(offset + i) != bytes[i])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int tokenEnd(final DirectBuffer buffer, final int from, final int end)
