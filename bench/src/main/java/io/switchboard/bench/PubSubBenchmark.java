@@ -19,19 +19,33 @@ import java.util.concurrent.TimeUnit;
 /**
  * Publish-subscribe throughput in messages published per second (multiply by the subscriber count for messages
  * delivered): batches of {@value #BATCH} 32-byte messages, each batch complete only when every subscriber has read
- * it, so a dropped or lagging subscriber cannot inflate the figure. Switchboard against raw Aeron IPC.
+ * it, so a dropped or lagging subscriber cannot inflate the figure. Switchboard against raw Aeron IPC and Chronicle
+ * Queue; subscribers are read by one thread per spare core ({@link SubscriberPollers}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = { "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED" })
+@Fork(value = 1, jvmArgsAppend = {
+    "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+    // what Chronicle Queue needs on Java 17
+    "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
+    "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+    "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+    "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens", "java.base/java.io=ALL-UNNAMED",
+    "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens", "java.base/java.util=ALL-UNNAMED" })
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class PubSubBenchmark
 {
     static final int BATCH = 256;
 
-    @Param({ Rigs.SWITCHBOARD, Rigs.AERON })
+    @Param({ Rigs.SWITCHBOARD, Rigs.AERON, Rigs.CHRONICLE })
     String system;
 
     @Param({ "1", "4" })

@@ -20,6 +20,8 @@ public final class Rigs
     public static final String AERON = "aeron";
     /** gRPC-java over a Unix domain socket (netty epoll). */
     public static final String GRPC = "grpc";
+    /** Open-source Chronicle Queue: the pub/sub peer. */
+    public static final String CHRONICLE = "chronicle";
 
     private Rigs()
     {
@@ -69,8 +71,8 @@ public final class Rigs
     /**
      * Build a publish-subscribe rig.
      *
-     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}.
-     * @param subscribers number of subscribers, each on its own yielding thread.
+     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}, {@link #CHRONICLE}.
+     * @param subscribers number of subscribers, read by {@link SubscriberPollers}.
      * @return the rig, with every subscriber connected.
      */
     public static PubSubRig pubSubRig(final String system, final int subscribers)
@@ -81,8 +83,10 @@ public final class Rigs
                 return new SwitchboardPubSubRig(subscribers);
             case AERON:
                 return new AeronPubSubRig(subscribers);
+            case CHRONICLE:
+                return new ChronicleQueuePubSubRig(subscribers);
             default:
-                throw new IllegalArgumentException("expected switchboard or aeron, actual=" + system);
+                throw new IllegalArgumentException("expected switchboard, aeron or chronicle, actual=" + system);
         }
     }
 
