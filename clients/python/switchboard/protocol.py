@@ -12,7 +12,7 @@ import json
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Tuple
+from typing import Any, Callable, Iterable, Optional, Tuple
 
 from . import msgpack
 from .errors import PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError
@@ -111,13 +111,48 @@ class Notification:
         )
 
 
+def _json_codec() -> Tuple[Callable[[Any], str], Callable[[str, int], Tuple[Any, int]]]:
+    """The JSON encode and scan functions of every frame.
+
+    ``JSONEncoder.encode`` builds a C encoder object (and a closure) on every call and
+    ``json.loads`` adds two regular-expression matches and three Python calls around the C
+    scanner; for the small bodies of this protocol that is about half the cost. So the C encoder
+    is built once -- without a circular-reference check, whose dict would be shared between
+    threads: a circular payload ends in RecursionError instead -- and the decoder's C scanner is
+    called directly. If this Python's ``json`` lacks them or they do not give the public API's
+    output, the public API is used.
+    """
+    public = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    decoder = json.JSONDecoder()
+    try:
+        from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+        from json.scanner import c_make_scanner  # type: ignore[attr-defined]
+
+        if c_make_encoder is None or c_make_scanner is None or not isinstance(decoder.scan_once, c_make_scanner):
+            raise ImportError("no C accelerator")
+        chunks = c_make_encoder(None, public.default, encode_basestring, None, ":", ",", False, False, False)
+        sample = {"a": [1, -2.5, None, True, False, "\u00e9\n\"", {}], "b": {"c": []}}
+        text = "".join(chunks(sample, 0))
+        if text != public.encode(sample) or decoder.scan_once(text, 0) != (sample, len(text)):
+            raise ImportError("C accelerator output differs")
+    except (ImportError, TypeError, ValueError):
+        return public.encode, decoder.scan_once
+    join = "".join
+    return lambda obj: join(chunks(obj, 0)), decoder.scan_once
+
+
+_json_encode, _json_scan = _json_codec()
+
+
 def encode_body(body: Any, fmt: int) -> bytes:
     try:
         if fmt == FORMAT_MSGPACK:
             return msgpack.packb(body)
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return _json_encode(body).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"cannot encode payload: {exc}") from None
+    except RecursionError:
+        raise SerializationError("cannot encode payload: circular reference or nesting too deep") from None
 
 
 def encode_frame(frame_type: int, body: Any, fmt: int = FORMAT_JSON, max_payload: int = DEFAULT_MAX_PAYLOAD) -> bytes:
@@ -142,8 +177,17 @@ def parse_header(first5: bytes) -> Tuple[int, int, int]:
 
 def decode_body(data: bytes, fmt: int) -> Any:
     if fmt == FORMAT_JSON:
+        if not data:
+            return None
         try:
-            return json.loads(data.decode("utf-8")) if data else None
+            text = data.decode("utf-8")
+            try:
+                value, end = _json_scan(text, 0)
+                if end == len(text):
+                    return value
+            except StopIteration:  # no value at 0 (leading whitespace, or not JSON): json.loads decides
+                pass
+            return json.loads(text)
         except (UnicodeDecodeError, ValueError) as exc:
             raise SerializationError(f"invalid JSON from broker: {exc}") from None
     if fmt == FORMAT_MSGPACK:
