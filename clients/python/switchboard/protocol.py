@@ -12,7 +12,7 @@ import json
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import msgpack
 from .errors import PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError
@@ -25,7 +25,9 @@ __all__ = [
     "FORMAT_MSGPACK",
     "Frame",
     "Notification",
+    "RequestEncoder",
     "encode_frame",
+    "encode_requests",
     "decode_body",
     "parse_header",
     "resolve_socket_path",
@@ -35,7 +37,9 @@ __all__ = [
 VERSION = 0x02
 VERSION_1 = 0x01
 HEADER = struct.Struct(">IBBB")  # length, version, type, format
+HEADER_V2_SIZE = 7
 HEADER_V1_SIZE = 6
+LENGTH_VERSION = struct.Struct(">IB")  # the first 5 bytes of either version
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
 ABSOLUTE_MAX_PAYLOAD = 16 * 1024 * 1024
 
@@ -161,6 +165,82 @@ def encode_frame(frame_type: int, body: Any, fmt: int = FORMAT_JSON, max_payload
     if len(data) > max_payload:
         raise PayloadTooLarge(f"payload of {len(data)} bytes exceeds the maximum of {max_payload} bytes")
     return HEADER.pack(len(data), VERSION, frame_type, fmt) + data
+
+
+class RequestEncoder:
+    """Encodes REQUEST frames that share target, message type and timeout and differ only in
+    correlation id and payload (a batch): the shared part of the envelope is encoded once, each
+    frame adds its id and its payload. The bytes on the wire are an ordinary envelope, the same
+    fields as a single request sends (in another order, which neither format cares about).
+
+    Correlation ids must be ASCII without quotes or backslashes (the clients' ``py-<n>`` and
+    ``pya-<n>``): they are copied into the JSON text as they are.
+    """
+
+    __slots__ = ("_fmt", "_max_payload", "_head", "_mid", "_tail", "_fixed")
+
+    def __init__(self, target: str, message_type: str, timeout: Optional[float], fmt: int,
+                 max_payload: int = DEFAULT_MAX_PAYLOAD):
+        envelope = {"target": target, "message_type": message_type, "expects_reply": True,
+                    "expects_stream": False, "response_timeout_ms": timeout_ms(timeout)}
+        self._fmt = fmt
+        self._max_payload = max_payload
+        if fmt == FORMAT_MSGPACK:
+            fields = b"".join(msgpack.packb(k) + msgpack.packb(v) for k, v in envelope.items())
+            # a fixmap of the five shared fields plus correlation_id and payload
+            self._head = bytes([0x80 | (len(envelope) + 2)]) + fields + msgpack.packb("correlation_id")
+            self._mid = msgpack.packb("payload")
+            self._tail = b""
+        else:
+            self._head = encode_body(envelope, fmt)[:-1] + b',"correlation_id":"'
+            self._mid = b'","payload":'
+            self._tail = b"}"
+        self._fixed = len(self._head) + len(self._mid) + len(self._tail)
+
+    def append(self, parts: list, correlation_id: str, payload: Any) -> int:
+        """Append the frame's pieces to ``parts`` (to be joined); return how many bytes they hold.
+        Raises SerializationError or PayloadTooLarge, appending nothing."""
+        if self._fmt == FORMAT_JSON:
+            cid = correlation_id.encode("ascii")
+            try:
+                data = _json_encode(payload).encode("utf-8")
+            except (TypeError, ValueError, RecursionError):
+                data = encode_body(payload, FORMAT_JSON)  # raises the SerializationError
+        else:
+            cid = msgpack.packb(correlation_id)
+            data = encode_body(payload, self._fmt)
+        length = self._fixed + len(cid) + len(data)
+        if length > self._max_payload:
+            raise PayloadTooLarge(f"payload of {length} bytes exceeds the maximum of {self._max_payload} bytes")
+        parts += (HEADER.pack(length, VERSION, REQUEST, self._fmt), self._head, cid, self._mid, data, self._tail)
+        return HEADER_V2_SIZE + length
+
+
+def encode_requests(encoder: RequestEncoder, payloads: Sequence[Any], ids: Iterator[int], prefix: str,
+                    results: List[Any], return_exceptions: bool) -> Tuple[memoryview, List[int], List[int], List[str]]:
+    """Encode a batch into one buffer. Returns the buffer, the indexes of the payloads encoded
+    (in order), the end offset of each of their frames in the buffer and their correlation ids
+    (``prefix`` + the next of ``ids``). A payload that cannot be encoded raises, or with
+    ``return_exceptions`` has its exception put in ``results`` and is left out."""
+    parts: List[bytes] = []
+    sent: List[int] = []
+    ends: List[int] = []
+    cids: List[str] = []
+    append = encoder.append
+    offset = 0
+    for i, payload in enumerate(payloads):
+        cid = f"{prefix}{next(ids)}"
+        try:
+            offset += append(parts, cid, payload)
+        except SwitchboardError as exc:
+            if not return_exceptions:
+                raise
+            results[i] = exc
+            continue
+        sent.append(i)
+        ends.append(offset)
+        cids.append(cid)
+    return memoryview(b"".join(parts)), sent, ends, cids
 
 
 def parse_header(first5: bytes) -> Tuple[int, int, int]:
