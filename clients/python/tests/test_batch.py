@@ -1,4 +1,4 @@
-"""Client.request_many() against the real broker (started by _broker.Broker).
+"""request_many() of Client and AsyncClient against the real broker (started by _broker.Broker).
 
 The demo services answer most batches; a service served by the test itself gives per-request
 errors, requests that hang (for timeouts and dropped connections) and an order of answers that
@@ -7,6 +7,7 @@ differs from the order of the batch.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
 import time
@@ -17,6 +18,7 @@ from _broker import Broker
 
 import switchboard
 from switchboard import Client
+from switchboard.aio import AsyncClient, AsyncRequest
 
 broker = Broker()
 
@@ -240,6 +242,80 @@ class RequestManyTest(BatchTestCase):
             for base, fut in futures.items():
                 self.assertEqual(fut.result(60), [{"value": base * i} for i in range(500)])
         self.assertEqual(single, [{"value": i + 1} for i in range(20)])
+
+
+class AsyncRequestManyTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self) -> None:
+        self.u = uuid.uuid4().hex[:10]
+        self.c = await AsyncClient(broker.socket_path).connect()
+        self.server = await AsyncClient(broker.socket_path).connect()
+        self.name = f"py-abatch-{self.u}"
+        self.release = asyncio.Event()
+        self.hanging = asyncio.Queue()
+
+        async def handler(req: AsyncRequest):
+            p = req.payload
+            if p["op"] == "echo":
+                return {"echo": p.get("n")}
+            if p["op"] == "hang":
+                await self.hanging.put(p)
+                await self.release.wait()
+                return {"late": p.get("n")}
+            raise switchboard.ServiceError(p["code"], f"request {p.get('n')} failed on purpose")
+
+        await self.server.serve(self.name, handler, ["Op"])
+
+    async def asyncTearDown(self) -> None:
+        self.release.set()
+        await self.c.close()
+        await self.server.close()
+
+    async def test_order_and_large_batch(self) -> None:
+        n = 10_000
+        self.assertEqual(await self.c.request_many("calculator", "Add", [{"a": i, "b": 7} for i in range(n)]),
+                         [{"value": i + 7} for i in range(n)])
+        self.assertEqual(await self.c.request_many("calculator", "Add", [{"a": i, "b": i} for i in range(20)], window=1),
+                         [{"value": 2 * i} for i in range(20)])
+
+    async def test_empty_batch_and_closed_client(self) -> None:
+        self.assertEqual(await self.c.request_many("calculator", "Add", []), [])
+        other = await AsyncClient(broker.socket_path).connect()
+        await other.close()
+        with self.assertRaises(switchboard.ConnectionClosed):
+            await other.request_many("calculator", "Add", [{"a": 1, "b": 1}])
+
+    async def test_mixed_errors(self) -> None:
+        payloads = [{"op": "echo", "n": 0}, {"op": "fail", "code": "FIRST", "n": 1}, {"op": "fail", "code": "SECOND", "n": 2}]
+        results = await self.c.request_many(self.name, "Op", payloads, return_exceptions=True)
+        self.assertEqual(results[0], {"echo": 0})
+        self.assertEqual([results[1].code, results[2].code], ["FIRST", "SECOND"])
+        with self.assertRaises(switchboard.ServiceError) as cm:
+            await self.c.request_many(self.name, "Op", payloads)
+        self.assertEqual(cm.exception.code, "FIRST")
+        with self.assertRaises(switchboard.SerializationError):
+            await self.c.request_many(self.name, "Op", [{"op": "echo", "n": object()}])
+        self.assertEqual(await self.c.request("calculator", "Add", {"a": 1, "b": 2}), {"value": 3})
+
+    async def test_timeout(self) -> None:
+        payloads = [{"op": "hang", "n": 0}, {"op": "echo", "n": 1}]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        results = await self.c.request_many(self.name, "Op", payloads, timeout=0.5, return_exceptions=True)
+        self.assertLess(loop.time() - start, 0.5 + MARGIN + 5)
+        self.assertIsInstance(results[0], switchboard.RequestTimeout)
+        self.assertEqual(results[1], {"echo": 1})
+        self.release.set()
+        self.assertEqual(await self.c.request_many("calculator", "Add", [{"a": 1, "b": 1}]), [{"value": 2}])
+
+    async def test_close_during_batch(self) -> None:
+        caller = await AsyncClient(broker.socket_path).connect()
+        task = asyncio.ensure_future(caller.request_many(self.name, "Op", [{"op": "hang", "n": 0}, {"op": "hang", "n": 1}],
+                                                         return_exceptions=True))
+        for _ in range(2):
+            await asyncio.wait_for(self.hanging.get(), 10)
+        await caller.close()
+        results = await asyncio.wait_for(task, 10)
+        self.assertEqual([type(r) for r in results], [switchboard.ConnectionClosed] * 2)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ on the peer's side of the socket."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import struct
 import time
@@ -15,6 +16,7 @@ from _fake_peer import FakePeer, error, response
 import switchboard
 from switchboard import Client
 from switchboard import protocol as P
+from switchboard.aio import AsyncClient
 
 
 class PeerTestCase(unittest.TestCase):
@@ -163,6 +165,56 @@ class ReaderPeerTest(PeerTestCase):
         with self.assertRaises(switchboard.ConnectionClosed) as cm:
             fut.result(10)
         self.assertIn("protocol broken", cm.exception.message)
+
+
+class AsyncRequestManyPeerTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self) -> None:
+        self.peer = FakePeer()
+        self.c = await AsyncClient(self.peer.path, reconnect=False, deadline_margin=0.2).connect()
+        self.conn = await asyncio.to_thread(self.peer.accept)
+
+    async def asyncTearDown(self) -> None:
+        await self.c.close()
+        self.peer.close()
+
+    async def test_window_and_reverse_order(self) -> None:
+        window, total = 4, 10
+        task = asyncio.ensure_future(self.c.request_many("svc", "Op", list(range(total)), 5.0, window=window))
+
+        def serve() -> int:
+            received, unanswered, most = 0, [], 0
+            while received < total:
+                (_, body), = self.conn.read_frames(1)
+                received += 1
+                unanswered.append(body)
+                most = max(most, len(unanswered))
+                if len(unanswered) == window or received == total:
+                    self.conn.send(b"".join(response(b["correlation_id"], -b["payload"]) for b in reversed(unanswered)))
+                    unanswered = []
+            return most
+
+        most = await asyncio.to_thread(serve)
+        self.assertEqual(await asyncio.wait_for(task, 10), [-i for i in range(total)])
+        self.assertEqual(most, window)
+
+    async def test_client_side_deadline(self) -> None:
+        task = asyncio.ensure_future(self.c.request_many("svc", "Op", [1, 2], 0.3, return_exceptions=True))
+        await asyncio.to_thread(self.conn.read_frames, 2)
+        results = await asyncio.wait_for(task, 10)
+        self.assertEqual([type(r) for r in results], [switchboard.RequestTimeout] * 2)
+        self.assertEqual(self.c._pending, {})
+
+    async def test_bytes_arriving_a_few_at_a_time(self) -> None:
+        task = asyncio.ensure_future(self.c.request_many("svc", "Op", list(range(20)), 10.0))
+        frames = await asyncio.to_thread(self.conn.read_frames, 20)
+        data = b"".join(response(body["correlation_id"], body["payload"] + 100) for _, body in frames)
+
+        def dribble() -> None:
+            for i in range(0, len(data), 5):
+                self.conn.send(data[i:i + 5])
+
+        await asyncio.to_thread(dribble)
+        self.assertEqual(await asyncio.wait_for(task, 10), [k + 100 for k in range(20)])
 
 
 if __name__ == "__main__":
