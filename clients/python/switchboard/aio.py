@@ -370,6 +370,7 @@ class AsyncClient:
         self._kinds: Dict[str, str] = {}
         self._subs: List[AsyncSubscription] = []
         self._push_seq = P.PushSequence()
+        self._connection_number = 1  # counts reconnects: a batch is written on one connection only
         self._services: Dict[str, AsyncRegistration] = {}
         self._served: Dict[str, AsyncRequest] = {}
         self._handler_tasks: set = set()
@@ -539,6 +540,7 @@ class AsyncClient:
         deadline = loop.time() + wait
         failure: Optional[SwitchboardError] = None
         pending = self._pending
+        connection = self._connection_number
         try:
             while pos < total:
                 take = min(total - pos, window)
@@ -552,6 +554,8 @@ class AsyncClient:
                     self._check_open()
                     if self._writer is None or self._writer.is_closing():
                         raise self._closed_exc or ConnectionClosed()
+                    if self._connection_number != connection:  # dropped and reconnected meanwhile
+                        raise ConnectionClosed(f"connection lost during the batch: {self._closed_exc}")
                 except ConnectionClosed as exc:
                     failure = exc
                     break
@@ -865,6 +869,7 @@ class AsyncClient:
             self._reader, self._writer = reader, writer
             self._close_reason = None
             self._push_seq.reset()
+            self._connection_number += 1
             self._connected = True
             return True
         return False

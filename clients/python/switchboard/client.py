@@ -481,6 +481,7 @@ class Client:
         self._pending: Dict[str, Union[_Call, _BatchCall, Stream]] = {}
         self._subs: List[Subscription] = []
         self._push_seq = P.PushSequence()
+        self._connection_number = 1  # counts reconnects: a batch is written on one connection only
         self._services: Dict[str, Registration] = {}
         self._served: Dict[str, Request] = {}
         self._heartbeat_waiters: List[concurrent.futures.Future] = []
@@ -670,7 +671,8 @@ class Client:
         encoded (SerializationError, PayloadTooLarge) raises before anything is sent, or with
         ``return_exceptions=True`` takes its place in the list and is not sent. A dropped
         connection fails what is in flight with ConnectionClosed, and what was not written yet
-        with the same error; a closed or reconnecting client raises ConnectionClosed at once.
+        with ConnectionClosed too (a batch is never continued on a new connection); a closed or
+        reconnecting client raises ConnectionClosed at once.
         An empty ``payloads`` returns ``[]``.
         """
         items = payloads if isinstance(payloads, list) else list(payloads)
@@ -699,6 +701,7 @@ class Client:
         step = max(1, window // 2)  # refill: write again once this many answers made room
         deadline = time.monotonic() + wait
         failure: Optional[SwitchboardError] = None
+        connection = self._connection_number
         while pos < total:
             take = min(total - pos, window)
             if pos:
@@ -711,6 +714,9 @@ class Client:
             try:
                 with self._lock:
                     self._check_open()
+                    if self._connection_number != connection:  # dropped and reconnected meanwhile
+                        raise ConnectionClosed(f"connection lost during the batch: {self._closed_exc}",
+                                               self._closed_exc.reason if self._closed_exc else None)
                     batch.add(take)
                     for k in range(pos, end):
                         pending[cids[k]] = _BatchCall(batch, sent[k])
@@ -1145,6 +1151,7 @@ class Client:
                 self._sock = sock
                 self._close_reason = None
                 self._push_seq.reset()
+                self._connection_number += 1
                 self._connected = True
             return True
         return False

@@ -10,11 +10,14 @@ import concurrent.futures
 import struct
 import time
 import unittest
+from unittest import mock
 
+from _broker import wait_until
 from _fake_peer import FakePeer, error, response
 
 import switchboard
 from switchboard import Client
+from switchboard import client as client_module
 from switchboard import protocol as P
 from switchboard.aio import AsyncClient
 
@@ -112,6 +115,35 @@ class RequestManyPeerTest(PeerTestCase):
         self.assertEqual([type(r) for r in results[1:]], [switchboard.ConnectionClosed] * 4)
         with self.assertRaises(switchboard.ConnectionClosed):
             c.request_many("svc", "Op", [1])
+
+    def test_batch_is_not_continued_on_a_new_connection(self) -> None:
+        c = Client(self.peer.path, reconnect=True, reconnect_delay=0.01, reconnect_max_delay=0.01)
+        self.addCleanup(c.close)
+        first = self.peer.accept()
+        # Hold the batch after its window wait until the client has reconnected: the case of a
+        # caller whose wake-up is slower than the reconnect.
+        wait_until_answered, waits = client_module._Batch.wait_until, []
+
+        def held(batch, level: int, deadline: float) -> bool:
+            ok = wait_until_answered(batch, level, deadline)
+            waits.append(level)
+            if len(waits) == 1:
+                wait_until(lambda: c.reconnects >= 1, 10, "the client to reconnect")
+            return ok
+
+        with mock.patch.object(client_module._Batch, "wait_until", held):
+            fut = self.pool.submit(c.request_many, "svc", "Op", list(range(4)), 30.0, return_exceptions=True, window=2)
+            first.read_frames(2)
+            first.close()
+            second = self.peer.accept()
+            results = fut.result(10)
+        self.assertEqual([type(r) for r in results], [switchboard.ConnectionClosed] * 4)
+        self.assertIn("connection lost during the batch", results[3].message)
+        self.assertEqual(second.frames_now(), [])  # nothing of the batch went out on the new connection
+        fut = self.pool.submit(c.request_many, "svc", "Op", ["new"], 5.0)
+        (_, body), = second.read_frames(1)
+        second.send(response(body["correlation_id"], "ok"))
+        self.assertEqual(fut.result(10), ["ok"])
 
 
 class ReaderPeerTest(PeerTestCase):
