@@ -7,6 +7,8 @@
 
 Same operations as :class:`switchboard.Client`; one reader task demultiplexes
 replies by correlation id, so ``asyncio.gather`` of many requests pipelines them.
+``request_many()`` does the same for a batch with one write and one waiter
+instead of a task and a Future per request.
 """
 
 from __future__ import annotations
@@ -27,7 +29,69 @@ __all__ = ["AsyncClient", "AsyncStream", "AsyncSubscription", "AsyncRequest", "A
 
 log = logging.getLogger("switchboard")
 
+#: default ``window`` of request_many(): requests of one batch in flight at once
+BATCH_WINDOW = 1024
+
+_READ_SIZE = 256 * 1024  # bytes asked of the stream reader at a time
+
 _END = object()
+_UNSET = object()  # a batch slot not answered yet
+
+
+class _AioBatch:
+    """The outcome of one ``request_many()``: a slot per request and one Future at a time that
+    its caller awaits (made when it has to wait, resolved when enough answers arrived)."""
+
+    __slots__ = ("results", "outstanding", "_wake_at", "_waiter")
+
+    def __init__(self, n: int):
+        self.results: List[Any] = [_UNSET] * n
+        self.outstanding = 0
+        self._wake_at = -1
+        self._waiter: Optional[asyncio.Future] = None
+
+    def settle(self, index: int, value: Any) -> None:
+        self.results[index] = value
+        self.outstanding -= 1
+        if self.outstanding <= self._wake_at and self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait_until(self, level: int, deadline: float) -> bool:
+        """Wait until at most ``level`` requests are unanswered; False at the deadline (loop time)."""
+        loop = asyncio.get_running_loop()
+        while self.outstanding > level:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self._wake_at = level
+            self._waiter = loop.create_future()
+            try:
+                await asyncio.wait_for(self._waiter, remaining)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                self._waiter = None
+                self._wake_at = -1
+        return True
+
+
+class _AioBatchCall:
+    """One request of a batch in the client's pending map."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch: _AioBatch, index: int):
+        self.batch = batch
+        self.index = index
+
+    def resolve(self, frame_type: int, body: dict) -> None:
+        if frame_type == P.ERROR or body.get("success") is False:
+            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
+        else:
+            self.batch.settle(self.index, body.get("payload"))
+
+    def fail(self, exc: BaseException) -> None:
+        self.batch.settle(self.index, exc)
 
 
 class AsyncRequest:
@@ -302,10 +366,11 @@ class AsyncClient:
         self._sub_queue_size = subscription_queue_size
         self._margin = deadline_margin
         self._ids = itertools.count(1)
-        self._pending: Dict[str, Union[asyncio.Future, AsyncStream]] = {}
+        self._pending: Dict[str, Union[asyncio.Future, AsyncStream, _AioBatchCall]] = {}
         self._kinds: Dict[str, str] = {}
         self._subs: List[AsyncSubscription] = []
         self._push_seq = P.PushSequence()
+        self._connection_number = 1  # counts reconnects: a batch is written on one connection only
         self._services: Dict[str, AsyncRegistration] = {}
         self._served: Dict[str, AsyncRequest] = {}
         self._handler_tasks: set = set()
@@ -441,6 +506,83 @@ class AsyncClient:
     # ------------------------------------------------------------- operations
     async def request(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Any:
         return await self._call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload", timeout)
+
+    async def request_many(self, target: str, message_type: str, payloads: Iterable[Any], timeout: float = 30.0, *,
+                           return_exceptions: bool = False, window: int = BATCH_WINDOW) -> List[Any]:
+        """Call ``target`` once per payload and return the reply payloads in the order of
+        ``payloads``: the frames are encoded into one buffer and written at once (at most
+        ``window`` requests in flight; more are written as answers come back), and one waiter
+        serves the whole batch. Timeouts, errors, ``return_exceptions`` and the empty batch
+        behave as in :meth:`switchboard.Client.request_many`."""
+        items = payloads if isinstance(payloads, list) else list(payloads)
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self._check_open()
+        if not items:
+            return []
+        encoder = P.RequestEncoder(target, message_type, timeout, self._format, self.max_payload)
+        batch = _AioBatch(len(items))
+        results = batch.results
+        data, sent, ends, cids = P.encode_requests(encoder, items, self._ids, "pya-", results, return_exceptions)
+        await self._write_batch(batch, data, sent, ends, cids, window, timeout + self._margin)
+        if not return_exceptions:
+            for r in results:
+                if isinstance(r, BaseException):
+                    raise r
+        return results
+
+    async def _write_batch(self, batch: _AioBatch, data: memoryview, sent: List[int], ends: List[int],
+                           cids: List[str], window: int, wait: float) -> None:
+        loop = asyncio.get_running_loop()
+        total = len(sent)
+        pos = 0
+        step = max(1, window // 2)
+        deadline = loop.time() + wait
+        failure: Optional[SwitchboardError] = None
+        pending = self._pending
+        connection = self._connection_number
+        try:
+            while pos < total:
+                take = min(total - pos, window)
+                if pos:
+                    take = min(total - pos, step)
+                    if not await batch.wait_until(window - take, deadline):
+                        failure = RequestTimeout(f"not sent: no room in the window within {wait:.1f} s")
+                        break
+                end = pos + take
+                try:
+                    self._check_open()
+                    if self._writer is None or self._writer.is_closing():
+                        raise self._closed_exc or ConnectionClosed()
+                    if self._connection_number != connection:  # dropped and reconnected meanwhile
+                        raise ConnectionClosed(f"connection lost during the batch: {self._closed_exc}")
+                except ConnectionClosed as exc:
+                    failure = exc
+                    break
+                batch.outstanding += take
+                for k in range(pos, end):
+                    pending[cids[k]] = _AioBatchCall(batch, sent[k])
+                self._writer.write(data[ends[pos - 1] if pos else 0:ends[end - 1]])
+                pos = end
+                try:
+                    await self._drain()
+                except ConnectionClosed as exc:
+                    failure = exc
+                    break
+                deadline = loop.time() + wait
+            if failure is not None:
+                for k in range(pos, total):
+                    batch.results[sent[k]] = failure
+            if not await batch.wait_until(0, deadline):
+                err = RequestTimeout(f"no answer within {wait:.1f} s (client-side deadline)")
+                for k in range(pos):
+                    call = pending.get(cids[k])
+                    if type(call) is _AioBatchCall and call.batch is batch:
+                        del pending[cids[k]]
+                        call.fail(err)
+        finally:
+            for k in range(pos):  # cancelled or failed: leave nothing of this batch behind
+                pending.pop(cids[k], None)
 
     async def send(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> None:
         await self._call(P.REQUEST, self._envelope(target, message_type, payload, timeout, False, False), "payload", timeout)
@@ -690,6 +832,8 @@ class AsyncClient:
         for p in pending:
             if isinstance(p, AsyncStream):
                 p._fail(exc)
+            elif type(p) is _AioBatchCall:
+                p.fail(exc)
             elif not p.done():
                 p.set_exception(exc)
         for w in self._heartbeat_waiters:
@@ -725,6 +869,7 @@ class AsyncClient:
             self._reader, self._writer = reader, writer
             self._close_reason = None
             self._push_seq.reset()
+            self._connection_number += 1
             self._connected = True
             return True
         return False
@@ -758,25 +903,35 @@ class AsyncClient:
     async def _read_connection(self) -> ConnectionClosed:
         assert self._reader is not None
         r = self._reader
+        buf = bytearray()  # received and not yet decoded; deleting from its front is cheap
         try:
             while True:
-                head = await r.readexactly(5)
-                length, version, rest = P.parse_header(head)
-                more = await r.readexactly(rest)
-                ftype = more[0]
-                fmt = more[1] if rest == 2 else P.FORMAT_JSON
-                if length > P.ABSOLUTE_MAX_PAYLOAD:
-                    raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
-                data = await r.readexactly(length) if length else b""
-                try:
-                    body = P.decode_body(data, fmt)
-                except SwitchboardError as e:
-                    log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
-                    continue
-                try:
-                    self._dispatch(ftype, fmt, body)
-                except Exception:
-                    log.exception("error dispatching frame 0x%02x", ftype)
+                chunk = await r.read(_READ_SIZE)
+                if not chunk:
+                    raise asyncio.IncompleteReadError(bytes(buf), None)
+                buf += chunk
+                pos = 0
+                while len(buf) - pos >= 5:
+                    length, version, rest = P.parse_header(buf[pos:pos + 5])
+                    if length > P.ABSOLUTE_MAX_PAYLOAD:
+                        raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
+                    size = 5 + rest
+                    if len(buf) - pos < size + length:
+                        break
+                    ftype = buf[pos + 5]
+                    fmt = buf[pos + 6] if rest == 2 else P.FORMAT_JSON
+                    data = buf[pos + size:pos + size + length]
+                    pos += size + length
+                    try:
+                        body = P.decode_body(data, fmt)
+                    except SwitchboardError as e:
+                        log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
+                        continue
+                    try:
+                        self._dispatch(ftype, fmt, body)
+                    except Exception:
+                        log.exception("error dispatching frame 0x%02x", ftype)
+                del buf[:pos]
         except (asyncio.IncompleteReadError, OSError) as e:
             reason = self._close_reason
             if self._closing:
@@ -804,6 +959,8 @@ class AsyncClient:
         for p in pending:
             if isinstance(p, AsyncStream):
                 p._fail(exc)
+            elif type(p) is _AioBatchCall:
+                p.fail(exc)
             elif not p.done():
                 p.set_exception(exc)
         for w in self._heartbeat_waiters:
@@ -832,6 +989,9 @@ class AsyncClient:
                     log.warning("broker error on the connection: %s", self._close_reason)
                 return
             pending = self._pending.pop(cid, None)
+            if type(pending) is _AioBatchCall:
+                pending.resolve(ftype, body)
+                return
             kind = self._kinds.pop(cid, "payload")
             if isinstance(pending, AsyncStream):
                 final = dict(body, is_final=True)

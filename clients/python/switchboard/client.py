@@ -4,6 +4,11 @@ One socket, one background reader thread that demultiplexes replies by
 correlation id, so any number of requests may be in flight from any number of
 threads. Handlers of ``serve()`` and subscription callbacks run on other
 threads than the reader, so they may themselves call the client.
+
+The reader receives into one large buffer and decodes every complete frame a
+``recv`` brought before receiving again. ``request_many()`` encodes a batch of
+requests into one buffer, writes it with one ``sendall`` per window, and waits
+on one condition for the whole batch (no Future per call).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from .errors import (
     Cancelled,
     ConnectionClosed,
     Forbidden,
+    ProtocolError,
     UnsupportedProtocolVersion,
     RequestTimeout,
     SwitchboardError,
@@ -38,7 +44,14 @@ log = logging.getLogger("switchboard")
 
 DEADLINE_MARGIN = 2.0
 
+#: default ``window`` of request_many(): requests of one batch in flight at once
+BATCH_WINDOW = 1024
+
+_RECV_SIZE = 256 * 1024  # receive buffer; a larger frame gets a buffer of its own size
+_ANSWER_GROUP = 256  # replies decoded before they are handed on (one lock acquisition for the group)
+
 _END = object()  # end-of-queue marker
+_UNSET = object()  # a batch slot not answered yet
 
 
 class Request:
@@ -92,6 +105,74 @@ class _Call:
     def fail(self, exc: BaseException) -> None:
         if not self.future.done():
             self.future.set_exception(exc)
+
+
+class _Batch:
+    """The outcome of one ``request_many()``: a slot per request and ONE condition its caller
+    waits on. Slots are filled by whoever removed the request from the client's pending map
+    (the reader thread, a disconnect, or the caller at its deadline), so each exactly once."""
+
+    __slots__ = ("results", "outstanding", "_wake_at", "_cv")
+
+    def __init__(self, n: int):
+        self.results: List[Any] = [_UNSET] * n
+        self.outstanding = 0  # written (or about to be) and not answered yet
+        self._wake_at = -1
+        self._cv = threading.Condition(threading.Lock())
+
+    def add(self, n: int) -> None:
+        with self._cv:
+            self.outstanding += n
+
+    def settle(self, index: int, value: Any) -> None:
+        """Fill slot ``index`` of a request that was written: a payload or an exception."""
+        with self._cv:
+            self.results[index] = value
+            self.outstanding -= 1
+            if self.outstanding <= self._wake_at:
+                self._wake_at = -1
+                self._cv.notify()
+
+    def settle_many(self, indexes: List[int], values: List[Any]) -> None:
+        """``settle`` for several slots under one acquisition of the lock."""
+        with self._cv:
+            results = self.results
+            for i, v in zip(indexes, values):
+                results[i] = v
+            self.outstanding -= len(indexes)
+            if self.outstanding <= self._wake_at:
+                self._wake_at = -1
+                self._cv.notify()
+
+    def wait_until(self, level: int, deadline: float) -> bool:
+        """Wait until at most ``level`` requests are unanswered; False at the deadline."""
+        with self._cv:
+            while self.outstanding > level:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wake_at = level
+                self._cv.wait(remaining)
+            return True
+
+
+class _BatchCall:
+    """One request of a batch in the client's pending map: answered like a ``_Call``."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch: _Batch, index: int):
+        self.batch = batch
+        self.index = index
+
+    def resolve(self, frame_type: int, body: dict) -> None:
+        if frame_type == P.ERROR or body.get("success") is False:
+            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
+        else:
+            self.batch.settle(self.index, body.get("payload"))
+
+    def fail(self, exc: BaseException) -> None:
+        self.batch.settle(self.index, exc)
 
 
 class Stream:
@@ -397,9 +478,10 @@ class Client:
         self._lock = threading.RLock()
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._pending: Dict[str, Union[_Call, Stream]] = {}
+        self._pending: Dict[str, Union[_Call, _BatchCall, Stream]] = {}
         self._subs: List[Subscription] = []
         self._push_seq = P.PushSequence()
+        self._connection_number = 1  # counts reconnects: a batch is written on one connection only
         self._services: Dict[str, Registration] = {}
         self._served: Dict[str, Request] = {}
         self._heartbeat_waiters: List[concurrent.futures.Future] = []
@@ -416,7 +498,6 @@ class Client:
         self._sweeper: Optional[threading.Thread] = None
 
         self._sock = self._open_socket()
-        self._rfile = self._sock.makefile("rb", buffering=256 * 1024)
         self._connected = True
         self._reader = threading.Thread(target=self._read_loop, name="switchboard-reader", daemon=True)
         self._reader.start()
@@ -476,10 +557,6 @@ class Client:
             self._reader.join(timeout=10)
         self._on_disconnect(ConnectionClosed("client closed"))
         try:
-            self._rfile.close()
-        except OSError:
-            pass
-        try:
             self._sock.close()
         except OSError:
             pass
@@ -500,7 +577,10 @@ class Client:
                                    self._closed_exc.reason if self._closed_exc else None)
 
     def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
-        data = P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload)
+        self._send_bytes(P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload))
+
+    def _send_bytes(self, data: Any) -> None:
+        """Write encoded frames (bytes or a memoryview of them) with one sendall."""
         with self._send_lock:
             if self._closed or not self._connected:
                 raise self._closed_exc or ConnectionClosed()
@@ -571,6 +651,103 @@ class Client:
         call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload")
         self._add_deadline(call, time.monotonic() + timeout + self._margin)
         return call.future
+
+    def request_many(self, target: str, message_type: str, payloads: Iterable[Any], timeout: float = 30.0, *,
+                     return_exceptions: bool = False, window: int = BATCH_WINDOW) -> List[Any]:
+        """Call ``target`` once per payload, pipelined, and return the reply payloads in the order
+        of ``payloads``.
+
+        The REQUEST frames are encoded into one buffer and written with one ``sendall`` when the
+        batch fits in ``window``; a larger batch keeps at most ``window`` requests in flight,
+        writing the next ones as answers come back, so the broker's queue of replies for this
+        connection stays bounded. The calling thread waits on one condition for the whole batch.
+
+        ``timeout`` is each request's timeout, sent to the broker as for ``request()``; what has
+        no answer ``timeout`` + margin after the batch's last write fails with RequestTimeout.
+
+        Errors, like ``asyncio.gather``: by default every request is still awaited and then the
+        first error in the order of ``payloads`` is raised; with ``return_exceptions=True`` the
+        list holds the exception instance in that request's place. A payload that cannot be
+        encoded (SerializationError, PayloadTooLarge) raises before anything is sent, or with
+        ``return_exceptions=True`` takes its place in the list and is not sent. A dropped
+        connection fails what is in flight with ConnectionClosed, and what was not written yet
+        with ConnectionClosed too (a batch is never continued on a new connection); a closed or
+        reconnecting client raises ConnectionClosed at once.
+        An empty ``payloads`` returns ``[]``.
+        """
+        items = payloads if isinstance(payloads, list) else list(payloads)
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self._check_open()
+        if not items:
+            return []
+        encoder = P.RequestEncoder(target, message_type, timeout, self._format, self.max_payload)
+        batch = _Batch(len(items))
+        results = batch.results
+        data, sent, ends, cids = P.encode_requests(encoder, items, self._ids, "py-", results, return_exceptions)
+        self._write_batch(batch, data, sent, ends, cids, window, timeout + self._margin)
+        if not return_exceptions:
+            for r in results:
+                if isinstance(r, BaseException):
+                    raise r
+        return results
+
+    def _write_batch(self, batch: _Batch, data: memoryview, sent: List[int], ends: List[int], cids: List[str],
+                     window: int, wait: float) -> None:
+        """Write the batch's frames, at most ``window`` unanswered at a time, and wait for every
+        answer; what cannot be written or is not answered in time gets its error in its slot."""
+        total = len(sent)
+        pos = 0  # requests written so far
+        step = max(1, window // 2)  # refill: write again once this many answers made room
+        deadline = time.monotonic() + wait
+        failure: Optional[SwitchboardError] = None
+        connection = self._connection_number
+        while pos < total:
+            take = min(total - pos, window)
+            if pos:
+                take = min(total - pos, step)
+                if not batch.wait_until(window - take, deadline):
+                    failure = RequestTimeout(f"not sent: no room in the window within {wait:.1f} s")
+                    break
+            end = pos + take
+            pending = self._pending
+            try:
+                with self._lock:
+                    self._check_open()
+                    if self._connection_number != connection:  # dropped and reconnected meanwhile
+                        raise ConnectionClosed(f"connection lost during the batch: {self._closed_exc}",
+                                               self._closed_exc.reason if self._closed_exc else None)
+                    batch.add(take)
+                    for k in range(pos, end):
+                        pending[cids[k]] = _BatchCall(batch, sent[k])
+            except ConnectionClosed as exc:
+                failure = exc
+                break
+            try:
+                self._send_bytes(data[ends[pos - 1] if pos else 0:ends[end - 1]])
+            except ConnectionClosed as exc:
+                # the chunk's requests may have been failed already by the disconnect
+                with self._lock:
+                    mine = [k for k in range(pos, end) if pending.pop(cids[k], None) is not None]
+                for k in mine:
+                    batch.settle(sent[k], exc)
+                pos = end
+                failure = exc
+                break
+            pos = end
+            deadline = time.monotonic() + wait
+        if failure is not None:
+            for k in range(pos, total):
+                batch.results[sent[k]] = failure
+        if not batch.wait_until(0, deadline):
+            err = RequestTimeout(f"no answer within {wait:.1f} s (client-side deadline)")
+            with self._lock:
+                late = [sent[k] for k in range(pos) if self._pending.pop(cids[k], None) is not None]
+            batch.settle_many(late, [err] * len(late))
+            # what the reader (or a disconnect) took from the pending map just before is being
+            # settled by it now: wait for that, so that no slot is read before it is written
+            if not batch.wait_until(0, time.monotonic() + wait):
+                raise RuntimeError("request_many: a batch slot was never settled")  # a bug, not a timeout
 
     def send(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> None:
         """Fire-and-forget: returns once the broker handed the message to the
@@ -833,11 +1010,83 @@ class Client:
                 self._deadline_cv.wait(wait if wait is None else max(wait, 0.001))
 
     # ------------------------------------------------------------- reader
-    def _read_exact(self, n: int) -> Optional[bytes]:
-        data = self._rfile.read(n)
-        if len(data) < n:
-            return None
-        return data
+    def _read_frames(self, sock: socket.socket) -> None:
+        """Receive into one buffer and dispatch every complete frame of each ``recv``; return at
+        end of stream. Only the frame's body is copied out of the buffer (for the decoder)."""
+        buf = bytearray(_RECV_SIZE)
+        view = memoryview(buf)
+        start = end = 0  # unread bytes are buf[start:end]
+        need = P.HEADER_V2_SIZE  # bytes the next frame needs before it can be decoded
+        head = P.LENGTH_VERSION.unpack_from
+        decode = P.decode_body
+        dispatch = self._dispatch
+        recv_into = sock.recv_into
+        replies: List[Any] = []  # RESPONSE / ERROR frames of this recv not yet handed on: (type, body)
+        answer = self._answer
+        try:
+            while True:
+                if len(buf) - start < need:  # the next frame does not fit after `start`
+                    rest = end - start
+                    if need <= len(buf):
+                        buf[:rest] = buf[start:end]  # move the partial frame to the front
+                    else:  # a frame larger than the buffer: a buffer of its own size
+                        view.release()
+                        bigger = bytearray(need)
+                        bigger[:rest] = buf[start:end]
+                        buf, view = bigger, memoryview(bigger)
+                    start, end = 0, rest
+                n = recv_into(view[end:])
+                if not n:
+                    return
+                end += n
+                while end - start >= 5:
+                    length, version = head(buf, start)
+                    if version == P.VERSION:
+                        size = P.HEADER_V2_SIZE
+                    elif version == P.VERSION_1:
+                        size = P.HEADER_V1_SIZE
+                    else:
+                        raise ProtocolError(f"unsupported protocol version 0x{version:02x} from broker")
+                    if length > P.ABSOLUTE_MAX_PAYLOAD:
+                        raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
+                    need = size + length
+                    if end - start < need:
+                        break
+                    ftype = buf[start + 5]
+                    fmt = buf[start + 6] if size == P.HEADER_V2_SIZE else P.FORMAT_JSON
+                    data = buf[start + size:start + need]
+                    start += need
+                    need = P.HEADER_V2_SIZE
+                    try:
+                        body = decode(data, fmt)
+                    except SwitchboardError as e:
+                        log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
+                        continue
+                    if ((ftype == P.RESPONSE or ftype == P.ERROR) and type(body) is dict
+                            and type(body.get("correlation_id")) is str and body["correlation_id"]):
+                        replies.append((ftype, body))
+                        if len(replies) >= _ANSWER_GROUP:
+                            answer(replies)
+                            replies = []
+                        continue
+                    if replies:  # answers first: frames are handled in the order they came
+                        answer(replies)
+                        replies = []
+                    try:
+                        dispatch(ftype, fmt, body)
+                    except Exception:
+                        log.exception("error dispatching frame 0x%02x", ftype)
+                if replies:
+                    answer(replies)
+                    replies = []
+                if start == end:
+                    start = end = 0
+                    if len(buf) > _RECV_SIZE:  # done with a large frame: back to the usual buffer
+                        view.release()
+                        buf = bytearray(_RECV_SIZE)
+                        view = memoryview(buf)
+        finally:
+            view.release()
 
     def _read_loop(self) -> None:
         while True:
@@ -896,14 +1145,13 @@ class Client:
                     sock.close()
                     return False
                 try:
-                    self._rfile.close()
                     self._sock.close()
                 except OSError:
                     pass
                 self._sock = sock
-                self._rfile = sock.makefile("rb", buffering=256 * 1024)
                 self._close_reason = None
                 self._push_seq.reset()
+                self._connection_number += 1
                 self._connected = True
             return True
         return False
@@ -945,30 +1193,7 @@ class Client:
         """Read frames until the current connection ends; return the error for it."""
         exc: ConnectionClosed
         try:
-            while True:
-                head = self._read_exact(5)
-                if head is None:
-                    break
-                length, version, rest = P.parse_header(head)
-                more = self._read_exact(rest)
-                if more is None:
-                    break
-                ftype = more[0]
-                fmt = more[1] if rest == 2 else P.FORMAT_JSON
-                if length > P.ABSOLUTE_MAX_PAYLOAD:
-                    raise error_from_code("PAYLOAD_TOO_LARGE", f"broker frame of {length} bytes")
-                data = self._read_exact(length) if length else b""
-                if data is None:
-                    break
-                try:
-                    body = P.decode_body(data, fmt)
-                except SwitchboardError as e:
-                    log.warning("undecodable frame 0x%02x from broker: %s", ftype, e)
-                    continue
-                try:
-                    self._dispatch(ftype, fmt, body)
-                except Exception:
-                    log.exception("error dispatching frame 0x%02x", ftype)
+            self._read_frames(self._sock)
             reason = self._close_reason
             if self._closing:
                 exc = ConnectionClosed("client closed", reason)
@@ -1027,16 +1252,8 @@ class Client:
                     self._close_reason = error_from_code(body.get("error_code"), body.get("error"))
                     log.warning("broker error on the connection: %s", self._close_reason)
                 return
-            with self._lock:
-                pending = self._pending.pop(cid, None)
-            if isinstance(pending, _Call):
-                pending.resolve(ftype, body)
-            elif isinstance(pending, Stream):
-                # defensive: a bare answer to a stream request ends the stream
-                final = dict(body, is_final=True)
-                if ftype == P.RESPONSE and not body.get("error_code"):
-                    final.pop("error", None)
-                pending._on_frame(final)
+            if isinstance(cid, str):
+                self._answer([(ftype, body)])
         elif ftype == P.STREAM:
             cid = body.get("correlation_id")
             with self._lock:
@@ -1090,6 +1307,45 @@ class Client:
                 req._cancelled.set()
         else:
             log.debug("ignored frame type 0x%02x", ftype)
+
+    def _answer(self, replies: List[Any]) -> None:
+        """Hand RESPONSE / ERROR frames, ``(type, body)`` with a string correlation id each, to
+        their calls: one acquisition of the client's lock for all of them, and one of a batch's
+        lock for each run of replies to the same batch."""
+        with self._lock:
+            pop = self._pending.pop
+            calls = [pop(body["correlation_id"], None) for _, body in replies]
+        batch: Optional[_Batch] = None
+        indexes: List[int] = []
+        values: List[Any] = []
+        for (ftype, body), call in zip(replies, calls):
+            if call is None:  # already answered, timed out or forgotten
+                continue
+            try:
+                if type(call) is _BatchCall:
+                    if ftype == P.ERROR or body.get("success") is False:
+                        value = error_from_code(body.get("error_code"), body.get("error"))
+                    else:
+                        value = body.get("payload")
+                    if call.batch is not batch:
+                        if indexes:
+                            batch.settle_many(indexes, values)  # type: ignore[union-attr]
+                            indexes, values = [], []
+                        batch = call.batch
+                    indexes.append(call.index)
+                    values.append(value)
+                elif isinstance(call, Stream):
+                    # defensive: a bare answer to a stream request ends the stream
+                    final = dict(body, is_final=True)
+                    if ftype == P.RESPONSE and not body.get("error_code"):
+                        final.pop("error", None)
+                    call._on_frame(final)
+                else:
+                    call.resolve(ftype, body)
+            except Exception:
+                log.exception("error dispatching frame 0x%02x", ftype)
+        if indexes:
+            batch.settle_many(indexes, values)  # type: ignore[union-attr]
 
     def _reject(self, req: Request, code: str, message: str) -> None:
         err = {"correlation_id": req.correlation_id, "success": False, "error": message, "error_code": code}

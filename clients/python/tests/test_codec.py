@@ -46,6 +46,34 @@ class MsgPackTest(unittest.TestCase):
             msgpack.packb(2**64)
 
 
+class JsonBodyTest(unittest.TestCase):
+    """encode_body / decode_body use json's C encoder and scanner directly; they must accept and
+    refuse exactly what json.dumps / json.loads do, as SerializationError."""
+
+    def test_round_trip_matches_the_json_module(self) -> None:
+        import json
+        for value in ({"a": [1, -2.5, 1e300, None, True, False, "é\n\"\\\u2028", {}]}, [], "s", 3, None,
+                      {"nested": [[{"k": [0.1]}]], "1": 2}):
+            data = P.encode_body(value, P.FORMAT_JSON)
+            self.assertEqual(data, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            self.assertEqual(P.decode_body(data, P.FORMAT_JSON), value)
+            self.assertEqual(P.decode_body(bytearray(data), P.FORMAT_JSON), value)
+
+    def test_whitespace_and_empty(self) -> None:
+        self.assertEqual(P.decode_body(b' \n{"a": 1}\t ', P.FORMAT_JSON), {"a": 1})
+        self.assertIsNone(P.decode_body(b"", P.FORMAT_JSON))
+
+    def test_refusals(self) -> None:
+        circular: list = []
+        circular.append(circular)
+        for value in (circular, {"f": float("nan")}, {"o": object()}, {(1, 2): 1}, "\ud800"):
+            with self.assertRaises(switchboard.SerializationError, msg=repr(value)[:40]):
+                P.encode_body(value, P.FORMAT_JSON)
+        for data in (b'{"a":', b'{"a":1} x', b"\xff", b"nope", b"[1,]"):
+            with self.assertRaises(switchboard.SerializationError, msg=repr(data)):
+                P.decode_body(data, P.FORMAT_JSON)
+
+
 class FrameTest(unittest.TestCase):
     def test_header(self) -> None:
         data = P.encode_frame(P.REQUEST, {"a": 1})
