@@ -22,7 +22,7 @@ import java.util.Map;
  * each figure for Switchboard and each peer with their ratio and the issue's targets, and {@code latency.png}, the
  * latency percentiles per system. Cold path; runs with {@code -Djava.awt.headless=true}.
  * <p>
- * Usage: {@code Report --latency latency.tsv --jmh jmh.csv --out bench/results [--title "..."]}.
+ * Usage: {@code Report --latency latency.tsv --jmh jmh.csv [--jmh more.csv] --out bench/results [--title "..."]}.
  */
 public final class Report
 {
@@ -56,7 +56,7 @@ public final class Report
     public static void main(final String[] args) throws IOException
     {
         Path latencyFile = null;
-        Path jmhFile = null;
+        final List<Path> jmhFiles = new ArrayList<>();
         Path outDir = Path.of("bench/results");
         String title = "";
         for (int i = 0; i < args.length; i += 2)
@@ -64,7 +64,7 @@ public final class Report
             switch (args[i])
             {
                 case "--latency": latencyFile = Path.of(args[i + 1]); break;
-                case "--jmh": jmhFile = Path.of(args[i + 1]); break;
+                case "--jmh": jmhFiles.add(Path.of(args[i + 1])); break;
                 case "--out": outDir = Path.of(args[i + 1]); break;
                 case "--title": title = args[i + 1]; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
@@ -75,9 +75,12 @@ public final class Report
         {
             report.readLatency(latencyFile);
         }
-        if (null != jmhFile && Files.exists(jmhFile))
+        for (final Path jmhFile : jmhFiles)
         {
-            report.readJmh(jmhFile);
+            if (Files.exists(jmhFile))
+            {
+                report.readJmh(jmhFile); // one JMH run per file: each has its own parameter columns
+            }
         }
         Files.createDirectories(outDir);
         Files.writeString(outDir.resolve("latest.md"), report.markdown(title));
@@ -185,8 +188,8 @@ public final class Report
         md.append("# Benchmark results").append(title.isEmpty() ? "" : ": " + title).append("\n\n");
         md.append("One run on this machine (").append(Runtime.getRuntime().availableProcessors())
             .append(" cores, ").append(System.getProperty("java.vm.name")).append(' ')
-            .append(System.getProperty("java.version")).append("). The caller busy-spins on one core; every service, " +
-            "pong and subscriber thread uses a YieldingIdleStrategy; the broker's media driver and conductor use " +
+            .append(System.getProperty("java.version")).append("). The caller busy-spins on one core; every service " +
+            "and pong thread, and the pub/sub subscriber threads, use a YieldingIdleStrategy; the broker's media driver and conductor use " +
             "backoff idle strategies, and the raw Aeron floor runs through that same driver. Absolute numbers on a " +
             "2-core machine are noisy: compare the ratios, which are taken within this run. Latency figures are the " +
             "median over repeats with the min-max in brackets; JMH figures are score ± 99.9% error.\n\n");
@@ -228,18 +231,6 @@ public final class Report
                 .append(jmhCell(streamAeron, 1e-3)).append(" | - | ")
                 .append(throughputRatio(score(streamSb), score(streamAeron))).append(" |\n");
         }
-        for (final int subscribers : new int[]{ 1, 4 })
-        {
-            final double[] sb = jmhScore("PubSubBenchmark.publish subscribers=" + subscribers + " system=switchboard");
-            if (null != sb)
-            {
-                final double[] aeron = jmhScore("PubSubBenchmark.publish subscribers=" + subscribers +
-                    " system=aeron");
-                md.append("| pub/sub 1→").append(subscribers).append(" delivered, JMH (k msgs/s) | ")
-                    .append(jmhCell(sb, subscribers * 1e-3)).append(" | ").append(jmhCell(aeron, subscribers * 1e-3))
-                    .append(" | - | ").append(throughputRatio(score(sb), score(aeron))).append(" |\n");
-            }
-        }
         for (final String bench : new String[]{ "RoundTripBenchmark.roundTrip", "StreamBenchmark.stream" })
         {
             final double[] sb = jmhScore(bench + ":gc.alloc.rate.norm system=switchboard");
@@ -250,18 +241,10 @@ public final class Report
                     .append(alloc(bench + ":gc.alloc.rate.norm system=grpc")).append(" | |\n");
             }
         }
-        for (final int subscribers : new int[]{ 1, 4 })
-        {
-            final String key = "PubSubBenchmark.publish:gc.alloc.rate.norm subscribers=" + subscribers + " system=";
-            if (null != jmhScore(key + "switchboard"))
-            {
-                md.append("| pub/sub 1→").append(subscribers).append(" allocation, whole JVM (B/msg) | ")
-                    .append(alloc(key + "switchboard")).append(" | ").append(alloc(key + "aeron")).append(" | - | |\n");
-            }
-        }
         md.append("\nratio: Switchboard ÷ Aeron (latency: lower is better, 1.0 is the floor; throughput: higher is " +
             "better); gRPC ÷ Switchboard for latency (how many times slower gRPC is).\n");
 
+        pubSubTable(md);
         socketTables(md);
 
         md.append("\n## Targets of issue 4\n\n");
@@ -292,6 +275,51 @@ public final class Report
         }
         md.append("\n![latency percentiles per system](latency.png)\n");
         return md.toString();
+    }
+
+    private void pubSubTable(final StringBuilder md)
+    {
+        if (null == jmhScore("PubSubBenchmark.publish subscribers=1 system=switchboard"))
+        {
+            return;
+        }
+        md.append("\n### Publish-subscribe (Java; one publisher on the benchmark thread, the subscribers read by ")
+            .append(SubscriberPollers.threadCount(4)).append(" yielding thread(s), one per spare core)\n\n");
+        md.append("| figure | Switchboard | raw Aeron IPC (floor) | Chronicle Queue | ratio |\n");
+        md.append("|---|---|---|---|---|\n");
+        for (final int subscribers : new int[]{ 1, 4 })
+        {
+            final String key = "PubSubBenchmark.publish subscribers=" + subscribers + " system=";
+            final double[] sb = jmhScore(key + Rigs.SWITCHBOARD);
+            if (null == sb)
+            {
+                continue;
+            }
+            final double[] aeron = jmhScore(key + Rigs.AERON);
+            final double[] chronicle = jmhScore(key + Rigs.CHRONICLE);
+            md.append("| 1→").append(subscribers).append(" delivered, all subscribers, JMH (k msgs/s) | ")
+                .append(jmhCell(sb, subscribers * 1e-3)).append(" | ").append(jmhCell(aeron, subscribers * 1e-3))
+                .append(" | ").append(jmhCell(chronicle, subscribers * 1e-3)).append(" | ")
+                .append(throughputRatio(score(sb), score(aeron)));
+            if (null != chronicle)
+            {
+                md.append("; SB/Chronicle ").append(fmt(score(sb) / score(chronicle))).append('×');
+            }
+            md.append(" |\n");
+        }
+        for (final int subscribers : new int[]{ 1, 4 })
+        {
+            final String key = "PubSubBenchmark.publish:gc.alloc.rate.norm subscribers=" + subscribers + " system=";
+            if (null != jmhScore(key + Rigs.SWITCHBOARD))
+            {
+                md.append("| 1→").append(subscribers).append(" allocation, whole JVM (B/msg) | ")
+                    .append(alloc(key + Rigs.SWITCHBOARD)).append(" | ").append(alloc(key + Rigs.AERON)).append(" | ")
+                    .append(alloc(key + Rigs.CHRONICLE)).append(" | |\n");
+            }
+        }
+        md.append("\nSwitchboard publishes through a SubjectPublisher (subject encoded once, its own log); each subscriber " +
+            "is a separate client with its own image of that log. Chronicle Queue: one appender, tailers from the " +
+            "start of a queue in /dev/shm. Ratio: Switchboard ÷ peer, higher is better.\n");
     }
 
     private double socketMedian(final String client, final String system, final String metric)

@@ -5,6 +5,7 @@ import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.switchboard.broker.gateway.GatewayConductor;
+import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.broker.gateway.GatewayContext;
 import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
@@ -121,9 +122,8 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietCloseAll(client, runner);
             throw ex;
         }
-        final AgentRunner gatewayRunner = new AgentRunner(new BackoffIdleStrategy(
-            10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
-            ctx.errorHandler(), null, gateway);
+        final AgentRunner gatewayRunner = new AgentRunner(
+            new GatewayIdleStrategy(gateway), ctx.errorHandler(), null, gateway);
         AgentRunner.startOnThread(gatewayRunner);
         this.gateway = gateway;
         ctx.log("gateway listening on " + ctx.gatewaySocket());

@@ -1474,7 +1474,8 @@ final class ClientConductor implements Agent
         push.timestampMs = decoder.timestampMs();
         push.templateId = decoder.templateId();
 
-        final long last = lastSequence(((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL));
+        push.logId = ((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL);
+        final long last = lastSequence(push.logId);
         push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
         if (push.sequence > last)
         {

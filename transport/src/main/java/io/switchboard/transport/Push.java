@@ -9,6 +9,7 @@ public final class Push
     final AsciiView subject = new AsciiView();
     final AsciiView messageType = new AsciiView();
     int publisherId;
+    long logId;
     long sequence;
     long timestampMs;
     int templateId;
@@ -36,6 +37,17 @@ public final class Push
     public CharSequence messageType()
     {
         return messageType;
+    }
+
+    /**
+     * The publisher's log this publication came on: sequence numbers count on that log alone, so
+     * {@code (logId, sequence)} names one publication however many of a subscriber's patterns it matched.
+     *
+     * @return the publisher id in the high 32 bits and the log's session id in the low 32.
+     */
+    public long logId()
+    {
+        return logId;
     }
 
     /**

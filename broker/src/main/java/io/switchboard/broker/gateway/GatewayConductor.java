@@ -97,6 +97,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final SocketServices socketServices;
     private PendingCall callInProgress;
     private GatewaySession current;
+    private final ArrayList<GatewaySession> dirty = new ArrayList<>();
     private long nextSessionId = 1;
     private long nextNotificationId = 1;
     private long nowMs;
@@ -212,7 +213,9 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         int work = client.poll();
         work += socketServices.expire(nowMs);
-        if (selector.selectNow() > 0)
+        flushDirty();
+        selector.selectNow();
+        if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
         {
             final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
             while (it.hasNext())
@@ -257,8 +260,46 @@ public final class GatewayConductor implements Agent, FrameHandler
                 session.partialFrameSinceMs = 0;
             }
         }
+        flushDirty();
         closeDead();
         return work;
+    }
+
+    private void flushDirty()
+    {
+        final ArrayList<GatewaySession> dirty = this.dirty;
+        for (int i = 0, size = dirty.size(); i < size; i++)
+        {
+            final GatewaySession session = dirty.get(i);
+            session.dirty = false;
+            if (!session.closed)
+            {
+                flush(session);
+            }
+        }
+        dirty.clear();
+    }
+
+    /**
+     * Whether nothing is in flight through the Java side, so that only a socket can bring work before the next
+     * timer: then the idle gateway may block on its selector and wake the moment a connection sends.
+     *
+     * @return true when no call is waiting for a Java answer.
+     */
+    boolean canBlockOnSockets()
+    {
+        return RUNNING == state && !shutdownRequested && pendingById.isEmpty() && 0 == socketServices.inFlight();
+    }
+
+    /**
+     * Block on the selector until a socket is ready or the timeout passes; the duty cycle handles what it selected.
+     *
+     * @param timeoutMs at most this long, at least 1.
+     * @throws IOException if the selector fails.
+     */
+    void awaitSockets(final long timeoutMs) throws IOException
+    {
+        selector.select(Math.max(1, timeoutMs));
     }
 
     // ----------------------------------------------------------------------------------------------- shutdown
@@ -1169,14 +1210,13 @@ public final class GatewayConductor implements Agent, FrameHandler
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final GatewaySession session = sessions.get(i);
-                if (session.lastPushedPublisher == p.publisherId() && session.lastPushedSequence == p.sequence())
+                if (session.lastPushedLog == p.logId() && session.lastPushedSequence == p.sequence())
                 {
                     continue; // another of its patterns matched the same publication: one push per connection
                 }
-                session.lastPushedPublisher = p.publisherId();
+                session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();
                 push(session, subject, payload, p.timestampMs(), null);
-                flush(session);
             }
         }
     }
@@ -1340,9 +1380,12 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             counters.framesOut++;
         }
-        if (session != current)
+        if (session != current && !session.dirty)
         {
-            flush(session); // replies to the connection being read are flushed once its bytes are consumed
+            // flushed at the end of this step of the duty cycle: one write for all the replies a poll brought
+            // (replies to the connection being read are flushed once its bytes are consumed)
+            session.dirty = true;
+            dirty.add(session);
         }
         return queued;
     }

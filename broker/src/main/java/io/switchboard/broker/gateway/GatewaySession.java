@@ -61,11 +61,13 @@ final class GatewaySession
     private int queuedPushes;
     int version = 2;
     boolean closeAfterFlush;
+    /** Has frames queued since the last flush; on the gateway's dirty list. */
+    boolean dirty;
     long partialFrameSinceMs;
     /** PUSH sequence of this connection's subscription: one push per publication, however many patterns match. */
     long pushSequence;
     /** The shared-memory publication pushed last (publisher id, sequence), so overlapping patterns push it once. */
-    int lastPushedPublisher;
+    long lastPushedLog;
     long lastPushedSequence;
     boolean closed;
 

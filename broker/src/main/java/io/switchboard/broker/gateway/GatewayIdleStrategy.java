@@ -1,0 +1,102 @@
+package io.switchboard.broker.gateway;
+
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The gateway's idle strategy: spin, then yield, then either block on the gateway's selector (when nothing is in flight
+ * on the Java side, so a socket is the only source of work: a request wakes it at once instead of after a park) or
+ * park with exponential backoff up to 1 ms (a Java answer cannot wake a selector).
+ * <p>
+ * Not thread-safe: the gateway's duty-cycle thread only.
+ */
+public final class GatewayIdleStrategy implements IdleStrategy
+{
+    private static final int SPINS = 10;
+    private static final int YIELDS = 20;
+    private static final long MIN_PARK_NS = TimeUnit.MICROSECONDS.toNanos(1);
+    private static final long MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long SELECT_TIMEOUT_MS = 1;
+
+    private final GatewayConductor gateway;
+    private int spins;
+    private int yields;
+    private long parkNs = MIN_PARK_NS;
+
+    /**
+     * Idle for this gateway.
+     *
+     * @param gateway whose selector to block on.
+     */
+    public GatewayIdleStrategy(final GatewayConductor gateway)
+    {
+        this.gateway = gateway;
+    }
+
+    /** {@inheritDoc} */
+    public void idle(final int workCount)
+    {
+        if (workCount > 0)
+        {
+            reset();
+        }
+        else
+        {
+            idle();
+        }
+    }
+
+    /** {@inheritDoc} */
+    public void idle()
+    {
+        if (spins < SPINS)
+        {
+            spins++;
+            Thread.onSpinWait();
+        }
+        else if (yields < YIELDS)
+        {
+            yields++;
+            Thread.yield();
+        }
+        else if (gateway.canBlockOnSockets())
+        {
+            try
+            {
+                // same 1 ms bound as the longest park: timers and Java-side pushes wait no longer than before
+                gateway.awaitSockets(SELECT_TIMEOUT_MS);
+            }
+            catch (final IOException ex)
+            {
+                park();
+            }
+        }
+        else
+        {
+            park();
+        }
+    }
+
+    private void park()
+    {
+        LockSupport.parkNanos(parkNs);
+        parkNs = Math.min(parkNs << 1, MAX_PARK_NS);
+    }
+
+    /** {@inheritDoc} */
+    public void reset()
+    {
+        spins = 0;
+        yields = 0;
+        parkNs = MIN_PARK_NS;
+    }
+
+    /** {@inheritDoc} */
+    public String alias()
+    {
+        return "gateway-selector-backoff";
+    }
+}
