@@ -46,6 +46,34 @@ class SubjectPatternTest
         assertEquals(expected, compiled.matches(new UnsafeBuffer(bytes), 2, subject.length()));
     }
 
+    @Test
+    void shouldMatchLiteralsByEveryByteAtEveryLengthAndOffset()
+    {
+        // literals are compared eight bytes a step and then byte by byte: a difference anywhere must be seen
+        final StringBuilder text = new StringBuilder();
+        for (int length = 1; length <= 40; length++)
+        {
+            text.append((char)('a' + length % 26));
+            final String literal = text.toString();
+            final SubjectPattern pattern = SubjectPattern.compile(literal);
+            assertTrue(pattern.isLiteral());
+            for (int offset = 0; offset < 8; offset++)
+            {
+                final byte[] bytes = new byte[offset + length + 9];
+                final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+                buffer.putStringWithoutLengthAscii(offset, literal);
+                assertTrue(pattern.matches(buffer, offset, length), literal + " at " + offset);
+                assertFalse(pattern.matches(buffer, offset, length + 1), literal + " longer");
+                for (int i = 0; i < length; i++)
+                {
+                    bytes[offset + i] = (byte)'Z';
+                    assertFalse(pattern.matches(buffer, offset, length), literal + " differing at " + i);
+                    bytes[offset + i] = (byte)literal.charAt(i);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = { "", "a..b", ".a", "a.", "a.b*", "a.>.b", ">x", "a b", "caf\u00e9" })
     void shouldRejectMalformedPatterns(final String pattern)
