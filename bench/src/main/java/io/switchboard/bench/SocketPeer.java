@@ -4,6 +4,8 @@ import io.switchboard.broker.Broker;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The server side of the socket-path scenarios, one process per system, so that the drivers (Python, Node, Java) and
@@ -26,7 +29,9 @@ import java.util.concurrent.CountDownLatch;
  * <ul>
  *     <li>{@code switchboard}: a broker (embedded media driver, gateway on {@code --socket}) and, in the same process,
  *     a Java service {@code bench} over Aeron IPC whose opaque type {@code Echo} replies with the bytes it got (the
- *     gateway passes the JSON payload through untouched);</li>
+ *     gateway passes the JSON payload through untouched); the service thread idles by yielding, or with
+ *     {@code --service-idle backoff} by spinning, yielding, then parking up to 100 µs, which leaves the cores to the
+ *     client and the gateway when it has nothing to do;</li>
  *     <li>{@code echo}: the floor of the socket path, a bare Unix-socket server with the same framing (PROTOCOL.md)
  *     and no broker: one selector thread answers each REQUEST frame with a RESPONSE frame carrying the same payload
  *     bytes (the request envelope, whose {@code correlation_id} and {@code payload} are what a client reads).</li>
@@ -56,11 +61,17 @@ public final class SocketPeer
     {
         final String mode = args[0];
         Path socket = null;
-        for (int i = 1; i < args.length; i += 2)
+        String serviceIdle = "yield";
+        for (int i = 1; i + 1 < args.length; i += 2)
         {
             if ("--socket".equals(args[i]))
             {
                 socket = Path.of(args[i + 1]).toAbsolutePath();
+            }
+            else if ("--service-idle".equals(args[i]) &&
+                ("yield".equals(args[i + 1]) || "backoff".equals(args[i + 1])))
+            {
+                serviceIdle = args[i + 1];
             }
             else
             {
@@ -75,7 +86,9 @@ public final class SocketPeer
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         if ("switchboard".equals(mode))
         {
-            runBroker(socket, stop);
+            runBroker(socket, stop, "backoff".equals(serviceIdle) ?
+                new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)) :
+                new YieldingIdleStrategy());
         }
         else if ("echo".equals(mode))
         {
@@ -87,7 +100,8 @@ public final class SocketPeer
         }
     }
 
-    private static void runBroker(final Path socket, final CountDownLatch stop) throws InterruptedException
+    private static void runBroker(final Path socket, final CountDownLatch stop, final IdleStrategy serviceIdle)
+        throws InterruptedException
     {
         final String aeronDir = "/dev/shm/sb-bench-" + UUID.randomUUID() + "/aeron";
         final Broker broker = Broker.launch(new Broker.Context().gatewaySocket(socket).aeronDirectoryName(aeronDir)
@@ -97,11 +111,16 @@ public final class SocketPeer
         {
             service = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(broker.context().controlSocket()).clientName("bench-echo")
-                .idleStrategy(new YieldingIdleStrategy()));
+                .idleStrategy(serviceIdle));
             service.serve(ServiceDefinition.named(SwitchboardRig.SERVICE).shared()
                 .onOpaqueRequest(SwitchboardRig.ECHO, (req, buffer, offset, length) ->
                 req.reply(buffer, offset, length)));
-            Thread.sleep(200); // the registration reaches the broker's registry
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!service.hasService(SwitchboardRig.SERVICE)) // the registry has it: its route came back
+            {
+                Rigs.checkDeadline(deadlineNs, "the echo service's registration");
+                Thread.yield();
+            }
             System.out.println("ready " + ProcessHandle.current().pid());
             System.out.flush();
             stop.await();
