@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List
 from . import protocol as P
 from .errors import (ConnectionClosed, Forbidden, RequestTimeout, SwitchboardError, UnsupportedProtocolVersion,
                      error_from_code)
-from .protocol import Notification
+from .protocol import BatchCall as _AioBatchCall, Notification
 
 __all__ = ["AsyncClient", "AsyncStream", "AsyncSubscription", "AsyncRequest", "AsyncRegistration"]
 
@@ -73,25 +73,6 @@ class _AioBatch:
                 self._waiter = None
                 self._wake_at = -1
         return True
-
-
-class _AioBatchCall:
-    """One request of a batch in the client's pending map."""
-
-    __slots__ = ("batch", "index")
-
-    def __init__(self, batch: _AioBatch, index: int):
-        self.batch = batch
-        self.index = index
-
-    def resolve(self, frame_type: int, body: dict) -> None:
-        if frame_type == P.ERROR or body.get("success") is False:
-            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
-        else:
-            self.batch.settle(self.index, body.get("payload"))
-
-    def fail(self, exc: BaseException) -> None:
-        self.batch.settle(self.index, exc)
 
 
 class AsyncRequest:

@@ -36,7 +36,7 @@ from .errors import (
     SwitchboardError,
     error_from_code,
 )
-from .protocol import Notification
+from .protocol import BatchCall as _BatchCall, Notification
 
 __all__ = ["Client", "Stream", "Subscription", "Request", "Registration"]
 
@@ -154,25 +154,6 @@ class _Batch:
                 self._wake_at = level
                 self._cv.wait(remaining)
             return True
-
-
-class _BatchCall:
-    """One request of a batch in the client's pending map: answered like a ``_Call``."""
-
-    __slots__ = ("batch", "index")
-
-    def __init__(self, batch: _Batch, index: int):
-        self.batch = batch
-        self.index = index
-
-    def resolve(self, frame_type: int, body: dict) -> None:
-        if frame_type == P.ERROR or body.get("success") is False:
-            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
-        else:
-            self.batch.settle(self.index, body.get("payload"))
-
-    def fail(self, exc: BaseException) -> None:
-        self.batch.settle(self.index, exc)
 
 
 class Stream:

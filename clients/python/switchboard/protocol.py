@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import msgpack
-from .errors import PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError
+from .errors import PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError, error_from_code
 
 __all__ = [
     "VERSION",
@@ -356,3 +356,22 @@ def timeout_ms(timeout: Optional[float]) -> int:
     if timeout <= 0:
         raise ValueError("timeout must be positive")
     return max(1, int(timeout * 1000))
+
+
+class BatchCall:
+    """One request of a batch in a client's pending map (sync and asyncio alike): settles its slot of the batch."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch: Any, index: int):
+        self.batch = batch
+        self.index = index
+
+    def resolve(self, frame_type: int, body: dict) -> None:
+        if frame_type == ERROR or body.get("success") is False:
+            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
+        else:
+            self.batch.settle(self.index, body.get("payload"))
+
+    def fail(self, exc: BaseException) -> None:
+        self.batch.settle(self.index, exc)

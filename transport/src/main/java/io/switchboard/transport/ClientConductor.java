@@ -136,14 +136,10 @@ final class ClientConductor implements Agent
     private volatile int sessionGeneration;
     private volatile int clientIdVolatile;
     private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
-    private String lastSubject;
-    private String lastMessageType;
-    private UnsafeBuffer lastSubjectBytes = new UnsafeBuffer(new byte[64]);
-    private UnsafeBuffer lastMessageTypeBytes = new UnsafeBuffer(new byte[64]);
-    private String lastCalledService;
-    private String lastCalledMessageType;
-    private UnsafeBuffer lastCalledServiceBytes = new UnsafeBuffer(new byte[64]);
-    private UnsafeBuffer lastCalledMessageTypeBytes = new UnsafeBuffer(new byte[64]);
+    private final EncodedName publishedSubject = new EncodedName();
+    private final EncodedName publishedMessageType = new EncodedName();
+    private final EncodedName calledService = new EncodedName();
+    private final EncodedName calledMessageType = new EncodedName();
     private boolean pubSubSettled;
 
     private final ClientCounters counters;
@@ -521,22 +517,9 @@ final class ClientConductor implements Agent
             .kind(kind)
             .templateId(templateId)
             .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs));
-        if (service != lastCalledService)
-        {
-            // encoded once for a service called again by the same String, as a constant usually is
-            lastCalledServiceBytes = ensureCapacity(lastCalledServiceBytes, service.length());
-            lastCalledServiceBytes.putStringWithoutLengthAscii(0, service);
-            lastCalledService = service;
-        }
-        if (messageType != lastCalledMessageType)
-        {
-            lastCalledMessageTypeBytes = ensureCapacity(lastCalledMessageTypeBytes, messageType.length());
-            lastCalledMessageTypeBytes.putStringWithoutLengthAscii(0, messageType);
-            lastCalledMessageType = messageType;
-        }
         requestEncoder
-            .putService(lastCalledServiceBytes, 0, service.length())
-            .putMessageType(lastCalledMessageTypeBytes, 0, messageType.length())
+            .putService(calledService.of(service), 0, service.length())
+            .putMessageType(calledMessageType.of(messageType), 0, messageType.length())
             .putPayload(buffer, offset, length);
 
         final long result = offer(instance.clientId, instance.inboxStreamId,
@@ -687,23 +670,11 @@ final class ClientConductor implements Agent
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (subject != lastSubject)
+        // checked and encoded once for a subject published again (the same String, as a constant usually is)
+        if (!publishedSubject.isLast(subject) && !SubjectPattern.isValidSubject(subject))
         {
-            // checked and encoded once for a subject published again (the same String, as a constant usually is)
-            if (!SubjectPattern.isValidSubject(subject))
-            {
-                throw new IllegalArgumentException("invalid subject '" + subject + "': " +
-                    SubjectPattern.validateSubject(subject));
-            }
-            lastSubjectBytes = ensureCapacity(lastSubjectBytes, subject.length());
-            lastSubjectBytes.putStringWithoutLengthAscii(0, subject);
-            lastSubject = subject;
-        }
-        if (messageType != lastMessageType)
-        {
-            lastMessageTypeBytes = ensureCapacity(lastMessageTypeBytes, messageType.length());
-            lastMessageTypeBytes.putStringWithoutLengthAscii(0, messageType);
-            lastMessageType = messageType;
+            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
+                SubjectPattern.validateSubject(subject));
         }
         if (brokerLost)
         {
@@ -724,8 +695,8 @@ final class ClientConductor implements Agent
             .sequence(sequence)
             .timestampMs(ctx.epochClock().time())
             .templateId(templateId)
-            .putSubject(lastSubjectBytes, 0, subject.length())
-            .putMessageType(lastMessageTypeBytes, 0, messageType.length())
+            .putSubject(publishedSubject.of(subject), 0, subject.length())
+            .putMessageType(publishedMessageType.of(messageType), 0, messageType.length())
             .putPayload(buffer, offset, length);
         final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
 
@@ -758,11 +729,6 @@ final class ClientConductor implements Agent
         }
         counters.publishFailures.increment();
         return result;
-    }
-
-    private static UnsafeBuffer ensureCapacity(final UnsafeBuffer buffer, final int length)
-    {
-        return buffer.capacity() >= length ? buffer : new UnsafeBuffer(new byte[Math.max(length, 2 * buffer.capacity())]);
     }
 
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)

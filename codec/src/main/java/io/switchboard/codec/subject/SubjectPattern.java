@@ -268,16 +268,20 @@ public final class SubjectPattern
         {
             return false;
         }
-        // eight bytes a step, then the tail: a subject is read once per subscription for every publication
-        int i = 0;
-        for (final int limit = length - Long.BYTES; i <= limit; i += Long.BYTES)
+        if (length >= Long.BYTES)
         {
-            if (buffer.getLong(offset + i) != bytes.getLong(i))
+            // eight bytes a step, the last step overlapping the one before: no byte-by-byte tail
+            final int last = length - Long.BYTES;
+            for (int i = 0; i < last; i += Long.BYTES)
             {
-                return false;
+                if (buffer.getLong(offset + i) != bytes.getLong(i))
+                {
+                    return false;
+                }
             }
+            return buffer.getLong(offset + last) == bytes.getLong(last);
         }
-        for (; i < length; i++)
+        for (int i = 0; i < length; i++)
         {
             if (buffer.getByte(offset + i) != bytes.getByte(i))
             {
