@@ -3,7 +3,7 @@
 //   switchboard  client -> gateway -> Java service `bench` (opaque Echo over Aeron IPC)
 //   echo         the same client -> bare Java echo server with the same framing (the floor)
 // Scenarios: closed-loop round trip (one call in flight; p50/p90/p99) and pipelined throughput
-// (--window calls in flight; requests/s). Payload {"data": <32 characters>}.
+// (--window calls in flight; requests/s); --scenarios rtt,pipelined picks them. Payload {"data": <32 characters>}.
 // Output lines (tab-separated), appended to --out:  socket  node  <system>  <metric>  <repeat>  <value>
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,18 +69,26 @@ async function pipelined(client, secs) {
   return (done / (elapsed || (performance.now() - start))) * 1000;
 }
 
+const scenarios = new Set(String(args.scenarios ?? 'rtt,pipelined').split(','));
+for (const s of scenarios) {
+  if (s !== 'rtt' && s !== 'pipelined') {
+    console.error(`socket_bench.mjs: unknown scenario '${s}' (rtt, pipelined)`);
+    process.exit(2);
+  }
+}
+
 const client = await connect({ socketPath: args.socket });
 try {
-  await roundTrip(client, warmup);
-  for (let r = 0; r < repeats; r++) {
+  if (scenarios.has('rtt')) await roundTrip(client, warmup);
+  for (let r = 0; scenarios.has('rtt') && r < repeats; r++) {
     const s = await roundTrip(client, seconds);
     emit('rtt_count', r, s.length);
     for (const p of [50, 90, 99]) emit(`rtt_p${p}`, r, percentile(s, p));
     console.error(`node   ${system.padEnd(11)} round trip #${r}: ${s.length} calls p50 ${(percentile(s, 50) / 1e3).toFixed(1)} us` +
       ` p90 ${(percentile(s, 90) / 1e3).toFixed(1)} us p99 ${(percentile(s, 99) / 1e3).toFixed(1)} us`);
   }
-  await pipelined(client, warmup);
-  for (let r = 0; r < repeats; r++) {
+  if (scenarios.has('pipelined')) await pipelined(client, warmup);
+  for (let r = 0; scenarios.has('pipelined') && r < repeats; r++) {
     const rate = await pipelined(client, seconds);
     emit('pipelined_rps', r, rate.toFixed(0));
     console.error(`node   ${system.padEnd(11)} pipelined #${r} (window ${windowSize}): ${rate.toFixed(0)} requests/s`);
