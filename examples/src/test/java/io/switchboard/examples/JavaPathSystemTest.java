@@ -420,6 +420,68 @@ class JavaPathSystemTest
         }
     }
 
+    @Test
+    void shouldDropMalformedMessagesOnThePubSubLogAndReadTheNextOne() throws Exception
+    {
+        final CopyOnWriteArrayList<String> seen = new CopyOnWriteArrayList<>();
+        try (Switchboard subscriber = broker.connect("malformed-reader");
+            io.aeron.Aeron rogue = io.aeron.Aeron.connect(
+                new io.aeron.Aeron.Context().aeronDirectoryName(broker.aeronDir.toString())))
+        {
+            subscriber.subscribe("rogue.*", (push, buf, off, len) -> seen.add(push.subject() + " " + len));
+            // anyone who can map the driver's files can write the pub/sub stream: what it writes must not hurt
+            final io.aeron.ExclusivePublication log = rogue.addExclusivePublication(
+                io.switchboard.transport.Configuration.pubSubPublicationChannel(64 * 1024),
+                io.switchboard.transport.Configuration.PUB_SUB_STREAM_ID);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!log.isConnected())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "the rogue log never reached a subscriber");
+                Thread.yield();
+            }
+
+            final UnsafeBuffer bad = new UnsafeBuffer(new byte[128]);
+            offerAll(log, bad, 4); // shorter than a header
+            bad.putShort(2, (short)99); // another template id
+            offerAll(log, bad, 64);
+            final io.switchboard.codec.wire.PublicationEncoder encoder = new io.switchboard.codec.wire.PublicationEncoder();
+            final io.switchboard.codec.wire.MessageHeaderEncoder header =
+                new io.switchboard.codec.wire.MessageHeaderEncoder();
+            final int subjectLengthAt = io.switchboard.codec.wire.MessageHeaderEncoder.ENCODED_LENGTH +
+                io.switchboard.codec.wire.PublicationEncoder.BLOCK_LENGTH;
+            for (final int badLength : new int[]{ Integer.MAX_VALUE, -1, 1000 })
+            {
+                encoder.wrapAndApplyHeader(bad, 0, header).publisherId(1).sequence(1).subject("rogue.BAD")
+                    .messageType("Tick").putPayload(new byte[8], 0, 8);
+                bad.putInt(subjectLengthAt, badLength, java.nio.ByteOrder.LITTLE_ENDIAN); // a length past the end
+                offerAll(log, bad, io.switchboard.codec.wire.MessageHeaderEncoder.ENCODED_LENGTH +
+                    encoder.encodedLength());
+            }
+            encoder.wrapAndApplyHeader(bad, 0, header).publisherId(1).sequence(2).templateId(-1).subject("rogue.OK")
+                .messageType("Tick").putPayload(new byte[8], 0, 8);
+            offerAll(log, bad, io.switchboard.codec.wire.MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+
+            final long readDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (seen.isEmpty())
+            {
+                assertTrue(System.nanoTime() - readDeadline < 0, "the good message after the bad ones never came");
+                Thread.yield();
+            }
+            assertEquals(List.of("rogue.OK 8"), seen);
+            assertEquals(5, subscriber.counters().malformed(), "each bad message counted once");
+        }
+    }
+
+    private static void offerAll(final io.aeron.ExclusivePublication log, final UnsafeBuffer buffer, final int length)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (log.offer(buffer, 0, length) < 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "the rogue log refused an offer for 10 s");
+            Thread.yield();
+        }
+    }
+
     private static void offerNext(final SubjectPublisher publisher, final UnsafeBuffer payload)
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -36,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
+
 /**
  * The agent at the heart of a Java peer: it owns the control connection to the broker, the peer's inbox, its
  * publications to other peers' inboxes, the route table, the calls in flight and the subscriptions.
@@ -87,7 +89,6 @@ final class ClientConductor implements Agent
     private final CancelEncoder cancelEncoder = new CancelEncoder();
     private final CancelDecoder cancelDecoder = new CancelDecoder();
     private final PublicationEncoder publicationEncoder = new PublicationEncoder();
-    private final PublicationDecoder publicationDecoder = new PublicationDecoder();
     private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
     private final RegisterEncoder registerEncoder = new RegisterEncoder();
     private final UnregisterEncoder unregisterEncoder = new UnregisterEncoder();
@@ -115,6 +116,7 @@ final class ClientConductor implements Agent
     private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
     private long lastSequenceKey = NO_LOG;
     private long lastSequenceHot;
+    private long pushesSinceCount;
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private final ServiceRequest serviceRequest;
     private final Push push = new Push();
@@ -410,6 +412,11 @@ final class ClientConductor implements Agent
         if (null != pubSubSubscription)
         {
             work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            if (0 != pushesSinceCount)
+            {
+                counters.pushes.getAndAddOrdered(pushesSinceCount);
+                pushesSinceCount = 0;
+            }
         }
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
@@ -1427,21 +1434,45 @@ final class ClientConductor implements Agent
 
     private void onPubSubFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != PublicationDecoder.SCHEMA_ID ||
-            headerDecoder.templateId() != PublicationDecoder.TEMPLATE_ID)
+        // the header in one read, then the fields and the lengths read in place: no decoder calls per publication
+        final int end = offset + length;
+        final long word = length >= MessageHeaderDecoder.ENCODED_LENGTH ? buffer.getLong(offset, LITTLE_ENDIAN) : 0;
+        final int blockLength = (int)(word & 0xFFFF);
+        if ((int)((word >>> 16) & 0xFFFF) != PublicationDecoder.TEMPLATE_ID ||
+            (int)((word >>> 32) & 0xFFFF) != PublicationDecoder.SCHEMA_ID ||
+            blockLength < PublicationDecoder.BLOCK_LENGTH ||
+            offset + MessageHeaderDecoder.ENCODED_LENGTH + blockLength + 3 * Integer.BYTES > end)
         {
             counters.malformed.incrementOrdered();
             return;
         }
-        final PublicationDecoder decoder = publicationDecoder.wrap(
-            buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, headerDecoder.blockLength(), headerDecoder.version());
-        final Push push = this.push;
-        push.publisherId = decoder.publisherId();
-        push.sequence = decoder.sequence();
-        push.timestampMs = decoder.timestampMs();
-        push.templateId = decoder.templateId();
+        final int block = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        final int subjectOffset = block + blockLength + Integer.BYTES;
+        final int subjectLength = buffer.getInt(subjectOffset - Integer.BYTES, LITTLE_ENDIAN);
+        final int messageTypeOffset = subjectOffset + subjectLength + Integer.BYTES;
+        if (subjectLength < 0 || subjectLength > length || messageTypeOffset + Integer.BYTES > end)
+        {
+            counters.malformed.incrementOrdered();
+            return;
+        }
+        final int messageTypeLength = buffer.getInt(messageTypeOffset - Integer.BYTES, LITTLE_ENDIAN);
+        final int payloadOffset = messageTypeOffset + messageTypeLength + Integer.BYTES;
+        if (messageTypeLength < 0 || messageTypeLength > length || payloadOffset > end)
+        {
+            counters.malformed.incrementOrdered();
+            return;
+        }
+        final int payloadLength = buffer.getInt(payloadOffset - Integer.BYTES, LITTLE_ENDIAN);
+        if (payloadLength < 0 || payloadLength > length || payloadOffset + payloadLength > end)
+        {
+            counters.malformed.incrementOrdered();
+            return;
+        }
 
+        final Push push = this.push;
+        push.wrap(buffer, block);
+        push.publisherId = buffer.getInt(block + PublicationDecoder.publisherIdEncodingOffset(), LITTLE_ENDIAN);
+        push.sequence = buffer.getLong(block + PublicationDecoder.sequenceEncodingOffset(), LITTLE_ENDIAN);
         push.logId = ((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL);
         final long last = lastSequence(push.logId);
         push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
@@ -1453,16 +1484,8 @@ final class ClientConductor implements Agent
         {
             counters.pushesLost.getAndAddOrdered(push.lostBefore);
         }
-
-        final int subjectLength = decoder.subjectLength();
-        final int subjectOffset = decoder.limit() + PublicationDecoder.subjectHeaderLength();
         push.subject.wrap(buffer, subjectOffset, subjectLength);
-        decoder.skipSubject();
-        final int messageTypeLength = decoder.messageTypeLength();
-        push.messageType.wrap(buffer, decoder.limit() + PublicationDecoder.messageTypeHeaderLength(), messageTypeLength);
-        decoder.skipMessageType();
-        final int payloadLength = decoder.payloadLength();
-        final int payloadOffset = decoder.limit() + PublicationDecoder.payloadHeaderLength();
+        push.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
 
         final ArrayList<LocalSubscription> subscriptions = this.subscriptions;
         for (int i = 0, size = subscriptions.size(); i < size; i++)
@@ -1470,7 +1493,7 @@ final class ClientConductor implements Agent
             final LocalSubscription s = subscriptions.get(i);
             if (s.pattern.matches(buffer, subjectOffset, subjectLength))
             {
-                counters.pushes.incrementOrdered();
+                pushesSinceCount++; // added to the counter once per poll, not once per push
                 try
                 {
                     s.handler.onPush(push, buffer, payloadOffset, payloadLength);

@@ -109,6 +109,16 @@ public final class ClientCounters implements AutoCloseable
     }
 
     /**
+     * Messages read from a log that were not Switchboard messages, or whose lengths did not fit: dropped.
+     *
+     * @return malformed messages seen.
+     */
+    public long malformed()
+    {
+        return malformed.get();
+    }
+
+    /**
      * Close every counter.
      */
     public void close()

@@ -1,5 +1,10 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.wire.PublicationDecoder;
+import org.agrona.DirectBuffer;
+
+import java.nio.ByteOrder;
+
 /**
  * What a subscriber learns of a publication besides its payload. One instance is reused; valid only during
  * {@link PushHandler#onPush}.
@@ -11,12 +16,19 @@ public final class Push
     int publisherId;
     long logId;
     long sequence;
-    long timestampMs;
-    int templateId;
     long lostBefore;
+    private DirectBuffer buffer;
+    private int blockOffset;
 
     Push()
     {
+    }
+
+    /** Read the fields only a handler may want (time, template) in place, from the publication's root block. */
+    void wrap(final DirectBuffer buffer, final int blockOffset)
+    {
+        this.buffer = buffer;
+        this.blockOffset = blockOffset;
     }
 
     /**
@@ -57,7 +69,7 @@ public final class Push
      */
     public int templateId()
     {
-        return templateId;
+        return buffer.getInt(blockOffset + PublicationDecoder.templateIdEncodingOffset(), ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -97,6 +109,6 @@ public final class Push
      */
     public long timestampMs()
     {
-        return timestampMs;
+        return buffer.getLong(blockOffset + PublicationDecoder.timestampMsEncodingOffset(), ByteOrder.LITTLE_ENDIAN);
     }
 }
