@@ -448,9 +448,11 @@ public final class BrokerConductor implements Agent
         }
         servicesRegistered.setOrdered(registry.services().size());
         publishRegistrySnapshot();
-        reply(session, correlationId, null, null);
+        // the route goes out before the ack: a peer that serves for another (the gateway for a socket client)
+        // has the route in its table by the time its register returns, so a call right after it is routed
         encodeRouteUpdate(RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
         broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
+        reply(session, correlationId, null, null);
         ctx.log("peer " + session.clientId + " serves '" + service + "' (" + mode + ", " + types.keySet() + ")");
     }
 
@@ -466,9 +468,9 @@ public final class BrokerConductor implements Agent
         }
         servicesRegistered.setOrdered(registry.services().size());
         publishRegistrySnapshot();
-        reply(session, correlationId, null, null);
         encodeRouteUpdate(RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
         broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
+        reply(session, correlationId, null, null); // after the route, as for register
     }
 
     private void encodeRouteUpdate(

@@ -635,6 +635,28 @@ class GatewayTest
     }
 
     @Test
+    void shouldRouteACallMadeTheMomentARegisterIsAcknowledged() throws Exception
+    {
+        // the broker sends a new route before its ack, so the ack means the gateway can route to the name
+        try (Conn server = new Conn(); Conn caller = new Conn())
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                final String name = "fresh" + i;
+                register(server, "r" + i, "{\"correlation_id\":\"r" + i + "\",\"service\":\"" + name + "\"}");
+                caller.send(REQUEST, request("c" + i, name, "Anything", String.valueOf(i)));
+                final JsonNode forwarded = server.expect(REQUEST).json();
+                assertEquals(name, forwarded.get("target").asText(), "call " + i + " was not routed");
+                server.send(RESPONSE, "{\"correlation_id\":\"" + forwarded.get("correlation_id").asText() +
+                    "\",\"success\":true,\"payload\":" + i + "}");
+                final JsonNode reply = caller.expect(RESPONSE).json();
+                assertEquals("c" + i, reply.get("correlation_id").asText());
+                assertEquals(i, reply.get("payload").asInt());
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseAReplyFromAConnectionTheRequestWasNotRoutedTo() throws Exception
     {
         try (Conn server = new Conn(); Conn caller = new Conn(); Conn intruder = new Conn())
