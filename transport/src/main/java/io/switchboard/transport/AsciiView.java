@@ -19,31 +19,6 @@ final class AsciiView implements CharSequence
         this.length = length;
     }
 
-    /**
-     * Whether ASCII bytes in a buffer equal these bytes.
-     *
-     * @param bytes to compare with.
-     * @param buffer holding the text.
-     * @param offset at which the text begins.
-     * @param length of the text.
-     * @return true if equal.
-     */
-    static boolean equals(final byte[] bytes, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (bytes.length != length)
-        {
-            return false;
-        }
-        for (int i = 0; i < length; i++)
-        {
-            if (buffer.getByte(offset + i) != bytes[i])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
     public int length()
     {
         return length;

@@ -6,6 +6,7 @@ import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.Header;
+import io.switchboard.codec.subject.AsciiBytes;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.*;
 import org.agrona.CloseHelper;
@@ -26,7 +27,6 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -136,7 +136,6 @@ final class ClientConductor implements Agent
     private boolean brokerLost;
     private boolean closed;
     private volatile int sessionGeneration;
-    private volatile int clientIdVolatile;
     private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
     private final EncodedName publishedSubject = new EncodedName();
     private final EncodedName publishedMessageType = new EncodedName();
@@ -150,36 +149,36 @@ final class ClientConductor implements Agent
     static final class LocalService
     {
         final ServiceDefinition definition;
-        private final byte[] name;
+        private final AsciiBytes name;
         private final ServiceDefinition.Handler[] handlers;
-        private final byte[][] messageTypes;
+        private final AsciiBytes[] messageTypes;
         private final ServiceDefinition.Handler anyType;
 
         LocalService(final ServiceDefinition definition)
         {
             this.definition = definition;
-            this.name = definition.name().getBytes(StandardCharsets.US_ASCII);
+            this.name = new AsciiBytes(definition.name());
             this.handlers = definition.handlers().values().toArray(new ServiceDefinition.Handler[0]);
-            this.messageTypes = new byte[handlers.length][];
+            this.messageTypes = new AsciiBytes[handlers.length];
             for (int i = 0; i < handlers.length; i++)
             {
-                messageTypes[i] = handlers[i].messageType.getBytes(StandardCharsets.US_ASCII);
+                messageTypes[i] = new AsciiBytes(handlers[i].messageType);
             }
             this.anyType = definition.handlers().get(ServiceDefinition.ANY_MESSAGE_TYPE);
         }
 
         boolean isNamed(final DirectBuffer buffer, final int offset, final int length)
         {
-            return AsciiView.equals(name, buffer, offset, length);
+            return name.equalsIn(buffer, offset, length);
         }
 
         ServiceDefinition.Handler handler(final DirectBuffer buffer, final int offset, final int length)
         {
             // compared in place, an indexed loop over an array: nothing decoded or allocated per request
-            final byte[][] messageTypes = this.messageTypes;
+            final AsciiBytes[] messageTypes = this.messageTypes;
             for (int i = 0; i < messageTypes.length; i++)
             {
-                if (AsciiView.equals(messageTypes[i], buffer, offset, length))
+                if (messageTypes[i].equalsIn(buffer, offset, length))
                 {
                     return handlers[i];
                 }
@@ -249,7 +248,6 @@ final class ClientConductor implements Agent
         heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ack.heartbeatIntervalMs());
         termLength = ack.termLength();
         aeronDirectory = ack.aeronDirectory();
-        clientIdVolatile = clientId;
 
         final Aeron.Context aeronCtx = new Aeron.Context()
             .aeronDirectoryName(aeronDirectory)
@@ -448,13 +446,10 @@ final class ClientConductor implements Agent
         }
         servedStreams.clear();
         control.close();
+        lingerForPublishers();
         for (final SubjectPublisher publisher : publishers)
         {
             publisher.onClosed(); // the log closes with the Aeron client
-        }
-        if (null != aeron && !publishers.isEmpty())
-        {
-            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
         }
         publishers.clear();
         CloseHelper.closeAll(counters, aeron);
@@ -677,11 +672,9 @@ final class ClientConductor implements Agent
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        // checked and encoded once for a subject published again (the same String, as a constant usually is)
-        if (!publishedSubject.isLast(subject) && !SubjectPattern.isValidSubject(subject))
+        if (!publishedSubject.isLast(subject)) // checked and encoded once for a subject published again
         {
-            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
-                SubjectPattern.validateSubject(subject));
+            checkSubject(subject);
         }
         if (brokerLost)
         {
@@ -738,13 +731,18 @@ final class ClientConductor implements Agent
         return result;
     }
 
-    SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
+    private static void checkSubject(final String subject)
     {
         if (!SubjectPattern.isValidSubject(subject))
         {
             throw new IllegalArgumentException("invalid subject '" + subject + "': " +
                 SubjectPattern.validateSubject(subject));
         }
+    }
+
+    SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
+    {
+        checkSubject(subject);
         final SubjectPublisher publisher = new SubjectPublisher(
             this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs());
         publishers.add(publisher);
@@ -756,26 +754,25 @@ final class ClientConductor implements Agent
         return sessionGeneration;
     }
 
-    int clientIdVolatile()
-    {
-        return clientIdVolatile;
-    }
-
     /**
-     * Open a publisher's own log in the current session; called from the publisher's thread.
+     * Open a publisher's own log in the current session and hand it over with this session's client id and
+     * generation; called from the publisher's thread.
      *
-     * @return the publication, or null if the client is closed or has no broker.
+     * @return false if the client is closed or has no broker.
      */
-    ExclusivePublication openPublisherLog(final SubjectPublisher publisher)
+    boolean openPublisherLog(final SubjectPublisher publisher)
     {
         lock.lock();
         try
         {
             if (closed || brokerLost || publisher.isClosed())
             {
-                return null;
+                return false;
             }
-            return aeron.addExclusivePublication(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            publisher.onOpened(
+                aeron.addExclusivePublication(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId),
+                clientId, sessionGeneration);
+            return true;
         }
         finally
         {
@@ -1014,12 +1011,7 @@ final class ClientConductor implements Agent
         routes.clear();
         lastSequenceByPublisher.clear();
         lastSequenceKey = NO_LOG;
-        if (!publishers.isEmpty())
-        {
-            // a publisher offers without the lock: give an offer in progress time to see its log closed before the
-            // log is unmapped, as Aeron lingers its own resources
-            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
-        }
+        lingerForPublishers();
         CloseHelper.quietClose(aeron);
         aeron = null;
         aeronInvoker = null;
@@ -1027,6 +1019,18 @@ final class ClientConductor implements Agent
         pubSubSubscription = null;
         pubSubPublication = null;
         pubSubSettled = false;
+    }
+
+    /**
+     * A publisher offers without the lock: before the Aeron client closes, give an offer in progress time to see its
+     * log closed before the log is unmapped, as Aeron lingers its own resources.
+     */
+    private void lingerForPublishers()
+    {
+        if (null != aeron && !publishers.isEmpty())
+        {
+            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
+        }
     }
 
     boolean isBrokerLost()

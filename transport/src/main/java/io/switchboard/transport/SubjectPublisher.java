@@ -96,11 +96,11 @@ public final class SubjectPublisher implements AutoCloseable
         {
             return Publication.CLOSED;
         }
-        ExclusivePublication publication = this.publication;
+        ExclusivePublication publication = this.publication; // read once: the client's close may clear the field
         if (null == publication || generation != conductor.sessionGeneration())
         {
-            publication = reopen();
-            if (null == publication)
+            // a log in the current session, handed over through onOpened
+            if (!conductor.openPublisherLog(this) || null == (publication = this.publication))
             {
                 return Publication.CLOSED;
             }
@@ -192,18 +192,12 @@ public final class SubjectPublisher implements AutoCloseable
         return settled;
     }
 
-    private ExclusivePublication reopen()
+    void onOpened(final ExclusivePublication publication, final int clientId, final int generation)
     {
-        final int generation = conductor.sessionGeneration();
-        final ExclusivePublication publication = conductor.openPublisherLog(this);
-        if (null != publication)
-        {
-            prefix.putInt(PUBLISHER_ID_OFFSET, conductor.clientIdVolatile(), ByteOrder.LITTLE_ENDIAN);
-            this.publication = publication;
-            this.generation = generation;
-            createdNs = nanoClock.nanoTime();
-            settled = false;
-        }
-        return publication;
+        prefix.putInt(PUBLISHER_ID_OFFSET, clientId, ByteOrder.LITTLE_ENDIAN);
+        this.publication = publication;
+        this.generation = generation;
+        createdNs = nanoClock.nanoTime();
+        settled = false;
     }
 }

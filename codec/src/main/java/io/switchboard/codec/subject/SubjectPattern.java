@@ -29,7 +29,7 @@ public final class SubjectPattern
     private final byte[][] tokens;
     private final boolean tailWildcard;
     private final boolean literal;
-    private final UnsafeBuffer literalBytes;
+    private final AsciiBytes literalBytes;
 
     private SubjectPattern(final String pattern, final byte[][] tokens, final boolean tailWildcard, final boolean literal)
     {
@@ -37,7 +37,7 @@ public final class SubjectPattern
         this.tokens = tokens;
         this.tailWildcard = tailWildcard;
         this.literal = literal;
-        this.literalBytes = literal ? new UnsafeBuffer(pattern.getBytes(StandardCharsets.US_ASCII)) : null;
+        this.literalBytes = literal ? new AsciiBytes(pattern) : null;
     }
 
     /**
@@ -205,7 +205,7 @@ public final class SubjectPattern
     {
         if (literal)
         {
-            return matchesLiteral(buffer, offset, length);
+            return literalBytes.equalsIn(buffer, offset, length);
         }
         final int end = offset + length;
         int position = offset;
@@ -259,36 +259,6 @@ public final class SubjectPattern
         final byte[] bytes = subject.getBytes(StandardCharsets.US_ASCII);
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
         return matches(buffer, 0, bytes.length);
-    }
-
-    private boolean matchesLiteral(final DirectBuffer buffer, final int offset, final int length)
-    {
-        final UnsafeBuffer bytes = literalBytes;
-        if (length != bytes.capacity())
-        {
-            return false;
-        }
-        if (length >= Long.BYTES)
-        {
-            // eight bytes a step, the last step overlapping the one before: no byte-by-byte tail
-            final int last = length - Long.BYTES;
-            for (int i = 0; i < last; i += Long.BYTES)
-            {
-                if (buffer.getLong(offset + i) != bytes.getLong(i))
-                {
-                    return false;
-                }
-            }
-            return buffer.getLong(offset + last) == bytes.getLong(last);
-        }
-        for (int i = 0; i < length; i++)
-        {
-            if (buffer.getByte(offset + i) != bytes.getByte(i))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int tokenEnd(final DirectBuffer buffer, final int from, final int end)
