@@ -40,11 +40,27 @@ final class BrokerProcess implements AutoCloseable
      */
     void killAndRestart() throws Exception
     {
+        kill();
+        restart();
+    }
+
+    /**
+     * SIGKILL the broker, leaving its socket and media-driver directory behind as a crash does.
+     */
+    void kill() throws Exception
+    {
         process.kill();
         if (!java.nio.file.Files.exists(socketDir.resolve("control.sock")))
         {
             throw new AssertionError("a killed broker should leave its control socket behind");
         }
+    }
+
+    /**
+     * Start a new broker on the paths of the killed one.
+     */
+    void restart() throws Exception
+    {
         process = ProcessHarness.start("broker", BrokerMain.class, args);
         process.awaitLine("broker ready", 30_000);
     }
