@@ -312,6 +312,11 @@ public final class RuntimeDirectory implements AutoCloseable
             {
                 channel.close(); // releases the lock if taken; the file stays: deleting a lock file races its takers
             }
+            if (ex instanceof IOException)
+            {
+                throw new StartRefusedException("cannot create or write the lock file " + path + ": " +
+                    ex.getMessage() + freeSpace(path.getParent()), ex);
+            }
             throw ex;
         }
     }
@@ -363,6 +368,18 @@ public final class RuntimeDirectory implements AutoCloseable
             "system, " + needed + " needed (cnc.dat, loss-report.dat and " + MIN_IPC_LOGS + " IPC logs of 3 x term " +
             "length " + driverCtx.ipcTermBufferLength() + " + metadata). Free some space, give --aeron-dir on a " +
             "larger file system, or a smaller term length (-Dswitchboard.term.length)";
+    }
+
+    private static String freeSpace(final Path dir)
+    {
+        try
+        {
+            return " (" + Files.getFileStore(dir).getUsableSpace() + " bytes free on its file system)";
+        }
+        catch (final IOException ex)
+        {
+            return "";
+        }
     }
 
     private static boolean isNoSpace(final Throwable ex)
