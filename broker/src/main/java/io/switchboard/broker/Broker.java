@@ -37,11 +37,14 @@ public final class Broker implements AutoCloseable
     private final BrokerConductor conductor;
     private final AgentRunner runner;
     private final AgentRunner gatewayRunner;
+    private final RuntimeDirectory files;
     private GatewayConductor gateway;
 
     private Broker(final Context ctx)
     {
         this.ctx = ctx;
+        final RuntimeDirectory files = RuntimeDirectory.claim(ctx); // folders owned (lstat), 0700 and locked, first
+        this.files = files;
         MediaDriver launched = null;
         Aeron connected = null;
         try
@@ -54,8 +57,7 @@ public final class Broker implements AutoCloseable
                     throw new IllegalStateException("a media driver is already active in " + dir +
                         " (another broker?); stop it or give --aeron-dir");
                 }
-                createOwnerOnly(dir.toPath().toAbsolutePath().getParent()); // an existing parent is left as it is
-                launched = MediaDriver.launch(new MediaDriver.Context()
+                launched = files.launchDriver(new MediaDriver.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
@@ -84,12 +86,12 @@ public final class Broker implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(connected, launched);
+            CloseHelper.quietCloseAll(connected, launched, files);
             throw new UncheckedIOException(ex.getMessage(), ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(connected, launched);
+            CloseHelper.quietCloseAll(connected, launched, files);
             throw ex;
         }
     }
@@ -142,16 +144,6 @@ public final class Broker implements AutoCloseable
 
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
         java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
-
-    private static void createOwnerOnly(final java.nio.file.Path dir) throws IOException
-    {
-        if (null != dir && !java.nio.file.Files.isDirectory(dir))
-        {
-            java.nio.file.Files.createDirectories(dir,
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            java.nio.file.Files.setPosixFilePermissions(dir, OWNER_ONLY); // createDirectories is subject to umask
-        }
-    }
 
     private static void restrictDirectory(final java.nio.file.Path dir) throws IOException
     {
@@ -230,7 +222,7 @@ public final class Broker implements AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
-        CloseHelper.closeAll(gatewayRunner, runner, aeron, driver);
+        CloseHelper.closeAll(gatewayRunner, runner, aeron, driver, files);
     }
 
     /**

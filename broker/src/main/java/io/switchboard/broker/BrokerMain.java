@@ -40,6 +40,13 @@ public final class BrokerMain
         "  --allow-group NAME|GID also accept gateway peers whose primary group is this one (repeatable)",
         "                         (by default only the broker's own user: directory 0700, socket 0600)",
         "  -h, --help             show this help",
+        "",
+        "Every folder it uses (socket directory, media driver directory's parent) must be a directory of its",
+        "user's, not a link, writable by no one else; a missing one is created 0700. It holds broker.lock in the",
+        "socket directory (and <aeron-dir>.lock beside the driver directory) for its life.",
+        "",
+        "exit status: 0 stopped cleanly, 1 failed to start, 2 usage error, 3 refused to start (a folder not its",
+        "own, another broker holding the folders, not enough space for the media driver).",
         "");
 
     private BrokerMain()
@@ -119,6 +126,12 @@ public final class BrokerMain
         try
         {
             broker = Broker.launch(ctx);
+        }
+        catch (final StartRefusedException ex)
+        {
+            System.err.println("switchboard broker: refused to start: " + ex.getMessage());
+            System.exit(StartRefusedException.EXIT_CODE);
+            return;
         }
         catch (final RuntimeException ex)
         {

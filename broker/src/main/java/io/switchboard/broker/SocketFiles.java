@@ -23,19 +23,17 @@ public final class SocketFiles
     }
 
     /**
-     * Make the socket's directory (0700) and clear a stale socket at the path.
+     * Check (or create) the socket's directory, see {@link RuntimeDirectory#ensurePrivate(Path, String)}, and clear
+     * a stale socket at the path.
      *
      * @param path where the socket will be bound.
      * @throws IOException if a live broker answers there, or the path holds something that is not a socket.
+     * @throws StartRefusedException if the directory is not safely the broker's own.
      */
     public static void prepareForBind(final Path path) throws IOException
     {
-        final Path dir = path.toAbsolutePath().getParent();
-        if (!Files.isDirectory(dir))
-        {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        // owned, not a link, 0700 (or refused untouched): never a chmod through another user's link
+        RuntimeDirectory.ensurePrivate(path.toAbsolutePath().getParent(), "socket directory");
 
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS))
         {

@@ -217,6 +217,7 @@ final class ClientConductor implements Agent
      */
     private void connect(final long handshakeTimeoutNs) throws IOException
     {
+        TrustedDirectory.checkSocketDirectory(ctx.controlSocket()); // an impostor's directory is never connected to
         final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         try
         {

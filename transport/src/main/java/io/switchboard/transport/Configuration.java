@@ -12,6 +12,11 @@ import java.util.concurrent.TimeUnit;
  * Default locations, in order of precedence: a system property, an environment variable, then
  * {@code $XDG_RUNTIME_DIR/switchboard/...} or a per-user directory ({@code /tmp/switchboard-<uid>} for sockets,
  * {@code /dev/shm/switchboard-<user>} for the media driver).
+ * <p>
+ * Without {@code XDG_RUNTIME_DIR} these defaults sit in world-writable folders, where another user can create the
+ * names first: the broker therefore accepts each folder only if lstat shows it is its user's, not a link, and
+ * writable by no one else (and the media driver directory's parent likewise), and refuses to start otherwise; a
+ * Java client refuses a socket directory not owned by its user or root ({@link TrustedDirectory}).
  */
 public final class Configuration
 {

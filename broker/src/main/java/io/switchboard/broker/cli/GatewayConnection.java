@@ -9,6 +9,7 @@ import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameHandler;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.transport.TrustedDirectory;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -58,6 +59,7 @@ final class GatewayConnection implements AutoCloseable
 
     static GatewayConnection open(final Path socket) throws IOException
     {
+        TrustedDirectory.checkSocketDirectory(socket); // an impostor's directory is never connected to
         final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         try
         {

@@ -18,17 +18,21 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.abort;
 
 /**
  * Peers of other users, served when allowed (SO_PEERCRED), refused otherwise: real processes of other users
  * ({@code setpriv}) speaking the raw protocol from Python. Needs root, {@code setpriv}, {@code /usr/bin/python3}
- * and the users {@code nobody} and {@code daemon}; skipped (an assumption) where they are missing.
+ * and the users {@code nobody} and {@code daemon}; FAILS where they are missing, unless switched off with
+ * {@code -Dswitchboard.test.privileged=false}.
  */
 class GatewayPeerCredentialsTest
 {
     private static final String SETPRIV = "/usr/bin/setpriv";
     private static final String PYTHON = "/usr/bin/python3";
+    /** Set to false to switch this test off where root, setpriv or the accounts are missing (it fails otherwise). */
+    private static final String PRIVILEGED_PROP = "switchboard.test.privileged";
     /** Sends a HEARTBEAT, prints each frame as "TYPE PAYLOAD" until the heartbeat reply, or "EOF". */
     private static final String CLIENT = String.join("\n",
         "import socket, struct, sys",
@@ -85,25 +89,14 @@ class GatewayPeerCredentialsTest
     @Test
     void shouldServeAllowedUsersAndGroupsAndRefuseOthers() throws Exception
     {
-        final Object uid = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-        assumeTrue(Integer.valueOf(0).equals(uid), "skipped: needs root to run clients as other users (uid=" + uid + ")");
-        assumeTrue(Files.isExecutable(Paths.get(SETPRIV)), "skipped: " + SETPRIV + " is not installed");
-        assumeTrue(Files.isExecutable(Paths.get(PYTHON)), "skipped: " + PYTHON + " is not installed");
-        final List<String> passwd = Files.readAllLines(Paths.get("/etc/passwd"));
-        final List<String> groups = Files.readAllLines(Paths.get("/etc/group"));
-        assumeTrue(passwd.stream().anyMatch((l) -> l.startsWith("nobody:")) &&
-            passwd.stream().anyMatch((l) -> l.startsWith("daemon:")) &&
-            groups.stream().anyMatch((l) -> l.startsWith("daemon:")) &&
-            groups.stream().anyMatch((l) -> l.startsWith("users:")),
-            "skipped: needs users nobody and daemon, groups daemon and users");
-
+        requireOtherUsers();
         // under /tmp (1777), so that other users can reach it once the broker makes it 0711
         socketDir = Files.createTempDirectory(Paths.get("/tmp"), "sb-gw-peers");
         aeronDir = "/dev/shm/sb-gw-peers-" + System.nanoTime();
         final List<String> log = new CopyOnWriteArrayList<>();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
             .allowUser("nobody")
             .allowGroup("100")
@@ -133,6 +126,32 @@ class GatewayPeerCredentialsTest
         {
             own.send(SocketClient.STATS, "{\"correlation_id\":\"st\"}");
             assertEquals(1, own.expect(SocketClient.RESPONSE).get("payload").get("peers_forbidden").asLong());
+        }
+    }
+
+    /**
+     * Root, setpriv, python3 and the users and groups the test runs clients as: without them the test FAILS, unless
+     * switched off with {@code -Dswitchboard.test.privileged=false}.
+     */
+    private static void requireOtherUsers() throws IOException
+    {
+        if ("false".equals(System.getProperty(PRIVILEGED_PROP)))
+        {
+            abort("switched off with -D" + PRIVILEGED_PROP + "=false");
+        }
+        final Object uid = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        final List<String> passwd = Files.readAllLines(Paths.get("/etc/passwd"));
+        final List<String> groups = Files.readAllLines(Paths.get("/etc/group"));
+        final boolean accounts = passwd.stream().anyMatch((l) -> l.startsWith("nobody:")) &&
+            passwd.stream().anyMatch((l) -> l.startsWith("daemon:")) &&
+            groups.stream().anyMatch((l) -> l.startsWith("daemon:")) &&
+            groups.stream().anyMatch((l) -> l.startsWith("users:"));
+        if (!Integer.valueOf(0).equals(uid) || !Files.isExecutable(Paths.get(SETPRIV)) ||
+            !Files.isExecutable(Paths.get(PYTHON)) || !accounts)
+        {
+            fail("needs root (uid=" + uid + "), " + SETPRIV + ", " + PYTHON + ", users nobody and daemon and groups " +
+                "daemon and users to run clients as other users; switch this test off with -D" + PRIVILEGED_PROP +
+                "=false");
         }
     }
 

@@ -59,7 +59,7 @@ class GatewayRateLimitTest
         aeronDir = "/dev/shm/sb-gw-rate-" + System.nanoTime();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
             .gatewayRateLimit(10)
             .gatewayRateLimitBurst(10)

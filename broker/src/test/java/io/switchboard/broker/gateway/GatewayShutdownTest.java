@@ -81,7 +81,7 @@ class GatewayShutdownTest
         aeronDir = "/dev/shm/sb-gw-shutdown-" + System.nanoTime();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
             .logger((msg) -> {}));
         final Path socket = broker.context().gatewaySocket();

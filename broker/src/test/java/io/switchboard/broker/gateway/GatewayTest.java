@@ -70,7 +70,7 @@ class GatewayTest
         aeronDir = "/dev/shm/sb-gw-test-" + System.nanoTime();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .gatewayMaxConnections(8)
             .termLength(1 << 20)
             .logger((msg) -> {}));
