@@ -13,6 +13,7 @@ import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -20,33 +21,49 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The broker process: an embedded media driver (or an external one) and the {@link BrokerConductor} on its own
  * thread. No thread of the broker busy-spins: driver and conductor back off to parking when idle.
+ * <p>
+ * <b>Supervision.</b> Every agent (the conductor, the gateway, the driver's shared agent) runs on an
+ * {@link AgentRunner}, which catches what its work throws, hands it to the error handler and goes on. What it cannot
+ * go on from ends the process at once with status {@link #FATAL_EXIT_STATUS}, after printing why, so that a
+ * supervisor restarts the broker instead of it staying up deaf: an {@link Error} (OutOfMemoryError,
+ * StackOverflowError, InternalError: the runner rethrows it and its thread would die), an agent that terminated,
+ * or an agent thread that ended while the broker was not closing. {@link Runtime#halt(int)} is used, not
+ * {@code exit}: the shutdown hooks wait for a close that a dead agent cannot finish. Off with
+ * {@link Context#haltOnFatalError(boolean)} for an embedding program that supervises the broker itself.
  */
 public final class Broker implements AutoCloseable
 {
+    /** Exit status when an agent died (EX_SOFTWARE). */
+    public static final int FATAL_EXIT_STATUS = 70;
+
     private static final long SHUTDOWN_MARGIN_MS = 2_000;
 
     private final Context ctx;
     private final MediaDriver driver;
-    private final Aeron aeron;
     private final BrokerConductor conductor;
     private final AgentRunner runner;
     private final AgentRunner gatewayRunner;
     private final RuntimeDirectory files;
+    private final ErrorHandler agentErrorHandler;
     private GatewayConductor gateway;
+    private volatile boolean closing;
 
     private Broker(final Context ctx)
     {
         this.ctx = ctx;
         final RuntimeDirectory files = RuntimeDirectory.claim(ctx); // folders owned (lstat), 0700 and locked, first
         this.files = files;
+        this.agentErrorHandler = this::onAgentError;
         MediaDriver launched = null;
-        Aeron connected = null;
+        BrokerConductor created = null;
         try
         {
             if (ctx.embeddedDriver())
@@ -69,30 +86,114 @@ public final class Broker implements AutoCloseable
                     .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
                     .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredWindowLimitTimeoutMs()))
                     .untetheredRestingTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredRestingTimeoutMs()))
-                    .errorHandler(ctx.errorHandler()));
+                    // an Error or a dead thread in the driver ends the process: clients of a dead driver only learn
+                    // of it after their driver timeout, and the broker would sit there deaf
+                    .sharedThreadFactory(agentThreadFactory("media driver"))
+                    .asyncExecutorThreadFactory(agentThreadFactory("media driver async executor"))
+                    .errorHandler(agentErrorHandler));
                 restrictDirectory(dir.toPath()); // the logs hold every peer's messages: owner only
             }
-            connected = Aeron.connect(new Aeron.Context()
+            // the broker's own client is driven by the conductor thread (no thread of its own): see BrokerConductor
+            final Supplier<Aeron> aeronFactory = () -> Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(ctx.aeronDirectoryName())
                 .clientName("switchboard-broker")
+                .useConductorAgentInvoker(true)
                 .errorHandler(ctx.errorHandler()));
-            final BrokerConductor c = new BrokerConductor(ctx, connected);
+            created = new BrokerConductor(ctx, aeronFactory);
             this.driver = launched;
-            this.aeron = connected;
-            this.conductor = c;
-            this.runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, c);
-            AgentRunner.startOnThread(runner);
-            this.gatewayRunner = ctx.gateway() ? startGateway(ctx, c) : null;
+            this.conductor = created;
+            this.runner = new AgentRunner(ctx.idleStrategy(), agentErrorHandler, null, created);
+            AgentRunner.startOnThread(runner, agentThreadFactory("conductor"));
+            this.gatewayRunner = ctx.gateway() ? startGateway(ctx, created) : null;
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(connected, launched, files);
+            closing = true;
+            closeOnFailure(created, launched);
+            CloseHelper.quietClose(files);
             throw new UncheckedIOException(ex.getMessage(), ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(connected, launched, files);
+            closing = true;
+            closeOnFailure(created, launched);
+            CloseHelper.quietClose(files);
             throw ex;
+        }
+    }
+
+    private void closeOnFailure(final BrokerConductor created, final MediaDriver launched)
+    {
+        if (null != runner)
+        {
+            CloseHelper.quietClose(runner); // its onClose closes the conductor and its Aeron client
+        }
+        else if (null != created)
+        {
+            created.onClose();
+        }
+        CloseHelper.quietClose(launched);
+    }
+
+    /**
+     * Errors of the agents and of the embedded driver: passed on to the context's handler; what no agent can go on
+     * from ends the process.
+     */
+    private void onAgentError(final Throwable ex)
+    {
+        ctx.errorHandler().onError(ex);
+        if (ex instanceof Error)
+        {
+            fatal("an agent thread raised " + ex, ex);
+        }
+        else if (ex instanceof AgentTerminationException && !closing)
+        {
+            fatal("an agent terminated: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Threads for the agents: one whose run ends while the broker is not closing, or that dies of an uncaught
+     * throwable, ends the process.
+     */
+    private ThreadFactory agentThreadFactory(final String role)
+    {
+        return (runnable) ->
+        {
+            final Thread thread = new Thread(() ->
+            {
+                runnable.run();
+                if (!closing)
+                {
+                    fatal("the " + role + " thread stopped while the broker was running", null);
+                }
+            });
+            thread.setUncaughtExceptionHandler((t, ex) -> fatal("the " + role + " thread died of " + ex, ex));
+            return thread;
+        };
+    }
+
+    private void fatal(final String message, final Throwable cause)
+    {
+        if (!ctx.haltOnFatalError())
+        {
+            ctx.log("fatal: " + message + " (halt on fatal error is off: the broker stays up but may not answer)");
+            return;
+        }
+        try
+        {
+            System.err.println("switchboard: fatal: " + message + "; exiting with status " + FATAL_EXIT_STATUS +
+                " so that a supervisor can restart the broker");
+            if (null != cause)
+            {
+                cause.printStackTrace(System.err);
+            }
+            System.err.flush();
+            System.out.flush();
+        }
+        finally
+        {
+            Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
         }
     }
 
@@ -102,10 +203,15 @@ public final class Broker implements AutoCloseable
         final GatewayConductor gateway;
         try
         {
+            // polled by the gateway's thread; after a pause longer than the driver's timeouts its Aeron client closes
+            // and it reconnects the way a Java peer does after a broker restart (ClientConductor), its services and
+            // subscriptions registered again; it runs in this process, so the conductor never drops it for silence
             client = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(ctx.controlSocket())
                 .clientName("switchboard-gateway")
                 .useConductorAgentInvoker(true)
+                .reconnect(true)
+                .reconnectBackoffNs(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(500))
                 .errorHandler(ctx.errorHandler()));
             gateway = new GatewayConductor(new GatewayContext()
                 .socketPath(ctx.gatewaySocket())
@@ -125,8 +231,8 @@ public final class Broker implements AutoCloseable
             throw ex;
         }
         final AgentRunner gatewayRunner = new AgentRunner(
-            new GatewayIdleStrategy(gateway), ctx.errorHandler(), null, gateway);
-        AgentRunner.startOnThread(gatewayRunner);
+            new GatewayIdleStrategy(gateway), agentErrorHandler, null, gateway);
+        AgentRunner.startOnThread(gatewayRunner, agentThreadFactory("gateway"));
         this.gateway = gateway;
         ctx.log("gateway listening on " + ctx.gatewaySocket());
         if (ctx.allowedPeers().allowsOthers())
@@ -206,6 +312,7 @@ public final class Broker implements AutoCloseable
      */
     public void close()
     {
+        closing = true;
         if (null != gateway)
         {
             gateway.beginShutdown();
@@ -222,7 +329,8 @@ public final class Broker implements AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
-        CloseHelper.closeAll(gatewayRunner, runner, aeron, driver, files);
+        // the conductor closes its Aeron client on its own thread as it stops; the lock goes last
+        CloseHelper.closeAll(gatewayRunner, runner, driver, files);
     }
 
     /**
@@ -230,6 +338,35 @@ public final class Broker implements AutoCloseable
      */
     public static final class Context
     {
+        /** Property: how long a control connection may stay open without sending Connect, in milliseconds. */
+        public static final String CONTROL_CONNECT_TIMEOUT_PROP = "switchboard.control.connect.timeout.ms";
+        /** Default: a peer sends Connect as its first message, at once. */
+        public static final long CONTROL_CONNECT_TIMEOUT_DEFAULT_MS = 5_000;
+        /** Property: longest control message the broker accepts, in bytes (a registration carries schema IR). */
+        public static final String MAX_CONTROL_MESSAGE_LENGTH_PROP = "switchboard.control.max.message.length";
+        /** Smallest maximum control message length allowed: the broker's own route updates must fit. */
+        public static final int MIN_CONTROL_MESSAGE_LENGTH = 64 * 1024;
+        /** Property: service names registered at once, all peers together. */
+        public static final String MAX_SERVICES_PROP = "switchboard.max.services";
+        /** Default bound on service names. */
+        public static final int MAX_SERVICES_DEFAULT = 10_000;
+        /** Property: schema IR bytes the registry keeps, all services together. */
+        public static final String MAX_SCHEMA_BYTES_PROP = "switchboard.max.schema.bytes";
+        /** Default bound on kept schema IR. */
+        public static final long MAX_SCHEMA_BYTES_DEFAULT = 64L * 1024 * 1024;
+        /** Property: service instances one peer may hold. */
+        public static final String MAX_SERVICES_PER_PEER_PROP = "switchboard.max.services.per.peer";
+        /** Default bound on one peer's service instances. */
+        public static final int MAX_SERVICES_PER_PEER_DEFAULT = 1_000;
+        /** Property: schema IR bytes one peer may have handed over, counted for every instance it holds. */
+        public static final String MAX_SCHEMA_BYTES_PER_PEER_PROP = "switchboard.max.schema.bytes.per.peer";
+        /** Default bound on one peer's schema IR. */
+        public static final long MAX_SCHEMA_BYTES_PER_PEER_DEFAULT = 16L * 1024 * 1024;
+        /** Property: subscription patterns one peer may hold. */
+        public static final String MAX_PATTERNS_PER_PEER_PROP = "switchboard.max.patterns.per.peer";
+        /** Default bound on one peer's patterns (each at most 255 characters). */
+        public static final int MAX_PATTERNS_PER_PEER_DEFAULT = 10_000;
+
         private Path socketDir;
         private String aeronDirectoryName;
         private boolean embeddedDriver = true;
@@ -252,6 +389,19 @@ public final class Broker implements AutoCloseable
         private int gatewayRateLimit;
         private int gatewayRateLimitBurst;
         private AllowedPeers allowedPeers;
+        private long controlConnectTimeoutMs =
+            Configuration.longProperty(CONTROL_CONNECT_TIMEOUT_PROP, CONTROL_CONNECT_TIMEOUT_DEFAULT_MS);
+        private int maxControlMessageLength = (int)Configuration.longProperty(
+            MAX_CONTROL_MESSAGE_LENGTH_PROP, Configuration.MAX_CONTROL_MESSAGE_LENGTH);
+        private int maxServices = (int)Configuration.longProperty(MAX_SERVICES_PROP, MAX_SERVICES_DEFAULT);
+        private long maxSchemaBytes = Configuration.longProperty(MAX_SCHEMA_BYTES_PROP, MAX_SCHEMA_BYTES_DEFAULT);
+        private int maxServicesPerPeer =
+            (int)Configuration.longProperty(MAX_SERVICES_PER_PEER_PROP, MAX_SERVICES_PER_PEER_DEFAULT);
+        private long maxSchemaBytesPerPeer =
+            Configuration.longProperty(MAX_SCHEMA_BYTES_PER_PEER_PROP, MAX_SCHEMA_BYTES_PER_PEER_DEFAULT);
+        private int maxPatternsPerPeer =
+            (int)Configuration.longProperty(MAX_PATTERNS_PER_PEER_PROP, MAX_PATTERNS_PER_PEER_DEFAULT);
+        private boolean haltOnFatalError = true;
         private IdleStrategy idleStrategy;
         private ErrorHandler errorHandler;
         private Consumer<String> logger;
@@ -305,6 +455,25 @@ public final class Broker implements AutoCloseable
             if (null == allowedPeers)
             {
                 allowedPeers = AllowedPeers.ownerOnly();
+            }
+            if (controlConnectTimeoutMs <= 0)
+            {
+                throw new IllegalArgumentException("control connect timeout: expected > 0 ms, actual=" +
+                    controlConnectTimeoutMs);
+            }
+            if (maxControlMessageLength < MIN_CONTROL_MESSAGE_LENGTH ||
+                maxControlMessageLength > Configuration.MAX_CONTROL_MESSAGE_LENGTH)
+            {
+                throw new IllegalArgumentException("max control message length: expected " +
+                    MIN_CONTROL_MESSAGE_LENGTH + ".." + Configuration.MAX_CONTROL_MESSAGE_LENGTH + " bytes, actual=" +
+                    maxControlMessageLength);
+            }
+            if (maxServices <= 0 || maxServicesPerPeer <= 0 || maxPatternsPerPeer <= 0 || maxSchemaBytes < 0 ||
+                maxSchemaBytesPerPeer < 0)
+            {
+                throw new IllegalArgumentException("registry limits: expected services, services per peer and " +
+                    "patterns per peer > 0 and schema bytes >= 0, actual=" + maxServices + ", " + maxServicesPerPeer +
+                    ", " + maxPatternsPerPeer + ", " + maxSchemaBytes + ", " + maxSchemaBytesPerPeer);
             }
             if (null == idleStrategy)
             {
@@ -699,6 +868,187 @@ public final class Broker implements AutoCloseable
         public long untetheredRestingTimeoutMs()
         {
             return untetheredRestingTimeoutMs;
+        }
+
+        /**
+         * How long a control connection may stay open without sending Connect; then it is answered
+         * {@code TIMEOUT} and closed.
+         *
+         * @param controlConnectTimeoutMs the time in milliseconds (default 5000).
+         * @return this for a fluent API.
+         */
+        public Context controlConnectTimeoutMs(final long controlConnectTimeoutMs)
+        {
+            this.controlConnectTimeoutMs = controlConnectTimeoutMs;
+            return this;
+        }
+
+        /**
+         * How long a control connection may stay open without sending Connect.
+         *
+         * @return the time in milliseconds.
+         */
+        public long controlConnectTimeoutMs()
+        {
+            return controlConnectTimeoutMs;
+        }
+
+        /**
+         * Longest control message accepted; a frame announcing more is answered {@code PAYLOAD_TOO_LARGE} before
+         * any buffer grows, and the connection closed.
+         *
+         * @param maxControlMessageLength in bytes, 64 KiB to 4 MiB (the default).
+         * @return this for a fluent API.
+         */
+        public Context maxControlMessageLength(final int maxControlMessageLength)
+        {
+            this.maxControlMessageLength = maxControlMessageLength;
+            return this;
+        }
+
+        /**
+         * Longest control message accepted.
+         *
+         * @return the length in bytes.
+         */
+        public int maxControlMessageLength()
+        {
+            return maxControlMessageLength;
+        }
+
+        /**
+         * Bound on service names, all peers together.
+         *
+         * @param maxServices the bound (default 10,000).
+         * @return this for a fluent API.
+         */
+        public Context maxServices(final int maxServices)
+        {
+            this.maxServices = maxServices;
+            return this;
+        }
+
+        /**
+         * Bound on service names, all peers together.
+         *
+         * @return the bound.
+         */
+        public int maxServices()
+        {
+            return maxServices;
+        }
+
+        /**
+         * Bound on the schema IR bytes the registry keeps, all services together.
+         *
+         * @param maxSchemaBytes the bound (default 64 MiB).
+         * @return this for a fluent API.
+         */
+        public Context maxSchemaBytes(final long maxSchemaBytes)
+        {
+            this.maxSchemaBytes = maxSchemaBytes;
+            return this;
+        }
+
+        /**
+         * Bound on the schema IR bytes the registry keeps.
+         *
+         * @return the bound in bytes.
+         */
+        public long maxSchemaBytes()
+        {
+            return maxSchemaBytes;
+        }
+
+        /**
+         * Bound on the service instances one peer may hold (not the in-process gateway, which holds them for many
+         * socket connections that the gateway bounds one by one); over it {@code INVALID_REQUEST}.
+         *
+         * @param maxServicesPerPeer the bound (default 1,000).
+         * @return this for a fluent API.
+         */
+        public Context maxServicesPerPeer(final int maxServicesPerPeer)
+        {
+            this.maxServicesPerPeer = maxServicesPerPeer;
+            return this;
+        }
+
+        /**
+         * Bound on the service instances one peer may hold.
+         *
+         * @return the bound.
+         */
+        public int maxServicesPerPeer()
+        {
+            return maxServicesPerPeer;
+        }
+
+        /**
+         * Bound on the schema IR bytes charged to one peer (each instance is charged its service's IR); over it
+         * {@code PAYLOAD_TOO_LARGE}.
+         *
+         * @param maxSchemaBytesPerPeer the bound (default 16 MiB).
+         * @return this for a fluent API.
+         */
+        public Context maxSchemaBytesPerPeer(final long maxSchemaBytesPerPeer)
+        {
+            this.maxSchemaBytesPerPeer = maxSchemaBytesPerPeer;
+            return this;
+        }
+
+        /**
+         * Bound on the schema IR bytes charged to one peer.
+         *
+         * @return the bound in bytes.
+         */
+        public long maxSchemaBytesPerPeer()
+        {
+            return maxSchemaBytesPerPeer;
+        }
+
+        /**
+         * Bound on the subscription patterns one peer may hold; over it {@code INVALID_REQUEST}.
+         *
+         * @param maxPatternsPerPeer the bound (default 10,000).
+         * @return this for a fluent API.
+         */
+        public Context maxPatternsPerPeer(final int maxPatternsPerPeer)
+        {
+            this.maxPatternsPerPeer = maxPatternsPerPeer;
+            return this;
+        }
+
+        /**
+         * Bound on the subscription patterns one peer may hold.
+         *
+         * @return the bound.
+         */
+        public int maxPatternsPerPeer()
+        {
+            return maxPatternsPerPeer;
+        }
+
+        /**
+         * Whether an Error in an agent, or an agent that stops while the broker runs, ends the process at once
+         * (status {@link Broker#FATAL_EXIT_STATUS}) so that a supervisor restarts it (default true).
+         *
+         * @param haltOnFatalError false only for a program that embeds the broker and supervises it itself.
+         * @return this for a fluent API.
+         */
+        public Context haltOnFatalError(final boolean haltOnFatalError)
+        {
+            this.haltOnFatalError = haltOnFatalError;
+            return this;
+        }
+
+        /**
+         * Whether a dead agent ends the process.
+         *
+         * @return true if it does.
+         */
+        public boolean haltOnFatalError()
+        {
+            return haltOnFatalError;
         }
 
         /**

@@ -1,7 +1,6 @@
 package io.switchboard.broker;
 
 import io.aeron.Aeron;
-import io.aeron.Counter;
 import io.switchboard.codec.wire.*;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.ControlConnection;
@@ -11,6 +10,7 @@ import org.agrona.ErrorHandler;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The broker's single writer: it owns the service registry, the subject table, inbox stream-id allocation, peer
@@ -38,12 +39,32 @@ import java.util.concurrent.TimeUnit;
  * Either way its services and subscriptions are removed and every peer is told ({@code PeerGone}), so callers fail
  * what they had in flight on it with {@code SERVICE_UNAVAILABLE}.
  * <p>
+ * <p>
+ * <b>Pauses.</b> The broker's own Aeron client (which holds only the counters) is driven from this duty cycle with
+ * an {@link AgentInvoker}, not by a thread of its own: when a pause longer than the driver's timeouts (SIGSTOP, a
+ * suspended machine) makes that client close itself ("service interval exceeded", or timed out by the driver),
+ * it closes on this thread, inside {@code invoke()}, and unmaps the counters file there. Right after every
+ * {@code invoke()} the conductor asks whether the client closed and, if so, forgets the counters without touching
+ * them and opens a new client, carrying the values over ({@link BrokerCounters}). With a thread of its own the
+ * client could unmap the file between the check and the write, which is what crashed the broker (SIGSEGV).
+ * <p>
+ * A duty cycle that comes more than half the liveness timeout after the previous one means that <i>we</i> were not
+ * running: the silence of the peers is then ours, so every peer's last-heard time starts again instead of the
+ * peers being dropped. Peers in the broker's own process (the gateway's client) are never dropped for silence:
+ * they pause when the broker pauses, and a dead agent thread ends the whole process ({@link Broker}).
+ * <p>
+ * <b>Abuse.</b> A connection must send Connect within the connect timeout; a frame announcing more than the
+ * maximum control message length is refused with {@code PAYLOAD_TOO_LARGE} before any buffer grows, and the
+ * connection closed; read buffers grow only as bytes arrive; a connection's protocol errors are each counted and
+ * answered, but logged once. One peer may hold a bounded number of services, schema bytes and patterns, so that
+ * it cannot exhaust the limits every peer shares.
+ * <p>
  * Not thread-safe: runs on the broker's conductor thread only.
  */
 public final class BrokerConductor implements Agent
 {
-    private static final int MAX_SERVICES = 10_000;
-    private static final int MAX_PATTERNS_PER_CLIENT = 10_000;
+    private static final long AERON_REOPEN_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long CONNECT_TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Broker.Context ctx;
     private final ErrorHandler errorHandler;
@@ -52,9 +73,21 @@ public final class BrokerConductor implements Agent
     private final Selector selector;
     private final Int2ObjectHashMap<ClientSession> sessionById = new Int2ObjectHashMap<>();
     private final List<ClientSession> toClose = new ArrayList<>();
-    private final ServiceRegistry registry = new ServiceRegistry(MAX_SERVICES);
-    private final SubjectTable subjects = new SubjectTable(MAX_PATTERNS_PER_CLIENT);
+    private final List<ClientSession> unconnected = new ArrayList<>();
+    private final ServiceRegistry registry;
+    private final SubjectTable subjects;
     private final long livenessTimeoutNs;
+    private final long pauseThresholdNs;
+    private final long connectTimeoutNs;
+    private final long ownPid = ProcessHandle.current().pid();
+    private final Supplier<Aeron> aeronFactory;
+    private final BrokerCounters counters = new BrokerCounters();
+    private Aeron aeron;
+    private AgentInvoker aeronInvoker;
+    private long nextAeronOpenNs;
+    private long lastDutyCycleNs;
+    private long nextConnectTimeoutCheckNs;
+    private boolean aeronOpenFailureLogged;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -70,32 +103,53 @@ public final class BrokerConductor implements Agent
     private final ControlErrorEncoder errorEncoder = new ControlErrorEncoder();
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
 
-    private final Counter peersConnected;
-    private final Counter peersGone;
-    private final Counter livenessTimeouts;
-    private final Counter servicesRegistered;
-    private final Counter controlErrors;
-
     private volatile RegistrySnapshot registrySnapshot = RegistrySnapshot.EMPTY;
     private long registryVersion;
     private int nextClientId = 1;
     private long nowNs;
     private ClientSession current;
 
-    BrokerConductor(final Broker.Context ctx, final Aeron aeron) throws IOException
+    /**
+     * Bind the control socket and open the broker's Aeron client.
+     *
+     * @param ctx the broker's settings.
+     * @param aeronFactory opens an Aeron client that uses a conductor agent invoker (no thread of its own); called
+     * again, from the conductor thread, whenever the previous one was found closed.
+     * @throws IOException if the control socket cannot be bound.
+     */
+    BrokerConductor(final Broker.Context ctx, final Supplier<Aeron> aeronFactory) throws IOException
     {
         this.ctx = ctx;
         this.errorHandler = ctx.errorHandler();
+        this.aeronFactory = aeronFactory;
         this.livenessTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.livenessTimeoutMs());
+        // a gap of half the liveness timeout is far beyond any duty cycle (the idle strategy parks for 1 ms at most)
+        // and still leaves the other half for a peer's heartbeat to arrive before anyone is judged
+        this.pauseThresholdNs = livenessTimeoutNs / 2;
+        this.connectTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.controlConnectTimeoutMs());
+        this.registry = new ServiceRegistry(
+            ctx.maxServices(), ctx.maxSchemaBytes(), ctx.maxServicesPerPeer(), ctx.maxSchemaBytesPerPeer());
+        this.subjects = new SubjectTable(ctx.maxPatternsPerPeer());
         this.server = bindControlSocket(ctx.controlSocket());
-        this.selector = Selector.open();
-        server.register(selector, SelectionKey.OP_ACCEPT);
-
-        peersConnected = aeron.addCounter(BrokerCounters.PEERS_CONNECTED, "sb-broker peers connected");
-        peersGone = aeron.addCounter(BrokerCounters.PEERS_GONE, "sb-broker peers gone");
-        livenessTimeouts = aeron.addCounter(BrokerCounters.LIVENESS_TIMEOUTS, "sb-broker liveness timeouts");
-        servicesRegistered = aeron.addCounter(BrokerCounters.SERVICES, "sb-broker services");
-        controlErrors = aeron.addCounter(BrokerCounters.CONTROL_ERRORS, "sb-broker control errors");
+        try
+        {
+            this.selector = Selector.open();
+            server.register(selector, SelectionKey.OP_ACCEPT);
+            aeron = aeronFactory.get();
+            aeronInvoker = aeron.conductorAgentInvoker();
+            if (null == aeronInvoker)
+            {
+                throw new IllegalArgumentException("the broker's Aeron client must use a conductor agent invoker");
+            }
+            counters.attach(aeron);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(aeron, server);
+            SocketFiles.deleteSocket(ctx.controlSocket());
+            throw ex;
+        }
+        lastDutyCycleNs = clock.nanoTime();
     }
 
     private static ServerSocketChannel bindControlSocket(final Path path) throws IOException
@@ -122,7 +176,12 @@ public final class BrokerConductor implements Agent
     public int doWork() throws IOException
     {
         nowNs = clock.nanoTime();
-        int work = 0;
+        if (nowNs - lastDutyCycleNs > pauseThresholdNs)
+        {
+            onPause(nowNs - lastDutyCycleNs);
+        }
+        lastDutyCycleNs = nowNs;
+        int work = driveAeron();
         if (selector.selectNow() > 0)
         {
             final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
@@ -149,8 +208,127 @@ public final class BrokerConductor implements Agent
             flush(session);
         }
         work += checkLiveness();
+        if (nowNs - nextConnectTimeoutCheckNs >= 0)
+        {
+            nextConnectTimeoutCheckNs = nowNs + CONNECT_TIMEOUT_CHECK_INTERVAL_NS;
+            work += checkConnectTimeouts();
+        }
         closeDead();
+        // opening a new Aeron client may have blocked: the time it took is not a pause of the process
+        lastDutyCycleNs = clock.nanoTime();
         return work;
+    }
+
+    /**
+     * Drive the broker's Aeron client on this thread; if it closed (a pause beyond the driver's timeouts), forget
+     * its counters without touching them and open another one.
+     */
+    private int driveAeron()
+    {
+        int work = 0;
+        if (null != aeron)
+        {
+            work += aeronInvoker.invoke();
+            // closed inside invoke(), on this thread; or terminating, its counters already closed: either way the
+            // counters may no longer be ours (the driver frees a timed-out client's counters) or even mapped
+            if (aeron.isClosed() || counters.wereClosedUnderUs())
+            {
+                counters.detach();
+                CloseHelper.quietClose(aeron); // on this thread, the only one that used it
+                aeron = null;
+                aeronInvoker = null;
+                nextAeronOpenNs = nowNs;
+                ctx.log("the broker's Aeron client was closed under it (a pause longer than the media driver's " +
+                    "timeouts?); opening a new one, counters carried over");
+            }
+        }
+        if (null == aeron && nowNs - nextAeronOpenNs >= 0)
+        {
+            work++;
+            try
+            {
+                aeron = aeronFactory.get();
+                aeronInvoker = aeron.conductorAgentInvoker();
+                counters.attach(aeron);
+                counters.increment(BrokerCounters.AERON_CLIENT_REOPENS);
+                aeronOpenFailureLogged = false;
+                ctx.log("the broker's Aeron client is open again");
+            }
+            catch (final RuntimeException ex)
+            {
+                counters.detach();
+                CloseHelper.quietClose(aeron);
+                aeron = null;
+                aeronInvoker = null;
+                nextAeronOpenNs = clock.nanoTime() + AERON_REOPEN_INTERVAL_NS;
+                if (!aeronOpenFailureLogged)
+                {
+                    aeronOpenFailureLogged = true;
+                    ctx.log("cannot open the broker's Aeron client yet (" + ex + "); retrying every second, " +
+                        "counters kept meanwhile");
+                }
+            }
+        }
+        return work;
+    }
+
+    /**
+     * The conductor did not run for a while: the process was stopped (SIGSTOP, a suspended machine, a VM pause) or
+     * starved. The peers' silence over that time is ours, not theirs: give every one a fresh liveness period.
+     */
+    private void onPause(final long gapNs)
+    {
+        counters.increment(BrokerCounters.PAUSES);
+        for (final ClientSession session : sessionById.values())
+        {
+            session.lastSeenNs = nowNs;
+        }
+        for (final ClientSession session : unconnected)
+        {
+            session.acceptedNs = nowNs;
+        }
+        ctx.log("the broker did not run for " + TimeUnit.NANOSECONDS.toMillis(gapNs) + " ms (paused or starved): " +
+            "every peer's liveness starts again instead of peers being dropped for our own silence");
+    }
+
+    private int checkConnectTimeouts()
+    {
+        int work = 0;
+        for (int i = unconnected.size() - 1; i >= 0; i--)
+        {
+            final ClientSession session = unconnected.get(i);
+            if (session.connected || session.connection.isClosed())
+            {
+                removeUnconnected(i);
+            }
+            else if (nowNs - session.acceptedNs > connectTimeoutNs)
+            {
+                removeUnconnected(i);
+                counters.increment(BrokerCounters.CONNECT_TIMEOUTS);
+                sendError(session, 0, Status.TIMEOUT,
+                    "expected Connect within " + ctx.controlConnectTimeoutMs() + " ms of connecting");
+                toClose.add(session);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private void removeUnconnected(final int index)
+    {
+        final int last = unconnected.size() - 1;
+        unconnected.set(index, unconnected.get(last));
+        unconnected.remove(last);
+    }
+
+    /**
+     * Counters of this broker, for tests on the conductor thread or once it stopped.
+     *
+     * @return the counters.
+     */
+    BrokerCounters counters()
+    {
+        return counters;
     }
 
     /**
@@ -163,8 +341,17 @@ public final class BrokerConductor implements Agent
             session.connection.close();
         }
         sessionById.clear();
+        for (final ClientSession session : unconnected)
+        {
+            session.connection.close();
+        }
+        unconnected.clear();
         CloseHelper.quietCloseAll(selector, server);
         SocketFiles.deleteSocket(ctx.controlSocket());
+        counters.detach();
+        CloseHelper.quietClose(aeron); // on this thread, which drove it
+        aeron = null;
+        aeronInvoker = null;
     }
 
     /**
@@ -211,12 +398,13 @@ public final class BrokerConductor implements Agent
             if (!SocketFiles.isSameUser(channel))
             {
                 CloseHelper.quietClose(channel);
-                controlErrors.incrementOrdered();
+                counters.increment(BrokerCounters.CONTROL_ERRORS);
                 continue;
             }
             final ClientSession session = new ClientSession(
-                new ControlConnection(channel, Configuration.MAX_CONTROL_MESSAGE_LENGTH), nowNs);
+                new ControlConnection(channel, ctx.maxControlMessageLength()), nowNs);
             channel.register(selector, SelectionKey.OP_READ, session);
+            unconnected.add(session);
             accepted++;
         }
         return accepted;
@@ -238,6 +426,15 @@ public final class BrokerConductor implements Agent
                 session.lastSeenNs = nowNs;
             }
             return messages;
+        }
+        catch (final ControlConnection.InvalidLengthException ex)
+        {
+            // refused on the 4-byte header, before any buffer grew for it; typed, then closed: the stream is lost
+            counters.increment(BrokerCounters.OVERSIZE_CONTROL_MESSAGES);
+            sendError(session, 0, ex.length() > 0 ? Status.PAYLOAD_TOO_LARGE : Status.PROTOCOL_ERROR, ex.getMessage());
+            ctx.log(session + ": " + ex.getMessage() + "; connection closed");
+            toClose.add(session);
+            return 1;
         }
         catch (final IOException ex)
         {
@@ -268,9 +465,9 @@ public final class BrokerConductor implements Agent
         int work = 0;
         for (final ClientSession session : sessionById.values())
         {
-            if (nowNs - session.lastSeenNs > livenessTimeoutNs)
+            if (!session.inProcess && nowNs - session.lastSeenNs > livenessTimeoutNs)
             {
-                livenessTimeouts.incrementOrdered();
+                counters.increment(BrokerCounters.LIVENESS_TIMEOUTS);
                 errorHandler.onError(new IllegalStateException(session + " silent for more than " +
                     ctx.livenessTimeoutMs() + " ms: dropped"));
                 toClose.add(session);
@@ -293,11 +490,11 @@ public final class BrokerConductor implements Agent
             session.connection.close();
             if (session.connected && null != sessionById.remove(session.clientId))
             {
-                peersGone.incrementOrdered();
-                peersConnected.getAndAddOrdered(-1);
+                counters.increment(BrokerCounters.PEERS_GONE);
+                counters.add(BrokerCounters.PEERS_CONNECTED, -1);
                 subjects.removeClient(session.clientId);
                 final List<String> services = registry.removeClient(session.clientId);
-                servicesRegistered.setOrdered(registry.services().size());
+                counters.set(BrokerCounters.SERVICES, registry.services().size());
                 publishRegistrySnapshot();
                 peerGoneEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).clientId(session.clientId);
                 broadcast(MessageHeaderEncoder.ENCODED_LENGTH + peerGoneEncoder.encodedLength());
@@ -352,7 +549,12 @@ public final class BrokerConductor implements Agent
                 {
                     subscribeDecoder.wrap(buffer, body, blockLength, version);
                     final long correlationId = subscribeDecoder.correlationId();
-                    final String problem = subjects.subscribe(session.clientId, subscribeDecoder.pattern());
+                    final String problem = subjects.subscribe(session.clientId, subscribeDecoder.pattern(),
+                        session.inProcess ? Integer.MAX_VALUE : ctx.maxPatternsPerPeer());
+                    if (null != problem && problem.startsWith(SubjectTable.PER_PEER_LIMIT))
+                    {
+                        onPeerLimit(session, problem);
+                    }
                     reply(session, correlationId, null == problem ? null : Status.INVALID_REQUEST, problem);
                     break;
                 }
@@ -395,8 +597,12 @@ public final class BrokerConductor implements Agent
         session.clientId = nextClientId++;
         session.inboxStreamId = Configuration.FIRST_INBOX_STREAM_ID + session.clientId;
         session.connected = true;
+        // the pid is the peer's own word, not the kernel's (the JDK gives no SO_PEERCRED pid); the control socket
+        // admits only our own user, who could as well attach a debugger, so this is no privilege: it only spares
+        // a peer that claims our pid the liveness check and the per-peer limits
+        session.inProcess = session.pid == ownPid;
         sessionById.put(session.clientId, session);
-        peersConnected.incrementOrdered();
+        counters.increment(BrokerCounters.PEERS_CONNECTED);
 
         for (final ServiceRegistry.Service service : registry.services())
         {
@@ -440,13 +646,17 @@ public final class BrokerConductor implements Agent
         }
 
         final ServiceRegistry.Outcome outcome = registry.register(
-            service, mode, types, ir, session.clientId, session.inboxStreamId);
+            service, mode, types, ir, session.clientId, session.inboxStreamId, !session.inProcess);
         if (!outcome.isOk())
         {
+            if (outcome.isPeerLimit())
+            {
+                onPeerLimit(session, outcome.message());
+            }
             reply(session, correlationId, outcome.status(), outcome.message());
             return;
         }
-        servicesRegistered.setOrdered(registry.services().size());
+        counters.set(BrokerCounters.SERVICES, registry.services().size());
         publishRegistrySnapshot();
         // the route goes out before the ack: a peer that serves for another (the gateway for a socket client)
         // has the route in its table by the time its register returns, so a call right after it is routed
@@ -466,7 +676,7 @@ public final class BrokerConductor implements Agent
             reply(session, correlationId, Status.ACTOR_NOT_FOUND, "this peer does not serve '" + name + "'");
             return;
         }
-        servicesRegistered.setOrdered(registry.services().size());
+        counters.set(BrokerCounters.SERVICES, registry.services().size());
         publishRegistrySnapshot();
         encodeRouteUpdate(RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
         broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
@@ -503,9 +713,19 @@ public final class BrokerConductor implements Agent
         }
     }
 
+    private void onPeerLimit(final ClientSession session, final String message)
+    {
+        counters.increment(BrokerCounters.PEER_LIMIT_REFUSALS);
+        if (!session.abuseLogged)
+        {
+            session.abuseLogged = true;
+            ctx.log(session + ": " + message + " (further refusals on this connection are counted, not logged)");
+        }
+    }
+
     private void sendError(final ClientSession session, final long correlationId, final Status status, final String msg)
     {
-        controlErrors.incrementOrdered();
+        counters.increment(BrokerCounters.CONTROL_ERRORS);
         errorEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .status(status)
@@ -515,7 +735,12 @@ public final class BrokerConductor implements Agent
 
     private void protocolError(final ClientSession session, final String message)
     {
-        errorHandler.onError(new IllegalStateException(session + ": " + message));
+        if (!session.abuseLogged)
+        {
+            session.abuseLogged = true;
+            errorHandler.onError(new IllegalStateException(session + ": " + message +
+                " (further errors on this connection are counted, not logged)"));
+        }
         sendError(session, 0, Status.PROTOCOL_ERROR, message);
     }
 

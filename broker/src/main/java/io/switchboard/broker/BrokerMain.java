@@ -171,7 +171,11 @@ public final class BrokerMain
             catch (final InterruptedException ignore)
             {
                 Thread.currentThread().interrupt();
+                return;
             }
+            // a clean stop on SIGTERM or Ctrl-C is a success: status 0, not the JVM's 128+signal, so that a
+            // supervisor tells it from a crash (a dead agent exits with Broker.FATAL_EXIT_STATUS)
+            Runtime.getRuntime().halt(0);
         }, "switchboard-shutdown"));
 
         System.out.println("switchboard: broker ready");

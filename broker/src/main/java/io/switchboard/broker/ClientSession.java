@@ -15,12 +15,18 @@ final class ClientSession
     long pid;
     String name = "";
     long lastSeenNs;
+    long acceptedNs;
     boolean connected;
+    /** Runs in the broker's own process (the gateway's client, in-process plugins): paused with the broker. */
+    boolean inProcess;
+    /** Whether this connection's abuse was logged already: it is logged once and counted always. */
+    boolean abuseLogged;
 
     ClientSession(final ControlConnection connection, final long nowNs)
     {
         this.connection = connection;
         this.lastSeenNs = nowNs;
+        this.acceptedNs = nowNs;
     }
 
     public String toString()

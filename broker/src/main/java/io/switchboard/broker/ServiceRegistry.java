@@ -2,6 +2,7 @@ package io.switchboard.broker;
 
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
+import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -147,11 +148,28 @@ public final class ServiceRegistry
     {
         final Status status;
         final String message;
+        final boolean peerLimit;
 
         Outcome(final Status status, final String message)
         {
+            this(status, message, false);
+        }
+
+        Outcome(final Status status, final String message, final boolean peerLimit)
+        {
             this.status = status;
             this.message = message;
+            this.peerLimit = peerLimit;
+        }
+
+        /**
+         * Whether the registration was refused because the peer reached its own limit.
+         *
+         * @return true for a per-peer limit.
+         */
+        public boolean isPeerLimit()
+        {
+            return peerLimit;
         }
 
         /**
@@ -187,21 +205,51 @@ public final class ServiceRegistry
 
     private static final Outcome OK = new Outcome(null, null);
 
+    /** What one peer holds, so that one peer cannot exhaust the limits every peer shares. */
+    private static final class PeerUsage
+    {
+        int services;
+        long schemaBytes;
+    }
+
     private final TreeMap<String, Service> services = new TreeMap<>();
+    private final Int2ObjectHashMap<PeerUsage> usageByClient = new Int2ObjectHashMap<>();
     private final int maxServices;
+    private final long maxSchemaBytes;
+    private final int maxServicesPerPeer;
+    private final long maxSchemaBytesPerPeer;
+    private long schemaBytes;
 
     /**
-     * Create an empty registry.
+     * Create an empty registry bounded only in service names.
      *
      * @param maxServices bound on distinct service names.
      */
     public ServiceRegistry(final int maxServices)
     {
-        this.maxServices = maxServices;
+        this(maxServices, Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE);
     }
 
     /**
-     * Register an instance of a service.
+     * Create an empty registry.
+     *
+     * @param maxServices bound on distinct service names, all peers together.
+     * @param maxSchemaBytes bound on the schema IR bytes the registry keeps, all peers together.
+     * @param maxServicesPerPeer bound on the service instances one limited peer may hold.
+     * @param maxSchemaBytesPerPeer bound on the schema IR bytes one limited peer may have handed over, counted for
+     * every instance it holds.
+     */
+    public ServiceRegistry(
+        final int maxServices, final long maxSchemaBytes, final int maxServicesPerPeer, final long maxSchemaBytesPerPeer)
+    {
+        this.maxServices = maxServices;
+        this.maxSchemaBytes = maxSchemaBytes;
+        this.maxServicesPerPeer = maxServicesPerPeer;
+        this.maxSchemaBytesPerPeer = maxSchemaBytesPerPeer;
+    }
+
+    /**
+     * Register an instance of a service for a peer bound by the per-peer limits.
      *
      * @param name of the service.
      * @param mode in which the name is held.
@@ -219,16 +267,66 @@ public final class ServiceRegistry
         final int clientId,
         final int inboxStreamId)
     {
+        return register(name, mode, messageTypes, schemaIr, clientId, inboxStreamId, true);
+    }
+
+    /**
+     * Register an instance of a service.
+     *
+     * @param name of the service.
+     * @param mode in which the name is held.
+     * @param messageTypes the instance handles, by name, with template ids.
+     * @param schemaIr of the instance's SBE schema, may be empty.
+     * @param clientId of the serving peer.
+     * @param inboxStreamId of the serving peer.
+     * @param perPeerLimited whether the per-peer limits apply (not to the broker's own in-process gateway, which
+     * registers for many socket connections, each bounded by the gateway).
+     * @return the outcome.
+     */
+    public Outcome register(
+        final String name,
+        final ServiceMode mode,
+        final Map<String, Integer> messageTypes,
+        final byte[] schemaIr,
+        final int clientId,
+        final int inboxStreamId,
+        final boolean perPeerLimited)
+    {
         final Service existing = services.get(name);
+        // every instance is charged the IR its service keeps: the first one's (shared instances agree on types)
+        final int chargedBytes = null == existing ? schemaIr.length : existing.schemaIr.length;
+        if (perPeerLimited)
+        {
+            final int held = servicesOf(clientId);
+            final long heldBytes = schemaBytesOf(clientId);
+            if (held >= maxServicesPerPeer)
+            {
+                return new Outcome(Status.INVALID_REQUEST, "per-peer service limit: expected at most " +
+                    maxServicesPerPeer + " services per peer, this peer holds " + held, true);
+            }
+            if (heldBytes + chargedBytes > maxSchemaBytesPerPeer)
+            {
+                return new Outcome(Status.PAYLOAD_TOO_LARGE, "per-peer schema limit: expected at most " +
+                    maxSchemaBytesPerPeer + " schema bytes per peer, this peer holds " + heldBytes +
+                    " and offered " + chargedBytes + " more", true);
+            }
+        }
         if (null == existing)
         {
             if (services.size() >= maxServices)
             {
                 return new Outcome(Status.INVALID_REQUEST, "service limit of " + maxServices + " reached");
             }
+            if (schemaBytes + schemaIr.length > maxSchemaBytes)
+            {
+                return new Outcome(Status.PAYLOAD_TOO_LARGE, "schema limit of " + maxSchemaBytes +
+                    " bytes for all services reached: " + schemaBytes + " held, " + schemaIr.length + " offered");
+            }
             final Service service = new Service(name, mode, messageTypes, schemaIr);
             service.instances.add(new Instance(clientId, inboxStreamId));
             services.put(name, service);
+            schemaBytes += schemaIr.length;
+            charge(clientId, 1, schemaIr.length);
             return OK;
         }
 
@@ -250,7 +348,67 @@ public final class ServiceRegistry
                 existing.messageTypes.keySet() + ", this instance offered " + messageTypes.keySet());
         }
         existing.instances.add(new Instance(clientId, inboxStreamId));
+        charge(clientId, 1, chargedBytes);
         return OK;
+    }
+
+    private void charge(final int clientId, final int services, final long bytes)
+    {
+        PeerUsage usage = usageByClient.get(clientId);
+        if (null == usage)
+        {
+            usage = new PeerUsage();
+            usageByClient.put(clientId, usage);
+        }
+        usage.services += services;
+        usage.schemaBytes += bytes;
+        if (usage.services <= 0)
+        {
+            usageByClient.remove(clientId);
+        }
+    }
+
+    private void remove(final Service service, final int clientId)
+    {
+        charge(clientId, -1, -service.schemaIr.length);
+        if (service.instances.isEmpty())
+        {
+            schemaBytes -= service.schemaIr.length;
+        }
+    }
+
+    /**
+     * Service instances a peer holds.
+     *
+     * @param clientId of the peer.
+     * @return the number of instances.
+     */
+    public int servicesOf(final int clientId)
+    {
+        final PeerUsage usage = usageByClient.get(clientId);
+        return null == usage ? 0 : usage.services;
+    }
+
+    /**
+     * Schema IR bytes charged to a peer.
+     *
+     * @param clientId of the peer.
+     * @return the bytes.
+     */
+    public long schemaBytesOf(final int clientId)
+    {
+        final PeerUsage usage = usageByClient.get(clientId);
+        return null == usage ? 0 : usage.schemaBytes;
+    }
+
+    /**
+     * Schema IR bytes the registry keeps, all services together.
+     *
+     * @return the bytes.
+     */
+    public long schemaBytes()
+    {
+        return schemaBytes;
     }
 
     /**
@@ -268,6 +426,10 @@ public final class ServiceRegistry
             return false;
         }
         final boolean removed = service.instances.removeIf((i) -> i.clientId == clientId);
+        if (removed)
+        {
+            remove(service, clientId);
+        }
         if (service.instances.isEmpty())
         {
             services.remove(name);
@@ -291,6 +453,7 @@ public final class ServiceRegistry
             if (service.instances.removeIf((i) -> i.clientId == clientId))
             {
                 removed.add(service.name);
+                remove(service, clientId);
             }
             if (service.instances.isEmpty())
             {

@@ -18,6 +18,9 @@ import java.util.function.IntConsumer;
  */
 public final class SubjectTable
 {
+    /** How a refusal for the per-peer pattern limit begins. */
+    public static final String PER_PEER_LIMIT = "per-peer subscription limit";
+
     private final Map<String, Entry> byPattern = new LinkedHashMap<>();
     private final int maxPatternsPerClient;
     private final Map<Integer, Set<String>> patternsByClient = new LinkedHashMap<>();
@@ -52,15 +55,33 @@ public final class SubjectTable
      */
     public String subscribe(final int clientId, final String pattern)
     {
+        return subscribe(clientId, pattern, maxPatternsPerClient);
+    }
+
+    /**
+     * Add a subscription with a bound of the caller's choosing.
+     *
+     * @param clientId of the subscriber.
+     * @param pattern to hold.
+     * @param maxPatterns the peer may hold.
+     * @return null on success, else what is wrong.
+     */
+    public String subscribe(final int clientId, final String pattern, final int maxPatterns)
+    {
         final String problem = SubjectPattern.validatePattern(pattern);
         if (null != problem)
         {
             return "invalid pattern '" + pattern + "': " + problem;
         }
         final Set<String> held = patternsByClient.computeIfAbsent(clientId, (k) -> new LinkedHashSet<>());
-        if (!held.contains(pattern) && held.size() >= maxPatternsPerClient)
+        if (!held.contains(pattern) && held.size() >= maxPatterns)
         {
-            return "subscription limit of " + maxPatternsPerClient + " patterns per peer reached";
+            if (held.isEmpty())
+            {
+                patternsByClient.remove(clientId);
+            }
+            return PER_PEER_LIMIT + ": expected at most " + maxPatterns + " patterns per peer, this peer holds " +
+                held.size();
         }
         held.add(pattern);
         byPattern.computeIfAbsent(pattern, (p) -> new Entry(SubjectPattern.compile(p))).clients.add(clientId);

@@ -18,10 +18,20 @@ final class BrokerProcess implements AutoCloseable
     final Path socketDir;
     final Path aeronDir;
     final String[] args;
+    final java.util.List<String> jvmArgs;
     ProcessHarness process;
 
     BrokerProcess(final String... extraArgs) throws IOException
     {
+        this(java.util.List.of(), extraArgs);
+    }
+
+    /**
+     * A broker started with extra JVM options (system properties such as shortened timeouts).
+     */
+    BrokerProcess(final java.util.List<String> jvmArgs, final String... extraArgs) throws IOException
+    {
+        this.jvmArgs = jvmArgs;
         socketDir = ProcessHarness.tempDir("sb-test-sock");
         aeronDir = Path.of("/dev/shm", "sb-test-" + UUID.randomUUID(), "aeron");
         args = new String[4 + extraArgs.length];
@@ -30,7 +40,7 @@ final class BrokerProcess implements AutoCloseable
         args[2] = "--aeron-dir";
         args[3] = aeronDir.toString();
         System.arraycopy(extraArgs, 0, args, 4, extraArgs.length);
-        process = ProcessHarness.start("broker", BrokerMain.class, args);
+        process = ProcessHarness.start("broker", jvmArgs, BrokerMain.class, args);
         process.awaitLine("broker ready", 30_000);
     }
 
@@ -61,7 +71,7 @@ final class BrokerProcess implements AutoCloseable
      */
     void restart() throws Exception
     {
-        process = ProcessHarness.start("broker", BrokerMain.class, args);
+        process = ProcessHarness.start("broker", jvmArgs, BrokerMain.class, args);
         process.awaitLine("broker ready", 30_000);
     }
 

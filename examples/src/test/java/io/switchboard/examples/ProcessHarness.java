@@ -70,11 +70,21 @@ final class ProcessHarness implements AutoCloseable
 
     static ProcessHarness start(final String name, final Class<?> mainClass, final String... args) throws IOException
     {
+        return start(name, List.of(), mainClass, args);
+    }
+
+    /**
+     * Run a Java program with extra JVM options (system properties such as shortened timeouts).
+     */
+    static ProcessHarness start(
+        final String name, final List<String> jvmArgs, final Class<?> mainClass, final String... args) throws IOException
+    {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-opens");
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
         command.add("-Xmx256m");
+        command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());

@@ -397,6 +397,16 @@ final class ClientConductor implements Agent
         {
             work += aeronInvoker.invoke();
         }
+        if (aeron.isClosed())
+        {
+            // the media driver timed this client out, or the client found the driver silent or itself not run for
+            // too long: the broker process was paused (SIGSTOP, a suspended machine) or restarted. Its logs are
+            // gone; start again the way we do after losing the broker (new session, services and subscriptions
+            // registered again). The closing happened inside invoke() on this thread with an invoker, or on the
+            // Aeron client's own thread, which released the resources before unmapping them.
+            onBrokerLost("the Aeron client closed: media driver timeout or a pause");
+            return work + 1;
+        }
         if (nowNs - nextControlPollNs >= 0)
         {
             // control traffic is rare: a read syscall per duty cycle would tax every call for nothing

@@ -38,6 +38,47 @@ public final class ControlConnection implements AutoCloseable
         void onMessage(DirectBuffer buffer, int offset, int length);
     }
 
+    /** Buffers start this small and grow only as bytes arrive (or are queued), up to what one message needs. */
+    private static final int INITIAL_BUFFER_LENGTH = 4 * 1024;
+
+    /**
+     * A frame header announced a length outside 1 to the maximum; raised before any buffer is grown for it.
+     */
+    public static final class InvalidLengthException extends IOException
+    {
+        private static final long serialVersionUID = 1L;
+
+        private final int length;
+        private final int maxLength;
+
+        InvalidLengthException(final int length, final int maxLength)
+        {
+            super("control message length: expected 1.." + maxLength + ", actual=" + length);
+            this.length = length;
+            this.maxLength = maxLength;
+        }
+
+        /**
+         * The length the frame header announced.
+         *
+         * @return the length in bytes.
+         */
+        public int length()
+        {
+            return length;
+        }
+
+        /**
+         * The longest message accepted.
+         *
+         * @return the length in bytes.
+         */
+        public int maxLength()
+        {
+            return maxLength;
+        }
+    }
+
     private final SocketChannel channel;
     private final int maxMessageLength;
     private ByteBuffer readBuffer;
@@ -59,8 +100,8 @@ public final class ControlConnection implements AutoCloseable
         this.maxMessageLength = maxMessageLength;
         this.maxPendingWrite = maxMessageLength * 4;
         channel.configureBlocking(false);
-        readBuffer = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
-        writeBuffer = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
+        readBuffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        writeBuffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -78,7 +119,7 @@ public final class ControlConnection implements AutoCloseable
      *
      * @param handler to receive messages.
      * @return number of messages handled, or -1 once the other end closed the connection.
-     * @throws IOException on a read error or a message longer than the maximum.
+     * @throws IOException on a read error; {@link InvalidLengthException} for a length outside 1 to the maximum.
      */
     public int poll(final MessageHandler handler) throws IOException
     {
@@ -101,14 +142,16 @@ public final class ControlConnection implements AutoCloseable
             final int length = readBuffer.getInt(start);
             if (length <= 0 || length > maxMessageLength)
             {
-                throw new IOException("control message length " + length + " outside 1.." + maxMessageLength);
+                throw new InvalidLengthException(length, maxMessageLength);
             }
             if (readBuffer.remaining() < FRAME_HEADER_LENGTH + length)
             {
-                if (readBuffer.capacity() < FRAME_HEADER_LENGTH + length)
+                if (0 == start && readBuffer.limit() == readBuffer.capacity())
                 {
-                    final ByteBuffer bigger = ByteBuffer.allocateDirect(
-                        BitUtil.findNextPositivePowerOfTwo(FRAME_HEADER_LENGTH + length)).order(ByteOrder.LITTLE_ENDIAN);
+                    // full of this one message's bytes: grow, at most doubling, so memory follows the bytes that
+                    // arrived rather than the length a header promised
+                    final int capacity = (int)Math.min(2L * readBuffer.capacity(), FRAME_HEADER_LENGTH + length);
+                    final ByteBuffer bigger = ByteBuffer.allocateDirect(capacity).order(ByteOrder.LITTLE_ENDIAN);
                     bigger.put(readBuffer);
                     readBuffer = bigger;
                     return messages;
