@@ -75,6 +75,18 @@ public final class GatewayConductor implements Agent, FrameHandler
     private static final int DRAINING = 1;
     private static final int FLUSHING = 2;
     private static final int STOPPED = 3;
+    /** Frames that may offer to the gateway's own client between two polls of it, so its inbox keeps draining. */
+    private static final int FRAMES_PER_CLIENT_POLL = 8;
+    /** Heap a retained message costs besides its payload and subject (map entry, object, array headers). */
+    private static final int RETAINED_OVERHEAD = 96;
+    private static final int LOGGED_IN_FLIGHT = 1;
+    private static final int LOGGED_PATTERNS = 2;
+    private static final int LOGGED_RETAINED = 4;
+    private static final int LOGGED_PUSHES_DROPPED = 8;
+    private static final int LOGGED_SLOW_CONSUMER = 16;
+    private static final int LOGGED_READ_BUFFERS = 32;
+    private static final int LOGGED_ENCODE = 64;
+    private static final int LOGGED_ROUTES = 128;
 
     private final GatewayContext ctx;
     private final Supplier<RegistrySnapshot> registry;
@@ -92,6 +104,14 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final Map<byte[], SbeJsonTranscoder> transcoders = new HashMap<>(); // keyed by array identity
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private final Map<String, Retained> retained = new HashMap<>();
+    private long retainedBytes;
+    private long readBufferBytes;
+    private final GatewaySession.QueueBudget queueBudget;
+    private int framesSincePoll;
+    private int routeFailures;
+    private String lastRouteFailure;
+    /** Set by {@link #send} when a frame could not be encoded and an error was sent in its place. */
+    private boolean replaced;
     private final GatewayCounters counters = new GatewayCounters();
     private final Listener listener = new Listener();
     private final SocketServices socketServices;
@@ -123,6 +143,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.registry = registry;
         this.client = client;
         this.errorHandler = ctx.errorHandler();
+        this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.socketServices = new SocketServices(
             client, codec, (session, type, format, body) -> send(session, type, format, body, false), counters);
         final Path path = ctx.socketPath();
@@ -236,7 +257,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 {
                     work += flush(session);
                 }
-                if (key.isValid() && key.isReadable() && !session.closeAfterFlush)
+                if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed)
                 {
                     work += read(session);
                 }
@@ -245,11 +266,12 @@ public final class GatewayConductor implements Agent, FrameHandler
         for (int i = 0, size = sessions.size(); i < size; i++)
         {
             final GatewaySession session = sessions.get(i);
-            if (session.closeAfterFlush && !session.hasQueued())
+            if ((session.closeAfterFlush || (session.inputClosed && session.pendingByClientId.isEmpty())) &&
+                !session.hasQueued())
             {
-                toClose.add(session);
+                toClose.add(session); // closing, or its input ended and every answer it awaited is written
             }
-            else if (0 != session.partialFrameSinceMs && !session.closeAfterFlush &&
+            else if (0 != session.partialFrameSinceMs && !session.closeAfterFlush && !session.inputClosed &&
                 nowMs - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
             {
                 // a truncated frame, or a length promised and never sent: its bytes are not coming
@@ -421,8 +443,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
-                ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedBytes(),
-                ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nowNs) : null);
+                ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedPushBytes(), ctx.maxQueuedBytes(),
+                queueBudget, ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nowNs) : null);
             key.attach(session);
             sessions.add(session);
             counters.connectionsAccepted++;
@@ -460,11 +482,12 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         if (n < 0)
         {
-            toClose.add(session);
-            return 0;
+            onEndOfInput(session);
+            return 1;
         }
         readBuffer.flip();
         current = session;
+        framesSincePoll = 0;
         try
         {
             counters.framesIn += session.decoder.decode(readBuffer, this);
@@ -481,20 +504,107 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             session.partialFrameSinceMs = nowMs;
         }
+        countReadBuffer(session);
         flush(session);
         return n;
+    }
+
+    /**
+     * The peer shut down its write side (or is gone): nothing more will be read, but the answers to what it has in
+     * flight are still written; the duty cycle closes it once they are. What it served or subscribed to is released
+     * at once, since it can answer no request and ask for nothing more.
+     */
+    private void onEndOfInput(final GatewaySession session)
+    {
+        session.inputClosed = true;
+        session.partialFrameSinceMs = 0;
+        if (!session.pendingByClientId.isEmpty())
+        {
+            counters.halfClosed++;
+        }
+        socketServices.onSessionClosed(session);
+        session.updateInterest();
+    }
+
+    /**
+     * Count what the connection's frame decoder holds against the gateway's bound on unfinished frames; a connection
+     * whose unfinished frame takes the total past it is refused.
+     */
+    private void countReadBuffer(final GatewaySession session)
+    {
+        final long held = session.decoder.hasPartialFrame() ? session.decoder.bufferCapacity() : 0;
+        readBufferBytes += held - session.readBufferBytes;
+        session.readBufferBytes = held;
+        if (held > 0 && readBufferBytes > ctx.maxTotalReadBufferBytes() && !session.closeAfterFlush)
+        {
+            counters.readBuffersRefused++;
+            counters.protocolErrors++;
+            final String message = "unfinished frames of all connections hold " + readBufferBytes +
+                " bytes, over the gateway's bound of " + ctx.maxTotalReadBufferBytes();
+            logLimit(session, LOGGED_READ_BUFFERS, message);
+            send(session, FrameType.ERROR, FrameFormat.JSON,
+                FrameBodies.error("", ErrorCode.PAYLOAD_TOO_LARGE, message), false);
+            session.closeAfterFlush = true;
+            session.updateInterest();
+        }
     }
 
     private int flush(final GatewaySession session)
     {
         try
         {
-            return session.flush();
+            int written = session.flush();
+            if (0 != session.lostSinceNotice && !session.hasQueued() && !session.closeAfterFlush && !session.closed)
+            {
+                sendLossNotice(session);
+                written += session.flush();
+            }
+            return written;
         }
         catch (final IOException ex)
         {
             toClose.add(session);
             return 0;
+        }
+    }
+
+    /**
+     * Tell a subscriber, once its queue has drained, that pushes were dropped: a RESPONSE with an empty
+     * correlation_id (which clients of protocol v2 ignore), {@code notice: "pushes_lost"}, the number dropped since
+     * the last notice and the last PUSH sequence assigned, so the loss at the tail is known without a later PUSH.
+     */
+    private void sendLossNotice(final GatewaySession session)
+    {
+        final ObjectNode notice = NODES.objectNode();
+        notice.put("correlation_id", "");
+        notice.put("success", true);
+        notice.put("notice", "pushes_lost");
+        notice.put("lost", session.lostSinceNotice);
+        notice.put("sequence", session.pushSequence);
+        session.lostSinceNotice = 0;
+        counters.lossNotices++;
+        final GatewaySession saved = current;
+        current = session; // flushed by the caller, not put on the dirty list
+        try
+        {
+            send(session, FrameType.RESPONSE, FrameFormat.JSON, notice, false);
+        }
+        finally
+        {
+            current = saved;
+        }
+    }
+
+    /**
+     * Log a limit reached by a connection, once per connection and kind: repeated abuse is counted, not logged.
+     */
+    private void logLimit(final GatewaySession session, final int kind, final String message)
+    {
+        if (0 == (session.loggedLimits & kind))
+        {
+            session.loggedLimits |= kind;
+            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + message +
+                " (logged once per connection; see STATS for counts)"));
         }
     }
 
@@ -521,6 +631,9 @@ public final class GatewayConductor implements Agent, FrameHandler
         sessions.remove(session);
         session.key.cancel();
         CloseHelper.quietClose(session.channel);
+        session.releaseQueue();
+        readBufferBytes -= session.readBufferBytes;
+        session.readBufferBytes = 0;
         counters.connectionsClosed++;
         for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
         {
@@ -534,8 +647,9 @@ public final class GatewayConductor implements Agent, FrameHandler
         session.pendingByClientId.clear();
         for (final String pattern : session.subscriptions.keySet())
         {
-            releaseRoute(pattern, session);
+            releaseRoute(pattern, session); // at most maxPatterns of them
         }
+        logRouteFailures(session);
         session.subscriptions.clear();
         socketServices.onSessionClosed(session);
     }
@@ -551,6 +665,13 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         final GatewaySession session = current;
         session.version = version;
+        if (++framesSincePoll >= FRAMES_PER_CLIENT_POLL)
+        {
+            // many frames in one read: let the gateway's own client drain its inbox between them, so requests it
+            // sends to the socket services it holds itself (and their replies) never back-pressure its offers
+            framesSincePoll = 0;
+            client.poll();
+        }
         if (FrameType.HEARTBEAT == type)
         {
             send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
@@ -712,6 +833,20 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
                 "correlation_id '" + correlationId + "' is already in flight on this connection");
+            return;
+        }
+        if ((expectsReply || expectsStream) && (session.pendingByClientId.size() >= ctx.maxRequestsInFlight() ||
+            pendingById.size() >= ctx.maxTotalRequestsInFlight()))
+        {
+            counters.inFlightLimited++;
+            final boolean mine = session.pendingByClientId.size() >= ctx.maxRequestsInFlight();
+            final String message = mine ?
+                "this connection has " + session.pendingByClientId.size() + " requests in flight, its limit is " +
+                ctx.maxRequestsInFlight() + "; wait for answers" :
+                "the gateway has " + pendingById.size() + " requests in flight, its limit is " +
+                ctx.maxTotalRequestsInFlight();
+            logLimit(session, LOGGED_IN_FLIGHT, message);
+            fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
             return;
         }
         counters.request(target);
@@ -896,6 +1031,29 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
     }
 
+    /**
+     * A reply that could not be built (its conversion threw): the caller still gets exactly one answer.
+     */
+    private void answerFailed(final PendingCall call, final RuntimeException ex)
+    {
+        counters.replyEncodeFailures++;
+        logLimit(call.session, LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
+        if (!call.done)
+        {
+            finish(call);
+            if (call.stream)
+            {
+                client.cancel(call.gatewayId); // tell the service; its CANCELLED finds the call done
+            }
+        }
+        if (!call.session.closed)
+        {
+            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+                ErrorCode.SERIALIZATION_ERROR.name(), "the reply could not be converted to " + call.format + ": " +
+                ex.getMessage());
+        }
+    }
+
     private final class Listener implements ResponseListener, StreamListener
     {
         public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
@@ -904,8 +1062,15 @@ public final class GatewayConductor implements Agent, FrameHandler
             if (null != call)
             {
                 counters.response(call.target);
-                send(call.session, FrameType.RESPONSE, call.format,
-                    FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
+                try
+                {
+                    send(call.session, FrameType.RESPONSE, call.format,
+                        FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
+                }
+                catch (final RuntimeException ex)
+                {
+                    answerFailed(call, ex);
+                }
             }
         }
 
@@ -915,8 +1080,23 @@ public final class GatewayConductor implements Agent, FrameHandler
             final PendingCall call = take(correlationId, false);
             if (null != call)
             {
-                send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
-                    call.clientCorrelationId, call.frames++, decodeReply(call, buffer, offset, length)), false);
+                try
+                {
+                    replaced = false;
+                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
+                        call.clientCorrelationId, call.frames, decodeReply(call, buffer, offset, length)), false);
+                    call.frames++;
+                    if (replaced && !call.done)
+                    {
+                        // the frame went out as a final SERIALIZATION_ERROR frame: the stream is over for the caller
+                        finish(call);
+                        client.cancel(call.gatewayId);
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    answerFailed(call, ex);
+                }
             }
         }
 
@@ -978,6 +1158,11 @@ public final class GatewayConductor implements Agent, FrameHandler
                 "needs correlation_id and message_types: [pattern...]");
             return;
         }
+        if (subscribe && types.size() > ctx.maxPatterns())
+        {
+            refusePatterns(session, format, correlationId, types.size() + " patterns in one SUBSCRIBE");
+            return; // refused before its patterns are read: the cost is the frame's parse, nothing more
+        }
         final List<String> patterns = new ArrayList<>();
         for (final JsonNode t : types)
         {
@@ -1000,21 +1185,37 @@ public final class GatewayConductor implements Agent, FrameHandler
         final List<String> retainedToPush = new ArrayList<>();
         if (subscribe)
         {
-            for (final Map.Entry<String, Retained> e : retained.entrySet())
-            {
-                if (!session.matches(e.getKey()))
-                {
-                    retainedToPush.add(e.getKey()); // pushed below if a new pattern matches it
-                }
-            }
+            final List<SubjectPattern> added = new ArrayList<>();
             for (final String pattern : patterns)
             {
-                if (!session.subscriptions.containsKey(pattern))
+                if (!session.subscriptions.containsKey(pattern) && !contains(added, pattern))
                 {
-                    final SubjectPattern compiled = SubjectPattern.compile(pattern);
-                    session.subscriptions.put(pattern, new GatewaySession.Subscription(compiled));
-                    acquireRoute(pattern, session);
+                    added.add(SubjectPattern.compile(pattern));
                 }
+            }
+            if (session.subscriptions.size() + added.size() > ctx.maxPatterns())
+            {
+                refusePatterns(session, format, correlationId,
+                    "holds " + session.subscriptions.size() + " patterns and asked for " + added.size() + " more");
+                return;
+            }
+            if (!added.isEmpty() && !retained.isEmpty())
+            {
+                // retained subjects that one of the new patterns matches and none of the held ones did: the cost is
+                // the retained subjects times the new patterns, not times every pattern the connection holds
+                for (final String subject : retained.keySet())
+                {
+                    if (matchesAny(added, subject) && !session.matches(subject))
+                    {
+                        retainedToPush.add(subject);
+                    }
+                }
+            }
+            for (int i = 0, size = added.size(); i < size; i++)
+            {
+                final SubjectPattern compiled = added.get(i);
+                session.subscriptions.put(compiled.pattern(), new GatewaySession.Subscription(compiled));
+                acquireRoute(compiled.pattern(), session);
             }
         }
         else
@@ -1028,6 +1229,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                     releaseRoute(pattern, session);
                 }
             }
+            logRouteFailures(session);
         }
 
         final ObjectNode reply = NODES.objectNode();
@@ -1042,12 +1244,43 @@ public final class GatewayConductor implements Agent, FrameHandler
 
         for (final String subject : retainedToPush)
         {
-            if (session.matches(subject))
+            final Retained r = retained.get(subject);
+            push(session, subject, r.payload(codec), r.timestampMs, null);
+        }
+    }
+
+    private void refusePatterns(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final String found)
+    {
+        counters.patternsRefused++;
+        final String message = "over the limit of " + ctx.maxPatterns() + " subscription patterns per connection: " +
+            found + "; use wildcards (* and >) or another connection";
+        logLimit(session, LOGGED_PATTERNS, message);
+        sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST, message);
+    }
+
+    private static boolean contains(final List<SubjectPattern> patterns, final String pattern)
+    {
+        for (int i = 0, size = patterns.size(); i < size; i++)
+        {
+            if (patterns.get(i).pattern().equals(pattern))
             {
-                final Retained r = retained.get(subject);
-                push(session, subject, r.payload, r.timestampMs, null);
+                return true;
             }
         }
+        return false;
+    }
+
+    private static boolean matchesAny(final List<SubjectPattern> patterns, final String subject)
+    {
+        for (int i = 0, size = patterns.size(); i < size; i++)
+        {
+            if (patterns.get(i).matches(subject))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void acquireRoute(final String pattern, final GatewaySession session)
@@ -1059,14 +1292,28 @@ public final class GatewayConductor implements Agent, FrameHandler
             routes.put(pattern, route);
             try
             {
-                client.subscribe(pattern, route); // cold path: waits for the broker's ack, polling the client
+                // cold path, bounded by the frame's new patterns (at most maxPatterns): waits for the broker's ack
+                client.subscribe(pattern, route);
             }
             catch (final SwitchboardException ex)
             {
-                errorHandler.onError(ex); // socket subscribers are still served; Java publications may be missed
+                // socket subscribers are still served; Java publications may be missed
+                logLimit(session, LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
             }
         }
         route.sessions.add(session);
+    }
+
+    /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
+    private void logRouteFailures(final GatewaySession session)
+    {
+        if (0 != routeFailures)
+        {
+            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + routeFailures +
+                " of its patterns could not be withdrawn from the broker; last: " + lastRouteFailure));
+            routeFailures = 0;
+            lastRouteFailure = null;
+        }
     }
 
     private void releaseRoute(final String pattern, final GatewaySession session)
@@ -1081,7 +1328,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             catch (final SwitchboardException ex)
             {
-                errorHandler.onError(ex);
+                routeFailures++; // logged once by the caller
+                lastRouteFailure = pattern + ": " + ex.getMessage();
             }
         }
     }
@@ -1103,12 +1351,13 @@ public final class GatewayConductor implements Agent, FrameHandler
                 "invalid subject '" + subject + "': " + problem);
             return;
         }
-        counters.published(subject);
         final JsonNode payload = body.get("payload");
-        if (body.path("retain").asBoolean(false))
+        final byte[] json = codec.write(FrameFormat.JSON, payload);
+        if (body.path("retain").asBoolean(false) && !retain(session, format, correlationId, subject, json))
         {
-            retained.put(subject, new Retained(payload, nowMs));
+            return;
         }
+        counters.published(subject);
 
         for (int i = 0, size = sessions.size(); i < size; i++)
         {
@@ -1119,7 +1368,6 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
         }
 
-        final byte[] json = codec.write(FrameFormat.JSON, payload);
         jsonBuffer.wrap(json);
         final long result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
         if (result < 0)
@@ -1148,18 +1396,46 @@ public final class GatewayConductor implements Agent, FrameHandler
         final String sourceActor)
     {
         final long sequence = ++session.pushSequence; // a dropped push still takes its number: the gap shows it
+        if (session.closed || session.closeAfterFlush)
+        {
+            return;
+        }
+        if (session.pushWouldDrop(0))
+        {
+            session.lostSinceNotice++;
+            dropped(session, subject);
+            return; // a stopped subscriber costs no encoding
+        }
         final ObjectNode body = FrameBodies.push(
             "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
-        if (send(session, FrameType.PUSH, FrameFormat.JSON, body, true))
+        final boolean queued;
+        try
+        {
+            queued = send(session, FrameType.PUSH, FrameFormat.JSON, body, true);
+        }
+        catch (final RuntimeException ex)
+        {
+            session.lostSinceNotice++;
+            dropped(session, subject);
+            return;
+        }
+        if (queued)
         {
             counters.pushed(subject);
         }
         else
         {
-            counters.dropped(subject);
+            dropped(session, subject);
         }
     }
 
+    private void dropped(final GatewaySession session, final String subject)
+    {
+        counters.dropped(subject);
+        logLimit(session, LOGGED_PUSHES_DROPPED, "pushes dropped: the connection does not read them fast enough " +
+            "(queued " + session.queuedBytes() + " bytes; bounds " + ctx.maxQueuedPushBytes() + " bytes of pushes per " +
+            "connection, " + ctx.maxQueuedPushes() + " pushes)");
+    }
 
     private final class PatternRoute implements PushHandler
     {
@@ -1221,15 +1497,66 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
     }
 
+    /**
+     * Keep the last message of a subject, within the store's byte bound; over it the PUBLISH is refused whole
+     * (neither retained nor published) with PAYLOAD_TOO_LARGE, and nothing already retained is evicted.
+     *
+     * @return true if retained (or replaced).
+     */
+    private boolean retain(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final String subject,
+        final byte[] json)
+    {
+        final Retained old = retained.get(subject);
+        final long size = Retained.size(subject, json);
+        final long after = retainedBytes - (null == old ? 0 : old.size) + size;
+        if (after > ctx.maxRetainedBytes())
+        {
+            counters.retainsRefused++;
+            final String message = "the retained store holds " + retainedBytes + " bytes in " + retained.size() +
+                " subjects; retaining '" + subject + "' (" + size + " bytes) would pass its bound of " +
+                ctx.maxRetainedBytes() + " bytes; not published";
+            logLimit(session, LOGGED_RETAINED, message);
+            if (null == correlationId)
+            {
+                counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
+            }
+            else
+            {
+                sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
+            }
+            return false;
+        }
+        retained.put(subject, new Retained(json, nowMs, size));
+        retainedBytes = after;
+        return true;
+    }
+
+    /** The last retained message of a subject, kept as its JSON bytes (a tree would cost several times more). */
     private static final class Retained
     {
-        final JsonNode payload;
+        final byte[] json;
         final long timestampMs;
+        final long size;
 
-        Retained(final JsonNode payload, final long timestampMs)
+        Retained(final byte[] json, final long timestampMs, final long size)
         {
-            this.payload = payload;
+            this.json = json;
             this.timestampMs = timestampMs;
+            this.size = size;
+        }
+
+        static long size(final String subject, final byte[] json)
+        {
+            return json.length + 2L * subject.length() + RETAINED_OVERHEAD;
+        }
+
+        JsonNode payload(final PayloadCodec codec)
+        {
+            return codec.read(FrameFormat.JSON, json, 0, json.length);
         }
     }
 
@@ -1314,6 +1641,10 @@ public final class GatewayConductor implements Agent, FrameHandler
         stats.put("connections", sessions.size());
         stats.put("requests_in_flight", pendingById.size());
         stats.put("subscription_patterns", routes.size());
+        stats.put("queued_bytes", queueBudget.queuedBytes);
+        stats.put("retained_subjects", retained.size());
+        stats.put("retained_bytes", retainedBytes);
+        stats.put("read_buffer_bytes", readBufferBytes);
         stats.put("services", registry.get().services().size());
         send(session, FrameType.RESPONSE, format, FrameBodies.response(orEmpty(correlationId), stats), false);
     }
@@ -1374,11 +1705,32 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             return false;
         }
-        final byte[] frame = frame(session.version, type, 1 == session.version ? FrameFormat.JSON : format, body);
-        final boolean queued = session.enqueue(frame, droppable);
+        final FrameFormat sent = 1 == session.version ? FrameFormat.JSON : format;
+        byte[] frame;
+        try
+        {
+            frame = frame(session.version, type, sent, body);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (droppable)
+            {
+                throw ex; // a push: the caller counts it dropped
+            }
+            frame = replacement(session, type, sent, body, ex);
+        }
+        final int result = session.enqueue(frame, droppable);
+        final boolean queued = GatewaySession.QUEUED == result;
         if (queued)
         {
             counters.framesOut++;
+        }
+        else if (!droppable && session.overflowed && 0 == (session.loggedLimits & LOGGED_SLOW_CONSUMER))
+        {
+            counters.slowConsumersClosed++;
+            logLimit(session, LOGGED_SLOW_CONSUMER, "closed: a reply of " + frame.length + " bytes did not fit its " +
+                "outbound queue (bound " + ctx.maxQueuedBytes() + " bytes per connection, " +
+                ctx.maxTotalQueuedBytes() + " for all; the gateway holds " + queueBudget.queuedBytes + ")");
         }
         if (session != current && !session.dirty)
         {
@@ -1388,6 +1740,31 @@ public final class GatewayConductor implements Agent, FrameHandler
             dirty.add(session);
         }
         return queued;
+    }
+
+    /**
+     * A frame that cannot be encoded in the caller's format (a MessagePack caller whose reply holds an integer
+     * MessagePack cannot carry, say) is answered with an ERROR (or, for a STREAM frame, a final STREAM error) that
+     * keeps its correlation_id, so the request still gets exactly one answer.
+     */
+    private byte[] replacement(
+        final GatewaySession session,
+        final FrameType type,
+        final FrameFormat format,
+        final JsonNode body,
+        final RuntimeException ex)
+    {
+        replaced = true;
+        counters.replyEncodeFailures++;
+        counters.error(ErrorCode.SERIALIZATION_ERROR.name());
+        logLimit(session, LOGGED_ENCODE, "a " + type + " frame could not be encoded as " + format + ": " + ex);
+        final String correlationId = orEmpty(text(body, "correlation_id"));
+        final String message = "the reply could not be converted to " + format + ": " + ex.getMessage();
+        final ObjectNode error = FrameType.STREAM == type ?
+            FrameBodies.streamError(correlationId, body.path("sequence").asLong(0),
+                ErrorCode.SERIALIZATION_ERROR.name(), message) :
+            FrameBodies.error(correlationId, ErrorCode.SERIALIZATION_ERROR, message);
+        return frame(session.version, FrameType.STREAM == type ? FrameType.STREAM : FrameType.ERROR, format, error);
     }
 
     private byte[] frame(final int version, final FrameType type, final FrameFormat format, final JsonNode body)

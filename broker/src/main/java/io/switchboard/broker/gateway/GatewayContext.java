@@ -15,8 +15,22 @@ public final class GatewayContext
     public static final int MAX_CONNECTIONS_DEFAULT = 1024;
     /** Default bound on pushes queued for one connection; more are dropped and counted. */
     public static final int MAX_QUEUED_PUSHES_DEFAULT = 4096;
-    /** Default bound on bytes queued for one connection; a connection over it is closed. */
+    /** Default bound on bytes queued for one connection (replies and pushes); a reply over it closes the connection. */
     public static final long MAX_QUEUED_BYTES_DEFAULT = 64L << 20;
+    /** Default bound on bytes of pushes queued for one connection; pushes over it are dropped and counted. */
+    public static final long MAX_QUEUED_PUSH_BYTES_DEFAULT = 4L << 20;
+    /** Default bound on bytes queued for all connections together. */
+    public static final long MAX_TOTAL_QUEUED_BYTES_DEFAULT = 256L << 20;
+    /** Default bound on requests one connection may have in flight; more are answered RATE_LIMITED. */
+    public static final int MAX_REQUESTS_IN_FLIGHT_DEFAULT = 1024;
+    /** Default bound on requests all connections together may have in flight; more are answered RATE_LIMITED. */
+    public static final int MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT = 65_536;
+    /** Default bound on subscription patterns one connection may hold. */
+    public static final int MAX_PATTERNS_DEFAULT = 256;
+    /** Default bound on the bytes of retained messages, all subjects together. */
+    public static final long MAX_RETAINED_BYTES_DEFAULT = 64L << 20;
+    /** Default bound on the bytes of unfinished frames held for all connections together. */
+    public static final long MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT = 256L << 20;
     /** Default time in-flight calls get to finish when the broker closes, before they are answered SHUTTING_DOWN. */
     public static final long SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS = 2_000;
     /** Default time the outbound queues get to be written out at shutdown before the connections are closed. */
@@ -29,6 +43,13 @@ public final class GatewayContext
     private int maxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
     private int maxQueuedPushes = MAX_QUEUED_PUSHES_DEFAULT;
     private long maxQueuedBytes = MAX_QUEUED_BYTES_DEFAULT;
+    private long maxQueuedPushBytes = MAX_QUEUED_PUSH_BYTES_DEFAULT;
+    private long maxTotalQueuedBytes = MAX_TOTAL_QUEUED_BYTES_DEFAULT;
+    private int maxRequestsInFlight = MAX_REQUESTS_IN_FLIGHT_DEFAULT;
+    private int maxTotalRequestsInFlight = MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT;
+    private int maxPatterns = MAX_PATTERNS_DEFAULT;
+    private long maxRetainedBytes = MAX_RETAINED_BYTES_DEFAULT;
+    private long maxTotalReadBufferBytes = MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT;
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
     private long incompleteFrameTimeoutMs = INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
     private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
@@ -79,6 +100,23 @@ public final class GatewayContext
         {
             throw new IllegalArgumentException("gateway limits must be positive: maxConnections=" + maxConnections +
                 ", maxQueuedPushes=" + maxQueuedPushes + ", maxQueuedBytes=" + maxQueuedBytes);
+        }
+        if (maxQueuedPushBytes <= 0 || maxTotalQueuedBytes <= 0 || maxRequestsInFlight <= 0 ||
+            maxTotalRequestsInFlight <= 0 || maxPatterns <= 0 || maxRetainedBytes < 0 || maxTotalReadBufferBytes <= 0)
+        {
+            throw new IllegalArgumentException("gateway limits must be positive: maxQueuedPushBytes=" +
+                maxQueuedPushBytes + ", maxTotalQueuedBytes=" + maxTotalQueuedBytes + ", maxRequestsInFlight=" +
+                maxRequestsInFlight + ", maxTotalRequestsInFlight=" + maxTotalRequestsInFlight + ", maxPatterns=" +
+                maxPatterns + ", maxRetainedBytes=" + maxRetainedBytes + " (0 allowed: no retaining)" +
+                ", maxTotalReadBufferBytes=" + maxTotalReadBufferBytes);
+        }
+        final long largestFrame = (long)maxPayloadLength + FrameHeader.LENGTH_V2;
+        if (maxQueuedBytes < largestFrame || maxTotalQueuedBytes < maxQueuedBytes)
+        {
+            // a connection must be able to queue one reply of the largest size, or it could never be answered
+            throw new IllegalArgumentException("gateway queue bounds: expected maxTotalQueuedBytes >= maxQueuedBytes >= " +
+                "the largest frame (" + largestFrame + " bytes), actual maxQueuedBytes=" + maxQueuedBytes +
+                ", maxTotalQueuedBytes=" + maxTotalQueuedBytes);
         }
         if (shutdownDrainTimeoutMs < 0 || shutdownFlushTimeoutMs < 0)
         {
@@ -172,7 +210,8 @@ public final class GatewayContext
     }
 
     /**
-     * Bound on pushes queued for one connection.
+     * Bound on the number of pushes queued for one connection (the byte bound is
+     * {@link #maxQueuedPushBytes(long)}).
      *
      * @param maxQueuedPushes the bound.
      * @return this for a fluent API.
@@ -194,7 +233,9 @@ public final class GatewayContext
     }
 
     /**
-     * Bound on bytes of replies queued for one connection.
+     * Bound on bytes queued for one connection, replies and pushes: a reply that would take the queue past it closes
+     * the connection (a reader that lets its replies pile up is cut off, counted as a slow consumer), since a reply
+     * is never dropped silently. At least the largest frame.
      *
      * @param maxQueuedBytes the bound.
      * @return this for a fluent API.
@@ -213,6 +254,170 @@ public final class GatewayContext
     public long maxQueuedBytes()
     {
         return maxQueuedBytes;
+    }
+
+    /**
+     * Bound on bytes of pushes queued for one connection: a push that would take the pushes queued past it is
+     * dropped and counted (the gap shows in {@code sequence}, and a loss notice follows once the queue drains). A
+     * push is always taken by a connection with no push queued, so one larger than the bound is still delivered.
+     *
+     * @param maxQueuedPushBytes the bound in bytes (default 4 MiB).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxQueuedPushBytes(final long maxQueuedPushBytes)
+    {
+        this.maxQueuedPushBytes = maxQueuedPushBytes;
+        return this;
+    }
+
+    /**
+     * Bound on bytes of pushes queued for one connection.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxQueuedPushBytes()
+    {
+        return maxQueuedPushBytes;
+    }
+
+    /**
+     * Bound on bytes queued for all connections together. Pushes may use half of it; a reply that would take the
+     * total past it closes its connection (counted as a slow consumer), as {@link #maxQueuedBytes(long)} does.
+     *
+     * @param maxTotalQueuedBytes the bound in bytes (default 256 MiB).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxTotalQueuedBytes(final long maxTotalQueuedBytes)
+    {
+        this.maxTotalQueuedBytes = maxTotalQueuedBytes;
+        return this;
+    }
+
+    /**
+     * Bound on bytes queued for all connections together.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxTotalQueuedBytes()
+    {
+        return maxTotalQueuedBytes;
+    }
+
+    /**
+     * Bound on requests (REQUEST with a reply or a stream) one connection may have in flight; one more is answered
+     * RATE_LIMITED at once and never reaches the service.
+     *
+     * @param maxRequestsInFlight the bound (default 1024).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxRequestsInFlight(final int maxRequestsInFlight)
+    {
+        this.maxRequestsInFlight = maxRequestsInFlight;
+        return this;
+    }
+
+    /**
+     * Bound on requests one connection may have in flight.
+     *
+     * @return the bound.
+     */
+    public int maxRequestsInFlight()
+    {
+        return maxRequestsInFlight;
+    }
+
+    /**
+     * Bound on requests all connections together may have in flight; one more is answered RATE_LIMITED.
+     *
+     * @param maxTotalRequestsInFlight the bound (default 65536).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxTotalRequestsInFlight(final int maxTotalRequestsInFlight)
+    {
+        this.maxTotalRequestsInFlight = maxTotalRequestsInFlight;
+        return this;
+    }
+
+    /**
+     * Bound on requests all connections together may have in flight.
+     *
+     * @return the bound.
+     */
+    public int maxTotalRequestsInFlight()
+    {
+        return maxTotalRequestsInFlight;
+    }
+
+    /**
+     * Bound on subscription patterns one connection may hold; a SUBSCRIBE that would take it past the bound is
+     * refused whole with INVALID_REQUEST before anything changes (a SUBSCRIBE listing more patterns than the bound is
+     * refused before its patterns are even read).
+     *
+     * @param maxPatterns the bound (default 256).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxPatterns(final int maxPatterns)
+    {
+        this.maxPatterns = maxPatterns;
+        return this;
+    }
+
+    /**
+     * Bound on subscription patterns one connection may hold.
+     *
+     * @return the bound.
+     */
+    public int maxPatterns()
+    {
+        return maxPatterns;
+    }
+
+    /**
+     * Bound on the bytes of retained messages, all subjects together (each counts its JSON payload, its subject and
+     * a fixed overhead). A PUBLISH with {@code retain} that would take the store past it is refused whole with
+     * PAYLOAD_TOO_LARGE: neither retained nor published. Nothing is evicted.
+     *
+     * @param maxRetainedBytes the bound in bytes (default 64 MiB; 0 refuses every retain).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxRetainedBytes(final long maxRetainedBytes)
+    {
+        this.maxRetainedBytes = maxRetainedBytes;
+        return this;
+    }
+
+    /**
+     * Bound on the bytes of retained messages.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxRetainedBytes()
+    {
+        return maxRetainedBytes;
+    }
+
+    /**
+     * Bound on the bytes held for frames that connections began and have not finished, all connections together
+     * (each connection is bounded by the maximum payload already). A connection whose unfinished frame takes the
+     * total past it gets PAYLOAD_TOO_LARGE and is closed.
+     *
+     * @param maxTotalReadBufferBytes the bound in bytes (default 256 MiB).
+     * @return this for a fluent API.
+     */
+    public GatewayContext maxTotalReadBufferBytes(final long maxTotalReadBufferBytes)
+    {
+        this.maxTotalReadBufferBytes = maxTotalReadBufferBytes;
+        return this;
+    }
+
+    /**
+     * Bound on the bytes held for unfinished frames, all connections together.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxTotalReadBufferBytes()
+    {
+        return maxTotalReadBufferBytes;
     }
 
     /**

@@ -32,6 +32,22 @@ public final class GatewayCounters
     long rateLimited;
     long peersForbidden;
     long refusedShuttingDown;
+    /** Requests answered RATE_LIMITED because their connection (or the gateway) had too many in flight. */
+    long inFlightLimited;
+    /** SUBSCRIBE frames refused because they would take a connection past its pattern bound. */
+    long patternsRefused;
+    /** PUBLISH frames with retain refused because the retained store would pass its byte bound. */
+    long retainsRefused;
+    /** Connections closed because a reply did not fit their outbound queue (replies are never dropped). */
+    long slowConsumersClosed;
+    /** Connections closed because their unfinished frame took the gateway's read buffers past their bound. */
+    long readBuffersRefused;
+    /** Loss notices sent (a connection's queue drained after pushes were dropped). */
+    long lossNotices;
+    /** Replies that could not be converted to the caller's format, answered SERIALIZATION_ERROR instead. */
+    long replyEncodeFailures;
+    /** Connections whose peer shut down its write side while requests were in flight (answered, then closed). */
+    long halfClosed;
 
     /** Bound on the distinct services and subjects counted one by one; the rest are summed under "(other)". */
     static final int MAX_KEYS = 1_000;
@@ -128,7 +144,15 @@ public final class GatewayCounters
             .put("forwarded_to_sockets", forwarded)
             .put("rate_limited", rateLimited)
             .put("peers_forbidden", peersForbidden)
-            .put("refused_shutting_down", refusedShuttingDown);
+            .put("refused_shutting_down", refusedShuttingDown)
+            .put("in_flight_limited", inFlightLimited)
+            .put("patterns_refused", patternsRefused)
+            .put("retains_refused", retainsRefused)
+            .put("slow_consumers_closed", slowConsumersClosed)
+            .put("read_buffers_refused", readBuffersRefused)
+            .put("loss_notices", lossNotices)
+            .put("reply_encode_failures", replyEncodeFailures)
+            .put("half_closed", halfClosed);
     }
 
     ObjectNode detailsToJson(final ObjectNode node)

@@ -38,7 +38,7 @@ final class GatewaySession
     final LinkedHashMap<String, Subscription> subscriptions = new LinkedHashMap<>();
 
     /**
-     * Whether any pattern this connection holds matches the subject.
+     * Whether any pattern this connection holds matches the subject (at most the per-connection pattern bound).
      */
     boolean matches(final String subject)
     {
@@ -51,21 +51,53 @@ final class GatewaySession
         }
         return false;
     }
+    /** Bytes queued for all the connections of one gateway together, and its bound. */
+    static final class QueueBudget
+    {
+        final long maxTotalBytes;
+        long queuedBytes;
+
+        QueueBudget(final long maxTotalBytes)
+        {
+            this.maxTotalBytes = maxTotalBytes;
+        }
+    }
+
+    /** {@link #enqueue} result: the frame is queued. */
+    static final int QUEUED = 0;
+    /** {@link #enqueue} result: a push over a bound, dropped. */
+    static final int DROPPED = 1;
+    /** {@link #enqueue} result: the connection is closed or closing (a reply over a bound closed it). */
+    static final int REFUSED = 2;
+
+    /** Limits logged once for this connection (bits of {@code GatewayConductor.LOGGED_*}). */
+    int loggedLimits;
     final HashMap<String, PendingCall> pendingByClientId = new HashMap<>();
     final TokenBucket rateLimit; // null when connections are not rate limited
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> pushes = new ArrayDeque<>(); // the pushes among outbound, in order
+    private final QueueBudget budget;
     private final int maxQueuedPushes;
+    private final long maxQueuedPushBytes;
     private final long maxQueuedBytes;
     private long queuedBytes;
+    private long queuedPushBytes;
     private int queuedPushes;
     int version = 2;
     boolean closeAfterFlush;
+    /** Closed because a reply did not fit its queue (a slow consumer). */
+    boolean overflowed;
+    /** The peer shut down its write side (EOF): read no more, answer what is in flight, flush, then close. */
+    boolean inputClosed;
     /** Has frames queued since the last flush; on the gateway's dirty list. */
     boolean dirty;
     long partialFrameSinceMs;
+    /** Bytes the frame decoder holds for an unfinished frame, as last counted against the gateway's total. */
+    long readBufferBytes;
     /** PUSH sequence of this connection's subscription: one push per publication, however many patterns match. */
     long pushSequence;
+    /** Pushes dropped since the last loss notice; a notice is sent once the queue has drained. */
+    long lostSinceNotice;
     /** The shared-memory publication pushed last (publisher id, sequence), so overlapping patterns push it once. */
     long lastPushedLog;
     long lastPushedSequence;
@@ -77,7 +109,9 @@ final class GatewaySession
         final SelectionKey key,
         final int maxPayloadLength,
         final int maxQueuedPushes,
+        final long maxQueuedPushBytes,
         final long maxQueuedBytes,
+        final QueueBudget budget,
         final TokenBucket rateLimit)
     {
         this.id = id;
@@ -85,46 +119,93 @@ final class GatewaySession
         this.key = key;
         this.decoder = new FrameDecoder(maxPayloadLength);
         this.maxQueuedPushes = maxQueuedPushes;
+        this.maxQueuedPushBytes = maxQueuedPushBytes;
         this.maxQueuedBytes = maxQueuedBytes;
+        this.budget = budget;
         this.rateLimit = rateLimit;
     }
 
     /**
-     * Queue a frame and try to write what is queued.
+     * Whether a push of the given length would be dropped now; checked before the push is encoded, so a stopped
+     * subscriber costs no encoding.
+     *
+     * @param length of the push frame, or 0 when not known yet.
+     * @return true if the push must be dropped.
+     */
+    boolean pushWouldDrop(final int length)
+    {
+        return queuedPushes >= maxQueuedPushes ||
+            (0 != queuedPushBytes && queuedPushBytes + length > maxQueuedPushBytes) ||
+            queuedBytes + length > maxQueuedBytes ||
+            budget.queuedBytes + length > budget.maxTotalBytes / 2; // the other half is kept for replies
+    }
+
+    /**
+     * Queue a frame; the caller flushes.
      *
      * @param frame header and payload.
-     * @param droppable whether the frame is a push that may be dropped when the queue is full.
-     * @return false if the frame was dropped (a push over the bound) or the connection must be closed.
+     * @param droppable whether the frame is a push that may be dropped when a bound is reached.
+     * @return {@link #QUEUED}, {@link #DROPPED} (a push over a bound) or {@link #REFUSED} (the connection is closed
+     * or, for a reply that did not fit, now closing).
      */
-    boolean enqueue(final byte[] frame, final boolean droppable)
+    int enqueue(final byte[] frame, final boolean droppable)
     {
-        if (closed)
+        if (closed || overflowed)
         {
-            return false;
+            return REFUSED;
         }
-        if (droppable && queuedPushes >= maxQueuedPushes)
+        final int length = frame.length;
+        if (droppable)
         {
-            return false;
+            if (pushWouldDrop(length))
+            {
+                lostSinceNotice++;
+                return DROPPED;
+            }
         }
-        if (!droppable && queuedBytes + frame.length > maxQueuedBytes)
+        else if (queuedBytes + length > maxQueuedBytes || budget.queuedBytes + length > budget.maxTotalBytes)
         {
-            // a reader that lets replies pile up past the bound is cut off rather than grow the broker's heap
+            // a reply is never dropped silently: a reader that lets replies pile up past the bound is cut off
+            // rather than grow the broker's heap
+            overflowed = true;
             closeAfterFlush = true;
-            outbound.clear();
-            pushes.clear();
-            queuedBytes = 0;
-            queuedPushes = 0;
-            return false;
+            releaseQueue();
+            return REFUSED;
         }
         final ByteBuffer buffer = ByteBuffer.wrap(frame);
         if (droppable)
         {
             pushes.addLast(buffer);
             queuedPushes++;
+            queuedPushBytes += length;
         }
         outbound.addLast(buffer);
-        queuedBytes += frame.length;
-        return true;
+        queuedBytes += length;
+        budget.queuedBytes += length;
+        return QUEUED;
+    }
+
+    /**
+     * Forget whatever is queued (the connection is closing) and give its bytes back to the gateway's budget.
+     */
+    void releaseQueue()
+    {
+        budget.queuedBytes -= queuedBytes;
+        outbound.clear();
+        pushes.clear();
+        queuedBytes = 0;
+        queuedPushBytes = 0;
+        queuedPushes = 0;
+    }
+
+    /**
+     * Bytes queued for this connection.
+     *
+     * @return the bytes not yet written.
+     */
+    long queuedBytes()
+    {
+        return queuedBytes;
     }
 
     /**
@@ -142,6 +223,7 @@ final class GatewaySession
             final int n = channel.write(head);
             written += n;
             queuedBytes -= n;
+            budget.queuedBytes -= n;
             if (head.hasRemaining())
             {
                 break;
@@ -151,21 +233,29 @@ final class GatewaySession
             {
                 pushes.pollFirst();
                 queuedPushes--;
+                queuedPushBytes -= head.capacity();
             }
         }
-        if (key.isValid())
-        {
-            final int ops = outbound.isEmpty() ? SelectionKey.OP_READ : SelectionKey.OP_READ | SelectionKey.OP_WRITE;
-            if (key.interestOps() != ops && !closeAfterFlush)
-            {
-                key.interestOps(ops);
-            }
-            else if (closeAfterFlush && !outbound.isEmpty())
-            {
-                key.interestOps(SelectionKey.OP_WRITE);
-            }
-        }
+        updateInterest();
         return written;
+    }
+
+    /**
+     * Ask the selector for what this connection needs: reads unless it is closing or its input ended, writes while
+     * anything is queued.
+     */
+    void updateInterest()
+    {
+        if (!key.isValid())
+        {
+            return;
+        }
+        final int read = closeAfterFlush || inputClosed ? 0 : SelectionKey.OP_READ;
+        final int ops = outbound.isEmpty() ? read : read | SelectionKey.OP_WRITE;
+        if (key.interestOps() != ops)
+        {
+            key.interestOps(ops);
+        }
     }
 
     boolean hasQueued()

@@ -26,6 +26,7 @@ final class SocketClient implements AutoCloseable
     static final int RESPONSE = 0x02;
     static final int ERROR = 0x03;
     static final int HEARTBEAT = 0x04;
+    static final int PUSH = 0x05;
     static final int SUBSCRIBE = 0x06;
     static final int STREAM = 0x09;
     static final int REGISTER = 0x0A;
@@ -39,11 +40,18 @@ final class SocketClient implements AutoCloseable
     static final class Frame
     {
         final int type;
+        final int format;
         final byte[] payload;
 
         Frame(final int type, final byte[] payload)
         {
+            this(type, 1, payload);
+        }
+
+        Frame(final int type, final int format, final byte[] payload)
+        {
             this.type = type;
+            this.format = format;
             this.payload = payload;
         }
 
@@ -97,6 +105,61 @@ final class SocketClient implements AutoCloseable
         }
     }
 
+    /**
+     * Frame many payloads into one buffer, to be written in one go with {@link #write(ByteBuffer)}.
+     */
+    static ByteBuffer frames(final int type, final java.util.List<String> jsons)
+    {
+        final java.util.List<byte[]> payloads = new java.util.ArrayList<>();
+        int total = 0;
+        for (final String json : jsons)
+        {
+            final byte[] payload = json.getBytes(StandardCharsets.UTF_8);
+            payloads.add(payload);
+            total += 7 + payload.length;
+        }
+        final ByteBuffer buffer = ByteBuffer.allocate(total);
+        for (final byte[] payload : payloads)
+        {
+            buffer.putInt(payload.length).put((byte)2).put((byte)type).put((byte)1).put(payload);
+        }
+        return buffer.flip();
+    }
+
+    /**
+     * Send one frame of any format.
+     */
+    void send(final int type, final int format, final byte[] payload) throws IOException
+    {
+        final ByteBuffer frame = ByteBuffer.allocate(7 + payload.length);
+        frame.putInt(payload.length).put((byte)2).put((byte)type).put((byte)format).put(payload).flip();
+        write(frame);
+    }
+
+    /**
+     * Write the whole buffer (yielding while the socket is full).
+     */
+    void write(final ByteBuffer buffer) throws IOException
+    {
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while (buffer.hasRemaining())
+        {
+            if (0 == channel.write(buffer))
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "write timed out");
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * Shut down the write side: the gateway reads end of stream, this side can still read.
+     */
+    void shutdownOutput() throws IOException
+    {
+        channel.shutdownOutput();
+    }
+
     Frame read() throws IOException
     {
         final Frame f = tryRead(TIMEOUT_NS);
@@ -109,6 +172,33 @@ final class SocketClient implements AutoCloseable
         final Frame f = read();
         assertEquals(type, f.type, () -> "unexpected frame: " + f.text());
         return f.json();
+    }
+
+    /**
+     * A frame that is already on its way (within 200 ms), or null if none: for asserting that nothing more comes.
+     */
+    Frame tryReadBriefly() throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (System.nanoTime() - deadline < 0)
+        {
+            if (in.remaining() >= 7 && in.remaining() >= 7 + in.getInt(in.position()))
+            {
+                return tryRead(TIMEOUT_NS);
+            }
+            in.compact();
+            final int n = channel.read(in);
+            in.flip();
+            if (n < 0)
+            {
+                return null;
+            }
+            if (0 == n)
+            {
+                Thread.yield();
+            }
+        }
+        return null;
     }
 
     /**
@@ -132,10 +222,10 @@ final class SocketClient implements AutoCloseable
                     in.getInt();
                     in.get();
                     final int type = in.get();
-                    in.get();
+                    final int format = in.get();
                     final byte[] payload = new byte[length];
                     in.get(payload);
-                    return new Frame(type, payload);
+                    return new Frame(type, format, payload);
                 }
             }
             in.compact();
