@@ -53,7 +53,7 @@ class GatewayConnectionTrustTest
                 impostor.configureBlocking(false);
                 final ByteArrayOutputStream err = new ByteArrayOutputStream();
                 final int code = new SwitchboardCli(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8)).run("--socket", socket.toString(), "services");
+                    new PrintStream(err, true, StandardCharsets.UTF_8)).run(new String[] {"--socket", socket.toString(), "services"});
                 final String message = err.toString(StandardCharsets.UTF_8);
 
                 assertEquals(SwitchboardCli.EXIT_NO_BROKER, code, message);
