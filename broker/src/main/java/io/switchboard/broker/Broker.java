@@ -210,6 +210,9 @@ public final class Broker implements AutoCloseable
                 .controlSocket(ctx.controlSocket())
                 .clientName("switchboard-gateway")
                 .useConductorAgentInvoker(true)
+                // one attempt at a full inbox: a slow Java service gets TARGET_BUSY instead of holding every other
+                // socket client while the gateway retries (a new inbox still gets the send timeout to link)
+                .backPressureTimeoutNs(0)
                 .reconnect(true)
                 .reconnectBackoffNs(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(500))
                 .errorHandler(ctx.errorHandler()));

@@ -1536,7 +1536,9 @@ final class ClientConductor implements Agent
             publicationByInbox.put(peerInboxStreamId, publication);
         }
 
-        final long deadlineNs = clock.nanoTime() + ctx.sendTimeoutNs();
+        final long startNs = clock.nanoTime();
+        final long deadlineNs = startNs + ctx.sendTimeoutNs();
+        final long backPressureDeadlineNs = startNs + ctx.backPressureTimeoutNs();
         long result;
         while (true)
         {
@@ -1545,7 +1547,8 @@ final class ClientConductor implements Agent
             {
                 break;
             }
-            if (clock.nanoTime() - deadlineNs > 0)
+            final long nowNs = clock.nanoTime();
+            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result && nowNs - backPressureDeadlineNs >= 0))
             {
                 break;
             }

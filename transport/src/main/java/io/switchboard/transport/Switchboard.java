@@ -655,6 +655,7 @@ public final class Switchboard implements AutoCloseable
         private ErrorHandler errorHandler;
         private EpochClock epochClock = SystemEpochClock.INSTANCE;
         private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
+        private long backPressureTimeoutNs = -1;
         private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private int offerAttempts = 3;
@@ -930,6 +931,30 @@ public final class Switchboard implements AutoCloseable
         public long sendTimeoutNs()
         {
             return sendTimeoutNs;
+        }
+
+        /**
+         * Longest time a send retries against a peer inbox that is connected but full (back-pressured), within the
+         * send timeout. A thread that serves many callers (the gateway) sets 0: one attempt, so one slow service cannot
+         * hold it; a not-yet-connected inbox still gets the whole send timeout to link.
+         *
+         * @param backPressureTimeoutNs bound of the retry while back-pressured; negative means the send timeout.
+         * @return this for a fluent API.
+         */
+        public Context backPressureTimeoutNs(final long backPressureTimeoutNs)
+        {
+            this.backPressureTimeoutNs = backPressureTimeoutNs;
+            return this;
+        }
+
+        /**
+         * Longest time a send retries against a back-pressured peer inbox.
+         *
+         * @return the bound in nanoseconds: the send timeout unless set lower.
+         */
+        public long backPressureTimeoutNs()
+        {
+            return backPressureTimeoutNs < 0 ? sendTimeoutNs : Math.min(backPressureTimeoutNs, sendTimeoutNs);
         }
 
         /**

@@ -2,12 +2,15 @@ package io.switchboard.broker.gateway;
 
 import io.switchboard.broker.AllowedPeers;
 import io.switchboard.codec.frame.FrameHeader;
+import io.switchboard.transport.Configuration;
 import org.agrona.ErrorHandler;
 
 import java.nio.file.Path;
 
 /**
- * Settings of the gateway. Fluent; validated by {@link #conclude()}.
+ * Settings of the gateway. Fluent; validated by {@link #conclude()}. The bounds on what a client can make the gateway
+ * hold default to the constants below, or to the system properties {@code switchboard.gateway.*} named at each field
+ * (listed by {@code switchboard broker --help}).
  */
 public final class GatewayContext
 {
@@ -41,15 +44,21 @@ public final class GatewayContext
     private Path socketPath;
     private int maxConnections = MAX_CONNECTIONS_DEFAULT;
     private int maxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
-    private int maxQueuedPushes = MAX_QUEUED_PUSHES_DEFAULT;
-    private long maxQueuedBytes = MAX_QUEUED_BYTES_DEFAULT;
-    private long maxQueuedPushBytes = MAX_QUEUED_PUSH_BYTES_DEFAULT;
-    private long maxTotalQueuedBytes = MAX_TOTAL_QUEUED_BYTES_DEFAULT;
-    private int maxRequestsInFlight = MAX_REQUESTS_IN_FLIGHT_DEFAULT;
-    private int maxTotalRequestsInFlight = MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT;
-    private int maxPatterns = MAX_PATTERNS_DEFAULT;
-    private long maxRetainedBytes = MAX_RETAINED_BYTES_DEFAULT;
-    private long maxTotalReadBufferBytes = MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT;
+    private int maxQueuedPushes = (int)Configuration.longProperty("switchboard.gateway.max.queued.pushes", MAX_QUEUED_PUSHES_DEFAULT);
+    private long maxQueuedBytes = Configuration.longProperty("switchboard.gateway.max.queued.bytes", MAX_QUEUED_BYTES_DEFAULT);
+    private long maxQueuedPushBytes =
+        Configuration.longProperty("switchboard.gateway.max.queued.push.bytes", MAX_QUEUED_PUSH_BYTES_DEFAULT);
+    private long maxTotalQueuedBytes =
+        Configuration.longProperty("switchboard.gateway.max.total.queued.bytes", MAX_TOTAL_QUEUED_BYTES_DEFAULT);
+    private int maxRequestsInFlight =
+        (int)Configuration.longProperty("switchboard.gateway.max.requests.in.flight", MAX_REQUESTS_IN_FLIGHT_DEFAULT);
+    private int maxTotalRequestsInFlight = (int)Configuration.longProperty(
+        "switchboard.gateway.max.total.requests.in.flight", MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT);
+    private int maxPatterns = (int)Configuration.longProperty("switchboard.gateway.max.patterns", MAX_PATTERNS_DEFAULT);
+    private long maxRetainedBytes =
+        Configuration.longProperty("switchboard.gateway.max.retained.bytes", MAX_RETAINED_BYTES_DEFAULT);
+    private long maxTotalReadBufferBytes = Configuration.longProperty(
+        "switchboard.gateway.max.total.read.buffer.bytes", MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT);
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
     private long incompleteFrameTimeoutMs = INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
     private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
