@@ -156,10 +156,23 @@ public final class TrustedDirectory
         if (!status.isDirectory() || (status.uid != own && status.uid != 0) ||
             (status.permissions() & WRITABLE_BY_OTHERS) != 0)
         {
-            throw new IOException("not connecting to " + socket + ": its directory " + dir + " is " + status.describe() +
+            throw new UntrustedDirectoryException("not connecting to " + socket + ": its directory " + dir + " is " + status.describe() +
                 "; expected a directory owned by uid " + own + " or root, writable by no one else (not a link). " +
                 "Another user may be impersonating the broker: remove " + dir + ", or use a socket directory of your own " +
                 "(XDG_RUNTIME_DIR, --socket-dir or SWITCHBOARD_SOCKET)");
+        }
+    }
+
+    /**
+     * A broker socket refused before connecting because its directory could be another user's.
+     */
+    public static final class UntrustedDirectoryException extends IOException
+    {
+        private static final long serialVersionUID = 1L;
+
+        UntrustedDirectoryException(final String message)
+        {
+            super(message);
         }
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.transport.Configuration;
+import io.switchboard.transport.TrustedDirectory;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -197,7 +198,8 @@ public final class SwitchboardCli
         catch (final IOException ex)
         {
             err.println("switchboard: " + ex.getMessage());
-            return ex.getMessage() != null && ex.getMessage().startsWith("no broker at") ? EXIT_NO_BROKER : EXIT_ERROR;
+            return ex instanceof TrustedDirectory.UntrustedDirectoryException ||
+                (ex.getMessage() != null && ex.getMessage().startsWith("no broker at")) ? EXIT_NO_BROKER : EXIT_ERROR;
         }
     }
 

@@ -60,7 +60,7 @@ class GatewayLimitsTest
         aeronDir = "/dev/shm/sb-gw-limits-" + System.nanoTime();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
             .logger((msg) -> {}));
         service = Switchboard.connect(new Switchboard.Context().controlSocket(broker.context().controlSocket()));
