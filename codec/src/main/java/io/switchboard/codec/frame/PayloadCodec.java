@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.msgpack.jackson.dataformat.MessagePackFactory;
 
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -37,10 +35,6 @@ public final class PayloadCodec
 
     /** Largest maximum depth that may be configured: deep enough for any document, shallow for any stack. */
     public static final int MAX_DEPTH_LIMIT = 1000;
-
-    private static final BigInteger MSGPACK_MIN = BigInteger.valueOf(Long.MIN_VALUE);
-    private static final BigInteger MSGPACK_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-    private static final BigDecimal DOUBLE_MAX = new BigDecimal(Double.MAX_VALUE);
 
     private final int maxDepth;
     private final ObjectMapper json;
@@ -143,8 +137,8 @@ public final class PayloadCodec
      * @param node   tree to write.
      * @return the payload bytes.
      * @throws FrameException with {@link ErrorCode#SERIALIZATION_ERROR} if the tree holds a value the format cannot
-     *                        carry (for MessagePack: an integer below -2^63 or above 2^64-1, or a decimal beyond the
-     *                        range of a double; the message names the value and its path), else with
+     *                        carry (for MessagePack: an integer below -2^63 or above 2^64-1, or a decimal that a
+     *                        double does not hold exactly; the message names the value and its path), else with
      *                        {@link ErrorCode#INTERNAL_ERROR} if the tree cannot be written.
      */
     public byte[] write(final FrameFormat format, final JsonNode node)
@@ -238,27 +232,22 @@ public final class PayloadCodec
         }
     }
 
-    private static String findUnwritableNumber(final JsonNode node, final String path, final int depth)
+    private String findUnwritableNumber(final JsonNode node, final String path, final int depth)
     {
         if (depth > MAX_DEPTH_LIMIT)
         {
             return null; // not found within any depth this codec reads: INTERNAL_ERROR, not a stack overflow
         }
-        if (node.isBigInteger())
+        if (node.isBigInteger() || node.isBigDecimal())
         {
-            final BigInteger value = node.bigIntegerValue();
-            if (value.compareTo(MSGPACK_MIN) < 0 || value.compareTo(MSGPACK_MAX) > 0)
+            try
             {
-                return "integer " + abbreviate(value.toString()) + at(path) +
-                    " cannot be carried by MessagePack: expected -2^63 to 2^64-1";
+                msgpack.writeValueAsBytes(node); // the generator is the judge: a decimal must be exact as a double
             }
-        }
-        else if (node.isBigDecimal())
-        {
-            if (node.decimalValue().abs().compareTo(DOUBLE_MAX) > 0)
+            catch (final IOException | RuntimeException ex)
             {
-                return "number " + abbreviate(node.decimalValue().toString()) + at(path) +
-                    " cannot be carried by MessagePack: beyond the range of a double";
+                return "number " + abbreviate(node.asText()) + at(path) + " cannot be carried by MessagePack: " +
+                    "expected an integer from -2^63 to 2^64-1, or a number that a double holds exactly";
             }
         }
         else if (node.isObject())

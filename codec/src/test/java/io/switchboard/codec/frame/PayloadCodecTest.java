@@ -182,6 +182,9 @@ class PayloadCodecTest
             assertEquals(tooBig, codec.read(FrameFormat.JSON, json, 0, json.length).at("/payload/values/1")
                 .bigIntegerValue());
         }
+        final ObjectNode decimal = NODES.objectNode().put("d", new java.math.BigDecimal("0.1000000000000000000001"));
+        assertTrue(assertThrows(FrameException.class, () -> codec.write(FrameFormat.MSGPACK, decimal)).getMessage()
+            .contains("at 'd'"));
         // as a JSON reply from a socket-served service would bring it
         final byte[] reply = bytes("{\"n\":123456789012345678901234567890}");
         final JsonNode parsed = codec.read(FrameFormat.JSON, reply, 0, reply.length);
