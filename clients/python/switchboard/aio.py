@@ -339,6 +339,7 @@ class AsyncClient:
                  on_disconnect: Optional[Callable[[ConnectionClosed], Any]] = None,
                  on_reconnect: Optional[Callable[["AsyncClient"], Any]] = None):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._default_path = P.is_default_socket_path(socket_path)
         self._reconnect = reconnect
         self._reconnect_delay = reconnect_delay
         self._reconnect_max_delay = max(reconnect_max_delay, reconnect_delay)
@@ -374,6 +375,7 @@ class AsyncClient:
         self.subscribed_types: List[str] = []
 
     async def _open(self) -> tuple:
+        P.check_socket_path(self.socket_path, self._default_path)  # UnsafeSocketPath: as in Client
         try:
             return await asyncio.wait_for(
                 asyncio.open_unix_connection(self.socket_path, limit=P.ABSOLUTE_MAX_PAYLOAD + 64),

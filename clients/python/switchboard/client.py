@@ -432,6 +432,10 @@ class Client:
     more (the broker would read the next frame from the middle of this one): it is closed and, with
     ``reconnect``, opened again. Frames that belong to no call of the caller (a served request's
     reply, a heartbeat answer) are given ``send_timeout`` (10 s).
+
+    Before each connect the socket path is checked (:func:`switchboard.protocol.check_socket_path`):
+    a default path's directory must be this user's (or root's), not group/other-writable and not a
+    symbolic link, and no path may go through a symbolic link, else :class:`UnsafeSocketPath`.
     """
 
     def __init__(
@@ -452,6 +456,7 @@ class Client:
         on_reconnect: Optional[Callable[["Client"], Any]] = None,
     ):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._default_path = P.is_default_socket_path(socket_path)
         self._connect_timeout = connect_timeout
         self._send_timeout = send_timeout
         self._abandoned: Optional[str] = None  # why this client closed its connection mid-frame
@@ -498,6 +503,7 @@ class Client:
         self._reader.start()
 
     def _open_socket(self) -> socket.socket:
+        P.check_socket_path(self.socket_path, self._default_path)  # UnsafeSocketPath: another user's socket
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(self._connect_timeout)
