@@ -213,6 +213,14 @@ export declare class ServiceRegistration {
 
 export declare function subjectMatches(pattern: string, subject: string): boolean;
 export declare function resolveSocketPath(explicit?: string, env?: Record<string, string | undefined>, uid?: number): string;
+/**
+ * Throws UnsafeSocketPathError when the path could let another user impersonate the broker: a symbolic link
+ * as the socket or its directory; for a default path, a directory not owned by this user or root, or writable
+ * by group or others. Clients call it before every connect.
+ */
+export declare function checkSocketPath(socketPath: string, isDefault: boolean, uid?: number): void;
+/** The client refused to connect to an unsafe socket path; the message names the path, what was found and what to do. */
+export declare class UnsafeSocketPathError extends ConnectionClosedError {}
 
 // ---- errors ------------------------------------------------------------------------------------
 

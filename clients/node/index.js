@@ -3,7 +3,7 @@ export {
   connect, Client, StreamCall, Subscription, ServiceRegistration, subjectMatches,
 } from './src/client.js';
 export * from './src/errors.js';
-export { resolveSocketPath } from './src/socketpath.js';
+export { resolveSocketPath, checkSocketPath, UnsafeSocketPathError } from './src/socketpath.js';
 export {
   FrameType, Format, FrameDecoder, FramingError, encodeFrame, encodeBody, decodeBody,
   PROTOCOL_VERSION, HEADER_SIZE, DEFAULT_MAX_PAYLOAD,

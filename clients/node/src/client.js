@@ -10,7 +10,7 @@ import {
   SwitchboardError, ServiceError, ConnectionClosedError, RequestTimeoutError, CancelledError,
   PayloadTooLargeError, ProtocolError, InvalidRequestError, ActorNotFoundError, errorFromCode,
 } from './errors.js';
-import { resolveSocketPath } from './socketpath.js';
+import { resolveSocketPath, isDefaultSocketPath, checkSocketPath } from './socketpath.js';
 
 const DEFAULT_TIMEOUT_MS = 30000;
 const DEADLINE_MARGIN_MS = 2000;
@@ -312,6 +312,7 @@ export class Client extends EventEmitter {
   constructor(options = {}) {
     super();
     this.socketPath = resolveSocketPath(options.socketPath);
+    this._defaultSocketPath = isDefaultSocketPath(options.socketPath);
     this.format = formatCode(options.format) === Format.MSGPACK ? 'msgpack' : 'json';
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (!(this.maxPayload > 0 && this.maxPayload <= ABSOLUTE_MAX_PAYLOAD)) {
@@ -356,6 +357,12 @@ export class Client extends EventEmitter {
 
   _connectSocket() {
     return new Promise((resolve, reject) => {
+      try {
+        checkSocketPath(this.socketPath, this._defaultSocketPath); // another user's socket: UnsafeSocketPathError
+      } catch (err) {
+        reject(err);
+        return;
+      }
       const socket = net.createConnection({ path: this.socketPath });
       const timer = setTimeout(() => {
         socket.destroy();

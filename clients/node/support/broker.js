@@ -127,9 +127,11 @@ export async function startBroker() {
     launch();
     await waitReady();
   };
+  // Sends a signal (e.g. SIGSTOP, SIGCONT) to the broker's whole process group.
+  const signal = (name) => process.kill(-child.pid, name);
   launch();
   await waitReady();
-  return { socketPath, stop, kill, restart, output: () => output };
+  return { socketPath, stop, kill, restart, signal, output: () => output };
 }
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */

@@ -28,6 +28,7 @@ from .errors import (
     TargetBusy,
     UnknownMessageType,
     UnsupportedProtocolVersion,
+    UnsafeSocketPath,
     error_from_code,
 )
 from .protocol import Notification, resolve_socket_path
@@ -45,6 +46,7 @@ __all__ = [
     "SwitchboardError",
     "ServiceError",
     "ConnectionClosed",
+    "UnsafeSocketPath",
     "ActorNotFound",
     "UnknownMessageType",
     "SerializationError",

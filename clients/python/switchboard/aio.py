@@ -323,15 +323,23 @@ class AsyncClient:
     services, re-subscribes, and calls ``on_reconnect(client)``;
     ``on_disconnect(exc)`` is called at the drop (either may be a coroutine
     function). New calls while disconnected fail fast. ``reconnect=False``
-    opts out."""
+    opts out.
+
+    Every call's ``timeout`` covers sending too: a call first waits (by its deadline) until the
+    transport's send buffer has room, so nothing is piled up behind a broker that does not read
+    (stopped with SIGSTOP, hung), then writes and waits until the buffer drains, and fails with
+    :class:`RequestTimeout` when the deadline passes first. The transport keeps whole frames (a
+    frame it holds is sent whole when the broker reads again), so the connection stays usable.
+    Frames that belong to no call (a served request's reply) are given ``send_timeout`` (10 s)."""
 
     def __init__(self, socket_path: Optional[str] = None, *, format: str = "json",
                  max_payload: int = P.DEFAULT_MAX_PAYLOAD, connect_timeout: float = 5.0,
-                 subscription_queue_size: int = 1000, deadline_margin: float = 2.0,
+                 subscription_queue_size: int = 1000, deadline_margin: float = 2.0, send_timeout: float = 10.0,
                  reconnect: bool = True, reconnect_delay: float = 0.1, reconnect_max_delay: float = 2.0,
                  on_disconnect: Optional[Callable[[ConnectionClosed], Any]] = None,
                  on_reconnect: Optional[Callable[["AsyncClient"], Any]] = None):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._default_path = P.is_default_socket_path(socket_path)
         self._reconnect = reconnect
         self._reconnect_delay = reconnect_delay
         self._reconnect_max_delay = max(reconnect_max_delay, reconnect_delay)
@@ -344,6 +352,7 @@ class AsyncClient:
         self._format = P.format_code(format)
         self.max_payload = max_payload
         self._connect_timeout = connect_timeout
+        self._send_timeout = send_timeout
         self._sub_queue_size = subscription_queue_size
         self._margin = deadline_margin
         self._ids = itertools.count(1)
@@ -366,6 +375,7 @@ class AsyncClient:
         self.subscribed_types: List[str] = []
 
     async def _open(self) -> tuple:
+        P.check_socket_path(self.socket_path, self._default_path)  # UnsafeSocketPath: as in Client
         try:
             return await asyncio.wait_for(
                 asyncio.open_unix_connection(self.socket_path, limit=P.ABSOLUTE_MAX_PAYLOAD + 64),
@@ -459,6 +469,34 @@ class AsyncClient:
         except (OSError, RuntimeError) as exc:
             raise ConnectionClosed(f"send failed: {exc}") from exc
 
+    async def _drain_by(self, deadline: Optional[float] = None) -> None:
+        """Wait until the transport's buffer is below its high-water mark, by ``deadline`` (loop
+        time; None: ``send_timeout`` from now), else raise RequestTimeout."""
+        writer = self._writer
+        if writer is None or writer.transport.get_write_buffer_size() == 0:
+            return
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            deadline = loop.time() + self._send_timeout
+        try:
+            # at least a moment: drain() runs as a task, which a zero timeout would cancel before it starts
+            await asyncio.wait_for(self._drain(), max(0.001, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            raise RequestTimeout(
+                f"not sent by the deadline: the broker at {self.socket_path} did not read (is it stopped?); "
+                f"{writer.transport.get_write_buffer_size()} bytes wait in the send buffer") from None
+
+    async def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None,
+                    deadline: Optional[float] = None) -> None:
+        """Write a frame and wait until it leaves the buffer, all by ``deadline``: room is awaited
+        before writing, so a broker that does not read makes calls time out instead of piling
+        frames up in memory."""
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self._send_timeout
+        await self._drain_by(deadline)
+        self._write(frame_type, body, fmt)
+        await self._drain_by(deadline)
+
     def _forget(self, cid: str) -> None:
         self._pending.pop(cid, None)
         self._kinds.pop(cid, None)
@@ -467,13 +505,16 @@ class AsyncClient:
         self._check_open()
         cid = self._next_id()
         body["correlation_id"] = cid
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout + self._margin
+        fut = loop.create_future()
         self._pending[cid] = fut
         self._kinds[cid] = kind
         try:
-            self._write(frame_type, body)
-            await self._drain()
-            return await asyncio.wait_for(fut, timeout + self._margin)
+            await self._send(frame_type, body, None, deadline)  # RequestTimeout (a TimeoutError) passes through
+            return await asyncio.wait_for(fut, max(0.001, deadline - loop.time()))
+        except RequestTimeout:
+            raise
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no answer within {timeout + self._margin:.1f} s (client-side deadline)") from None
         finally:
@@ -540,14 +581,19 @@ class AsyncClient:
                 except ConnectionClosed as exc:
                     failure = exc
                     break
+                try:
+                    await self._drain_by(deadline)  # room first: never pile a batch behind a stopped broker
+                except RequestTimeout as exc:
+                    failure = exc
+                    break
                 batch.outstanding += take
                 for k in range(pos, end):
                     pending[cids[k]] = _AioBatchCall(batch, sent[k])
                 self._writer.write(data[ends[pos - 1] if pos else 0:ends[end - 1]])
                 pos = end
                 try:
-                    await self._drain()
-                except ConnectionClosed as exc:
+                    await self._drain_by(deadline)
+                except (ConnectionClosed, RequestTimeout) as exc:
                     failure = exc
                     break
                 deadline = loop.time() + wait
@@ -576,8 +622,7 @@ class AsyncClient:
         st = AsyncStream(self, cid, timeout + self._margin)
         self._pending[cid] = st
         try:
-            self._write(P.REQUEST, body)
-            await self._drain()
+            await self._send(P.REQUEST, body, None, asyncio.get_running_loop().time() + timeout + self._margin)
         except BaseException:
             self._forget(cid)
             raise
@@ -630,8 +675,7 @@ class AsyncClient:
             body["retain"] = True
         if not wait:
             self._check_open()
-            self._write(P.PUBLISH, body)
-            await self._drain()
+            await self._send(P.PUBLISH, body, None, asyncio.get_running_loop().time() + timeout)
             return None
         reply = await self._call(P.PUBLISH, body, "body", timeout)
         return {k: v for k, v in reply.items() if k not in ("correlation_id", "success")}
@@ -682,9 +726,10 @@ class AsyncClient:
         self._heartbeat_waiters.append(fut)
         start = loop.time()
         try:
-            self._write(P.HEARTBEAT, {}, P.FORMAT_JSON)
-            await self._drain()
-            await asyncio.wait_for(fut, timeout)
+            await self._send(P.HEARTBEAT, {}, P.FORMAT_JSON, start + timeout)
+            await asyncio.wait_for(fut, max(0.001, start + timeout - loop.time()))
+        except RequestTimeout:
+            raise
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no heartbeat reply within {timeout} s") from None
         finally:
@@ -754,10 +799,10 @@ class AsyncClient:
                     break
                 if req.cancelled:
                     return
-                self._write(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": False, "payload": item}, req.format)
-                await self._drain()
+                await self._send(P.STREAM, {"correlation_id": cid, "sequence": seq, "is_final": False, "payload": item},
+                                 req.format)
                 seq += 1
-        except ConnectionClosed:
+        except (ConnectionClosed, RequestTimeout):
             return
         except Exception as exc:
             if not isinstance(exc, SwitchboardError):

@@ -20,6 +20,7 @@ import itertools
 import logging
 import queue
 import random
+import select
 import socket
 import threading
 import time
@@ -49,6 +50,8 @@ BATCH_WINDOW = 1024
 
 _RECV_SIZE = 256 * 1024  # receive buffer; a larger frame gets a buffer of its own size
 _ANSWER_GROUP = 256  # replies decoded before they are handed on (one lock acquisition for the group)
+
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 _END = object()  # end-of-queue marker
 _UNSET = object()  # a batch slot not answered yet
@@ -86,10 +89,11 @@ class Request:
 class _Call:
     """A pending call answered by one RESPONSE or ERROR."""
 
-    __slots__ = ("future", "kind")
+    __slots__ = ("future", "kind", "deadline")
 
     def __init__(self, kind: str):
         self.future: concurrent.futures.Future = concurrent.futures.Future()
+        self.deadline = 0.0  # time.monotonic() by which the call is answered, its send included
         self.kind = kind  # "payload": return body["payload"]; "body": return the body
 
     def resolve(self, frame_type: int, body: dict) -> None:
@@ -421,6 +425,17 @@ class Client:
     ``switchboard`` logger). New calls made while disconnected fail fast with
     ConnectionClosed: nothing is queued (``connected`` tells the state).
     ``reconnect=False`` keeps the old behaviour: the client is closed for good.
+
+    Every call's ``timeout`` covers sending too: a broker that does not read (stopped with SIGSTOP,
+    hung) fails the call with :class:`RequestTimeout` by its deadline, never blocking the caller
+    longer. If the deadline passes with part of a frame written, the connection cannot be used any
+    more (the broker would read the next frame from the middle of this one): it is closed and, with
+    ``reconnect``, opened again. Frames that belong to no call of the caller (a served request's
+    reply, a heartbeat answer) are given ``send_timeout`` (10 s).
+
+    Before each connect the socket path is checked (:func:`switchboard.protocol.check_socket_path`):
+    a default path's directory must be this user's (or root's), not group/other-writable and not a
+    symbolic link, and no path may go through a symbolic link, else :class:`UnsafeSocketPath`.
     """
 
     def __init__(
@@ -433,6 +448,7 @@ class Client:
         handler_threads: int = 16,
         subscription_queue_size: int = 1000,
         deadline_margin: float = DEADLINE_MARGIN,
+        send_timeout: float = 10.0,
         reconnect: bool = True,
         reconnect_delay: float = 0.1,
         reconnect_max_delay: float = 2.0,
@@ -440,7 +456,10 @@ class Client:
         on_reconnect: Optional[Callable[["Client"], Any]] = None,
     ):
         self.socket_path = P.resolve_socket_path(socket_path)
+        self._default_path = P.is_default_socket_path(socket_path)
         self._connect_timeout = connect_timeout
+        self._send_timeout = send_timeout
+        self._abandoned: Optional[str] = None  # why this client closed its connection mid-frame
         self._reconnect = reconnect
         self._reconnect_delay = reconnect_delay
         self._reconnect_max_delay = max(reconnect_max_delay, reconnect_delay)
@@ -484,6 +503,7 @@ class Client:
         self._reader.start()
 
     def _open_socket(self) -> socket.socket:
+        P.check_socket_path(self.socket_path, self._default_path)  # UnsafeSocketPath: another user's socket
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(self._connect_timeout)
@@ -557,18 +577,64 @@ class Client:
             raise ConnectionClosed(f"not connected to the broker (reconnecting): {self._closed_exc}",
                                    self._closed_exc.reason if self._closed_exc else None)
 
-    def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
-        self._send_bytes(P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload))
+    def _send(self, frame_type: int, body: Any, fmt: Optional[int] = None, deadline: Optional[float] = None) -> None:
+        self._send_bytes(P.encode_frame(frame_type, body, self._format if fmt is None else fmt, self.max_payload),
+                         deadline)
 
-    def _send_bytes(self, data: Any) -> None:
-        """Write encoded frames (bytes or a memoryview of them) with one sendall."""
-        with self._send_lock:
+    def _send_bytes(self, data: Any, deadline: Optional[float] = None) -> None:
+        """Write encoded frames (bytes or a memoryview of them) by ``deadline`` (``time.monotonic()``;
+        None: ``send_timeout`` from now), else raise RequestTimeout. The socket stays blocking for
+        the reader thread: each write is non-blocking (MSG_DONTWAIT) and waits with poll() for room
+        until the deadline. A deadline passed with part of a frame written closes the connection."""
+        if deadline is None:
+            deadline = time.monotonic() + self._send_timeout
+        if not self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise RequestTimeout(f"not sent by the deadline: another send to {self.socket_path} is blocked "
+                                 "(is the broker stopped or not reading?)")
+        try:
             if self._closed or not self._connected:
                 raise self._closed_exc or ConnectionClosed()
-            try:
-                self._sock.sendall(data)
-            except OSError as exc:
-                raise ConnectionClosed(f"send failed: {exc}") from exc
+            sock = self._sock
+            view = memoryview(data).cast("B")
+            total = len(view)
+            sent = 0
+            poller = None
+            while sent < total:
+                try:
+                    sent += sock.send(view[sent:], _DONTWAIT)
+                    continue
+                except BlockingIOError:
+                    pass
+                except InterruptedError:
+                    continue
+                except OSError as exc:
+                    raise ConnectionClosed(f"send failed: {exc}") from exc
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    if poller is None:
+                        poller = select.poll()
+                        poller.register(sock.fileno(), select.POLLOUT)
+                    if poller.poll(max(1, int(remaining * 1000))):
+                        continue
+                    if deadline - time.monotonic() > 0:
+                        continue
+                why = (f"not sent by the deadline: the broker at {self.socket_path} did not read "
+                       f"(is it stopped?); {sent} of {total} bytes written")
+                if sent:
+                    self._abandon_mid_frame(why)
+                raise RequestTimeout(why)
+        finally:
+            self._send_lock.release()
+
+    def _abandon_mid_frame(self, why: str) -> None:
+        """Part of a frame is written and the rest will not be: the broker would take the next frame's
+        bytes for this one's, so the connection is closed (the reader then reconnects, if enabled)."""
+        log.warning("switchboard: %s; closing the connection", why)
+        self._abandoned = f"connection closed by the client: {why}"
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _send_quiet(self, frame_type: int, body: Any, fmt: Optional[int] = None) -> None:
         try:
@@ -580,15 +646,16 @@ class Client:
         with self._lock:
             self._pending.pop(correlation_id, None)
 
-    def _start_call(self, frame_type: int, body: dict, kind: str) -> _Call:
+    def _start_call(self, frame_type: int, body: dict, kind: str, timeout: float) -> _Call:
         call = _Call(kind)
+        call.deadline = time.monotonic() + timeout + self._margin
         cid = self._next_id()
         body["correlation_id"] = cid
         with self._lock:
             self._check_open()
             self._pending[cid] = call
         try:
-            self._send(frame_type, body)
+            self._send(frame_type, body, None, call.deadline)
         except BaseException:
             self._forget(cid)
             raise
@@ -597,7 +664,7 @@ class Client:
 
     def _wait(self, call: _Call, timeout: float) -> Any:
         try:
-            return call.future.result(timeout + self._margin)
+            return call.future.result(max(0.0, call.deadline - time.monotonic()))
         except concurrent.futures.TimeoutError:
             self._forget(call.future.correlation_id)  # type: ignore[attr-defined]
             err = RequestTimeout(f"no answer within {timeout + self._margin:.1f} s (client-side deadline)")
@@ -605,7 +672,7 @@ class Client:
             raise err from None
 
     def _control(self, frame_type: int, body: dict, kind: str, timeout: float) -> Any:
-        return self._wait(self._start_call(frame_type, body, kind), timeout)
+        return self._wait(self._start_call(frame_type, body, kind, timeout), timeout)
 
     # ----------------------------------------------------------- request/reply
     def _envelope(self, target: str, message_type: str, payload: Any, timeout: float,
@@ -621,7 +688,8 @@ class Client:
 
     def request(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Any:
         """Call ``target`` and return the reply payload; raises the error's exception."""
-        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload")
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload",
+                                timeout)
         return self._wait(call, timeout)
 
     def request_future(self, target: str, message_type: str, payload: Any = None,
@@ -629,8 +697,9 @@ class Client:
         """Send a request and return at once a Future of its reply payload
         (for pipelining). The Future fails with RequestTimeout if nothing
         arrives by timeout + margin."""
-        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload")
-        self._add_deadline(call, time.monotonic() + timeout + self._margin)
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, True, False), "payload",
+                                timeout)
+        self._add_deadline(call, call.deadline)
         return call.future
 
     def request_many(self, target: str, message_type: str, payloads: Iterable[Any], timeout: float = 30.0, *,
@@ -705,8 +774,8 @@ class Client:
                 failure = exc
                 break
             try:
-                self._send_bytes(data[ends[pos - 1] if pos else 0:ends[end - 1]])
-            except ConnectionClosed as exc:
+                self._send_bytes(data[ends[pos - 1] if pos else 0:ends[end - 1]], deadline)
+            except (ConnectionClosed, RequestTimeout) as exc:
                 # the chunk's requests may have been failed already by the disconnect
                 with self._lock:
                     mine = [k for k in range(pos, end) if pending.pop(cids[k], None) is not None]
@@ -733,7 +802,8 @@ class Client:
     def send(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> None:
         """Fire-and-forget: returns once the broker handed the message to the
         service (``{"status": "delivered"}``); raises if it could not."""
-        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, False, False), "payload")
+        call = self._start_call(P.REQUEST, self._envelope(target, message_type, payload, timeout, False, False), "payload",
+                                timeout)
         self._wait(call, timeout)
 
     def stream(self, target: str, message_type: str, payload: Any = None, timeout: float = 30.0) -> Stream:
@@ -748,7 +818,7 @@ class Client:
             self._check_open()
             self._pending[cid] = st
         try:
-            self._send(P.REQUEST, body)
+            self._send(P.REQUEST, body, None, time.monotonic() + timeout + self._margin)
         except BaseException:
             self._forget(cid)
             raise
@@ -815,7 +885,7 @@ class Client:
             body["retain"] = True
         if not wait:
             self._check_open()
-            self._send(P.PUBLISH, body)
+            self._send(P.PUBLISH, body, None, time.monotonic() + timeout)
             return None
         reply = self._control(P.PUBLISH, body, "body", timeout)
         return {k: v for k, v in reply.items() if k not in ("correlation_id", "success")}
@@ -957,8 +1027,10 @@ class Client:
             self._heartbeat_waiters.append(fut)
         start = time.monotonic()
         try:
-            self._send(P.HEARTBEAT, {}, P.FORMAT_JSON)
-            fut.result(timeout)
+            self._send(P.HEARTBEAT, {}, P.FORMAT_JSON, start + timeout)
+            fut.result(max(0.0, start + timeout - time.monotonic()))
+        except RequestTimeout:  # a TimeoutError too: the send's own, passed through
+            raise
         except concurrent.futures.TimeoutError:
             raise RequestTimeout(f"no heartbeat reply within {timeout} s") from None
         finally:
@@ -1131,6 +1203,7 @@ class Client:
                     pass
                 self._sock = sock
                 self._close_reason = None
+                self._abandoned = None
                 self._push_seq.reset()
                 self._connection_number += 1
                 self._connected = True
@@ -1178,6 +1251,8 @@ class Client:
             reason = self._close_reason
             if self._closing:
                 exc = ConnectionClosed("client closed", reason)
+            elif self._abandoned is not None:
+                exc = ConnectionClosed(self._abandoned, RequestTimeout(self._abandoned))
             elif reason is not None:
                 exc = ConnectionClosed(f"connection closed by broker after {reason}", reason)
             else:

@@ -116,6 +116,13 @@ class ConnectionClosed(ServiceUnavailable, ConnectionError):
         self.reason = reason
 
 
+class UnsafeSocketPath(ConnectionClosed):
+    """The client refused to connect: the socket's directory could let another user impersonate the
+    broker (the default directory not owned by this user or root, writable by group or others, or a
+    symbolic link; any socket path that is a symbolic link). The message names the path, what was
+    found and what to do. A subclass of :class:`ConnectionClosed`: the connection was never opened."""
+
+
 class Cancelled(SwitchboardError):
     default_code = "CANCELLED"
 

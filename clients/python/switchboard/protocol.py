@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import msgpack
-from .errors import PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError, error_from_code
+from .errors import (PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError, UnsafeSocketPath,
+                     error_from_code)
 
 __all__ = [
     "VERSION",
@@ -290,6 +292,62 @@ def resolve_socket_path(path: Optional[str] = None) -> str:
     if xdg:
         return os.path.join(xdg, "switchboard", "broker.sock")
     return f"/tmp/switchboard-{os.getuid()}/broker.sock"
+
+
+def is_default_socket_path(path: Optional[str] = None) -> bool:
+    """Whether :func:`resolve_socket_path` would pick a default path (no argument, no
+    $SWITCHBOARD_SOCKET): one the user did not name, so its directory is checked more strictly."""
+    return not path and not os.environ.get("SWITCHBOARD_SOCKET")
+
+
+def check_socket_path(path: str, default: bool) -> None:
+    """Refuse a socket path through which another user could impersonate the broker; called once
+    per connect (two ``lstat`` calls).
+
+    Any path: neither the socket's directory nor the socket itself may be a symbolic link (a link
+    is never followed silently: pass the real path if it is meant). A default path (no argument,
+    no $SWITCHBOARD_SOCKET; e.g. ``/tmp/switchboard-<uid>``, whose parent anyone may write): the
+    directory must also be owned by this user or root and not be writable by group or others.
+    A directory or socket that does not exist is left to ``connect()`` to report.
+
+    :raises UnsafeSocketPath: naming the path, what was found and what to do.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.lstat(directory)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafeSocketPath(f"cannot check the broker socket directory {directory}: {exc}") from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeSocketPath(
+            f"refusing to connect to {path}: its directory {directory} is a symbolic link "
+            f"(to {os.readlink(directory)!r}), which another user may have planted; if it is yours, "
+            f"pass the real path ({os.path.join(os.path.realpath(directory), os.path.basename(path))}) "
+            "as socket_path or $SWITCHBOARD_SOCKET")
+    if default:
+        uid = os.getuid()
+        if st.st_uid not in (uid, 0):
+            raise UnsafeSocketPath(
+                f"refusing to connect to {path}: its directory {directory} is owned by uid {st.st_uid}, "
+                f"not by you (uid {uid}) or root, so a broker there may be another user's impostor; remove "
+                "the directory (or have its owner remove it) and restart the broker, or set "
+                "$SWITCHBOARD_SOCKET to a socket in a directory you own")
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafeSocketPath(f"refusing to connect to {path}: {directory} is not a directory")
+        if st.st_mode & 0o022:
+            raise UnsafeSocketPath(
+                f"refusing to connect to {path}: its directory {directory} is writable by group or others "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}), so anyone could replace the socket; "
+                f"run 'chmod 700 {directory}' (the broker creates it 0700) and restart the broker")
+    try:
+        sst = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISLNK(sst.st_mode):
+        raise UnsafeSocketPath(
+            f"refusing to connect to {path}: the socket is a symbolic link (to {os.readlink(path)!r}); "
+            "pass the real path as socket_path or $SWITCHBOARD_SOCKET if it is meant")
 
 
 def pattern_matches(pattern: str, subject: str) -> bool:

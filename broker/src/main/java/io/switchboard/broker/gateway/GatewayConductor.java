@@ -500,8 +500,11 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             session.partialFrameSinceMs = 0;
         }
-        else if (0 == session.partialFrameSinceMs)
+        else if (n > 0 || 0 == session.partialFrameSinceMs)
         {
+            // the read ended inside a frame, so bytes of that frame arrived now: the timer measures a stall, not a
+            // slow writer (a client writing valid frames in 1,000-byte pieces was cut off when it only reset here
+            // on reads that ended on a frame boundary)
             session.partialFrameSinceMs = nowMs;
         }
         countReadBuffer(session);

@@ -68,7 +68,7 @@ final class CharArrayCodec implements FixedCodec
         }
         final byte[] bytes = new byte[end];
         buffer.getBytes(index, bytes);
-        return Json.NODES.textNode(new String(bytes, charset));
+        return Json.NODES.textNode(Text.decode(bytes, charset, path));
     }
 
     public void describe(final ObjectNode into)

@@ -18,6 +18,12 @@ import java.util.Map;
  */
 final class IrModelBuilder
 {
+    /**
+     * Deepest nesting of groups and composites compiled: the codecs recurse once per level, and the IR comes from a
+     * peer's bytes, so a hostile IR must not reach the end of the stack.
+     */
+    static final int MAX_NESTING = 64;
+
     private IrModelBuilder()
     {
     }
@@ -25,12 +31,14 @@ final class IrModelBuilder
     static MessageCodec message(final List<Token> tokens)
     {
         final Token begin = tokens.get(0);
-        final BodyCodec body = body(tokens, 1, tokens.size() - 1, begin.encodedLength());
+        final BodyCodec body = body(tokens, 1, tokens.size() - 1, begin.encodedLength(), 0);
         return new MessageCodec(begin.name(), (int)begin.id(), begin.version(), body);
     }
 
-    private static BodyCodec body(final List<Token> tokens, final int from, final int to, final int blockLength)
+    private static BodyCodec body(
+        final List<Token> tokens, final int from, final int to, final int blockLength, final int depth)
     {
+        checkDepth(tokens.get(Math.max(0, from - 1)), depth);
         final List<FixedField> fields = new ArrayList<>();
         final List<GroupCodec> groups = new ArrayList<>();
         final List<VarDataCodec> varData = new ArrayList<>();
@@ -41,10 +49,10 @@ final class IrModelBuilder
             switch (token.signal())
             {
                 case BEGIN_FIELD:
-                    fields.add(field(tokens, i));
+                    fields.add(field(tokens, i, depth));
                     break;
                 case BEGIN_GROUP:
-                    groups.add(group(tokens, i));
+                    groups.add(group(tokens, i, depth));
                     break;
                 case BEGIN_VAR_DATA:
                     varData.add(varData(tokens, i));
@@ -57,18 +65,27 @@ final class IrModelBuilder
         return new BodyCodec(blockLength, fields, groups, varData);
     }
 
-    private static FixedField field(final List<Token> tokens, final int index)
+    private static void checkDepth(final Token token, final int depth)
+    {
+        if (depth > MAX_NESTING)
+        {
+            throw new IllegalArgumentException("groups and composites nested deeper than " + MAX_NESTING +
+                " levels at '" + token.name() + "'");
+        }
+    }
+
+    private static FixedField field(final List<Token> tokens, final int index, final int depth)
     {
         final Token field = tokens.get(index);
         final Token type = tokens.get(index + 1);
         final boolean optional = field.isOptionalEncoding() || type.isOptionalEncoding();
         final boolean constant = field.isConstantEncoding() || type.isConstantEncoding();
         final FixedCodec codec = constant ?
-            constant(field, type) : fixed(tokens, index + 1, optional);
+            constant(field, type) : fixed(tokens, index + 1, optional, depth);
         return new FixedField(field.name(), field.offset(), field.version(), optional, codec);
     }
 
-    private static FixedCodec fixed(final List<Token> tokens, final int index, final boolean optional)
+    private static FixedCodec fixed(final List<Token> tokens, final int index, final boolean optional, final int depth)
     {
         final Token type = tokens.get(index);
         switch (type.signal())
@@ -78,7 +95,7 @@ final class IrModelBuilder
             case BEGIN_SET:
                 return setCodec(tokens, index);
             case BEGIN_COMPOSITE:
-                return composite(tokens, index);
+                return composite(tokens, index, depth + 1);
             default:
                 return primitive(type, optional);
         }
@@ -159,9 +176,10 @@ final class IrModelBuilder
         return new SetCodec(begin.applicableTypeName(), begin.encoding(), choices, bitByName);
     }
 
-    private static FixedCodec composite(final List<Token> tokens, final int index)
+    private static FixedCodec composite(final List<Token> tokens, final int index, final int depth)
     {
         final Token begin = tokens.get(index);
+        checkDepth(begin, depth);
         final int end = index + begin.componentTokenCount() - 1;
         final List<FixedField> members = new ArrayList<>();
         int i = index + 1;
@@ -169,14 +187,14 @@ final class IrModelBuilder
         {
             final Token member = tokens.get(i);
             final boolean optional = member.isOptionalEncoding();
-            final FixedCodec codec = member.isConstantEncoding() ? constant(member, member) : fixed(tokens, i, optional);
+            final FixedCodec codec = member.isConstantEncoding() ? constant(member, member) : fixed(tokens, i, optional, depth);
             members.add(new FixedField(member.name(), member.offset(), member.version(), optional, codec));
             i += Math.max(1, member.componentTokenCount());
         }
         return new CompositeCodec(begin.applicableTypeName(), begin.encodedLength(), members);
     }
 
-    private static GroupCodec group(final List<Token> tokens, final int index)
+    private static GroupCodec group(final List<Token> tokens, final int index, final int depth)
     {
         final Token begin = tokens.get(index);
         final Token dimension = tokens.get(index + 1);
@@ -184,7 +202,7 @@ final class IrModelBuilder
         final UnsignedSlot blockLength = new UnsignedSlot(member(tokens, index + 1, "blockLength"));
         final UnsignedSlot numInGroup = new UnsignedSlot(member(tokens, index + 1, "numInGroup"));
         final int end = index + begin.componentTokenCount() - 1;
-        final BodyCodec body = body(tokens, dimensionEnd, end, begin.encodedLength());
+        final BodyCodec body = body(tokens, dimensionEnd, end, begin.encodedLength(), depth + 1);
         return new GroupCodec(begin.name(), begin.version(), dimension.encodedLength(), blockLength, numInGroup, body);
     }
 

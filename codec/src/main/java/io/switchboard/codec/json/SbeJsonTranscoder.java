@@ -45,22 +45,36 @@ public final class SbeJsonTranscoder
      * Compile a transcoder for every message of a schema.
      *
      * @param ir of the schema, as built by {@link SchemaIr} or decoded from a service's bytes.
+     * @throws IllegalArgumentException if the IR's tokens do not hold together, or nest groups and composites deeper
+     *                                  than 64 levels.
      */
     public SbeJsonTranscoder(final Ir ir)
     {
-        schemaId = ir.id();
-        schemaVersion = ir.version();
-        final List<Token> header = ir.headerStructure().tokens();
-        headerLength = header.get(0).encodedLength();
-        blockLengthSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.BLOCK_LENGTH));
-        templateIdSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.TEMPLATE_ID));
-        schemaIdSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.SCHEMA_ID));
-        versionSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.SCHEMA_VERSION));
-        for (final List<Token> tokens : ir.messages())
+        try
         {
-            final MessageCodec message = IrModelBuilder.message(tokens);
-            byName.put(message.name(), message);
-            byTemplateId.put(message.templateId(), message);
+            schemaId = ir.id();
+            schemaVersion = ir.version();
+            final List<Token> header = ir.headerStructure().tokens();
+            headerLength = header.get(0).encodedLength();
+            blockLengthSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.BLOCK_LENGTH));
+            templateIdSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.TEMPLATE_ID));
+            schemaIdSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.SCHEMA_ID));
+            versionSlot = new UnsignedSlot(IrModelBuilder.member(header, 0, HeaderStructure.SCHEMA_VERSION));
+            for (final List<Token> tokens : ir.messages())
+            {
+                final MessageCodec message = IrModelBuilder.message(tokens);
+                byName.put(message.name(), message);
+                byTemplateId.put(message.templateId(), message);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw ex;
+        }
+        catch (final RuntimeException ex)
+        {
+            // the IR came from a peer's bytes: tokens that do not hold together are its fault, not a broker fault
+            throw new IllegalArgumentException("invalid SBE IR: " + ex, ex);
         }
     }
 

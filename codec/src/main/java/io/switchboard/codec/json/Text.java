@@ -1,5 +1,7 @@
 package io.switchboard.codec.json;
 
+import io.switchboard.codec.frame.Utf8;
+
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -8,7 +10,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Strict string encoding: a character the charset cannot hold is an error, not a silent '?'.
+ * Strict string encoding and decoding: a character the charset cannot hold is an error, not a silent '?', and bytes
+ * that are not well formed in the charset (an overlong or surrogate UTF-8 form, a byte over 0x7F in US-ASCII) are an
+ * error, not a silent U+FFFD.
  */
 final class Text
 {
@@ -47,6 +51,32 @@ final class Text
         catch (final CharacterCodingException ex)
         {
             throw path.error("string has characters that " + charset.name() + " cannot encode");
+        }
+    }
+
+    static String decode(final byte[] bytes, final Charset charset, final Path path)
+    {
+        if (charset == StandardCharsets.UTF_8)
+        {
+            final int bad = Utf8.firstInvalid(bytes, 0, bytes.length);
+            if (bad >= 0)
+            {
+                throw path.error("string is not valid UTF-8 at byte " + bad + ": " +
+                    Utf8.showBytes(bytes, bad, bytes.length));
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+        try
+        {
+            return charset.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes))
+                .toString();
+        }
+        catch (final CharacterCodingException ex)
+        {
+            throw path.error("string has bytes that are not valid " + charset.name() + ": " + ex.getMessage());
         }
     }
 }

@@ -95,7 +95,7 @@ final class VarDataCodec
         final byte[] bytes = new byte[(int)dataLength];
         cursor.buffer().getBytes(index, bytes);
         return Json.NODES.textNode(null == charset ? Base64.getEncoder().encodeToString(bytes) :
-            new String(bytes, charset));
+            Text.decode(bytes, charset, path));
     }
 
     ObjectNode describe()
