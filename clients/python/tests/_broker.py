@@ -73,7 +73,7 @@ class Broker:
         else:
             launcher = Path(os.environ.get("SWITCHBOARD_TEST_LAUNCHER") or REPO_ROOT / "scripts" / "switchboard")
             if not launcher.exists():
-                raise unittest.SkipTest(f"broker launcher {launcher} not found: these tests need the real broker")
+                raise RuntimeError(f"broker launcher {launcher} not found: these tests need the real broker (set SWITCHBOARD_TEST_LAUNCHER)")
             if self.tmpdir is None:  # a restart after kill() reuses the socket path and driver directory
                 self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
                 self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
