@@ -251,8 +251,13 @@ public final class RuntimeDirectory implements AutoCloseable
         if ((status.permissions() & TrustedDirectory.WRITABLE_BY_OTHERS) != 0)
         {
             throw new StartRefusedException(role + " " + dir + " is " + status.describe() + ": others can write to " +
-                "it, so anything in it may be theirs; nothing in it was touched. Check and remove it, or make it 0700 " +
-                "(chmod 700 " + dir + ") if its contents are yours");
+                "it, so anything in it may be theirs; nothing in it was touched. " +
+                ((status.permissions() & 01000) != 0 ?
+                    "A shared folder such as /tmp or /dev/shm cannot hold the broker's files directly: give them a " +
+                    "folder of their own inside it (e.g. --aeron-dir " + dir.resolve("switchboard-" +
+                    System.getProperty("user.name", "me")).resolve("aeron") + ")" :
+                    "Check it and remove it, or, if it and everything in it are yours, make it 0700 (chmod 700 " + dir +
+                    ")"));
         }
         if (status.permissions() != 0700)
         {

@@ -58,7 +58,7 @@ class GatewayFrameTimerTest
         aeronDir = "/dev/shm/sb-gw-timer-" + System.nanoTime();
         broker = Broker.launch(new Broker.Context()
             .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
+            .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
             .gatewayIncompleteFrameTimeoutMs(FRAME_TIMEOUT_MS)
             .logger((msg) -> {}));
