@@ -523,7 +523,24 @@ public final class GatewayConductor implements Agent, FrameHandler
         session.partialFrameSinceMs = 0;
         if (!session.pendingByClientId.isEmpty())
         {
-            counters.halfClosed++;
+            // a peer that shut only its write side still reads its answers; one that closed altogether (most often a
+            // process that died) is told apart by a write, which fails at once (EPIPE), and is freed at once instead
+            // of holding its calls until they time out; a HEARTBEAT is the frame every client already takes unasked
+            final GatewaySession saved = current;
+            current = session; // flushed here, not put on the dirty list
+            try
+            {
+                send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
+            }
+            finally
+            {
+                current = saved;
+            }
+            flush(session);
+            if (!toClose.contains(session))
+            {
+                counters.halfClosed++;
+            }
         }
         socketServices.onSessionClosed(session);
         session.updateInterest();

@@ -324,6 +324,7 @@ class GatewayLimitsTest
                 caller.send(REQUEST, request("h" + i, "later", "Any", String.valueOf(i)));
             }
             caller.shutdownOutput(); // end of stream for the gateway, with three requests in flight
+            assertEquals("{}", caller.expect(HEARTBEAT).toString(), "the gateway's probe: is the peer still reading?");
 
             for (int i = 0; i < 3; i++)
             {
