@@ -4,6 +4,7 @@ import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.LogBufferDescriptor;
 import io.switchboard.broker.gateway.GatewayConductor;
 import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.broker.gateway.GatewayContext;
@@ -82,6 +83,15 @@ public final class Broker implements AutoCloseable
                     .sharedIdleStrategy(new BackoffIdleStrategy(
                         10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)))
                     .ipcTermBufferLength(ctx.termLength())
+                    // every page of a log is allocated when the log is made: on a full disk the driver then refuses a
+                    // new log (storage check, ENOSPC) with an error its client is told, instead of a sparse log whose
+                    // next untouched page faults (SIGBUS) in whichever process writes it, the broker's gateway included
+                    .termBufferSparseFile(false)
+                    .performStorageChecks(true)
+                    // warn when fewer logs than the start-up check makes room for would still fit, not at Aeron's
+                    // 160 MiB, which a small driver directory is below from the start (a warning per new log)
+                    .lowStorageWarningThreshold(RuntimeDirectory.MIN_IPC_LOGS *
+                        LogBufferDescriptor.computeLogLength(ctx.termLength(), io.aeron.driver.Configuration.filePageSize()))
                     // the driver checks untethered subscribers on its timer: it must tick faster than their timeout
                     .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(50))
                     .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.untetheredWindowLimitTimeoutMs()))

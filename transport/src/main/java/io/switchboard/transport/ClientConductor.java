@@ -4,7 +4,10 @@ import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
+import io.aeron.ErrorCode;
 import io.aeron.Subscription;
+import io.aeron.exceptions.AeronException;
+import io.aeron.exceptions.RegistrationException;
 import io.aeron.logbuffer.Header;
 import io.switchboard.codec.subject.AsciiBytes;
 import io.switchboard.codec.subject.SubjectPattern;
@@ -55,6 +58,16 @@ final class ClientConductor implements Agent
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long NO_LOG = Long.MIN_VALUE;
+    /**
+     * Result of {@link #offer} when the media driver could not create the log to the peer (no space left, most
+     * likely): never returned to users, who get {@link #logRefusal} as a typed error instead.
+     */
+    private static final long LOG_REFUSED = -100;
+    /**
+     * After the driver refused a log for want of space, new logs are refused at once for this long: a peer that keeps
+     * calling on a full disk costs the driver (and the broker's error log) a few requests a second, not one per call.
+     */
+    private static final long NO_SPACE_RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
@@ -142,6 +155,10 @@ final class ClientConductor implements Agent
     private final EncodedName calledService = new EncodedName();
     private final EncodedName calledMessageType = new EncodedName();
     private boolean pubSubSettled;
+    /** Why the last new log was refused, for the typed error of the call or publish that needed it. */
+    private String logRefusal;
+    private long noSpaceUntilNs;
+    private boolean noSpaceRefused;
 
     private final ClientCounters counters;
 
@@ -537,6 +554,12 @@ final class ClientConductor implements Agent
 
         final long result = offer(instance.clientId, instance.inboxStreamId,
             MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
+        if (LOG_REFUSED == result)
+        {
+            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logRefusal);
+            return correlationId;
+        }
         if (result < 0)
         {
             fail(correlationId, listener, streamListener, offerErrorCode(result),
@@ -694,8 +717,15 @@ final class ClientConductor implements Agent
         }
         if (null == pubSubPublication)
         {
-            pubSubPublication = aeron.addExclusivePublication(
-                Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            final ExclusivePublication log =
+                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            if (null == log)
+            {
+                counters.publishFailures.increment();
+                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                    "could not publish on '" + subject + "': " + logRefusal);
+            }
+            pubSubPublication = log;
             pubSubPublicationCreatedNs = clock.nanoTime();
             pubSubSettled = false;
         }
@@ -780,9 +810,15 @@ final class ClientConductor implements Agent
             {
                 return false;
             }
-            publisher.onOpened(
-                aeron.addExclusivePublication(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId),
-                clientId, sessionGeneration);
+            final ExclusivePublication log =
+                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            if (null == log)
+            {
+                counters.publishFailures.increment();
+                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                    "could not open a log for publishing on '" + publisher.subject() + "': " + logRefusal);
+            }
+            publisher.onOpened(log, clientId, sessionGeneration);
             return true;
         }
         finally
@@ -1532,7 +1568,11 @@ final class ClientConductor implements Agent
         ExclusivePublication publication = publicationByInbox.get(peerInboxStreamId);
         if (null == publication)
         {
-            publication = aeron.addExclusivePublication(Configuration.inboxChannel(termLength), peerInboxStreamId);
+            publication = newLog(Configuration.inboxChannel(termLength), peerInboxStreamId);
+            if (null == publication)
+            {
+                return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
+            }
             publicationByInbox.put(peerInboxStreamId, publication);
         }
 
@@ -1555,6 +1595,51 @@ final class ClientConductor implements Agent
             idleInOffer();
         }
         return result;
+    }
+
+    /**
+     * A new log (an exclusive IPC publication) on a stream; cold path. When the media driver cannot create it (no space left in its directory, most likely) the
+     * error is kept in {@link #logRefusal} and null returned: what is refused is this one call or publish, never the
+     * duty cycle, and the next one asks again, so a freed disk works at once without restarting anything.
+     *
+     * @param channel of the log.
+     * @param streamId of the log.
+     * @return the publication, or null if the media driver refused it.
+     */
+    private ExclusivePublication newLog(final String channel, final int streamId)
+    {
+        if (noSpaceRefused && clock.nanoTime() - noSpaceUntilNs < 0)
+        {
+            return null; // refused for want of space a moment ago: logRefusal still says why
+        }
+        try
+        {
+            final ExclusivePublication log = aeron.addExclusivePublication(channel, streamId);
+            noSpaceRefused = false;
+            return log;
+        }
+        catch (final RegistrationException ex)
+        {
+            noSpaceRefused = ErrorCode.STORAGE_SPACE == ex.errorCode();
+            if (noSpaceRefused)
+            {
+                noSpaceUntilNs = clock.nanoTime() + NO_SPACE_RETRY_INTERVAL_NS;
+                logRefusal = "no space left for a new log in the media driver directory " + aeronDirectory +
+                    " (" + ex.getMessage() + "); free space there, or give the broker a larger --aeron-dir";
+            }
+            else
+            {
+                logRefusal = "the media driver refused a new log in " + aeronDirectory + ": " + ex.getMessage();
+            }
+            return null;
+        }
+        catch (final AeronException ex)
+        {
+            // the Aeron client closed under us (driver timeout, a pause): the duty cycle notices it and reconnects
+            noSpaceRefused = false;
+            logRefusal = "no media driver to create a log in " + aeronDirectory + ": " + ex.getMessage();
+            return null;
+        }
     }
 
     private void idleInOffer()

@@ -89,6 +89,10 @@ public final class SubjectPublisher implements AutoCloseable
      * @param length of the payload.
      * @return the sequence number (from 1) if published, else a negative {@link Publication} result such as
      * {@link Publication#BACK_PRESSURED} or {@link Publication#CLOSED} (the client is closed or has lost the broker).
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if the publisher's log had to be opened (its first
+     * offer, or the first after a reconnection) and the media driver could not create it, most likely for want of
+     * space in its directory (the message says so and names it); nothing was published, and a later offer asks
+     * again.
      */
     public long offer(final DirectBuffer buffer, final int offset, final int length)
     {

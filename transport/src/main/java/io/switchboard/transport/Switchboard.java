@@ -392,6 +392,9 @@ public final class Switchboard implements AutoCloseable
      * @param length of the payload.
      * @return the publication's sequence number (from 1) if written, else a negative Aeron publication result
      * (e.g. {@code Publication.BACK_PRESSURED}) meaning it was not published.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if this client's publication log had to be
+     * created (its first publish, or the first after a reconnection) and the media driver could not create it, most
+     * likely for want of space in its directory; nothing was published, and a later publish asks again.
      */
     public long publish(
         final String subject,

@@ -1389,7 +1389,21 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
 
         jsonBuffer.wrap(json);
-        final long result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
+        final long result;
+        try
+        {
+            result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
+        }
+        catch (final SwitchboardException ex)
+        {
+            // no log for the gateway's publications (the media driver's disk is full): this publish is refused
+            counters.publishFailures++;
+            if (null != correlationId)
+            {
+                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+            }
+            return;
+        }
         if (result < 0)
         {
             counters.publishFailures++;
