@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.broker.RegistrySnapshot;
 import io.switchboard.broker.SocketFiles;
+import io.switchboard.codec.frame.EnvelopeSalvage;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameException;
@@ -706,7 +707,18 @@ public final class GatewayConductor implements Agent, FrameHandler
         catch (final FrameException ex)
         {
             counters.badPayloads++;
-            sendError(session, format, "", ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
+            // answer the request the refused bytes belong to, when its correlation id can still be read (a stream
+            // request with a final STREAM frame, as every refusal of a stream)
+            final EnvelopeSalvage.Result salvaged = EnvelopeSalvage.salvage(format, payload, offset, length);
+            if (FrameType.REQUEST == type && salvaged.expectsStream && !salvaged.correlationId.isEmpty())
+            {
+                fail(session, format, salvaged.correlationId, true, 0, ErrorCode.SERIALIZATION_ERROR.name(),
+                    ex.getMessage());
+            }
+            else
+            {
+                sendError(session, format, salvaged.correlationId, ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
+            }
             return;
         }
         if (!body.isObject())
