@@ -1588,7 +1588,10 @@ final class ClientConductor implements Agent
                 break;
             }
             final long nowNs = clock.nanoTime();
-            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result && nowNs - backPressureDeadlineNs >= 0))
+            // a log the driver has not yet given a limit (position limit 0) reports back-pressure while it links:
+            // that is settling, and gets the whole send timeout; a full inbox only the back-pressure timeout
+            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result &&
+                nowNs - backPressureDeadlineNs >= 0 && publication.positionLimit() > 0))
             {
                 break;
             }
