@@ -843,6 +843,8 @@ export class Client extends EventEmitter {
           const err = errorFromBody(body);
           this._brokerError = err;
           this._report(err);
+        } else if (type === FrameType.RESPONSE && cid === '' && body.notice === 'pushes_lost') {
+          this._onLossNotice(body);
         }
         // Otherwise: a late answer to a call that already timed out or was cancelled.
         return;
@@ -886,6 +888,19 @@ export class Client extends EventEmitter {
   // its number. So: every local subscription with a matching pattern gets the PUSH, and a jump in
   // `sequence` is counted as lost against every active subscription (the broker does not say what
   // the lost ones were, so it is an upper bound for each when a client holds several).
+  // The broker's loss notice (PROTOCOL.md): every PUSH numbered after the last one seen, up to
+  // `sequence`, was dropped, and none came after them yet: counted now, not at the next PUSH.
+  _onLossNotice(body) {
+    const seq = body.sequence;
+    if (!Number.isInteger(seq) || seq <= this._pushLast) return;
+    const gap = seq - this._pushLast;
+    this._pushLast = seq;
+    this.pushesLost += gap;
+    for (const sub of this._subscriptions) {
+      if (sub.active) sub.lost += gap;
+    }
+  }
+
   _onPush(body) {
     const subject = body.message_type;
     const seq = body.sequence;

@@ -1013,6 +1013,11 @@ class AsyncClient:
                 if ftype == P.ERROR:
                     self._close_reason = error_from_code(body.get("error_code"), body.get("error"))
                     log.warning("broker error on the connection: %s", self._close_reason)
+                elif P.is_loss_notice(body):
+                    # pushes dropped at the tail of the stream: counted now, not at the next PUSH
+                    gap = self._push_seq.notice(body.get("sequence"))
+                    for s in [s for s in self._subs if s._active]:
+                        s.lost += gap
                 return
             pending = self._pending.pop(cid, None)
             if type(pending) is _AioBatchCall:

@@ -1307,6 +1307,13 @@ class Client:
                 if ftype == P.ERROR:
                     self._close_reason = error_from_code(body.get("error_code"), body.get("error"))
                     log.warning("broker error on the connection: %s", self._close_reason)
+                elif P.is_loss_notice(body):
+                    # pushes dropped at the tail of the stream: counted now, not at the next PUSH
+                    with self._lock:
+                        gap = self._push_seq.notice(body.get("sequence"))
+                        active = [s for s in self._subs if s._active]
+                    for s in active:
+                        s.lost += gap
                 return
             if isinstance(cid, str):
                 self._answer([(ftype, body)])

@@ -396,6 +396,16 @@ class PushSequence:
         self.lost += gap
         return gap
 
+    def notice(self, sequence: Any) -> int:
+        """Record a loss notice (a RESPONSE with ``notice: "pushes_lost"``): the broker dropped every PUSH
+        numbered after the last one seen up to ``sequence``, with none after them yet; return how many."""
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence <= self.last:
+            return 0
+        gap = sequence - self.last
+        self.last = sequence
+        self.lost += gap
+        return gap
+
 
 def error_body(correlation_id: str, exc: BaseException) -> dict:
     """The ERROR body a serving client sends for a handler failure."""
@@ -433,3 +443,8 @@ class BatchCall:
 
     def fail(self, exc: BaseException) -> None:
         self.batch.settle(self.index, exc)
+
+
+def is_loss_notice(body: dict) -> bool:
+    """Whether a frame body is the broker's loss notice: pushes dropped for this connection (PROTOCOL.md)."""
+    return body.get("correlation_id") == "" and body.get("notice") == "pushes_lost"

@@ -125,3 +125,18 @@ class FrameTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PushSequenceTest(unittest.TestCase):
+    def test_a_loss_notice_counts_the_tail_once_and_the_next_push_adds_nothing(self):
+        seq = P.PushSequence()
+        self.assertEqual(seq.observe(1), 0)
+        self.assertEqual(seq.observe(3), 1)  # 2 dropped
+        notice = {"correlation_id": "", "success": True, "notice": "pushes_lost", "lost": 4, "sequence": 7}
+        self.assertTrue(P.is_loss_notice(notice))
+        self.assertEqual(seq.notice(notice["sequence"]), 4)  # 4..7 dropped, known before any later PUSH
+        self.assertEqual(seq.observe(8), 0)
+        self.assertEqual(seq.notice(8), 0)  # a notice for what was already seen counts nothing
+        self.assertEqual(seq.notice(True), 0)
+        self.assertEqual(seq.lost, 5)
+        self.assertFalse(P.is_loss_notice({"correlation_id": "x", "notice": "pushes_lost"}))
