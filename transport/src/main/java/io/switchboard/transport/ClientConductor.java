@@ -54,7 +54,6 @@ final class ClientConductor implements Agent
     /** Publications are small and come in bursts: more per poll spreads the duty cycle's fixed cost thinner. */
     private static final int PUB_SUB_FRAGMENT_LIMIT = 64;
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int MAX_POOLED_CALLS = 4096;
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long NO_LOG = Long.MIN_VALUE;
@@ -117,9 +116,6 @@ final class ClientConductor implements Agent
 
     private final RouteTable routes = new RouteTable();
     private final Int2ObjectHashMap<ExclusivePublication> publicationByInbox = new Int2ObjectHashMap<>();
-    private final Long2ObjectHashMap<PendingCall> pendingCalls = new Long2ObjectHashMap<>();
-    private final ArrayDeque<PendingCall> callPool = new ArrayDeque<>();
-    private final ArrayList<PendingCall> expired = new ArrayList<>();
     private final Long2ObjectHashMap<CompletableFuture<Void>> pendingControl = new Long2ObjectHashMap<>();
     private final HashMap<String, LocalService> localServices = new HashMap<>();
     private LocalService[] localServiceArray = new LocalService[0];
@@ -140,7 +136,6 @@ final class ClientConductor implements Agent
     private long pubSubPublicationCreatedNs;
     private long nextReconnectNs;
     private long reconnectBackoffNs;
-    private long nextCorrelationId = 1;
     private long nextControlCorrelationId = 1;
     private long publishSequence;
     private long nowNs;
@@ -161,6 +156,7 @@ final class ClientConductor implements Agent
     private boolean noSpaceRefused;
 
     private final ClientCounters counters;
+    private final PendingCalls calls;
 
     /** A service this peer serves. */
     static final class LocalService
@@ -224,6 +220,7 @@ final class ClientConductor implements Agent
         this.errorHandler = ctx.errorHandler();
         this.serviceRequest = new ServiceRequest(this);
         this.counters = new ClientCounters(ctx.clientName());
+        this.calls = new PendingCalls(counters, errorHandler);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -447,7 +444,7 @@ final class ClientConductor implements Agent
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
             nextTimeoutCheckNs = nowNs + TIMEOUT_CHECK_INTERVAL_NS;
-            work += checkTimeouts();
+            work += calls.expire(nowNs);
         }
         if (nowNs - nextHeartbeatNs >= 0 && !brokerLost)
         {
@@ -467,7 +464,7 @@ final class ClientConductor implements Agent
             return;
         }
         closed = true;
-        failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
+        calls.failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
         for (final StreamSession session : servedStreams.values())
         {
             session.cancel();
@@ -517,24 +514,24 @@ final class ClientConductor implements Agent
         final StreamListener streamListener,
         final RequestKind kind)
     {
-        final long correlationId = nextCorrelationId++;
+        final long correlationId = calls.nextCorrelationId();
         counters.requests.incrementOrdered();
 
         final RouteTable.Route route = routes.get(service);
         if (brokerLost)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
             return correlationId;
         }
         if (null == route)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND, "no service named '" + service + "'");
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND, "no service named '" + service + "'");
             return correlationId;
         }
         final int templateId = route.templateId(messageType);
         if (RouteTable.UNKNOWN_TYPE == templateId)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
                 "service '" + service + "' does not take message type '" + messageType + "'");
             return correlationId;
         }
@@ -556,13 +553,13 @@ final class ClientConductor implements Agent
             MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
         if (LOG_REFUSED == result)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logRefusal);
             return correlationId;
         }
         if (result < 0)
         {
-            fail(correlationId, listener, streamListener, offerErrorCode(result),
+            calls.fail(correlationId, listener, streamListener, offerErrorCode(result),
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
                 Publication.errorString(result));
             return correlationId;
@@ -570,14 +567,7 @@ final class ClientConductor implements Agent
 
         if (RequestKind.FIRE_AND_FORGET != kind)
         {
-            final PendingCall call = null == callPool.peek() ? new PendingCall() : callPool.poll();
-            call.correlationId = correlationId;
-            call.targetClientId = instance.clientId;
-            call.timeoutNs = timeoutNs;
-            call.deadlineNs = nowNs() + timeoutNs;
-            call.responseListener = listener;
-            call.streamListener = streamListener;
-            pendingCalls.put(correlationId, call);
+            calls.add(correlationId, instance.clientId, timeoutNs, nowNs(), listener, streamListener);
         }
 
         return correlationId;
@@ -585,19 +575,19 @@ final class ClientConductor implements Agent
 
     boolean cancel(final long correlationId)
     {
-        final PendingCall call = pendingCalls.get(correlationId);
+        final PendingCall call = calls.get(correlationId);
         if (null == call || null == call.streamListener)
         {
             return false;
         }
         sendCancel(call);
-        complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
+        calls.complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
         return true;
     }
 
     boolean abandon(final long correlationId)
     {
-        final PendingCall call = pendingCalls.get(correlationId);
+        final PendingCall call = calls.get(correlationId);
         if (null == call)
         {
             return false;
@@ -606,8 +596,7 @@ final class ClientConductor implements Agent
         {
             sendCancel(call);
         }
-        pendingCalls.remove(correlationId);
-        release(call);
+        calls.forget(call);
         return true;
     }
 
@@ -1029,7 +1018,7 @@ final class ClientConductor implements Agent
         {
             brokerLost = true;
             ctx.logger().accept("lost the broker (" + reason + ")" + (ctx.reconnect() ? ", reconnecting" : ""));
-            failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
+            calls.failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
             for (final CompletableFuture<Void> f : pendingControl.values())
             {
                 f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
@@ -1165,19 +1154,7 @@ final class ClientConductor implements Agent
         routes.removeClient(peerId);
         final int goneInbox = peerInbox.remove(peerId);
 
-        expired.clear();
-        for (final PendingCall call : pendingCalls.values())
-        {
-            if (call.targetClientId == peerId)
-            {
-                expired.add(call);
-            }
-        }
-        for (int i = 0; i < expired.size(); i++)
-        {
-            complete(expired.get(i), ErrorCodes.SERVICE_UNAVAILABLE, "service peer " + peerId + " went away");
-        }
-        expired.clear();
+        calls.failTarget(peerId);
 
         final ArrayList<StreamSession> orphaned = new ArrayList<>();
         for (final StreamSession session : servedStreams.values())
@@ -1383,20 +1360,15 @@ final class ClientConductor implements Agent
 
     private void onResponse(final ResponseDecoder decoder, final DirectBuffer buffer)
     {
-        final PendingCall call = pendingCalls.remove(decoder.correlationId());
-        if (null == call || null == call.responseListener)
+        final PendingCall call = calls.removeRequest(decoder.correlationId());
+        if (null == call)
         {
-            counters.lateReplies.incrementOrdered();
-            if (null != call)
-            {
-                pendingCalls.put(call.correlationId, call);
-            }
             return;
         }
 
         final long correlationId = call.correlationId;
         final ResponseListener listener = call.responseListener;
-        release(call);
+        calls.release(call);
         if (Status.OK == decoder.status())
         {
             decoder.skipErrorCode();
@@ -1418,13 +1390,13 @@ final class ClientConductor implements Agent
             final String code = decoder.errorCode();
             final String message = decoder.errorMessage();
             counters.errors.incrementOrdered();
-            fail(correlationId, listener, null, code, message);
+            calls.fail(correlationId, listener, null, code, message);
         }
     }
 
     private void onStreamFrame(final StreamFrameDecoder decoder, final DirectBuffer buffer)
     {
-        final PendingCall call = pendingCalls.get(decoder.correlationId());
+        final PendingCall call = calls.get(decoder.correlationId());
         if (null == call || null == call.streamListener)
         {
             counters.lateReplies.incrementOrdered();
@@ -1447,7 +1419,7 @@ final class ClientConductor implements Agent
 
     private void onStreamEnd(final StreamEndDecoder decoder)
     {
-        final PendingCall call = pendingCalls.get(decoder.correlationId());
+        final PendingCall call = calls.get(decoder.correlationId());
         if (null == call || null == call.streamListener)
         {
             counters.lateReplies.incrementOrdered();
@@ -1456,17 +1428,18 @@ final class ClientConductor implements Agent
         if (Status.OK == decoder.status())
         {
             final long frameCount = decoder.frameCount();
-            pendingCalls.remove(call.correlationId);
+            calls.remove(call);
             final StreamListener listener = call.streamListener;
             final long correlationId = call.correlationId;
             if (frameCount != call.framesReceived)
             {
-                release(call);
+                final long received = call.framesReceived; // read before the call goes back to the pool
+                calls.release(call);
                 safely(() -> listener.onError(correlationId, ErrorCodes.INTERNAL_ERROR,
-                    "stream ended after " + frameCount + " frames but " + call.framesReceived + " arrived"));
+                    "stream ended after " + frameCount + " frames but " + received + " arrived"));
                 return;
             }
-            release(call);
+            calls.release(call);
             counters.responses.incrementOrdered();
             try
             {
@@ -1479,7 +1452,7 @@ final class ClientConductor implements Agent
         }
         else
         {
-            complete(call, decoder.errorCode(), decoder.errorMessage());
+            calls.complete(call, decoder.errorCode(), decoder.errorMessage());
         }
     }
 
@@ -1656,77 +1629,6 @@ final class ClientConductor implements Agent
         return Publication.BACK_PRESSURED == result ? ErrorCodes.TARGET_BUSY : ErrorCodes.SERVICE_UNAVAILABLE;
     }
 
-    private int checkTimeouts()
-    {
-        expired.clear();
-        for (final PendingCall call : pendingCalls.values())
-        {
-            if (nowNs - call.deadlineNs >= 0)
-            {
-                expired.add(call);
-            }
-        }
-        final int count = expired.size();
-        for (int i = 0; i < count; i++)
-        {
-            counters.timeouts.incrementOrdered();
-            complete(expired.get(i), ErrorCodes.TIMEOUT, "no answer within the timeout");
-        }
-        expired.clear();
-        return count;
-    }
-
-    private void complete(final PendingCall call, final String code, final String message)
-    {
-        pendingCalls.remove(call.correlationId);
-        final long correlationId = call.correlationId;
-        final ResponseListener rl = call.responseListener;
-        final StreamListener sl = call.streamListener;
-        release(call);
-        counters.errors.incrementOrdered();
-        fail(correlationId, rl, sl, code, message);
-    }
-
-    private void fail(final long correlationId, final ResponseListener rl, final StreamListener sl,
-        final String code, final String message)
-    {
-        try
-        {
-            if (null != rl)
-            {
-                rl.onError(correlationId, code, message);
-            }
-            else if (null != sl)
-            {
-                sl.onError(correlationId, code, message);
-            }
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-        }
-    }
-
-    private void failAll(final String code, final String message)
-    {
-        expired.clear();
-        expired.addAll(pendingCalls.values());
-        for (final PendingCall call : expired)
-        {
-            complete(call, code, message);
-        }
-        expired.clear();
-    }
-
-    private void release(final PendingCall call)
-    {
-        call.reset();
-        if (callPool.size() < MAX_POOLED_CALLS)
-        {
-            callPool.add(call);
-        }
-    }
-
     private void safely(final Runnable action)
     {
         try
@@ -1746,7 +1648,7 @@ final class ClientConductor implements Agent
 
     int pendingCount()
     {
-        return pendingCalls.size();
+        return calls.size();
     }
 
     boolean hasRoute(final String service)
