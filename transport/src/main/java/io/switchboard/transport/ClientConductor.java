@@ -57,29 +57,19 @@ final class ClientConductor implements Agent
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long NO_LOG = Long.MIN_VALUE;
-    /**
-     * Result of {@link #offer} when the media driver could not create the log to the peer (no space left, most
-     * likely): never returned to users, who get {@link #logRefusal} as a typed error instead.
-     */
-    private static final long LOG_REFUSED = -100;
-    /**
-     * After the driver refused a log for want of space, new logs are refused at once for this long: a peer that keeps
-     * calling on a full disk costs the driver (and the broker's error log) a few requests a second, not one per call.
-     */
-    private static final long NO_SPACE_RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
     private final ErrorHandler errorHandler;
     private ControlConnection control;
-    private Aeron aeron;
-    private AgentInvoker aeronInvoker;
-    private Subscription inbox;
+    private final DataPlane.Factory dataPlaneFactory;
+    private DataPlane dataPlane;
+    private DataPlane.Reader inbox;
     private final FragmentAssembler inboxAssembler = new FragmentAssembler(this::onInboxFragment);
-    private Subscription pubSubSubscription;
+    private DataPlane.Reader pubSubSubscription;
     private final FragmentAssembler pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
-    private ExclusivePublication pubSubPublication;
+    private DataPlane.Log pubSubPublication;
 
     private int clientId;
     private int inboxStreamId;
@@ -90,15 +80,10 @@ final class ClientConductor implements Agent
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final RequestEncoder requestEncoder = new RequestEncoder();
     private final RequestDecoder requestDecoder = new RequestDecoder();
-    private final ResponseEncoder responseEncoder = new ResponseEncoder();
     private final ResponseDecoder responseDecoder = new ResponseDecoder();
-    private final StreamFrameEncoder streamFrameEncoder = new StreamFrameEncoder();
     private final StreamFrameDecoder streamFrameDecoder = new StreamFrameDecoder();
-    private final StreamEndEncoder streamEndEncoder = new StreamEndEncoder();
     private final StreamEndDecoder streamEndDecoder = new StreamEndDecoder();
-    private final CancelEncoder cancelEncoder = new CancelEncoder();
     private final CancelDecoder cancelDecoder = new CancelDecoder();
     private final PublicationEncoder publicationEncoder = new PublicationEncoder();
     private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
@@ -115,7 +100,6 @@ final class ClientConductor implements Agent
     private final ExpandableDirectByteBuffer controlBuffer = new ExpandableDirectByteBuffer(4 * 1024);
 
     private final RouteTable routes = new RouteTable();
-    private final Int2ObjectHashMap<ExclusivePublication> publicationByInbox = new Int2ObjectHashMap<>();
     private final Long2ObjectHashMap<CompletableFuture<Void>> pendingControl = new Long2ObjectHashMap<>();
     private final HashMap<String, LocalService> localServices = new HashMap<>();
     private LocalService[] localServiceArray = new LocalService[0];
@@ -126,7 +110,6 @@ final class ClientConductor implements Agent
     private long lastSequenceKey = NO_LOG;
     private long lastSequenceHot;
     private long pushesSinceCount;
-    private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private final ServiceRequest serviceRequest;
     private final Push push = new Push();
 
@@ -147,16 +130,11 @@ final class ClientConductor implements Agent
     private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
     private final EncodedName publishedSubject = new EncodedName();
     private final EncodedName publishedMessageType = new EncodedName();
-    private final EncodedName calledService = new EncodedName();
-    private final EncodedName calledMessageType = new EncodedName();
     private boolean pubSubSettled;
-    /** Why the last new log was refused, for the typed error of the call or publish that needed it. */
-    private String logRefusal;
-    private long noSpaceUntilNs;
-    private boolean noSpaceRefused;
-
     private final ClientCounters counters;
     private final PendingCalls calls;
+    private final LogFactory logs;
+    private final PeerInboxProxy peers;
 
     /** A service this peer serves. */
     static final class LocalService
@@ -215,12 +193,21 @@ final class ClientConductor implements Agent
 
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
     {
+        this(ctx, lock, AeronDataPlane::connect);
+    }
+
+    ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock, final DataPlane.Factory dataPlaneFactory)
+        throws IOException
+    {
         this.ctx = ctx;
+        this.dataPlaneFactory = dataPlaneFactory;
         this.lock = lock;
         this.errorHandler = ctx.errorHandler();
         this.serviceRequest = new ServiceRequest(this);
         this.counters = new ClientCounters(ctx.clientName());
         this.calls = new PendingCalls(counters, errorHandler);
+        this.logs = new LogFactory(clock);
+        this.peers = new PeerInboxProxy(ctx, clock, logs, counters);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -264,24 +251,21 @@ final class ClientConductor implements Agent
         termLength = ack.termLength();
         aeronDirectory = ack.aeronDirectory();
 
-        final Aeron.Context aeronCtx = new Aeron.Context()
-            .aeronDirectoryName(aeronDirectory)
-            .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
-            .errorHandler(errorHandler)
-            .clientName("switchboard-" + ctx.clientName());
         try
         {
-            aeron = Aeron.connect(aeronCtx);
-            aeronInvoker = aeron.conductorAgentInvoker();
-            inbox = aeron.addSubscription(Configuration.inboxChannel(termLength), inboxStreamId);
+            dataPlane = dataPlaneFactory.connect(ctx, aeronDirectory);
+            inbox = dataPlane.addReader(Configuration.inboxChannel(termLength), inboxStreamId, null);
         }
         catch (final RuntimeException ex)
         {
             brokerLost = true;
             control.close();
-            CloseHelper.quietClose(aeron);
+            CloseHelper.quietClose(dataPlane);
+            dataPlane = null;
             throw new IOException("cannot attach to the broker's media driver at " + aeronDirectory + ": " + ex, ex);
         }
+        logs.onSession(dataPlane, aeronDirectory);
+        peers.onSession(dataPlane, clientId, inboxStreamId, termLength);
         nowNs = clock.nanoTime();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
         sessionGeneration++; // publishers open their logs again in this session
@@ -407,11 +391,8 @@ final class ClientConductor implements Agent
             return ctx.reconnect() ? tryReconnect() : 0;
         }
         int work = 0;
-        if (null != aeronInvoker)
-        {
-            work += aeronInvoker.invoke();
-        }
-        if (aeron.isClosed())
+        work += dataPlane.invoke();
+        if (dataPlane.isClosed())
         {
             // the media driver timed this client out, or the client found the driver silent or itself not run for
             // too long: the broker process was paused (SIGSTOP, a suspended machine) or restarted. Its logs are
@@ -477,8 +458,8 @@ final class ClientConductor implements Agent
             publisher.onClosed(); // the log closes with the Aeron client
         }
         publishers.clear();
-        CloseHelper.closeAll(counters, aeron);
-        aeron = null;
+        CloseHelper.closeAll(counters, dataPlane);
+        dataPlane = null;
     }
 
     int clientId()
@@ -537,29 +518,17 @@ final class ClientConductor implements Agent
         }
         final RouteTable.Instance instance = route.next();
 
-        requestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .callerId(clientId)
-            .callerInboxStreamId(inboxStreamId)
-            .kind(kind)
-            .templateId(templateId)
-            .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs));
-        requestEncoder
-            .putService(calledService.of(service), 0, service.length())
-            .putMessageType(calledMessageType.of(messageType), 0, messageType.length())
-            .putPayload(buffer, offset, length);
-
-        final long result = offer(instance.clientId, instance.inboxStreamId,
-            MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
-        if (LOG_REFUSED == result)
+        final long result = peers.sendRequest(
+            instance, correlationId, kind, templateId, timeoutNs, service, messageType, buffer, offset, length);
+        if (PeerInboxProxy.LOG_REFUSED == result)
         {
             calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
-                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logRefusal);
+                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logs.refusal());
             return correlationId;
         }
         if (result < 0)
         {
-            calls.fail(correlationId, listener, streamListener, offerErrorCode(result),
+            calls.fail(correlationId, listener, streamListener, PeerInboxProxy.offerErrorCode(result),
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
                 Publication.errorString(result));
             return correlationId;
@@ -580,7 +549,7 @@ final class ClientConductor implements Agent
         {
             return false;
         }
-        sendCancel(call);
+        peers.sendCancel(call.targetClientId, call.correlationId);
         calls.complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
         return true;
     }
@@ -594,23 +563,10 @@ final class ClientConductor implements Agent
         }
         if (null != call.streamListener)
         {
-            sendCancel(call);
+            peers.sendCancel(call.targetClientId, call.correlationId);
         }
         calls.forget(call);
         return true;
-    }
-
-    /** Tell the service serving a stream that its caller no longer wants it. */
-    private void sendCancel(final PendingCall call)
-    {
-        cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(call.correlationId)
-            .callerId(clientId);
-        final int streamId = peerInbox.get(call.targetClientId);
-        if (streamId != 0)
-        {
-            offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
-        }
     }
 
     boolean sendResponse(
@@ -623,23 +579,7 @@ final class ClientConductor implements Agent
         final int offset,
         final int length)
     {
-        final boolean ok = null == errorCode;
-        final Status status = ok ? Status.OK : ErrorCodes.status(errorCode);
-        responseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .responderId(clientId)
-            .status(status)
-            .errorCode(errorCode)
-            .errorMessage(errorMessage)
-            .putPayload(buffer, offset, length);
-        final long result = offer(
-            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-            return false;
-        }
-        return true;
+        return peers.sendResponse(callerInboxStreamId, correlationId, errorCode, errorMessage, buffer, offset, length);
     }
 
     boolean sendStreamFrame(
@@ -651,37 +591,14 @@ final class ClientConductor implements Agent
         final int offset,
         final int length)
     {
-        streamFrameEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .responderId(clientId)
-            .sequence(sequence)
-            .putPayload(buffer, offset, length);
-        final long result = offer(
-            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamFrameEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-            return false;
-        }
-        return true;
+        return peers.sendStreamFrame(callerInboxStreamId, correlationId, sequence, buffer, offset, length);
     }
 
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
     {
         servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
-        streamEndEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(session.correlationId())
-            .responderId(clientId)
-            .frameCount(session.sequence())
-            .status(null == errorCode ? Status.OK : ErrorCodes.status(errorCode))
-            .errorCode(errorCode)
-            .errorMessage(errorMessage);
-        final long result = offer(session.callerId(), session.callerInboxStreamId(),
-            MessageHeaderEncoder.ENCODED_LENGTH + streamEndEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-        }
+        peers.sendStreamEnd(
+            session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode, errorMessage);
     }
 
     private static long streamKey(final int callerId, final long correlationId)
@@ -706,13 +623,12 @@ final class ClientConductor implements Agent
         }
         if (null == pubSubPublication)
         {
-            final ExclusivePublication log =
-                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+            final DataPlane.Log log = logs.newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
             if (null == log)
             {
                 counters.publishFailures.increment();
                 throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not publish on '" + subject + "': " + logRefusal);
+                    "could not publish on '" + subject + "': " + logs.refusal());
             }
             pubSubPublication = log;
             pubSubPublicationCreatedNs = clock.nanoTime();
@@ -748,7 +664,8 @@ final class ClientConductor implements Agent
             {
                 break;
             }
-            idleInOffer();
+            dataPlane.invoke();
+            Thread.yield();
         }
 
         if (result > 0 || Publication.NOT_CONNECTED == result)
@@ -800,12 +717,12 @@ final class ClientConductor implements Agent
                 return false;
             }
             final ExclusivePublication log =
-                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
+                logs.newPublisherLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
             if (null == log)
             {
                 counters.publishFailures.increment();
                 throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not open a log for publishing on '" + publisher.subject() + "': " + logRefusal);
+                    "could not open a log for publishing on '" + publisher.subject() + "': " + logs.refusal());
             }
             publisher.onOpened(log, clientId, sessionGeneration);
             return true;
@@ -847,8 +764,8 @@ final class ClientConductor implements Agent
 
     private void openPubSubSubscription()
     {
-        pubSubSubscription = aeron.addSubscription(
-            Configuration.pubSubSubscriptionChannel(), pubSubStreamId, null, this::onPubSubImageLost);
+        pubSubSubscription = dataPlane.addReader(
+            Configuration.pubSubSubscriptionChannel(), pubSubStreamId, this::onPubSubImageLost);
     }
 
     boolean unsubscribe(final SubjectPattern pattern, final PushHandler handler)
@@ -1038,19 +955,14 @@ final class ClientConductor implements Agent
 
     private void closeSession()
     {
-        for (final ExclusivePublication publication : publicationByInbox.values())
-        {
-            CloseHelper.quietClose(publication);
-        }
-        publicationByInbox.clear();
-        peerInbox.clear();
+        peers.onSessionClosed();
+        logs.onSession(null, null);
         routes.clear();
         lastSequenceByPublisher.clear();
         lastSequenceKey = NO_LOG;
         lingerForPublishers();
-        CloseHelper.quietClose(aeron);
-        aeron = null;
-        aeronInvoker = null;
+        CloseHelper.quietClose(dataPlane);
+        dataPlane = null;
         inbox = null;
         pubSubSubscription = null;
         pubSubPublication = null;
@@ -1063,9 +975,9 @@ final class ClientConductor implements Agent
      */
     private void lingerForPublishers()
     {
-        if (null != aeron && !publishers.isEmpty())
+        if (null != dataPlane && !publishers.isEmpty())
         {
-            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
+            dataPlane.lingerOnClose(PUBLISHER_CLOSE_LINGER_NS);
         }
     }
 
@@ -1141,7 +1053,7 @@ final class ClientConductor implements Agent
         if (RouteAction.ADD == action)
         {
             routes.add(service, mode, peerId, peerInboxStreamId, types);
-            peerInbox.put(peerId, peerInboxStreamId);
+            peers.onPeerInbox(peerId, peerInboxStreamId);
         }
         else
         {
@@ -1152,7 +1064,6 @@ final class ClientConductor implements Agent
     private void onPeerGone(final int peerId)
     {
         routes.removeClient(peerId);
-        final int goneInbox = peerInbox.remove(peerId);
 
         calls.failTarget(peerId);
 
@@ -1170,10 +1081,7 @@ final class ClientConductor implements Agent
             safely(session::cancel);
         }
 
-        if (0 != goneInbox)
-        {
-            CloseHelper.quietClose(publicationByInbox.remove(goneInbox));
-        }
+        peers.onPeerGone(peerId);
         forgetPublisher(peerId);
     }
 
@@ -1265,10 +1173,7 @@ final class ClientConductor implements Agent
         final int payloadLength = decoder.payloadLength();
         final int payloadOffset = decoder.limit() + RequestDecoder.payloadHeaderLength();
         decoder.skipPayload();
-        if (peerInbox.get(callerId) != callerInbox)
-        {
-            peerInbox.put(callerId, callerInbox);
-        }
+        peers.onPeerInbox(callerId, callerInbox);
         counters.served.incrementOrdered();
 
         LocalService service = null;
@@ -1531,103 +1436,6 @@ final class ClientConductor implements Agent
     }
 
     // ------------------------------------------------------------------------------------------------- internals
-
-    private long offer(final int peerId, final int peerInboxStreamId, final int length)
-    {
-        if (brokerLost)
-        {
-            return Publication.CLOSED;
-        }
-        ExclusivePublication publication = publicationByInbox.get(peerInboxStreamId);
-        if (null == publication)
-        {
-            publication = newLog(Configuration.inboxChannel(termLength), peerInboxStreamId);
-            if (null == publication)
-            {
-                return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
-            }
-            publicationByInbox.put(peerInboxStreamId, publication);
-        }
-
-        final long startNs = clock.nanoTime();
-        final long deadlineNs = startNs + ctx.sendTimeoutNs();
-        final long backPressureDeadlineNs = startNs + ctx.backPressureTimeoutNs();
-        long result;
-        while (true)
-        {
-            result = publication.offer(sendBuffer, 0, length);
-            if (result > 0 || Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
-            {
-                break;
-            }
-            final long nowNs = clock.nanoTime();
-            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result && nowNs - backPressureDeadlineNs >= 0))
-            {
-                break;
-            }
-            idleInOffer();
-        }
-        return result;
-    }
-
-    /**
-     * A new log (an exclusive IPC publication) on a stream; cold path. When the media driver cannot create it (no space left in its directory, most likely) the
-     * error is kept in {@link #logRefusal} and null returned: what is refused is this one call or publish, never the
-     * duty cycle, and the next one asks again, so a freed disk works at once without restarting anything.
-     *
-     * @param channel of the log.
-     * @param streamId of the log.
-     * @return the publication, or null if the media driver refused it.
-     */
-    private ExclusivePublication newLog(final String channel, final int streamId)
-    {
-        if (noSpaceRefused && clock.nanoTime() - noSpaceUntilNs < 0)
-        {
-            return null; // refused for want of space a moment ago: logRefusal still says why
-        }
-        try
-        {
-            final ExclusivePublication log = aeron.addExclusivePublication(channel, streamId);
-            noSpaceRefused = false;
-            return log;
-        }
-        catch (final RegistrationException ex)
-        {
-            noSpaceRefused = ErrorCode.STORAGE_SPACE == ex.errorCode();
-            if (noSpaceRefused)
-            {
-                noSpaceUntilNs = clock.nanoTime() + NO_SPACE_RETRY_INTERVAL_NS;
-                logRefusal = "no space left for a new log in the media driver directory " + aeronDirectory +
-                    " (" + ex.getMessage() + "); free space there, or give the broker a larger --aeron-dir";
-            }
-            else
-            {
-                logRefusal = "the media driver refused a new log in " + aeronDirectory + ": " + ex.getMessage();
-            }
-            return null;
-        }
-        catch (final AeronException ex)
-        {
-            // the Aeron client closed under us (driver timeout, a pause): the duty cycle notices it and reconnects
-            noSpaceRefused = false;
-            logRefusal = "no media driver to create a log in " + aeronDirectory + ": " + ex.getMessage();
-            return null;
-        }
-    }
-
-    private void idleInOffer()
-    {
-        if (null != aeronInvoker)
-        {
-            aeronInvoker.invoke();
-        }
-        Thread.yield();
-    }
-
-    private static String offerErrorCode(final long result)
-    {
-        return Publication.BACK_PRESSURED == result ? ErrorCodes.TARGET_BUSY : ErrorCodes.SERVICE_UNAVAILABLE;
-    }
 
     private void safely(final Runnable action)
     {
