@@ -56,8 +56,6 @@ final class ClientConductor implements Agent
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final long NO_LOG = Long.MIN_VALUE;
-
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
@@ -68,8 +66,7 @@ final class ClientConductor implements Agent
     private DataPlane.Reader inbox;
     private final FragmentAssembler inboxAssembler = new FragmentAssembler(this::onInboxFragment);
     private DataPlane.Reader pubSubSubscription;
-    private final FragmentAssembler pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
-    private DataPlane.Log pubSubPublication;
+    private final FragmentAssembler pubSubAssembler;
 
     private int clientId;
     private int inboxStreamId;
@@ -104,33 +101,23 @@ final class ClientConductor implements Agent
     private final HashMap<String, LocalService> localServices = new HashMap<>();
     private LocalService[] localServiceArray = new LocalService[0];
     private final Long2ObjectHashMap<StreamSession> servedStreams = new Long2ObjectHashMap<>();
-    private final ArrayList<LocalSubscription> subscriptions = new ArrayList<>();
-    /** Last sequence seen per publisher log, keyed by publisher id and log session id; the newest log is held apart. */
-    private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
-    private long lastSequenceKey = NO_LOG;
-    private long lastSequenceHot;
-    private long pushesSinceCount;
+    private final LocalSubscriptions subscriptions;
+    private final PubSubAdapter pubSubAdapter;
+    private final PublicationProxy publications;
     private final ServiceRequest serviceRequest;
-    private final Push push = new Push();
 
     private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
     private long nextControlPollNs;
 
-    private long pubSubPublicationCreatedNs;
     private long nextReconnectNs;
     private long reconnectBackoffNs;
     private long nextControlCorrelationId = 1;
-    private long publishSequence;
     private long nowNs;
     private long nextTimeoutCheckNs;
     private long nextHeartbeatNs;
     private boolean brokerLost;
     private boolean closed;
     private volatile int sessionGeneration;
-    private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
-    private final EncodedName publishedSubject = new EncodedName();
-    private final EncodedName publishedMessageType = new EncodedName();
-    private boolean pubSubSettled;
     private final ClientCounters counters;
     private final PendingCalls calls;
     private final LogFactory logs;
@@ -178,19 +165,6 @@ final class ClientConductor implements Agent
         }
     }
 
-    /** A subscription this peer holds. */
-    static final class LocalSubscription
-    {
-        final SubjectPattern pattern;
-        final PushHandler handler;
-
-        LocalSubscription(final SubjectPattern pattern, final PushHandler handler)
-        {
-            this.pattern = pattern;
-            this.handler = handler;
-        }
-    }
-
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
     {
         this(ctx, lock, AeronDataPlane::connect);
@@ -208,6 +182,10 @@ final class ClientConductor implements Agent
         this.calls = new PendingCalls(counters, errorHandler);
         this.logs = new LogFactory(clock);
         this.peers = new PeerInboxProxy(ctx, clock, logs, counters);
+        this.subscriptions = new LocalSubscriptions(errorHandler);
+        this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
+        this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
+        this.publications = new PublicationProxy(ctx, clock, logs, counters);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -266,6 +244,7 @@ final class ClientConductor implements Agent
         }
         logs.onSession(dataPlane, aeronDirectory);
         peers.onSession(dataPlane, clientId, inboxStreamId, termLength);
+        publications.onSession(dataPlane, clientId, pubSubStreamId, termLength);
         nowNs = clock.nanoTime();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
         sessionGeneration++; // publishers open their logs again in this session
@@ -308,12 +287,7 @@ final class ClientConductor implements Agent
         if (!subscriptions.isEmpty())
         {
             openPubSubSubscription();
-            final java.util.LinkedHashSet<String> patterns = new java.util.LinkedHashSet<>();
-            for (final LocalSubscription s : subscriptions)
-            {
-                patterns.add(s.pattern.pattern());
-            }
-            for (final String pattern : patterns)
+            for (final String pattern : subscriptions.patterns())
             {
                 announceSubscription(pattern, true);
             }
@@ -416,11 +390,7 @@ final class ClientConductor implements Agent
         if (null != pubSubSubscription)
         {
             work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
-            if (0 != pushesSinceCount)
-            {
-                counters.pushes.getAndAddOrdered(pushesSinceCount);
-                pushesSinceCount = 0;
-            }
+            pubSubAdapter.countPushes();
         }
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
@@ -453,11 +423,7 @@ final class ClientConductor implements Agent
         servedStreams.clear();
         control.close();
         lingerForPublishers();
-        for (final SubjectPublisher publisher : publishers)
-        {
-            publisher.onClosed(); // the log closes with the Aeron client
-        }
-        publishers.clear();
+        publications.closePublishers(); // their logs close with the Aeron client
         CloseHelper.closeAll(counters, dataPlane);
         dataPlane = null;
     }
@@ -612,87 +578,15 @@ final class ClientConductor implements Agent
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (!publishedSubject.isLast(subject)) // checked and encoded once for a subject published again
-        {
-            checkSubject(subject);
-        }
-        if (brokerLost)
-        {
-            counters.publishFailures.increment();
-            return Publication.CLOSED;
-        }
-        if (null == pubSubPublication)
-        {
-            final DataPlane.Log log = logs.newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
-            if (null == log)
-            {
-                counters.publishFailures.increment();
-                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not publish on '" + subject + "': " + logs.refusal());
-            }
-            pubSubPublication = log;
-            pubSubPublicationCreatedNs = clock.nanoTime();
-            pubSubSettled = false;
-        }
-
-        final long sequence = publishSequence + 1;
-        publicationEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .publisherId(clientId)
-            .sequence(sequence)
-            .timestampMs(ctx.epochClock().time())
-            .templateId(templateId)
-            .putSubject(publishedSubject.of(subject), 0, subject.length())
-            .putMessageType(publishedMessageType.of(messageType), 0, messageType.length())
-            .putPayload(buffer, offset, length);
-        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
-
-        // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
-        // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
-        final boolean settling = !pubSubSettled &&
-            !(pubSubSettled = clock.nanoTime() - pubSubPublicationCreatedNs >= ctx.sendTimeoutNs());
-        final long settleDeadlineNs = pubSubPublicationCreatedNs + ctx.sendTimeoutNs();
-        long result = 0;
-        for (int attempt = 0; attempt < ctx.offerAttempts() || (settling && clock.nanoTime() - settleDeadlineNs < 0);
-            attempt++)
-        {
-            result = pubSubPublication.offer(sendBuffer, 0, messageLength);
-            if (result > 0 || (Publication.NOT_CONNECTED == result && !settling))
-            {
-                break; // nobody subscribed: nothing to deliver, nothing lost
-            }
-            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
-            {
-                break;
-            }
-            dataPlane.invoke();
-            Thread.yield();
-        }
-
-        if (result > 0 || Publication.NOT_CONNECTED == result)
-        {
-            publishSequence = sequence;
-            counters.published.increment();
-            return sequence;
-        }
-        counters.publishFailures.increment();
-        return result;
-    }
-
-    private static void checkSubject(final String subject)
-    {
-        if (!SubjectPattern.isValidSubject(subject))
-        {
-            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
-                SubjectPattern.validateSubject(subject));
-        }
+        return publications.publish(subject, messageType, templateId, buffer, offset, length);
     }
 
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
     {
-        checkSubject(subject);
+        PublicationProxy.checkSubject(subject);
         final SubjectPublisher publisher = new SubjectPublisher(
             this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs());
-        publishers.add(publisher);
+        publications.addPublisher(publisher);
         return publisher;
     }
 
@@ -738,14 +632,7 @@ final class ClientConductor implements Agent
         lock.lock();
         try
         {
-            if (publishers.remove(publisher))
-            {
-                final ExclusivePublication log = publisher.onClosed();
-                if (!closed && !brokerLost && null != log)
-                {
-                    CloseHelper.quietClose(log); // Aeron lingers the log before unmapping it
-                }
-            }
+            publications.removePublisher(publisher, !closed && !brokerLost);
         }
         finally
         {
@@ -759,7 +646,7 @@ final class ClientConductor implements Agent
         {
             openPubSubSubscription();
         }
-        subscriptions.add(new LocalSubscription(pattern, handler));
+        subscriptions.add(pattern, handler);
     }
 
     private void openPubSubSubscription()
@@ -770,7 +657,7 @@ final class ClientConductor implements Agent
 
     boolean unsubscribe(final SubjectPattern pattern, final PushHandler handler)
     {
-        return subscriptions.removeIf((s) -> s.pattern.equals(pattern) && (null == handler || s.handler == handler));
+        return subscriptions.remove(pattern, handler);
     }
 
     private void onPubSubImageLost(final io.aeron.Image image)
@@ -958,15 +845,13 @@ final class ClientConductor implements Agent
         peers.onSessionClosed();
         logs.onSession(null, null);
         routes.clear();
-        lastSequenceByPublisher.clear();
-        lastSequenceKey = NO_LOG;
+        pubSubAdapter.onSessionClosed();
+        publications.onSessionClosed();
         lingerForPublishers();
         CloseHelper.quietClose(dataPlane);
         dataPlane = null;
         inbox = null;
         pubSubSubscription = null;
-        pubSubPublication = null;
-        pubSubSettled = false;
     }
 
     /**
@@ -975,7 +860,7 @@ final class ClientConductor implements Agent
      */
     private void lingerForPublishers()
     {
-        if (null != dataPlane && !publishers.isEmpty())
+        if (null != dataPlane && publications.hasPublishers())
         {
             dataPlane.lingerOnClose(PUBLISHER_CLOSE_LINGER_NS);
         }
@@ -1082,34 +967,7 @@ final class ClientConductor implements Agent
         }
 
         peers.onPeerGone(peerId);
-        forgetPublisher(peerId);
-    }
-
-    /**
-     * The last sequence seen on a publisher's log, which becomes the hot one: a subscriber reading one busy publisher
-     * pays no hash lookup per publication.
-     */
-    private long lastSequence(final long key)
-    {
-        if (key != lastSequenceKey)
-        {
-            if (NO_LOG != lastSequenceKey)
-            {
-                lastSequenceByPublisher.put(lastSequenceKey, lastSequenceHot);
-            }
-            lastSequenceKey = key;
-            lastSequenceHot = lastSequenceByPublisher.remove(key);
-        }
-        return lastSequenceHot;
-    }
-
-    private void forgetPublisher(final int peerId)
-    {
-        if (NO_LOG != lastSequenceKey && (int)(lastSequenceKey >>> 32) == peerId)
-        {
-            lastSequenceKey = NO_LOG;
-        }
-        lastSequenceByPublisher.keySet().removeIf((key) -> (int)(key >>> 32) == peerId);
+        pubSubAdapter.forgetPublisher(peerId);
     }
 
     // ---------------------------------------------------------------------------------------------- data inbound
@@ -1358,80 +1216,6 @@ final class ClientConductor implements Agent
         else
         {
             calls.complete(call, decoder.errorCode(), decoder.errorMessage());
-        }
-    }
-
-    private void onPubSubFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        // the header in one read, then the fields and the lengths read in place: no decoder calls per publication
-        final int end = offset + length;
-        final long word = length >= MessageHeaderDecoder.ENCODED_LENGTH ? buffer.getLong(offset, LITTLE_ENDIAN) : 0;
-        final int blockLength = (int)(word & 0xFFFF);
-        if ((int)((word >>> 16) & 0xFFFF) != PublicationDecoder.TEMPLATE_ID ||
-            (int)((word >>> 32) & 0xFFFF) != PublicationDecoder.SCHEMA_ID ||
-            blockLength < PublicationDecoder.BLOCK_LENGTH ||
-            offset + MessageHeaderDecoder.ENCODED_LENGTH + blockLength + 3 * Integer.BYTES > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int block = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        final int subjectOffset = block + blockLength + Integer.BYTES;
-        final int subjectLength = buffer.getInt(subjectOffset - Integer.BYTES, LITTLE_ENDIAN);
-        final int messageTypeOffset = subjectOffset + subjectLength + Integer.BYTES;
-        if (subjectLength < 0 || subjectLength > length || messageTypeOffset + Integer.BYTES > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int messageTypeLength = buffer.getInt(messageTypeOffset - Integer.BYTES, LITTLE_ENDIAN);
-        final int payloadOffset = messageTypeOffset + messageTypeLength + Integer.BYTES;
-        if (messageTypeLength < 0 || messageTypeLength > length || payloadOffset > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int payloadLength = buffer.getInt(payloadOffset - Integer.BYTES, LITTLE_ENDIAN);
-        if (payloadLength < 0 || payloadLength > length || payloadOffset + payloadLength > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-
-        final Push push = this.push;
-        push.wrap(buffer, block);
-        push.publisherId = buffer.getInt(block + PublicationDecoder.publisherIdEncodingOffset(), LITTLE_ENDIAN);
-        push.sequence = buffer.getLong(block + PublicationDecoder.sequenceEncodingOffset(), LITTLE_ENDIAN);
-        push.logId = ((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL);
-        final long last = lastSequence(push.logId);
-        push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
-        if (push.sequence > last)
-        {
-            lastSequenceHot = push.sequence;
-        }
-        if (push.lostBefore > 0)
-        {
-            counters.pushesLost.getAndAddOrdered(push.lostBefore);
-        }
-        push.subject.wrap(buffer, subjectOffset, subjectLength);
-        push.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
-
-        final ArrayList<LocalSubscription> subscriptions = this.subscriptions;
-        for (int i = 0, size = subscriptions.size(); i < size; i++)
-        {
-            final LocalSubscription s = subscriptions.get(i);
-            if (s.pattern.matches(buffer, subjectOffset, subjectLength))
-            {
-                pushesSinceCount++; // added to the counter once per poll, not once per push
-                try
-                {
-                    s.handler.onPush(push, buffer, payloadOffset, payloadLength);
-                }
-                catch (final Throwable ex)
-                {
-                    errorHandler.onError(ex);
-                }
-            }
         }
     }
 
