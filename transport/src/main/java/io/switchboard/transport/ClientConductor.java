@@ -64,7 +64,7 @@ final class ClientConductor implements Agent
     private final DataPlane.Factory dataPlaneFactory;
     private DataPlane dataPlane;
     private DataPlane.Reader inbox;
-    private final FragmentAssembler inboxAssembler = new FragmentAssembler(this::onInboxFragment);
+    private final FragmentAssembler inboxAssembler;
     private DataPlane.Reader pubSubSubscription;
     private final FragmentAssembler pubSubAssembler;
 
@@ -98,13 +98,11 @@ final class ClientConductor implements Agent
 
     private final RouteTable routes = new RouteTable();
     private final Long2ObjectHashMap<CompletableFuture<Void>> pendingControl = new Long2ObjectHashMap<>();
-    private final HashMap<String, LocalService> localServices = new HashMap<>();
-    private LocalService[] localServiceArray = new LocalService[0];
-    private final Long2ObjectHashMap<StreamSession> servedStreams = new Long2ObjectHashMap<>();
+    private final LocalServices services;
+    private final InboxAdapter inboxAdapter;
     private final LocalSubscriptions subscriptions;
     private final PubSubAdapter pubSubAdapter;
     private final PublicationProxy publications;
-    private final ServiceRequest serviceRequest;
 
     private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
     private long nextControlPollNs;
@@ -123,48 +121,6 @@ final class ClientConductor implements Agent
     private final LogFactory logs;
     private final PeerInboxProxy peers;
 
-    /** A service this peer serves. */
-    static final class LocalService
-    {
-        final ServiceDefinition definition;
-        private final AsciiBytes name;
-        private final ServiceDefinition.Handler[] handlers;
-        private final AsciiBytes[] messageTypes;
-        private final ServiceDefinition.Handler anyType;
-
-        LocalService(final ServiceDefinition definition)
-        {
-            this.definition = definition;
-            this.name = new AsciiBytes(definition.name());
-            this.handlers = definition.handlers().values().toArray(new ServiceDefinition.Handler[0]);
-            this.messageTypes = new AsciiBytes[handlers.length];
-            for (int i = 0; i < handlers.length; i++)
-            {
-                messageTypes[i] = new AsciiBytes(handlers[i].messageType);
-            }
-            this.anyType = definition.handlers().get(ServiceDefinition.ANY_MESSAGE_TYPE);
-        }
-
-        boolean isNamed(final DirectBuffer buffer, final int offset, final int length)
-        {
-            return name.equalsIn(buffer, offset, length);
-        }
-
-        ServiceDefinition.Handler handler(final DirectBuffer buffer, final int offset, final int length)
-        {
-            // compared in place, an indexed loop over an array: nothing decoded or allocated per request
-            final AsciiBytes[] messageTypes = this.messageTypes;
-            for (int i = 0; i < messageTypes.length; i++)
-            {
-                if (messageTypes[i].equalsIn(buffer, offset, length))
-                {
-                    return handlers[i];
-                }
-            }
-            return anyType;
-        }
-    }
-
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
     {
         this(ctx, lock, AeronDataPlane::connect);
@@ -177,7 +133,6 @@ final class ClientConductor implements Agent
         this.dataPlaneFactory = dataPlaneFactory;
         this.lock = lock;
         this.errorHandler = ctx.errorHandler();
-        this.serviceRequest = new ServiceRequest(this);
         this.counters = new ClientCounters(ctx.clientName());
         this.calls = new PendingCalls(counters, errorHandler);
         this.logs = new LogFactory(clock);
@@ -186,6 +141,9 @@ final class ClientConductor implements Agent
         this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
         this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
         this.publications = new PublicationProxy(ctx, clock, logs, counters);
+        this.services = new LocalServices(this, peers, counters, errorHandler);
+        this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler);
+        this.inboxAssembler = new FragmentAssembler(inboxAdapter);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -271,10 +229,10 @@ final class ClientConductor implements Agent
         }
 
         reconnectBackoffNs = ctx.reconnectBackoffMinNs();
-        for (final LocalService service : localServiceArray)
+        for (final ServiceDefinition definition : services.definitions())
         {
-            final CompletableFuture<Void> future = sendRegister(service.definition);
-            final String name = service.definition.name();
+            final CompletableFuture<Void> future = sendRegister(definition);
+            final String name = definition.name();
             future.whenComplete((v, ex) ->
             {
                 if (null != ex)
@@ -292,7 +250,7 @@ final class ClientConductor implements Agent
                 announceSubscription(pattern, true);
             }
         }
-        ctx.logger().accept("reconnected to the broker as peer " + clientId + ", " + localServiceArray.length +
+        ctx.logger().accept("reconnected to the broker as peer " + clientId + ", " + services.size() +
             " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
     }
@@ -386,6 +344,7 @@ final class ClientConductor implements Agent
                 return work;
             }
         }
+        inboxAdapter.nowNs(nowNs);
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         if (null != pubSubSubscription)
         {
@@ -416,11 +375,7 @@ final class ClientConductor implements Agent
         }
         closed = true;
         calls.failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
-        for (final StreamSession session : servedStreams.values())
-        {
-            session.cancel();
-        }
-        servedStreams.clear();
+        services.cancelStreams();
         control.close();
         lingerForPublishers();
         publications.closePublishers(); // their logs close with the Aeron client
@@ -562,14 +517,9 @@ final class ClientConductor implements Agent
 
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
     {
-        servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
+        services.onStreamEnded(session);
         peers.sendStreamEnd(
             session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode, errorMessage);
-    }
-
-    private static long streamKey(final int callerId, final long correlationId)
-    {
-        return ((long)callerId << 40) ^ correlationId;
     }
 
     // ------------------------------------------------------------------------------------------------ publish/sub
@@ -670,23 +620,20 @@ final class ClientConductor implements Agent
     CompletableFuture<Void> register(final ServiceDefinition definition)
     {
         final CompletableFuture<Void> future = new CompletableFuture<>();
-        if (localServices.containsKey(definition.name()))
+        if (services.contains(definition.name()))
         {
             future.completeExceptionally(new SwitchboardException(
                 ErrorCodes.NAME_IN_USE, "this client already serves '" + definition.name() + "'"));
             return future;
         }
 
-        final LocalService local = new LocalService(definition);
-        localServices.put(definition.name(), local);
-        localServiceArray = localServices.values().toArray(new LocalService[0]);
+        services.add(definition);
         final CompletableFuture<Void> registered = sendRegister(definition);
         registered.whenComplete((v, ex) ->
         {
             if (null != ex)
             {
-                localServices.remove(definition.name());
-                localServiceArray = localServices.values().toArray(new LocalService[0]);
+                services.remove(definition.name());
             }
         });
         registered.whenComplete((v, ex) ->
@@ -738,8 +685,7 @@ final class ClientConductor implements Agent
         final CompletableFuture<Void> future = new CompletableFuture<>();
         future.whenComplete((v, ex) ->
         {
-            localServices.remove(service);
-            localServiceArray = localServices.values().toArray(new LocalService[0]);
+            services.remove(service);
         });
         pendingControl.put(correlationId, future);
         sendControl(MessageHeaderEncoder.ENCODED_LENGTH + unregisterEncoder.encodedLength());
@@ -828,11 +774,7 @@ final class ClientConductor implements Agent
                 f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
             }
             pendingControl.clear();
-            for (final StreamSession session : servedStreams.values())
-            {
-                safely(session::cancel);
-            }
-            servedStreams.clear();
+            services.cancelStreams();
             control.close();
             closeSession();
             reconnectBackoffNs = ctx.reconnectBackoffMinNs();
@@ -952,272 +894,13 @@ final class ClientConductor implements Agent
 
         calls.failTarget(peerId);
 
-        final ArrayList<StreamSession> orphaned = new ArrayList<>();
-        for (final StreamSession session : servedStreams.values())
-        {
-            if (session.callerId() == peerId)
-            {
-                orphaned.add(session);
-            }
-        }
-        for (final StreamSession session : orphaned)
-        {
-            servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
-            safely(session::cancel);
-        }
+        services.onPeerGone(peerId);
 
         peers.onPeerGone(peerId);
         pubSubAdapter.forgetPublisher(peerId);
     }
 
     // ---------------------------------------------------------------------------------------------- data inbound
-
-    private void onInboxFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != RequestDecoder.SCHEMA_ID)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int blockLength = headerDecoder.blockLength();
-        final int version = headerDecoder.version();
-        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        switch (headerDecoder.templateId())
-        {
-            case RequestDecoder.TEMPLATE_ID:
-                onRequest(requestDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case ResponseDecoder.TEMPLATE_ID:
-                onResponse(responseDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case StreamFrameDecoder.TEMPLATE_ID:
-                onStreamFrame(streamFrameDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case StreamEndDecoder.TEMPLATE_ID:
-                onStreamEnd(streamEndDecoder.wrap(buffer, bodyOffset, blockLength, version));
-                break;
-            case CancelDecoder.TEMPLATE_ID:
-                cancelDecoder.wrap(buffer, bodyOffset, blockLength, version);
-                final StreamSession session =
-                    servedStreams.remove(streamKey(cancelDecoder.callerId(), cancelDecoder.correlationId()));
-                if (null != session)
-                {
-                    safely(session::cancel);
-                }
-                break;
-            default:
-                counters.malformed.incrementOrdered();
-        }
-    }
-
-    private void onRequest(final RequestDecoder decoder, final DirectBuffer buffer)
-    {
-        final ServiceRequest request = this.serviceRequest;
-        final long correlationId = decoder.correlationId();
-        final int callerId = decoder.callerId();
-        final int callerInbox = decoder.callerInboxStreamId();
-        final RequestKind kind = decoder.kind();
-        request.reset(correlationId, callerId, callerInbox, decoder.templateId(), decoder.timeoutMs());
-        request.expectsReply(RequestKind.REQUEST == kind);
-        final int serviceLength = decoder.serviceLength();
-        final int serviceOffset = decoder.limit() + RequestDecoder.serviceHeaderLength();
-        request.service.wrap(buffer, serviceOffset, serviceLength);
-        decoder.skipService();
-        final int messageTypeLength = decoder.messageTypeLength();
-        final int messageTypeOffset = decoder.limit() + RequestDecoder.messageTypeHeaderLength();
-        request.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
-        decoder.skipMessageType();
-        final int payloadLength = decoder.payloadLength();
-        final int payloadOffset = decoder.limit() + RequestDecoder.payloadHeaderLength();
-        decoder.skipPayload();
-        peers.onPeerInbox(callerId, callerInbox);
-        counters.served.incrementOrdered();
-
-        LocalService service = null;
-        for (final LocalService s : localServiceArray)
-        {
-            if (s.isNamed(buffer, serviceOffset, serviceLength))
-            {
-                service = s;
-                break;
-            }
-        }
-        final ServiceDefinition.Handler handler =
-            null == service ? null : service.handler(buffer, messageTypeOffset, messageTypeLength);
-
-        if (null == handler)
-        {
-            if (RequestKind.FIRE_AND_FORGET != kind)
-            {
-                final String code = null == service ? ErrorCodes.ACTOR_NOT_FOUND : ErrorCodes.UNKNOWN_MESSAGE_TYPE;
-                final String message = null == service ?
-                    "peer " + clientId + " does not serve '" + request.service() + "'" :
-                    "service '" + request.service() + "' does not take '" + request.messageType() + "'";
-                answerError(kind, request, code, message);
-            }
-            return;
-        }
-
-        if (RequestKind.STREAM == kind)
-        {
-            if (null == handler.streamHandler)
-            {
-                answerError(kind, request, ErrorCodes.INVALID_REQUEST,
-                    "'" + request.messageType() + "' is request-response, not a stream");
-                return;
-            }
-            final StreamSession session = new StreamSession(this, correlationId, callerId, callerInbox,
-                request.service().toString(), request.messageType().toString(), request.timeoutMs());
-            servedStreams.put(streamKey(callerId, correlationId), session);
-            try
-            {
-                handler.streamHandler.onStream(session, buffer, payloadOffset, payloadLength);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-                session.fail(ErrorCodes.INTERNAL_ERROR, "stream handler failed: " + ex);
-            }
-            return;
-        }
-
-        if (null == handler.requestHandler)
-        {
-            answerError(kind, request, ErrorCodes.INVALID_REQUEST,
-                "'" + request.messageType() + "' is a stream, call it with stream(...)");
-            return;
-        }
-        try
-        {
-            handler.requestHandler.onRequest(request, buffer, payloadOffset, payloadLength);
-            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
-            {
-                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' returned no reply");
-            }
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
-            {
-                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' failed: " + ex);
-            }
-        }
-    }
-
-    private void answerError(
-        final RequestKind kind, final ServiceRequest request, final String code, final String message)
-    {
-        if (RequestKind.STREAM == kind)
-        {
-            final StreamSession session = new StreamSession(this, request.correlationId(), request.callerId(),
-                request.callerInboxStreamId(), request.service().toString(), request.messageType().toString(), 0);
-            endStream(session, code, message);
-        }
-        else
-        {
-            request.fail(code, message);
-        }
-    }
-
-    private void onResponse(final ResponseDecoder decoder, final DirectBuffer buffer)
-    {
-        final PendingCall call = calls.removeRequest(decoder.correlationId());
-        if (null == call)
-        {
-            return;
-        }
-
-        final long correlationId = call.correlationId;
-        final ResponseListener listener = call.responseListener;
-        calls.release(call);
-        if (Status.OK == decoder.status())
-        {
-            decoder.skipErrorCode();
-            decoder.skipErrorMessage();
-            final int payloadLength = decoder.payloadLength();
-            final int payloadOffset = decoder.limit() + ResponseDecoder.payloadHeaderLength();
-            counters.responses.incrementOrdered();
-            try
-            {
-                listener.onResponse(correlationId, buffer, payloadOffset, payloadLength);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-            }
-        }
-        else
-        {
-            final String code = decoder.errorCode();
-            final String message = decoder.errorMessage();
-            counters.errors.incrementOrdered();
-            calls.fail(correlationId, listener, null, code, message);
-        }
-    }
-
-    private void onStreamFrame(final StreamFrameDecoder decoder, final DirectBuffer buffer)
-    {
-        final PendingCall call = calls.get(decoder.correlationId());
-        if (null == call || null == call.streamListener)
-        {
-            counters.lateReplies.incrementOrdered();
-            return;
-        }
-        final long sequence = decoder.sequence();
-        final int payloadLength = decoder.payloadLength();
-        final int payloadOffset = decoder.limit() + StreamFrameDecoder.payloadHeaderLength();
-        call.framesReceived++;
-        call.deadlineNs = nowNs + call.timeoutNs;
-        try
-        {
-            call.streamListener.onFrame(call.correlationId, sequence, buffer, payloadOffset, payloadLength);
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-        }
-    }
-
-    private void onStreamEnd(final StreamEndDecoder decoder)
-    {
-        final PendingCall call = calls.get(decoder.correlationId());
-        if (null == call || null == call.streamListener)
-        {
-            counters.lateReplies.incrementOrdered();
-            return;
-        }
-        if (Status.OK == decoder.status())
-        {
-            final long frameCount = decoder.frameCount();
-            calls.remove(call);
-            final StreamListener listener = call.streamListener;
-            final long correlationId = call.correlationId;
-            if (frameCount != call.framesReceived)
-            {
-                final long received = call.framesReceived; // read before the call goes back to the pool
-                calls.release(call);
-                safely(() -> listener.onError(correlationId, ErrorCodes.INTERNAL_ERROR,
-                    "stream ended after " + frameCount + " frames but " + received + " arrived"));
-                return;
-            }
-            calls.release(call);
-            counters.responses.incrementOrdered();
-            try
-            {
-                listener.onEnd(correlationId, frameCount);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-            }
-        }
-        else
-        {
-            calls.complete(call, decoder.errorCode(), decoder.errorMessage());
-        }
-    }
 
     // ------------------------------------------------------------------------------------------------- internals
 
