@@ -10,7 +10,9 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -657,6 +659,7 @@ public final class Switchboard implements AutoCloseable
         private IdleStrategy idleStrategy;
         private ErrorHandler errorHandler;
         private EpochClock epochClock = SystemEpochClock.INSTANCE;
+        private NanoClock nanoClock = SystemNanoClock.INSTANCE;
         private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
         private long backPressureTimeoutNs = -1;
         private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
@@ -912,6 +915,29 @@ public final class Switchboard implements AutoCloseable
         public EpochClock epochClock()
         {
             return epochClock;
+        }
+
+        /**
+         * Clock of the duty cycle: deadlines, heartbeats, reconnection backoff, send retries. Tests give a cached
+         * clock they advance themselves.
+         *
+         * @param nanoClock to use.
+         * @return this for a fluent API.
+         */
+        public Context nanoClock(final NanoClock nanoClock)
+        {
+            this.nanoClock = nanoClock;
+            return this;
+        }
+
+        /**
+         * Clock of the duty cycle.
+         *
+         * @return the clock.
+         */
+        public NanoClock nanoClock()
+        {
+            return nanoClock;
         }
 
         /**
