@@ -1,7 +1,6 @@
 package io.switchboard.transport;
 
 import io.aeron.FragmentAssembler;
-import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.RequestKind;
@@ -387,29 +386,14 @@ final class ClientConductor implements Agent
         return true;
     }
 
-    boolean sendResponse(
-        final int callerId,
-        final int callerInboxStreamId,
-        final long correlationId,
-        final String errorCode,
-        final String errorMessage,
-        final DirectBuffer buffer,
-        final int offset,
-        final int length)
+    /**
+     * The proxy to other peers' inboxes, through which replies and stream frames go.
+     *
+     * @return the proxy; use with the client lock held.
+     */
+    PeerInboxProxy peers()
     {
-        return peers.sendResponse(callerInboxStreamId, correlationId, errorCode, errorMessage, buffer, offset, length);
-    }
-
-    boolean sendStreamFrame(
-        final int callerId,
-        final int callerInboxStreamId,
-        final long correlationId,
-        final long sequence,
-        final DirectBuffer buffer,
-        final int offset,
-        final int length)
-    {
-        return peers.sendStreamFrame(callerInboxStreamId, correlationId, sequence, buffer, offset, length);
+        return peers;
     }
 
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
@@ -457,15 +441,7 @@ final class ClientConductor implements Agent
             {
                 return false;
             }
-            final ExclusivePublication log =
-                logs.newPublisherLog(Configuration.pubSubPublicationChannel(session.termLength()), session.pubSubStreamId());
-            if (null == log)
-            {
-                counters.publishFailures.increment();
-                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not open a log for publishing on '" + publisher.subject() + "': " + logs.refusal());
-            }
-            publisher.onOpened(log, session.clientId(), sessionGeneration);
+            publications.openPublisherLog(publisher, sessionGeneration);
             return true;
         }
         finally

@@ -156,6 +156,25 @@ final class PublicationProxy
         }
     }
 
+    /**
+     * Open a publisher's own log in this session and hand it over with the session's client id and generation.
+     *
+     * @param publisher to open a log for.
+     * @param generation of the session.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if the media driver refused the log.
+     */
+    void openPublisherLog(final SubjectPublisher publisher, final int generation)
+    {
+        final io.aeron.ExclusivePublication log = logs.newPublisherLog(channel, pubSubStreamId);
+        if (null == log)
+        {
+            counters.publishFailures.increment();
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not open a log for publishing on '" + publisher.subject() + "': " + logs.refusal());
+        }
+        publisher.onOpened(log, clientId, generation);
+    }
+
     void addPublisher(final SubjectPublisher publisher)
     {
         publishers.add(publisher);
