@@ -1,49 +1,27 @@
 package io.switchboard.transport;
 
-import io.aeron.Aeron;
-import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
-import io.aeron.ErrorCode;
-import io.aeron.Subscription;
-import io.aeron.exceptions.AeronException;
-import io.aeron.exceptions.RegistrationException;
-import io.aeron.logbuffer.Header;
-import io.switchboard.codec.subject.AsciiBytes;
 import io.switchboard.codec.subject.SubjectPattern;
-import io.switchboard.codec.wire.*;
+import io.switchboard.codec.wire.RequestKind;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.ExpandableDirectByteBuffer;
-import org.agrona.collections.Int2IntHashMap;
-import org.agrona.collections.Long2LongHashMap;
-import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static java.nio.ByteOrder.LITTLE_ENDIAN;
-
 /**
- * The agent at the heart of a Java peer: it owns the control connection to the broker, the peer's inbox, its
- * publications to other peers' inboxes, the route table, the calls in flight and the subscriptions.
+ * The agent at the heart of a Java peer. It owns the roles and runs their duty cycle: the {@link BrokerSession}
+ * (control connection, heartbeat, reconnection) with its {@link ControlAdapter} and {@link ControlProxy}, the
+ * {@link DataPlane} of the session, the {@link InboxAdapter}, the {@link PeerInboxProxy} to other peers' inboxes, the
+ * {@link PendingCalls}, the {@link LocalServices} and their streams, the {@link PubSubAdapter}, the
+ * {@link LocalSubscriptions} and the {@link PublicationProxy}; it holds the route table and the clock, read once per
+ * duty cycle.
  * <p>
  * Single writer: every method runs with the client lock held, either from {@link #doWork()} (the client's own thread
  * or the caller's duty cycle) or from an API call on a user thread.
@@ -54,176 +32,76 @@ final class ClientConductor implements Agent
     /** Publications are small and come in bursts: more per poll spreads the duty cycle's fixed cost thinner. */
     private static final int PUB_SUB_FRAGMENT_LIMIT = 64;
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int MAX_POOLED_CALLS = 4096;
     private static final long CONTROL_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long PUBLISHER_CLOSE_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final long NO_LOG = Long.MIN_VALUE;
-    /**
-     * Result of {@link #offer} when the media driver could not create the log to the peer (no space left, most
-     * likely): never returned to users, who get {@link #logRefusal} as a typed error instead.
-     */
-    private static final long LOG_REFUSED = -100;
-    /**
-     * After the driver refused a log for want of space, new logs are refused at once for this long: a peer that keeps
-     * calling on a full disk costs the driver (and the broker's error log) a few requests a second, not one per call.
-     */
-    private static final long NO_SPACE_RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Switchboard.Context ctx;
     private final ReentrantLock lock;
-    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final NanoClock clock;
     private final ErrorHandler errorHandler;
-    private ControlConnection control;
-    private Aeron aeron;
-    private AgentInvoker aeronInvoker;
-    private Subscription inbox;
-    private final FragmentAssembler inboxAssembler = new FragmentAssembler(this::onInboxFragment);
-    private Subscription pubSubSubscription;
-    private final FragmentAssembler pubSubAssembler = new FragmentAssembler(this::onPubSubFragment);
-    private ExclusivePublication pubSubPublication;
-
-    private int clientId;
-    private int inboxStreamId;
-    private int pubSubStreamId;
-    private int termLength;
-    private long heartbeatIntervalNs;
-    private String aeronDirectory;
-
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final RequestEncoder requestEncoder = new RequestEncoder();
-    private final RequestDecoder requestDecoder = new RequestDecoder();
-    private final ResponseEncoder responseEncoder = new ResponseEncoder();
-    private final ResponseDecoder responseDecoder = new ResponseDecoder();
-    private final StreamFrameEncoder streamFrameEncoder = new StreamFrameEncoder();
-    private final StreamFrameDecoder streamFrameDecoder = new StreamFrameDecoder();
-    private final StreamEndEncoder streamEndEncoder = new StreamEndEncoder();
-    private final StreamEndDecoder streamEndDecoder = new StreamEndDecoder();
-    private final CancelEncoder cancelEncoder = new CancelEncoder();
-    private final CancelDecoder cancelDecoder = new CancelDecoder();
-    private final PublicationEncoder publicationEncoder = new PublicationEncoder();
-    private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
-    private final RegisterEncoder registerEncoder = new RegisterEncoder();
-    private final UnregisterEncoder unregisterEncoder = new UnregisterEncoder();
-    private final SubscribeEncoder subscribeEncoder = new SubscribeEncoder();
-    private final UnsubscribeEncoder unsubscribeEncoder = new UnsubscribeEncoder();
-    private final RouteUpdateDecoder routeUpdateDecoder = new RouteUpdateDecoder();
-    private final PeerGoneDecoder peerGoneDecoder = new PeerGoneDecoder();
-    private final ControlAckDecoder controlAckDecoder = new ControlAckDecoder();
-    private final ControlErrorDecoder controlErrorDecoder = new ControlErrorDecoder();
-
-    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(64 * 1024);
-    private final ExpandableDirectByteBuffer controlBuffer = new ExpandableDirectByteBuffer(4 * 1024);
-
-    private final RouteTable routes = new RouteTable();
-    private final Int2ObjectHashMap<ExclusivePublication> publicationByInbox = new Int2ObjectHashMap<>();
-    private final Long2ObjectHashMap<PendingCall> pendingCalls = new Long2ObjectHashMap<>();
-    private final ArrayDeque<PendingCall> callPool = new ArrayDeque<>();
-    private final ArrayList<PendingCall> expired = new ArrayList<>();
-    private final Long2ObjectHashMap<CompletableFuture<Void>> pendingControl = new Long2ObjectHashMap<>();
-    private final HashMap<String, LocalService> localServices = new HashMap<>();
-    private LocalService[] localServiceArray = new LocalService[0];
-    private final Long2ObjectHashMap<StreamSession> servedStreams = new Long2ObjectHashMap<>();
-    private final ArrayList<LocalSubscription> subscriptions = new ArrayList<>();
-    /** Last sequence seen per publisher log, keyed by publisher id and log session id; the newest log is held apart. */
-    private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
-    private long lastSequenceKey = NO_LOG;
-    private long lastSequenceHot;
-    private long pushesSinceCount;
-    private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
-    private final ServiceRequest serviceRequest;
-    private final Push push = new Push();
-
-    private final ControlConnection.MessageHandler controlHandler = this::onControlMessage;
-    private long nextControlPollNs;
-
-    private long pubSubPublicationCreatedNs;
-    private long nextReconnectNs;
-    private long reconnectBackoffNs;
-    private long nextCorrelationId = 1;
-    private long nextControlCorrelationId = 1;
-    private long publishSequence;
-    private long nowNs;
-    private long nextTimeoutCheckNs;
-    private long nextHeartbeatNs;
-    private boolean brokerLost;
-    private boolean closed;
-    private volatile int sessionGeneration;
-    private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
-    private final EncodedName publishedSubject = new EncodedName();
-    private final EncodedName publishedMessageType = new EncodedName();
-    private final EncodedName calledService = new EncodedName();
-    private final EncodedName calledMessageType = new EncodedName();
-    private boolean pubSubSettled;
-    /** Why the last new log was refused, for the typed error of the call or publish that needed it. */
-    private String logRefusal;
-    private long noSpaceUntilNs;
-    private boolean noSpaceRefused;
+    private final DataPlane.Factory dataPlaneFactory;
+    private DataPlane dataPlane;
+    private DataPlane.Reader inbox;
+    private DataPlane.Reader pubSubSubscription;
+    private final FragmentAssembler inboxAssembler;
+    private final FragmentAssembler pubSubAssembler;
 
     private final ClientCounters counters;
+    private final RouteTable routes = new RouteTable();
+    private final BrokerSession session;
+    private final ControlProxy controlProxy;
+    private final ControlAdapter controlAdapter;
+    private final PendingCalls calls;
+    private final LogFactory logs;
+    private final PeerInboxProxy peers;
+    private final LocalServices services;
+    private final InboxAdapter inboxAdapter;
+    private final LocalSubscriptions subscriptions;
+    private final PubSubAdapter pubSubAdapter;
+    private final PublicationProxy publications;
 
-    /** A service this peer serves. */
-    static final class LocalService
-    {
-        final ServiceDefinition definition;
-        private final AsciiBytes name;
-        private final ServiceDefinition.Handler[] handlers;
-        private final AsciiBytes[] messageTypes;
-        private final ServiceDefinition.Handler anyType;
-
-        LocalService(final ServiceDefinition definition)
-        {
-            this.definition = definition;
-            this.name = new AsciiBytes(definition.name());
-            this.handlers = definition.handlers().values().toArray(new ServiceDefinition.Handler[0]);
-            this.messageTypes = new AsciiBytes[handlers.length];
-            for (int i = 0; i < handlers.length; i++)
-            {
-                messageTypes[i] = new AsciiBytes(handlers[i].messageType);
-            }
-            this.anyType = definition.handlers().get(ServiceDefinition.ANY_MESSAGE_TYPE);
-        }
-
-        boolean isNamed(final DirectBuffer buffer, final int offset, final int length)
-        {
-            return name.equalsIn(buffer, offset, length);
-        }
-
-        ServiceDefinition.Handler handler(final DirectBuffer buffer, final int offset, final int length)
-        {
-            // compared in place, an indexed loop over an array: nothing decoded or allocated per request
-            final AsciiBytes[] messageTypes = this.messageTypes;
-            for (int i = 0; i < messageTypes.length; i++)
-            {
-                if (messageTypes[i].equalsIn(buffer, offset, length))
-                {
-                    return handlers[i];
-                }
-            }
-            return anyType;
-        }
-    }
-
-    /** A subscription this peer holds. */
-    static final class LocalSubscription
-    {
-        final SubjectPattern pattern;
-        final PushHandler handler;
-
-        LocalSubscription(final SubjectPattern pattern, final PushHandler handler)
-        {
-            this.pattern = pattern;
-            this.handler = handler;
-        }
-    }
+    private long nowNs;
+    private long nextControlPollNs;
+    private long nextTimeoutCheckNs;
+    private boolean closed;
+    private boolean inDutyCycle;
+    private volatile int sessionGeneration;
 
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
     {
+        this(ctx, lock, AeronDataPlane::connect);
+    }
+
+    /**
+     * A conductor connected to the broker the context names.
+     *
+     * @param ctx of the client; its nano clock is the conductor's.
+     * @param lock shared with the API and the objects that act on the conductor from other threads.
+     * @param dataPlaneFactory attaches each session to the media driver: Aeron's, or a test's fake.
+     * @throws IOException if there is no broker or its media driver cannot be reached.
+     */
+    ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock, final DataPlane.Factory dataPlaneFactory)
+        throws IOException
+    {
         this.ctx = ctx;
         this.lock = lock;
+        this.clock = ctx.nanoClock();
         this.errorHandler = ctx.errorHandler();
-        this.serviceRequest = new ServiceRequest(this);
+        this.dataPlaneFactory = dataPlaneFactory;
         this.counters = new ClientCounters(ctx.clientName());
+        this.session = new BrokerSession(ctx, clock, this::onBrokerLost);
+        this.controlProxy = new ControlProxy(session);
+        this.calls = new PendingCalls(counters, errorHandler);
+        this.logs = new LogFactory(clock);
+        this.peers = new PeerInboxProxy(ctx, clock, logs, counters);
+        this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone, errorHandler);
+        this.subscriptions = new LocalSubscriptions(errorHandler);
+        this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
+        this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
+        this.publications = new PublicationProxy(ctx, clock, logs, counters);
+        this.services = new LocalServices(this, peers, counters, errorHandler);
+        this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler);
+        this.inboxAssembler = new FragmentAssembler(inboxAdapter);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -234,59 +112,25 @@ final class ClientConductor implements Agent
      */
     private void connect(final long handshakeTimeoutNs) throws IOException
     {
-        TrustedDirectory.checkSocketDirectory(ctx.controlSocket()); // an impostor's directory is never connected to
-        final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        session.connect(controlProxy, controlAdapter, handshakeTimeoutNs);
+        final String aeronDirectory = session.aeronDirectory();
         try
         {
-            channel.connect(UnixDomainSocketAddress.of(ctx.controlSocket()));
-        }
-        catch (final IOException ex)
-        {
-            CloseHelper.quietClose(channel);
-            throw new IOException("no Switchboard broker at " + ctx.controlSocket() +
-                " (start one with: scripts/switchboard broker): " + ex.getMessage(), ex);
-        }
-        control = new ControlConnection(channel, Configuration.MAX_CONTROL_MESSAGE_LENGTH);
-        brokerLost = false;
-
-        final ConnectAckDecoder ack;
-        try
-        {
-            ack = handshake(handshakeTimeoutNs);
-        }
-        catch (final IOException ex)
-        {
-            brokerLost = true;
-            control.close();
-            throw ex;
-        }
-        clientId = ack.clientId();
-        inboxStreamId = ack.inboxStreamId();
-        pubSubStreamId = ack.pubSubStreamId();
-        heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ack.heartbeatIntervalMs());
-        termLength = ack.termLength();
-        aeronDirectory = ack.aeronDirectory();
-
-        final Aeron.Context aeronCtx = new Aeron.Context()
-            .aeronDirectoryName(aeronDirectory)
-            .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
-            .errorHandler(errorHandler)
-            .clientName("switchboard-" + ctx.clientName());
-        try
-        {
-            aeron = Aeron.connect(aeronCtx);
-            aeronInvoker = aeron.conductorAgentInvoker();
-            inbox = aeron.addSubscription(Configuration.inboxChannel(termLength), inboxStreamId);
+            dataPlane = dataPlaneFactory.connect(ctx, aeronDirectory);
+            inbox = dataPlane.addReader(
+                Configuration.inboxChannel(session.termLength()), session.inboxStreamId(), null);
         }
         catch (final RuntimeException ex)
         {
-            brokerLost = true;
-            control.close();
-            CloseHelper.quietClose(aeron);
+            session.close();
+            CloseHelper.quietClose(dataPlane);
+            dataPlane = null;
             throw new IOException("cannot attach to the broker's media driver at " + aeronDirectory + ": " + ex, ex);
         }
+        logs.onSession(dataPlane, aeronDirectory);
+        peers.onSession(dataPlane, session.clientId(), session.inboxStreamId(), session.termLength());
+        publications.onSession(dataPlane, session.clientId(), session.pubSubStreamId(), session.termLength());
         nowNs = clock.nanoTime();
-        nextHeartbeatNs = nowNs + heartbeatIntervalNs;
         sessionGeneration++; // publishers open their logs again in this session
     }
 
@@ -295,7 +139,7 @@ final class ClientConductor implements Agent
      */
     private int tryReconnect()
     {
-        if (nowNs - nextReconnectNs < 0)
+        if (!session.isReconnectDue(nowNs))
         {
             return 0;
         }
@@ -305,16 +149,15 @@ final class ClientConductor implements Agent
         }
         catch (final IOException ex)
         {
-            reconnectBackoffNs = Math.min(reconnectBackoffNs * 2, ctx.reconnectBackoffMaxNs());
-            nextReconnectNs = clock.nanoTime() + reconnectBackoffNs;
+            session.onReconnectFailed();
             return 1;
         }
 
-        reconnectBackoffNs = ctx.reconnectBackoffMinNs();
-        for (final LocalService service : localServiceArray)
+        session.onReconnected();
+        for (final ServiceDefinition definition : services.definitions())
         {
-            final CompletableFuture<Void> future = sendRegister(service.definition);
-            final String name = service.definition.name();
+            final CompletableFuture<Void> future = controlProxy.register(definition);
+            final String name = definition.name();
             future.whenComplete((v, ex) ->
             {
                 if (null != ex)
@@ -327,69 +170,14 @@ final class ClientConductor implements Agent
         if (!subscriptions.isEmpty())
         {
             openPubSubSubscription();
-            final java.util.LinkedHashSet<String> patterns = new java.util.LinkedHashSet<>();
-            for (final LocalSubscription s : subscriptions)
+            for (final String pattern : subscriptions.patterns())
             {
-                patterns.add(s.pattern.pattern());
-            }
-            for (final String pattern : patterns)
-            {
-                announceSubscription(pattern, true);
+                controlProxy.subscription(pattern, true);
             }
         }
-        ctx.logger().accept("reconnected to the broker as peer " + clientId + ", " + localServiceArray.length +
+        ctx.logger().accept("reconnected to the broker as peer " + session.clientId() + ", " + services.size() +
             " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
-    }
-
-    private ConnectAckDecoder handshake(final long timeoutNs) throws IOException
-    {
-        final ConnectEncoder connect = new ConnectEncoder();
-        connect.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
-            .protocolVersion(Configuration.CONTROL_PROTOCOL_VERSION)
-            .pid(ProcessHandle.current().pid())
-            .clientName(ctx.clientName());
-        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + connect.encodedLength());
-
-        final ConnectAckDecoder ack = new ConnectAckDecoder();
-        final boolean[] acked = new boolean[1];
-        final long deadlineNs = clock.nanoTime() + timeoutNs;
-        while (!acked[0])
-        {
-            final int read = control.poll((buffer, offset, length) ->
-            {
-                headerDecoder.wrap(buffer, offset);
-                if (headerDecoder.templateId() == ConnectAckDecoder.TEMPLATE_ID)
-                {
-                    final UnsafeBuffer copy = new UnsafeBuffer(new byte[length]);
-                    copy.putBytes(0, buffer, offset, length);
-                    headerDecoder.wrap(copy, 0);
-                    ack.wrapAndApplyHeader(copy, 0, headerDecoder);
-                    acked[0] = true;
-                }
-                else
-                {
-                    onControlMessage(buffer, offset, length);
-                }
-            });
-            if (read < 0)
-            {
-                control.close();
-                throw new IOException("broker closed the control connection during the handshake");
-            }
-            if (clock.nanoTime() - deadlineNs > 0)
-            {
-                control.close();
-                throw new IOException("broker did not answer Connect within " +
-                    TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms");
-            }
-            if (read == 0)
-            {
-                Thread.onSpinWait();
-                Thread.yield();
-            }
-        }
-        return ack;
     }
 
     public String roleName()
@@ -403,24 +191,43 @@ final class ClientConductor implements Agent
         {
             return 0;
         }
+        inDutyCycle = true;
+        try
+        {
+            return dutyCycle();
+        }
+        finally
+        {
+            inDutyCycle = false;
+        }
+    }
 
+    /**
+     * Whether the duty cycle is running on this thread's stack: a handler is being called back from it.
+     *
+     * @return true inside a callback of the duty cycle.
+     */
+    boolean isInDutyCycle()
+    {
+        return inDutyCycle && lock.isHeldByCurrentThread();
+    }
+
+    private int dutyCycle()
+    {
         nowNs = clock.nanoTime();
-        if (brokerLost)
+        if (session.isLost())
         {
             return ctx.reconnect() ? tryReconnect() : 0;
         }
-        int work = 0;
-        if (null != aeronInvoker)
-        {
-            work += aeronInvoker.invoke();
-        }
-        if (aeron.isClosed())
+        int work = dataPlane.invoke();
+        if (dataPlane.isClosed())
         {
             // the media driver timed this client out, or the client found the driver silent or itself not run for
             // too long: the broker process was paused (SIGSTOP, a suspended machine) or restarted. Its logs are
             // gone; start again the way we do after losing the broker (new session, services and subscriptions
             // registered again). The closing happened inside invoke() on this thread with an invoker, or on the
             // Aeron client's own thread, which released the resources before unmapping them.
+            session.markLost();
             onBrokerLost("the Aeron client closed: media driver timeout or a pause");
             return work + 1;
         }
@@ -428,32 +235,27 @@ final class ClientConductor implements Agent
         {
             // control traffic is rare: a read syscall per duty cycle would tax every call for nothing
             nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
-            work += pollControl();
-            if (brokerLost)
+            work += session.poll(controlAdapter);
+            if (session.isLost())
             {
                 return work;
             }
         }
+        inboxAdapter.nowNs(nowNs);
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         if (null != pubSubSubscription)
         {
             work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
-            if (0 != pushesSinceCount)
-            {
-                counters.pushes.getAndAddOrdered(pushesSinceCount);
-                pushesSinceCount = 0;
-            }
+            pubSubAdapter.countPushes();
         }
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
             nextTimeoutCheckNs = nowNs + TIMEOUT_CHECK_INTERVAL_NS;
-            work += checkTimeouts();
+            work += calls.expire(nowNs);
         }
-        if (nowNs - nextHeartbeatNs >= 0 && !brokerLost)
+        if (session.isHeartbeatDue(nowNs))
         {
-            nextHeartbeatNs = nowNs + heartbeatIntervalNs;
-            heartbeatEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder).clientId(clientId);
-            sendControl(MessageHeaderEncoder.ENCODED_LENGTH + heartbeatEncoder.encodedLength());
+            controlProxy.heartbeat(session.clientId());
             work++;
         }
 
@@ -467,26 +269,18 @@ final class ClientConductor implements Agent
             return;
         }
         closed = true;
-        failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
-        for (final StreamSession session : servedStreams.values())
-        {
-            session.cancel();
-        }
-        servedStreams.clear();
-        control.close();
+        calls.failAll(ErrorCodes.SERVICE_UNAVAILABLE, "client closed");
+        services.cancelStreams();
+        session.close();
         lingerForPublishers();
-        for (final SubjectPublisher publisher : publishers)
-        {
-            publisher.onClosed(); // the log closes with the Aeron client
-        }
-        publishers.clear();
-        CloseHelper.closeAll(counters, aeron);
-        aeron = null;
+        publications.closePublishers(); // their logs close with the Aeron client
+        CloseHelper.closeAll(counters, dataPlane);
+        dataPlane = null;
     }
 
     int clientId()
     {
-        return clientId;
+        return session.clientId();
     }
 
     void lock()
@@ -517,52 +311,41 @@ final class ClientConductor implements Agent
         final StreamListener streamListener,
         final RequestKind kind)
     {
-        final long correlationId = nextCorrelationId++;
+        final long correlationId = calls.nextCorrelationId();
         counters.requests.incrementOrdered();
 
         final RouteTable.Route route = routes.get(service);
-        if (brokerLost)
+        if (session.isLost())
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
             return correlationId;
         }
         if (null == route)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND, "no service named '" + service + "'");
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND,
+                "no service named '" + service + "'");
             return correlationId;
         }
         final int templateId = route.templateId(messageType);
         if (RouteTable.UNKNOWN_TYPE == templateId)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
                 "service '" + service + "' does not take message type '" + messageType + "'");
             return correlationId;
         }
         final RouteTable.Instance instance = route.next();
 
-        requestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .callerId(clientId)
-            .callerInboxStreamId(inboxStreamId)
-            .kind(kind)
-            .templateId(templateId)
-            .timeoutMs(TimeUnit.NANOSECONDS.toMillis(timeoutNs));
-        requestEncoder
-            .putService(calledService.of(service), 0, service.length())
-            .putMessageType(calledMessageType.of(messageType), 0, messageType.length())
-            .putPayload(buffer, offset, length);
-
-        final long result = offer(instance.clientId, instance.inboxStreamId,
-            MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
-        if (LOG_REFUSED == result)
+        final long result = peers.sendRequest(
+            instance, correlationId, kind, templateId, timeoutNs, service, messageType, buffer, offset, length);
+        if (PeerInboxProxy.LOG_REFUSED == result)
         {
-            fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
-                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logRefusal);
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logs.refusal());
             return correlationId;
         }
         if (result < 0)
         {
-            fail(correlationId, listener, streamListener, offerErrorCode(result),
+            calls.fail(correlationId, listener, streamListener, PeerInboxProxy.offerErrorCode(result),
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
                 Publication.errorString(result));
             return correlationId;
@@ -570,14 +353,7 @@ final class ClientConductor implements Agent
 
         if (RequestKind.FIRE_AND_FORGET != kind)
         {
-            final PendingCall call = null == callPool.peek() ? new PendingCall() : callPool.poll();
-            call.correlationId = correlationId;
-            call.targetClientId = instance.clientId;
-            call.timeoutNs = timeoutNs;
-            call.deadlineNs = nowNs() + timeoutNs;
-            call.responseListener = listener;
-            call.streamListener = streamListener;
-            pendingCalls.put(correlationId, call);
+            calls.add(correlationId, instance.clientId, timeoutNs, clock.nanoTime(), listener, streamListener);
         }
 
         return correlationId;
@@ -585,119 +361,46 @@ final class ClientConductor implements Agent
 
     boolean cancel(final long correlationId)
     {
-        final PendingCall call = pendingCalls.get(correlationId);
+        final PendingCall call = calls.get(correlationId);
         if (null == call || null == call.streamListener)
         {
             return false;
         }
-        sendCancel(call);
-        complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
+        peers.sendCancel(call.targetClientId, call.correlationId);
+        calls.complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
         return true;
     }
 
     boolean abandon(final long correlationId)
     {
-        final PendingCall call = pendingCalls.get(correlationId);
+        final PendingCall call = calls.get(correlationId);
         if (null == call)
         {
             return false;
         }
         if (null != call.streamListener)
         {
-            sendCancel(call);
+            peers.sendCancel(call.targetClientId, call.correlationId);
         }
-        pendingCalls.remove(correlationId);
-        release(call);
+        calls.forget(call);
         return true;
     }
 
-    /** Tell the service serving a stream that its caller no longer wants it. */
-    private void sendCancel(final PendingCall call)
+    /**
+     * The proxy to other peers' inboxes, through which replies and stream frames go.
+     *
+     * @return the proxy; use with the client lock held.
+     */
+    PeerInboxProxy peers()
     {
-        cancelEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(call.correlationId)
-            .callerId(clientId);
-        final int streamId = peerInbox.get(call.targetClientId);
-        if (streamId != 0)
-        {
-            offer(call.targetClientId, streamId, MessageHeaderEncoder.ENCODED_LENGTH + cancelEncoder.encodedLength());
-        }
-    }
-
-    boolean sendResponse(
-        final int callerId,
-        final int callerInboxStreamId,
-        final long correlationId,
-        final String errorCode,
-        final String errorMessage,
-        final DirectBuffer buffer,
-        final int offset,
-        final int length)
-    {
-        final boolean ok = null == errorCode;
-        final Status status = ok ? Status.OK : ErrorCodes.status(errorCode);
-        responseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .responderId(clientId)
-            .status(status)
-            .errorCode(errorCode)
-            .errorMessage(errorMessage)
-            .putPayload(buffer, offset, length);
-        final long result = offer(
-            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-            return false;
-        }
-        return true;
-    }
-
-    boolean sendStreamFrame(
-        final int callerId,
-        final int callerInboxStreamId,
-        final long correlationId,
-        final long sequence,
-        final DirectBuffer buffer,
-        final int offset,
-        final int length)
-    {
-        streamFrameEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .responderId(clientId)
-            .sequence(sequence)
-            .putPayload(buffer, offset, length);
-        final long result = offer(
-            callerId, callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamFrameEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-            return false;
-        }
-        return true;
+        return peers;
     }
 
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
     {
-        servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
-        streamEndEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(session.correlationId())
-            .responderId(clientId)
-            .frameCount(session.sequence())
-            .status(null == errorCode ? Status.OK : ErrorCodes.status(errorCode))
-            .errorCode(errorCode)
-            .errorMessage(errorMessage);
-        final long result = offer(session.callerId(), session.callerInboxStreamId(),
-            MessageHeaderEncoder.ENCODED_LENGTH + streamEndEncoder.encodedLength());
-        if (result < 0)
-        {
-            counters.undeliverable.incrementOrdered();
-        }
-    }
-
-    private static long streamKey(final int callerId, final long correlationId)
-    {
-        return ((long)callerId << 40) ^ correlationId;
+        services.onStreamEnded(session);
+        peers.sendStreamEnd(
+            session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode, errorMessage);
     }
 
     // ------------------------------------------------------------------------------------------------ publish/sub
@@ -706,87 +409,15 @@ final class ClientConductor implements Agent
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (!publishedSubject.isLast(subject)) // checked and encoded once for a subject published again
-        {
-            checkSubject(subject);
-        }
-        if (brokerLost)
-        {
-            counters.publishFailures.increment();
-            return Publication.CLOSED;
-        }
-        if (null == pubSubPublication)
-        {
-            final ExclusivePublication log =
-                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
-            if (null == log)
-            {
-                counters.publishFailures.increment();
-                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not publish on '" + subject + "': " + logRefusal);
-            }
-            pubSubPublication = log;
-            pubSubPublicationCreatedNs = clock.nanoTime();
-            pubSubSettled = false;
-        }
-
-        final long sequence = publishSequence + 1;
-        publicationEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .publisherId(clientId)
-            .sequence(sequence)
-            .timestampMs(ctx.epochClock().time())
-            .templateId(templateId)
-            .putSubject(publishedSubject.of(subject), 0, subject.length())
-            .putMessageType(publishedMessageType.of(messageType), 0, messageType.length())
-            .putPayload(buffer, offset, length);
-        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
-
-        // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
-        // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
-        final boolean settling = !pubSubSettled &&
-            !(pubSubSettled = clock.nanoTime() - pubSubPublicationCreatedNs >= ctx.sendTimeoutNs());
-        final long settleDeadlineNs = pubSubPublicationCreatedNs + ctx.sendTimeoutNs();
-        long result = 0;
-        for (int attempt = 0; attempt < ctx.offerAttempts() || (settling && clock.nanoTime() - settleDeadlineNs < 0);
-            attempt++)
-        {
-            result = pubSubPublication.offer(sendBuffer, 0, messageLength);
-            if (result > 0 || (Publication.NOT_CONNECTED == result && !settling))
-            {
-                break; // nobody subscribed: nothing to deliver, nothing lost
-            }
-            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
-            {
-                break;
-            }
-            idleInOffer();
-        }
-
-        if (result > 0 || Publication.NOT_CONNECTED == result)
-        {
-            publishSequence = sequence;
-            counters.published.increment();
-            return sequence;
-        }
-        counters.publishFailures.increment();
-        return result;
-    }
-
-    private static void checkSubject(final String subject)
-    {
-        if (!SubjectPattern.isValidSubject(subject))
-        {
-            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
-                SubjectPattern.validateSubject(subject));
-        }
+        return publications.publish(subject, messageType, templateId, buffer, offset, length);
     }
 
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
     {
-        checkSubject(subject);
+        PublicationProxy.checkSubject(subject);
         final SubjectPublisher publisher = new SubjectPublisher(
             this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs());
-        publishers.add(publisher);
+        publications.addPublisher(publisher);
         return publisher;
     }
 
@@ -806,19 +437,11 @@ final class ClientConductor implements Agent
         lock.lock();
         try
         {
-            if (closed || brokerLost || publisher.isClosed())
+            if (closed || session.isLost() || publisher.isClosed())
             {
                 return false;
             }
-            final ExclusivePublication log =
-                newLog(Configuration.pubSubPublicationChannel(termLength), pubSubStreamId);
-            if (null == log)
-            {
-                counters.publishFailures.increment();
-                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not open a log for publishing on '" + publisher.subject() + "': " + logRefusal);
-            }
-            publisher.onOpened(log, clientId, sessionGeneration);
+            publications.openPublisherLog(publisher, sessionGeneration);
             return true;
         }
         finally
@@ -832,14 +455,7 @@ final class ClientConductor implements Agent
         lock.lock();
         try
         {
-            if (publishers.remove(publisher))
-            {
-                final ExclusivePublication log = publisher.onClosed();
-                if (!closed && !brokerLost && null != log)
-                {
-                    CloseHelper.quietClose(log); // Aeron lingers the log before unmapping it
-                }
-            }
+            publications.removePublisher(publisher, !closed && !session.isLost());
         }
         finally
         {
@@ -849,22 +465,22 @@ final class ClientConductor implements Agent
 
     void subscribe(final SubjectPattern pattern, final PushHandler handler)
     {
-        if (null == pubSubSubscription && !brokerLost)
+        if (null == pubSubSubscription && !session.isLost())
         {
             openPubSubSubscription();
         }
-        subscriptions.add(new LocalSubscription(pattern, handler));
+        subscriptions.add(pattern, handler);
     }
 
     private void openPubSubSubscription()
     {
-        pubSubSubscription = aeron.addSubscription(
-            Configuration.pubSubSubscriptionChannel(), pubSubStreamId, null, this::onPubSubImageLost);
+        pubSubSubscription = dataPlane.addReader(
+            Configuration.pubSubSubscriptionChannel(), session.pubSubStreamId(), this::onPubSubImageLost);
     }
 
     boolean unsubscribe(final SubjectPattern pattern, final PushHandler handler)
     {
-        return subscriptions.removeIf((s) -> s.pattern.equals(pattern) && (null == handler || s.handler == handler));
+        return subscriptions.remove(pattern, handler);
     }
 
     private void onPubSubImageLost(final io.aeron.Image image)
@@ -877,23 +493,20 @@ final class ClientConductor implements Agent
     CompletableFuture<Void> register(final ServiceDefinition definition)
     {
         final CompletableFuture<Void> future = new CompletableFuture<>();
-        if (localServices.containsKey(definition.name()))
+        if (services.contains(definition.name()))
         {
             future.completeExceptionally(new SwitchboardException(
                 ErrorCodes.NAME_IN_USE, "this client already serves '" + definition.name() + "'"));
             return future;
         }
 
-        final LocalService local = new LocalService(definition);
-        localServices.put(definition.name(), local);
-        localServiceArray = localServices.values().toArray(new LocalService[0]);
-        final CompletableFuture<Void> registered = sendRegister(definition);
+        services.add(definition);
+        final CompletableFuture<Void> registered = controlProxy.register(definition);
         registered.whenComplete((v, ex) ->
         {
             if (null != ex)
             {
-                localServices.remove(definition.name());
-                localServiceArray = localServices.values().toArray(new LocalService[0]);
+                services.remove(definition.name());
             }
         });
         registered.whenComplete((v, ex) ->
@@ -910,162 +523,41 @@ final class ClientConductor implements Agent
         return future;
     }
 
-    private CompletableFuture<Void> sendRegister(final ServiceDefinition definition)
-    {
-        final CompletableFuture<Void> future = new CompletableFuture<>();
-        if (brokerLost)
-        {
-            future.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "no broker connection"));
-            return future;
-        }
-        final long correlationId = nextControlCorrelationId++;
-        registerEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .mode(definition.mode());
-        final Map<String, ServiceDefinition.Handler> handlers = definition.handlers();
-        final RegisterEncoder.MessageTypesEncoder types = registerEncoder.messageTypesCount(handlers.size());
-        for (final ServiceDefinition.Handler h : handlers.values())
-        {
-            types.next().templateId(h.templateId).name(h.messageType);
-        }
-        registerEncoder.service(definition.name());
-        final byte[] ir = null == definition.schema() ? new byte[0] : definition.schema().irBytes();
-        registerEncoder.putSchemaIr(ir, 0, ir.length);
-        pendingControl.put(correlationId, future);
-        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + registerEncoder.encodedLength());
-        return future;
-    }
-
     CompletableFuture<Void> unregister(final String service)
     {
-        final long correlationId = nextControlCorrelationId++;
-        unregisterEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .service(service);
-        final CompletableFuture<Void> future = new CompletableFuture<>();
-        future.whenComplete((v, ex) ->
-        {
-            localServices.remove(service);
-            localServiceArray = localServices.values().toArray(new LocalService[0]);
-        });
-        pendingControl.put(correlationId, future);
-        sendControl(MessageHeaderEncoder.ENCODED_LENGTH + unregisterEncoder.encodedLength());
+        final CompletableFuture<Void> future = controlProxy.unregister(service);
+        future.whenComplete((v, ex) -> services.remove(service));
         return future;
     }
 
     CompletableFuture<Void> announceSubscription(final String pattern, final boolean subscribe)
     {
-        final long correlationId = nextControlCorrelationId++;
-        final int length;
-        if (subscribe)
-        {
-            subscribeEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
-                .correlationId(correlationId).pattern(pattern);
-            length = MessageHeaderEncoder.ENCODED_LENGTH + subscribeEncoder.encodedLength();
-        }
-        else
-        {
-            unsubscribeEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
-                .correlationId(correlationId).pattern(pattern);
-            length = MessageHeaderEncoder.ENCODED_LENGTH + unsubscribeEncoder.encodedLength();
-        }
-        final CompletableFuture<Void> future = new CompletableFuture<>();
-        if (brokerLost)
-        {
-            future.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "no broker connection"));
-            return future;
-        }
-        pendingControl.put(correlationId, future);
-        sendControl(length);
-        return future;
-    }
-
-    private void sendControl(final int length)
-    {
-        if (brokerLost)
-        {
-            return;
-        }
-        try
-        {
-            if (!control.send(controlBuffer, 0, length))
-            {
-                onBrokerLost("control connection not draining");
-            }
-        }
-        catch (final IOException ex)
-        {
-            onBrokerLost(ex.toString());
-        }
-    }
-
-    private int pollControl()
-    {
-        if (brokerLost)
-        {
-            return 0;
-        }
-        try
-        {
-            control.flush();
-            final int messages = control.poll(controlHandler);
-            if (messages < 0)
-            {
-                onBrokerLost("broker closed the control connection");
-                return 1;
-            }
-            return messages;
-        }
-        catch (final IOException ex)
-        {
-            onBrokerLost(ex.toString());
-            return 1;
-        }
+        return controlProxy.subscription(pattern, subscribe);
     }
 
     private void onBrokerLost(final String reason)
     {
-        if (!brokerLost)
-        {
-            brokerLost = true;
-            ctx.logger().accept("lost the broker (" + reason + ")" + (ctx.reconnect() ? ", reconnecting" : ""));
-            failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
-            for (final CompletableFuture<Void> f : pendingControl.values())
-            {
-                f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
-            }
-            pendingControl.clear();
-            for (final StreamSession session : servedStreams.values())
-            {
-                safely(session::cancel);
-            }
-            servedStreams.clear();
-            control.close();
-            closeSession();
-            reconnectBackoffNs = ctx.reconnectBackoffMinNs();
-            nextReconnectNs = clock.nanoTime() + reconnectBackoffNs;
-        }
+        ctx.logger().accept("lost the broker (" + reason + ")" + (ctx.reconnect() ? ", reconnecting" : ""));
+        calls.failAll(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker: " + reason);
+        controlProxy.failAll();
+        services.cancelStreams();
+        session.close();
+        closeSession();
+        session.scheduleReconnect();
     }
 
     private void closeSession()
     {
-        for (final ExclusivePublication publication : publicationByInbox.values())
-        {
-            CloseHelper.quietClose(publication);
-        }
-        publicationByInbox.clear();
-        peerInbox.clear();
+        peers.onSessionClosed();
+        logs.onSession(null, null);
         routes.clear();
-        lastSequenceByPublisher.clear();
-        lastSequenceKey = NO_LOG;
+        pubSubAdapter.onSessionClosed();
+        publications.onSessionClosed();
         lingerForPublishers();
-        CloseHelper.quietClose(aeron);
-        aeron = null;
-        aeronInvoker = null;
+        CloseHelper.quietClose(dataPlane);
+        dataPlane = null;
         inbox = null;
         pubSubSubscription = null;
-        pubSubPublication = null;
-        pubSubSettled = false;
     }
 
     /**
@@ -1074,682 +566,29 @@ final class ClientConductor implements Agent
      */
     private void lingerForPublishers()
     {
-        if (null != aeron && !publishers.isEmpty())
+        if (null != dataPlane && publications.hasPublishers())
         {
-            aeron.context().closeLingerDurationNs(PUBLISHER_CLOSE_LINGER_NS);
+            dataPlane.lingerOnClose(PUBLISHER_CLOSE_LINGER_NS);
         }
     }
 
     boolean isBrokerLost()
     {
-        return brokerLost;
-    }
-
-    private void onControlMessage(final DirectBuffer buffer, final int offset, final int length)
-    {
-        headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != RouteUpdateDecoder.SCHEMA_ID)
-        {
-            errorHandler.onError(new IllegalStateException(
-                "control message: expected schemaId=" + RouteUpdateDecoder.SCHEMA_ID + ", actual=" + headerDecoder.schemaId()));
-            return;
-        }
-        final int blockLength = headerDecoder.blockLength();
-        final int version = headerDecoder.version();
-        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        switch (headerDecoder.templateId())
-        {
-            case RouteUpdateDecoder.TEMPLATE_ID:
-                onRouteUpdate(routeUpdateDecoder.wrap(buffer, bodyOffset, blockLength, version));
-                break;
-            case PeerGoneDecoder.TEMPLATE_ID:
-                onPeerGone(peerGoneDecoder.wrap(buffer, bodyOffset, blockLength, version).clientId());
-                break;
-            case ControlAckDecoder.TEMPLATE_ID:
-            {
-                final CompletableFuture<Void> f = pendingControl.remove(
-                    controlAckDecoder.wrap(buffer, bodyOffset, blockLength, version).correlationId());
-                if (null != f)
-                {
-                    f.complete(null);
-                }
-                break;
-            }
-            case ControlErrorDecoder.TEMPLATE_ID:
-            {
-                controlErrorDecoder.wrap(buffer, bodyOffset, blockLength, version);
-                final CompletableFuture<Void> f = pendingControl.remove(controlErrorDecoder.correlationId());
-                final Status status = controlErrorDecoder.status();
-                final String message = controlErrorDecoder.message();
-                if (null != f)
-                {
-                    f.completeExceptionally(new SwitchboardException(status.name(), message));
-                }
-                else
-                {
-                    errorHandler.onError(new SwitchboardException(status.name(), message));
-                }
-                break;
-            }
-            default:
-                errorHandler.onError(new IllegalStateException("unknown control templateId=" + headerDecoder.templateId()));
-        }
-    }
-
-    private void onRouteUpdate(final RouteUpdateDecoder decoder)
-    {
-        final RouteAction action = decoder.action();
-        final int peerId = decoder.clientId();
-        final int peerInboxStreamId = decoder.inboxStreamId();
-        final ServiceMode mode = decoder.mode();
-        final Map<String, Integer> types = new LinkedHashMap<>();
-        for (final RouteUpdateDecoder.MessageTypesDecoder t : decoder.messageTypes())
-        {
-            final int templateId = t.templateId();
-            types.put(t.name(), templateId);
-        }
-        final String service = decoder.service();
-        if (RouteAction.ADD == action)
-        {
-            routes.add(service, mode, peerId, peerInboxStreamId, types);
-            peerInbox.put(peerId, peerInboxStreamId);
-        }
-        else
-        {
-            routes.remove(service, peerId);
-        }
+        return session.isLost();
     }
 
     private void onPeerGone(final int peerId)
     {
         routes.removeClient(peerId);
-        final int goneInbox = peerInbox.remove(peerId);
-
-        expired.clear();
-        for (final PendingCall call : pendingCalls.values())
-        {
-            if (call.targetClientId == peerId)
-            {
-                expired.add(call);
-            }
-        }
-        for (int i = 0; i < expired.size(); i++)
-        {
-            complete(expired.get(i), ErrorCodes.SERVICE_UNAVAILABLE, "service peer " + peerId + " went away");
-        }
-        expired.clear();
-
-        final ArrayList<StreamSession> orphaned = new ArrayList<>();
-        for (final StreamSession session : servedStreams.values())
-        {
-            if (session.callerId() == peerId)
-            {
-                orphaned.add(session);
-            }
-        }
-        for (final StreamSession session : orphaned)
-        {
-            servedStreams.remove(streamKey(session.callerId(), session.correlationId()));
-            safely(session::cancel);
-        }
-
-        if (0 != goneInbox)
-        {
-            CloseHelper.quietClose(publicationByInbox.remove(goneInbox));
-        }
-        forgetPublisher(peerId);
-    }
-
-    /**
-     * The last sequence seen on a publisher's log, which becomes the hot one: a subscriber reading one busy publisher
-     * pays no hash lookup per publication.
-     */
-    private long lastSequence(final long key)
-    {
-        if (key != lastSequenceKey)
-        {
-            if (NO_LOG != lastSequenceKey)
-            {
-                lastSequenceByPublisher.put(lastSequenceKey, lastSequenceHot);
-            }
-            lastSequenceKey = key;
-            lastSequenceHot = lastSequenceByPublisher.remove(key);
-        }
-        return lastSequenceHot;
-    }
-
-    private void forgetPublisher(final int peerId)
-    {
-        if (NO_LOG != lastSequenceKey && (int)(lastSequenceKey >>> 32) == peerId)
-        {
-            lastSequenceKey = NO_LOG;
-        }
-        lastSequenceByPublisher.keySet().removeIf((key) -> (int)(key >>> 32) == peerId);
-    }
-
-    // ---------------------------------------------------------------------------------------------- data inbound
-
-    private void onInboxFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != RequestDecoder.SCHEMA_ID)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int blockLength = headerDecoder.blockLength();
-        final int version = headerDecoder.version();
-        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        switch (headerDecoder.templateId())
-        {
-            case RequestDecoder.TEMPLATE_ID:
-                onRequest(requestDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case ResponseDecoder.TEMPLATE_ID:
-                onResponse(responseDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case StreamFrameDecoder.TEMPLATE_ID:
-                onStreamFrame(streamFrameDecoder.wrap(buffer, bodyOffset, blockLength, version), buffer);
-                break;
-            case StreamEndDecoder.TEMPLATE_ID:
-                onStreamEnd(streamEndDecoder.wrap(buffer, bodyOffset, blockLength, version));
-                break;
-            case CancelDecoder.TEMPLATE_ID:
-                cancelDecoder.wrap(buffer, bodyOffset, blockLength, version);
-                final StreamSession session =
-                    servedStreams.remove(streamKey(cancelDecoder.callerId(), cancelDecoder.correlationId()));
-                if (null != session)
-                {
-                    safely(session::cancel);
-                }
-                break;
-            default:
-                counters.malformed.incrementOrdered();
-        }
-    }
-
-    private void onRequest(final RequestDecoder decoder, final DirectBuffer buffer)
-    {
-        final ServiceRequest request = this.serviceRequest;
-        final long correlationId = decoder.correlationId();
-        final int callerId = decoder.callerId();
-        final int callerInbox = decoder.callerInboxStreamId();
-        final RequestKind kind = decoder.kind();
-        request.reset(correlationId, callerId, callerInbox, decoder.templateId(), decoder.timeoutMs());
-        request.expectsReply(RequestKind.REQUEST == kind);
-        final int serviceLength = decoder.serviceLength();
-        final int serviceOffset = decoder.limit() + RequestDecoder.serviceHeaderLength();
-        request.service.wrap(buffer, serviceOffset, serviceLength);
-        decoder.skipService();
-        final int messageTypeLength = decoder.messageTypeLength();
-        final int messageTypeOffset = decoder.limit() + RequestDecoder.messageTypeHeaderLength();
-        request.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
-        decoder.skipMessageType();
-        final int payloadLength = decoder.payloadLength();
-        final int payloadOffset = decoder.limit() + RequestDecoder.payloadHeaderLength();
-        decoder.skipPayload();
-        if (peerInbox.get(callerId) != callerInbox)
-        {
-            peerInbox.put(callerId, callerInbox);
-        }
-        counters.served.incrementOrdered();
-
-        LocalService service = null;
-        for (final LocalService s : localServiceArray)
-        {
-            if (s.isNamed(buffer, serviceOffset, serviceLength))
-            {
-                service = s;
-                break;
-            }
-        }
-        final ServiceDefinition.Handler handler =
-            null == service ? null : service.handler(buffer, messageTypeOffset, messageTypeLength);
-
-        if (null == handler)
-        {
-            if (RequestKind.FIRE_AND_FORGET != kind)
-            {
-                final String code = null == service ? ErrorCodes.ACTOR_NOT_FOUND : ErrorCodes.UNKNOWN_MESSAGE_TYPE;
-                final String message = null == service ?
-                    "peer " + clientId + " does not serve '" + request.service() + "'" :
-                    "service '" + request.service() + "' does not take '" + request.messageType() + "'";
-                answerError(kind, request, code, message);
-            }
-            return;
-        }
-
-        if (RequestKind.STREAM == kind)
-        {
-            if (null == handler.streamHandler)
-            {
-                answerError(kind, request, ErrorCodes.INVALID_REQUEST,
-                    "'" + request.messageType() + "' is request-response, not a stream");
-                return;
-            }
-            final StreamSession session = new StreamSession(this, correlationId, callerId, callerInbox,
-                request.service().toString(), request.messageType().toString(), request.timeoutMs());
-            servedStreams.put(streamKey(callerId, correlationId), session);
-            try
-            {
-                handler.streamHandler.onStream(session, buffer, payloadOffset, payloadLength);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-                session.fail(ErrorCodes.INTERNAL_ERROR, "stream handler failed: " + ex);
-            }
-            return;
-        }
-
-        if (null == handler.requestHandler)
-        {
-            answerError(kind, request, ErrorCodes.INVALID_REQUEST,
-                "'" + request.messageType() + "' is a stream, call it with stream(...)");
-            return;
-        }
-        try
-        {
-            handler.requestHandler.onRequest(request, buffer, payloadOffset, payloadLength);
-            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
-            {
-                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' returned no reply");
-            }
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-            if (!request.isAnswered() && !request.isDeferred() && RequestKind.REQUEST == kind)
-            {
-                request.fail(ErrorCodes.INTERNAL_ERROR, "handler for '" + handler.messageType + "' failed: " + ex);
-            }
-        }
-    }
-
-    private void answerError(
-        final RequestKind kind, final ServiceRequest request, final String code, final String message)
-    {
-        if (RequestKind.STREAM == kind)
-        {
-            final StreamSession session = new StreamSession(this, request.correlationId(), request.callerId(),
-                request.callerInboxStreamId(), request.service().toString(), request.messageType().toString(), 0);
-            endStream(session, code, message);
-        }
-        else
-        {
-            request.fail(code, message);
-        }
-    }
-
-    private void onResponse(final ResponseDecoder decoder, final DirectBuffer buffer)
-    {
-        final PendingCall call = pendingCalls.remove(decoder.correlationId());
-        if (null == call || null == call.responseListener)
-        {
-            counters.lateReplies.incrementOrdered();
-            if (null != call)
-            {
-                pendingCalls.put(call.correlationId, call);
-            }
-            return;
-        }
-
-        final long correlationId = call.correlationId;
-        final ResponseListener listener = call.responseListener;
-        release(call);
-        if (Status.OK == decoder.status())
-        {
-            decoder.skipErrorCode();
-            decoder.skipErrorMessage();
-            final int payloadLength = decoder.payloadLength();
-            final int payloadOffset = decoder.limit() + ResponseDecoder.payloadHeaderLength();
-            counters.responses.incrementOrdered();
-            try
-            {
-                listener.onResponse(correlationId, buffer, payloadOffset, payloadLength);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-            }
-        }
-        else
-        {
-            final String code = decoder.errorCode();
-            final String message = decoder.errorMessage();
-            counters.errors.incrementOrdered();
-            fail(correlationId, listener, null, code, message);
-        }
-    }
-
-    private void onStreamFrame(final StreamFrameDecoder decoder, final DirectBuffer buffer)
-    {
-        final PendingCall call = pendingCalls.get(decoder.correlationId());
-        if (null == call || null == call.streamListener)
-        {
-            counters.lateReplies.incrementOrdered();
-            return;
-        }
-        final long sequence = decoder.sequence();
-        final int payloadLength = decoder.payloadLength();
-        final int payloadOffset = decoder.limit() + StreamFrameDecoder.payloadHeaderLength();
-        call.framesReceived++;
-        call.deadlineNs = nowNs + call.timeoutNs;
-        try
-        {
-            call.streamListener.onFrame(call.correlationId, sequence, buffer, payloadOffset, payloadLength);
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-        }
-    }
-
-    private void onStreamEnd(final StreamEndDecoder decoder)
-    {
-        final PendingCall call = pendingCalls.get(decoder.correlationId());
-        if (null == call || null == call.streamListener)
-        {
-            counters.lateReplies.incrementOrdered();
-            return;
-        }
-        if (Status.OK == decoder.status())
-        {
-            final long frameCount = decoder.frameCount();
-            pendingCalls.remove(call.correlationId);
-            final StreamListener listener = call.streamListener;
-            final long correlationId = call.correlationId;
-            if (frameCount != call.framesReceived)
-            {
-                release(call);
-                safely(() -> listener.onError(correlationId, ErrorCodes.INTERNAL_ERROR,
-                    "stream ended after " + frameCount + " frames but " + call.framesReceived + " arrived"));
-                return;
-            }
-            release(call);
-            counters.responses.incrementOrdered();
-            try
-            {
-                listener.onEnd(correlationId, frameCount);
-            }
-            catch (final Throwable ex)
-            {
-                errorHandler.onError(ex);
-            }
-        }
-        else
-        {
-            complete(call, decoder.errorCode(), decoder.errorMessage());
-        }
-    }
-
-    private void onPubSubFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        // the header in one read, then the fields and the lengths read in place: no decoder calls per publication
-        final int end = offset + length;
-        final long word = length >= MessageHeaderDecoder.ENCODED_LENGTH ? buffer.getLong(offset, LITTLE_ENDIAN) : 0;
-        final int blockLength = (int)(word & 0xFFFF);
-        if ((int)((word >>> 16) & 0xFFFF) != PublicationDecoder.TEMPLATE_ID ||
-            (int)((word >>> 32) & 0xFFFF) != PublicationDecoder.SCHEMA_ID ||
-            blockLength < PublicationDecoder.BLOCK_LENGTH ||
-            offset + MessageHeaderDecoder.ENCODED_LENGTH + blockLength + 3 * Integer.BYTES > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int block = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        final int subjectOffset = block + blockLength + Integer.BYTES;
-        final int subjectLength = buffer.getInt(subjectOffset - Integer.BYTES, LITTLE_ENDIAN);
-        final int messageTypeOffset = subjectOffset + subjectLength + Integer.BYTES;
-        if (subjectLength < 0 || subjectLength > length || messageTypeOffset + Integer.BYTES > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int messageTypeLength = buffer.getInt(messageTypeOffset - Integer.BYTES, LITTLE_ENDIAN);
-        final int payloadOffset = messageTypeOffset + messageTypeLength + Integer.BYTES;
-        if (messageTypeLength < 0 || messageTypeLength > length || payloadOffset > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-        final int payloadLength = buffer.getInt(payloadOffset - Integer.BYTES, LITTLE_ENDIAN);
-        if (payloadLength < 0 || payloadLength > length || payloadOffset + payloadLength > end)
-        {
-            counters.malformed.incrementOrdered();
-            return;
-        }
-
-        final Push push = this.push;
-        push.wrap(buffer, block);
-        push.publisherId = buffer.getInt(block + PublicationDecoder.publisherIdEncodingOffset(), LITTLE_ENDIAN);
-        push.sequence = buffer.getLong(block + PublicationDecoder.sequenceEncodingOffset(), LITTLE_ENDIAN);
-        push.logId = ((long)push.publisherId << 32) | (header.sessionId() & 0xFFFF_FFFFL);
-        final long last = lastSequence(push.logId);
-        push.lostBefore = 0 == last ? 0 : Math.max(0, push.sequence - last - 1);
-        if (push.sequence > last)
-        {
-            lastSequenceHot = push.sequence;
-        }
-        if (push.lostBefore > 0)
-        {
-            counters.pushesLost.getAndAddOrdered(push.lostBefore);
-        }
-        push.subject.wrap(buffer, subjectOffset, subjectLength);
-        push.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
-
-        final ArrayList<LocalSubscription> subscriptions = this.subscriptions;
-        for (int i = 0, size = subscriptions.size(); i < size; i++)
-        {
-            final LocalSubscription s = subscriptions.get(i);
-            if (s.pattern.matches(buffer, subjectOffset, subjectLength))
-            {
-                pushesSinceCount++; // added to the counter once per poll, not once per push
-                try
-                {
-                    s.handler.onPush(push, buffer, payloadOffset, payloadLength);
-                }
-                catch (final Throwable ex)
-                {
-                    errorHandler.onError(ex);
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------- internals
-
-    private long offer(final int peerId, final int peerInboxStreamId, final int length)
-    {
-        if (brokerLost)
-        {
-            return Publication.CLOSED;
-        }
-        ExclusivePublication publication = publicationByInbox.get(peerInboxStreamId);
-        if (null == publication)
-        {
-            publication = newLog(Configuration.inboxChannel(termLength), peerInboxStreamId);
-            if (null == publication)
-            {
-                return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
-            }
-            publicationByInbox.put(peerInboxStreamId, publication);
-        }
-
-        final long startNs = clock.nanoTime();
-        final long deadlineNs = startNs + ctx.sendTimeoutNs();
-        final long backPressureDeadlineNs = startNs + ctx.backPressureTimeoutNs();
-        long result;
-        while (true)
-        {
-            result = publication.offer(sendBuffer, 0, length);
-            if (result > 0 || Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
-            {
-                break;
-            }
-            final long nowNs = clock.nanoTime();
-            // a log the driver has not yet given a limit (position limit 0) reports back-pressure while it links:
-            // that is settling, and gets the whole send timeout; a full inbox only the back-pressure timeout
-            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result &&
-                nowNs - backPressureDeadlineNs >= 0 && publication.positionLimit() > 0))
-            {
-                break;
-            }
-            idleInOffer();
-        }
-        return result;
-    }
-
-    /**
-     * A new log (an exclusive IPC publication) on a stream; cold path. When the media driver cannot create it (no space left in its directory, most likely) the
-     * error is kept in {@link #logRefusal} and null returned: what is refused is this one call or publish, never the
-     * duty cycle, and the next one asks again, so a freed disk works at once without restarting anything.
-     *
-     * @param channel of the log.
-     * @param streamId of the log.
-     * @return the publication, or null if the media driver refused it.
-     */
-    private ExclusivePublication newLog(final String channel, final int streamId)
-    {
-        if (noSpaceRefused && clock.nanoTime() - noSpaceUntilNs < 0)
-        {
-            return null; // refused for want of space a moment ago: logRefusal still says why
-        }
-        try
-        {
-            final ExclusivePublication log = aeron.addExclusivePublication(channel, streamId);
-            noSpaceRefused = false;
-            return log;
-        }
-        catch (final RegistrationException ex)
-        {
-            noSpaceRefused = ErrorCode.STORAGE_SPACE == ex.errorCode();
-            if (noSpaceRefused)
-            {
-                noSpaceUntilNs = clock.nanoTime() + NO_SPACE_RETRY_INTERVAL_NS;
-                logRefusal = "no space left for a new log in the media driver directory " + aeronDirectory +
-                    " (" + ex.getMessage() + "); free space there, or give the broker a larger --aeron-dir";
-            }
-            else
-            {
-                logRefusal = "the media driver refused a new log in " + aeronDirectory + ": " + ex.getMessage();
-            }
-            return null;
-        }
-        catch (final AeronException ex)
-        {
-            // the Aeron client closed under us (driver timeout, a pause): the duty cycle notices it and reconnects
-            noSpaceRefused = false;
-            logRefusal = "no media driver to create a log in " + aeronDirectory + ": " + ex.getMessage();
-            return null;
-        }
-    }
-
-    private void idleInOffer()
-    {
-        if (null != aeronInvoker)
-        {
-            aeronInvoker.invoke();
-        }
-        Thread.yield();
-    }
-
-    private static String offerErrorCode(final long result)
-    {
-        return Publication.BACK_PRESSURED == result ? ErrorCodes.TARGET_BUSY : ErrorCodes.SERVICE_UNAVAILABLE;
-    }
-
-    private int checkTimeouts()
-    {
-        expired.clear();
-        for (final PendingCall call : pendingCalls.values())
-        {
-            if (nowNs - call.deadlineNs >= 0)
-            {
-                expired.add(call);
-            }
-        }
-        final int count = expired.size();
-        for (int i = 0; i < count; i++)
-        {
-            counters.timeouts.incrementOrdered();
-            complete(expired.get(i), ErrorCodes.TIMEOUT, "no answer within the timeout");
-        }
-        expired.clear();
-        return count;
-    }
-
-    private void complete(final PendingCall call, final String code, final String message)
-    {
-        pendingCalls.remove(call.correlationId);
-        final long correlationId = call.correlationId;
-        final ResponseListener rl = call.responseListener;
-        final StreamListener sl = call.streamListener;
-        release(call);
-        counters.errors.incrementOrdered();
-        fail(correlationId, rl, sl, code, message);
-    }
-
-    private void fail(final long correlationId, final ResponseListener rl, final StreamListener sl,
-        final String code, final String message)
-    {
-        try
-        {
-            if (null != rl)
-            {
-                rl.onError(correlationId, code, message);
-            }
-            else if (null != sl)
-            {
-                sl.onError(correlationId, code, message);
-            }
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-        }
-    }
-
-    private void failAll(final String code, final String message)
-    {
-        expired.clear();
-        expired.addAll(pendingCalls.values());
-        for (final PendingCall call : expired)
-        {
-            complete(call, code, message);
-        }
-        expired.clear();
-    }
-
-    private void release(final PendingCall call)
-    {
-        call.reset();
-        if (callPool.size() < MAX_POOLED_CALLS)
-        {
-            callPool.add(call);
-        }
-    }
-
-    private void safely(final Runnable action)
-    {
-        try
-        {
-            action.run();
-        }
-        catch (final Throwable ex)
-        {
-            errorHandler.onError(ex);
-        }
-    }
-
-    private long nowNs()
-    {
-        return clock.nanoTime();
+        calls.failTarget(peerId);
+        services.onPeerGone(peerId);
+        peers.onPeerGone(peerId);
+        pubSubAdapter.forgetPublisher(peerId);
     }
 
     int pendingCount()
     {
-        return pendingCalls.size();
+        return calls.size();
     }
 
     boolean hasRoute(final String service)

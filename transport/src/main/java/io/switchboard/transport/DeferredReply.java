@@ -66,8 +66,8 @@ public final class DeferredReply
                 return false;
             }
             answered = true;
-            return conductor.sendResponse(
-                callerId, callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length);
+            return conductor.peers().sendResponse(
+                callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length);
         }
         finally
         {

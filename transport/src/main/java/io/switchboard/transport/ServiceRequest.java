@@ -118,7 +118,7 @@ public final class ServiceRequest
         checkNotAnswered();
         checkNotDeferred();
         answered = true;
-        return conductor.sendResponse(callerId, callerInboxStreamId, correlationId, null, null, buffer, offset, length);
+        return conductor.peers().sendResponse(callerInboxStreamId, correlationId, null, null, buffer, offset, length);
     }
 
     /**
@@ -134,8 +134,7 @@ public final class ServiceRequest
         checkNotAnswered();
         checkNotDeferred();
         answered = true;
-        return conductor.sendResponse(
-            callerId, callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0);
+        return conductor.peers().sendResponse(callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0);
     }
 
     /**

@@ -77,8 +77,8 @@ public final class StreamSession
             {
                 return false;
             }
-            final boolean sent = conductor.sendStreamFrame(
-                callerId, callerInboxStreamId, correlationId, sequence, buffer, offset, length);
+            final boolean sent = conductor.peers().sendStreamFrame(
+                callerInboxStreamId, correlationId, sequence, buffer, offset, length);
             if (sent)
             {
                 sequence++;

@@ -10,7 +10,9 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +41,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Switchboard implements AutoCloseable
 {
     private final Context ctx;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock;
     private final ClientConductor conductor;
     private final AgentRunner runner;
     private final FireAndForgetOutcome fireAndForget = new FireAndForgetOutcome();
@@ -47,8 +49,15 @@ public final class Switchboard implements AutoCloseable
 
     private Switchboard(final Context ctx) throws IOException
     {
+        this(ctx, new ReentrantLock(), null);
+    }
+
+    private Switchboard(final Context ctx, final ReentrantLock lock, final ClientConductor conductor)
+        throws IOException
+    {
         this.ctx = ctx;
-        this.conductor = new ClientConductor(ctx, lock);
+        this.lock = lock;
+        this.conductor = null == conductor ? new ClientConductor(ctx, lock) : conductor;
         if (ctx.useConductorAgentInvoker())
         {
             runner = null;
@@ -91,6 +100,20 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
+     * A client around a conductor a test built (on a fake data plane); no thread of its own.
+     *
+     * @param ctx of the conductor, with useConductorAgentInvoker set.
+     * @param conductor built by the test.
+     * @param lock the conductor was built with.
+     * @return the client.
+     */
+    static Switchboard connectForTest(final Context ctx, final ClientConductor conductor, final ReentrantLock lock)
+        throws IOException
+    {
+        return new Switchboard(ctx, lock, conductor);
+    }
+
+    /**
      * Run one duty cycle: read the control connection, the inbox and subscriptions, expire timed-out calls.
      * Only for a client with no thread of its own.
      *
@@ -105,6 +128,7 @@ public final class Switchboard implements AutoCloseable
         lock.lock();
         try
         {
+            checkNotInHandler("poll()");
             return conductor.doWork();
         }
         finally
@@ -304,6 +328,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
+            checkNotInHandler("serve('" + definition.name() + "')");
             future = conductor.register(definition);
         }
         finally
@@ -325,6 +350,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
+            checkNotInHandler("unserve('" + service + "')");
             future = conductor.unregister(service);
         }
         finally
@@ -348,6 +374,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
+            checkNotInHandler("subscribe('" + pattern + "')");
             conductor.subscribe(compiled, handler);
             future = conductor.announceSubscription(pattern, true);
         }
@@ -371,6 +398,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
+            checkNotInHandler("unsubscribe('" + pattern + "')");
             conductor.unsubscribe(compiled, null);
             future = conductor.announceSubscription(pattern, false);
         }
@@ -543,6 +571,19 @@ public final class Switchboard implements AutoCloseable
         }
     }
 
+    /**
+     * A handler runs inside the duty cycle: calling back into the client from it would run the duty cycle inside
+     * itself (a fragment being handled delivered again) or wait for an answer only that duty cycle can read.
+     */
+    private void checkNotInHandler(final String what)
+    {
+        if (conductor.isInDutyCycle() || (null != runner && Thread.currentThread() == runner.thread()))
+        {
+            throw new IllegalStateException(what + " called from a handler, inside the client's duty cycle, where " +
+                "it would run the duty cycle inside itself or wait for itself; call it from outside the handler");
+        }
+    }
+
     private void await(final CompletableFuture<Void> future, final String what)
     {
         if (null != runner && Thread.currentThread() == runner.thread())
@@ -550,14 +591,14 @@ public final class Switchboard implements AutoCloseable
             throw new IllegalStateException(what + ": called from the client's own thread (a handler), where it " +
                 "would wait for itself; call it from another thread");
         }
-        final long deadlineNs = System.nanoTime() + ctx.controlTimeoutNs();
+        final long deadlineNs = ctx.nanoClock().nanoTime() + ctx.controlTimeoutNs();
         try
         {
             if (null == runner)
             {
                 while (!future.isDone())
                 {
-                    if (System.nanoTime() - deadlineNs > 0)
+                    if (ctx.nanoClock().nanoTime() - deadlineNs > 0)
                     {
                         throw new SwitchboardException(ErrorCodes.TIMEOUT, what + ": no answer from the broker");
                     }
@@ -657,6 +698,7 @@ public final class Switchboard implements AutoCloseable
         private IdleStrategy idleStrategy;
         private ErrorHandler errorHandler;
         private EpochClock epochClock = SystemEpochClock.INSTANCE;
+        private NanoClock nanoClock = SystemNanoClock.INSTANCE;
         private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
         private long backPressureTimeoutNs = -1;
         private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
@@ -912,6 +954,29 @@ public final class Switchboard implements AutoCloseable
         public EpochClock epochClock()
         {
             return epochClock;
+        }
+
+        /**
+         * Clock of the duty cycle: deadlines, heartbeats, reconnection backoff, send retries. Tests give a cached
+         * clock they advance themselves.
+         *
+         * @param nanoClock to use.
+         * @return this for a fluent API.
+         */
+        public Context nanoClock(final NanoClock nanoClock)
+        {
+            this.nanoClock = nanoClock;
+            return this;
+        }
+
+        /**
+         * Clock of the duty cycle.
+         *
+         * @return the clock.
+         */
+        public NanoClock nanoClock()
+        {
+            return nanoClock;
         }
 
         /**

@@ -1,0 +1,177 @@
+package io.switchboard.transport;
+
+import io.switchboard.codec.wire.ConnectEncoder;
+import io.switchboard.codec.wire.HeartbeatEncoder;
+import io.switchboard.codec.wire.MessageHeaderEncoder;
+import io.switchboard.codec.wire.RegisterEncoder;
+import io.switchboard.codec.wire.Status;
+import io.switchboard.codec.wire.SubscribeEncoder;
+import io.switchboard.codec.wire.UnregisterEncoder;
+import io.switchboard.codec.wire.UnsubscribeEncoder;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Encodes this peer's control messages to the broker (connect, heartbeat, register, unregister, subscribe,
+ * unsubscribe) and keeps the future of each that the broker answers, until its ack or error arrives or the broker is
+ * lost.
+ * <p>
+ * Not thread-safe: call with the client lock held.
+ */
+final class ControlProxy
+{
+    /**
+     * Where encoded messages go: the session's control connection.
+     */
+    @FunctionalInterface
+    interface Sender
+    {
+        /**
+         * Send what is in the buffer.
+         *
+         * @param buffer holding the message.
+         * @param length of the message.
+         * @return false if there is no connection to send on (the broker is lost).
+         */
+        boolean send(ExpandableDirectByteBuffer buffer, int length);
+    }
+
+    private final Sender sender;
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ConnectEncoder connectEncoder = new ConnectEncoder();
+    private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
+    private final RegisterEncoder registerEncoder = new RegisterEncoder();
+    private final UnregisterEncoder unregisterEncoder = new UnregisterEncoder();
+    private final SubscribeEncoder subscribeEncoder = new SubscribeEncoder();
+    private final UnsubscribeEncoder unsubscribeEncoder = new UnsubscribeEncoder();
+    private final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(4 * 1024);
+    private final Long2ObjectHashMap<CompletableFuture<Void>> pending = new Long2ObjectHashMap<>();
+    private long nextCorrelationId = 1;
+
+    ControlProxy(final Sender sender)
+    {
+        this.sender = sender;
+    }
+
+    void connect(final String clientName)
+    {
+        connectEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .protocolVersion(Configuration.CONTROL_PROTOCOL_VERSION)
+            .pid(ProcessHandle.current().pid())
+            .clientName(clientName);
+        sender.send(buffer, MessageHeaderEncoder.ENCODED_LENGTH + connectEncoder.encodedLength());
+    }
+
+    void heartbeat(final int clientId)
+    {
+        heartbeatEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder).clientId(clientId);
+        sender.send(buffer, MessageHeaderEncoder.ENCODED_LENGTH + heartbeatEncoder.encodedLength());
+    }
+
+    CompletableFuture<Void> register(final ServiceDefinition definition)
+    {
+        final long correlationId = nextCorrelationId++;
+        registerEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .mode(definition.mode());
+        final Map<String, ServiceDefinition.Handler> handlers = definition.handlers();
+        final RegisterEncoder.MessageTypesEncoder types = registerEncoder.messageTypesCount(handlers.size());
+        for (final ServiceDefinition.Handler h : handlers.values())
+        {
+            types.next().templateId(h.templateId).name(h.messageType);
+        }
+        registerEncoder.service(definition.name());
+        final byte[] ir = null == definition.schema() ? new byte[0] : definition.schema().irBytes();
+        registerEncoder.putSchemaIr(ir, 0, ir.length);
+        return send(correlationId, MessageHeaderEncoder.ENCODED_LENGTH + registerEncoder.encodedLength());
+    }
+
+    CompletableFuture<Void> unregister(final String service)
+    {
+        final long correlationId = nextCorrelationId++;
+        unregisterEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .service(service);
+        return send(correlationId, MessageHeaderEncoder.ENCODED_LENGTH + unregisterEncoder.encodedLength());
+    }
+
+    CompletableFuture<Void> subscription(final String pattern, final boolean subscribe)
+    {
+        final long correlationId = nextCorrelationId++;
+        final int length;
+        if (subscribe)
+        {
+            subscribeEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+                .correlationId(correlationId).pattern(pattern);
+            length = MessageHeaderEncoder.ENCODED_LENGTH + subscribeEncoder.encodedLength();
+        }
+        else
+        {
+            unsubscribeEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+                .correlationId(correlationId).pattern(pattern);
+            length = MessageHeaderEncoder.ENCODED_LENGTH + unsubscribeEncoder.encodedLength();
+        }
+        return send(correlationId, length);
+    }
+
+    private CompletableFuture<Void> send(final long correlationId, final int length)
+    {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        pending.put(correlationId, future);
+        if (!sender.send(buffer, length))
+        {
+            pending.remove(correlationId);
+            future.completeExceptionally(
+                new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "no broker connection"));
+        }
+        return future;
+    }
+
+    /**
+     * The broker acknowledged a control request.
+     *
+     * @param correlationId of the request.
+     */
+    void onAck(final long correlationId)
+    {
+        final CompletableFuture<Void> f = pending.remove(correlationId);
+        if (null != f)
+        {
+            f.complete(null);
+        }
+    }
+
+    /**
+     * The broker refused a control request.
+     *
+     * @param correlationId of the request.
+     * @param status the broker's code.
+     * @param message the broker's reason.
+     * @return false if no request of this peer had that correlation id.
+     */
+    boolean onError(final long correlationId, final Status status, final String message)
+    {
+        final CompletableFuture<Void> f = pending.remove(correlationId);
+        if (null == f)
+        {
+            return false;
+        }
+        f.completeExceptionally(new SwitchboardException(status.name(), message));
+        return true;
+    }
+
+    /**
+     * The broker is lost: every request waiting for its answer fails.
+     */
+    void failAll()
+    {
+        for (final CompletableFuture<Void> f : pending.values())
+        {
+            f.completeExceptionally(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker"));
+        }
+        pending.clear();
+    }
+}

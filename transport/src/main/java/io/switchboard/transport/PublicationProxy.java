@@ -1,0 +1,217 @@
+package io.switchboard.transport;
+
+import io.aeron.Publication;
+import io.switchboard.codec.subject.SubjectPattern;
+import io.switchboard.codec.wire.MessageHeaderEncoder;
+import io.switchboard.codec.wire.PublicationEncoder;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.concurrent.NanoClock;
+
+import java.util.ArrayList;
+
+/**
+ * Encodes this peer's publications onto its pub/sub log (opened on first use: a peer that never publishes keeps no
+ * log), numbered in sequence so subscribers can count what they lost; keeps the {@link SubjectPublisher}s, which
+ * write logs of their own.
+ * <p>
+ * Not thread-safe: call with the client lock held.
+ */
+final class PublicationProxy
+{
+    private final Switchboard.Context ctx;
+    private final NanoClock clock;
+    private final LogFactory logs;
+    private final ClientCounters counters;
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final PublicationEncoder publicationEncoder = new PublicationEncoder();
+    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(64 * 1024);
+    private final EncodedName publishedSubject = new EncodedName();
+    private final EncodedName publishedMessageType = new EncodedName();
+    private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
+    private DataPlane dataPlane;
+    private DataPlane.Log log;
+    private String channel;
+    private int clientId;
+    private int pubSubStreamId;
+    private long createdNs;
+    private boolean settled;
+    private long publishSequence;
+
+    PublicationProxy(
+        final Switchboard.Context ctx, final NanoClock clock, final LogFactory logs, final ClientCounters counters)
+    {
+        this.ctx = ctx;
+        this.clock = clock;
+        this.logs = logs;
+        this.counters = counters;
+    }
+
+    void onSession(final DataPlane dataPlane, final int clientId, final int pubSubStreamId, final int termLength)
+    {
+        this.dataPlane = dataPlane;
+        this.clientId = clientId;
+        this.pubSubStreamId = pubSubStreamId;
+        this.channel = Configuration.pubSubPublicationChannel(termLength);
+    }
+
+    /**
+     * The session ended: its log closes with its Aeron client; the next publish opens one in the new session.
+     */
+    void onSessionClosed()
+    {
+        dataPlane = null;
+        log = null;
+        settled = false;
+    }
+
+    /**
+     * Publish on a subject from the client's own log.
+     *
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload.
+     * @return the sequence if published, or a negative {@link Publication} result.
+     */
+    long publish(
+        final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!publishedSubject.isLast(subject)) // checked and encoded once for a subject published again
+        {
+            checkSubject(subject);
+        }
+        if (null == dataPlane)
+        {
+            counters.publishFailures.increment();
+            return Publication.CLOSED;
+        }
+        if (null == log)
+        {
+            final DataPlane.Log log = logs.newLog(channel, pubSubStreamId);
+            if (null == log)
+            {
+                counters.publishFailures.increment();
+                throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                    "could not publish on '" + subject + "': " + logs.refusal());
+            }
+            this.log = log;
+            createdNs = clock.nanoTime();
+            settled = false;
+        }
+
+        final long sequence = publishSequence + 1;
+        publicationEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .publisherId(clientId)
+            .sequence(sequence)
+            .timestampMs(ctx.epochClock().time())
+            .templateId(templateId)
+            .putSubject(publishedSubject.of(subject), 0, subject.length())
+            .putMessageType(publishedMessageType.of(messageType), 0, messageType.length())
+            .putPayload(buffer, offset, length);
+        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
+
+        // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
+        // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
+        final boolean settling = !settled &&
+            !(settled = clock.nanoTime() - createdNs >= ctx.sendTimeoutNs());
+        final long settleDeadlineNs = createdNs + ctx.sendTimeoutNs();
+        long result = 0;
+        for (int attempt = 0; attempt < ctx.offerAttempts() || (settling && clock.nanoTime() - settleDeadlineNs < 0);
+            attempt++)
+        {
+            result = log.offer(sendBuffer, 0, messageLength);
+            if (result > 0 || (Publication.NOT_CONNECTED == result && !settling))
+            {
+                break; // nobody subscribed: nothing to deliver, nothing lost
+            }
+            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                break;
+            }
+            dataPlane.invoke();
+            Thread.yield();
+        }
+
+        if (result > 0 || Publication.NOT_CONNECTED == result)
+        {
+            publishSequence = sequence;
+            counters.published.increment();
+            return sequence;
+        }
+        counters.publishFailures.increment();
+        return result;
+    }
+
+    static void checkSubject(final String subject)
+    {
+        if (!SubjectPattern.isValidSubject(subject))
+        {
+            throw new IllegalArgumentException("invalid subject '" + subject + "': " +
+                SubjectPattern.validateSubject(subject));
+        }
+    }
+
+    /**
+     * Open a publisher's own log in this session and hand it over with the session's client id and generation.
+     *
+     * @param publisher to open a log for.
+     * @param generation of the session.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if the media driver refused the log.
+     */
+    void openPublisherLog(final SubjectPublisher publisher, final int generation)
+    {
+        final io.aeron.ExclusivePublication log = logs.newPublisherLog(channel, pubSubStreamId);
+        if (null == log)
+        {
+            counters.publishFailures.increment();
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not open a log for publishing on '" + publisher.subject() + "': " + logs.refusal());
+        }
+        publisher.onOpened(log, clientId, generation);
+    }
+
+    void addPublisher(final SubjectPublisher publisher)
+    {
+        publishers.add(publisher);
+    }
+
+    /**
+     * Take a publisher out, closing its log unless the session's Aeron client closes it.
+     *
+     * @param publisher to take out.
+     * @param closeLog whether to close its log here.
+     */
+    void removePublisher(final SubjectPublisher publisher, final boolean closeLog)
+    {
+        if (publishers.remove(publisher))
+        {
+            final io.aeron.ExclusivePublication log = publisher.onClosed();
+            if (closeLog && null != log)
+            {
+                CloseHelper.quietClose(log); // Aeron lingers the log before unmapping it
+            }
+        }
+    }
+
+    boolean hasPublishers()
+    {
+        return !publishers.isEmpty();
+    }
+
+    /**
+     * The client closes: every publisher is told; their logs close with the Aeron client.
+     */
+    void closePublishers()
+    {
+        for (final SubjectPublisher publisher : publishers)
+        {
+            publisher.onClosed();
+        }
+        publishers.clear();
+    }
+}
