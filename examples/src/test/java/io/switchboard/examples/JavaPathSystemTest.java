@@ -1,6 +1,5 @@
 package io.switchboard.examples;
 
-import io.switchboard.codec.wire.RequestKind;
 import io.switchboard.examples.codec.*;
 import io.switchboard.transport.Reply;
 import io.switchboard.transport.ServiceDefinition;
@@ -560,14 +559,30 @@ class JavaPathSystemTest
     }
 
     @Test
-    void shouldFailFireAndForgetToUnknownServiceLoudly()
+    void shouldFailFireAndForgetToUnknownServiceLoudly() throws Exception
     {
         final int length = encodeAdd(1, 1);
         final SwitchboardException ex = assertThrows(SwitchboardException.class,
             () -> client.send("nobody", "Add", buffer, 0, length));
         assertEquals("ACTOR_NOT_FOUND", ex.errorCode());
-        client.send("calculator", "Add", buffer, 0, length);
-        assertNotNull(RequestKind.FIRE_AND_FORGET);
+        assertTrue(ex.getMessage().contains("nobody"), "the error names the missing service: " + ex.getMessage());
+
+        // the same send to a service that exists is delivered, once, as a message that expects no reply
+        final byte[] body = "ping".getBytes(StandardCharsets.UTF_8);
+        final CompletableFuture<String> received = new CompletableFuture<>();
+        final AtomicLong deliveries = new AtomicLong();
+        try (Switchboard sink = broker.connect("fire-and-forget-sink"))
+        {
+            sink.serve(ServiceDefinition.named("sink").onOpaqueRequest("Note", (request, b, o, l) ->
+            {
+                deliveries.incrementAndGet();
+                received.complete((request.expectsReply() ? "expects a reply: " : "") + b.getStringWithoutLengthAscii(o, l));
+            }));
+            awaitService(client, "sink");
+            client.send("sink", "Note", new UnsafeBuffer(body), 0, body.length);
+            assertEquals("ping", received.get(30, TimeUnit.SECONDS));
+        }
+        assertEquals(1, deliveries.get(), "one send, one delivery");
     }
 
     private static io.switchboard.transport.RequestHandler replyWith(final String text)

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * A steady stream of calls and publications from a client with no thread of its own (polled from this thread)
- * allocates nothing on this thread: measured with the JVM's per-thread allocation counter.
+ * A steady stream of calls, publications and the pushes they cause, from a client with no thread of its own (polled
+ * from this thread), allocates nothing on this thread: measured with the JVM's per-thread allocation counter. Each
+ * step of the measured loop waits for both its reply and its push, so every byte of the three paths is counted.
  */
 @Timeout(120)
 class SteadyStateAllocationTest
@@ -48,21 +49,26 @@ class SteadyStateAllocationTest
                 assertTrue(System.nanoTime() - deadline < 0, "calculator route never arrived");
                 client.poll();
             }
-            client.subscribe("alloc.*", (push, buffer, offset, length) -> outcome.pushes++);
+            client.subscribe("alloc.*", outcome::onPush);
+            awaitSubscriptionLive(client);
 
             final long sumBefore = outcome.sum;
             runCalls(client, WARMUP);
             final long before = threads.getCurrentThreadAllocatedBytes();
+            final long pushesBefore = outcome.pushes;
             runCalls(client, MEASURED);
             final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
 
             assertEquals(0, outcome.errors, "every call answered with a result");
             final long expected = expectedSum(0, WARMUP) + expectedSum(WARMUP, WARMUP + MEASURED);
             assertEquals(expected, outcome.sum - sumBefore, "every reply is the right sum");
+            assertEquals(MEASURED, outcome.pushes - pushesBefore, "every measured publication came back as one push");
+            assertEquals(0, outcome.pushesOutOfOrder, "pushes arrive once each, in publication order");
+            assertEquals(WARMUP + MEASURED, outcome.nextTick, "every publication was accepted");
             System.out.println("steady state: " + allocated + " bytes allocated over " + MEASURED +
-                " calls + publishes (" + ((double)allocated / MEASURED) + " B/op)");
+                " calls + publishes + pushes (" + ((double)allocated / MEASURED) + " B/op)");
             assertTrue(allocated < 1024, "expected ~0 B/op, allocated " + allocated + " bytes over " + MEASURED +
-                " calls and publishes");
+                " calls, publishes and pushes");
         }
     }
 
@@ -76,6 +82,24 @@ class SteadyStateAllocationTest
         return sum;
     }
 
+    /** Probes (tick -1, not counted) until the client's subscription sees its own log, so no tick is published blind. */
+    private void awaitSubscriptionLive(final Switchboard client)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (0 == outcome.probes)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "no push of this client's own publication ever arrived");
+            publication.putLong(0, -1);
+            client.publish("alloc.X", "Tick", -1, publication, 0, 8);
+            final long probeDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+            while (0 == outcome.probes && System.nanoTime() - probeDeadline < 0)
+            {
+                client.poll();
+                Thread.yield();
+            }
+        }
+    }
+
     private void runCalls(final Switchboard client, final int count)
     {
         final int base = outcome.completed;
@@ -83,14 +107,24 @@ class SteadyStateAllocationTest
         {
             final int length = encodeAdd(outcome.nextA++);
             client.request("calculator", "Add", request, 0, length, TimeUnit.SECONDS.toNanos(10), outcome);
-            publication.putLong(0, i);
-            client.publish("alloc.X", "Tick", -1, publication, 0, 8);
+            final long tick = outcome.nextTick;
+            publication.putLong(0, tick);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (outcome.completed == base + i)
+            while (client.publish("alloc.X", "Tick", -1, publication, 0, 8) <= 0)
             {
                 if (System.nanoTime() - deadline > 0)
                 {
-                    fail("no reply to call " + i);
+                    fail("publication of tick " + tick + " never accepted");
+                }
+                client.poll();
+            }
+            outcome.nextTick++;
+            while (outcome.completed == base + i || outcome.lastTick != tick)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    fail(outcome.completed == base + i ? "no reply to call " + i : "no push of tick " + tick +
+                        " (last pushed " + outcome.lastTick + ")");
                 }
                 client.poll();
             }
@@ -111,7 +145,27 @@ class SteadyStateAllocationTest
         int errors;
         long sum;
         long nextA;
+        long nextTick;
+        long lastTick = -1;
         long pushes;
+        long probes;
+        long pushesOutOfOrder;
+
+        void onPush(final io.switchboard.transport.Push push, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final long tick = buffer.getLong(offset);
+            if (tick < 0)
+            {
+                probes++;
+                return;
+            }
+            if (tick != lastTick + 1)
+            {
+                pushesOutOfOrder++;
+            }
+            lastTick = tick;
+            pushes++;
+        }
 
         public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
         {
