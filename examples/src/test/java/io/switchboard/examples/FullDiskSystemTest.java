@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.abort;
 
 /**
- * The media driver's disk fills while the broker runs: a real broker whose driver directory is on a 100 MiB tmpfs (the broker takes about 62 MiB at start; what is left, about 40 MiB, is filled, and once freed it holds the dozen logs the rest of the test makes),
+ * The media driver's disk fills while the broker runs: a real broker whose driver directory is on a 160 MiB tmpfs (the broker takes about 62 MiB at start; what is left, about 100 MiB, is filled, and once freed it holds the thirty-odd 3 MiB logs the rest of the test may make),
  * the demo services in their own process, a file written until the tmpfs says ENOSPC. The peer that needs a new log
  * gets a typed error (a Java call, a Java publish, a socket call, a socket publish), the peers whose logs exist go on,
  * nothing crashes, and once the file is removed the same calls work without restarting anything.
@@ -71,7 +71,7 @@ class FullDiskSystemTest
         Switchboard late = null;
         try
         {
-            run("mount", "-t", "tmpfs", "-o", "size=100m,mode=0700", "tmpfs", mount.toString());
+            run("mount", "-t", "tmpfs", "-o", "size=160m,mode=0700", "tmpfs", mount.toString());
             mounted = true;
             broker = new BrokerProcess(List.of(), "--aeron-dir", aeronDir.toString()); // the last --aeron-dir wins
             services = broker.startDemoServices();

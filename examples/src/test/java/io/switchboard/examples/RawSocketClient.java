@@ -130,6 +130,7 @@ final class RawSocketClient implements AutoCloseable
     Frame await(final int type, final String correlationId, final long timeoutMs) throws IOException
     {
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        final StringBuilder others = new StringBuilder();
         while (System.nanoTime() - deadline < 0)
         {
             final Frame f = read(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -137,12 +138,17 @@ final class RawSocketClient implements AutoCloseable
             {
                 break;
             }
-            if (f.type == type && correlationId.equals(f.body.path("correlation_id").asText()))
+            if (correlationId.equals(f.body.path("correlation_id").asText()))
             {
-                return f;
+                if (f.type == type)
+                {
+                    return f;
+                }
+                others.append(" type ").append(f.type).append(' ').append(f.body);
             }
         }
-        throw new AssertionError("no frame of type " + type + " for '" + correlationId + "' within " + timeoutMs + " ms");
+        throw new AssertionError("no frame of type " + type + " for '" + correlationId + "' within " + timeoutMs +
+            " ms" + (others.length() > 0 ? "; for that id instead:" + others : ""));
     }
 
     /**
