@@ -80,14 +80,6 @@ public final class GatewayConductor implements Agent, FrameHandler
     private static final int FRAMES_PER_CLIENT_POLL = 8;
     /** Heap a retained message costs besides its payload and subject (map entry, object, array headers). */
     private static final int RETAINED_OVERHEAD = 96;
-    private static final int LOGGED_IN_FLIGHT = 1;
-    private static final int LOGGED_PATTERNS = 2;
-    private static final int LOGGED_RETAINED = 4;
-    private static final int LOGGED_PUSHES_DROPPED = 8;
-    private static final int LOGGED_SLOW_CONSUMER = 16;
-    private static final int LOGGED_READ_BUFFERS = 32;
-    private static final int LOGGED_ENCODE = 64;
-    private static final int LOGGED_ROUTES = 128;
 
     private final GatewayContext ctx;
     private final Supplier<RegistrySnapshot> registry;
@@ -108,19 +100,15 @@ public final class GatewayConductor implements Agent, FrameHandler
     private long retainedBytes;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
+    private final SessionProxy proxy;
     private int framesSincePoll;
     private int routeFailures;
     private String lastRouteFailure;
-    /** Set by {@link #send} when a frame could not be encoded and an error was sent in its place. */
-    private boolean replaced;
     private final GatewayCounters counters = new GatewayCounters();
     private final Listener listener = new Listener();
     private final SocketServices socketServices;
     private PendingCall callInProgress;
-    private GatewaySession current;
-    private final ArrayList<GatewaySession> dirty = new ArrayList<>();
     private long nextSessionId = 1;
-    private long nextNotificationId = 1;
     private long nowMs;
     private long nowNs;
     private int state = RUNNING;
@@ -145,8 +133,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.client = client;
         this.errorHandler = ctx.errorHandler();
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
-        this.socketServices = new SocketServices(
-            client, codec, (session, type, format, body) -> send(session, type, format, body, false), counters);
+        this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
+        this.socketServices = new SocketServices(client, codec, proxy, counters);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -235,7 +223,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         int work = client.poll();
         work += socketServices.expire(nowMs);
-        flushDirty();
+        proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
         {
@@ -256,7 +244,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 final GatewaySession session = (GatewaySession)key.attachment();
                 if (key.isWritable())
                 {
-                    work += flush(session);
+                    work += proxy.flush(session);
                 }
                 if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed)
                 {
@@ -277,30 +265,15 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 // a truncated frame, or a length promised and never sent: its bytes are not coming
                 counters.protocolErrors++;
-                send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", ErrorCode.PROTOCOL_ERROR,
+                proxy.send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", ErrorCode.PROTOCOL_ERROR,
                     "incomplete frame for more than " + ctx.incompleteFrameTimeoutMs() + " ms"), false);
                 session.closeAfterFlush = true;
                 session.partialFrameSinceMs = 0;
             }
         }
-        flushDirty();
+        proxy.flushDirty();
         closeDead();
         return work;
-    }
-
-    private void flushDirty()
-    {
-        final ArrayList<GatewaySession> dirty = this.dirty;
-        for (int i = 0, size = dirty.size(); i < size; i++)
-        {
-            final GatewaySession session = dirty.get(i);
-            session.dirty = false;
-            if (!session.closed)
-            {
-                flush(session);
-            }
-        }
-        dirty.clear();
     }
 
     /**
@@ -356,7 +329,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 final GatewaySession session = sessions.get(i);
                 session.closeAfterFlush = true; // read no more; closed by the duty cycle once its queue is empty
-                flush(session);
+                proxy.flush(session);
             }
             closeDead();
         }
@@ -392,7 +365,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED finds the call done
             }
-            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
                 ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
         }
     }
@@ -407,7 +380,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             answerInFlightShuttingDown(); // closed without a graceful shutdown: answer what we can, best effort
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
-                flush(sessions.get(i));
+                proxy.flush(sessions.get(i));
             }
         }
         stopped.countDown();
@@ -458,7 +431,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         try
         {
             // one small frame into an empty socket buffer: a non-blocking write takes it whole
-            channel.write(ByteBuffer.wrap(frame(2, FrameType.ERROR, FrameFormat.JSON,
+            channel.write(ByteBuffer.wrap(proxy.frame(2, FrameType.ERROR, FrameFormat.JSON,
                 FrameBodies.error("", code, message))));
         }
         catch (final IOException | RuntimeException ignore)
@@ -487,7 +460,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             return 1;
         }
         readBuffer.flip();
-        current = session;
+        proxy.current(session);
         framesSincePoll = 0;
         try
         {
@@ -495,7 +468,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         finally
         {
-            current = null;
+            proxy.current(null);
         }
         if (!session.decoder.hasPartialFrame())
         {
@@ -509,7 +482,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             session.partialFrameSinceMs = nowMs;
         }
         countReadBuffer(session);
-        flush(session);
+        proxy.flush(session);
         return n;
     }
 
@@ -527,17 +500,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             // a peer that shut only its write side still reads its answers; one that closed altogether (most often a
             // process that died) is told apart by a write, which fails at once (EPIPE), and is freed at once instead
             // of holding its calls until they time out; a HEARTBEAT is the frame every client already takes unasked
-            final GatewaySession saved = current;
-            current = session; // flushed here, not put on the dirty list
-            try
-            {
-                send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
-            }
-            finally
-            {
-                current = saved;
-            }
-            flush(session);
+            proxy.sendNow(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat()); // flushed here
+            proxy.flush(session);
             if (!toClose.contains(session))
             {
                 counters.halfClosed++;
@@ -562,70 +526,11 @@ public final class GatewayConductor implements Agent, FrameHandler
             counters.protocolErrors++;
             final String message = "unfinished frames of all connections hold " + readBufferBytes +
                 " bytes, over the gateway's bound of " + ctx.maxTotalReadBufferBytes();
-            logLimit(session, LOGGED_READ_BUFFERS, message);
-            send(session, FrameType.ERROR, FrameFormat.JSON,
+            proxy.logLimit(session, SessionProxy.LOGGED_READ_BUFFERS, message);
+            proxy.send(session, FrameType.ERROR, FrameFormat.JSON,
                 FrameBodies.error("", ErrorCode.PAYLOAD_TOO_LARGE, message), false);
             session.closeAfterFlush = true;
             session.updateInterest();
-        }
-    }
-
-    private int flush(final GatewaySession session)
-    {
-        try
-        {
-            int written = session.flush();
-            if (0 != session.lostSinceNotice && !session.hasQueued() && !session.closeAfterFlush && !session.closed)
-            {
-                sendLossNotice(session);
-                written += session.flush();
-            }
-            return written;
-        }
-        catch (final IOException ex)
-        {
-            toClose.add(session);
-            return 0;
-        }
-    }
-
-    /**
-     * Tell a subscriber, once its queue has drained, that pushes were dropped: a RESPONSE with an empty
-     * correlation_id (which clients of protocol v2 ignore), {@code notice: "pushes_lost"}, the number dropped since
-     * the last notice and the last PUSH sequence assigned, so the loss at the tail is known without a later PUSH.
-     */
-    private void sendLossNotice(final GatewaySession session)
-    {
-        final ObjectNode notice = NODES.objectNode();
-        notice.put("correlation_id", "");
-        notice.put("success", true);
-        notice.put("notice", "pushes_lost");
-        notice.put("lost", session.lostSinceNotice);
-        notice.put("sequence", session.pushSequence);
-        session.lostSinceNotice = 0;
-        counters.lossNotices++;
-        final GatewaySession saved = current;
-        current = session; // flushed by the caller, not put on the dirty list
-        try
-        {
-            send(session, FrameType.RESPONSE, FrameFormat.JSON, notice, false);
-        }
-        finally
-        {
-            current = saved;
-        }
-    }
-
-    /**
-     * Log a limit reached by a connection, once per connection and kind: repeated abuse is counted, not logged.
-     */
-    private void logLimit(final GatewaySession session, final int kind, final String message)
-    {
-        if (0 == (session.loggedLimits & kind))
-        {
-            session.loggedLimits |= kind;
-            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + message +
-                " (logged once per connection; see STATS for counts)"));
         }
     }
 
@@ -684,7 +589,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final int version, final FrameType type, final FrameFormat format, final byte[] payload, final int offset,
         final int length)
     {
-        final GatewaySession session = current;
+        final GatewaySession session = proxy.current();
         session.version = version;
         if (++framesSincePoll >= FRAMES_PER_CLIENT_POLL)
         {
@@ -695,7 +600,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         if (FrameType.HEARTBEAT == type)
         {
-            send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
+            proxy.send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
             return;
         }
 
@@ -712,22 +617,22 @@ public final class GatewayConductor implements Agent, FrameHandler
             final EnvelopeSalvage.Result salvaged = EnvelopeSalvage.salvage(format, payload, offset, length);
             if (FrameType.REQUEST == type && salvaged.expectsStream && !salvaged.correlationId.isEmpty())
             {
-                fail(session, format, salvaged.correlationId, true, 0, ErrorCode.SERIALIZATION_ERROR.name(),
+                proxy.fail(session, format, salvaged.correlationId, true, 0, ErrorCode.SERIALIZATION_ERROR.name(),
                     ex.getMessage());
             }
             else
             {
-                sendError(session, format, salvaged.correlationId, ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
+                proxy.sendError(session, format, salvaged.correlationId, ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
             }
             return;
         }
         if (!body.isObject())
         {
             counters.badPayloads++;
-            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "expected an object, found " + body.getNodeType());
+            proxy.sendError(session, format, "", ErrorCode.INVALID_REQUEST, "expected an object, found " + body.getNodeType());
             return;
         }
-        final String correlationId = text(body, "correlation_id");
+        final String correlationId = SessionProxy.text(body, "correlation_id");
         if (isLimited(type) && refused(session, type, format, correlationId, body))
         {
             return;
@@ -769,7 +674,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                     socketServices.onReply(session, type, format, body);
                     break;
                 default:
-                    sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+                    proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
                         "no request was routed to this connection; a client does not send " + type);
                     break;
             }
@@ -777,7 +682,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         catch (final RuntimeException ex)
         {
             errorHandler.onError(ex);
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INTERNAL_ERROR, ex.toString());
+            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INTERNAL_ERROR, ex.toString());
         }
     }
 
@@ -786,9 +691,9 @@ public final class GatewayConductor implements Agent, FrameHandler
      */
     public void onFatalError(final ErrorCode code, final String reason)
     {
-        final GatewaySession session = current;
+        final GatewaySession session = proxy.current();
         counters.protocolErrors++;
-        send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
+        proxy.send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
         session.closeAfterFlush = true;
     }
 
@@ -835,7 +740,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             return true;
         }
         final boolean stream = FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false);
-        fail(session, format, orEmpty(correlationId), stream, 0, code, message);
+        proxy.fail(session, format, SessionProxy.orEmpty(correlationId), stream, 0, code, message);
         return true;
     }
 
@@ -843,27 +748,27 @@ public final class GatewayConductor implements Agent, FrameHandler
 
     private void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
     {
-        final String correlationId = text(body, "correlation_id");
-        final String target = text(body, "target");
-        final String messageType = text(body, "message_type");
+        final String correlationId = SessionProxy.text(body, "correlation_id");
+        final String target = SessionProxy.text(body, "target");
+        final String messageType = SessionProxy.text(body, "message_type");
         final boolean expectsStream = body.path("expects_stream").asBoolean(false);
         final boolean expectsReply = body.path("expects_reply").asBoolean(false);
         if (null == correlationId || null == target || null == messageType)
         {
-            fail(session, format, orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
+            proxy.fail(session, format, SessionProxy.orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
                 "a REQUEST needs string fields correlation_id, target and message_type");
             return;
         }
         final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
         if (timeoutMs <= 0)
         {
-            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
                 "response_timeout_ms must be positive, found " + timeoutMs);
             return;
         }
         if (session.pendingByClientId.containsKey(correlationId))
         {
-            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
                 "correlation_id '" + correlationId + "' is already in flight on this connection");
             return;
         }
@@ -877,8 +782,8 @@ public final class GatewayConductor implements Agent, FrameHandler
                 ctx.maxRequestsInFlight() + "; wait for answers" :
                 "the gateway has " + pendingById.size() + " requests in flight, its limit is " +
                 ctx.maxTotalRequestsInFlight();
-            logLimit(session, LOGGED_IN_FLIGHT, message);
-            fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
+            proxy.logLimit(session, SessionProxy.LOGGED_IN_FLIGHT, message);
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
             return;
         }
         counters.request(target);
@@ -886,7 +791,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final RegistrySnapshot.ServiceView service = registry.get().service(target);
         if (null == service)
         {
-            fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
                 "no service named '" + target + "'");
             return;
         }
@@ -897,7 +802,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         if (null == templateId)
         {
-            fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
                 "service '" + target + "' has no message type '" + messageType + "'; it has " +
                 service.messageTypes().keySet());
             return;
@@ -924,13 +829,13 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             catch (final UnknownMessageTypeException ex)
             {
-                fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
                     ex.getMessage());
                 return;
             }
             catch (final TranscodeException ex)
             {
-                fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
+                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
                     ex.getMessage());
                 return;
             }
@@ -943,11 +848,11 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 client.send(target, messageType, buffer, 0, length);
                 final ObjectNode status = NODES.objectNode().put("status", "delivered");
-                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
+                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
             }
             catch (final SwitchboardException ex)
             {
-                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
             }
             return;
         }
@@ -977,7 +882,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         if (null == correlationId)
         {
-            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
+            proxy.sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
             return;
         }
         final PendingCall call = session.pendingByClientId.get(correlationId);
@@ -995,12 +900,12 @@ public final class GatewayConductor implements Agent, FrameHandler
             finish(call);
             if (call.stream)
             {
-                send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                proxy.send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
                     correlationId, call.frames, ErrorCode.CANCELLED.name(), "cancelled by the client"), false);
             }
             else
             {
-                send(session, FrameType.ERROR, call.format, FrameBodies.error(
+                proxy.send(session, FrameType.ERROR, call.format, FrameBodies.error(
                     correlationId, ErrorCode.CANCELLED, "cancelled by the client"), false);
             }
         }
@@ -1069,7 +974,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void answerFailed(final PendingCall call, final RuntimeException ex)
     {
         counters.replyEncodeFailures++;
-        logLimit(call.session, LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
+        proxy.logLimit(call.session, SessionProxy.LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
         if (!call.done)
         {
             finish(call);
@@ -1080,7 +985,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         if (!call.session.closed)
         {
-            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
                 ErrorCode.SERIALIZATION_ERROR.name(), "the reply could not be converted to " + call.format + ": " +
                 ex.getMessage());
         }
@@ -1096,7 +1001,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 counters.response(call.target);
                 try
                 {
-                    send(call.session, FrameType.RESPONSE, call.format,
+                    proxy.send(call.session, FrameType.RESPONSE, call.format,
                         FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
                 }
                 catch (final RuntimeException ex)
@@ -1114,11 +1019,11 @@ public final class GatewayConductor implements Agent, FrameHandler
             {
                 try
                 {
-                    replaced = false;
-                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
+                    proxy.clearReplaced();
+                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
                         call.clientCorrelationId, call.frames, decodeReply(call, buffer, offset, length)), false);
                     call.frames++;
-                    if (replaced && !call.done)
+                    if (proxy.replaced() && !call.done)
                     {
                         // the frame went out as a final SERIALIZATION_ERROR frame: the stream is over for the caller
                         finish(call);
@@ -1138,7 +1043,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             if (null != call)
             {
                 counters.response(call.target);
-                send(call.session, FrameType.STREAM, call.format,
+                proxy.send(call.session, FrameType.STREAM, call.format,
                     FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
             }
         }
@@ -1151,12 +1056,12 @@ public final class GatewayConductor implements Agent, FrameHandler
                 counters.serviceError(call.target, errorCode);
                 if (call.stream)
                 {
-                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
                         call.clientCorrelationId, call.frames, errorCode, message), false);
                 }
                 else
                 {
-                    send(call.session, FrameType.ERROR, call.format,
+                    proxy.send(call.session, FrameType.ERROR, call.format,
                         FrameBodies.error(call.clientCorrelationId, errorCode, message), false);
                 }
             }
@@ -1186,7 +1091,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final JsonNode types = body.get("message_types");
         if (null == correlationId || null == types || !types.isArray())
         {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
                 "needs correlation_id and message_types: [pattern...]");
             return;
         }
@@ -1200,14 +1105,14 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             if (!t.isTextual())
             {
-                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
                     "message_types holds a non-string: " + t);
                 return;
             }
             final String problem = SubjectPattern.validatePattern(t.asText());
             if (null != problem)
             {
-                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
+                proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
                     "invalid pattern '" + t.asText() + "': " + problem);
                 return;
             }
@@ -1272,12 +1177,12 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             held.add(pattern);
         }
-        send(session, FrameType.RESPONSE, format, reply, false);
+        proxy.send(session, FrameType.RESPONSE, format, reply, false);
 
         for (final String subject : retainedToPush)
         {
             final Retained r = retained.get(subject);
-            push(session, subject, r.payload(codec), r.timestampMs, null);
+            proxy.push(session, subject, r.payload(codec), r.timestampMs, null);
         }
     }
 
@@ -1287,8 +1192,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         counters.patternsRefused++;
         final String message = "over the limit of " + ctx.maxPatterns() + " subscription patterns per connection: " +
             found + "; use wildcards (* and >) or another connection";
-        logLimit(session, LOGGED_PATTERNS, message);
-        sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST, message);
+        proxy.logLimit(session, SessionProxy.LOGGED_PATTERNS, message);
+        proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST, message);
     }
 
     private static boolean contains(final List<SubjectPattern> patterns, final String pattern)
@@ -1330,7 +1235,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             catch (final SwitchboardException ex)
             {
                 // socket subscribers are still served; Java publications may be missed
-                logLimit(session, LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
+                proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
             }
         }
         route.sessions.add(session);
@@ -1369,17 +1274,17 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void onPublish(
         final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
     {
-        final String subject = text(body, "message_type");
+        final String subject = SessionProxy.text(body, "message_type");
         if (null == subject || !body.has("payload"))
         {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
                 "a PUBLISH needs message_type and payload");
             return;
         }
         final String problem = SubjectPattern.validateSubject(subject);
         if (null != problem)
         {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
+            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
                 "invalid subject '" + subject + "': " + problem);
             return;
         }
@@ -1396,7 +1301,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             final GatewaySession s = sessions.get(i);
             if (s.matches(subject))
             {
-                push(s, subject, payload, nowMs, null);
+                proxy.push(s, subject, payload, nowMs, null);
             }
         }
 
@@ -1412,7 +1317,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             counters.publishFailures++;
             if (null != correlationId)
             {
-                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
             }
             return;
         }
@@ -1424,63 +1329,14 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             if (result < 0)
             {
-                sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
+                proxy.sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
                     "shared-memory subscribers are not keeping up; publication result " + result);
             }
             else
             {
-                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
+                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
             }
         }
-    }
-
-    private void push(
-        final GatewaySession session,
-        final String subject,
-        final JsonNode payload,
-        final long timestampMs,
-        final String sourceActor)
-    {
-        final long sequence = ++session.pushSequence; // a dropped push still takes its number: the gap shows it
-        if (session.closed || session.closeAfterFlush)
-        {
-            return;
-        }
-        if (session.pushWouldDrop(0))
-        {
-            session.lostSinceNotice++;
-            dropped(session, subject);
-            return; // a stopped subscriber costs no encoding
-        }
-        final ObjectNode body = FrameBodies.push(
-            "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
-        final boolean queued;
-        try
-        {
-            queued = send(session, FrameType.PUSH, FrameFormat.JSON, body, true);
-        }
-        catch (final RuntimeException ex)
-        {
-            session.lostSinceNotice++;
-            dropped(session, subject);
-            return;
-        }
-        if (queued)
-        {
-            counters.pushed(subject);
-        }
-        else
-        {
-            dropped(session, subject);
-        }
-    }
-
-    private void dropped(final GatewaySession session, final String subject)
-    {
-        counters.dropped(subject);
-        logLimit(session, LOGGED_PUSHES_DROPPED, "pushes dropped: the connection does not read them fast enough " +
-            "(queued " + session.queuedBytes() + " bytes; bounds " + ctx.maxQueuedPushBytes() + " bytes of pushes per " +
-            "connection, " + ctx.maxQueuedPushes() + " pushes)");
     }
 
     private final class PatternRoute implements PushHandler
@@ -1538,7 +1394,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 }
                 session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();
-                push(session, subject, payload, p.timestampMs(), null);
+                proxy.push(session, subject, payload, p.timestampMs(), null);
             }
         }
     }
@@ -1565,14 +1421,14 @@ public final class GatewayConductor implements Agent, FrameHandler
             final String message = "the retained store holds " + retainedBytes + " bytes in " + retained.size() +
                 " subjects; retaining '" + subject + "' (" + size + " bytes) would pass its bound of " +
                 ctx.maxRetainedBytes() + " bytes; not published";
-            logLimit(session, LOGGED_RETAINED, message);
+            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
             if (null == correlationId)
             {
                 counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
             }
             else
             {
-                sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
+                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
             }
             return false;
         }
@@ -1613,7 +1469,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     {
         final RegistrySnapshot snapshot = registry.get();
         final ObjectNode reply = NODES.objectNode();
-        reply.put("correlation_id", orEmpty(correlationId));
+        reply.put("correlation_id", SessionProxy.orEmpty(correlationId));
         reply.put("success", true);
         final ObjectNode version = reply.putObject("protocol_version");
         version.put("current", 2);
@@ -1631,7 +1487,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         final ArrayNode services = reply.putArray("services");
         final boolean includeActors = body.path("include_actors").asBoolean(true);
         final boolean includeTypes = body.path("include_message_types").asBoolean(true);
-        final String describe = text(body, "describe"); // extension: the fields of one service's message types
+        final String describe = SessionProxy.text(body, "describe"); // extension: the fields of one service's message types
         final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
         for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
         {
@@ -1656,7 +1512,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         {
             allTypes.forEach(messageTypes::add);
         }
-        send(session, FrameType.RESPONSE, format, reply, false);
+        proxy.send(session, FrameType.RESPONSE, format, reply, false);
     }
 
     private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
@@ -1692,164 +1548,9 @@ public final class GatewayConductor implements Agent, FrameHandler
         stats.put("retained_bytes", retainedBytes);
         stats.put("read_buffer_bytes", readBufferBytes);
         stats.put("services", registry.get().services().size());
-        send(session, FrameType.RESPONSE, format, FrameBodies.response(orEmpty(correlationId), stats), false);
+        proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
     }
 
     // ------------------------------------------------------------------------------------------------- output
 
-    private void fail(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final boolean stream,
-        final String code,
-        final String message)
-    {
-        fail(session, format, correlationId, stream, 0, code, message);
-    }
-
-    private void fail(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final boolean stream,
-        final long sequence,
-        final String code,
-        final String message)
-    {
-        counters.error(code);
-        if (stream)
-        {
-            send(session, FrameType.STREAM, format,
-                FrameBodies.streamError(correlationId, sequence, code, message), false);
-        }
-        else
-        {
-            send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
-        }
-    }
-
-    private void sendError(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final ErrorCode code,
-        final String message)
-    {
-        counters.error(code.name());
-        send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
-    }
-
-    private boolean send(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final JsonNode body,
-        final boolean droppable)
-    {
-        if (session.closed)
-        {
-            return false;
-        }
-        final FrameFormat sent = 1 == session.version ? FrameFormat.JSON : format;
-        byte[] frame;
-        try
-        {
-            frame = frame(session.version, type, sent, body);
-        }
-        catch (final RuntimeException ex)
-        {
-            if (droppable)
-            {
-                throw ex; // a push: the caller counts it dropped
-            }
-            frame = replacement(session, type, sent, body, ex);
-        }
-        final int result = session.enqueue(frame, droppable);
-        final boolean queued = GatewaySession.QUEUED == result;
-        if (queued)
-        {
-            counters.framesOut++;
-        }
-        else if (!droppable && session.overflowed && 0 == (session.loggedLimits & LOGGED_SLOW_CONSUMER))
-        {
-            counters.slowConsumersClosed++;
-            logLimit(session, LOGGED_SLOW_CONSUMER, "closed: a reply of " + frame.length + " bytes did not fit its " +
-                "outbound queue (bound " + ctx.maxQueuedBytes() + " bytes per connection, " +
-                ctx.maxTotalQueuedBytes() + " for all; the gateway holds " + queueBudget.queuedBytes + ")");
-        }
-        if (session != current && !session.dirty)
-        {
-            // flushed at the end of this step of the duty cycle: one write for all the replies a poll brought
-            // (replies to the connection being read are flushed once its bytes are consumed)
-            session.dirty = true;
-            dirty.add(session);
-        }
-        return queued;
-    }
-
-    /**
-     * A frame that cannot be encoded in the caller's format (a MessagePack caller whose reply holds an integer
-     * MessagePack cannot carry, say) is answered with an ERROR (or, for a STREAM frame, a final STREAM error) that
-     * keeps its correlation_id, so the request still gets exactly one answer.
-     */
-    private byte[] replacement(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final JsonNode body,
-        final RuntimeException ex)
-    {
-        replaced = true;
-        counters.replyEncodeFailures++;
-        counters.error(ErrorCode.SERIALIZATION_ERROR.name());
-        logLimit(session, LOGGED_ENCODE, "a " + type + " frame could not be encoded as " + format + ": " + ex);
-        final String correlationId = orEmpty(text(body, "correlation_id"));
-        final String message = "the reply could not be converted to " + format + ": " + ex.getMessage();
-        final ObjectNode error = FrameType.STREAM == type ?
-            FrameBodies.streamError(correlationId, body.path("sequence").asLong(0),
-                ErrorCode.SERIALIZATION_ERROR.name(), message) :
-            FrameBodies.error(correlationId, ErrorCode.SERIALIZATION_ERROR, message);
-        return frame(session.version, FrameType.STREAM == type ? FrameType.STREAM : FrameType.ERROR, format, error);
-    }
-
-    private byte[] frame(final int version, final FrameType type, final FrameFormat format, final JsonNode body)
-    {
-        final byte[] payload = codec.write(format, body);
-        if (1 == version)
-        {
-            final byte[] frame = new byte[FrameHeader.LENGTH_V1 + payload.length];
-            writeLength(frame, payload.length);
-            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
-            frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
-            System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V1, payload.length);
-            return frame;
-        }
-        final byte[] frame = new byte[FrameHeader.LENGTH_V2 + payload.length];
-        writeLength(frame, payload.length);
-        frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_2;
-        frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
-        frame[FrameHeader.FORMAT_OFFSET] = (byte)format.code();
-        System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V2, payload.length);
-        return frame;
-    }
-
-    private static void writeLength(final byte[] frame, final int length)
-    {
-        frame[0] = (byte)(length >>> 24);
-        frame[1] = (byte)(length >>> 16);
-        frame[2] = (byte)(length >>> 8);
-        frame[3] = (byte)length;
-    }
-
-    private static String text(final JsonNode body, final String field)
-    {
-        final JsonNode node = body.get(field);
-        return null != node && node.isTextual() ? node.asText() : null;
-    }
-
-    private static String orEmpty(final String s)
-    {
-        return null == s ? "" : s;
-    }
 }
