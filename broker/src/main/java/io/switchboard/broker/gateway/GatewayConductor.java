@@ -33,6 +33,8 @@ import org.agrona.ErrorHandler;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -71,15 +73,12 @@ import java.util.function.Supplier;
 public final class GatewayConductor implements Agent, FrameHandler
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final long DEFAULT_TIMEOUT_MS = 30_000;
     private static final int RUNNING = 0;
     private static final int DRAINING = 1;
     private static final int FLUSHING = 2;
     private static final int STOPPED = 3;
     /** Frames that may offer to the gateway's own client between two polls of it, so its inbox keeps draining. */
     private static final int FRAMES_PER_CLIENT_POLL = 8;
-    /** Heap a retained message costs besides its payload and subject (map entry, object, array headers). */
-    private static final int RETAINED_OVERHEAD = 96;
 
     private final GatewayContext ctx;
     private final Supplier<RegistrySnapshot> registry;
@@ -89,15 +88,14 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final Selector selector;
     private final PayloadCodec codec = new PayloadCodec();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
-    private final ExpandableArrayBuffer sbeBuffer = new ExpandableArrayBuffer(4096);
-    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final List<GatewaySession> sessions = new ArrayList<>();
     private final List<GatewaySession> toClose = new ArrayList<>();
-    private final Long2ObjectHashMap<PendingCall> pendingById = new Long2ObjectHashMap<>();
-    private final Map<byte[], SbeJsonTranscoder> transcoders = new HashMap<>(); // keyed by array identity
-    private final Map<String, PatternRoute> routes = new HashMap<>();
-    private final Map<String, Retained> retained = new HashMap<>();
-    private long retainedBytes;
+    private final Transcoders transcoders = new Transcoders();
+    private final CachedEpochClock epochClock = new CachedEpochClock();
+    private final CachedNanoClock nanoClock = new CachedNanoClock();
+    private final RetainedStore retained;
+    private final SubjectBridge subjects;
+    private final RequestBridge requests;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
     private final SessionProxy proxy;
@@ -105,12 +103,8 @@ public final class GatewayConductor implements Agent, FrameHandler
     private int routeFailures;
     private String lastRouteFailure;
     private final GatewayCounters counters = new GatewayCounters();
-    private final Listener listener = new Listener();
     private final SocketServices socketServices;
-    private PendingCall callInProgress;
     private long nextSessionId = 1;
-    private long nowMs;
-    private long nowNs;
     private int state = RUNNING;
     private long drainDeadlineNs;
     private long flushDeadlineNs;
@@ -135,6 +129,10 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
         this.socketServices = new SocketServices(client, codec, proxy, counters);
+        this.retained = new RetainedStore(ctx.maxRetainedBytes());
+        this.requests = new RequestBridge(ctx, client, registry, codec, proxy, counters, transcoders);
+        this.subjects = new SubjectBridge(
+            ctx, client, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -205,8 +203,8 @@ public final class GatewayConductor implements Agent, FrameHandler
      */
     public int doWork() throws IOException
     {
-        nowMs = System.currentTimeMillis();
-        nowNs = System.nanoTime();
+        epochClock.update(ctx.epochClock().time());
+        nanoClock.update(ctx.nanoClock().nanoTime());
         if (RUNNING != state)
         {
             return shutdownWork();
@@ -222,7 +220,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private int dutyCycle() throws IOException
     {
         int work = client.poll();
-        work += socketServices.expire(nowMs);
+        work += socketServices.expire(epochClock.time());
         proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
@@ -261,7 +259,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 toClose.add(session); // closing, or its input ended and every answer it awaited is written
             }
             else if (0 != session.partialFrameSinceMs && !session.closeAfterFlush && !session.inputClosed &&
-                nowMs - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
+                epochClock.time() - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
             {
                 // a truncated frame, or a length promised and never sent: its bytes are not coming
                 counters.protocolErrors++;
@@ -284,7 +282,7 @@ public final class GatewayConductor implements Agent, FrameHandler
      */
     boolean canBlockOnSockets()
     {
-        return RUNNING == state && !shutdownRequested && pendingById.isEmpty() && 0 == socketServices.inFlight();
+        return RUNNING == state && !shutdownRequested && 0 == requests.inFlight() && 0 == socketServices.inFlight();
     }
 
     /**
@@ -303,7 +301,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void beginDrain()
     {
         state = DRAINING;
-        drainDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownDrainTimeoutMs());
+        drainDeadlineNs = nanoClock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownDrainTimeoutMs());
         final SelectionKey key = server.keyFor(selector);
         if (null != key)
         {
@@ -320,11 +318,11 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         final int work = dutyCycle(); // in-flight answers still arrive, queued frames still go out
         if (DRAINING == state &&
-            ((pendingById.isEmpty() && 0 == socketServices.inFlight()) || nowNs - drainDeadlineNs >= 0))
+            ((0 == requests.inFlight() && 0 == socketServices.inFlight()) || nanoClock.nanoTime() - drainDeadlineNs >= 0))
         {
             answerInFlightShuttingDown();
             state = FLUSHING;
-            flushDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownFlushTimeoutMs());
+            flushDeadlineNs = nanoClock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownFlushTimeoutMs());
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final GatewaySession session = sessions.get(i);
@@ -333,7 +331,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             closeDead();
         }
-        if (FLUSHING == state && (sessions.isEmpty() || nowNs - flushDeadlineNs >= 0))
+        if (FLUSHING == state && (sessions.isEmpty() || nanoClock.nanoTime() - flushDeadlineNs >= 0))
         {
             for (final GatewaySession session : new ArrayList<>(sessions))
             {
@@ -350,24 +348,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void answerInFlightShuttingDown()
     {
         socketServices.shutDown();
-        if (pendingById.isEmpty())
-        {
-            return;
-        }
-        for (final PendingCall call : new ArrayList<>(pendingById.values()))
-        {
-            if (call.done)
-            {
-                continue;
-            }
-            finish(call);
-            if (call.stream)
-            {
-                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED finds the call done
-            }
-            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
-                ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
-        }
+        requests.answerAllShuttingDown();
     }
 
     /**
@@ -418,7 +399,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
                 ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedPushBytes(), ctx.maxQueuedBytes(),
-                queueBudget, ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nowNs) : null);
+                queueBudget, ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nanoClock.nanoTime()) : null);
             key.attach(session);
             sessions.add(session);
             counters.connectionsAccepted++;
@@ -479,7 +460,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             // the read ended inside a frame, so bytes of that frame arrived now: the timer measures a stall, not a
             // slow writer (a client writing valid frames in 1,000-byte pieces was cut off when it only reset here
             // on reads that ended on a frame boundary)
-            session.partialFrameSinceMs = nowMs;
+            session.partialFrameSinceMs = epochClock.time();
         }
         countReadBuffer(session);
         proxy.flush(session);
@@ -561,22 +542,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         readBufferBytes -= session.readBufferBytes;
         session.readBufferBytes = 0;
         counters.connectionsClosed++;
-        for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
-        {
-            if (!call.done)
-            {
-                // nobody is left to answer: forget it now rather than at its timeout (a stream is also cancelled)
-                client.abandon(call.gatewayId);
-                finish(call);
-            }
-        }
-        session.pendingByClientId.clear();
-        for (final String pattern : session.subscriptions.keySet())
-        {
-            releaseRoute(pattern, session); // at most maxPatterns of them
-        }
-        logRouteFailures(session);
-        session.subscriptions.clear();
+        requests.onSessionClosed(session);
+        subjects.onSessionClosed(session);
         socketServices.onSessionClosed(session);
     }
 
@@ -642,19 +609,19 @@ public final class GatewayConductor implements Agent, FrameHandler
             switch (type)
             {
                 case REQUEST:
-                    onRequest(session, format, (ObjectNode)body);
+                    requests.onRequest(session, format, (ObjectNode)body);
                     break;
                 case CANCEL:
-                    onCancel(session, format, correlationId);
+                    requests.onCancel(session, format, correlationId);
                     break;
                 case SUBSCRIBE:
-                    onSubscribe(session, format, correlationId, body, true);
+                    subjects.onSubscribe(session, format, correlationId, body, true);
                     break;
                 case UNSUBSCRIBE:
-                    onSubscribe(session, format, correlationId, body, false);
+                    subjects.onSubscribe(session, format, correlationId, body, false);
                     break;
                 case PUBLISH:
-                    onPublish(session, format, correlationId, body);
+                    subjects.onPublish(session, format, correlationId, body);
                     break;
                 case DISCOVER:
                     onDiscover(session, format, correlationId, body);
@@ -723,7 +690,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             code = ErrorCode.SHUTTING_DOWN.name();
             message = "the broker is shutting down";
         }
-        else if (null != session.rateLimit && FrameType.REGISTER != type && !session.rateLimit.tryAcquire(nowNs))
+        else if (null != session.rateLimit && FrameType.REGISTER != type && !session.rateLimit.tryAcquire(nanoClock.nanoTime()))
         {
             counters.rateLimited++;
             code = ErrorCode.RATE_LIMITED.name();
@@ -745,722 +712,6 @@ public final class GatewayConductor implements Agent, FrameHandler
     }
 
     // ------------------------------------------------------------------------------------------------ requests
-
-    private void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
-    {
-        final String correlationId = SessionProxy.text(body, "correlation_id");
-        final String target = SessionProxy.text(body, "target");
-        final String messageType = SessionProxy.text(body, "message_type");
-        final boolean expectsStream = body.path("expects_stream").asBoolean(false);
-        final boolean expectsReply = body.path("expects_reply").asBoolean(false);
-        if (null == correlationId || null == target || null == messageType)
-        {
-            proxy.fail(session, format, SessionProxy.orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "a REQUEST needs string fields correlation_id, target and message_type");
-            return;
-        }
-        final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
-        if (timeoutMs <= 0)
-        {
-            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "response_timeout_ms must be positive, found " + timeoutMs);
-            return;
-        }
-        if (session.pendingByClientId.containsKey(correlationId))
-        {
-            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "correlation_id '" + correlationId + "' is already in flight on this connection");
-            return;
-        }
-        if ((expectsReply || expectsStream) && (session.pendingByClientId.size() >= ctx.maxRequestsInFlight() ||
-            pendingById.size() >= ctx.maxTotalRequestsInFlight()))
-        {
-            counters.inFlightLimited++;
-            final boolean mine = session.pendingByClientId.size() >= ctx.maxRequestsInFlight();
-            final String message = mine ?
-                "this connection has " + session.pendingByClientId.size() + " requests in flight, its limit is " +
-                ctx.maxRequestsInFlight() + "; wait for answers" :
-                "the gateway has " + pendingById.size() + " requests in flight, its limit is " +
-                ctx.maxTotalRequestsInFlight();
-            proxy.logLimit(session, SessionProxy.LOGGED_IN_FLIGHT, message);
-            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
-            return;
-        }
-        counters.request(target);
-
-        final RegistrySnapshot.ServiceView service = registry.get().service(target);
-        if (null == service)
-        {
-            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
-                "no service named '" + target + "'");
-            return;
-        }
-        Integer templateId = service.messageTypes().get(messageType);
-        if (null == templateId)
-        {
-            templateId = service.messageTypes().get(ServiceDefinition.ANY_MESSAGE_TYPE);
-        }
-        if (null == templateId)
-        {
-            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
-                "service '" + target + "' has no message type '" + messageType + "'; it has " +
-                service.messageTypes().keySet());
-            return;
-        }
-
-        final JsonNode payload = body.has("payload") ? body.get("payload") : NODES.nullNode();
-        final DirectBuffer buffer;
-        final int length;
-        SbeJsonTranscoder transcoder = null;
-        if (templateId < 0)
-        {
-            final byte[] json = codec.write(FrameFormat.JSON, payload);
-            jsonBuffer.wrap(json);
-            buffer = jsonBuffer;
-            length = json.length;
-        }
-        else
-        {
-            try
-            {
-                transcoder = transcoder(service.schemaIr());
-                length = transcoder.encode(messageType, payload, sbeBuffer, 0);
-                buffer = sbeBuffer;
-            }
-            catch (final UnknownMessageTypeException ex)
-            {
-                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
-                    ex.getMessage());
-                return;
-            }
-            catch (final TranscodeException ex)
-            {
-                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
-                    ex.getMessage());
-                return;
-            }
-        }
-
-        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        if (!expectsStream && !expectsReply)
-        {
-            try
-            {
-                client.send(target, messageType, buffer, 0, length);
-                final ObjectNode status = NODES.objectNode().put("status", "delivered");
-                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
-            }
-            catch (final SwitchboardException ex)
-            {
-                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
-            }
-            return;
-        }
-
-        final PendingCall call = new PendingCall(session, correlationId, target, expectsStream, format, transcoder);
-        callInProgress = call;
-        final long id;
-        try
-        {
-            id = expectsStream ?
-                client.stream(target, messageType, buffer, 0, length, timeoutNs, listener) :
-                client.request(target, messageType, buffer, 0, length, timeoutNs, listener);
-        }
-        finally
-        {
-            callInProgress = null;
-        }
-        call.gatewayId = id;
-        if (!call.done)
-        {
-            pendingById.put(id, call);
-            session.pendingByClientId.put(correlationId, call);
-        }
-    }
-
-    private void onCancel(final GatewaySession session, final FrameFormat format, final String correlationId)
-    {
-        if (null == correlationId)
-        {
-            proxy.sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
-            return;
-        }
-        final PendingCall call = session.pendingByClientId.get(correlationId);
-        if (null == call || call.done)
-        {
-            return; // already answered: nothing to cancel
-        }
-        counters.cancels++;
-        if (call.stream)
-        {
-            client.cancel(call.gatewayId); // the listener sends the final CANCELLED frame at once
-        }
-        if (!call.done)
-        {
-            finish(call);
-            if (call.stream)
-            {
-                proxy.send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
-                    correlationId, call.frames, ErrorCode.CANCELLED.name(), "cancelled by the client"), false);
-            }
-            else
-            {
-                proxy.send(session, FrameType.ERROR, call.format, FrameBodies.error(
-                    correlationId, ErrorCode.CANCELLED, "cancelled by the client"), false);
-            }
-        }
-    }
-
-    private PendingCall take(final long id, final boolean terminal)
-    {
-        PendingCall call = pendingById.get(id);
-        if (null == call && null != callInProgress && !callInProgress.done)
-        {
-            call = callInProgress; // answered from inside request()/stream(), before its id was known
-        }
-        if (null == call || call.done)
-        {
-            return null;
-        }
-        if (terminal)
-        {
-            finish(call);
-        }
-        return call.session.closed ? null : call;
-    }
-
-    private void finish(final PendingCall call)
-    {
-        call.done = true;
-        if (Long.MIN_VALUE != call.gatewayId)
-        {
-            pendingById.remove(call.gatewayId);
-        }
-        call.session.pendingByClientId.remove(call.clientCorrelationId);
-    }
-
-    private JsonNode decodeReply(final PendingCall call, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (0 == length)
-        {
-            return null;
-        }
-        if (null != call.transcoder)
-        {
-            try
-            {
-                return call.transcoder.decode(buffer, offset, length);
-            }
-            catch (final TranscodeException ex)
-            {
-                // not a message of the service's schema: perhaps JSON after all
-            }
-        }
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset, bytes);
-        try
-        {
-            return codec.read(FrameFormat.JSON, bytes, 0, length);
-        }
-        catch (final FrameException ex)
-        {
-            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8));
-        }
-    }
-
-    /**
-     * A reply that could not be built (its conversion threw): the caller still gets exactly one answer.
-     */
-    private void answerFailed(final PendingCall call, final RuntimeException ex)
-    {
-        counters.replyEncodeFailures++;
-        proxy.logLimit(call.session, SessionProxy.LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
-        if (!call.done)
-        {
-            finish(call);
-            if (call.stream)
-            {
-                client.cancel(call.gatewayId); // tell the service; its CANCELLED finds the call done
-            }
-        }
-        if (!call.session.closed)
-        {
-            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
-                ErrorCode.SERIALIZATION_ERROR.name(), "the reply could not be converted to " + call.format + ": " +
-                ex.getMessage());
-        }
-    }
-
-    private final class Listener implements ResponseListener, StreamListener
-    {
-        public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.response(call.target);
-                try
-                {
-                    proxy.send(call.session, FrameType.RESPONSE, call.format,
-                        FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
-                }
-                catch (final RuntimeException ex)
-                {
-                    answerFailed(call, ex);
-                }
-            }
-        }
-
-        public void onFrame(
-            final long correlationId, final long sequence, final DirectBuffer buffer, final int offset, final int length)
-        {
-            final PendingCall call = take(correlationId, false);
-            if (null != call)
-            {
-                try
-                {
-                    proxy.clearReplaced();
-                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
-                        call.clientCorrelationId, call.frames, decodeReply(call, buffer, offset, length)), false);
-                    call.frames++;
-                    if (proxy.replaced() && !call.done)
-                    {
-                        // the frame went out as a final SERIALIZATION_ERROR frame: the stream is over for the caller
-                        finish(call);
-                        client.cancel(call.gatewayId);
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    answerFailed(call, ex);
-                }
-            }
-        }
-
-        public void onEnd(final long correlationId, final long frameCount)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.response(call.target);
-                proxy.send(call.session, FrameType.STREAM, call.format,
-                    FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
-            }
-        }
-
-        public void onError(final long correlationId, final String errorCode, final String message)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.serviceError(call.target, errorCode);
-                if (call.stream)
-                {
-                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
-                        call.clientCorrelationId, call.frames, errorCode, message), false);
-                }
-                else
-                {
-                    proxy.send(call.session, FrameType.ERROR, call.format,
-                        FrameBodies.error(call.clientCorrelationId, errorCode, message), false);
-                }
-            }
-        }
-    }
-
-    private SbeJsonTranscoder transcoder(final byte[] schemaIr)
-    {
-        SbeJsonTranscoder transcoder = transcoders.get(schemaIr);
-        if (null == transcoder)
-        {
-            transcoder = new SbeJsonTranscoder(SchemaIr.fromBytes(schemaIr));
-            transcoders.put(schemaIr, transcoder);
-        }
-        return transcoder;
-    }
-
-    // ----------------------------------------------------------------------------------------------- pub / sub
-
-    private void onSubscribe(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final JsonNode body,
-        final boolean subscribe)
-    {
-        final JsonNode types = body.get("message_types");
-        if (null == correlationId || null == types || !types.isArray())
-        {
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "needs correlation_id and message_types: [pattern...]");
-            return;
-        }
-        if (subscribe && types.size() > ctx.maxPatterns())
-        {
-            refusePatterns(session, format, correlationId, types.size() + " patterns in one SUBSCRIBE");
-            return; // refused before its patterns are read: the cost is the frame's parse, nothing more
-        }
-        final List<String> patterns = new ArrayList<>();
-        for (final JsonNode t : types)
-        {
-            if (!t.isTextual())
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                    "message_types holds a non-string: " + t);
-                return;
-            }
-            final String problem = SubjectPattern.validatePattern(t.asText());
-            if (null != problem)
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                    "invalid pattern '" + t.asText() + "': " + problem);
-                return;
-            }
-            patterns.add(t.asText());
-        }
-
-        final List<String> retainedToPush = new ArrayList<>();
-        if (subscribe)
-        {
-            final List<SubjectPattern> added = new ArrayList<>();
-            for (final String pattern : patterns)
-            {
-                if (!session.subscriptions.containsKey(pattern) && !contains(added, pattern))
-                {
-                    added.add(SubjectPattern.compile(pattern));
-                }
-            }
-            if (session.subscriptions.size() + added.size() > ctx.maxPatterns())
-            {
-                refusePatterns(session, format, correlationId,
-                    "holds " + session.subscriptions.size() + " patterns and asked for " + added.size() + " more");
-                return;
-            }
-            if (!added.isEmpty() && !retained.isEmpty())
-            {
-                // retained subjects that one of the new patterns matches and none of the held ones did: the cost is
-                // the retained subjects times the new patterns, not times every pattern the connection holds
-                for (final String subject : retained.keySet())
-                {
-                    if (matchesAny(added, subject) && !session.matches(subject))
-                    {
-                        retainedToPush.add(subject);
-                    }
-                }
-            }
-            for (int i = 0, size = added.size(); i < size; i++)
-            {
-                final SubjectPattern compiled = added.get(i);
-                session.subscriptions.put(compiled.pattern(), new GatewaySession.Subscription(compiled));
-                acquireRoute(compiled.pattern(), session);
-            }
-        }
-        else
-        {
-            final List<String> removed = patterns.isEmpty() ?
-                new ArrayList<>(session.subscriptions.keySet()) : patterns;
-            for (final String pattern : removed)
-            {
-                if (null != session.subscriptions.remove(pattern))
-                {
-                    releaseRoute(pattern, session);
-                }
-            }
-            logRouteFailures(session);
-        }
-
-        final ObjectNode reply = NODES.objectNode();
-        reply.put("correlation_id", correlationId);
-        reply.put("success", true);
-        final ArrayNode held = reply.putArray("subscribed_types");
-        for (final String pattern : session.subscriptions.keySet())
-        {
-            held.add(pattern);
-        }
-        proxy.send(session, FrameType.RESPONSE, format, reply, false);
-
-        for (final String subject : retainedToPush)
-        {
-            final Retained r = retained.get(subject);
-            proxy.push(session, subject, r.payload(codec), r.timestampMs, null);
-        }
-    }
-
-    private void refusePatterns(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final String found)
-    {
-        counters.patternsRefused++;
-        final String message = "over the limit of " + ctx.maxPatterns() + " subscription patterns per connection: " +
-            found + "; use wildcards (* and >) or another connection";
-        proxy.logLimit(session, SessionProxy.LOGGED_PATTERNS, message);
-        proxy.sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST, message);
-    }
-
-    private static boolean contains(final List<SubjectPattern> patterns, final String pattern)
-    {
-        for (int i = 0, size = patterns.size(); i < size; i++)
-        {
-            if (patterns.get(i).pattern().equals(pattern))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean matchesAny(final List<SubjectPattern> patterns, final String subject)
-    {
-        for (int i = 0, size = patterns.size(); i < size; i++)
-        {
-            if (patterns.get(i).matches(subject))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void acquireRoute(final String pattern, final GatewaySession session)
-    {
-        PatternRoute route = routes.get(pattern);
-        if (null == route)
-        {
-            route = new PatternRoute(pattern);
-            routes.put(pattern, route);
-            try
-            {
-                // cold path, bounded by the frame's new patterns (at most maxPatterns): waits for the broker's ack
-                client.subscribe(pattern, route);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // socket subscribers are still served; Java publications may be missed
-                proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
-            }
-        }
-        route.sessions.add(session);
-    }
-
-    /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
-    private void logRouteFailures(final GatewaySession session)
-    {
-        if (0 != routeFailures)
-        {
-            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + routeFailures +
-                " of its patterns could not be withdrawn from the broker; last: " + lastRouteFailure));
-            routeFailures = 0;
-            lastRouteFailure = null;
-        }
-    }
-
-    private void releaseRoute(final String pattern, final GatewaySession session)
-    {
-        final PatternRoute route = routes.get(pattern);
-        if (null != route && route.sessions.remove(session) && route.sessions.isEmpty())
-        {
-            routes.remove(pattern);
-            try
-            {
-                client.unsubscribe(pattern);
-            }
-            catch (final SwitchboardException ex)
-            {
-                routeFailures++; // logged once by the caller
-                lastRouteFailure = pattern + ": " + ex.getMessage();
-            }
-        }
-    }
-
-    private void onPublish(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
-    {
-        final String subject = SessionProxy.text(body, "message_type");
-        if (null == subject || !body.has("payload"))
-        {
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "a PUBLISH needs message_type and payload");
-            return;
-        }
-        final String problem = SubjectPattern.validateSubject(subject);
-        if (null != problem)
-        {
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "invalid subject '" + subject + "': " + problem);
-            return;
-        }
-        final JsonNode payload = body.get("payload");
-        final byte[] json = codec.write(FrameFormat.JSON, payload);
-        if (body.path("retain").asBoolean(false) && !retain(session, format, correlationId, subject, json))
-        {
-            return;
-        }
-        counters.published(subject);
-
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final GatewaySession s = sessions.get(i);
-            if (s.matches(subject))
-            {
-                proxy.push(s, subject, payload, nowMs, null);
-            }
-        }
-
-        jsonBuffer.wrap(json);
-        final long result;
-        try
-        {
-            result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
-        }
-        catch (final SwitchboardException ex)
-        {
-            // no log for the gateway's publications (the media driver's disk is full): this publish is refused
-            counters.publishFailures++;
-            if (null != correlationId)
-            {
-                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
-            }
-            return;
-        }
-        if (result < 0)
-        {
-            counters.publishFailures++;
-        }
-        if (null != correlationId)
-        {
-            if (result < 0)
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
-                    "shared-memory subscribers are not keeping up; publication result " + result);
-            }
-            else
-            {
-                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
-            }
-        }
-    }
-
-    private final class PatternRoute implements PushHandler
-    {
-        final String pattern;
-        final List<GatewaySession> sessions = new ArrayList<>();
-
-        PatternRoute(final String pattern)
-        {
-            this.pattern = pattern;
-        }
-
-        public void onPush(final Push p, final DirectBuffer buffer, final int offset, final int length)
-        {
-            if (p.publisherId() == client.clientId())
-            {
-                return; // a socket client's publication: already fanned out to the sockets
-            }
-            JsonNode payload = null;
-            if (p.templateId() < 0)
-            {
-                final byte[] bytes = new byte[length];
-                buffer.getBytes(offset, bytes);
-                try
-                {
-                    payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
-                }
-                catch (final FrameException ex)
-                {
-                    payload = null;
-                }
-            }
-            else
-            {
-                final byte[] ir = registry.get().schemaIrOf(p.publisherId());
-                if (null != ir)
-                {
-                    try
-                    {
-                        payload = transcoder(ir).decode(buffer, offset, length);
-                    }
-                    catch (final TranscodeException ex)
-                    {
-                        payload = null;
-                    }
-                }
-            }
-            final String subject = p.subject().toString();
-            for (int i = 0, size = sessions.size(); i < size; i++)
-            {
-                final GatewaySession session = sessions.get(i);
-                if (session.lastPushedLog == p.logId() && session.lastPushedSequence == p.sequence())
-                {
-                    continue; // another of its patterns matched the same publication: one push per connection
-                }
-                session.lastPushedLog = p.logId();
-                session.lastPushedSequence = p.sequence();
-                proxy.push(session, subject, payload, p.timestampMs(), null);
-            }
-        }
-    }
-
-    /**
-     * Keep the last message of a subject, within the store's byte bound; over it the PUBLISH is refused whole
-     * (neither retained nor published) with PAYLOAD_TOO_LARGE, and nothing already retained is evicted.
-     *
-     * @return true if retained (or replaced).
-     */
-    private boolean retain(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final String subject,
-        final byte[] json)
-    {
-        final Retained old = retained.get(subject);
-        final long size = Retained.size(subject, json);
-        final long after = retainedBytes - (null == old ? 0 : old.size) + size;
-        if (after > ctx.maxRetainedBytes())
-        {
-            counters.retainsRefused++;
-            final String message = "the retained store holds " + retainedBytes + " bytes in " + retained.size() +
-                " subjects; retaining '" + subject + "' (" + size + " bytes) would pass its bound of " +
-                ctx.maxRetainedBytes() + " bytes; not published";
-            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
-            if (null == correlationId)
-            {
-                counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
-            }
-            else
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
-            }
-            return false;
-        }
-        retained.put(subject, new Retained(json, nowMs, size));
-        retainedBytes = after;
-        return true;
-    }
-
-    /** The last retained message of a subject, kept as its JSON bytes (a tree would cost several times more). */
-    private static final class Retained
-    {
-        final byte[] json;
-        final long timestampMs;
-        final long size;
-
-        Retained(final byte[] json, final long timestampMs, final long size)
-        {
-            this.json = json;
-            this.timestampMs = timestampMs;
-            this.size = size;
-        }
-
-        static long size(final String subject, final byte[] json)
-        {
-            return json.length + 2L * subject.length() + RETAINED_OVERHEAD;
-        }
-
-        JsonNode payload(final PayloadCodec codec)
-        {
-            return codec.read(FrameFormat.JSON, json, 0, json.length);
-        }
-    }
 
     // ------------------------------------------------------------------------------------------ discover / stats
 
@@ -1527,7 +778,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             }
             try
             {
-                into.add(transcoder(service.schemaIr()).describe(type.getKey()));
+                into.add(transcoders.of(service.schemaIr()).describe(type.getKey()));
             }
             catch (final RuntimeException ex)
             {
@@ -1541,11 +792,11 @@ public final class GatewayConductor implements Agent, FrameHandler
         final ObjectNode stats = counters.toJson(NODES.objectNode());
         counters.detailsToJson(stats);
         stats.put("connections", sessions.size());
-        stats.put("requests_in_flight", pendingById.size());
-        stats.put("subscription_patterns", routes.size());
+        stats.put("requests_in_flight", requests.inFlight());
+        stats.put("subscription_patterns", subjects.patternCount());
         stats.put("queued_bytes", queueBudget.queuedBytes);
         stats.put("retained_subjects", retained.size());
-        stats.put("retained_bytes", retainedBytes);
+        stats.put("retained_bytes", retained.bytes());
         stats.put("read_buffer_bytes", readBufferBytes);
         stats.put("services", registry.get().services().size());
         proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);

@@ -4,6 +4,10 @@ import io.switchboard.broker.AllowedPeers;
 import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.nio.file.Path;
 
@@ -66,6 +70,8 @@ public final class GatewayContext
     private int rateLimitBurst;
     private AllowedPeers allowedPeers;
     private ErrorHandler errorHandler;
+    private EpochClock epochClock;
+    private NanoClock nanoClock;
 
     /** Default: how long a connection may sit on a frame it began but did not finish. */
     public static final long INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS = 10_000;
@@ -148,6 +154,14 @@ public final class GatewayContext
         if (null == errorHandler)
         {
             errorHandler = (ex) -> System.err.println("switchboard gateway: error: " + ex);
+        }
+        if (null == epochClock)
+        {
+            epochClock = SystemEpochClock.INSTANCE;
+        }
+        if (null == nanoClock)
+        {
+            nanoClock = SystemNanoClock.INSTANCE;
         }
         return this;
     }
@@ -561,5 +575,50 @@ public final class GatewayContext
     public ErrorHandler errorHandler()
     {
         return errorHandler;
+    }
+
+    /**
+     * Clock of wall time, read once per duty cycle (timestamps of pushes and retained messages, request deadlines,
+     * the incomplete-frame timer).
+     *
+     * @param epochClock to read; default the system's.
+     * @return this for a fluent API.
+     */
+    public GatewayContext epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+        return this;
+    }
+
+    /**
+     * Clock of wall time, read once per duty cycle.
+     *
+     * @return the clock.
+     */
+    public EpochClock epochClock()
+    {
+        return epochClock;
+    }
+
+    /**
+     * Monotonic clock, read once per duty cycle (rate limits, shutdown deadlines).
+     *
+     * @param nanoClock to read; default the system's.
+     * @return this for a fluent API.
+     */
+    public GatewayContext nanoClock(final NanoClock nanoClock)
+    {
+        this.nanoClock = nanoClock;
+        return this;
+    }
+
+    /**
+     * Monotonic clock, read once per duty cycle.
+     *
+     * @return the clock.
+     */
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
     }
 }
