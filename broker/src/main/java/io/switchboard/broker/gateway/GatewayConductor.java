@@ -96,6 +96,8 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final RetainedStore retained;
     private final SubjectBridge subjects;
     private final RequestBridge requests;
+    private final Discovery discovery;
+    private final GatewayStats stats;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
     private final SessionProxy proxy;
@@ -133,6 +135,9 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.requests = new RequestBridge(ctx, client, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
             ctx, client, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+        this.discovery = new Discovery(registry, proxy, transcoders, socketServices);
+        this.stats = new GatewayStats(registry, proxy, counters, sessions, requests, subjects, retained, queueBudget,
+            () -> readBufferBytes);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -624,10 +629,10 @@ public final class GatewayConductor implements Agent, FrameHandler
                     subjects.onPublish(session, format, correlationId, body);
                     break;
                 case DISCOVER:
-                    onDiscover(session, format, correlationId, body);
+                    discovery.onDiscover(session, format, correlationId, body);
                     break;
                 case STATS:
-                    onStats(session, format, correlationId);
+                    stats.onStats(session, format, correlationId);
                     break;
                 case REGISTER:
                     socketServices.onRegister(session, format, correlationId, body);
@@ -710,98 +715,5 @@ public final class GatewayConductor implements Agent, FrameHandler
         proxy.fail(session, format, SessionProxy.orEmpty(correlationId), stream, 0, code, message);
         return true;
     }
-
-    // ------------------------------------------------------------------------------------------------ requests
-
-    // ------------------------------------------------------------------------------------------ discover / stats
-
-    private void onDiscover(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
-    {
-        final RegistrySnapshot snapshot = registry.get();
-        final ObjectNode reply = NODES.objectNode();
-        reply.put("correlation_id", SessionProxy.orEmpty(correlationId));
-        reply.put("success", true);
-        final ObjectNode version = reply.putObject("protocol_version");
-        version.put("current", 2);
-        version.put("min_supported", 1);
-        version.put("max_supported", 2);
-        version.put("description", "Switchboard socket protocol v2 (acton-reactive IPC v2 compatible)");
-        final ObjectNode capabilities = version.putObject("capabilities");
-        capabilities.put("messagepack", true);
-        capabilities.put("streaming", true);
-        capabilities.put("push", true);
-        capabilities.put("discovery", true);
-
-        final ArrayNode actors = reply.putArray("actors");
-        final ArrayNode messageTypes = reply.putArray("message_types");
-        final ArrayNode services = reply.putArray("services");
-        final boolean includeActors = body.path("include_actors").asBoolean(true);
-        final boolean includeTypes = body.path("include_message_types").asBoolean(true);
-        final String describe = SessionProxy.text(body, "describe"); // extension: the fields of one service's message types
-        final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
-        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
-        {
-            if (includeActors)
-            {
-                actors.addObject().put("name", service.name()).put("ern", service.name());
-            }
-            allTypes.addAll(service.messageTypes().keySet());
-            final ObjectNode s = services.addObject();
-            s.put("name", service.name());
-            s.put("instances", service.instances());
-            s.put("mode", service.mode());
-            final ArrayNode types = s.putArray("message_types");
-            service.messageTypes().keySet().forEach(types::add);
-            if (service.name().equals(describe))
-            {
-                describe(service, s.putArray("schema"));
-            }
-            s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
-        }
-        if (includeTypes)
-        {
-            allTypes.forEach(messageTypes::add);
-        }
-        proxy.send(session, FrameType.RESPONSE, format, reply, false);
-    }
-
-    private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
-    {
-        for (final Map.Entry<String, Integer> type : service.messageTypes().entrySet())
-        {
-            if (type.getValue() < 0 || service.schemaIr().length == 0)
-            {
-                into.addObject().put("name", type.getKey()).put("opaque", true)
-                    .put("description", "JSON passed through untouched");
-                continue;
-            }
-            try
-            {
-                into.add(transcoders.of(service.schemaIr()).describe(type.getKey()));
-            }
-            catch (final RuntimeException ex)
-            {
-                into.addObject().put("name", type.getKey()).put("error", ex.getMessage());
-            }
-        }
-    }
-
-    private void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
-    {
-        final ObjectNode stats = counters.toJson(NODES.objectNode());
-        counters.detailsToJson(stats);
-        stats.put("connections", sessions.size());
-        stats.put("requests_in_flight", requests.inFlight());
-        stats.put("subscription_patterns", subjects.patternCount());
-        stats.put("queued_bytes", queueBudget.queuedBytes);
-        stats.put("retained_subjects", retained.size());
-        stats.put("retained_bytes", retained.bytes());
-        stats.put("read_buffer_bytes", readBufferBytes);
-        stats.put("services", registry.get().services().size());
-        proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
-    }
-
-    // ------------------------------------------------------------------------------------------------- output
 
 }
