@@ -1,64 +1,48 @@
 package io.switchboard.broker.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.broker.RegistrySnapshot;
 import io.switchboard.broker.SocketFiles;
-import io.switchboard.codec.frame.EnvelopeSalvage;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
-import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
-import io.switchboard.codec.frame.FrameHandler;
-import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.codec.json.SbeJsonTranscoder;
-import io.switchboard.codec.json.SchemaIr;
-import io.switchboard.codec.json.TranscodeException;
-import io.switchboard.codec.json.UnknownMessageTypeException;
-import io.switchboard.codec.subject.SubjectPattern;
-import io.switchboard.transport.Push;
-import io.switchboard.transport.PushHandler;
-import io.switchboard.transport.ResponseListener;
-import io.switchboard.transport.StreamListener;
-import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
-import io.switchboard.transport.SwitchboardException;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.ExpandableArrayBuffer;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.CachedNanoClock;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), decodes their frames, and turns
- * them into calls and publications of its own {@link Switchboard} client, which it polls from the same duty cycle.
+ * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), reads and writes them, and
+ * turns their frames into calls and publications of its own {@link Switchboard} client, which it polls from the same
+ * duty cycle. It owns the sessions and their socket I/O; the roles are split as in Aeron's conductors:
+ * <ul>
+ * <li>{@link FrameAdapter}: decodes a connection's frames, admission (shutdown, rate limit), dispatch;</li>
+ * <li>{@link SessionProxy}: every outbound frame (v1 or v2), queued within the bounds and flushed;</li>
+ * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
+ * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them;</li>
+ * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
+ * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS.</li>
+ * </ul>
+ * Its clocks come from the {@link GatewayContext} and are read once per duty cycle.
  * <p>
  * Payloads are handled as Jackson trees, which allocates per frame: the socket path pays for JSON anyway, and the
  * Java-to-Java hot path does not go through here.
@@ -70,15 +54,12 @@ import java.util.function.Supplier;
  * Not thread-safe: everything runs on the gateway's duty-cycle thread, except {@link #beginShutdown()} and
  * {@link #awaitShutdown(long)}.
  */
-public final class GatewayConductor implements Agent, FrameHandler
+public final class GatewayConductor implements Agent
 {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int RUNNING = 0;
     private static final int DRAINING = 1;
     private static final int FLUSHING = 2;
     private static final int STOPPED = 3;
-    /** Frames that may offer to the gateway's own client between two polls of it, so its inbox keeps draining. */
-    private static final int FRAMES_PER_CLIENT_POLL = 8;
 
     private final GatewayContext ctx;
     private final Supplier<RegistrySnapshot> registry;
@@ -98,12 +79,10 @@ public final class GatewayConductor implements Agent, FrameHandler
     private final RequestBridge requests;
     private final Discovery discovery;
     private final GatewayStats stats;
+    private final FrameAdapter frameAdapter;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
     private final SessionProxy proxy;
-    private int framesSincePoll;
-    private int routeFailures;
-    private String lastRouteFailure;
     private final GatewayCounters counters = new GatewayCounters();
     private final SocketServices socketServices;
     private long nextSessionId = 1;
@@ -138,6 +117,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         this.discovery = new Discovery(registry, proxy, transcoders, socketServices);
         this.stats = new GatewayStats(registry, proxy, counters, sessions, requests, subjects, retained, queueBudget,
             () -> readBufferBytes);
+        this.frameAdapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock,
+            () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -323,7 +304,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         final int work = dutyCycle(); // in-flight answers still arrive, queued frames still go out
         if (DRAINING == state &&
-            ((0 == requests.inFlight() && 0 == socketServices.inFlight()) || nanoClock.nanoTime() - drainDeadlineNs >= 0))
+            ((0 == requests.inFlight() && 0 == socketServices.inFlight()) ||
+            nanoClock.nanoTime() - drainDeadlineNs >= 0))
         {
             answerInFlightShuttingDown();
             state = FLUSHING;
@@ -404,7 +386,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
                 ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedPushBytes(), ctx.maxQueuedBytes(),
-                queueBudget, ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nanoClock.nanoTime()) : null);
+                queueBudget,
+                ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nanoClock.nanoTime()) : null);
             key.attach(session);
             sessions.add(session);
             counters.connectionsAccepted++;
@@ -446,16 +429,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             return 1;
         }
         readBuffer.flip();
-        proxy.current(session);
-        framesSincePoll = 0;
-        try
-        {
-            counters.framesIn += session.decoder.decode(readBuffer, this);
-        }
-        finally
-        {
-            proxy.current(null);
-        }
+        counters.framesIn += frameAdapter.decode(session, readBuffer);
         if (!session.decoder.hasPartialFrame())
         {
             session.partialFrameSinceMs = 0;
@@ -551,169 +525,4 @@ public final class GatewayConductor implements Agent, FrameHandler
         subjects.onSessionClosed(session);
         socketServices.onSessionClosed(session);
     }
-
-    // ------------------------------------------------------------------------------------------------- frames
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onFrame(
-        final int version, final FrameType type, final FrameFormat format, final byte[] payload, final int offset,
-        final int length)
-    {
-        final GatewaySession session = proxy.current();
-        session.version = version;
-        if (++framesSincePoll >= FRAMES_PER_CLIENT_POLL)
-        {
-            // many frames in one read: let the gateway's own client drain its inbox between them, so requests it
-            // sends to the socket services it holds itself (and their replies) never back-pressure its offers
-            framesSincePoll = 0;
-            client.poll();
-        }
-        if (FrameType.HEARTBEAT == type)
-        {
-            proxy.send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
-            return;
-        }
-
-        final JsonNode body;
-        try
-        {
-            body = codec.read(format, payload, offset, length);
-        }
-        catch (final FrameException ex)
-        {
-            counters.badPayloads++;
-            // answer the request the refused bytes belong to, when its correlation id can still be read (a stream
-            // request with a final STREAM frame, as every refusal of a stream)
-            final EnvelopeSalvage.Result salvaged = EnvelopeSalvage.salvage(format, payload, offset, length);
-            if (FrameType.REQUEST == type && salvaged.expectsStream && !salvaged.correlationId.isEmpty())
-            {
-                proxy.fail(session, format, salvaged.correlationId, true, 0, ErrorCode.SERIALIZATION_ERROR.name(),
-                    ex.getMessage());
-            }
-            else
-            {
-                proxy.sendError(session, format, salvaged.correlationId, ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
-            }
-            return;
-        }
-        if (!body.isObject())
-        {
-            counters.badPayloads++;
-            proxy.sendError(session, format, "", ErrorCode.INVALID_REQUEST, "expected an object, found " + body.getNodeType());
-            return;
-        }
-        final String correlationId = SessionProxy.text(body, "correlation_id");
-        if (isLimited(type) && refused(session, type, format, correlationId, body))
-        {
-            return;
-        }
-        try
-        {
-            switch (type)
-            {
-                case REQUEST:
-                    requests.onRequest(session, format, (ObjectNode)body);
-                    break;
-                case CANCEL:
-                    requests.onCancel(session, format, correlationId);
-                    break;
-                case SUBSCRIBE:
-                    subjects.onSubscribe(session, format, correlationId, body, true);
-                    break;
-                case UNSUBSCRIBE:
-                    subjects.onSubscribe(session, format, correlationId, body, false);
-                    break;
-                case PUBLISH:
-                    subjects.onPublish(session, format, correlationId, body);
-                    break;
-                case DISCOVER:
-                    discovery.onDiscover(session, format, correlationId, body);
-                    break;
-                case STATS:
-                    stats.onStats(session, format, correlationId);
-                    break;
-                case REGISTER:
-                    socketServices.onRegister(session, format, correlationId, body);
-                    break;
-                case UNREGISTER:
-                    socketServices.onUnregister(session, format, correlationId, body);
-                    break;
-                case RESPONSE:
-                case ERROR:
-                case STREAM:
-                    socketServices.onReply(session, type, format, body);
-                    break;
-                default:
-                    proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                        "no request was routed to this connection; a client does not send " + type);
-                    break;
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            errorHandler.onError(ex);
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INTERNAL_ERROR, ex.toString());
-        }
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onFatalError(final ErrorCode code, final String reason)
-    {
-        final GatewaySession session = proxy.current();
-        counters.protocolErrors++;
-        proxy.send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
-        session.closeAfterFlush = true;
-    }
-
-    private static boolean isLimited(final FrameType type)
-    {
-        return FrameType.REQUEST == type || FrameType.PUBLISH == type || FrameType.SUBSCRIBE == type ||
-            FrameType.REGISTER == type;
-    }
-
-    /**
-     * Refuse a frame that starts new work when the gateway is shutting down (REQUEST, PUBLISH, SUBSCRIBE, REGISTER)
-     * or the connection is over its rate limit (REQUEST, PUBLISH, SUBSCRIBE). A PUBLISH without a correlation_id
-     * expects no answer and is only counted.
-     */
-    private boolean refused(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final String correlationId,
-        final JsonNode body)
-    {
-        final String code;
-        final String message;
-        if (RUNNING != state || shutdownRequested)
-        {
-            counters.refusedShuttingDown++;
-            code = ErrorCode.SHUTTING_DOWN.name();
-            message = "the broker is shutting down";
-        }
-        else if (null != session.rateLimit && FrameType.REGISTER != type && !session.rateLimit.tryAcquire(nanoClock.nanoTime()))
-        {
-            counters.rateLimited++;
-            code = ErrorCode.RATE_LIMITED.name();
-            message = "over this connection's limit of " + ctx.rateLimit() + " frames/s (burst " +
-                ctx.rateLimitBurst() + ")";
-        }
-        else
-        {
-            return false;
-        }
-        if (FrameType.PUBLISH == type && null == correlationId)
-        {
-            counters.error(code);
-            return true;
-        }
-        final boolean stream = FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false);
-        proxy.fail(session, format, SessionProxy.orEmpty(correlationId), stream, 0, code, message);
-        return true;
-    }
-
 }
