@@ -6,6 +6,7 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.switchboard.broker.gateway.GatewayConductor;
+import io.switchboard.broker.gateway.GatewayConfiguration;
 import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.broker.gateway.GatewayContext;
 import io.switchboard.transport.Configuration;
@@ -328,7 +329,7 @@ public final class Broker implements AutoCloseable
             try
             {
                 if (!gateway.awaitShutdown(ctx.gatewayContext().shutdownDrainTimeoutMs() +
-                    GatewayContext.SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS + SHUTDOWN_MARGIN_MS))
+                    GatewayConfiguration.SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS + SHUTDOWN_MARGIN_MS))
                 {
                     ctx.log("gateway did not finish its shutdown in time; closing it anyway");
                 }
@@ -451,10 +452,10 @@ public final class Broker implements AutoCloseable
                     gatewayContext.shutdownDrainTimeoutMs());
             }
             final int rateLimit = gatewayContext.rateLimit();
-            if (rateLimit < 0 || rateLimit > GatewayContext.MAX_RATE_LIMIT || gatewayContext.rateLimitBurst() < 0)
+            if (rateLimit < 0 || rateLimit > GatewayConfiguration.MAX_RATE_LIMIT || gatewayContext.rateLimitBurst() < 0)
             {
                 throw new IllegalArgumentException("gateway rate limit: expected 0 (off) to " +
-                    GatewayContext.MAX_RATE_LIMIT + " per second and a burst >= 0, actual=" + rateLimit +
+                    GatewayConfiguration.MAX_RATE_LIMIT + " per second and a burst >= 0, actual=" + rateLimit +
                     "/s burst " + gatewayContext.rateLimitBurst());
             }
             if (null == allowedPeers)
