@@ -111,13 +111,14 @@ public final class GatewayConductor implements Agent
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
         this.socketServices = new SocketServices(client, codec, proxy, counters);
         this.retained = new RetainedStore(ctx.maxRetainedBytes());
-        this.requests = new RequestBridge(ctx, client, registry, codec, proxy, counters, transcoders);
+        final GatewayClient peer = GatewayClient.of(client);
+        this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
-            ctx, client, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+            ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
         this.discovery = new Discovery(registry, proxy, transcoders, socketServices);
         this.stats = new GatewayStats(registry, proxy, counters, sessions, requests, subjects, retained, queueBudget,
             () -> readBufferBytes);
-        this.frameAdapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock,
+        this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);

@@ -16,7 +16,6 @@ import io.switchboard.codec.json.UnknownMessageTypeException;
 import io.switchboard.transport.ResponseListener;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamListener;
-import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -42,7 +41,7 @@ final class RequestBridge
     private static final long DEFAULT_TIMEOUT_MS = 30_000;
 
     private final GatewayContext ctx;
-    private final Switchboard client;
+    private final GatewayClient client;
     private final Supplier<RegistrySnapshot> registry;
     private final PayloadCodec codec;
     private final SessionProxy proxy;
@@ -65,7 +64,7 @@ final class RequestBridge
      */
     RequestBridge(
         final GatewayContext ctx,
-        final Switchboard client,
+        final GatewayClient client,
         final Supplier<RegistrySnapshot> registry,
         final PayloadCodec codec,
         final SessionProxy proxy,

@@ -15,7 +15,6 @@ import io.switchboard.codec.json.TranscodeException;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.transport.Push;
 import io.switchboard.transport.PushHandler;
-import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
@@ -41,7 +40,7 @@ final class SubjectBridge
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final GatewayContext ctx;
-    private final Switchboard client;
+    private final GatewayClient client;
     private final Supplier<RegistrySnapshot> registry;
     private final PayloadCodec codec;
     private final SessionProxy proxy;
@@ -70,7 +69,7 @@ final class SubjectBridge
      */
     SubjectBridge(
         final GatewayContext ctx,
-        final Switchboard client,
+        final GatewayClient client,
         final Supplier<RegistrySnapshot> registry,
         final PayloadCodec codec,
         final SessionProxy proxy,
