@@ -9,7 +9,6 @@ import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
-import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.CachedNanoClock;
@@ -62,23 +61,17 @@ public final class GatewayConductor implements Agent
     private static final int STOPPED = 3;
 
     private final GatewayContext ctx;
-    private final Supplier<RegistrySnapshot> registry;
     private final Switchboard client;
-    private final ErrorHandler errorHandler;
     private final ServerSocketChannel server;
     private final Selector selector;
     private final PayloadCodec codec = new PayloadCodec();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
     private final List<GatewaySession> sessions = new ArrayList<>();
     private final List<GatewaySession> toClose = new ArrayList<>();
-    private final Transcoders transcoders = new Transcoders();
     private final CachedEpochClock epochClock = new CachedEpochClock();
     private final CachedNanoClock nanoClock = new CachedNanoClock();
-    private final RetainedStore retained;
     private final SubjectBridge subjects;
     private final RequestBridge requests;
-    private final Discovery discovery;
-    private final GatewayStats stats;
     private final FrameAdapter frameAdapter;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
@@ -104,20 +97,19 @@ public final class GatewayConductor implements Agent
         throws IOException
     {
         this.ctx = ctx;
-        this.registry = registry;
         this.client = client;
-        this.errorHandler = ctx.errorHandler();
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
         this.socketServices = new SocketServices(client, codec, proxy, counters);
-        this.retained = new RetainedStore(ctx.maxRetainedBytes());
         final GatewayClient peer = GatewayClient.of(client);
+        final Transcoders transcoders = new Transcoders();
+        final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
         this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
             ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        this.discovery = new Discovery(registry, proxy, transcoders, socketServices);
-        this.stats = new GatewayStats(registry, proxy, counters, sessions, requests, subjects, retained, queueBudget,
-            () -> readBufferBytes);
+        final Discovery discovery = new Discovery(registry, proxy, transcoders, socketServices);
+        final GatewayStats stats = new GatewayStats(
+            registry, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
