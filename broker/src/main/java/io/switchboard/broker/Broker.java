@@ -6,9 +6,9 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.switchboard.broker.gateway.GatewayConductor;
+import io.switchboard.broker.gateway.GatewayConfiguration;
 import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.broker.gateway.GatewayContext;
-import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
@@ -226,17 +226,14 @@ public final class Broker implements AutoCloseable
                 .reconnect(true)
                 .reconnectBackoffNs(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(500))
                 .errorHandler(ctx.errorHandler()));
-            gateway = new GatewayConductor(new GatewayContext()
+            final GatewayContext gatewayContext = ctx.gatewayContext()
                 .socketPath(ctx.gatewaySocket())
-                .maxConnections(ctx.gatewayMaxConnections())
-                .maxPayloadLength(ctx.gatewayMaxPayloadLength())
-                .shutdownDrainTimeoutMs(ctx.gatewayDrainTimeoutMs())
-                .incompleteFrameTimeoutMs(ctx.gatewayIncompleteFrameTimeoutMs())
-                .rateLimit(ctx.gatewayRateLimit())
-                .rateLimitBurst(ctx.gatewayRateLimitBurst())
-                .allowedPeers(ctx.allowedPeers())
-                .errorHandler(ctx.errorHandler())
-                .conclude(), conductor::registrySnapshot, client);
+                .allowedPeers(ctx.allowedPeers());
+            if (null == gatewayContext.errorHandler())
+            {
+                gatewayContext.errorHandler(ctx.errorHandler());
+            }
+            gateway = new GatewayConductor(gatewayContext.conclude(), conductor::registrySnapshot, client);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -254,9 +251,9 @@ public final class Broker implements AutoCloseable
                 " made 0711 and the socket 0666; peers are checked with SO_PEERCRED, allowed besides the owner: " +
                 ctx.allowedPeers().describe());
         }
-        if (ctx.gatewayRateLimit() > 0)
+        if (ctx.gatewayContext().rateLimit() > 0)
         {
-            ctx.log("gateway rate limit: " + ctx.gatewayRateLimit() + " requests/s per connection");
+            ctx.log("gateway rate limit: " + ctx.gatewayContext().rateLimit() + " requests/s per connection");
         }
         return gatewayRunner;
     }
@@ -331,8 +328,8 @@ public final class Broker implements AutoCloseable
             gateway.beginShutdown();
             try
             {
-                if (!gateway.awaitShutdown(ctx.gatewayDrainTimeoutMs() +
-                    GatewayContext.SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS + SHUTDOWN_MARGIN_MS))
+                if (!gateway.awaitShutdown(ctx.gatewayContext().shutdownDrainTimeoutMs() +
+                    GatewayConfiguration.SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS + SHUTDOWN_MARGIN_MS))
                 {
                     ctx.log("gateway did not finish its shutdown in time; closing it anyway");
                 }
@@ -394,13 +391,7 @@ public final class Broker implements AutoCloseable
         private long untetheredRestingTimeoutMs = Configuration.longProperty(
             Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS);
         private boolean gateway = true;
-        private int gatewayMaxConnections = GatewayContext.MAX_CONNECTIONS_DEFAULT;
-        private int gatewayMaxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
-        private long gatewayDrainTimeoutMs = GatewayContext.SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
-        private Path gatewaySocket;
-        private long gatewayIncompleteFrameTimeoutMs = GatewayContext.INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
-        private int gatewayRateLimit;
-        private int gatewayRateLimitBurst;
+        private final GatewayContext gatewayContext = new GatewayContext();
         private AllowedPeers allowedPeers;
         private long controlConnectTimeoutMs =
             Configuration.longProperty(CONTROL_CONNECT_TIMEOUT_PROP, CONTROL_CONNECT_TIMEOUT_DEFAULT_MS);
@@ -430,9 +421,10 @@ public final class Broker implements AutoCloseable
             {
                 socketDir = Configuration.socketDir();
                 final String env = System.getenv(Configuration.SOCKET_ENV);
-                if (null == gatewaySocket && null != env && !env.isEmpty())
+                if (null == gatewayContext.socketPath() && null != env && !env.isEmpty())
                 {
-                    gatewaySocket = java.nio.file.Paths.get(env).toAbsolutePath(); // PROTOCOL.md: the path, exactly
+                    // PROTOCOL.md: the path, exactly
+                    gatewayContext.socketPath(java.nio.file.Paths.get(env).toAbsolutePath());
                 }
             }
             if (null == aeronDirectoryName)
@@ -454,16 +446,17 @@ public final class Broker implements AutoCloseable
                 throw new IllegalArgumentException("untethered window limit timeout must exceed the driver's 50 ms timer, " +
                     "actual=" + untetheredWindowLimitTimeoutMs + " ms");
             }
-            if (gatewayDrainTimeoutMs < 0)
+            if (gatewayContext.shutdownDrainTimeoutMs() < 0)
             {
                 throw new IllegalArgumentException("gateway drain timeout: expected >= 0 ms, actual=" +
-                    gatewayDrainTimeoutMs);
+                    gatewayContext.shutdownDrainTimeoutMs());
             }
-            if (gatewayRateLimit < 0 || gatewayRateLimit > GatewayContext.MAX_RATE_LIMIT || gatewayRateLimitBurst < 0)
+            final int rateLimit = gatewayContext.rateLimit();
+            if (rateLimit < 0 || rateLimit > GatewayConfiguration.MAX_RATE_LIMIT || gatewayContext.rateLimitBurst() < 0)
             {
                 throw new IllegalArgumentException("gateway rate limit: expected 0 (off) to " +
-                    GatewayContext.MAX_RATE_LIMIT + " per second and a burst >= 0, actual=" + gatewayRateLimit +
-                    "/s burst " + gatewayRateLimitBurst);
+                    GatewayConfiguration.MAX_RATE_LIMIT + " per second and a burst >= 0, actual=" + rateLimit +
+                    "/s burst " + gatewayContext.rateLimitBurst());
             }
             if (null == allowedPeers)
             {
@@ -544,7 +537,7 @@ public final class Broker implements AutoCloseable
          */
         public Context gatewaySocket(final Path gatewaySocket)
         {
-            this.gatewaySocket = gatewaySocket;
+            gatewayContext.socketPath(gatewaySocket);
             return this;
         }
 
@@ -555,7 +548,19 @@ public final class Broker implements AutoCloseable
          */
         public Path gatewaySocket()
         {
+            final Path gatewaySocket = gatewayContext.socketPath();
             return null != gatewaySocket ? gatewaySocket : socketDir.resolve(Configuration.GATEWAY_SOCKET_NAME);
+        }
+
+        /**
+         * Settings of the gateway (its bounds, timeouts, rate limit, clocks), held here and handed to it as they are;
+         * its socket path, allowed peers and error handler are filled in from this context when the broker starts.
+         *
+         * @return the gateway's context.
+         */
+        public GatewayContext gatewayContext()
+        {
+            return gatewayContext;
         }
 
         /**
@@ -578,139 +583,6 @@ public final class Broker implements AutoCloseable
         public boolean gateway()
         {
             return gateway;
-        }
-
-        /**
-         * Bound on gateway connections.
-         *
-         * @param gatewayMaxConnections the bound.
-         * @return this for a fluent API.
-         */
-        public Context gatewayMaxConnections(final int gatewayMaxConnections)
-        {
-            this.gatewayMaxConnections = gatewayMaxConnections;
-            return this;
-        }
-
-        /**
-         * Bound on gateway connections.
-         *
-         * @return the bound.
-         */
-        public int gatewayMaxConnections()
-        {
-            return gatewayMaxConnections;
-        }
-
-        /**
-         * Largest payload the gateway accepts (1 MiB default, up to 16 MiB).
-         *
-         * @param gatewayMaxPayloadLength in bytes.
-         * @return this for a fluent API.
-         */
-        public Context gatewayMaxPayloadLength(final int gatewayMaxPayloadLength)
-        {
-            this.gatewayMaxPayloadLength = gatewayMaxPayloadLength;
-            return this;
-        }
-
-        /**
-         * Largest payload the gateway accepts.
-         *
-         * @return the length in bytes.
-         */
-        public int gatewayMaxPayloadLength()
-        {
-            return gatewayMaxPayloadLength;
-        }
-
-        /**
-         * How long a socket connection may sit on a frame it began but did not finish before it is closed.
-         *
-         * @param gatewayIncompleteFrameTimeoutMs the time in milliseconds (default 10000).
-         * @return this for a fluent API.
-         */
-        public Context gatewayIncompleteFrameTimeoutMs(final long gatewayIncompleteFrameTimeoutMs)
-        {
-            this.gatewayIncompleteFrameTimeoutMs = gatewayIncompleteFrameTimeoutMs;
-            return this;
-        }
-
-        /**
-         * How long a socket connection may sit on an unfinished frame.
-         *
-         * @return the time in milliseconds.
-         */
-        public long gatewayIncompleteFrameTimeoutMs()
-        {
-            return gatewayIncompleteFrameTimeoutMs;
-        }
-
-        /**
-         * Time in-flight gateway calls get to finish when the broker closes, before they are answered SHUTTING_DOWN.
-         *
-         * @param gatewayDrainTimeoutMs the time in milliseconds (default 2000).
-         * @return this for a fluent API.
-         */
-        public Context gatewayDrainTimeoutMs(final long gatewayDrainTimeoutMs)
-        {
-            this.gatewayDrainTimeoutMs = gatewayDrainTimeoutMs;
-            return this;
-        }
-
-        /**
-         * Time in-flight gateway calls get to finish when the broker closes.
-         *
-         * @return the time in milliseconds.
-         */
-        public long gatewayDrainTimeoutMs()
-        {
-            return gatewayDrainTimeoutMs;
-        }
-
-        /**
-         * Per-connection limit on the gateway's REQUEST, PUBLISH and SUBSCRIBE frames; over it they are answered
-         * RATE_LIMITED.
-         *
-         * @param gatewayRateLimit frames per second, 0 for no limit (the default).
-         * @return this for a fluent API.
-         */
-        public Context gatewayRateLimit(final int gatewayRateLimit)
-        {
-            this.gatewayRateLimit = gatewayRateLimit;
-            return this;
-        }
-
-        /**
-         * Per-connection limit on the gateway's REQUEST, PUBLISH and SUBSCRIBE frames.
-         *
-         * @return frames per second, 0 for no limit.
-         */
-        public int gatewayRateLimit()
-        {
-            return gatewayRateLimit;
-        }
-
-        /**
-         * Burst of the gateway's rate limit: frames a connection may send at once after being idle.
-         *
-         * @param gatewayRateLimitBurst the number of frames; 0 (the default) means one second's worth.
-         * @return this for a fluent API.
-         */
-        public Context gatewayRateLimitBurst(final int gatewayRateLimitBurst)
-        {
-            this.gatewayRateLimitBurst = gatewayRateLimitBurst;
-            return this;
-        }
-
-        /**
-         * Burst of the gateway's rate limit.
-         *
-         * @return the number of frames; 0 means one second's worth.
-         */
-        public int gatewayRateLimitBurst()
-        {
-            return gatewayRateLimitBurst;
         }
 
         /**

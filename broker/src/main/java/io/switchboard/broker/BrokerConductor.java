@@ -7,7 +7,6 @@ import io.switchboard.transport.ControlConnection;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
@@ -39,14 +38,11 @@ import java.util.function.Supplier;
  * Either way its services and subscriptions are removed and every peer is told ({@code PeerGone}), so callers fail
  * what they had in flight on it with {@code SERVICE_UNAVAILABLE}.
  * <p>
- * <p>
  * <b>Pauses.</b> The broker's own Aeron client (which holds only the counters) is driven from this duty cycle with
- * an {@link AgentInvoker}, not by a thread of its own: when a pause longer than the driver's timeouts (SIGSTOP, a
- * suspended machine) makes that client close itself ("service interval exceeded", or timed out by the driver),
- * it closes on this thread, inside {@code invoke()}, and unmaps the counters file there. Right after every
- * {@code invoke()} the conductor asks whether the client closed and, if so, forgets the counters without touching
- * them and opens a new client, carrying the values over ({@link BrokerCounters}). With a thread of its own the
- * client could unmap the file between the check and the write, which is what crashed the broker (SIGSEGV).
+ * an {@link AgentInvoker}, not by a thread of its own ({@link CountersClient}): when a pause longer than the driver's
+ * timeouts (SIGSTOP, a suspended machine) makes that client close itself, it closes on this thread, inside
+ * {@code invoke()}, and is replaced, the counters carried over ({@link BrokerCounters}). With a thread of its own the
+ * client could unmap the counters file between a check and a write, which is what crashed the broker (SIGSEGV).
  * <p>
  * A duty cycle that comes more than half the liveness timeout after the previous one means that <i>we</i> were not
  * running: the silence of the peers is then ours, so every peer's last-heard time starts again instead of the
@@ -59,11 +55,12 @@ import java.util.function.Supplier;
  * answered, but logged once. One peer may hold a bounded number of services, schema bytes and patterns, so that
  * it cannot exhaust the limits every peer shares.
  * <p>
+ * Every control message out goes through a {@link ControlProxy}.
+ * <p>
  * Not thread-safe: runs on the broker's conductor thread only.
  */
 public final class BrokerConductor implements Agent
 {
-    private static final long AERON_REOPEN_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long CONNECT_TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Broker.Context ctx;
@@ -80,28 +77,18 @@ public final class BrokerConductor implements Agent
     private final long pauseThresholdNs;
     private final long connectTimeoutNs;
     private final long ownPid = ProcessHandle.current().pid();
-    private final Supplier<Aeron> aeronFactory;
+    private final CountersClient countersClient;
     private final BrokerCounters counters = new BrokerCounters();
-    private Aeron aeron;
-    private AgentInvoker aeronInvoker;
-    private long nextAeronOpenNs;
+    private final ControlProxy proxy;
     private long lastDutyCycleNs;
     private long nextConnectTimeoutCheckNs;
-    private boolean aeronOpenFailureLogged;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ConnectDecoder connectDecoder = new ConnectDecoder();
-    private final ConnectAckEncoder connectAckEncoder = new ConnectAckEncoder();
     private final RegisterDecoder registerDecoder = new RegisterDecoder();
     private final UnregisterDecoder unregisterDecoder = new UnregisterDecoder();
     private final SubscribeDecoder subscribeDecoder = new SubscribeDecoder();
     private final UnsubscribeDecoder unsubscribeDecoder = new UnsubscribeDecoder();
-    private final RouteUpdateEncoder routeUpdateEncoder = new RouteUpdateEncoder();
-    private final PeerGoneEncoder peerGoneEncoder = new PeerGoneEncoder();
-    private final ControlAckEncoder ackEncoder = new ControlAckEncoder();
-    private final ControlErrorEncoder errorEncoder = new ControlErrorEncoder();
-    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
 
     private volatile RegistrySnapshot registrySnapshot = RegistrySnapshot.EMPTY;
     private long registryVersion;
@@ -121,7 +108,7 @@ public final class BrokerConductor implements Agent
     {
         this.ctx = ctx;
         this.errorHandler = ctx.errorHandler();
-        this.aeronFactory = aeronFactory;
+        this.countersClient = new CountersClient(aeronFactory, counters, clock, ctx::log);
         this.livenessTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.livenessTimeoutMs());
         // a gap of half the liveness timeout is far beyond any duty cycle (the idle strategy parks for 1 ms at most)
         // and still leaves the other half for a peer's heartbeat to arrive before anyone is judged
@@ -130,22 +117,17 @@ public final class BrokerConductor implements Agent
         this.registry = new ServiceRegistry(
             ctx.maxServices(), ctx.maxSchemaBytes(), ctx.maxServicesPerPeer(), ctx.maxSchemaBytesPerPeer());
         this.subjects = new SubjectTable(ctx.maxPatternsPerPeer());
+        this.proxy = new ControlProxy(sessionById, toClose, counters, errorHandler, ctx::log);
         this.server = bindControlSocket(ctx.controlSocket());
         try
         {
             this.selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
-            aeron = aeronFactory.get();
-            aeronInvoker = aeron.conductorAgentInvoker();
-            if (null == aeronInvoker)
-            {
-                throw new IllegalArgumentException("the broker's Aeron client must use a conductor agent invoker");
-            }
-            counters.attach(aeron);
+            countersClient.open();
         }
         catch (final IOException | RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(aeron, server);
+            CloseHelper.quietClose(server);
             SocketFiles.deleteSocket(ctx.controlSocket());
             throw ex;
         }
@@ -181,7 +163,7 @@ public final class BrokerConductor implements Agent
             onPause(nowNs - lastDutyCycleNs);
         }
         lastDutyCycleNs = nowNs;
-        int work = driveAeron();
+        int work = countersClient.drive(nowNs);
         if (selector.selectNow() > 0)
         {
             final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
@@ -220,59 +202,6 @@ public final class BrokerConductor implements Agent
     }
 
     /**
-     * Drive the broker's Aeron client on this thread; if it closed (a pause beyond the driver's timeouts), forget
-     * its counters without touching them and open another one.
-     */
-    private int driveAeron()
-    {
-        int work = 0;
-        if (null != aeron)
-        {
-            work += aeronInvoker.invoke();
-            // closed inside invoke(), on this thread; or terminating, its counters already closed: either way the
-            // counters may no longer be ours (the driver frees a timed-out client's counters) or even mapped
-            if (aeron.isClosed() || counters.wereClosedUnderUs())
-            {
-                counters.detach();
-                CloseHelper.quietClose(aeron); // on this thread, the only one that used it
-                aeron = null;
-                aeronInvoker = null;
-                nextAeronOpenNs = nowNs;
-                ctx.log("the broker's Aeron client was closed under it (a pause longer than the media driver's " +
-                    "timeouts?); opening a new one, counters carried over");
-            }
-        }
-        if (null == aeron && nowNs - nextAeronOpenNs >= 0)
-        {
-            work++;
-            try
-            {
-                aeron = aeronFactory.get();
-                aeronInvoker = aeron.conductorAgentInvoker();
-                counters.attach(aeron);
-                counters.increment(BrokerCounters.AERON_CLIENT_REOPENS);
-                aeronOpenFailureLogged = false;
-                ctx.log("the broker's Aeron client is open again");
-            }
-            catch (final RuntimeException ex)
-            {
-                counters.detach();
-                CloseHelper.quietClose(aeron);
-                aeron = null;
-                aeronInvoker = null;
-                nextAeronOpenNs = clock.nanoTime() + AERON_REOPEN_INTERVAL_NS;
-                if (!aeronOpenFailureLogged)
-                {
-                    aeronOpenFailureLogged = true;
-                    ctx.log("cannot open the broker's Aeron client yet (" + ex + "); retrying every second, " +
-                        "counters kept meanwhile");
-                }
-            }
-        }
-        return work;
-    }
-
-    /**
      * The conductor did not run for a while: the process was stopped (SIGSTOP, a suspended machine, a VM pause) or
      * starved. The peers' silence over that time is ours, not theirs: give every one a fresh liveness period.
      */
@@ -305,7 +234,7 @@ public final class BrokerConductor implements Agent
             {
                 removeUnconnected(i);
                 counters.increment(BrokerCounters.CONNECT_TIMEOUTS);
-                sendError(session, 0, Status.TIMEOUT,
+                proxy.sendError(session, 0, Status.TIMEOUT,
                     "expected Connect within " + ctx.controlConnectTimeoutMs() + " ms of connecting");
                 toClose.add(session);
                 work++;
@@ -348,10 +277,7 @@ public final class BrokerConductor implements Agent
         unconnected.clear();
         CloseHelper.quietCloseAll(selector, server);
         SocketFiles.deleteSocket(ctx.controlSocket());
-        counters.detach();
-        CloseHelper.quietClose(aeron); // on this thread, which drove it
-        aeron = null;
-        aeronInvoker = null;
+        countersClient.close(); // on this thread, which drove it
     }
 
     /**
@@ -431,7 +357,7 @@ public final class BrokerConductor implements Agent
         {
             // refused on the 4-byte header, before any buffer grew for it; typed, then closed: the stream is lost
             counters.increment(BrokerCounters.OVERSIZE_CONTROL_MESSAGES);
-            sendError(session, 0, ex.length() > 0 ? Status.PAYLOAD_TOO_LARGE : Status.PROTOCOL_ERROR, ex.getMessage());
+            proxy.sendError(session, 0, ex.length() > 0 ? Status.PAYLOAD_TOO_LARGE : Status.PROTOCOL_ERROR, ex.getMessage());
             ctx.log(session + ": " + ex.getMessage() + "; connection closed");
             toClose.add(session);
             return 1;
@@ -496,8 +422,7 @@ public final class BrokerConductor implements Agent
                 final List<String> services = registry.removeClient(session.clientId);
                 counters.set(BrokerCounters.SERVICES, registry.services().size());
                 publishRegistrySnapshot();
-                peerGoneEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).clientId(session.clientId);
-                broadcast(MessageHeaderEncoder.ENCODED_LENGTH + peerGoneEncoder.encodedLength());
+                proxy.broadcastPeerGone(session.clientId);
                 ctx.log("peer " + session.clientId + " (" + session.name + ", pid " + session.pid + ") gone" +
                     (services.isEmpty() ? "" : ", its services removed: " + services));
             }
@@ -510,13 +435,13 @@ public final class BrokerConductor implements Agent
         final ClientSession session = current;
         if (length < MessageHeaderDecoder.ENCODED_LENGTH)
         {
-            protocolError(session, "message of " + length + " bytes is shorter than the SBE header");
+            proxy.protocolError(session, "message of " + length + " bytes is shorter than the SBE header");
             return;
         }
         headerDecoder.wrap(buffer, offset);
         if (headerDecoder.schemaId() != ConnectDecoder.SCHEMA_ID)
         {
-            protocolError(session, "expected schemaId=" + ConnectDecoder.SCHEMA_ID + ", actual=" + headerDecoder.schemaId());
+            proxy.protocolError(session, "expected schemaId=" + ConnectDecoder.SCHEMA_ID + ", actual=" + headerDecoder.schemaId());
             return;
         }
         final int templateId = headerDecoder.templateId();
@@ -526,7 +451,7 @@ public final class BrokerConductor implements Agent
 
         if (!session.connected && templateId != ConnectDecoder.TEMPLATE_ID)
         {
-            protocolError(session, "expected Connect first, got templateId=" + templateId);
+            proxy.protocolError(session, "expected Connect first, got templateId=" + templateId);
             return;
         }
 
@@ -553,9 +478,9 @@ public final class BrokerConductor implements Agent
                         session.inProcess ? Integer.MAX_VALUE : ctx.maxPatternsPerPeer());
                     if (null != problem && problem.startsWith(SubjectTable.PER_PEER_LIMIT))
                     {
-                        onPeerLimit(session, problem);
+                        proxy.onPeerLimit(session, problem);
                     }
-                    reply(session, correlationId, null == problem ? null : Status.INVALID_REQUEST, problem);
+                    proxy.reply(session, correlationId, null == problem ? null : Status.INVALID_REQUEST, problem);
                     break;
                 }
                 case UnsubscribeDecoder.TEMPLATE_ID:
@@ -563,16 +488,16 @@ public final class BrokerConductor implements Agent
                     unsubscribeDecoder.wrap(buffer, body, blockLength, version);
                     final long correlationId = unsubscribeDecoder.correlationId();
                     subjects.unsubscribe(session.clientId, unsubscribeDecoder.pattern());
-                    reply(session, correlationId, null, null);
+                    proxy.reply(session, correlationId, null, null);
                     break;
                 }
                 default:
-                    protocolError(session, "unknown control templateId=" + templateId);
+                    proxy.protocolError(session, "unknown control templateId=" + templateId);
             }
         }
         catch (final RuntimeException ex)
         {
-            protocolError(session, "malformed control message templateId=" + templateId + ": " + ex);
+            proxy.protocolError(session, "malformed control message templateId=" + templateId + ": " + ex);
         }
     }
 
@@ -580,7 +505,7 @@ public final class BrokerConductor implements Agent
     {
         if (session.connected)
         {
-            protocolError(session, "second Connect on one connection");
+            proxy.protocolError(session, "second Connect on one connection");
             return;
         }
         final int protocolVersion = decoder.protocolVersion();
@@ -588,7 +513,7 @@ public final class BrokerConductor implements Agent
         session.name = decoder.clientName();
         if (protocolVersion != Configuration.CONTROL_PROTOCOL_VERSION)
         {
-            sendError(session, 0, Status.UNSUPPORTED_PROTOCOL_VERSION, "expected control protocol version " +
+            proxy.sendError(session, 0, Status.UNSUPPORTED_PROTOCOL_VERSION, "expected control protocol version " +
                 Configuration.CONTROL_PROTOCOL_VERSION + ", actual=" + protocolVersion);
             toClose.add(session);
             return;
@@ -608,19 +533,11 @@ public final class BrokerConductor implements Agent
         {
             for (final ServiceRegistry.Instance instance : service.instances)
             {
-                encodeRouteUpdate(RouteAction.ADD, service, instance.clientId, instance.inboxStreamId);
-                send(session, MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
+                proxy.routeUpdate(session, RouteAction.ADD, service, instance.clientId, instance.inboxStreamId);
             }
         }
 
-        connectAckEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .clientId(session.clientId)
-            .inboxStreamId(session.inboxStreamId)
-            .pubSubStreamId(Configuration.PUB_SUB_STREAM_ID)
-            .heartbeatIntervalMs(ctx.heartbeatIntervalMs())
-            .termLength(ctx.termLength())
-            .aeronDirectory(ctx.aeronDirectoryName());
-        send(session, MessageHeaderEncoder.ENCODED_LENGTH + connectAckEncoder.encodedLength());
+        proxy.connectAck(session, ctx.heartbeatIntervalMs(), ctx.termLength(), ctx.aeronDirectoryName());
         ctx.log("peer " + session.clientId + " connected (" + session.name + ", pid " + session.pid + ")");
     }
 
@@ -640,7 +557,7 @@ public final class BrokerConductor implements Agent
 
         if (ServiceMode.NULL_VAL == mode || types.isEmpty() || service.isEmpty())
         {
-            reply(session, correlationId, Status.INVALID_REQUEST,
+            proxy.reply(session, correlationId, Status.INVALID_REQUEST,
                 "register needs a service name, a mode and at least one message type");
             return;
         }
@@ -651,18 +568,17 @@ public final class BrokerConductor implements Agent
         {
             if (outcome.isPeerLimit())
             {
-                onPeerLimit(session, outcome.message());
+                proxy.onPeerLimit(session, outcome.message());
             }
-            reply(session, correlationId, outcome.status(), outcome.message());
+            proxy.reply(session, correlationId, outcome.status(), outcome.message());
             return;
         }
         counters.set(BrokerCounters.SERVICES, registry.services().size());
         publishRegistrySnapshot();
         // the route goes out before the ack: a peer that serves for another (the gateway for a socket client)
         // has the route in its table by the time its register returns, so a call right after it is routed
-        encodeRouteUpdate(RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
-        broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
-        reply(session, correlationId, null, null);
+        proxy.broadcastRouteUpdate(RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
+        proxy.reply(session, correlationId, null, null);
         ctx.log("peer " + session.clientId + " serves '" + service + "' (" + mode + ", " + types.keySet() + ")");
     }
 
@@ -673,98 +589,12 @@ public final class BrokerConductor implements Agent
         final ServiceRegistry.Service service = registry.get(name);
         if (null == service || !registry.unregister(name, session.clientId))
         {
-            reply(session, correlationId, Status.ACTOR_NOT_FOUND, "this peer does not serve '" + name + "'");
+            proxy.reply(session, correlationId, Status.ACTOR_NOT_FOUND, "this peer does not serve '" + name + "'");
             return;
         }
         counters.set(BrokerCounters.SERVICES, registry.services().size());
         publishRegistrySnapshot();
-        encodeRouteUpdate(RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
-        broadcast(MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength());
-        reply(session, correlationId, null, null); // after the route, as for register
-    }
-
-    private void encodeRouteUpdate(
-        final RouteAction action, final ServiceRegistry.Service service, final int clientId, final int inboxStreamId)
-    {
-        routeUpdateEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .action(action)
-            .clientId(clientId)
-            .inboxStreamId(inboxStreamId)
-            .mode(service.mode);
-        final RouteUpdateEncoder.MessageTypesEncoder types =
-            routeUpdateEncoder.messageTypesCount(service.messageTypes.size());
-        for (final Map.Entry<String, Integer> e : service.messageTypes.entrySet())
-        {
-            types.next().templateId(e.getValue()).name(e.getKey());
-        }
-        routeUpdateEncoder.service(service.name);
-    }
-
-    private void reply(final ClientSession session, final long correlationId, final Status status, final String message)
-    {
-        if (null == status)
-        {
-            ackEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId);
-            send(session, MessageHeaderEncoder.ENCODED_LENGTH + ackEncoder.encodedLength());
-        }
-        else
-        {
-            sendError(session, correlationId, status, message);
-        }
-    }
-
-    private void onPeerLimit(final ClientSession session, final String message)
-    {
-        counters.increment(BrokerCounters.PEER_LIMIT_REFUSALS);
-        if (!session.abuseLogged)
-        {
-            session.abuseLogged = true;
-            ctx.log(session + ": " + message + " (further refusals on this connection are counted, not logged)");
-        }
-    }
-
-    private void sendError(final ClientSession session, final long correlationId, final Status status, final String msg)
-    {
-        counters.increment(BrokerCounters.CONTROL_ERRORS);
-        errorEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .status(status)
-            .message(msg);
-        send(session, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
-    }
-
-    private void protocolError(final ClientSession session, final String message)
-    {
-        if (!session.abuseLogged)
-        {
-            session.abuseLogged = true;
-            errorHandler.onError(new IllegalStateException(session + ": " + message +
-                " (further errors on this connection are counted, not logged)"));
-        }
-        sendError(session, 0, Status.PROTOCOL_ERROR, message);
-    }
-
-    private void broadcast(final int length)
-    {
-        for (final ClientSession session : sessionById.values())
-        {
-            send(session, length);
-        }
-    }
-
-    private void send(final ClientSession session, final int length)
-    {
-        try
-        {
-            if (!session.connection.send(sendBuffer, 0, length))
-            {
-                errorHandler.onError(new IllegalStateException(session + " is not reading its control socket: dropped"));
-                toClose.add(session);
-            }
-        }
-        catch (final IOException ex)
-        {
-            toClose.add(session);
-        }
+        proxy.broadcastRouteUpdate(RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
+        proxy.reply(session, correlationId, null, null); // after the route, as for register
     }
 }

@@ -112,16 +112,18 @@ public final class BrokerMain
                         ctx.livenessTimeoutMs(Long.parseLong(value(args, ++i, "--liveness-timeout-ms")));
                         break;
                     case "--rate-limit":
-                        ctx.gatewayRateLimit(Integer.parseInt(value(args, ++i, "--rate-limit")));
+                        ctx.gatewayContext().rateLimit(Integer.parseInt(value(args, ++i, "--rate-limit")));
                         break;
                     case "--rate-limit-burst":
-                        ctx.gatewayRateLimitBurst(Integer.parseInt(value(args, ++i, "--rate-limit-burst")));
+                        ctx.gatewayContext().rateLimitBurst(Integer.parseInt(value(args, ++i, "--rate-limit-burst")));
                         break;
                     case "--frame-timeout-ms":
-                        ctx.gatewayIncompleteFrameTimeoutMs(Long.parseLong(value(args, ++i, "--frame-timeout-ms")));
+                        ctx.gatewayContext()
+                            .incompleteFrameTimeoutMs(Long.parseLong(value(args, ++i, "--frame-timeout-ms")));
                         break;
                     case "--drain-timeout-ms":
-                        ctx.gatewayDrainTimeoutMs(Long.parseLong(value(args, ++i, "--drain-timeout-ms")));
+                        ctx.gatewayContext()
+                            .shutdownDrainTimeoutMs(Long.parseLong(value(args, ++i, "--drain-timeout-ms")));
                         break;
                     case "--allow-user":
                         ctx.allowUser(value(args, ++i, "--allow-user"));

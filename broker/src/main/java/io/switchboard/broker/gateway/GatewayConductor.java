@@ -1,62 +1,47 @@
 package io.switchboard.broker.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.broker.RegistrySnapshot;
 import io.switchboard.broker.SocketFiles;
-import io.switchboard.codec.frame.EnvelopeSalvage;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
-import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
-import io.switchboard.codec.frame.FrameHandler;
-import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.codec.json.SbeJsonTranscoder;
-import io.switchboard.codec.json.SchemaIr;
-import io.switchboard.codec.json.TranscodeException;
-import io.switchboard.codec.json.UnknownMessageTypeException;
-import io.switchboard.codec.subject.SubjectPattern;
-import io.switchboard.transport.Push;
-import io.switchboard.transport.PushHandler;
-import io.switchboard.transport.ResponseListener;
-import io.switchboard.transport.StreamListener;
-import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
-import io.switchboard.transport.SwitchboardException;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
-import org.agrona.ErrorHandler;
-import org.agrona.ExpandableArrayBuffer;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.CachedNanoClock;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), decodes their frames, and turns
- * them into calls and publications of its own {@link Switchboard} client, which it polls from the same duty cycle.
+ * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), reads and writes them, and
+ * turns their frames into calls and publications of its own {@link Switchboard} client, which it polls from the same
+ * duty cycle. It owns the sessions and their socket I/O; the roles are split as in Aeron's conductors:
+ * <ul>
+ * <li>{@link FrameAdapter}: decodes a connection's frames, admission (shutdown, rate limit), dispatch;</li>
+ * <li>{@link SessionProxy}: every outbound frame (v1 or v2), queued within the bounds and flushed;</li>
+ * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
+ * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them;</li>
+ * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
+ * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS.</li>
+ * </ul>
+ * Its clocks come from the {@link GatewayContext} and are read once per duty cycle.
  * <p>
  * Payloads are handled as Jackson trees, which allocates per frame: the socket path pays for JSON anyway, and the
  * Java-to-Java hot path does not go through here.
@@ -68,61 +53,32 @@ import java.util.function.Supplier;
  * Not thread-safe: everything runs on the gateway's duty-cycle thread, except {@link #beginShutdown()} and
  * {@link #awaitShutdown(long)}.
  */
-public final class GatewayConductor implements Agent, FrameHandler
+public final class GatewayConductor implements Agent
 {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final long DEFAULT_TIMEOUT_MS = 30_000;
     private static final int RUNNING = 0;
     private static final int DRAINING = 1;
     private static final int FLUSHING = 2;
     private static final int STOPPED = 3;
-    /** Frames that may offer to the gateway's own client between two polls of it, so its inbox keeps draining. */
-    private static final int FRAMES_PER_CLIENT_POLL = 8;
-    /** Heap a retained message costs besides its payload and subject (map entry, object, array headers). */
-    private static final int RETAINED_OVERHEAD = 96;
-    private static final int LOGGED_IN_FLIGHT = 1;
-    private static final int LOGGED_PATTERNS = 2;
-    private static final int LOGGED_RETAINED = 4;
-    private static final int LOGGED_PUSHES_DROPPED = 8;
-    private static final int LOGGED_SLOW_CONSUMER = 16;
-    private static final int LOGGED_READ_BUFFERS = 32;
-    private static final int LOGGED_ENCODE = 64;
-    private static final int LOGGED_ROUTES = 128;
 
     private final GatewayContext ctx;
-    private final Supplier<RegistrySnapshot> registry;
     private final Switchboard client;
-    private final ErrorHandler errorHandler;
     private final ServerSocketChannel server;
     private final Selector selector;
     private final PayloadCodec codec = new PayloadCodec();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
-    private final ExpandableArrayBuffer sbeBuffer = new ExpandableArrayBuffer(4096);
-    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final List<GatewaySession> sessions = new ArrayList<>();
     private final List<GatewaySession> toClose = new ArrayList<>();
-    private final Long2ObjectHashMap<PendingCall> pendingById = new Long2ObjectHashMap<>();
-    private final Map<byte[], SbeJsonTranscoder> transcoders = new HashMap<>(); // keyed by array identity
-    private final Map<String, PatternRoute> routes = new HashMap<>();
-    private final Map<String, Retained> retained = new HashMap<>();
-    private long retainedBytes;
+    private final CachedEpochClock epochClock = new CachedEpochClock();
+    private final CachedNanoClock nanoClock = new CachedNanoClock();
+    private final SubjectBridge subjects;
+    private final RequestBridge requests;
+    private final FrameAdapter frameAdapter;
     private long readBufferBytes;
     private final GatewaySession.QueueBudget queueBudget;
-    private int framesSincePoll;
-    private int routeFailures;
-    private String lastRouteFailure;
-    /** Set by {@link #send} when a frame could not be encoded and an error was sent in its place. */
-    private boolean replaced;
+    private final SessionProxy proxy;
     private final GatewayCounters counters = new GatewayCounters();
-    private final Listener listener = new Listener();
     private final SocketServices socketServices;
-    private PendingCall callInProgress;
-    private GatewaySession current;
-    private final ArrayList<GatewaySession> dirty = new ArrayList<>();
     private long nextSessionId = 1;
-    private long nextNotificationId = 1;
-    private long nowMs;
-    private long nowNs;
     private int state = RUNNING;
     private long drainDeadlineNs;
     private long flushDeadlineNs;
@@ -141,12 +97,21 @@ public final class GatewayConductor implements Agent, FrameHandler
         throws IOException
     {
         this.ctx = ctx;
-        this.registry = registry;
         this.client = client;
-        this.errorHandler = ctx.errorHandler();
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
-        this.socketServices = new SocketServices(
-            client, codec, (session, type, format, body) -> send(session, type, format, body, false), counters);
+        this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
+        this.socketServices = new SocketServices(client, codec, proxy, counters);
+        final GatewayClient peer = GatewayClient.of(client);
+        final Transcoders transcoders = new Transcoders();
+        final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
+        this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
+        this.subjects = new SubjectBridge(
+            ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+        final Discovery discovery = new Discovery(registry, proxy, transcoders, socketServices);
+        final GatewayStats stats = new GatewayStats(
+            registry, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+        this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
+            () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
         SocketFiles.prepareForBind(path);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -217,8 +182,8 @@ public final class GatewayConductor implements Agent, FrameHandler
      */
     public int doWork() throws IOException
     {
-        nowMs = System.currentTimeMillis();
-        nowNs = System.nanoTime();
+        epochClock.update(ctx.epochClock().time());
+        nanoClock.update(ctx.nanoClock().nanoTime());
         if (RUNNING != state)
         {
             return shutdownWork();
@@ -234,8 +199,8 @@ public final class GatewayConductor implements Agent, FrameHandler
     private int dutyCycle() throws IOException
     {
         int work = client.poll();
-        work += socketServices.expire(nowMs);
-        flushDirty();
+        work += socketServices.expire(epochClock.time());
+        proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
         {
@@ -256,7 +221,7 @@ public final class GatewayConductor implements Agent, FrameHandler
                 final GatewaySession session = (GatewaySession)key.attachment();
                 if (key.isWritable())
                 {
-                    work += flush(session);
+                    work += proxy.flush(session);
                 }
                 if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed)
                 {
@@ -273,34 +238,19 @@ public final class GatewayConductor implements Agent, FrameHandler
                 toClose.add(session); // closing, or its input ended and every answer it awaited is written
             }
             else if (0 != session.partialFrameSinceMs && !session.closeAfterFlush && !session.inputClosed &&
-                nowMs - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
+                epochClock.time() - session.partialFrameSinceMs > ctx.incompleteFrameTimeoutMs())
             {
                 // a truncated frame, or a length promised and never sent: its bytes are not coming
                 counters.protocolErrors++;
-                send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", ErrorCode.PROTOCOL_ERROR,
+                proxy.send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", ErrorCode.PROTOCOL_ERROR,
                     "incomplete frame for more than " + ctx.incompleteFrameTimeoutMs() + " ms"), false);
                 session.closeAfterFlush = true;
                 session.partialFrameSinceMs = 0;
             }
         }
-        flushDirty();
+        proxy.flushDirty();
         closeDead();
         return work;
-    }
-
-    private void flushDirty()
-    {
-        final ArrayList<GatewaySession> dirty = this.dirty;
-        for (int i = 0, size = dirty.size(); i < size; i++)
-        {
-            final GatewaySession session = dirty.get(i);
-            session.dirty = false;
-            if (!session.closed)
-            {
-                flush(session);
-            }
-        }
-        dirty.clear();
     }
 
     /**
@@ -311,7 +261,7 @@ public final class GatewayConductor implements Agent, FrameHandler
      */
     boolean canBlockOnSockets()
     {
-        return RUNNING == state && !shutdownRequested && pendingById.isEmpty() && 0 == socketServices.inFlight();
+        return RUNNING == state && !shutdownRequested && 0 == requests.inFlight() && 0 == socketServices.inFlight();
     }
 
     /**
@@ -330,7 +280,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void beginDrain()
     {
         state = DRAINING;
-        drainDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownDrainTimeoutMs());
+        drainDeadlineNs = nanoClock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownDrainTimeoutMs());
         final SelectionKey key = server.keyFor(selector);
         if (null != key)
         {
@@ -347,20 +297,21 @@ public final class GatewayConductor implements Agent, FrameHandler
         }
         final int work = dutyCycle(); // in-flight answers still arrive, queued frames still go out
         if (DRAINING == state &&
-            ((pendingById.isEmpty() && 0 == socketServices.inFlight()) || nowNs - drainDeadlineNs >= 0))
+            ((0 == requests.inFlight() && 0 == socketServices.inFlight()) ||
+            nanoClock.nanoTime() - drainDeadlineNs >= 0))
         {
             answerInFlightShuttingDown();
             state = FLUSHING;
-            flushDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownFlushTimeoutMs());
+            flushDeadlineNs = nanoClock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.shutdownFlushTimeoutMs());
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final GatewaySession session = sessions.get(i);
                 session.closeAfterFlush = true; // read no more; closed by the duty cycle once its queue is empty
-                flush(session);
+                proxy.flush(session);
             }
             closeDead();
         }
-        if (FLUSHING == state && (sessions.isEmpty() || nowNs - flushDeadlineNs >= 0))
+        if (FLUSHING == state && (sessions.isEmpty() || nanoClock.nanoTime() - flushDeadlineNs >= 0))
         {
             for (final GatewaySession session : new ArrayList<>(sessions))
             {
@@ -377,24 +328,7 @@ public final class GatewayConductor implements Agent, FrameHandler
     private void answerInFlightShuttingDown()
     {
         socketServices.shutDown();
-        if (pendingById.isEmpty())
-        {
-            return;
-        }
-        for (final PendingCall call : new ArrayList<>(pendingById.values()))
-        {
-            if (call.done)
-            {
-                continue;
-            }
-            finish(call);
-            if (call.stream)
-            {
-                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED finds the call done
-            }
-            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
-                ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
-        }
+        requests.answerAllShuttingDown();
     }
 
     /**
@@ -407,7 +341,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             answerInFlightShuttingDown(); // closed without a graceful shutdown: answer what we can, best effort
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
-                flush(sessions.get(i));
+                proxy.flush(sessions.get(i));
             }
         }
         stopped.countDown();
@@ -445,7 +379,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
             final GatewaySession session = new GatewaySession(nextSessionId++, channel, key,
                 ctx.maxPayloadLength(), ctx.maxQueuedPushes(), ctx.maxQueuedPushBytes(), ctx.maxQueuedBytes(),
-                queueBudget, ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nowNs) : null);
+                queueBudget,
+                ctx.rateLimit() > 0 ? new TokenBucket(ctx.rateLimit(), ctx.rateLimitBurst(), nanoClock.nanoTime()) : null);
             key.attach(session);
             sessions.add(session);
             counters.connectionsAccepted++;
@@ -458,7 +393,7 @@ public final class GatewayConductor implements Agent, FrameHandler
         try
         {
             // one small frame into an empty socket buffer: a non-blocking write takes it whole
-            channel.write(ByteBuffer.wrap(frame(2, FrameType.ERROR, FrameFormat.JSON,
+            channel.write(ByteBuffer.wrap(proxy.frame(2, FrameType.ERROR, FrameFormat.JSON,
                 FrameBodies.error("", code, message))));
         }
         catch (final IOException | RuntimeException ignore)
@@ -487,16 +422,7 @@ public final class GatewayConductor implements Agent, FrameHandler
             return 1;
         }
         readBuffer.flip();
-        current = session;
-        framesSincePoll = 0;
-        try
-        {
-            counters.framesIn += session.decoder.decode(readBuffer, this);
-        }
-        finally
-        {
-            current = null;
-        }
+        counters.framesIn += frameAdapter.decode(session, readBuffer);
         if (!session.decoder.hasPartialFrame())
         {
             session.partialFrameSinceMs = 0;
@@ -506,10 +432,10 @@ public final class GatewayConductor implements Agent, FrameHandler
             // the read ended inside a frame, so bytes of that frame arrived now: the timer measures a stall, not a
             // slow writer (a client writing valid frames in 1,000-byte pieces was cut off when it only reset here
             // on reads that ended on a frame boundary)
-            session.partialFrameSinceMs = nowMs;
+            session.partialFrameSinceMs = epochClock.time();
         }
         countReadBuffer(session);
-        flush(session);
+        proxy.flush(session);
         return n;
     }
 
@@ -527,17 +453,8 @@ public final class GatewayConductor implements Agent, FrameHandler
             // a peer that shut only its write side still reads its answers; one that closed altogether (most often a
             // process that died) is told apart by a write, which fails at once (EPIPE), and is freed at once instead
             // of holding its calls until they time out; a HEARTBEAT is the frame every client already takes unasked
-            final GatewaySession saved = current;
-            current = session; // flushed here, not put on the dirty list
-            try
-            {
-                send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
-            }
-            finally
-            {
-                current = saved;
-            }
-            flush(session);
+            proxy.sendNow(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat()); // flushed here
+            proxy.flush(session);
             if (!toClose.contains(session))
             {
                 counters.halfClosed++;
@@ -562,70 +479,11 @@ public final class GatewayConductor implements Agent, FrameHandler
             counters.protocolErrors++;
             final String message = "unfinished frames of all connections hold " + readBufferBytes +
                 " bytes, over the gateway's bound of " + ctx.maxTotalReadBufferBytes();
-            logLimit(session, LOGGED_READ_BUFFERS, message);
-            send(session, FrameType.ERROR, FrameFormat.JSON,
+            proxy.logLimit(session, SessionProxy.LOGGED_READ_BUFFERS, message);
+            proxy.send(session, FrameType.ERROR, FrameFormat.JSON,
                 FrameBodies.error("", ErrorCode.PAYLOAD_TOO_LARGE, message), false);
             session.closeAfterFlush = true;
             session.updateInterest();
-        }
-    }
-
-    private int flush(final GatewaySession session)
-    {
-        try
-        {
-            int written = session.flush();
-            if (0 != session.lostSinceNotice && !session.hasQueued() && !session.closeAfterFlush && !session.closed)
-            {
-                sendLossNotice(session);
-                written += session.flush();
-            }
-            return written;
-        }
-        catch (final IOException ex)
-        {
-            toClose.add(session);
-            return 0;
-        }
-    }
-
-    /**
-     * Tell a subscriber, once its queue has drained, that pushes were dropped: a RESPONSE with an empty
-     * correlation_id (which clients of protocol v2 ignore), {@code notice: "pushes_lost"}, the number dropped since
-     * the last notice and the last PUSH sequence assigned, so the loss at the tail is known without a later PUSH.
-     */
-    private void sendLossNotice(final GatewaySession session)
-    {
-        final ObjectNode notice = NODES.objectNode();
-        notice.put("correlation_id", "");
-        notice.put("success", true);
-        notice.put("notice", "pushes_lost");
-        notice.put("lost", session.lostSinceNotice);
-        notice.put("sequence", session.pushSequence);
-        session.lostSinceNotice = 0;
-        counters.lossNotices++;
-        final GatewaySession saved = current;
-        current = session; // flushed by the caller, not put on the dirty list
-        try
-        {
-            send(session, FrameType.RESPONSE, FrameFormat.JSON, notice, false);
-        }
-        finally
-        {
-            current = saved;
-        }
-    }
-
-    /**
-     * Log a limit reached by a connection, once per connection and kind: repeated abuse is counted, not logged.
-     */
-    private void logLimit(final GatewaySession session, final int kind, final String message)
-    {
-        if (0 == (session.loggedLimits & kind))
-        {
-            session.loggedLimits |= kind;
-            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + message +
-                " (logged once per connection; see STATS for counts)"));
         }
     }
 
@@ -656,1200 +514,8 @@ public final class GatewayConductor implements Agent, FrameHandler
         readBufferBytes -= session.readBufferBytes;
         session.readBufferBytes = 0;
         counters.connectionsClosed++;
-        for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
-        {
-            if (!call.done)
-            {
-                // nobody is left to answer: forget it now rather than at its timeout (a stream is also cancelled)
-                client.abandon(call.gatewayId);
-                finish(call);
-            }
-        }
-        session.pendingByClientId.clear();
-        for (final String pattern : session.subscriptions.keySet())
-        {
-            releaseRoute(pattern, session); // at most maxPatterns of them
-        }
-        logRouteFailures(session);
-        session.subscriptions.clear();
+        requests.onSessionClosed(session);
+        subjects.onSessionClosed(session);
         socketServices.onSessionClosed(session);
-    }
-
-    // ------------------------------------------------------------------------------------------------- frames
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onFrame(
-        final int version, final FrameType type, final FrameFormat format, final byte[] payload, final int offset,
-        final int length)
-    {
-        final GatewaySession session = current;
-        session.version = version;
-        if (++framesSincePoll >= FRAMES_PER_CLIENT_POLL)
-        {
-            // many frames in one read: let the gateway's own client drain its inbox between them, so requests it
-            // sends to the socket services it holds itself (and their replies) never back-pressure its offers
-            framesSincePoll = 0;
-            client.poll();
-        }
-        if (FrameType.HEARTBEAT == type)
-        {
-            send(session, FrameType.HEARTBEAT, FrameFormat.JSON, FrameBodies.heartbeat(), false);
-            return;
-        }
-
-        final JsonNode body;
-        try
-        {
-            body = codec.read(format, payload, offset, length);
-        }
-        catch (final FrameException ex)
-        {
-            counters.badPayloads++;
-            // answer the request the refused bytes belong to, when its correlation id can still be read (a stream
-            // request with a final STREAM frame, as every refusal of a stream)
-            final EnvelopeSalvage.Result salvaged = EnvelopeSalvage.salvage(format, payload, offset, length);
-            if (FrameType.REQUEST == type && salvaged.expectsStream && !salvaged.correlationId.isEmpty())
-            {
-                fail(session, format, salvaged.correlationId, true, 0, ErrorCode.SERIALIZATION_ERROR.name(),
-                    ex.getMessage());
-            }
-            else
-            {
-                sendError(session, format, salvaged.correlationId, ErrorCode.SERIALIZATION_ERROR, ex.getMessage());
-            }
-            return;
-        }
-        if (!body.isObject())
-        {
-            counters.badPayloads++;
-            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "expected an object, found " + body.getNodeType());
-            return;
-        }
-        final String correlationId = text(body, "correlation_id");
-        if (isLimited(type) && refused(session, type, format, correlationId, body))
-        {
-            return;
-        }
-        try
-        {
-            switch (type)
-            {
-                case REQUEST:
-                    onRequest(session, format, (ObjectNode)body);
-                    break;
-                case CANCEL:
-                    onCancel(session, format, correlationId);
-                    break;
-                case SUBSCRIBE:
-                    onSubscribe(session, format, correlationId, body, true);
-                    break;
-                case UNSUBSCRIBE:
-                    onSubscribe(session, format, correlationId, body, false);
-                    break;
-                case PUBLISH:
-                    onPublish(session, format, correlationId, body);
-                    break;
-                case DISCOVER:
-                    onDiscover(session, format, correlationId, body);
-                    break;
-                case STATS:
-                    onStats(session, format, correlationId);
-                    break;
-                case REGISTER:
-                    socketServices.onRegister(session, format, correlationId, body);
-                    break;
-                case UNREGISTER:
-                    socketServices.onUnregister(session, format, correlationId, body);
-                    break;
-                case RESPONSE:
-                case ERROR:
-                case STREAM:
-                    socketServices.onReply(session, type, format, body);
-                    break;
-                default:
-                    sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                        "no request was routed to this connection; a client does not send " + type);
-                    break;
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            errorHandler.onError(ex);
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INTERNAL_ERROR, ex.toString());
-        }
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onFatalError(final ErrorCode code, final String reason)
-    {
-        final GatewaySession session = current;
-        counters.protocolErrors++;
-        send(session, FrameType.ERROR, FrameFormat.JSON, FrameBodies.error("", code, reason), false);
-        session.closeAfterFlush = true;
-    }
-
-    private static boolean isLimited(final FrameType type)
-    {
-        return FrameType.REQUEST == type || FrameType.PUBLISH == type || FrameType.SUBSCRIBE == type ||
-            FrameType.REGISTER == type;
-    }
-
-    /**
-     * Refuse a frame that starts new work when the gateway is shutting down (REQUEST, PUBLISH, SUBSCRIBE, REGISTER)
-     * or the connection is over its rate limit (REQUEST, PUBLISH, SUBSCRIBE). A PUBLISH without a correlation_id
-     * expects no answer and is only counted.
-     */
-    private boolean refused(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final String correlationId,
-        final JsonNode body)
-    {
-        final String code;
-        final String message;
-        if (RUNNING != state || shutdownRequested)
-        {
-            counters.refusedShuttingDown++;
-            code = ErrorCode.SHUTTING_DOWN.name();
-            message = "the broker is shutting down";
-        }
-        else if (null != session.rateLimit && FrameType.REGISTER != type && !session.rateLimit.tryAcquire(nowNs))
-        {
-            counters.rateLimited++;
-            code = ErrorCode.RATE_LIMITED.name();
-            message = "over this connection's limit of " + ctx.rateLimit() + " frames/s (burst " +
-                ctx.rateLimitBurst() + ")";
-        }
-        else
-        {
-            return false;
-        }
-        if (FrameType.PUBLISH == type && null == correlationId)
-        {
-            counters.error(code);
-            return true;
-        }
-        final boolean stream = FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false);
-        fail(session, format, orEmpty(correlationId), stream, 0, code, message);
-        return true;
-    }
-
-    // ------------------------------------------------------------------------------------------------ requests
-
-    private void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
-    {
-        final String correlationId = text(body, "correlation_id");
-        final String target = text(body, "target");
-        final String messageType = text(body, "message_type");
-        final boolean expectsStream = body.path("expects_stream").asBoolean(false);
-        final boolean expectsReply = body.path("expects_reply").asBoolean(false);
-        if (null == correlationId || null == target || null == messageType)
-        {
-            fail(session, format, orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "a REQUEST needs string fields correlation_id, target and message_type");
-            return;
-        }
-        final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
-        if (timeoutMs <= 0)
-        {
-            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "response_timeout_ms must be positive, found " + timeoutMs);
-            return;
-        }
-        if (session.pendingByClientId.containsKey(correlationId))
-        {
-            fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
-                "correlation_id '" + correlationId + "' is already in flight on this connection");
-            return;
-        }
-        if ((expectsReply || expectsStream) && (session.pendingByClientId.size() >= ctx.maxRequestsInFlight() ||
-            pendingById.size() >= ctx.maxTotalRequestsInFlight()))
-        {
-            counters.inFlightLimited++;
-            final boolean mine = session.pendingByClientId.size() >= ctx.maxRequestsInFlight();
-            final String message = mine ?
-                "this connection has " + session.pendingByClientId.size() + " requests in flight, its limit is " +
-                ctx.maxRequestsInFlight() + "; wait for answers" :
-                "the gateway has " + pendingById.size() + " requests in flight, its limit is " +
-                ctx.maxTotalRequestsInFlight();
-            logLimit(session, LOGGED_IN_FLIGHT, message);
-            fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
-            return;
-        }
-        counters.request(target);
-
-        final RegistrySnapshot.ServiceView service = registry.get().service(target);
-        if (null == service)
-        {
-            fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
-                "no service named '" + target + "'");
-            return;
-        }
-        Integer templateId = service.messageTypes().get(messageType);
-        if (null == templateId)
-        {
-            templateId = service.messageTypes().get(ServiceDefinition.ANY_MESSAGE_TYPE);
-        }
-        if (null == templateId)
-        {
-            fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
-                "service '" + target + "' has no message type '" + messageType + "'; it has " +
-                service.messageTypes().keySet());
-            return;
-        }
-
-        final JsonNode payload = body.has("payload") ? body.get("payload") : NODES.nullNode();
-        final DirectBuffer buffer;
-        final int length;
-        SbeJsonTranscoder transcoder = null;
-        if (templateId < 0)
-        {
-            final byte[] json = codec.write(FrameFormat.JSON, payload);
-            jsonBuffer.wrap(json);
-            buffer = jsonBuffer;
-            length = json.length;
-        }
-        else
-        {
-            try
-            {
-                transcoder = transcoder(service.schemaIr());
-                length = transcoder.encode(messageType, payload, sbeBuffer, 0);
-                buffer = sbeBuffer;
-            }
-            catch (final UnknownMessageTypeException ex)
-            {
-                fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
-                    ex.getMessage());
-                return;
-            }
-            catch (final TranscodeException ex)
-            {
-                fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
-                    ex.getMessage());
-                return;
-            }
-        }
-
-        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        if (!expectsStream && !expectsReply)
-        {
-            try
-            {
-                client.send(target, messageType, buffer, 0, length);
-                final ObjectNode status = NODES.objectNode().put("status", "delivered");
-                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
-            }
-            catch (final SwitchboardException ex)
-            {
-                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
-            }
-            return;
-        }
-
-        final PendingCall call = new PendingCall(session, correlationId, target, expectsStream, format, transcoder);
-        callInProgress = call;
-        final long id;
-        try
-        {
-            id = expectsStream ?
-                client.stream(target, messageType, buffer, 0, length, timeoutNs, listener) :
-                client.request(target, messageType, buffer, 0, length, timeoutNs, listener);
-        }
-        finally
-        {
-            callInProgress = null;
-        }
-        call.gatewayId = id;
-        if (!call.done)
-        {
-            pendingById.put(id, call);
-            session.pendingByClientId.put(correlationId, call);
-        }
-    }
-
-    private void onCancel(final GatewaySession session, final FrameFormat format, final String correlationId)
-    {
-        if (null == correlationId)
-        {
-            sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
-            return;
-        }
-        final PendingCall call = session.pendingByClientId.get(correlationId);
-        if (null == call || call.done)
-        {
-            return; // already answered: nothing to cancel
-        }
-        counters.cancels++;
-        if (call.stream)
-        {
-            client.cancel(call.gatewayId); // the listener sends the final CANCELLED frame at once
-        }
-        if (!call.done)
-        {
-            finish(call);
-            if (call.stream)
-            {
-                send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
-                    correlationId, call.frames, ErrorCode.CANCELLED.name(), "cancelled by the client"), false);
-            }
-            else
-            {
-                send(session, FrameType.ERROR, call.format, FrameBodies.error(
-                    correlationId, ErrorCode.CANCELLED, "cancelled by the client"), false);
-            }
-        }
-    }
-
-    private PendingCall take(final long id, final boolean terminal)
-    {
-        PendingCall call = pendingById.get(id);
-        if (null == call && null != callInProgress && !callInProgress.done)
-        {
-            call = callInProgress; // answered from inside request()/stream(), before its id was known
-        }
-        if (null == call || call.done)
-        {
-            return null;
-        }
-        if (terminal)
-        {
-            finish(call);
-        }
-        return call.session.closed ? null : call;
-    }
-
-    private void finish(final PendingCall call)
-    {
-        call.done = true;
-        if (Long.MIN_VALUE != call.gatewayId)
-        {
-            pendingById.remove(call.gatewayId);
-        }
-        call.session.pendingByClientId.remove(call.clientCorrelationId);
-    }
-
-    private JsonNode decodeReply(final PendingCall call, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (0 == length)
-        {
-            return null;
-        }
-        if (null != call.transcoder)
-        {
-            try
-            {
-                return call.transcoder.decode(buffer, offset, length);
-            }
-            catch (final TranscodeException ex)
-            {
-                // not a message of the service's schema: perhaps JSON after all
-            }
-        }
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset, bytes);
-        try
-        {
-            return codec.read(FrameFormat.JSON, bytes, 0, length);
-        }
-        catch (final FrameException ex)
-        {
-            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8));
-        }
-    }
-
-    /**
-     * A reply that could not be built (its conversion threw): the caller still gets exactly one answer.
-     */
-    private void answerFailed(final PendingCall call, final RuntimeException ex)
-    {
-        counters.replyEncodeFailures++;
-        logLimit(call.session, LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
-        if (!call.done)
-        {
-            finish(call);
-            if (call.stream)
-            {
-                client.cancel(call.gatewayId); // tell the service; its CANCELLED finds the call done
-            }
-        }
-        if (!call.session.closed)
-        {
-            fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
-                ErrorCode.SERIALIZATION_ERROR.name(), "the reply could not be converted to " + call.format + ": " +
-                ex.getMessage());
-        }
-    }
-
-    private final class Listener implements ResponseListener, StreamListener
-    {
-        public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.response(call.target);
-                try
-                {
-                    send(call.session, FrameType.RESPONSE, call.format,
-                        FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
-                }
-                catch (final RuntimeException ex)
-                {
-                    answerFailed(call, ex);
-                }
-            }
-        }
-
-        public void onFrame(
-            final long correlationId, final long sequence, final DirectBuffer buffer, final int offset, final int length)
-        {
-            final PendingCall call = take(correlationId, false);
-            if (null != call)
-            {
-                try
-                {
-                    replaced = false;
-                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
-                        call.clientCorrelationId, call.frames, decodeReply(call, buffer, offset, length)), false);
-                    call.frames++;
-                    if (replaced && !call.done)
-                    {
-                        // the frame went out as a final SERIALIZATION_ERROR frame: the stream is over for the caller
-                        finish(call);
-                        client.cancel(call.gatewayId);
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    answerFailed(call, ex);
-                }
-            }
-        }
-
-        public void onEnd(final long correlationId, final long frameCount)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.response(call.target);
-                send(call.session, FrameType.STREAM, call.format,
-                    FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
-            }
-        }
-
-        public void onError(final long correlationId, final String errorCode, final String message)
-        {
-            final PendingCall call = take(correlationId, true);
-            if (null != call)
-            {
-                counters.serviceError(call.target, errorCode);
-                if (call.stream)
-                {
-                    send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
-                        call.clientCorrelationId, call.frames, errorCode, message), false);
-                }
-                else
-                {
-                    send(call.session, FrameType.ERROR, call.format,
-                        FrameBodies.error(call.clientCorrelationId, errorCode, message), false);
-                }
-            }
-        }
-    }
-
-    private SbeJsonTranscoder transcoder(final byte[] schemaIr)
-    {
-        SbeJsonTranscoder transcoder = transcoders.get(schemaIr);
-        if (null == transcoder)
-        {
-            transcoder = new SbeJsonTranscoder(SchemaIr.fromBytes(schemaIr));
-            transcoders.put(schemaIr, transcoder);
-        }
-        return transcoder;
-    }
-
-    // ----------------------------------------------------------------------------------------------- pub / sub
-
-    private void onSubscribe(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final JsonNode body,
-        final boolean subscribe)
-    {
-        final JsonNode types = body.get("message_types");
-        if (null == correlationId || null == types || !types.isArray())
-        {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "needs correlation_id and message_types: [pattern...]");
-            return;
-        }
-        if (subscribe && types.size() > ctx.maxPatterns())
-        {
-            refusePatterns(session, format, correlationId, types.size() + " patterns in one SUBSCRIBE");
-            return; // refused before its patterns are read: the cost is the frame's parse, nothing more
-        }
-        final List<String> patterns = new ArrayList<>();
-        for (final JsonNode t : types)
-        {
-            if (!t.isTextual())
-            {
-                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                    "message_types holds a non-string: " + t);
-                return;
-            }
-            final String problem = SubjectPattern.validatePattern(t.asText());
-            if (null != problem)
-            {
-                sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                    "invalid pattern '" + t.asText() + "': " + problem);
-                return;
-            }
-            patterns.add(t.asText());
-        }
-
-        final List<String> retainedToPush = new ArrayList<>();
-        if (subscribe)
-        {
-            final List<SubjectPattern> added = new ArrayList<>();
-            for (final String pattern : patterns)
-            {
-                if (!session.subscriptions.containsKey(pattern) && !contains(added, pattern))
-                {
-                    added.add(SubjectPattern.compile(pattern));
-                }
-            }
-            if (session.subscriptions.size() + added.size() > ctx.maxPatterns())
-            {
-                refusePatterns(session, format, correlationId,
-                    "holds " + session.subscriptions.size() + " patterns and asked for " + added.size() + " more");
-                return;
-            }
-            if (!added.isEmpty() && !retained.isEmpty())
-            {
-                // retained subjects that one of the new patterns matches and none of the held ones did: the cost is
-                // the retained subjects times the new patterns, not times every pattern the connection holds
-                for (final String subject : retained.keySet())
-                {
-                    if (matchesAny(added, subject) && !session.matches(subject))
-                    {
-                        retainedToPush.add(subject);
-                    }
-                }
-            }
-            for (int i = 0, size = added.size(); i < size; i++)
-            {
-                final SubjectPattern compiled = added.get(i);
-                session.subscriptions.put(compiled.pattern(), new GatewaySession.Subscription(compiled));
-                acquireRoute(compiled.pattern(), session);
-            }
-        }
-        else
-        {
-            final List<String> removed = patterns.isEmpty() ?
-                new ArrayList<>(session.subscriptions.keySet()) : patterns;
-            for (final String pattern : removed)
-            {
-                if (null != session.subscriptions.remove(pattern))
-                {
-                    releaseRoute(pattern, session);
-                }
-            }
-            logRouteFailures(session);
-        }
-
-        final ObjectNode reply = NODES.objectNode();
-        reply.put("correlation_id", correlationId);
-        reply.put("success", true);
-        final ArrayNode held = reply.putArray("subscribed_types");
-        for (final String pattern : session.subscriptions.keySet())
-        {
-            held.add(pattern);
-        }
-        send(session, FrameType.RESPONSE, format, reply, false);
-
-        for (final String subject : retainedToPush)
-        {
-            final Retained r = retained.get(subject);
-            push(session, subject, r.payload(codec), r.timestampMs, null);
-        }
-    }
-
-    private void refusePatterns(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final String found)
-    {
-        counters.patternsRefused++;
-        final String message = "over the limit of " + ctx.maxPatterns() + " subscription patterns per connection: " +
-            found + "; use wildcards (* and >) or another connection";
-        logLimit(session, LOGGED_PATTERNS, message);
-        sendError(session, format, correlationId, ErrorCode.INVALID_REQUEST, message);
-    }
-
-    private static boolean contains(final List<SubjectPattern> patterns, final String pattern)
-    {
-        for (int i = 0, size = patterns.size(); i < size; i++)
-        {
-            if (patterns.get(i).pattern().equals(pattern))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean matchesAny(final List<SubjectPattern> patterns, final String subject)
-    {
-        for (int i = 0, size = patterns.size(); i < size; i++)
-        {
-            if (patterns.get(i).matches(subject))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void acquireRoute(final String pattern, final GatewaySession session)
-    {
-        PatternRoute route = routes.get(pattern);
-        if (null == route)
-        {
-            route = new PatternRoute(pattern);
-            routes.put(pattern, route);
-            try
-            {
-                // cold path, bounded by the frame's new patterns (at most maxPatterns): waits for the broker's ack
-                client.subscribe(pattern, route);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // socket subscribers are still served; Java publications may be missed
-                logLimit(session, LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
-            }
-        }
-        route.sessions.add(session);
-    }
-
-    /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
-    private void logRouteFailures(final GatewaySession session)
-    {
-        if (0 != routeFailures)
-        {
-            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + routeFailures +
-                " of its patterns could not be withdrawn from the broker; last: " + lastRouteFailure));
-            routeFailures = 0;
-            lastRouteFailure = null;
-        }
-    }
-
-    private void releaseRoute(final String pattern, final GatewaySession session)
-    {
-        final PatternRoute route = routes.get(pattern);
-        if (null != route && route.sessions.remove(session) && route.sessions.isEmpty())
-        {
-            routes.remove(pattern);
-            try
-            {
-                client.unsubscribe(pattern);
-            }
-            catch (final SwitchboardException ex)
-            {
-                routeFailures++; // logged once by the caller
-                lastRouteFailure = pattern + ": " + ex.getMessage();
-            }
-        }
-    }
-
-    private void onPublish(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
-    {
-        final String subject = text(body, "message_type");
-        if (null == subject || !body.has("payload"))
-        {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "a PUBLISH needs message_type and payload");
-            return;
-        }
-        final String problem = SubjectPattern.validateSubject(subject);
-        if (null != problem)
-        {
-            sendError(session, format, orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "invalid subject '" + subject + "': " + problem);
-            return;
-        }
-        final JsonNode payload = body.get("payload");
-        final byte[] json = codec.write(FrameFormat.JSON, payload);
-        if (body.path("retain").asBoolean(false) && !retain(session, format, correlationId, subject, json))
-        {
-            return;
-        }
-        counters.published(subject);
-
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final GatewaySession s = sessions.get(i);
-            if (s.matches(subject))
-            {
-                push(s, subject, payload, nowMs, null);
-            }
-        }
-
-        jsonBuffer.wrap(json);
-        final long result;
-        try
-        {
-            result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
-        }
-        catch (final SwitchboardException ex)
-        {
-            // no log for the gateway's publications (the media driver's disk is full): this publish is refused
-            counters.publishFailures++;
-            if (null != correlationId)
-            {
-                fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
-            }
-            return;
-        }
-        if (result < 0)
-        {
-            counters.publishFailures++;
-        }
-        if (null != correlationId)
-        {
-            if (result < 0)
-            {
-                sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
-                    "shared-memory subscribers are not keeping up; publication result " + result);
-            }
-            else
-            {
-                send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
-            }
-        }
-    }
-
-    private void push(
-        final GatewaySession session,
-        final String subject,
-        final JsonNode payload,
-        final long timestampMs,
-        final String sourceActor)
-    {
-        final long sequence = ++session.pushSequence; // a dropped push still takes its number: the gap shows it
-        if (session.closed || session.closeAfterFlush)
-        {
-            return;
-        }
-        if (session.pushWouldDrop(0))
-        {
-            session.lostSinceNotice++;
-            dropped(session, subject);
-            return; // a stopped subscriber costs no encoding
-        }
-        final ObjectNode body = FrameBodies.push(
-            "n-" + nextNotificationId++, subject, payload, timestampMs, sourceActor, sequence);
-        final boolean queued;
-        try
-        {
-            queued = send(session, FrameType.PUSH, FrameFormat.JSON, body, true);
-        }
-        catch (final RuntimeException ex)
-        {
-            session.lostSinceNotice++;
-            dropped(session, subject);
-            return;
-        }
-        if (queued)
-        {
-            counters.pushed(subject);
-        }
-        else
-        {
-            dropped(session, subject);
-        }
-    }
-
-    private void dropped(final GatewaySession session, final String subject)
-    {
-        counters.dropped(subject);
-        logLimit(session, LOGGED_PUSHES_DROPPED, "pushes dropped: the connection does not read them fast enough " +
-            "(queued " + session.queuedBytes() + " bytes; bounds " + ctx.maxQueuedPushBytes() + " bytes of pushes per " +
-            "connection, " + ctx.maxQueuedPushes() + " pushes)");
-    }
-
-    private final class PatternRoute implements PushHandler
-    {
-        final String pattern;
-        final List<GatewaySession> sessions = new ArrayList<>();
-
-        PatternRoute(final String pattern)
-        {
-            this.pattern = pattern;
-        }
-
-        public void onPush(final Push p, final DirectBuffer buffer, final int offset, final int length)
-        {
-            if (p.publisherId() == client.clientId())
-            {
-                return; // a socket client's publication: already fanned out to the sockets
-            }
-            JsonNode payload = null;
-            if (p.templateId() < 0)
-            {
-                final byte[] bytes = new byte[length];
-                buffer.getBytes(offset, bytes);
-                try
-                {
-                    payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
-                }
-                catch (final FrameException ex)
-                {
-                    payload = null;
-                }
-            }
-            else
-            {
-                final byte[] ir = registry.get().schemaIrOf(p.publisherId());
-                if (null != ir)
-                {
-                    try
-                    {
-                        payload = transcoder(ir).decode(buffer, offset, length);
-                    }
-                    catch (final TranscodeException ex)
-                    {
-                        payload = null;
-                    }
-                }
-            }
-            final String subject = p.subject().toString();
-            for (int i = 0, size = sessions.size(); i < size; i++)
-            {
-                final GatewaySession session = sessions.get(i);
-                if (session.lastPushedLog == p.logId() && session.lastPushedSequence == p.sequence())
-                {
-                    continue; // another of its patterns matched the same publication: one push per connection
-                }
-                session.lastPushedLog = p.logId();
-                session.lastPushedSequence = p.sequence();
-                push(session, subject, payload, p.timestampMs(), null);
-            }
-        }
-    }
-
-    /**
-     * Keep the last message of a subject, within the store's byte bound; over it the PUBLISH is refused whole
-     * (neither retained nor published) with PAYLOAD_TOO_LARGE, and nothing already retained is evicted.
-     *
-     * @return true if retained (or replaced).
-     */
-    private boolean retain(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final String subject,
-        final byte[] json)
-    {
-        final Retained old = retained.get(subject);
-        final long size = Retained.size(subject, json);
-        final long after = retainedBytes - (null == old ? 0 : old.size) + size;
-        if (after > ctx.maxRetainedBytes())
-        {
-            counters.retainsRefused++;
-            final String message = "the retained store holds " + retainedBytes + " bytes in " + retained.size() +
-                " subjects; retaining '" + subject + "' (" + size + " bytes) would pass its bound of " +
-                ctx.maxRetainedBytes() + " bytes; not published";
-            logLimit(session, LOGGED_RETAINED, message);
-            if (null == correlationId)
-            {
-                counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
-            }
-            else
-            {
-                sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
-            }
-            return false;
-        }
-        retained.put(subject, new Retained(json, nowMs, size));
-        retainedBytes = after;
-        return true;
-    }
-
-    /** The last retained message of a subject, kept as its JSON bytes (a tree would cost several times more). */
-    private static final class Retained
-    {
-        final byte[] json;
-        final long timestampMs;
-        final long size;
-
-        Retained(final byte[] json, final long timestampMs, final long size)
-        {
-            this.json = json;
-            this.timestampMs = timestampMs;
-            this.size = size;
-        }
-
-        static long size(final String subject, final byte[] json)
-        {
-            return json.length + 2L * subject.length() + RETAINED_OVERHEAD;
-        }
-
-        JsonNode payload(final PayloadCodec codec)
-        {
-            return codec.read(FrameFormat.JSON, json, 0, json.length);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------ discover / stats
-
-    private void onDiscover(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
-    {
-        final RegistrySnapshot snapshot = registry.get();
-        final ObjectNode reply = NODES.objectNode();
-        reply.put("correlation_id", orEmpty(correlationId));
-        reply.put("success", true);
-        final ObjectNode version = reply.putObject("protocol_version");
-        version.put("current", 2);
-        version.put("min_supported", 1);
-        version.put("max_supported", 2);
-        version.put("description", "Switchboard socket protocol v2 (acton-reactive IPC v2 compatible)");
-        final ObjectNode capabilities = version.putObject("capabilities");
-        capabilities.put("messagepack", true);
-        capabilities.put("streaming", true);
-        capabilities.put("push", true);
-        capabilities.put("discovery", true);
-
-        final ArrayNode actors = reply.putArray("actors");
-        final ArrayNode messageTypes = reply.putArray("message_types");
-        final ArrayNode services = reply.putArray("services");
-        final boolean includeActors = body.path("include_actors").asBoolean(true);
-        final boolean includeTypes = body.path("include_message_types").asBoolean(true);
-        final String describe = text(body, "describe"); // extension: the fields of one service's message types
-        final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
-        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
-        {
-            if (includeActors)
-            {
-                actors.addObject().put("name", service.name()).put("ern", service.name());
-            }
-            allTypes.addAll(service.messageTypes().keySet());
-            final ObjectNode s = services.addObject();
-            s.put("name", service.name());
-            s.put("instances", service.instances());
-            s.put("mode", service.mode());
-            final ArrayNode types = s.putArray("message_types");
-            service.messageTypes().keySet().forEach(types::add);
-            if (service.name().equals(describe))
-            {
-                describe(service, s.putArray("schema"));
-            }
-            s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
-        }
-        if (includeTypes)
-        {
-            allTypes.forEach(messageTypes::add);
-        }
-        send(session, FrameType.RESPONSE, format, reply, false);
-    }
-
-    private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
-    {
-        for (final Map.Entry<String, Integer> type : service.messageTypes().entrySet())
-        {
-            if (type.getValue() < 0 || service.schemaIr().length == 0)
-            {
-                into.addObject().put("name", type.getKey()).put("opaque", true)
-                    .put("description", "JSON passed through untouched");
-                continue;
-            }
-            try
-            {
-                into.add(transcoder(service.schemaIr()).describe(type.getKey()));
-            }
-            catch (final RuntimeException ex)
-            {
-                into.addObject().put("name", type.getKey()).put("error", ex.getMessage());
-            }
-        }
-    }
-
-    private void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
-    {
-        final ObjectNode stats = counters.toJson(NODES.objectNode());
-        counters.detailsToJson(stats);
-        stats.put("connections", sessions.size());
-        stats.put("requests_in_flight", pendingById.size());
-        stats.put("subscription_patterns", routes.size());
-        stats.put("queued_bytes", queueBudget.queuedBytes);
-        stats.put("retained_subjects", retained.size());
-        stats.put("retained_bytes", retainedBytes);
-        stats.put("read_buffer_bytes", readBufferBytes);
-        stats.put("services", registry.get().services().size());
-        send(session, FrameType.RESPONSE, format, FrameBodies.response(orEmpty(correlationId), stats), false);
-    }
-
-    // ------------------------------------------------------------------------------------------------- output
-
-    private void fail(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final boolean stream,
-        final String code,
-        final String message)
-    {
-        fail(session, format, correlationId, stream, 0, code, message);
-    }
-
-    private void fail(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final boolean stream,
-        final long sequence,
-        final String code,
-        final String message)
-    {
-        counters.error(code);
-        if (stream)
-        {
-            send(session, FrameType.STREAM, format,
-                FrameBodies.streamError(correlationId, sequence, code, message), false);
-        }
-        else
-        {
-            send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
-        }
-    }
-
-    private void sendError(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final ErrorCode code,
-        final String message)
-    {
-        counters.error(code.name());
-        send(session, FrameType.ERROR, format, FrameBodies.error(correlationId, code, message), false);
-    }
-
-    private boolean send(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final JsonNode body,
-        final boolean droppable)
-    {
-        if (session.closed)
-        {
-            return false;
-        }
-        final FrameFormat sent = 1 == session.version ? FrameFormat.JSON : format;
-        byte[] frame;
-        try
-        {
-            frame = frame(session.version, type, sent, body);
-        }
-        catch (final RuntimeException ex)
-        {
-            if (droppable)
-            {
-                throw ex; // a push: the caller counts it dropped
-            }
-            frame = replacement(session, type, sent, body, ex);
-        }
-        final int result = session.enqueue(frame, droppable);
-        final boolean queued = GatewaySession.QUEUED == result;
-        if (queued)
-        {
-            counters.framesOut++;
-        }
-        else if (!droppable && session.overflowed && 0 == (session.loggedLimits & LOGGED_SLOW_CONSUMER))
-        {
-            counters.slowConsumersClosed++;
-            logLimit(session, LOGGED_SLOW_CONSUMER, "closed: a reply of " + frame.length + " bytes did not fit its " +
-                "outbound queue (bound " + ctx.maxQueuedBytes() + " bytes per connection, " +
-                ctx.maxTotalQueuedBytes() + " for all; the gateway holds " + queueBudget.queuedBytes + ")");
-        }
-        if (session != current && !session.dirty)
-        {
-            // flushed at the end of this step of the duty cycle: one write for all the replies a poll brought
-            // (replies to the connection being read are flushed once its bytes are consumed)
-            session.dirty = true;
-            dirty.add(session);
-        }
-        return queued;
-    }
-
-    /**
-     * A frame that cannot be encoded in the caller's format (a MessagePack caller whose reply holds an integer
-     * MessagePack cannot carry, say) is answered with an ERROR (or, for a STREAM frame, a final STREAM error) that
-     * keeps its correlation_id, so the request still gets exactly one answer.
-     */
-    private byte[] replacement(
-        final GatewaySession session,
-        final FrameType type,
-        final FrameFormat format,
-        final JsonNode body,
-        final RuntimeException ex)
-    {
-        replaced = true;
-        counters.replyEncodeFailures++;
-        counters.error(ErrorCode.SERIALIZATION_ERROR.name());
-        logLimit(session, LOGGED_ENCODE, "a " + type + " frame could not be encoded as " + format + ": " + ex);
-        final String correlationId = orEmpty(text(body, "correlation_id"));
-        final String message = "the reply could not be converted to " + format + ": " + ex.getMessage();
-        final ObjectNode error = FrameType.STREAM == type ?
-            FrameBodies.streamError(correlationId, body.path("sequence").asLong(0),
-                ErrorCode.SERIALIZATION_ERROR.name(), message) :
-            FrameBodies.error(correlationId, ErrorCode.SERIALIZATION_ERROR, message);
-        return frame(session.version, FrameType.STREAM == type ? FrameType.STREAM : FrameType.ERROR, format, error);
-    }
-
-    private byte[] frame(final int version, final FrameType type, final FrameFormat format, final JsonNode body)
-    {
-        final byte[] payload = codec.write(format, body);
-        if (1 == version)
-        {
-            final byte[] frame = new byte[FrameHeader.LENGTH_V1 + payload.length];
-            writeLength(frame, payload.length);
-            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
-            frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
-            System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V1, payload.length);
-            return frame;
-        }
-        final byte[] frame = new byte[FrameHeader.LENGTH_V2 + payload.length];
-        writeLength(frame, payload.length);
-        frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_2;
-        frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
-        frame[FrameHeader.FORMAT_OFFSET] = (byte)format.code();
-        System.arraycopy(payload, 0, frame, FrameHeader.LENGTH_V2, payload.length);
-        return frame;
-    }
-
-    private static void writeLength(final byte[] frame, final int length)
-    {
-        frame[0] = (byte)(length >>> 24);
-        frame[1] = (byte)(length >>> 16);
-        frame[2] = (byte)(length >>> 8);
-        frame[3] = (byte)length;
-    }
-
-    private static String text(final JsonNode body, final String field)
-    {
-        final JsonNode node = body.get(field);
-        return null != node && node.isTextual() ? node.asText() : null;
-    }
-
-    private static String orEmpty(final String s)
-    {
-        return null == s ? "" : s;
     }
 }

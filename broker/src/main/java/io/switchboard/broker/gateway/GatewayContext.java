@@ -4,61 +4,39 @@ import io.switchboard.broker.AllowedPeers;
 import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.nio.file.Path;
 
+import static io.switchboard.broker.gateway.GatewayConfiguration.*;
+
 /**
  * Settings of the gateway. Fluent; validated by {@link #conclude()}. The bounds on what a client can make the gateway
- * hold default to the constants below, or to the system properties {@code switchboard.gateway.*} named at each field
- * (listed by {@code switchboard broker --help}).
+ * hold default to the constants of {@link GatewayConfiguration}, or to the system properties
+ * {@code switchboard.gateway.*} named there (listed by {@code switchboard broker --help}).
  */
 public final class GatewayContext
 {
-    /** Default bound on socket connections. */
-    public static final int MAX_CONNECTIONS_DEFAULT = 1024;
-    /** Default bound on pushes queued for one connection; more are dropped and counted. */
-    public static final int MAX_QUEUED_PUSHES_DEFAULT = 4096;
-    /** Default bound on bytes queued for one connection (replies and pushes); a reply over it closes the connection. */
-    public static final long MAX_QUEUED_BYTES_DEFAULT = 64L << 20;
-    /** Default bound on bytes of pushes queued for one connection; pushes over it are dropped and counted. */
-    public static final long MAX_QUEUED_PUSH_BYTES_DEFAULT = 4L << 20;
-    /** Default bound on bytes queued for all connections together. */
-    public static final long MAX_TOTAL_QUEUED_BYTES_DEFAULT = 256L << 20;
-    /** Default bound on requests one connection may have in flight; more are answered RATE_LIMITED. */
-    public static final int MAX_REQUESTS_IN_FLIGHT_DEFAULT = 1024;
-    /** Default bound on requests all connections together may have in flight; more are answered RATE_LIMITED. */
-    public static final int MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT = 65_536;
-    /** Default bound on subscription patterns one connection may hold. */
-    public static final int MAX_PATTERNS_DEFAULT = 256;
-    /** Default bound on the bytes of retained messages, all subjects together. */
-    public static final long MAX_RETAINED_BYTES_DEFAULT = 64L << 20;
-    /** Default bound on the bytes of unfinished frames held for all connections together. */
-    public static final long MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT = 256L << 20;
-    /** Default time in-flight calls get to finish when the broker closes, before they are answered SHUTTING_DOWN. */
-    public static final long SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS = 2_000;
-    /** Default time the outbound queues get to be written out at shutdown before the connections are closed. */
-    public static final long SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS = 1_000;
-    /** Largest per-connection rate limit, in frames per second. */
-    public static final int MAX_RATE_LIMIT = 1_000_000;
-
     private Path socketPath;
     private int maxConnections = MAX_CONNECTIONS_DEFAULT;
     private int maxPayloadLength = FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH;
-    private int maxQueuedPushes = (int)Configuration.longProperty("switchboard.gateway.max.queued.pushes", MAX_QUEUED_PUSHES_DEFAULT);
-    private long maxQueuedBytes = Configuration.longProperty("switchboard.gateway.max.queued.bytes", MAX_QUEUED_BYTES_DEFAULT);
+    private int maxQueuedPushes = (int)Configuration.longProperty(MAX_QUEUED_PUSHES_PROP, MAX_QUEUED_PUSHES_DEFAULT);
+    private long maxQueuedBytes = Configuration.longProperty(MAX_QUEUED_BYTES_PROP, MAX_QUEUED_BYTES_DEFAULT);
     private long maxQueuedPushBytes =
-        Configuration.longProperty("switchboard.gateway.max.queued.push.bytes", MAX_QUEUED_PUSH_BYTES_DEFAULT);
+        Configuration.longProperty(MAX_QUEUED_PUSH_BYTES_PROP, MAX_QUEUED_PUSH_BYTES_DEFAULT);
     private long maxTotalQueuedBytes =
-        Configuration.longProperty("switchboard.gateway.max.total.queued.bytes", MAX_TOTAL_QUEUED_BYTES_DEFAULT);
+        Configuration.longProperty(MAX_TOTAL_QUEUED_BYTES_PROP, MAX_TOTAL_QUEUED_BYTES_DEFAULT);
     private int maxRequestsInFlight =
-        (int)Configuration.longProperty("switchboard.gateway.max.requests.in.flight", MAX_REQUESTS_IN_FLIGHT_DEFAULT);
-    private int maxTotalRequestsInFlight = (int)Configuration.longProperty(
-        "switchboard.gateway.max.total.requests.in.flight", MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT);
-    private int maxPatterns = (int)Configuration.longProperty("switchboard.gateway.max.patterns", MAX_PATTERNS_DEFAULT);
-    private long maxRetainedBytes =
-        Configuration.longProperty("switchboard.gateway.max.retained.bytes", MAX_RETAINED_BYTES_DEFAULT);
-    private long maxTotalReadBufferBytes = Configuration.longProperty(
-        "switchboard.gateway.max.total.read.buffer.bytes", MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT);
+        (int)Configuration.longProperty(MAX_REQUESTS_IN_FLIGHT_PROP, MAX_REQUESTS_IN_FLIGHT_DEFAULT);
+    private int maxTotalRequestsInFlight =
+        (int)Configuration.longProperty(MAX_TOTAL_REQUESTS_IN_FLIGHT_PROP, MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT);
+    private int maxPatterns = (int)Configuration.longProperty(MAX_PATTERNS_PROP, MAX_PATTERNS_DEFAULT);
+    private long maxRetainedBytes = Configuration.longProperty(MAX_RETAINED_BYTES_PROP, MAX_RETAINED_BYTES_DEFAULT);
+    private long maxTotalReadBufferBytes =
+        Configuration.longProperty(MAX_TOTAL_READ_BUFFER_BYTES_PROP, MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT);
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
     private long incompleteFrameTimeoutMs = INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
     private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
@@ -66,9 +44,8 @@ public final class GatewayContext
     private int rateLimitBurst;
     private AllowedPeers allowedPeers;
     private ErrorHandler errorHandler;
-
-    /** Default: how long a connection may sit on a frame it began but did not finish. */
-    public static final long INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS = 10_000;
+    private EpochClock epochClock;
+    private NanoClock nanoClock;
 
     /**
      * How long a connection may sit on a frame it began but did not finish (a truncated frame, or a length promised
@@ -148,6 +125,14 @@ public final class GatewayContext
         if (null == errorHandler)
         {
             errorHandler = (ex) -> System.err.println("switchboard gateway: error: " + ex);
+        }
+        if (null == epochClock)
+        {
+            epochClock = SystemEpochClock.INSTANCE;
+        }
+        if (null == nanoClock)
+        {
+            nanoClock = SystemNanoClock.INSTANCE;
         }
         return this;
     }
@@ -561,5 +546,50 @@ public final class GatewayContext
     public ErrorHandler errorHandler()
     {
         return errorHandler;
+    }
+
+    /**
+     * Clock of wall time, read once per duty cycle (timestamps of pushes and retained messages, request deadlines,
+     * the incomplete-frame timer).
+     *
+     * @param epochClock to read; default the system's.
+     * @return this for a fluent API.
+     */
+    public GatewayContext epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+        return this;
+    }
+
+    /**
+     * Clock of wall time, read once per duty cycle.
+     *
+     * @return the clock.
+     */
+    public EpochClock epochClock()
+    {
+        return epochClock;
+    }
+
+    /**
+     * Monotonic clock, read once per duty cycle (rate limits, shutdown deadlines).
+     *
+     * @param nanoClock to read; default the system's.
+     * @return this for a fluent API.
+     */
+    public GatewayContext nanoClock(final NanoClock nanoClock)
+    {
+        this.nanoClock = nanoClock;
+        return this;
+    }
+
+    /**
+     * Monotonic clock, read once per duty cycle.
+     *
+     * @return the clock.
+     */
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
     }
 }

@@ -42,12 +42,6 @@ final class SocketServices
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final long REPLY_MARGIN_MS = 2_000;
 
-    /** Sends a frame to a connection (the gateway's output path). */
-    interface FrameSender
-    {
-        boolean send(GatewaySession session, FrameType type, FrameFormat format, JsonNode body);
-    }
-
     /** A name served from sockets. */
     private static final class Served
     {
@@ -101,7 +95,7 @@ final class SocketServices
 
     private final Switchboard client;
     private final PayloadCodec codec;
-    private final FrameSender sender;
+    private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, Served> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
@@ -110,11 +104,11 @@ final class SocketServices
     private long nowMs;
 
     SocketServices(
-        final Switchboard client, final PayloadCodec codec, final FrameSender sender, final GatewayCounters counters)
+        final Switchboard client, final PayloadCodec codec, final SessionProxy proxy, final GatewayCounters counters)
     {
         this.client = client;
         this.codec = codec;
-        this.sender = sender;
+        this.proxy = proxy;
         this.counters = counters;
     }
 
@@ -239,7 +233,7 @@ final class SocketServices
         withdraw(served, session);
         final ObjectNode reply = FrameBodies.response(null == correlationId ? "" : correlationId, null);
         reply.put("service", name);
-        sender.send(session, FrameType.RESPONSE, format, reply);
+        proxy.send(session, FrameType.RESPONSE, format, reply, false);
     }
 
     /**
@@ -365,8 +359,8 @@ final class SocketServices
             failForwarded(forwarded, ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
             if (!forwarded.session.closed)
             {
-                sender.send(forwarded.session, FrameType.CANCEL, FrameFormat.JSON,
-                    NODES.objectNode().put("correlation_id", forwarded.id));
+                proxy.send(forwarded.session, FrameType.CANCEL, FrameFormat.JSON,
+                    NODES.objectNode().put("correlation_id", forwarded.id), false);
             }
         }
     }
@@ -446,7 +440,7 @@ final class SocketServices
                 nowMs + request.timeoutMs() + REPLY_MARGIN_MS));
         }
         counters.forwarded++;
-        sender.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame);
+        proxy.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame, false);
     }
 
     private void onStream(final StreamSession stream, final DirectBuffer buffer, final int offset, final int length)
@@ -468,11 +462,11 @@ final class SocketServices
         {
             if (null != inFlight.remove(id) && !owner.closed)
             {
-                sender.send(owner, FrameType.CANCEL, FrameFormat.JSON, NODES.objectNode().put("correlation_id", id));
+                proxy.send(owner, FrameType.CANCEL, FrameFormat.JSON, NODES.objectNode().put("correlation_id", id), false);
             }
         });
         counters.forwarded++;
-        sender.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame);
+        proxy.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame, false);
     }
 
     private ObjectNode requestFrame(final String id, final CharSequence service, final CharSequence messageType,
@@ -530,15 +524,15 @@ final class SocketServices
     {
         final ObjectNode reply = FrameBodies.response(correlationId, null);
         reply.put("service", name);
-        sender.send(session, FrameType.RESPONSE, format, reply);
+        proxy.send(session, FrameType.RESPONSE, format, reply, false);
     }
 
     private void error(final GatewaySession session, final FrameFormat format, final String correlationId,
         final ErrorCode code, final String message)
     {
         counters.error(code.name());
-        sender.send(session, FrameType.ERROR, format, FrameBodies.error(null == correlationId ? "" : correlationId,
-            code, message));
+        proxy.send(session, FrameType.ERROR, format, FrameBodies.error(null == correlationId ? "" : correlationId,
+            code, message), false);
     }
 
     private static ErrorCode codeOf(final String code)

@@ -16,7 +16,7 @@ final class TokenBucket
     /**
      * A full bucket.
      *
-     * @param ratePerSecond at which the bucket refills, 1 to {@link GatewayContext#MAX_RATE_LIMIT}.
+     * @param ratePerSecond at which the bucket refills, 1 to {@link GatewayConfiguration#MAX_RATE_LIMIT}.
      * @param burst         frames the full bucket holds.
      * @param nowNs         the clock ({@link System#nanoTime()}) at creation.
      */

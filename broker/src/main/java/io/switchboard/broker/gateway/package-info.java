@@ -3,5 +3,11 @@
  * turned into the same calls and publications a Java peer makes. The gateway runs in the broker process on its own
  * thread as one peer of the data plane: a {@link io.switchboard.transport.Switchboard} client in invoker mode,
  * polled from the same duty cycle as a non-blocking selector over the socket connections.
+ * <p>
+ * Its roles are split as in Aeron's conductors: {@link io.switchboard.broker.gateway.GatewayConductor} (the agent:
+ * sessions, socket I/O, shutdown), {@code FrameAdapter} (decoding and admission), {@code SessionProxy} (every
+ * outbound frame), {@code RequestBridge} and {@code SocketServices} (calls both ways), {@code SubjectBridge} and
+ * {@code RetainedStore} (publish-subscribe), {@code Discovery} and {@code GatewayStats}. The bridges reach the Java
+ * client through {@code GatewayClient}, so the unit tests drive them with a fake client and cached clocks.
  */
 package io.switchboard.broker.gateway;

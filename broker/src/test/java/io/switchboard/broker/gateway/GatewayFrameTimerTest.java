@@ -56,12 +56,13 @@ class GatewayFrameTimerTest
     {
         socketDir = Files.createTempDirectory("sb-gw-timer");
         aeronDir = "/dev/shm/sb-gw-timer-" + System.nanoTime();
-        broker = Broker.launch(new Broker.Context()
+        final Broker.Context ctx = new Broker.Context()
             .socketDir(socketDir)
             .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
-            .gatewayIncompleteFrameTimeoutMs(FRAME_TIMEOUT_MS)
-            .logger((msg) -> {}));
+            .logger((msg) -> {});
+        ctx.gatewayContext().incompleteFrameTimeoutMs(FRAME_TIMEOUT_MS);
+        broker = Broker.launch(ctx);
         final Path socket = broker.context().gatewaySocket();
 
         // two STATS frames of about 4,500 bytes each, back to back, so that every piece but the last ends mid-frame

@@ -105,24 +105,24 @@ class GatewayLimitsTest
             final JsonNode refused = hog.expect(ERROR);
             assertEquals("many", refused.get("correlation_id").asText());
             assertEquals("INVALID_REQUEST", refused.get("error_code").asText());
-            assertTrue(refused.get("error").asText().contains(String.valueOf(GatewayContext.MAX_PATTERNS_DEFAULT)),
+            assertTrue(refused.get("error").asText().contains(String.valueOf(GatewayConfiguration.MAX_PATTERNS_DEFAULT)),
                 refused.toString());
 
             // up to the limit is fine; one more new pattern is refused whole, a pattern already held is not new
             final List<String> full = new ArrayList<>();
-            for (int i = 0; i < GatewayContext.MAX_PATTERNS_DEFAULT; i++)
+            for (int i = 0; i < GatewayConfiguration.MAX_PATTERNS_DEFAULT; i++)
             {
                 full.add("\"q." + i + "\"");
             }
             hog.send(SUBSCRIBE, "{\"correlation_id\":\"full\",\"message_types\":[" + String.join(",", full) + "]}");
             final JsonNode held = hog.expect(RESPONSE);
-            assertEquals(GatewayContext.MAX_PATTERNS_DEFAULT, held.get("subscribed_types").size());
+            assertEquals(GatewayConfiguration.MAX_PATTERNS_DEFAULT, held.get("subscribed_types").size());
             hog.send(SUBSCRIBE, "{\"correlation_id\":\"one-more\",\"message_types\":[\"q.0\",\"r.new\"]}");
             final JsonNode over = hog.expect(ERROR);
             assertEquals("one-more", over.get("correlation_id").asText());
             assertEquals("INVALID_REQUEST", over.get("error_code").asText());
             hog.send(SUBSCRIBE, "{\"correlation_id\":\"again\",\"message_types\":[\"q.0\"]}");
-            assertEquals(GatewayContext.MAX_PATTERNS_DEFAULT, hog.expect(RESPONSE).get("subscribed_types").size());
+            assertEquals(GatewayConfiguration.MAX_PATTERNS_DEFAULT, hog.expect(RESPONSE).get("subscribed_types").size());
 
             assertEquals(refusedBefore + 2, stats(other).get("patterns_refused").asLong());
             hog.send(HEARTBEAT, "{}");
@@ -138,7 +138,7 @@ class GatewayLimitsTest
     void shouldAnswerEveryRequestOnceWhenASocketServiceNeverAnswers() throws Exception
     {
         final int count = 20_000;
-        final int limit = GatewayContext.MAX_REQUESTS_IN_FLIGHT_DEFAULT;
+        final int limit = GatewayConfiguration.MAX_REQUESTS_IN_FLIGHT_DEFAULT;
         try (SocketClient sink = new SocketClient(socket);
             SocketClient caller = new SocketClient(socket);
             SocketClient other = new SocketClient(socket))
@@ -222,9 +222,9 @@ class GatewayLimitsTest
                 "; heap used before " + (heapBefore >> 20) + " MiB, after " + (heapAfter >> 20) + " MiB");
 
             final long frame = big.length() + 200;
-            assertTrue(published > 3L * GatewayContext.MAX_QUEUED_PUSH_BYTES_DEFAULT / frame,
+            assertTrue(published > 3L * GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_DEFAULT / frame,
                 "published too little to fill the queues: " + published);
-            assertTrue(peakQueued <= 3 * (GatewayContext.MAX_QUEUED_PUSH_BYTES_DEFAULT + frame) + 64 * 1024,
+            assertTrue(peakQueued <= 3 * (GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_DEFAULT + frame) + 64 * 1024,
                 "queued " + peakQueued);
             assertTrue(stats.get("pushes_dropped").asLong() > droppedBefore);
 
@@ -291,11 +291,11 @@ class GatewayLimitsTest
                 }
             }
             assertEquals("PAYLOAD_TOO_LARGE", refusal.get("error_code").asText(), refusal::toString);
-            final long expected = GatewayContext.MAX_RETAINED_BYTES_DEFAULT / (value.length() + 2);
+            final long expected = GatewayConfiguration.MAX_RETAINED_BYTES_DEFAULT / (value.length() + 2);
             assertTrue(retained >= expected - 2 && retained <= expected, "retained " + retained);
             final JsonNode stats = stats(publisher);
             assertEquals(refusedBefore + 1, stats.get("retains_refused").asLong());
-            assertTrue(stats.get("retained_bytes").asLong() <= GatewayContext.MAX_RETAINED_BYTES_DEFAULT);
+            assertTrue(stats.get("retained_bytes").asLong() <= GatewayConfiguration.MAX_RETAINED_BYTES_DEFAULT);
 
             // replacing a retained subject with a value of the same size still fits; its new value is what is kept
             publisher.send(PUBLISH, "{\"correlation_id\":\"again\",\"message_type\":\"keep.1\",\"payload\":\"" +

@@ -57,13 +57,13 @@ class GatewayRateLimitTest
     {
         socketDir = Files.createTempDirectory("sb-gw-rate");
         aeronDir = "/dev/shm/sb-gw-rate-" + System.nanoTime();
-        broker = Broker.launch(new Broker.Context()
+        final Broker.Context ctx = new Broker.Context()
             .socketDir(socketDir)
             .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
             .termLength(1 << 20)
-            .gatewayRateLimit(10)
-            .gatewayRateLimitBurst(10)
-            .logger((msg) -> {}));
+            .logger((msg) -> {});
+        ctx.gatewayContext().rateLimit(10).rateLimitBurst(10);
+        broker = Broker.launch(ctx);
         service = Switchboard.connect(new Switchboard.Context().controlSocket(broker.context().controlSocket()));
         service.serve(ServiceDefinition.named("echo")
             .onOpaqueRequest("Echo", (request, buffer, offset, length) -> request.reply(buffer, offset, length))

@@ -68,12 +68,13 @@ class GatewayTest
     {
         socketDir = Files.createTempDirectory("sb-gw-test");
         aeronDir = "/dev/shm/sb-gw-test-" + System.nanoTime();
-        broker = Broker.launch(new Broker.Context()
+        final Broker.Context ctx = new Broker.Context()
             .socketDir(socketDir)
             .aeronDirectoryName(aeronDir + "/aeron") // in a parent of its own (0700): the broker refuses /dev/shm itself
-            .gatewayMaxConnections(8)
             .termLength(1 << 20)
-            .logger((msg) -> {}));
+            .logger((msg) -> {});
+        ctx.gatewayContext().maxConnections(8);
+        broker = Broker.launch(ctx);
 
         final MessageSchema schema;
         try (InputStream xml = GatewayTest.class.getResourceAsStream("/gateway-test.xml"))

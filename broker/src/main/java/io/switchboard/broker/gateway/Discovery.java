@@ -1,0 +1,119 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameType;
+
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * DISCOVER: the protocol version and capabilities, the services with their instances, mode, message types and
+ * transport, and on request the fields of one service's message types.
+ * <p>
+ * Not thread-safe: runs on the gateway's duty cycle.
+ */
+final class Discovery
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final Supplier<RegistrySnapshot> registry;
+    private final SessionProxy proxy;
+    private final Transcoders transcoders;
+    private final SocketServices socketServices;
+
+    /**
+     * @param registry supplies the latest snapshot of the broker's registry.
+     * @param proxy through which the answer is sent.
+     * @param transcoders of the schemas met, to describe message types.
+     * @param socketServices the names served from sockets.
+     */
+    Discovery(
+        final Supplier<RegistrySnapshot> registry,
+        final SessionProxy proxy,
+        final Transcoders transcoders,
+        final SocketServices socketServices)
+    {
+        this.registry = registry;
+        this.proxy = proxy;
+        this.transcoders = transcoders;
+        this.socketServices = socketServices;
+    }
+
+    void onDiscover(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
+    {
+        final RegistrySnapshot snapshot = registry.get();
+        final ObjectNode reply = NODES.objectNode();
+        reply.put("correlation_id", SessionProxy.orEmpty(correlationId));
+        reply.put("success", true);
+        final ObjectNode version = reply.putObject("protocol_version");
+        version.put("current", 2);
+        version.put("min_supported", 1);
+        version.put("max_supported", 2);
+        version.put("description", "Switchboard socket protocol v2 (acton-reactive IPC v2 compatible)");
+        final ObjectNode capabilities = version.putObject("capabilities");
+        capabilities.put("messagepack", true);
+        capabilities.put("streaming", true);
+        capabilities.put("push", true);
+        capabilities.put("discovery", true);
+
+        final ArrayNode actors = reply.putArray("actors");
+        final ArrayNode messageTypes = reply.putArray("message_types");
+        final ArrayNode services = reply.putArray("services");
+        final boolean includeActors = body.path("include_actors").asBoolean(true);
+        final boolean includeTypes = body.path("include_message_types").asBoolean(true);
+        // extension: the fields of one service's message types
+        final String describe = SessionProxy.text(body, "describe");
+        final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
+        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
+        {
+            if (includeActors)
+            {
+                actors.addObject().put("name", service.name()).put("ern", service.name());
+            }
+            allTypes.addAll(service.messageTypes().keySet());
+            final ObjectNode s = services.addObject();
+            s.put("name", service.name());
+            s.put("instances", service.instances());
+            s.put("mode", service.mode());
+            final ArrayNode types = s.putArray("message_types");
+            service.messageTypes().keySet().forEach(types::add);
+            if (service.name().equals(describe))
+            {
+                describe(service, s.putArray("schema"));
+            }
+            s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
+        }
+        if (includeTypes)
+        {
+            allTypes.forEach(messageTypes::add);
+        }
+        proxy.send(session, FrameType.RESPONSE, format, reply, false);
+    }
+
+    private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
+    {
+        for (final Map.Entry<String, Integer> type : service.messageTypes().entrySet())
+        {
+            if (type.getValue() < 0 || service.schemaIr().length == 0)
+            {
+                into.addObject().put("name", type.getKey()).put("opaque", true)
+                    .put("description", "JSON passed through untouched");
+                continue;
+            }
+            try
+            {
+                into.add(transcoders.of(service.schemaIr()).describe(type.getKey()));
+            }
+            catch (final RuntimeException ex)
+            {
+                into.addObject().put("name", type.getKey()).put("error", ex.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.codec.frame.FrameBodies;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameType;
+
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * STATS: the gateway's counters and what it holds now (connections, calls in flight, patterns, queued bytes, the
+ * retained store, unfinished frames, services).
+ * <p>
+ * Not thread-safe: runs on the gateway's duty cycle.
+ */
+final class GatewayStats
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final Supplier<RegistrySnapshot> registry;
+    private final SessionProxy proxy;
+    private final GatewayCounters counters;
+    private final List<GatewaySession> sessions;
+    private final RequestBridge requests;
+    private final SubjectBridge subjects;
+    private final RetainedStore retained;
+    private final GatewaySession.QueueBudget queueBudget;
+    private final LongSupplier readBufferBytes;
+
+    /**
+     * @param registry supplies the latest snapshot of the broker's registry.
+     * @param proxy through which the answer is sent.
+     * @param counters of the gateway.
+     * @param sessions the open connections.
+     * @param requests the request bridge, for the calls in flight.
+     * @param subjects the subject bridge, for the patterns held.
+     * @param retained the retained store.
+     * @param queueBudget bytes queued for all connections.
+     * @param readBufferBytes bytes the connections' unfinished frames hold.
+     */
+    GatewayStats(
+        final Supplier<RegistrySnapshot> registry,
+        final SessionProxy proxy,
+        final GatewayCounters counters,
+        final List<GatewaySession> sessions,
+        final RequestBridge requests,
+        final SubjectBridge subjects,
+        final RetainedStore retained,
+        final GatewaySession.QueueBudget queueBudget,
+        final LongSupplier readBufferBytes)
+    {
+        this.registry = registry;
+        this.proxy = proxy;
+        this.counters = counters;
+        this.sessions = sessions;
+        this.requests = requests;
+        this.subjects = subjects;
+        this.retained = retained;
+        this.queueBudget = queueBudget;
+        this.readBufferBytes = readBufferBytes;
+    }
+
+    void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
+    {
+        final ObjectNode stats = counters.toJson(NODES.objectNode());
+        counters.detailsToJson(stats);
+        stats.put("connections", sessions.size());
+        stats.put("requests_in_flight", requests.inFlight());
+        stats.put("subscription_patterns", subjects.patternCount());
+        stats.put("queued_bytes", queueBudget.queuedBytes);
+        stats.put("retained_subjects", retained.size());
+        stats.put("retained_bytes", retained.bytes());
+        stats.put("read_buffer_bytes", readBufferBytes.getAsLong());
+        stats.put("services", registry.get().services().size());
+        proxy.send(session, FrameType.RESPONSE, format,
+            FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
+    }
+}

@@ -1,0 +1,458 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.codec.frame.ErrorCode;
+import io.switchboard.codec.frame.FrameBodies;
+import io.switchboard.codec.frame.FrameException;
+import io.switchboard.codec.frame.FrameFormat;
+import io.switchboard.codec.frame.FrameType;
+import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.json.SbeJsonTranscoder;
+import io.switchboard.codec.json.TranscodeException;
+import io.switchboard.codec.json.UnknownMessageTypeException;
+import io.switchboard.transport.ResponseListener;
+import io.switchboard.transport.ServiceDefinition;
+import io.switchboard.transport.StreamListener;
+import io.switchboard.transport.SwitchboardException;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Socket REQUESTs to services, through the gateway's own client: admission within the in-flight bounds, the payload
+ * transcoded to SBE by the service's schema (or passed as JSON to an opaque type), one pending call per request
+ * (keyed by the client's correlation id on its connection and by the gateway's id), the answers relayed back as
+ * RESPONSE, ERROR or STREAM frames, CANCEL, and the fail-all of a closing connection or a shutdown.
+ * <p>
+ * Not thread-safe: runs on the gateway's duty cycle (the client's listeners are invoked from its {@code poll()}).
+ */
+final class RequestBridge
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final long DEFAULT_TIMEOUT_MS = 30_000;
+
+    private final GatewayContext ctx;
+    private final GatewayClient client;
+    private final Supplier<RegistrySnapshot> registry;
+    private final PayloadCodec codec;
+    private final SessionProxy proxy;
+    private final GatewayCounters counters;
+    private final Transcoders transcoders;
+    private final ExpandableArrayBuffer sbeBuffer = new ExpandableArrayBuffer(4096);
+    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
+    private final Long2ObjectHashMap<PendingCall> pendingById = new Long2ObjectHashMap<>();
+    private final Listener listener = new Listener();
+    private PendingCall callInProgress;
+
+    /**
+     * @param ctx settings of the gateway (in-flight bounds).
+     * @param client the gateway's own Java client.
+     * @param registry supplies the latest snapshot of the broker's registry (services, their types and schemas).
+     * @param codec to read and write payloads with.
+     * @param proxy through which frames are sent.
+     * @param counters of the gateway.
+     * @param transcoders of the schemas met.
+     */
+    RequestBridge(
+        final GatewayContext ctx,
+        final GatewayClient client,
+        final Supplier<RegistrySnapshot> registry,
+        final PayloadCodec codec,
+        final SessionProxy proxy,
+        final GatewayCounters counters,
+        final Transcoders transcoders)
+    {
+        this.ctx = ctx;
+        this.client = client;
+        this.registry = registry;
+        this.codec = codec;
+        this.proxy = proxy;
+        this.counters = counters;
+        this.transcoders = transcoders;
+    }
+
+    /**
+     * Calls waiting for a Java answer.
+     *
+     * @return how many.
+     */
+    int inFlight()
+    {
+        return pendingById.size();
+    }
+
+    /**
+     * Answer every call still in flight SHUTTING_DOWN (a stream is also cancelled at its service).
+     */
+    void answerAllShuttingDown()
+    {
+        if (pendingById.isEmpty())
+        {
+            return;
+        }
+        for (final PendingCall call : new ArrayList<>(pendingById.values()))
+        {
+            if (call.done)
+            {
+                continue;
+            }
+            finish(call);
+            if (call.stream)
+            {
+                client.cancel(call.gatewayId); // tell the service; the listener's CANCELLED finds the call done
+            }
+            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+                ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
+        }
+    }
+
+    /**
+     * Forget the calls of a closing connection now rather than at their timeouts (a stream is also cancelled).
+     *
+     * @param session that closes.
+     */
+    void onSessionClosed(final GatewaySession session)
+    {
+        for (final PendingCall call : new ArrayList<>(session.pendingByClientId.values()))
+        {
+            if (!call.done)
+            {
+                // nobody is left to answer: forget it now rather than at its timeout (a stream is also cancelled)
+                client.abandon(call.gatewayId);
+                finish(call);
+            }
+        }
+        session.pendingByClientId.clear();
+    }
+
+    void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
+    {
+        final String correlationId = SessionProxy.text(body, "correlation_id");
+        final String target = SessionProxy.text(body, "target");
+        final String messageType = SessionProxy.text(body, "message_type");
+        final boolean expectsStream = body.path("expects_stream").asBoolean(false);
+        final boolean expectsReply = body.path("expects_reply").asBoolean(false);
+        if (null == correlationId || null == target || null == messageType)
+        {
+            proxy.fail(session, format, SessionProxy.orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "a REQUEST needs string fields correlation_id, target and message_type");
+            return;
+        }
+        final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
+        if (timeoutMs <= 0)
+        {
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "response_timeout_ms must be positive, found " + timeoutMs);
+            return;
+        }
+        if (session.pendingByClientId.containsKey(correlationId))
+        {
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
+                "correlation_id '" + correlationId + "' is already in flight on this connection");
+            return;
+        }
+        if ((expectsReply || expectsStream) && (session.pendingByClientId.size() >= ctx.maxRequestsInFlight() ||
+            pendingById.size() >= ctx.maxTotalRequestsInFlight()))
+        {
+            counters.inFlightLimited++;
+            final boolean mine = session.pendingByClientId.size() >= ctx.maxRequestsInFlight();
+            final String message = mine ?
+                "this connection has " + session.pendingByClientId.size() + " requests in flight, its limit is " +
+                ctx.maxRequestsInFlight() + "; wait for answers" :
+                "the gateway has " + pendingById.size() + " requests in flight, its limit is " +
+                ctx.maxTotalRequestsInFlight();
+            proxy.logLimit(session, SessionProxy.LOGGED_IN_FLIGHT, message);
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.RATE_LIMITED.name(), message);
+            return;
+        }
+        counters.request(target);
+
+        final RegistrySnapshot.ServiceView service = registry.get().service(target);
+        if (null == service)
+        {
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
+                "no service named '" + target + "'");
+            return;
+        }
+        Integer templateId = service.messageTypes().get(messageType);
+        if (null == templateId)
+        {
+            templateId = service.messageTypes().get(ServiceDefinition.ANY_MESSAGE_TYPE);
+        }
+        if (null == templateId)
+        {
+            proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+                "service '" + target + "' has no message type '" + messageType + "'; it has " +
+                service.messageTypes().keySet());
+            return;
+        }
+
+        final JsonNode payload = body.has("payload") ? body.get("payload") : NODES.nullNode();
+        final DirectBuffer buffer;
+        final int length;
+        SbeJsonTranscoder transcoder = null;
+        if (templateId < 0)
+        {
+            final byte[] json = codec.write(FrameFormat.JSON, payload);
+            jsonBuffer.wrap(json);
+            buffer = jsonBuffer;
+            length = json.length;
+        }
+        else
+        {
+            try
+            {
+                transcoder = transcoders.of(service.schemaIr());
+                length = transcoder.encode(messageType, payload, sbeBuffer, 0);
+                buffer = sbeBuffer;
+            }
+            catch (final UnknownMessageTypeException ex)
+            {
+                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
+                    ex.getMessage());
+                return;
+            }
+            catch (final TranscodeException ex)
+            {
+                proxy.fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
+                    ex.getMessage());
+                return;
+            }
+        }
+
+        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        if (!expectsStream && !expectsReply)
+        {
+            try
+            {
+                client.send(target, messageType, buffer, 0, length);
+                final ObjectNode status = NODES.objectNode().put("status", "delivered");
+                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, status), false);
+            }
+            catch (final SwitchboardException ex)
+            {
+                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+            }
+            return;
+        }
+
+        final PendingCall call = new PendingCall(session, correlationId, target, expectsStream, format, transcoder);
+        callInProgress = call;
+        final long id;
+        try
+        {
+            id = expectsStream ?
+                client.stream(target, messageType, buffer, 0, length, timeoutNs, listener) :
+                client.request(target, messageType, buffer, 0, length, timeoutNs, listener);
+        }
+        finally
+        {
+            callInProgress = null;
+        }
+        call.gatewayId = id;
+        if (!call.done)
+        {
+            pendingById.put(id, call);
+            session.pendingByClientId.put(correlationId, call);
+        }
+    }
+
+    void onCancel(final GatewaySession session, final FrameFormat format, final String correlationId)
+    {
+        if (null == correlationId)
+        {
+            proxy.sendError(session, format, "", ErrorCode.INVALID_REQUEST, "a CANCEL needs a correlation_id");
+            return;
+        }
+        final PendingCall call = session.pendingByClientId.get(correlationId);
+        if (null == call || call.done)
+        {
+            return; // already answered: nothing to cancel
+        }
+        counters.cancels++;
+        if (call.stream)
+        {
+            client.cancel(call.gatewayId); // the listener sends the final CANCELLED frame at once
+        }
+        if (!call.done)
+        {
+            finish(call);
+            if (call.stream)
+            {
+                proxy.send(session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                    correlationId, call.frames, ErrorCode.CANCELLED.name(), "cancelled by the client"), false);
+            }
+            else
+            {
+                proxy.send(session, FrameType.ERROR, call.format, FrameBodies.error(
+                    correlationId, ErrorCode.CANCELLED, "cancelled by the client"), false);
+            }
+        }
+    }
+
+    private PendingCall take(final long id, final boolean terminal)
+    {
+        PendingCall call = pendingById.get(id);
+        if (null == call && null != callInProgress && !callInProgress.done)
+        {
+            call = callInProgress; // answered from inside request()/stream(), before its id was known
+        }
+        if (null == call || call.done)
+        {
+            return null;
+        }
+        if (terminal)
+        {
+            finish(call);
+        }
+        return call.session.closed ? null : call;
+    }
+
+    private void finish(final PendingCall call)
+    {
+        call.done = true;
+        if (Long.MIN_VALUE != call.gatewayId)
+        {
+            pendingById.remove(call.gatewayId);
+        }
+        call.session.pendingByClientId.remove(call.clientCorrelationId);
+    }
+
+    private JsonNode decodeReply(final PendingCall call, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (0 == length)
+        {
+            return null;
+        }
+        if (null != call.transcoder)
+        {
+            try
+            {
+                return call.transcoder.decode(buffer, offset, length);
+            }
+            catch (final TranscodeException ex)
+            {
+                // not a message of the service's schema: perhaps JSON after all
+            }
+        }
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset, bytes);
+        try
+        {
+            return codec.read(FrameFormat.JSON, bytes, 0, length);
+        }
+        catch (final FrameException ex)
+        {
+            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * A reply that could not be built (its conversion threw): the caller still gets exactly one answer.
+     */
+    private void answerFailed(final PendingCall call, final RuntimeException ex)
+    {
+        counters.replyEncodeFailures++;
+        proxy.logLimit(call.session, SessionProxy.LOGGED_ENCODE, "a reply for '" + call.target + "' could not be converted: " + ex);
+        if (!call.done)
+        {
+            finish(call);
+            if (call.stream)
+            {
+                client.cancel(call.gatewayId); // tell the service; its CANCELLED finds the call done
+            }
+        }
+        if (!call.session.closed)
+        {
+            proxy.fail(call.session, call.format, call.clientCorrelationId, call.stream, call.frames,
+                ErrorCode.SERIALIZATION_ERROR.name(), "the reply could not be converted to " + call.format + ": " +
+                ex.getMessage());
+        }
+    }
+
+    private final class Listener implements ResponseListener, StreamListener
+    {
+        public void onResponse(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.response(call.target);
+                try
+                {
+                    proxy.send(call.session, FrameType.RESPONSE, call.format,
+                        FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
+                }
+                catch (final RuntimeException ex)
+                {
+                    answerFailed(call, ex);
+                }
+            }
+        }
+
+        public void onFrame(
+            final long correlationId, final long sequence, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final PendingCall call = take(correlationId, false);
+            if (null != call)
+            {
+                try
+                {
+                    proxy.clearReplaced();
+                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamData(
+                        call.clientCorrelationId, call.frames, decodeReply(call, buffer, offset, length)), false);
+                    call.frames++;
+                    if (proxy.replaced() && !call.done)
+                    {
+                        // the frame went out as a final SERIALIZATION_ERROR frame: the stream is over for the caller
+                        finish(call);
+                        client.cancel(call.gatewayId);
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    answerFailed(call, ex);
+                }
+            }
+        }
+
+        public void onEnd(final long correlationId, final long frameCount)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.response(call.target);
+                proxy.send(call.session, FrameType.STREAM, call.format,
+                    FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
+            }
+        }
+
+        public void onError(final long correlationId, final String errorCode, final String message)
+        {
+            final PendingCall call = take(correlationId, true);
+            if (null != call)
+            {
+                counters.serviceError(call.target, errorCode);
+                if (call.stream)
+                {
+                    proxy.send(call.session, FrameType.STREAM, call.format, FrameBodies.streamError(
+                        call.clientCorrelationId, call.frames, errorCode, message), false);
+                }
+                else
+                {
+                    proxy.send(call.session, FrameType.ERROR, call.format,
+                        FrameBodies.error(call.clientCorrelationId, errorCode, message), false);
+                }
+            }
+        }
+    }
+}

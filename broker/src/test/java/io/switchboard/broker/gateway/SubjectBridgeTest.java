@@ -1,0 +1,149 @@
+package io.switchboard.broker.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.switchboard.codec.frame.FrameType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The subject bridge driven through the frame adapter with a fake client and a cached clock: socket fan-out, one
+ * shared-memory publication per PUBLISH, the retained store and its bound, the pattern bound, and one pattern route
+ * per pattern however many connections hold it.
+ */
+class SubjectBridgeTest
+{
+    private static void subscribe(final AdapterHarness gw, final GatewaySession session, final String... patterns)
+    {
+        gw.feed(session, FrameType.SUBSCRIBE,
+            "{\"correlation_id\":\"sub\",\"message_types\":[\"" + String.join("\",\"", patterns) + "\"]}");
+    }
+
+    @Test
+    void shouldPushASocketPublicationToMatchingSocketsAndPublishItOnce()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession prices = gw.connect();
+        final GatewaySession orders = gw.connect();
+        final GatewaySession publisher = gw.connect();
+        subscribe(gw, prices, "prices.*", "prices.>");
+        subscribe(gw, orders, "orders.>");
+        assertEquals("[\"prices.*\",\"prices.>\"]", gw.one(prices).body.get("subscribed_types").toString());
+        gw.one(orders);
+
+        gw.epochClock.update(1_234_567);
+        gw.feed(publisher, FrameType.PUBLISH,
+            "{\"correlation_id\":\"p1\",\"message_type\":\"prices.acme\",\"payload\":{\"bid\":10}}");
+        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
+        final AdapterHarness.Sent push = gw.one(prices); // two patterns match: one push
+        assertEquals(FrameType.PUSH, push.type);
+        assertEquals("prices.acme", push.body.get("message_type").asText());
+        assertEquals(10, push.body.get("payload").get("bid").asInt());
+        assertEquals(1_234_567, push.body.get("timestamp_ms").asLong(), "the duty cycle's cached clock");
+        assertEquals(1, push.body.get("sequence").asLong());
+        assertTrue(gw.sent(orders).isEmpty());
+        assertEquals(List.of("prices.acme:{\"bid\":10}"), gw.client.publishes, "once, for the Java subscribers");
+    }
+
+    @Test
+    void shouldGiveANewSubscriberTheRetainedMessageOnceAndBeforeLiveOnes()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession publisher = gw.connect();
+        final GatewaySession late = gw.connect();
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":1,\"retain\":true}");
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":2,\"retain\":true}");
+        assertEquals(1, gw.retained.size(), "the last value per subject");
+
+        subscribe(gw, late, "config.*");
+        List<AdapterHarness.Sent> frames = gw.sent(late);
+        assertEquals(2, frames.size());
+        assertEquals(FrameType.RESPONSE, frames.get(0).type, "the SUBSCRIBE's answer first");
+        assertEquals(FrameType.PUSH, frames.get(1).type);
+        assertEquals(2, frames.get(1).body.get("payload").asInt());
+
+        subscribe(gw, late, "config.>"); // matches the same subject: no second copy
+        frames = gw.sent(late);
+        assertEquals(1, frames.size(), "only the SUBSCRIBE's answer: " + frames);
+
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":3}");
+        final JsonNode live = gw.one(late).body;
+        assertEquals(3, live.get("payload").asInt());
+    }
+
+    @Test
+    void shouldRefuseARetainOverTheStoreBoundWholeAndKeepWhatItHolds()
+    {
+        final AdapterHarness gw = new AdapterHarness((ctx) -> ctx.maxRetainedBytes(200));
+        final GatewaySession publisher = gw.connect();
+        gw.feed(publisher, FrameType.PUBLISH,
+            "{\"correlation_id\":\"k1\",\"message_type\":\"k.1\",\"payload\":\"small\",\"retain\":true}");
+        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
+        final long held = gw.retained.bytes();
+
+        gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"k2\",\"message_type\":\"k.2\",\"payload\":\"" +
+            "x".repeat(200) + "\",\"retain\":true}");
+        final AdapterHarness.Sent refused = gw.one(publisher);
+        assertEquals("k2", refused.body.get("correlation_id").asText());
+        assertEquals("PAYLOAD_TOO_LARGE", refused.body.get("error_code").asText());
+        assertTrue(refused.body.get("error").asText().contains("bound of 200 bytes"), refused.toString());
+        assertEquals(1, gw.client.publishes.size(), "refused whole: not published either");
+        assertEquals(held, gw.retained.bytes(), "nothing evicted");
+        assertEquals(1, gw.counters.retainsRefused);
+    }
+
+    @Test
+    void shouldRefuseSubscriptionsOverThePatternBoundBeforeAnnouncingAny()
+    {
+        final AdapterHarness gw = new AdapterHarness((ctx) -> ctx.maxPatterns(2));
+        final GatewaySession session = gw.connect();
+
+        subscribe(gw, session, "a.*", "b.*", "c.*");
+        final AdapterHarness.Sent refused = gw.one(session);
+        assertEquals("INVALID_REQUEST", refused.body.get("error_code").asText());
+        assertTrue(refused.body.get("error").asText().contains("3 patterns in one SUBSCRIBE"), refused.toString());
+
+        subscribe(gw, session, "a.*", "b.*");
+        assertEquals(FrameType.RESPONSE, gw.one(session).type);
+        subscribe(gw, session, "c.*");
+        assertTrue(gw.one(session).body.get("error").asText().contains("holds 2 patterns and asked for 1 more"));
+        assertEquals(List.of("a.*", "b.*"), gw.client.subscribes);
+        assertEquals(2, gw.counters.patternsRefused);
+
+        subscribe(gw, session, "bad..pattern");
+        assertEquals("INVALID_REQUEST", gw.one(session).body.get("error_code").asText());
+    }
+
+    @Test
+    void shouldAnnounceAPatternOnceAndWithdrawItWithItsLastSubscriber()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession first = gw.connect();
+        final GatewaySession second = gw.connect();
+        subscribe(gw, first, "news.>");
+        subscribe(gw, second, "news.>");
+        assertEquals(List.of("news.>"), gw.client.subscribes);
+        assertEquals(1, gw.subjects.patternCount());
+
+        gw.close(first);
+        assertTrue(gw.client.unsubscribes.isEmpty(), "the second still holds it");
+        gw.feed(second, FrameType.UNSUBSCRIBE, "{\"correlation_id\":\"u\",\"message_types\":[]}");
+        assertEquals("[]", gw.sent(second).get(1).body.get("subscribed_types").toString());
+        assertEquals(List.of("news.>"), gw.client.unsubscribes);
+        assertEquals(0, gw.subjects.patternCount());
+    }
+
+    @Test
+    void shouldAnswerTargetBusyWhenSharedMemorySubscribersAreBehind()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession publisher = gw.connect();
+        gw.client.publishResult = -2; // back-pressured
+        gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"b\",\"message_type\":\"x.y\",\"payload\":0}");
+        assertEquals("TARGET_BUSY", gw.one(publisher).body.get("error_code").asText());
+        assertEquals(1, gw.counters.publishFailures);
+    }
+}
