@@ -1,6 +1,8 @@
 package io.switchboard.broker;
 
 import io.aeron.Aeron;
+import io.switchboard.broker.access.SocketFiles;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.wire.*;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.ControlConnection;
@@ -292,7 +294,7 @@ public final class BrokerConductor implements Agent
 
     private void publishRegistrySnapshot()
     {
-        registrySnapshot = RegistrySnapshot.of(registry, ++registryVersion);
+        registrySnapshot = registry.snapshot(++registryVersion);
     }
 
     /**

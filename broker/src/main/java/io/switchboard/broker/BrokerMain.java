@@ -1,5 +1,6 @@
 package io.switchboard.broker;
 
+import io.switchboard.broker.access.StartRefusedException;
 import org.agrona.CloseHelper;
 
 import java.nio.file.Path;

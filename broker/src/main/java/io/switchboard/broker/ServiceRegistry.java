@@ -1,5 +1,6 @@
 package io.switchboard.broker;
 
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -7,6 +8,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -482,5 +484,31 @@ public final class ServiceRegistry
     public Collection<Service> services()
     {
         return Collections.unmodifiableCollection(services.values());
+    }
+
+    /**
+     * An immutable copy of the registry for readers on other threads.
+     *
+     * @param version of the registry now.
+     * @return the snapshot.
+     */
+    RegistrySnapshot snapshot(final long version)
+    {
+        final TreeMap<String, RegistrySnapshot.ServiceView> services = new TreeMap<>();
+        final HashMap<Integer, byte[]> irByClient = new HashMap<>();
+        for (final ServiceRegistry.Service s : services())
+        {
+            services.put(s.name(), new RegistrySnapshot.ServiceView(
+                s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
+                s.schemaIr(), s.instances().size()));
+            if (s.schemaIr().length > 0)
+            {
+                for (final ServiceRegistry.Instance instance : s.instances())
+                {
+                    irByClient.putIfAbsent(instance.clientId(), s.schemaIr());
+                }
+            }
+        }
+        return new RegistrySnapshot(services, irByClient, version);
     }
 }

@@ -1,7 +1,9 @@
 package io.switchboard.broker;
 
+import io.switchboard.broker.view.RegistrySnapshot;
+
 /**
- * Test access to the package-private {@link RegistrySnapshot#of}: the gateway's unit tests build the snapshot of a
+ * Test access to the package-private {@link ServiceRegistry#snapshot}: the gateway's unit tests build the snapshot of a
  * registry they filled themselves.
  */
 public final class RegistrySnapshots
@@ -18,6 +20,6 @@ public final class RegistrySnapshots
      */
     public static RegistrySnapshot of(final ServiceRegistry registry)
     {
-        return RegistrySnapshot.of(registry, 1);
+        return registry.snapshot(1);
     }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.broker;
 
+import io.switchboard.broker.access.StartRefusedException;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.TrustedDirectory;
 import org.junit.jupiter.api.AfterEach;

@@ -1,7 +1,7 @@
 package io.switchboard.broker.gateway;
 
-import io.switchboard.broker.RegistrySnapshot;
-import io.switchboard.broker.SocketFiles;
+import io.switchboard.broker.access.SocketFiles;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;

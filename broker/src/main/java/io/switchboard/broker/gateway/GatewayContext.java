@@ -1,6 +1,6 @@
 package io.switchboard.broker.gateway;
 
-import io.switchboard.broker.AllowedPeers;
+import io.switchboard.broker.access.AllowedPeers;
 import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.transport.Configuration;
 import org.agrona.ErrorHandler;

@@ -2,7 +2,7 @@ package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;

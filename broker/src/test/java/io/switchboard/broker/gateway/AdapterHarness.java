@@ -1,7 +1,7 @@
 package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.switchboard.broker.RegistrySnapshot;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameDecoder;
 import io.switchboard.codec.frame.FrameEncoder;

@@ -1,14 +1,13 @@
-package io.switchboard.broker;
+package io.switchboard.broker.view;
 
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * An immutable copy of the {@link ServiceRegistry} that the {@link BrokerConductor} publishes after each change, for
- * readers on other threads (the gateway). Safe to share: nothing in it changes after construction.
+ * An immutable copy of the broker's service registry that its conductor publishes after each change, for readers on
+ * other threads (the gateway), in a package of its own so that those readers depend on it and not on the conductor. Safe to share: nothing in it changes after construction.
  */
 public final class RegistrySnapshot
 {
@@ -24,7 +23,16 @@ public final class RegistrySnapshot
         private final byte[] schemaIr;
         private final int instances;
 
-        ServiceView(
+        /**
+         * A service as it is now.
+         *
+         * @param name         of the service.
+         * @param mode         lower case, {@code exclusive} or {@code shared}.
+         * @param messageTypes names with their SBE template ids (-1 for opaque JSON), unmodifiable.
+         * @param ir           encoded IR of the service's schema, empty when every type is opaque.
+         * @param n            number of live instances.
+         */
+        public ServiceView(
             final String name, final String mode, final Map<String, Integer> messageTypes, final byte[] ir, final int n)
         {
             this.name = name;
@@ -89,32 +97,19 @@ public final class RegistrySnapshot
     private final Map<Integer, byte[]> schemaIrByClientId;
     private final long version;
 
-    private RegistrySnapshot(
+    /**
+     * A snapshot of these services.
+     *
+     * @param services           by name, each a view that does not change.
+     * @param schemaIrByClientId the schema IR each peer registered with, by its client id.
+     * @param version            of the registry the snapshot was taken of.
+     */
+    public RegistrySnapshot(
         final Map<String, ServiceView> services, final Map<Integer, byte[]> schemaIrByClientId, final long version)
     {
         this.services = Collections.unmodifiableMap(services);
         this.schemaIrByClientId = Collections.unmodifiableMap(schemaIrByClientId);
         this.version = version;
-    }
-
-    static RegistrySnapshot of(final ServiceRegistry registry, final long version)
-    {
-        final TreeMap<String, ServiceView> services = new TreeMap<>();
-        final HashMap<Integer, byte[]> irByClient = new HashMap<>();
-        for (final ServiceRegistry.Service s : registry.services())
-        {
-            services.put(s.name(), new ServiceView(
-                s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
-                s.schemaIr(), s.instances().size()));
-            if (s.schemaIr().length > 0)
-            {
-                for (final ServiceRegistry.Instance instance : s.instances())
-                {
-                    irByClient.putIfAbsent(instance.clientId(), s.schemaIr());
-                }
-            }
-        }
-        return new RegistrySnapshot(services, irByClient, version);
     }
 
     /**

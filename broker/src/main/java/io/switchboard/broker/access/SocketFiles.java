@@ -1,4 +1,4 @@
-package io.switchboard.broker;
+package io.switchboard.broker.access;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -23,7 +23,7 @@ public final class SocketFiles
     }
 
     /**
-     * Check (or create) the socket's directory, see {@link RuntimeDirectory#ensurePrivate(Path, String)}, and clear
+     * Check (or create) the socket's directory, see {@link PrivateDirectory#ensurePrivate(Path, String)}, and clear
      * a stale socket at the path.
      *
      * @param path where the socket will be bound.
@@ -33,7 +33,7 @@ public final class SocketFiles
     public static void prepareForBind(final Path path) throws IOException
     {
         // owned, not a link, 0700 (or refused untouched): never a chmod through another user's link
-        RuntimeDirectory.ensurePrivate(path.toAbsolutePath().getParent(), "socket directory");
+        PrivateDirectory.ensurePrivate(path.toAbsolutePath().getParent(), "socket directory");
 
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS))
         {

@@ -1,4 +1,4 @@
-package io.switchboard.broker;
+package io.switchboard.broker.access;
 
 /**
  * The broker refused to start because of something the operator can fix: a runtime folder that is not safely its

@@ -1,4 +1,4 @@
-package io.switchboard.broker;
+package io.switchboard.broker.access;
 
 import jdk.net.UnixDomainPrincipal;
 
