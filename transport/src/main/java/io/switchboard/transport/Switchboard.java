@@ -2,26 +2,12 @@ package io.switchboard.transport;
 
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.RequestKind;
-import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.ErrorHandler;
-import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.EpochClock;
-import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemEpochClock;
-import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,7 +29,7 @@ public final class Switchboard implements AutoCloseable
     private final Context ctx;
     private final ReentrantLock lock;
     private final ClientConductor conductor;
-    private final AgentRunner runner;
+    private final ConductorRunner runner;
     private final FireAndForgetOutcome fireAndForget = new FireAndForgetOutcome();
     private volatile boolean closed;
 
@@ -58,15 +44,7 @@ public final class Switchboard implements AutoCloseable
         this.ctx = ctx;
         this.lock = lock;
         this.conductor = null == conductor ? new ClientConductor(ctx, lock) : conductor;
-        if (ctx.useConductorAgentInvoker())
-        {
-            runner = null;
-        }
-        else
-        {
-            runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, new LockedAgent());
-            AgentRunner.startOnThread(runner);
-        }
+        this.runner = new ConductorRunner(ctx, lock, this.conductor);
     }
 
     /**
@@ -121,20 +99,7 @@ public final class Switchboard implements AutoCloseable
      */
     public int poll()
     {
-        if (null != runner)
-        {
-            throw new IllegalStateException("this client runs its own thread; poll() is for useConductorAgentInvoker");
-        }
-        lock.lock();
-        try
-        {
-            checkNotInHandler("poll()");
-            return conductor.doWork();
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return runner.poll();
     }
 
     /**
@@ -328,14 +293,14 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
-            checkNotInHandler("serve('" + definition.name() + "')");
+            runner.checkNotInHandler("serve('" + definition.name() + "')");
             future = conductor.register(definition);
         }
         finally
         {
             lock.unlock();
         }
-        await(future, "register '" + definition.name() + "'");
+        runner.await(future, "register '" + definition.name() + "'");
     }
 
     /**
@@ -350,14 +315,14 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
-            checkNotInHandler("unserve('" + service + "')");
+            runner.checkNotInHandler("unserve('" + service + "')");
             future = conductor.unregister(service);
         }
         finally
         {
             lock.unlock();
         }
-        await(future, "unregister '" + service + "'");
+        runner.await(future, "unregister '" + service + "'");
     }
 
     /**
@@ -374,7 +339,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
-            checkNotInHandler("subscribe('" + pattern + "')");
+            runner.checkNotInHandler("subscribe('" + pattern + "')");
             conductor.subscribe(compiled, handler);
             future = conductor.announceSubscription(pattern, true);
         }
@@ -382,7 +347,7 @@ public final class Switchboard implements AutoCloseable
         {
             lock.unlock();
         }
-        await(future, "subscribe '" + pattern + "'");
+        runner.await(future, "subscribe '" + pattern + "'");
     }
 
     /**
@@ -398,7 +363,7 @@ public final class Switchboard implements AutoCloseable
         try
         {
             checkOpen();
-            checkNotInHandler("unsubscribe('" + pattern + "')");
+            runner.checkNotInHandler("unsubscribe('" + pattern + "')");
             conductor.unsubscribe(compiled, null);
             future = conductor.announceSubscription(pattern, false);
         }
@@ -406,7 +371,7 @@ public final class Switchboard implements AutoCloseable
         {
             lock.unlock();
         }
-        await(future, "unsubscribe '" + pattern + "'");
+        runner.await(future, "unsubscribe '" + pattern + "'");
     }
 
     /**
@@ -535,22 +500,7 @@ public final class Switchboard implements AutoCloseable
             return;
         }
         closed = true;
-        if (null != runner)
-        {
-            CloseHelper.close(runner);
-        }
-        else
-        {
-            lock.lock();
-            try
-            {
-                conductor.onClose();
-            }
-            finally
-            {
-                lock.unlock();
-            }
-        }
+        runner.close();
     }
 
     /**
@@ -571,106 +521,6 @@ public final class Switchboard implements AutoCloseable
         }
     }
 
-    /**
-     * A handler runs inside the duty cycle: calling back into the client from it would run the duty cycle inside
-     * itself (a fragment being handled delivered again) or wait for an answer only that duty cycle can read.
-     */
-    private void checkNotInHandler(final String what)
-    {
-        if (conductor.isInDutyCycle() || (null != runner && Thread.currentThread() == runner.thread()))
-        {
-            throw new IllegalStateException(what + " called from a handler, inside the client's duty cycle, where " +
-                "it would run the duty cycle inside itself or wait for itself; call it from outside the handler");
-        }
-    }
-
-    private void await(final CompletableFuture<Void> future, final String what)
-    {
-        if (null != runner && Thread.currentThread() == runner.thread())
-        {
-            throw new IllegalStateException(what + ": called from the client's own thread (a handler), where it " +
-                "would wait for itself; call it from another thread");
-        }
-        final long deadlineNs = ctx.nanoClock().nanoTime() + ctx.controlTimeoutNs();
-        try
-        {
-            if (null == runner)
-            {
-                while (!future.isDone())
-                {
-                    if (ctx.nanoClock().nanoTime() - deadlineNs > 0)
-                    {
-                        throw new SwitchboardException(ErrorCodes.TIMEOUT, what + ": no answer from the broker");
-                    }
-                    if (0 == poll())
-                    {
-                        Thread.yield();
-                    }
-                }
-                future.join();
-            }
-            else
-            {
-                future.get(ctx.controlTimeoutNs(), TimeUnit.NANOSECONDS);
-            }
-        }
-        catch (final ExecutionException | java.util.concurrent.CompletionException ex)
-        {
-            final Throwable cause = ex.getCause();
-            if (cause instanceof SwitchboardException)
-            {
-                throw (SwitchboardException)cause;
-            }
-            throw new SwitchboardException(ErrorCodes.INTERNAL_ERROR, what + ": " + cause);
-        }
-        catch (final TimeoutException ex)
-        {
-            throw new SwitchboardException(ErrorCodes.TIMEOUT, what + ": no answer from the broker");
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new SwitchboardException(ErrorCodes.INTERNAL_ERROR, what + ": interrupted");
-        }
-    }
-
-    private final class LockedAgent implements Agent
-    {
-        public int doWork()
-        {
-            if (!lock.tryLock())
-            {
-                return 0;
-            }
-            try
-            {
-                return conductor.doWork();
-            }
-            finally
-            {
-                lock.unlock();
-            }
-        }
-
-        public void onClose()
-        {
-            lock.lock();
-            try
-            {
-                conductor.onClose();
-            }
-            finally
-            {
-                lock.unlock();
-            }
-        }
-
-        public String roleName()
-        {
-            return conductor.roleName();
-        }
-    }
-
     private static final class FireAndForgetOutcome implements ResponseListener
     {
         String errorCode;
@@ -688,407 +538,10 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
-     * Settings of a client, with defaults from {@link Configuration}. Fluent; validated by {@link #conclude()}.
+     * Settings of a client, with defaults from {@link Configuration}. Fluent (every setter returns this
+     * {@code Context}); validated by {@link #conclude()}. Each setting is described on its setter.
      */
-    public static final class Context
+    public static final class Context extends ClientContext<Context>
     {
-        private Path controlSocket;
-        private String clientName;
-        private boolean useConductorAgentInvoker;
-        private IdleStrategy idleStrategy;
-        private ErrorHandler errorHandler;
-        private EpochClock epochClock = SystemEpochClock.INSTANCE;
-        private NanoClock nanoClock = SystemNanoClock.INSTANCE;
-        private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
-        private long backPressureTimeoutNs = -1;
-        private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
-        private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
-        private int offerAttempts = 3;
-        private boolean reconnect = true;
-        private java.util.function.Consumer<String> logger;
-        private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
-        private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
-
-        /**
-         * Where cold-path events go: losing the broker, reconnecting.
-         *
-         * @param logger to receive one line per event.
-         * @return this for a fluent API.
-         */
-        public Context logger(final java.util.function.Consumer<String> logger)
-        {
-            this.logger = logger;
-            return this;
-        }
-
-        /**
-         * Where cold-path events go.
-         *
-         * @return the logger.
-         */
-        public java.util.function.Consumer<String> logger()
-        {
-            return logger;
-        }
-
-        /**
-         * Whether to reconnect on its own, with exponential backoff, when the broker goes away (default true).
-         * After reconnecting, the client registers its services and subscriptions again.
-         *
-         * @param reconnect true to reconnect.
-         * @return this for a fluent API.
-         */
-        public Context reconnect(final boolean reconnect)
-        {
-            this.reconnect = reconnect;
-            return this;
-        }
-
-        /**
-         * Whether to reconnect on its own when the broker goes away.
-         *
-         * @return true to reconnect.
-         */
-        public boolean reconnect()
-        {
-            return reconnect;
-        }
-
-        /**
-         * Backoff between reconnection attempts: starts at min, doubles up to max.
-         *
-         * @param minNs first delay.
-         * @param maxNs longest delay.
-         * @return this for a fluent API.
-         */
-        public Context reconnectBackoffNs(final long minNs, final long maxNs)
-        {
-            this.reconnectBackoffMinNs = minNs;
-            this.reconnectBackoffMaxNs = maxNs;
-            return this;
-        }
-
-        /**
-         * First delay before reconnecting.
-         *
-         * @return the delay in nanoseconds.
-         */
-        public long reconnectBackoffMinNs()
-        {
-            return reconnectBackoffMinNs;
-        }
-
-        /**
-         * Longest delay between reconnection attempts.
-         *
-         * @return the delay in nanoseconds.
-         */
-        public long reconnectBackoffMaxNs()
-        {
-            return reconnectBackoffMaxNs;
-        }
-
-        /**
-         * Fill in defaults and check the settings.
-         *
-         * @return this for a fluent API.
-         */
-        public Context conclude()
-        {
-            if (null == controlSocket)
-            {
-                controlSocket = Configuration.controlSocket();
-            }
-            if (null == clientName)
-            {
-                clientName = "pid-" + ProcessHandle.current().pid();
-            }
-            if (null == idleStrategy)
-            {
-                idleStrategy = new BackoffIdleStrategy(
-                    100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
-            }
-            if (null == logger)
-            {
-                logger = (msg) -> System.err.println("switchboard[" + clientName + "]: " + msg);
-            }
-            if (null == errorHandler)
-            {
-                errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
-            }
-            if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0 ||
-                reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
-            {
-                throw new IllegalArgumentException("timeouts and attempts must be positive");
-            }
-            return this;
-        }
-
-        /**
-         * Path of the broker's control socket.
-         *
-         * @param controlSocket path; default {@link Configuration#controlSocket()}.
-         * @return this for a fluent API.
-         */
-        public Context controlSocket(final Path controlSocket)
-        {
-            this.controlSocket = controlSocket;
-            return this;
-        }
-
-        /**
-         * Path of the broker's control socket.
-         *
-         * @return the path.
-         */
-        public Path controlSocket()
-        {
-            return controlSocket;
-        }
-
-        /**
-         * A name for this peer, shown in discovery, statistics and counters.
-         *
-         * @param clientName of this peer.
-         * @return this for a fluent API.
-         */
-        public Context clientName(final String clientName)
-        {
-            this.clientName = clientName;
-            return this;
-        }
-
-        /**
-         * A name for this peer.
-         *
-         * @return the name.
-         */
-        public String clientName()
-        {
-            return clientName;
-        }
-
-        /**
-         * Run with no thread of its own: the application calls {@link Switchboard#poll()} from its duty cycle.
-         *
-         * @param useConductorAgentInvoker true for no thread.
-         * @return this for a fluent API.
-         */
-        public Context useConductorAgentInvoker(final boolean useConductorAgentInvoker)
-        {
-            this.useConductorAgentInvoker = useConductorAgentInvoker;
-            return this;
-        }
-
-        /**
-         * Whether the client runs with no thread of its own.
-         *
-         * @return true for no thread.
-         */
-        public boolean useConductorAgentInvoker()
-        {
-            return useConductorAgentInvoker;
-        }
-
-        /**
-         * Idle strategy of the client's own thread; default backs off to 1 ms parks, never busy-spins.
-         *
-         * @param idleStrategy to use when a duty cycle found no work.
-         * @return this for a fluent API.
-         */
-        public Context idleStrategy(final IdleStrategy idleStrategy)
-        {
-            this.idleStrategy = idleStrategy;
-            return this;
-        }
-
-        /**
-         * Idle strategy of the client's own thread.
-         *
-         * @return the idle strategy.
-         */
-        public IdleStrategy idleStrategy()
-        {
-            return idleStrategy;
-        }
-
-        /**
-         * Where errors that belong to no call go (a handler that threw, a malformed message).
-         *
-         * @param errorHandler to receive them.
-         * @return this for a fluent API.
-         */
-        public Context errorHandler(final ErrorHandler errorHandler)
-        {
-            this.errorHandler = errorHandler;
-            return this;
-        }
-
-        /**
-         * Where errors that belong to no call go.
-         *
-         * @return the error handler.
-         */
-        public ErrorHandler errorHandler()
-        {
-            return errorHandler;
-        }
-
-        /**
-         * Clock for publication timestamps.
-         *
-         * @param epochClock to use.
-         * @return this for a fluent API.
-         */
-        public Context epochClock(final EpochClock epochClock)
-        {
-            this.epochClock = epochClock;
-            return this;
-        }
-
-        /**
-         * Clock for publication timestamps.
-         *
-         * @return the clock.
-         */
-        public EpochClock epochClock()
-        {
-            return epochClock;
-        }
-
-        /**
-         * Clock of the duty cycle: deadlines, heartbeats, reconnection backoff, send retries. Tests give a cached
-         * clock they advance themselves.
-         *
-         * @param nanoClock to use.
-         * @return this for a fluent API.
-         */
-        public Context nanoClock(final NanoClock nanoClock)
-        {
-            this.nanoClock = nanoClock;
-            return this;
-        }
-
-        /**
-         * Clock of the duty cycle.
-         *
-         * @return the clock.
-         */
-        public NanoClock nanoClock()
-        {
-            return nanoClock;
-        }
-
-        /**
-         * Longest time a send retries against a back-pressured or not-yet-connected peer inbox.
-         *
-         * @param sendTimeoutNs bound of the retry.
-         * @return this for a fluent API.
-         */
-        public Context sendTimeoutNs(final long sendTimeoutNs)
-        {
-            this.sendTimeoutNs = sendTimeoutNs;
-            return this;
-        }
-
-        /**
-         * Longest time a send retries.
-         *
-         * @return the bound in nanoseconds.
-         */
-        public long sendTimeoutNs()
-        {
-            return sendTimeoutNs;
-        }
-
-        /**
-         * Longest time a send retries against a peer inbox that is connected but full (back-pressured), within the
-         * send timeout. A thread that serves many callers (the gateway) sets 0: one attempt, so one slow service cannot
-         * hold it; a not-yet-connected inbox still gets the whole send timeout to link.
-         *
-         * @param backPressureTimeoutNs bound of the retry while back-pressured; negative means the send timeout.
-         * @return this for a fluent API.
-         */
-        public Context backPressureTimeoutNs(final long backPressureTimeoutNs)
-        {
-            this.backPressureTimeoutNs = backPressureTimeoutNs;
-            return this;
-        }
-
-        /**
-         * Longest time a send retries against a back-pressured peer inbox.
-         *
-         * @return the bound in nanoseconds: the send timeout unless set lower.
-         */
-        public long backPressureTimeoutNs()
-        {
-            return backPressureTimeoutNs < 0 ? sendTimeoutNs : Math.min(backPressureTimeoutNs, sendTimeoutNs);
-        }
-
-        /**
-         * Longest wait for the broker's answer to Connect.
-         *
-         * @param connectTimeoutNs bound of the wait.
-         * @return this for a fluent API.
-         */
-        public Context connectTimeoutNs(final long connectTimeoutNs)
-        {
-            this.connectTimeoutNs = connectTimeoutNs;
-            return this;
-        }
-
-        /**
-         * Longest wait for the broker's answer to Connect.
-         *
-         * @return the bound in nanoseconds.
-         */
-        public long connectTimeoutNs()
-        {
-            return connectTimeoutNs;
-        }
-
-        /**
-         * Longest wait for the broker's answer to register, subscribe and the like.
-         *
-         * @param controlTimeoutNs bound of the wait.
-         * @return this for a fluent API.
-         */
-        public Context controlTimeoutNs(final long controlTimeoutNs)
-        {
-            this.controlTimeoutNs = controlTimeoutNs;
-            return this;
-        }
-
-        /**
-         * Longest wait for the broker's answer to a control request.
-         *
-         * @return the bound in nanoseconds.
-         */
-        public long controlTimeoutNs()
-        {
-            return controlTimeoutNs;
-        }
-
-        /**
-         * How many times a publish is offered against back-pressure before it is reported as not published.
-         *
-         * @param offerAttempts at least 1.
-         * @return this for a fluent API.
-         */
-        public Context offerAttempts(final int offerAttempts)
-        {
-            this.offerAttempts = offerAttempts;
-            return this;
-        }
-
-        /**
-         * How many times a publish is offered against back-pressure.
-         *
-         * @return the number of attempts.
-         */
-        public int offerAttempts()
-        {
-            return offerAttempts;
-        }
     }
 }

@@ -1,0 +1,436 @@
+package io.switchboard.transport;
+
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The settings of a client, with defaults from {@link Configuration}: fields, fluent setters and getters, and the
+ * validating {@link #conclude()}. {@link Switchboard.Context} is the public face; this base keeps them out of
+ * {@link Switchboard} and returns the concrete type from every setter, so that a chain of calls on a
+ * {@code new Switchboard.Context()} stays a {@code Switchboard.Context}.
+ * <p>
+ * Not thread-safe: set it up on one thread, then hand it to {@link Switchboard#connect(Switchboard.Context)}.
+ *
+ * @param <C> the concrete context type, returned by the fluent setters.
+ */
+abstract class ClientContext<C extends ClientContext<C>>
+{
+    private Path controlSocket;
+    private String clientName;
+    private boolean useConductorAgentInvoker;
+    private IdleStrategy idleStrategy;
+    private ErrorHandler errorHandler;
+    private EpochClock epochClock = SystemEpochClock.INSTANCE;
+    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+    private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
+    private long backPressureTimeoutNs = -1;
+    private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+    private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+    private int offerAttempts = 3;
+    private boolean reconnect = true;
+    private Consumer<String> logger;
+    private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
+    private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * Where cold-path events go: losing the broker, reconnecting.
+     *
+     * @param logger to receive one line per event.
+     * @return this for a fluent API.
+     */
+    public C logger(final Consumer<String> logger)
+    {
+        this.logger = logger;
+        return self();
+    }
+
+    /**
+     * Where cold-path events go.
+     *
+     * @return the logger.
+     */
+    public Consumer<String> logger()
+    {
+        return logger;
+    }
+
+    /**
+     * Whether to reconnect on its own, with exponential backoff, when the broker goes away (default true).
+     * After reconnecting, the client registers its services and subscriptions again.
+     *
+     * @param reconnect true to reconnect.
+     * @return this for a fluent API.
+     */
+    public C reconnect(final boolean reconnect)
+    {
+        this.reconnect = reconnect;
+        return self();
+    }
+
+    /**
+     * Whether to reconnect on its own when the broker goes away.
+     *
+     * @return true to reconnect.
+     */
+    public boolean reconnect()
+    {
+        return reconnect;
+    }
+
+    /**
+     * Backoff between reconnection attempts: starts at min, doubles up to max.
+     *
+     * @param minNs first delay.
+     * @param maxNs longest delay.
+     * @return this for a fluent API.
+     */
+    public C reconnectBackoffNs(final long minNs, final long maxNs)
+    {
+        this.reconnectBackoffMinNs = minNs;
+        this.reconnectBackoffMaxNs = maxNs;
+        return self();
+    }
+
+    /**
+     * First delay before reconnecting.
+     *
+     * @return the delay in nanoseconds.
+     */
+    public long reconnectBackoffMinNs()
+    {
+        return reconnectBackoffMinNs;
+    }
+
+    /**
+     * Longest delay between reconnection attempts.
+     *
+     * @return the delay in nanoseconds.
+     */
+    public long reconnectBackoffMaxNs()
+    {
+        return reconnectBackoffMaxNs;
+    }
+
+    /**
+     * Fill in defaults and check the settings.
+     *
+     * @return this for a fluent API.
+     */
+    public C conclude()
+    {
+        if (null == controlSocket)
+        {
+            controlSocket = Configuration.controlSocket();
+        }
+        if (null == clientName)
+        {
+            clientName = "pid-" + ProcessHandle.current().pid();
+        }
+        if (null == idleStrategy)
+        {
+            idleStrategy = new BackoffIdleStrategy(
+                100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        if (null == logger)
+        {
+            logger = (msg) -> System.err.println("switchboard[" + clientName + "]: " + msg);
+        }
+        if (null == errorHandler)
+        {
+            errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
+        }
+        if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0 ||
+            reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
+        {
+            throw new IllegalArgumentException("timeouts and attempts must be positive");
+        }
+        return self();
+    }
+
+    /**
+     * Path of the broker's control socket.
+     *
+     * @param controlSocket path; default {@link Configuration#controlSocket()}.
+     * @return this for a fluent API.
+     */
+    public C controlSocket(final Path controlSocket)
+    {
+        this.controlSocket = controlSocket;
+        return self();
+    }
+
+    /**
+     * Path of the broker's control socket.
+     *
+     * @return the path.
+     */
+    public Path controlSocket()
+    {
+        return controlSocket;
+    }
+
+    /**
+     * A name for this peer, shown in discovery, statistics and counters.
+     *
+     * @param clientName of this peer.
+     * @return this for a fluent API.
+     */
+    public C clientName(final String clientName)
+    {
+        this.clientName = clientName;
+        return self();
+    }
+
+    /**
+     * A name for this peer.
+     *
+     * @return the name.
+     */
+    public String clientName()
+    {
+        return clientName;
+    }
+
+    /**
+     * Run with no thread of its own: the application calls {@link Switchboard#poll()} from its duty cycle.
+     *
+     * @param useConductorAgentInvoker true for no thread.
+     * @return this for a fluent API.
+     */
+    public C useConductorAgentInvoker(final boolean useConductorAgentInvoker)
+    {
+        this.useConductorAgentInvoker = useConductorAgentInvoker;
+        return self();
+    }
+
+    /**
+     * Whether the client runs with no thread of its own.
+     *
+     * @return true for no thread.
+     */
+    public boolean useConductorAgentInvoker()
+    {
+        return useConductorAgentInvoker;
+    }
+
+    /**
+     * Idle strategy of the client's own thread; default backs off to 1 ms parks, never busy-spins.
+     *
+     * @param idleStrategy to use when a duty cycle found no work.
+     * @return this for a fluent API.
+     */
+    public C idleStrategy(final IdleStrategy idleStrategy)
+    {
+        this.idleStrategy = idleStrategy;
+        return self();
+    }
+
+    /**
+     * Idle strategy of the client's own thread.
+     *
+     * @return the idle strategy.
+     */
+    public IdleStrategy idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    /**
+     * Where errors that belong to no call go (a handler that threw, a malformed message).
+     *
+     * @param errorHandler to receive them.
+     * @return this for a fluent API.
+     */
+    public C errorHandler(final ErrorHandler errorHandler)
+    {
+        this.errorHandler = errorHandler;
+        return self();
+    }
+
+    /**
+     * Where errors that belong to no call go.
+     *
+     * @return the error handler.
+     */
+    public ErrorHandler errorHandler()
+    {
+        return errorHandler;
+    }
+
+    /**
+     * Clock for publication timestamps.
+     *
+     * @param epochClock to use.
+     * @return this for a fluent API.
+     */
+    public C epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+        return self();
+    }
+
+    /**
+     * Clock for publication timestamps.
+     *
+     * @return the clock.
+     */
+    public EpochClock epochClock()
+    {
+        return epochClock;
+    }
+
+    /**
+     * Clock of the duty cycle: deadlines, heartbeats, reconnection backoff, send retries. Tests give a cached
+     * clock they advance themselves.
+     *
+     * @param nanoClock to use.
+     * @return this for a fluent API.
+     */
+    public C nanoClock(final NanoClock nanoClock)
+    {
+        this.nanoClock = nanoClock;
+        return self();
+    }
+
+    /**
+     * Clock of the duty cycle.
+     *
+     * @return the clock.
+     */
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
+    }
+
+    /**
+     * Longest time a send retries against a back-pressured or not-yet-connected peer inbox.
+     *
+     * @param sendTimeoutNs bound of the retry.
+     * @return this for a fluent API.
+     */
+    public C sendTimeoutNs(final long sendTimeoutNs)
+    {
+        this.sendTimeoutNs = sendTimeoutNs;
+        return self();
+    }
+
+    /**
+     * Longest time a send retries.
+     *
+     * @return the bound in nanoseconds.
+     */
+    public long sendTimeoutNs()
+    {
+        return sendTimeoutNs;
+    }
+
+    /**
+     * Longest time a send retries against a peer inbox that is connected but full (back-pressured), within the
+     * send timeout. A thread that serves many callers (the gateway) sets 0: one attempt, so one slow service cannot
+     * hold it; a not-yet-connected inbox still gets the whole send timeout to link.
+     *
+     * @param backPressureTimeoutNs bound of the retry while back-pressured; negative means the send timeout.
+     * @return this for a fluent API.
+     */
+    public C backPressureTimeoutNs(final long backPressureTimeoutNs)
+    {
+        this.backPressureTimeoutNs = backPressureTimeoutNs;
+        return self();
+    }
+
+    /**
+     * Longest time a send retries against a back-pressured peer inbox.
+     *
+     * @return the bound in nanoseconds: the send timeout unless set lower.
+     */
+    public long backPressureTimeoutNs()
+    {
+        return backPressureTimeoutNs < 0 ? sendTimeoutNs : Math.min(backPressureTimeoutNs, sendTimeoutNs);
+    }
+
+    /**
+     * Longest wait for the broker's answer to Connect.
+     *
+     * @param connectTimeoutNs bound of the wait.
+     * @return this for a fluent API.
+     */
+    public C connectTimeoutNs(final long connectTimeoutNs)
+    {
+        this.connectTimeoutNs = connectTimeoutNs;
+        return self();
+    }
+
+    /**
+     * Longest wait for the broker's answer to Connect.
+     *
+     * @return the bound in nanoseconds.
+     */
+    public long connectTimeoutNs()
+    {
+        return connectTimeoutNs;
+    }
+
+    /**
+     * Longest wait for the broker's answer to register, subscribe and the like.
+     *
+     * @param controlTimeoutNs bound of the wait.
+     * @return this for a fluent API.
+     */
+    public C controlTimeoutNs(final long controlTimeoutNs)
+    {
+        this.controlTimeoutNs = controlTimeoutNs;
+        return self();
+    }
+
+    /**
+     * Longest wait for the broker's answer to a control request.
+     *
+     * @return the bound in nanoseconds.
+     */
+    public long controlTimeoutNs()
+    {
+        return controlTimeoutNs;
+    }
+
+    /**
+     * How many times a publish is offered against back-pressure before it is reported as not published.
+     *
+     * @param offerAttempts at least 1.
+     * @return this for a fluent API.
+     */
+    public C offerAttempts(final int offerAttempts)
+    {
+        this.offerAttempts = offerAttempts;
+        return self();
+    }
+
+    /**
+     * How many times a publish is offered against back-pressure.
+     *
+     * @return the number of attempts.
+     */
+    public int offerAttempts()
+    {
+        return offerAttempts;
+    }
+
+    /**
+     * This context as its concrete type, for the fluent setters.
+     *
+     * @return this.
+     */
+    @SuppressWarnings("unchecked")
+    private C self()
+    {
+        return (C)this;
+    }
+}
