@@ -10,12 +10,17 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The broker's own Aeron client, which holds only the counters, driven from the conductor's duty cycle with an
- * {@link AgentInvoker}: when a pause beyond the driver's timeouts closes it (inside {@code invoke()}, on this thread),
- * its counters are forgotten without being touched and a new client is opened, the values carried over
- * ({@link BrokerCounters}); while none can be opened, one attempt a second, logged once.
+ * The broker's own Aeron client, which holds only its {@link BrokerCounters}, driven from the conductor's duty cycle
+ * with an {@link AgentInvoker}, not by a thread of its own.
  * <p>
- * Not thread-safe: runs on the broker's conductor thread only.
+ * When a pause longer than the driver's timeouts (SIGSTOP, a suspended machine) makes the client close itself
+ * ("service interval exceeded", or timed out by the driver), it closes on the conductor thread, inside
+ * {@code invoke()}, and unmaps the counters file there. Right after every {@code invoke()} this asks whether the
+ * client closed and, if so, forgets the counters without touching them and opens a new client, carrying the values
+ * over. With a thread of its own the client could unmap the file between the check and the write, which is what
+ * crashed the broker (SIGSEGV). A client that cannot be opened is asked for again every second, logged once.
+ * <p>
+ * Not thread-safe: used on the broker's conductor thread only.
  */
 final class CountersClient implements AutoCloseable
 {
@@ -23,41 +28,31 @@ final class CountersClient implements AutoCloseable
 
     private final Supplier<Aeron> aeronFactory;
     private final BrokerCounters counters;
-    private final NanoClock clock;
     private final Consumer<String> log;
     private Aeron aeron;
-    private AgentInvoker aeronInvoker;
+    private AgentInvoker invoker;
     private long nextOpenNs;
     private boolean openFailureLogged;
 
     /**
-     * @param aeronFactory opens an Aeron client that uses a conductor agent invoker.
-     * @param counters to attach to each client opened.
-     * @param clock to time the next attempt after a failed open.
-     * @param log for the cold-path news.
+     * Open the client and put the counters in it.
+     *
+     * @param aeronFactory opens an Aeron client that uses a conductor agent invoker; called again whenever the
+     * previous one was found closed.
+     * @param counters to attach to each client.
+     * @param log for cold-path events.
+     * @throws IllegalArgumentException if the client has no conductor agent invoker.
      */
-    CountersClient(
-        final Supplier<Aeron> aeronFactory, final BrokerCounters counters, final NanoClock clock,
-        final Consumer<String> log)
+    CountersClient(final Supplier<Aeron> aeronFactory, final BrokerCounters counters, final Consumer<String> log)
     {
         this.aeronFactory = aeronFactory;
         this.counters = counters;
-        this.clock = clock;
         this.log = log;
-    }
-
-    /**
-     * Open the first client; on failure nothing is left open.
-     *
-     * @throws IllegalArgumentException if the factory's client has no conductor agent invoker.
-     */
-    void open()
-    {
         try
         {
             aeron = aeronFactory.get();
-            aeronInvoker = aeron.conductorAgentInvoker();
-            if (null == aeronInvoker)
+            invoker = aeron.conductorAgentInvoker();
+            if (null == invoker)
             {
                 throw new IllegalArgumentException("the broker's Aeron client must use a conductor agent invoker");
             }
@@ -66,8 +61,6 @@ final class CountersClient implements AutoCloseable
         catch (final RuntimeException ex)
         {
             CloseHelper.quietClose(aeron);
-            aeron = null;
-            aeronInvoker = null;
             throw ex;
         }
     }
@@ -76,23 +69,21 @@ final class CountersClient implements AutoCloseable
      * Drive the client on this thread; if it closed (a pause beyond the driver's timeouts), forget its counters
      * without touching them and open another one.
      *
-     * @param nowNs the duty cycle's time.
-     * @return the work done.
+     * @param nowNs the conductor's clock at the start of the duty cycle.
+     * @param clock the conductor's clock, read again after a failed open.
+     * @return amount of work done.
      */
-    int drive(final long nowNs)
+    int doWork(final long nowNs, final NanoClock clock)
     {
         int work = 0;
         if (null != aeron)
         {
-            work += aeronInvoker.invoke();
+            work += invoker.invoke();
             // closed inside invoke(), on this thread; or terminating, its counters already closed: either way the
             // counters may no longer be ours (the driver frees a timed-out client's counters) or even mapped
             if (aeron.isClosed() || counters.wereClosedUnderUs())
             {
-                counters.detach();
-                CloseHelper.quietClose(aeron); // on this thread, the only one that used it
-                aeron = null;
-                aeronInvoker = null;
+                forget();
                 nextOpenNs = nowNs;
                 log.accept("the broker's Aeron client was closed under it (a pause longer than the media driver's " +
                     "timeouts?); opening a new one, counters carried over");
@@ -104,7 +95,7 @@ final class CountersClient implements AutoCloseable
             try
             {
                 aeron = aeronFactory.get();
-                aeronInvoker = aeron.conductorAgentInvoker();
+                invoker = aeron.conductorAgentInvoker();
                 counters.attach(aeron);
                 counters.increment(BrokerCounters.AERON_CLIENT_REOPENS);
                 openFailureLogged = false;
@@ -112,10 +103,7 @@ final class CountersClient implements AutoCloseable
             }
             catch (final RuntimeException ex)
             {
-                counters.detach();
-                CloseHelper.quietClose(aeron);
-                aeron = null;
-                aeronInvoker = null;
+                forget();
                 nextOpenNs = clock.nanoTime() + REOPEN_INTERVAL_NS;
                 if (!openFailureLogged)
                 {
@@ -129,13 +117,18 @@ final class CountersClient implements AutoCloseable
     }
 
     /**
-     * Detach the counters and close the client, on this thread, which drove it.
+     * Detach the counters, keeping their values, and close the client, on this thread, which drove it.
      */
     public void close()
+    {
+        forget();
+    }
+
+    private void forget()
     {
         counters.detach();
         CloseHelper.quietClose(aeron);
         aeron = null;
-        aeronInvoker = null;
+        invoker = null;
     }
 }

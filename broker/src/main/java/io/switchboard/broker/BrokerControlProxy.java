@@ -1,0 +1,207 @@
+package io.switchboard.broker;
+
+import io.switchboard.codec.wire.ConnectAckEncoder;
+import io.switchboard.codec.wire.ControlAckEncoder;
+import io.switchboard.codec.wire.ControlErrorEncoder;
+import io.switchboard.codec.wire.MessageHeaderEncoder;
+import io.switchboard.codec.wire.PeerGoneEncoder;
+import io.switchboard.codec.wire.RouteAction;
+import io.switchboard.codec.wire.RouteUpdateEncoder;
+import io.switchboard.codec.wire.Status;
+import io.switchboard.transport.Configuration;
+import org.agrona.ErrorHandler;
+import org.agrona.ExpandableDirectByteBuffer;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encodes what the broker tells its peers on their control sockets: the answer to Connect, route updates, the ack
+ * or typed error of each control request, and {@code PeerGone}. Every error sent is counted
+ * ({@link BrokerCounters#CONTROL_ERRORS}). A peer whose socket fails, or who reads so little that its queue of
+ * unsent bytes is full, is added to the list of sessions to close: one peer that stops reading cannot hold the
+ * broker.
+ * <p>
+ * Not thread-safe: used on the broker's conductor thread only.
+ */
+final class BrokerControlProxy
+{
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ConnectAckEncoder connectAckEncoder = new ConnectAckEncoder();
+    private final RouteUpdateEncoder routeUpdateEncoder = new RouteUpdateEncoder();
+    private final PeerGoneEncoder peerGoneEncoder = new PeerGoneEncoder();
+    private final ControlAckEncoder ackEncoder = new ControlAckEncoder();
+    private final ControlErrorEncoder errorEncoder = new ControlErrorEncoder();
+    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
+    private final BrokerCounters counters;
+    private final ErrorHandler errorHandler;
+    private final List<ClientSession> toClose;
+
+    /**
+     * A proxy that reports failed peers in the given list.
+     *
+     * @param counters in which errors sent are counted.
+     * @param errorHandler told of a peer dropped for not reading its control socket.
+     * @param toClose to which a peer whose control socket failed or is full is added.
+     */
+    BrokerControlProxy(final BrokerCounters counters, final ErrorHandler errorHandler, final List<ClientSession> toClose)
+    {
+        this.counters = counters;
+        this.errorHandler = errorHandler;
+        this.toClose = toClose;
+    }
+
+    /**
+     * Answer a peer's Connect.
+     *
+     * @param session of the peer, with its client id and inbox stream id assigned.
+     * @param heartbeatIntervalMs at which the peer is to send heartbeats.
+     * @param termLength of the logs the peer creates.
+     * @param aeronDirectory of the media driver.
+     */
+    void connectAck(
+        final ClientSession session, final long heartbeatIntervalMs, final int termLength, final String aeronDirectory)
+    {
+        connectAckEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .clientId(session.clientId)
+            .inboxStreamId(session.inboxStreamId)
+            .pubSubStreamId(Configuration.PUB_SUB_STREAM_ID)
+            .heartbeatIntervalMs(heartbeatIntervalMs)
+            .termLength(termLength)
+            .aeronDirectory(aeronDirectory);
+        send(session, MessageHeaderEncoder.ENCODED_LENGTH + connectAckEncoder.encodedLength());
+    }
+
+    /**
+     * Tell one peer of a route.
+     *
+     * @param session of the peer to tell.
+     * @param action whether the route is added or removed.
+     * @param service the route belongs to.
+     * @param clientId of the instance.
+     * @param inboxStreamId of the instance.
+     */
+    void routeUpdate(
+        final ClientSession session,
+        final RouteAction action,
+        final ServiceRegistry.Service service,
+        final int clientId,
+        final int inboxStreamId)
+    {
+        send(session, encodeRouteUpdate(action, service, clientId, inboxStreamId));
+    }
+
+    /**
+     * Tell every peer of a route.
+     *
+     * @param sessions of the connected peers.
+     * @param action whether the route is added or removed.
+     * @param service the route belongs to.
+     * @param clientId of the instance.
+     * @param inboxStreamId of the instance.
+     */
+    void broadcastRouteUpdate(
+        final Collection<ClientSession> sessions,
+        final RouteAction action,
+        final ServiceRegistry.Service service,
+        final int clientId,
+        final int inboxStreamId)
+    {
+        broadcast(sessions, encodeRouteUpdate(action, service, clientId, inboxStreamId));
+    }
+
+    /**
+     * Tell every peer that one is gone.
+     *
+     * @param sessions of the connected peers.
+     * @param clientId of the peer that is gone.
+     */
+    void broadcastPeerGone(final Collection<ClientSession> sessions, final int clientId)
+    {
+        peerGoneEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).clientId(clientId);
+        broadcast(sessions, MessageHeaderEncoder.ENCODED_LENGTH + peerGoneEncoder.encodedLength());
+    }
+
+    /**
+     * Answer a control request: an ack, or a typed error.
+     *
+     * @param session of the peer that asked.
+     * @param correlationId of the request.
+     * @param status null for success, else the error's status.
+     * @param message of the error, null for success.
+     */
+    void reply(final ClientSession session, final long correlationId, final Status status, final String message)
+    {
+        if (null == status)
+        {
+            ackEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder).correlationId(correlationId);
+            send(session, MessageHeaderEncoder.ENCODED_LENGTH + ackEncoder.encodedLength());
+        }
+        else
+        {
+            error(session, correlationId, status, message);
+        }
+    }
+
+    /**
+     * Send a typed error, and count it.
+     *
+     * @param session of the peer.
+     * @param correlationId of the request it answers, 0 for none.
+     * @param status of the error.
+     * @param message naming what was expected and what was found.
+     */
+    void error(final ClientSession session, final long correlationId, final Status status, final String message)
+    {
+        counters.increment(BrokerCounters.CONTROL_ERRORS);
+        errorEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .status(status)
+            .message(message);
+        send(session, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
+    }
+
+    private int encodeRouteUpdate(
+        final RouteAction action, final ServiceRegistry.Service service, final int clientId, final int inboxStreamId)
+    {
+        routeUpdateEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .action(action)
+            .clientId(clientId)
+            .inboxStreamId(inboxStreamId)
+            .mode(service.mode);
+        final RouteUpdateEncoder.MessageTypesEncoder types =
+            routeUpdateEncoder.messageTypesCount(service.messageTypes.size());
+        for (final Map.Entry<String, Integer> e : service.messageTypes.entrySet())
+        {
+            types.next().templateId(e.getValue()).name(e.getKey());
+        }
+        routeUpdateEncoder.service(service.name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength();
+    }
+
+    private void broadcast(final Collection<ClientSession> sessions, final int length)
+    {
+        for (final ClientSession session : sessions)
+        {
+            send(session, length);
+        }
+    }
+
+    private void send(final ClientSession session, final int length)
+    {
+        try
+        {
+            if (!session.connection.send(sendBuffer, 0, length))
+            {
+                errorHandler.onError(new IllegalStateException(session + " is not reading its control socket: dropped"));
+                toClose.add(session);
+            }
+        }
+        catch (final IOException ex)
+        {
+            toClose.add(session);
+        }
+    }
+}
