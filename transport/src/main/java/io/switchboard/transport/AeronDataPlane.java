@@ -92,11 +92,6 @@ final class AeronDataPlane implements DataPlane
             return publication.offer(buffer, offset, length);
         }
 
-        public long positionLimit()
-        {
-            return publication.positionLimit();
-        }
-
         public void close()
         {
             CloseHelper.quietClose(publication);

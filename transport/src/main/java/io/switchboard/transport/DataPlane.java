@@ -47,13 +47,6 @@ interface DataPlane extends AutoCloseable
         long offer(DirectBuffer buffer, int offset, int length);
 
         /**
-         * The position up to which the readers let this log be written: 0 until the driver has linked it.
-         *
-         * @return the position limit.
-         */
-        long positionLimit();
-
-        /**
          * Close the log.
          */
         void close();

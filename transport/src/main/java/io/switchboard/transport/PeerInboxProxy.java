@@ -13,6 +13,7 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.NanoClock;
 
@@ -46,6 +47,8 @@ final class PeerInboxProxy
     private final EncodedName calledService = new EncodedName();
     private final EncodedName calledMessageType = new EncodedName();
     private final Int2ObjectHashMap<DataPlane.Log> logByInbox = new Int2ObjectHashMap<>();
+    /** When each log was created: a young log reports back-pressure while the driver links it (settling). */
+    private final Long2LongHashMap createdNsByInbox = new Long2LongHashMap(Long.MIN_VALUE);
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private DataPlane dataPlane;
     private String channel;
@@ -87,6 +90,7 @@ final class PeerInboxProxy
             CloseHelper.quietClose(log);
         }
         logByInbox.clear();
+        createdNsByInbox.clear();
         peerInbox.clear();
         dataPlane = null;
     }
@@ -116,6 +120,7 @@ final class PeerInboxProxy
         if (0 != goneInbox)
         {
             CloseHelper.quietClose(logByInbox.remove(goneInbox));
+            createdNsByInbox.remove(goneInbox);
         }
     }
 
@@ -252,6 +257,7 @@ final class PeerInboxProxy
                 return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
             }
             logByInbox.put(peerInboxStreamId, log);
+            createdNsByInbox.put(peerInboxStreamId, clock.nanoTime());
         }
 
         final long startNs = clock.nanoTime();
@@ -266,10 +272,11 @@ final class PeerInboxProxy
                 break;
             }
             final long nowNs = clock.nanoTime();
-            // a log the driver has not yet given a limit (position limit 0) reports back-pressure while it links:
-            // that is settling, and gets the whole send timeout; a full inbox only the back-pressure timeout
+            // a log younger than the send timeout may report back-pressure while the driver links it: that is
+            // settling, and gets the whole send timeout; an older log that is full only the back-pressure timeout
             if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result &&
-                nowNs - backPressureDeadlineNs >= 0 && log.positionLimit() > 0))
+                nowNs - backPressureDeadlineNs >= 0 &&
+                nowNs - createdNsByInbox.get(peerInboxStreamId) >= ctx.sendTimeoutNs()))
             {
                 break;
             }

@@ -78,11 +78,6 @@ final class FakeDataPlane implements DataPlane
                 return offerResult;
             }
 
-            public long positionLimit()
-            {
-                return 1L << 20; // linked
-            }
-
             public void close()
             {
             }
