@@ -100,16 +100,17 @@ public final class GatewayConductor implements Agent
         this.client = client;
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
-        this.socketServices = new SocketServices(client, codec, proxy, counters);
-        final GatewayClient peer = GatewayClient.of(client);
         final Transcoders transcoders = new Transcoders();
+        this.socketServices = new SocketServices(client, registry, transcoders, codec, proxy, counters);
+        final GatewayClient peer = GatewayClient.of(client);
+        final ServiceInstances instances = new ServiceInstances(socketServices, client::clientId);
         final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
         this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
             ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        final Discovery discovery = new Discovery(registry, proxy, transcoders, socketServices);
+        final Discovery discovery = new Discovery(registry, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            registry, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+            registry, instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();

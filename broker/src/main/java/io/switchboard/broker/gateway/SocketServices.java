@@ -3,12 +3,15 @@ package io.switchboard.broker.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.json.TranscodeException;
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.transport.DeferredReply;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.ServiceRequest;
@@ -26,11 +29,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Services that socket clients serve (REGISTER): the gateway holds each name as a Java service of its own client,
  * forwards every request for it to one of the connections that registered it, as a REQUEST frame with a
  * gateway-chosen correlation id, and relays that connection's RESPONSE / ERROR / STREAM frames back to the caller.
+ * <p>
+ * A connection may join, mode shared, a name Java peers already serve with an SBE schema: the gateway then serves its
+ * share with that schema and the same template ids, turns each SBE request into JSON for the connection and each
+ * JSON answer back into SBE ({@link SchemaReplies}). Types that differ by name are refused, naming both lists.
  * <p>
  * A reply from a connection the request was not routed to is refused. When a serving connection closes, what it
  * had in flight is answered {@code SERVICE_UNAVAILABLE}, and a name no connection serves any more is withdrawn.
@@ -48,14 +56,16 @@ final class SocketServices
         final String name;
         final boolean shared;
         final Set<String> messageTypes;
+        final SchemaReplies schema; // null when the name is opaque JSON
         final List<GatewaySession> owners = new ArrayList<>();
         int next;
 
-        Served(final String name, final boolean shared, final Set<String> messageTypes)
+        Served(final String name, final boolean shared, final Set<String> messageTypes, final SchemaReplies schema)
         {
             this.name = name;
             this.shared = shared;
             this.messageTypes = messageTypes;
+            this.schema = schema;
         }
 
         GatewaySession nextOwner()
@@ -76,6 +86,7 @@ final class SocketServices
     private static final class Forwarded
     {
         final String id;
+        SchemaReplies schema; // null when the name is opaque JSON
         final GatewaySession session;
         final DeferredReply reply;
         final StreamSession stream;
@@ -94,19 +105,38 @@ final class SocketServices
     }
 
     private final Switchboard client;
+    private final Supplier<RegistrySnapshot> registry;
+    private final Transcoders transcoders;
     private final PayloadCodec codec;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, Served> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
     private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[0]);
+    private DirectBuffer replyOut;
+    private String replyProblem;
     private long nextId = 1;
     private long nowMs;
 
+    /**
+     * @param client the gateway's own Java client, which serves the names for the connections.
+     * @param registry supplies the latest snapshot of the broker's registry, to join a name Java peers serve.
+     * @param transcoders of the schemas met.
+     * @param codec of JSON and MessagePack payloads.
+     * @param proxy through which frames go out.
+     * @param counters of the gateway.
+     */
     SocketServices(
-        final Switchboard client, final PayloadCodec codec, final SessionProxy proxy, final GatewayCounters counters)
+        final Switchboard client,
+        final Supplier<RegistrySnapshot> registry,
+        final Transcoders transcoders,
+        final PayloadCodec codec,
+        final SessionProxy proxy,
+        final GatewayCounters counters)
     {
         this.client = client;
+        this.registry = registry;
+        this.transcoders = transcoders;
         this.codec = codec;
         this.proxy = proxy;
         this.counters = counters;
@@ -115,6 +145,18 @@ final class SocketServices
     boolean isSocketService(final String name)
     {
         return byName.containsKey(name);
+    }
+
+    /**
+     * The connections that serve a name, in round-robin order.
+     *
+     * @param name of the service.
+     * @return the connections, empty when none; do not modify.
+     */
+    List<GatewaySession> owners(final String name)
+    {
+        final Served served = byName.get(name);
+        return null == served ? List.of() : served.owners;
     }
 
     void onRegister(final GatewaySession session, final FrameFormat format, final String correlationId,
@@ -193,7 +235,44 @@ final class SocketServices
         {
             definition.shared();
         }
-        if (types.isEmpty())
+        final RegistrySnapshot.ServiceView javaServed = shared ? registry.get().service(name) : null;
+        SchemaReplies schema = null;
+        if (null != javaServed && "shared".equals(javaServed.mode()) && javaServed.schemaIr().length > 0)
+        {
+            // join a name Java peers serve with SBE: the same schema and template ids, transcoded both ways
+            final Set<String> javaTypes = javaServed.messageTypes().keySet();
+            if (!types.isEmpty() && !types.equals(javaTypes))
+            {
+                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "shared service '" + name +
+                    "' is served by Java peers with message types " + javaTypes + ", this connection offered " + types);
+                return;
+            }
+            types.clear();
+            types.addAll(javaTypes);
+            try
+            {
+                schema = new SchemaReplies(transcoders.of(javaServed.schemaIr()));
+                definition.schema(MessageSchema.fromIr(javaServed.schemaIr()));
+                for (final Map.Entry<String, Integer> type : javaServed.messageTypes().entrySet())
+                {
+                    if (type.getValue() < 0)
+                    {
+                        definition.onOpaque(type.getKey(), this::onRequest, this::onStream);
+                    }
+                    else
+                    {
+                        definition.onRequestOrStream(type.getKey(), this::onRequest, this::onStream);
+                    }
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "cannot join shared service '" + name +
+                    "' served by Java peers: its schema: " + ex.getMessage());
+                return;
+            }
+        }
+        else if (types.isEmpty())
         {
             definition.onOpaque(ServiceDefinition.ANY_MESSAGE_TYPE, this::onRequest, this::onStream);
         }
@@ -213,7 +292,7 @@ final class SocketServices
             error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
             return;
         }
-        final Served served = new Served(name, shared, types);
+        final Served served = new Served(name, shared, types, schema);
         served.owners.add(session);
         byName.put(name, served);
         registered(session, format, correlationId, name);
@@ -271,8 +350,15 @@ final class SocketServices
             if (!body.path("is_final").asBoolean(false))
             {
                 forwarded.frames++;
-                final byte[] item = bytes(body.get("payload"));
-                if (!forwarded.stream.send(replyBuffer, 0, item.length))
+                final int length = encodeReply(forwarded, body);
+                if (length < 0)
+                {
+                    inFlight.remove(id);
+                    forwarded.stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+                    error(session, format, id, ErrorCode.SERIALIZATION_ERROR, replyProblem);
+                    return;
+                }
+                if (!forwarded.stream.send(replyOut, 0, length))
                 {
                     inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
                 }
@@ -300,8 +386,14 @@ final class SocketServices
         inFlight.remove(id);
         if (FrameType.RESPONSE == type && body.path("success").asBoolean(true))
         {
-            final byte[] reply = bytes(body.get("payload"));
-            forwarded.reply.reply(replyBuffer, 0, reply.length);
+            final int length = encodeReply(forwarded, body);
+            if (length < 0)
+            {
+                forwarded.reply.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+                error(session, format, id, ErrorCode.SERIALIZATION_ERROR, replyProblem);
+                return;
+            }
+            forwarded.reply.reply(replyOut, 0, length);
         }
         else
         {
@@ -429,15 +521,23 @@ final class SocketServices
             request.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves '" + request.service() + "'");
             return;
         }
+        final JsonNode payload = payload(served, buffer, offset, length);
+        if (null == payload)
+        {
+            request.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+            return;
+        }
         final String id = "sb-" + nextId++;
         final boolean expectsReply = request.expectsReply();
-        final ObjectNode frame = requestFrame(id, request.service(), request.messageType(), buffer, offset, length,
+        final ObjectNode frame = requestFrame(id, request.service(), request.messageType(), payload,
             request.timeoutMs());
         frame.put(expectsReply ? "expects_reply" : "expects_stream", expectsReply);
         if (expectsReply)
         {
-            inFlight.put(id, new Forwarded(id, owner, request.defer(), null,
-                nowMs + request.timeoutMs() + REPLY_MARGIN_MS));
+            final Forwarded forwarded = new Forwarded(id, owner, request.defer(), null,
+                nowMs + request.timeoutMs() + REPLY_MARGIN_MS);
+            forwarded.schema = served.schema;
+            inFlight.put(id, forwarded);
         }
         counters.forwarded++;
         proxy.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame, false);
@@ -452,11 +552,17 @@ final class SocketServices
             stream.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves this stream");
             return;
         }
+        final JsonNode payload = payload(served, buffer, offset, length);
+        if (null == payload)
+        {
+            stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+            return;
+        }
         final String id = "sb-" + nextId++;
-        final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), buffer, offset, length,
-            stream.timeoutMs());
+        final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), payload, stream.timeoutMs());
         frame.put("expects_stream", true);
         final Forwarded forwarded = new Forwarded(id, owner, null, stream, Long.MAX_VALUE);
+        forwarded.schema = served.schema;
         inFlight.put(id, forwarded);
         stream.onCancel(() ->
         {
@@ -470,15 +576,61 @@ final class SocketServices
     }
 
     private ObjectNode requestFrame(final String id, final CharSequence service, final CharSequence messageType,
-        final DirectBuffer buffer, final int offset, final int length, final long timeoutMs)
+        final JsonNode payload, final long timeoutMs)
     {
         final ObjectNode frame = NODES.objectNode();
         frame.put("correlation_id", id);
         frame.put("target", service.toString());
         frame.put("message_type", messageType.toString());
-        frame.set("payload", json(buffer, offset, length));
+        frame.set("payload", payload);
         frame.put("response_timeout_ms", timeoutMs);
         return frame;
+    }
+
+    /** The request as JSON for the connection: decoded by the schema of a name Java peers share, else as sent. */
+    private JsonNode payload(final Served served, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (null == served.schema || 0 == length)
+        {
+            return json(buffer, offset, length);
+        }
+        try
+        {
+            return served.schema.transcoder().decode(buffer, offset, length);
+        }
+        catch (final TranscodeException ex)
+        {
+            replyProblem = "the request is not a message of the schema of '" + served.name + "': " + ex.getMessage();
+            return null;
+        }
+    }
+
+    /**
+     * A reply payload in the caller's encoding, in {@code replyOut}: SBE for a name Java peers share, else JSON.
+     *
+     * @return its length, or -1 with {@code replyProblem} set when it fits no message of the schema.
+     */
+    private int encodeReply(final Forwarded forwarded, final JsonNode body)
+    {
+        final JsonNode payload = body.get("payload");
+        if (null == forwarded.schema || null == payload || payload.isNull())
+        {
+            final byte[] json = bytes(payload);
+            replyOut = replyBuffer;
+            return json.length;
+        }
+        try
+        {
+            final int length = forwarded.schema.encode(payload, text(body, "message_type"));
+            replyOut = forwarded.schema.buffer();
+            return length;
+        }
+        catch (final TranscodeException ex)
+        {
+            replyProblem = "reply to '" + forwarded.id + "' is not a message of the service's SBE schema: " +
+                ex.getMessage();
+            return -1;
+        }
     }
 
     private JsonNode json(final DirectBuffer buffer, final int offset, final int length)
