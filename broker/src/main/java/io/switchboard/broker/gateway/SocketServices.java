@@ -6,12 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
-import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.codec.json.TranscodeException;
-import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.transport.DeferredReply;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.ServiceRequest;
@@ -19,13 +16,10 @@ import io.switchboard.transport.StreamSession;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,14 +101,11 @@ final class SocketServices
     private final Switchboard client;
     private final Supplier<RegistrySnapshot> registry;
     private final Transcoders transcoders;
-    private final PayloadCodec codec;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, Served> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
-    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[0]);
-    private DirectBuffer replyOut;
-    private String replyProblem;
+    private final SocketPayloads payloads;
     private long nextId = 1;
     private long nowMs;
 
@@ -137,7 +128,7 @@ final class SocketServices
         this.client = client;
         this.registry = registry;
         this.transcoders = transcoders;
-        this.codec = codec;
+        this.payloads = new SocketPayloads(codec);
         this.proxy = proxy;
         this.counters = counters;
     }
@@ -162,48 +153,15 @@ final class SocketServices
     void onRegister(final GatewaySession session, final FrameFormat format, final String correlationId,
         final JsonNode body)
     {
-        final String name = text(body, "service");
-        final String mode = body.path("mode").asText("exclusive");
-        if (null == correlationId || null == name)
+        final SocketRegistration registration = SocketRegistration.parse(correlationId, body);
+        if (null != registration.problem)
         {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "REGISTER needs correlation_id and service");
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
             return;
         }
-        if (!"exclusive".equals(mode) && !"shared".equals(mode))
-        {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                "mode must be \"exclusive\" or \"shared\", found \"" + mode + "\"");
-            return;
-        }
-        final String nameProblem = ServiceDefinition.validateName(name);
-        if (null != nameProblem)
-        {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                "invalid service name '" + name + "': " + nameProblem);
-            return;
-        }
-        final Set<String> types = new LinkedHashSet<>();
-        final JsonNode typesNode = body.get("message_types");
-        if (null != typesNode && !typesNode.isNull())
-        {
-            if (!typesNode.isArray())
-            {
-                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "message_types must be an array");
-                return;
-            }
-            for (final JsonNode t : typesNode)
-            {
-                final String problem = t.isTextual() ? ServiceDefinition.validateName(t.asText()) : "not a string";
-                if (null != problem)
-                {
-                    error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                        "message type " + t + ": " + problem);
-                    return;
-                }
-                types.add(t.asText());
-            }
-        }
-        final boolean shared = "shared".equals(mode);
+        final String name = registration.name;
+        final boolean shared = registration.shared;
+        final Set<String> types = registration.types;
 
         final Served existing = byName.get(name);
         if (null != existing)
@@ -219,6 +177,10 @@ final class SocketServices
                     (existing.shared ? "shared" : "exclusive") + " by another connection");
                 return;
             }
+            if (types.isEmpty() && null != existing.schema)
+            {
+                types.addAll(existing.messageTypes); // joining a name Java peers share with SBE: adopt its types
+            }
             if (!existing.messageTypes.equals(types))
             {
                 error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "shared service '" + name +
@@ -230,58 +192,12 @@ final class SocketServices
             return;
         }
 
-        final ServiceDefinition definition = ServiceDefinition.named(name);
-        if (shared)
+        final ServiceDefinition definition = registration.definition(
+            registry.get().service(name), transcoders, this::onRequest, this::onStream);
+        if (null == definition)
         {
-            definition.shared();
-        }
-        final RegistrySnapshot.ServiceView javaServed = shared ? registry.get().service(name) : null;
-        SchemaReplies schema = null;
-        if (null != javaServed && "shared".equals(javaServed.mode()) && javaServed.schemaIr().length > 0)
-        {
-            // join a name Java peers serve with SBE: the same schema and template ids, transcoded both ways
-            final Set<String> javaTypes = javaServed.messageTypes().keySet();
-            if (!types.isEmpty() && !types.equals(javaTypes))
-            {
-                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "shared service '" + name +
-                    "' is served by Java peers with message types " + javaTypes + ", this connection offered " + types);
-                return;
-            }
-            types.clear();
-            types.addAll(javaTypes);
-            try
-            {
-                schema = new SchemaReplies(transcoders.of(javaServed.schemaIr()));
-                definition.schema(MessageSchema.fromIr(javaServed.schemaIr()));
-                for (final Map.Entry<String, Integer> type : javaServed.messageTypes().entrySet())
-                {
-                    if (type.getValue() < 0)
-                    {
-                        definition.onOpaque(type.getKey(), this::onRequest, this::onStream);
-                    }
-                    else
-                    {
-                        definition.onRequestOrStream(type.getKey(), this::onRequest, this::onStream);
-                    }
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "cannot join shared service '" + name +
-                    "' served by Java peers: its schema: " + ex.getMessage());
-                return;
-            }
-        }
-        else if (types.isEmpty())
-        {
-            definition.onOpaque(ServiceDefinition.ANY_MESSAGE_TYPE, this::onRequest, this::onStream);
-        }
-        else
-        {
-            for (final String type : types)
-            {
-                definition.onOpaque(type, this::onRequest, this::onStream);
-            }
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
+            return;
         }
         try
         {
@@ -292,7 +208,7 @@ final class SocketServices
             error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
             return;
         }
-        final Served served = new Served(name, shared, types, schema);
+        final Served served = new Served(name, shared, types, registration.schema);
         served.owners.add(session);
         byName.put(name, served);
         registered(session, format, correlationId, name);
@@ -350,15 +266,15 @@ final class SocketServices
             if (!body.path("is_final").asBoolean(false))
             {
                 forwarded.frames++;
-                final int length = encodeReply(forwarded, body);
+                final int length = payloads.reply(forwarded.schema, id, body);
                 if (length < 0)
                 {
                     inFlight.remove(id);
-                    forwarded.stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
-                    error(session, format, id, ErrorCode.SERIALIZATION_ERROR, replyProblem);
+                    forwarded.stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+                    error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
                     return;
                 }
-                if (!forwarded.stream.send(replyOut, 0, length))
+                if (!forwarded.stream.send(payloads.replyBuffer(), 0, length))
                 {
                     inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
                 }
@@ -386,14 +302,14 @@ final class SocketServices
         inFlight.remove(id);
         if (FrameType.RESPONSE == type && body.path("success").asBoolean(true))
         {
-            final int length = encodeReply(forwarded, body);
+            final int length = payloads.reply(forwarded.schema, id, body);
             if (length < 0)
             {
-                forwarded.reply.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
-                error(session, format, id, ErrorCode.SERIALIZATION_ERROR, replyProblem);
+                forwarded.reply.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+                error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
                 return;
             }
-            forwarded.reply.reply(replyOut, 0, length);
+            forwarded.reply.reply(payloads.replyBuffer(), 0, length);
         }
         else
         {
@@ -521,10 +437,10 @@ final class SocketServices
             request.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves '" + request.service() + "'");
             return;
         }
-        final JsonNode payload = payload(served, buffer, offset, length);
+        final JsonNode payload = payloads.request(served.schema, served.name, buffer, offset, length);
         if (null == payload)
         {
-            request.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+            request.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
             return;
         }
         final String id = "sb-" + nextId++;
@@ -552,10 +468,10 @@ final class SocketServices
             stream.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves this stream");
             return;
         }
-        final JsonNode payload = payload(served, buffer, offset, length);
+        final JsonNode payload = payloads.request(served.schema, served.name, buffer, offset, length);
         if (null == payload)
         {
-            stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), replyProblem);
+            stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
             return;
         }
         final String id = "sb-" + nextId++;
@@ -585,78 +501,6 @@ final class SocketServices
         frame.set("payload", payload);
         frame.put("response_timeout_ms", timeoutMs);
         return frame;
-    }
-
-    /** The request as JSON for the connection: decoded by the schema of a name Java peers share, else as sent. */
-    private JsonNode payload(final Served served, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (null == served.schema || 0 == length)
-        {
-            return json(buffer, offset, length);
-        }
-        try
-        {
-            return served.schema.transcoder().decode(buffer, offset, length);
-        }
-        catch (final TranscodeException ex)
-        {
-            replyProblem = "the request is not a message of the schema of '" + served.name + "': " + ex.getMessage();
-            return null;
-        }
-    }
-
-    /**
-     * A reply payload in the caller's encoding, in {@code replyOut}: SBE for a name Java peers share, else JSON.
-     *
-     * @return its length, or -1 with {@code replyProblem} set when it fits no message of the schema.
-     */
-    private int encodeReply(final Forwarded forwarded, final JsonNode body)
-    {
-        final JsonNode payload = body.get("payload");
-        if (null == forwarded.schema || null == payload || payload.isNull())
-        {
-            final byte[] json = bytes(payload);
-            replyOut = replyBuffer;
-            return json.length;
-        }
-        try
-        {
-            final int length = forwarded.schema.encode(payload, text(body, "message_type"));
-            replyOut = forwarded.schema.buffer();
-            return length;
-        }
-        catch (final TranscodeException ex)
-        {
-            replyProblem = "reply to '" + forwarded.id + "' is not a message of the service's SBE schema: " +
-                ex.getMessage();
-            return -1;
-        }
-    }
-
-    private JsonNode json(final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (0 == length)
-        {
-            return NODES.nullNode();
-        }
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset, bytes);
-        try
-        {
-            return codec.read(FrameFormat.JSON, bytes, 0, length);
-        }
-        catch (final FrameException ex)
-        {
-            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8)); // a Java caller sent non-JSON bytes
-        }
-    }
-
-    /** Encode a payload as JSON and wrap {@code replyBuffer} around it. */
-    private byte[] bytes(final JsonNode payload)
-    {
-        final byte[] json = codec.write(FrameFormat.JSON, null == payload ? NODES.nullNode() : payload);
-        replyBuffer.wrap(json);
-        return json;
     }
 
     private void failForwarded(final Forwarded forwarded, final String code, final String message)

@@ -362,18 +362,19 @@ class SharedNameGatewayTest
     }
 
     @Test
-    void shouldAdoptJavaMessageTypesWhenSocketOffersNone() throws Exception
+    void shouldAdoptJavaMessageTypesWhenSocketsOfferNone() throws Exception
     {
         try (SocketServer server = new SocketServer("calc", "", SOCKET_MARK + 1);
+            SocketServer second = new SocketServer("calc", "", SOCKET_MARK + 1);
             SocketClient caller = new SocketClient(socketDir.resolve("broker.sock")))
         {
             final JsonNode calc = service(discover(caller), "calc");
-            assertEquals(2, calc.path("instances").asInt(), calc::toString);
+            assertEquals(3, calc.path("instances").asInt(), calc::toString);
             final List<String> types = new ArrayList<>();
             calc.path("message_types").forEach((t) -> types.add(t.asText()));
             assertEquals(List.of("Add", "Count"), types);
             boolean reachedSocket = false;
-            for (int i = 0; i < 4 && !reachedSocket; i++)
+            for (int i = 0; i < 6 && !reachedSocket; i++)
             {
                 reachedSocket = socketAdd(caller, 1, 1) == 2 + SOCKET_MARK + 1;
             }
