@@ -37,9 +37,11 @@ import java.util.function.Supplier;
  * <li>{@link FrameAdapter}: decodes a connection's frames, admission (shutdown, rate limit), dispatch;</li>
  * <li>{@link SessionProxy}: every outbound frame (v1 or v2), queued within the bounds and flushed;</li>
  * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
- * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them;</li>
+ * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them, transcoded when
+ * the name is shared with Java peers' SBE;</li>
  * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
- * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS.</li>
+ * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS, counting instances by
+ * {@link ServiceInstances};</li>
  * </ul>
  * Its clocks come from the {@link GatewayContext} and are read once per duty cycle.
  * <p>
