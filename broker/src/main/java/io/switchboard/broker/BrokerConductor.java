@@ -251,7 +251,7 @@ public final class BrokerConductor implements Agent
 
     private void publishRegistrySnapshot()
     {
-        registrySnapshot = registry.snapshot(++registryVersion);
+        registrySnapshot = registry.snapshot(++registryVersion, sessionById::get);
     }
 
     /**

@@ -6,6 +6,7 @@ import io.switchboard.codec.wire.Status;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * The broker's registry of named services, their message types and their live instances.
@@ -347,11 +349,34 @@ public final class ServiceRegistry
         if (!existing.messageTypes.equals(messageTypes))
         {
             return new Outcome(Status.INVALID_REQUEST, "shared service '" + name + "' has message types " +
-                existing.messageTypes.keySet() + ", this instance offered " + messageTypes.keySet());
+                describe(existing.messageTypes) + ", this instance offered " + describe(messageTypes) +
+                (existing.messageTypes.keySet().equals(messageTypes.keySet()) ?
+                " (the same names with other template ids: SBE and opaque JSON, or two schemas)" : ""));
+        }
+        if (existing.schemaIr.length > 0 && !Arrays.equals(existing.schemaIr, schemaIr))
+        {
+            return new Outcome(Status.INVALID_REQUEST, "shared service '" + name + "' has an SBE schema of " +
+                existing.schemaIr.length + " IR bytes, this instance offered another one of " + schemaIr.length +
+                " bytes: shared instances must agree on the schema");
         }
         existing.instances.add(new Instance(clientId, inboxStreamId));
         charge(clientId, 1, chargedBytes);
         return OK;
+    }
+
+    /** Message types as {@code [Add=SBE template 1, Note=opaque JSON]}, for errors that name both sides. */
+    static String describe(final Map<String, Integer> messageTypes)
+    {
+        final StringBuilder text = new StringBuilder("[");
+        for (final Map.Entry<String, Integer> type : messageTypes.entrySet())
+        {
+            if (text.length() > 1)
+            {
+                text.append(", ");
+            }
+            text.append(type.getKey()).append(type.getValue() < 0 ? "=opaque JSON" : "=SBE template " + type.getValue());
+        }
+        return text.append(']').toString();
     }
 
     private void charge(final int clientId, final int services, final long bytes)
@@ -494,13 +519,32 @@ public final class ServiceRegistry
      */
     RegistrySnapshot snapshot(final long version)
     {
+        return snapshot(version, (clientId) -> null);
+    }
+
+    /**
+     * An immutable copy of the registry for readers on other threads, with the name and pid of each serving peer.
+     *
+     * @param version of the registry now.
+     * @param peers the connected peers by client id (null for one not known).
+     * @return the snapshot.
+     */
+    RegistrySnapshot snapshot(final long version, final IntFunction<ClientSession> peers)
+    {
         final TreeMap<String, RegistrySnapshot.ServiceView> services = new TreeMap<>();
         final HashMap<Integer, byte[]> irByClient = new HashMap<>();
         for (final ServiceRegistry.Service s : services())
         {
+            final List<RegistrySnapshot.InstanceView> instances = new ArrayList<>(s.instances.size());
+            for (final Instance instance : s.instances)
+            {
+                final ClientSession peer = peers.apply(instance.clientId);
+                instances.add(new RegistrySnapshot.InstanceView(
+                    instance.clientId, null == peer ? "" : peer.name, null == peer ? 0 : peer.pid));
+            }
             services.put(s.name(), new RegistrySnapshot.ServiceView(
                 s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
-                s.schemaIr(), s.instances().size()));
+                s.schemaIr(), instances));
             if (s.schemaIr().length > 0)
             {
                 for (final ServiceRegistry.Instance instance : s.instances())

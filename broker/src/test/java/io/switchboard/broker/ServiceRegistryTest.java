@@ -54,6 +54,52 @@ class ServiceRegistryTest
     }
 
     @Test
+    void shouldNameBothSidesWhenSharedTypesDifferOnlyInTemplateIds()
+    {
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", 1), new byte[]{ 1, 2 }, 1, 1001).isOk());
+        final ServiceRegistry.Outcome outcome =
+            registry.register("calc", ServiceMode.SHARED, Map.of("Add", -1), new byte[0], 2, 1002);
+        assertEquals(Status.INVALID_REQUEST, outcome.status());
+        assertTrue(outcome.message().contains("[Add=SBE template 1]") &&
+            outcome.message().contains("[Add=opaque JSON]") && outcome.message().contains("the same names"),
+            outcome.message());
+    }
+
+    @Test
+    void shouldRefuseSharedInstanceWithAnotherSchema()
+    {
+        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[]{ 1, 2, 3 }, 1, 1001).isOk());
+        final ServiceRegistry.Outcome outcome =
+            registry.register("calc", ServiceMode.SHARED, TYPES, new byte[]{ 1, 2, 4 }, 2, 1002);
+        assertEquals(Status.INVALID_REQUEST, outcome.status());
+        assertTrue(outcome.message().contains("schema"), outcome.message());
+        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[]{ 1, 2, 3 }, 3, 1003).isOk(),
+            "an equal copy of the schema is the same schema");
+        assertEquals(2, registry.get("calc").instances().size());
+    }
+
+    @Test
+    void shouldSnapshotEachInstanceWithItsPeer()
+    {
+        final ClientSession peer = new ClientSession(null, 0);
+        peer.clientId = 1;
+        peer.name = "calc-java";
+        peer.pid = 4242;
+        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 1, 1001).isOk());
+        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 2, 1002).isOk());
+        final io.switchboard.broker.view.RegistrySnapshot snapshot =
+            registry.snapshot(7, (clientId) -> 1 == clientId ? peer : null);
+        final io.switchboard.broker.view.RegistrySnapshot.ServiceView calc = snapshot.service("calc");
+        assertEquals(2, calc.instances());
+        assertEquals(1, calc.instanceViews().get(0).clientId());
+        assertEquals("calc-java", calc.instanceViews().get(0).peerName());
+        assertEquals(4242, calc.instanceViews().get(0).pid());
+        assertEquals(2, calc.instanceViews().get(1).clientId());
+        assertEquals("", calc.instanceViews().get(1).peerName(), "a peer not known is described by its id alone");
+        assertEquals(0, calc.instanceViews().get(1).pid());
+    }
+
+    @Test
     void shouldRefuseSamePeerTwice()
     {
         assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 1, 1001).isOk());

@@ -150,6 +150,22 @@ public final class ServiceDefinition
     }
 
     /**
+     * Serve a message type of the schema with both request-response and request-stream handlers; the caller
+     * chooses (the gateway, serving a shared name for socket clients, cannot know which the other instances take).
+     *
+     * @param messageType name of a message in the schema.
+     * @param requestHandler to answer requests.
+     * @param streamHandler to run streams.
+     * @return this for a fluent API.
+     */
+    public ServiceDefinition onRequestOrStream(
+        final String messageType, final RequestHandler requestHandler, final StreamHandler streamHandler)
+    {
+        return add(messageType, templateIdOf(messageType), Objects.requireNonNull(requestHandler, "requestHandler"),
+            Objects.requireNonNull(streamHandler, "streamHandler"));
+    }
+
+    /**
      * Serve an opaque message type with request-response: its payload is JSON bytes passed through untouched.
      *
      * @param messageType name of the type.

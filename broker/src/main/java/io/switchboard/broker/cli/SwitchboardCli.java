@@ -351,10 +351,29 @@ public final class SwitchboardCli
         {
             final List<String> types = new ArrayList<>();
             service.path("message_types").forEach((t) -> types.add(t.isTextual() ? t.asText() : t.path("name").asText()));
-            out.printf("%-24s %-7s %2d instance(s)  %s%n", service.path("name").asText(),
-                service.path("transport").asText(""), service.path("instances").asInt(), String.join(", ", types));
+            out.printf("%-24s %-13s %-9s %2d instance(s)  %s%n", service.path("name").asText(),
+                service.path("transport").asText(""), service.path("mode").asText(""),
+                service.path("instances").asInt(), String.join(", ", types));
+            for (final JsonNode instance : service.path("instances_detail"))
+            {
+                out.println("    " + instanceLine(instance));
+            }
         }
         return EXIT_OK;
+    }
+
+    /** One instance of a service as {@code services} prints it: its path and its peer or connection. */
+    static String instanceLine(final JsonNode instance)
+    {
+        final String path = instance.path("path").asText("");
+        if (instance.has("connection"))
+        {
+            return path + "  connection " + instance.path("connection").asLong() +
+                (instance.has("pid") ? " (pid " + instance.path("pid").asLong() + ")" : "");
+        }
+        final String peer = instance.path("peer").asText("");
+        return path + "  client " + instance.path("client_id").asInt() + (peer.isEmpty() ? "" : " " + peer) +
+            (instance.path("pid").asLong() > 0 ? " (pid " + instance.path("pid").asLong() + ")" : "");
     }
 
     private int describe(final GatewayConnection connection, final List<String> args) throws IOException

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * DISCOVER: the protocol version and capabilities, the services with their instances, mode, message types and
- * transport, and on request the fields of one service's message types.
+ * DISCOVER: the protocol version and capabilities, the services with their instances (counted and described by
+ * {@link ServiceInstances}), mode, message types and transport, and on request the fields of one service's message types.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -24,24 +24,24 @@ final class Discovery
     private final Supplier<RegistrySnapshot> registry;
     private final SessionProxy proxy;
     private final Transcoders transcoders;
-    private final SocketServices socketServices;
+    private final ServiceInstances instances;
 
     /**
      * @param registry supplies the latest snapshot of the broker's registry.
      * @param proxy through which the answer is sent.
      * @param transcoders of the schemas met, to describe message types.
-     * @param socketServices the names served from sockets.
+     * @param instances counts and describes each service's instances, Java peers and socket connections alike.
      */
     Discovery(
         final Supplier<RegistrySnapshot> registry,
         final SessionProxy proxy,
         final Transcoders transcoders,
-        final SocketServices socketServices)
+        final ServiceInstances instances)
     {
         this.registry = registry;
         this.proxy = proxy;
         this.transcoders = transcoders;
-        this.socketServices = socketServices;
+        this.instances = instances;
     }
 
     void onDiscover(
@@ -79,7 +79,7 @@ final class Discovery
             allTypes.addAll(service.messageTypes().keySet());
             final ObjectNode s = services.addObject();
             s.put("name", service.name());
-            s.put("instances", service.instances());
+            s.put("instances", instances.count(service));
             s.put("mode", service.mode());
             final ArrayNode types = s.putArray("message_types");
             service.messageTypes().keySet().forEach(types::add);
@@ -87,7 +87,8 @@ final class Discovery
             {
                 describe(service, s.putArray("schema"));
             }
-            s.put("transport", socketServices.isSocketService(service.name()) ? "socket" : "shared-memory");
+            s.put("transport", instances.path(service));
+            instances.describe(service, s.putArray("instances_detail")); // extension: who serves
         }
         if (includeTypes)
         {

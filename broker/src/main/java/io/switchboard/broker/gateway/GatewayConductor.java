@@ -37,9 +37,11 @@ import java.util.function.Supplier;
  * <li>{@link FrameAdapter}: decodes a connection's frames, admission (shutdown, rate limit), dispatch;</li>
  * <li>{@link SessionProxy}: every outbound frame (v1 or v2), queued within the bounds and flushed;</li>
  * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
- * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them;</li>
+ * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them, transcoded when
+ * the name is shared with Java peers' SBE;</li>
  * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
- * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS.</li>
+ * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS, counting instances by
+ * {@link ServiceInstances};</li>
  * </ul>
  * Its clocks come from the {@link GatewayContext} and are read once per duty cycle.
  * <p>
@@ -100,16 +102,17 @@ public final class GatewayConductor implements Agent
         this.client = client;
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
-        this.socketServices = new SocketServices(client, codec, proxy, counters);
-        final GatewayClient peer = GatewayClient.of(client);
         final Transcoders transcoders = new Transcoders();
+        this.socketServices = new SocketServices(client, registry, transcoders, codec, proxy, counters);
+        final GatewayClient peer = GatewayClient.of(client);
+        final ServiceInstances instances = new ServiceInstances(socketServices, client::clientId);
         final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
         this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
             ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        final Discovery discovery = new Discovery(registry, proxy, transcoders, socketServices);
+        final Discovery discovery = new Discovery(registry, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            registry, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+            registry, instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();

@@ -22,6 +22,7 @@ final class GatewayStats
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final Supplier<RegistrySnapshot> registry;
+    private final ServiceInstances instances;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final List<GatewaySession> sessions;
@@ -33,6 +34,7 @@ final class GatewayStats
 
     /**
      * @param registry supplies the latest snapshot of the broker's registry.
+     * @param instances counts each service's instances as DISCOVER does.
      * @param proxy through which the answer is sent.
      * @param counters of the gateway.
      * @param sessions the open connections.
@@ -44,6 +46,7 @@ final class GatewayStats
      */
     GatewayStats(
         final Supplier<RegistrySnapshot> registry,
+        final ServiceInstances instances,
         final SessionProxy proxy,
         final GatewayCounters counters,
         final List<GatewaySession> sessions,
@@ -54,6 +57,7 @@ final class GatewayStats
         final LongSupplier readBufferBytes)
     {
         this.registry = registry;
+        this.instances = instances;
         this.proxy = proxy;
         this.counters = counters;
         this.sessions = sessions;
@@ -75,7 +79,13 @@ final class GatewayStats
         stats.put("retained_subjects", retained.size());
         stats.put("retained_bytes", retained.bytes());
         stats.put("read_buffer_bytes", readBufferBytes.getAsLong());
-        stats.put("services", registry.get().services().size());
+        final RegistrySnapshot snapshot = registry.get();
+        stats.put("services", snapshot.services().size());
+        final ObjectNode perService = stats.putObject("service_instances"); // counted as DISCOVER counts them
+        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
+        {
+            perService.put(service.name(), instances.count(service));
+        }
         proxy.send(session, FrameType.RESPONSE, format,
             FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
     }

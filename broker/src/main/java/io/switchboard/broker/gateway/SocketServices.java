@@ -3,9 +3,9 @@ package io.switchboard.broker.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
-import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
@@ -16,21 +16,23 @@ import io.switchboard.transport.StreamSession;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Services that socket clients serve (REGISTER): the gateway holds each name as a Java service of its own client,
  * forwards every request for it to one of the connections that registered it, as a REQUEST frame with a
  * gateway-chosen correlation id, and relays that connection's RESPONSE / ERROR / STREAM frames back to the caller.
+ * <p>
+ * A connection may join, mode shared, a name Java peers already serve with an SBE schema: the gateway then serves its
+ * share with that schema and the same template ids, turns each SBE request into JSON for the connection and each
+ * JSON answer back into SBE ({@link SchemaReplies}). Types that differ by name are refused, naming both lists.
  * <p>
  * A reply from a connection the request was not routed to is refused. When a serving connection closes, what it
  * had in flight is answered {@code SERVICE_UNAVAILABLE}, and a name no connection serves any more is withdrawn.
@@ -48,14 +50,16 @@ final class SocketServices
         final String name;
         final boolean shared;
         final Set<String> messageTypes;
+        final SchemaReplies schema; // null when the name is opaque JSON
         final List<GatewaySession> owners = new ArrayList<>();
         int next;
 
-        Served(final String name, final boolean shared, final Set<String> messageTypes)
+        Served(final String name, final boolean shared, final Set<String> messageTypes, final SchemaReplies schema)
         {
             this.name = name;
             this.shared = shared;
             this.messageTypes = messageTypes;
+            this.schema = schema;
         }
 
         GatewaySession nextOwner()
@@ -76,6 +80,7 @@ final class SocketServices
     private static final class Forwarded
     {
         final String id;
+        SchemaReplies schema; // null when the name is opaque JSON
         final GatewaySession session;
         final DeferredReply reply;
         final StreamSession stream;
@@ -94,20 +99,36 @@ final class SocketServices
     }
 
     private final Switchboard client;
-    private final PayloadCodec codec;
+    private final Supplier<RegistrySnapshot> registry;
+    private final Transcoders transcoders;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, Served> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
-    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[0]);
+    private final SocketPayloads payloads;
     private long nextId = 1;
     private long nowMs;
 
+    /**
+     * @param client the gateway's own Java client, which serves the names for the connections.
+     * @param registry supplies the latest snapshot of the broker's registry, to join a name Java peers serve.
+     * @param transcoders of the schemas met.
+     * @param codec of JSON and MessagePack payloads.
+     * @param proxy through which frames go out.
+     * @param counters of the gateway.
+     */
     SocketServices(
-        final Switchboard client, final PayloadCodec codec, final SessionProxy proxy, final GatewayCounters counters)
+        final Switchboard client,
+        final Supplier<RegistrySnapshot> registry,
+        final Transcoders transcoders,
+        final PayloadCodec codec,
+        final SessionProxy proxy,
+        final GatewayCounters counters)
     {
         this.client = client;
-        this.codec = codec;
+        this.registry = registry;
+        this.transcoders = transcoders;
+        this.payloads = new SocketPayloads(codec);
         this.proxy = proxy;
         this.counters = counters;
     }
@@ -117,51 +138,30 @@ final class SocketServices
         return byName.containsKey(name);
     }
 
+    /**
+     * The connections that serve a name, in round-robin order.
+     *
+     * @param name of the service.
+     * @return the connections, empty when none; do not modify.
+     */
+    List<GatewaySession> owners(final String name)
+    {
+        final Served served = byName.get(name);
+        return null == served ? List.of() : served.owners;
+    }
+
     void onRegister(final GatewaySession session, final FrameFormat format, final String correlationId,
         final JsonNode body)
     {
-        final String name = text(body, "service");
-        final String mode = body.path("mode").asText("exclusive");
-        if (null == correlationId || null == name)
+        final SocketRegistration registration = SocketRegistration.parse(correlationId, body);
+        if (null != registration.problem)
         {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "REGISTER needs correlation_id and service");
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
             return;
         }
-        if (!"exclusive".equals(mode) && !"shared".equals(mode))
-        {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                "mode must be \"exclusive\" or \"shared\", found \"" + mode + "\"");
-            return;
-        }
-        final String nameProblem = ServiceDefinition.validateName(name);
-        if (null != nameProblem)
-        {
-            error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                "invalid service name '" + name + "': " + nameProblem);
-            return;
-        }
-        final Set<String> types = new LinkedHashSet<>();
-        final JsonNode typesNode = body.get("message_types");
-        if (null != typesNode && !typesNode.isNull())
-        {
-            if (!typesNode.isArray())
-            {
-                error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "message_types must be an array");
-                return;
-            }
-            for (final JsonNode t : typesNode)
-            {
-                final String problem = t.isTextual() ? ServiceDefinition.validateName(t.asText()) : "not a string";
-                if (null != problem)
-                {
-                    error(session, format, correlationId, ErrorCode.INVALID_REQUEST,
-                        "message type " + t + ": " + problem);
-                    return;
-                }
-                types.add(t.asText());
-            }
-        }
-        final boolean shared = "shared".equals(mode);
+        final String name = registration.name;
+        final boolean shared = registration.shared;
+        final Set<String> types = registration.types;
 
         final Served existing = byName.get(name);
         if (null != existing)
@@ -177,6 +177,10 @@ final class SocketServices
                     (existing.shared ? "shared" : "exclusive") + " by another connection");
                 return;
             }
+            if (types.isEmpty() && null != existing.schema)
+            {
+                types.addAll(existing.messageTypes); // joining a name Java peers share with SBE: adopt its types
+            }
             if (!existing.messageTypes.equals(types))
             {
                 error(session, format, correlationId, ErrorCode.INVALID_REQUEST, "shared service '" + name +
@@ -188,21 +192,12 @@ final class SocketServices
             return;
         }
 
-        final ServiceDefinition definition = ServiceDefinition.named(name);
-        if (shared)
+        final ServiceDefinition definition = registration.definition(
+            registry.get().service(name), transcoders, this::onRequest, this::onStream);
+        if (null == definition)
         {
-            definition.shared();
-        }
-        if (types.isEmpty())
-        {
-            definition.onOpaque(ServiceDefinition.ANY_MESSAGE_TYPE, this::onRequest, this::onStream);
-        }
-        else
-        {
-            for (final String type : types)
-            {
-                definition.onOpaque(type, this::onRequest, this::onStream);
-            }
+            error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
+            return;
         }
         try
         {
@@ -213,7 +208,7 @@ final class SocketServices
             error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
             return;
         }
-        final Served served = new Served(name, shared, types);
+        final Served served = new Served(name, shared, types, registration.schema);
         served.owners.add(session);
         byName.put(name, served);
         registered(session, format, correlationId, name);
@@ -271,8 +266,15 @@ final class SocketServices
             if (!body.path("is_final").asBoolean(false))
             {
                 forwarded.frames++;
-                final byte[] item = bytes(body.get("payload"));
-                if (!forwarded.stream.send(replyBuffer, 0, item.length))
+                final int length = payloads.reply(forwarded.schema, id, body);
+                if (length < 0)
+                {
+                    inFlight.remove(id);
+                    forwarded.stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+                    error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
+                    return;
+                }
+                if (!forwarded.stream.send(payloads.replyBuffer(), 0, length))
                 {
                     inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
                 }
@@ -300,8 +302,14 @@ final class SocketServices
         inFlight.remove(id);
         if (FrameType.RESPONSE == type && body.path("success").asBoolean(true))
         {
-            final byte[] reply = bytes(body.get("payload"));
-            forwarded.reply.reply(replyBuffer, 0, reply.length);
+            final int length = payloads.reply(forwarded.schema, id, body);
+            if (length < 0)
+            {
+                forwarded.reply.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+                error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
+                return;
+            }
+            forwarded.reply.reply(payloads.replyBuffer(), 0, length);
         }
         else
         {
@@ -429,15 +437,23 @@ final class SocketServices
             request.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves '" + request.service() + "'");
             return;
         }
+        final JsonNode payload = payloads.request(served.schema, served.name, buffer, offset, length);
+        if (null == payload)
+        {
+            request.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+            return;
+        }
         final String id = "sb-" + nextId++;
         final boolean expectsReply = request.expectsReply();
-        final ObjectNode frame = requestFrame(id, request.service(), request.messageType(), buffer, offset, length,
+        final ObjectNode frame = requestFrame(id, request.service(), request.messageType(), payload,
             request.timeoutMs());
         frame.put(expectsReply ? "expects_reply" : "expects_stream", expectsReply);
         if (expectsReply)
         {
-            inFlight.put(id, new Forwarded(id, owner, request.defer(), null,
-                nowMs + request.timeoutMs() + REPLY_MARGIN_MS));
+            final Forwarded forwarded = new Forwarded(id, owner, request.defer(), null,
+                nowMs + request.timeoutMs() + REPLY_MARGIN_MS);
+            forwarded.schema = served.schema;
+            inFlight.put(id, forwarded);
         }
         counters.forwarded++;
         proxy.send(owner, FrameType.REQUEST, FrameFormat.JSON, frame, false);
@@ -452,11 +468,17 @@ final class SocketServices
             stream.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "no connection serves this stream");
             return;
         }
+        final JsonNode payload = payloads.request(served.schema, served.name, buffer, offset, length);
+        if (null == payload)
+        {
+            stream.fail(ErrorCode.SERIALIZATION_ERROR.name(), payloads.problem());
+            return;
+        }
         final String id = "sb-" + nextId++;
-        final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), buffer, offset, length,
-            stream.timeoutMs());
+        final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), payload, stream.timeoutMs());
         frame.put("expects_stream", true);
         final Forwarded forwarded = new Forwarded(id, owner, null, stream, Long.MAX_VALUE);
+        forwarded.schema = served.schema;
         inFlight.put(id, forwarded);
         stream.onCancel(() ->
         {
@@ -470,41 +492,15 @@ final class SocketServices
     }
 
     private ObjectNode requestFrame(final String id, final CharSequence service, final CharSequence messageType,
-        final DirectBuffer buffer, final int offset, final int length, final long timeoutMs)
+        final JsonNode payload, final long timeoutMs)
     {
         final ObjectNode frame = NODES.objectNode();
         frame.put("correlation_id", id);
         frame.put("target", service.toString());
         frame.put("message_type", messageType.toString());
-        frame.set("payload", json(buffer, offset, length));
+        frame.set("payload", payload);
         frame.put("response_timeout_ms", timeoutMs);
         return frame;
-    }
-
-    private JsonNode json(final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (0 == length)
-        {
-            return NODES.nullNode();
-        }
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset, bytes);
-        try
-        {
-            return codec.read(FrameFormat.JSON, bytes, 0, length);
-        }
-        catch (final FrameException ex)
-        {
-            return NODES.textNode(new String(bytes, StandardCharsets.UTF_8)); // a Java caller sent non-JSON bytes
-        }
-    }
-
-    /** Encode a payload as JSON and wrap {@code replyBuffer} around it. */
-    private byte[] bytes(final JsonNode payload)
-    {
-        final byte[] json = codec.write(FrameFormat.JSON, null == payload ? NODES.nullNode() : payload);
-        replyBuffer.wrap(json);
-        return json;
     }
 
     private void failForwarded(final Forwarded forwarded, final String code, final String message)

@@ -6,8 +6,9 @@
  * <p>
  * Its roles are split as in Aeron's conductors: {@link io.switchboard.broker.gateway.GatewayConductor} (the agent:
  * sessions, socket I/O, shutdown), {@code FrameAdapter} (decoding and admission), {@code SessionProxy} (every
- * outbound frame), {@code RequestBridge} and {@code SocketServices} (calls both ways), {@code SubjectBridge} and
- * {@code RetainedStore} (publish-subscribe), {@code Discovery} and {@code GatewayStats}. The bridges reach the Java
+ * outbound frame), {@code RequestBridge} and {@code SocketServices} (calls both ways; with {@code SocketRegistration},
+ * {@code SocketPayloads} and {@code SchemaReplies} a socket joins a name Java peers share with SBE), {@code SubjectBridge} and
+ * {@code RetainedStore} (publish-subscribe), {@code Discovery} and {@code GatewayStats}, which count instances through {@code ServiceInstances}. The bridges reach the Java
  * client through {@code GatewayClient}, so the unit tests drive them with a fake client and cached clocks.
  */
 package io.switchboard.broker.gateway;

@@ -2,6 +2,7 @@ package io.switchboard.broker.view;
 
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -14,6 +15,58 @@ public final class RegistrySnapshot
     /** The snapshot of an empty registry. */
     public static final RegistrySnapshot EMPTY = new RegistrySnapshot(new TreeMap<>(), new HashMap<>(), 0);
 
+    /** One live instance of a service: the Java peer that serves it. */
+    public static final class InstanceView
+    {
+        private final int clientId;
+        private final String peerName;
+        private final long pid;
+
+        /**
+         * An instance as it is now.
+         *
+         * @param clientId of the serving peer.
+         * @param peerName the serving peer gave itself when it connected, empty when unknown.
+         * @param pid the serving peer claimed when it connected, 0 when unknown.
+         */
+        public InstanceView(final int clientId, final String peerName, final long pid)
+        {
+            this.clientId = clientId;
+            this.peerName = null == peerName ? "" : peerName;
+            this.pid = pid;
+        }
+
+        /**
+         * Client id of the serving peer.
+         *
+         * @return the client id.
+         */
+        public int clientId()
+        {
+            return clientId;
+        }
+
+        /**
+         * Name the serving peer gave itself, empty when unknown.
+         *
+         * @return the name.
+         */
+        public String peerName()
+        {
+            return peerName;
+        }
+
+        /**
+         * Process id the serving peer claimed (its own word), 0 when unknown.
+         *
+         * @return the pid.
+         */
+        public long pid()
+        {
+            return pid;
+        }
+    }
+
     /** One service as it was when the snapshot was taken. */
     public static final class ServiceView
     {
@@ -21,7 +74,7 @@ public final class RegistrySnapshot
         private final String mode;
         private final Map<String, Integer> messageTypes;
         private final byte[] schemaIr;
-        private final int instances;
+        private final List<InstanceView> instanceViews;
 
         /**
          * A service as it is now.
@@ -30,16 +83,20 @@ public final class RegistrySnapshot
          * @param mode         lower case, {@code exclusive} or {@code shared}.
          * @param messageTypes names with their SBE template ids (-1 for opaque JSON), unmodifiable.
          * @param ir           encoded IR of the service's schema, empty when every type is opaque.
-         * @param n            number of live instances.
+         * @param instances    the live instances, in round-robin order.
          */
         public ServiceView(
-            final String name, final String mode, final Map<String, Integer> messageTypes, final byte[] ir, final int n)
+            final String name,
+            final String mode,
+            final Map<String, Integer> messageTypes,
+            final byte[] ir,
+            final List<InstanceView> instances)
         {
             this.name = name;
             this.mode = mode;
             this.messageTypes = messageTypes;
             this.schemaIr = ir;
-            this.instances = n;
+            this.instanceViews = List.copyOf(instances);
         }
 
         /**
@@ -83,13 +140,23 @@ public final class RegistrySnapshot
         }
 
         /**
-         * Number of live instances.
+         * Number of live broker instances (the gateway counts as one, whatever number of sockets it serves for).
          *
          * @return the count.
          */
         public int instances()
         {
-            return instances;
+            return instanceViews.size();
+        }
+
+        /**
+         * The live broker instances, in round-robin order.
+         *
+         * @return the instances, unmodifiable.
+         */
+        public List<InstanceView> instanceViews()
+        {
+            return instanceViews;
         }
     }
 

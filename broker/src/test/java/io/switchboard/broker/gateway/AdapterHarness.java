@@ -71,6 +71,9 @@ final class AdapterHarness
     final SubjectBridge subjects;
     final SocketServices socketServices;
     final FrameAdapter adapter;
+    /** The gateway's own client id in these tests: no instance in a test's registry has it. */
+    static final int GATEWAY_CLIENT_ID = -7;
+
     RegistrySnapshot registry = RegistrySnapshot.EMPTY;
     boolean admitting = true;
     private long nextSessionId = 1;
@@ -98,10 +101,12 @@ final class AdapterHarness
         requests = new RequestBridge(ctx, client, () -> registry, codec, proxy, counters, transcoders);
         subjects = new SubjectBridge(
             ctx, client, () -> registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        socketServices = new SocketServices(null, codec, proxy, counters); // no REGISTER in these tests
-        final Discovery discovery = new Discovery(() -> registry, proxy, transcoders, socketServices);
+        // no REGISTER in these tests
+        socketServices = new SocketServices(null, () -> registry, transcoders, codec, proxy, counters);
+        final ServiceInstances instances = new ServiceInstances(socketServices, () -> GATEWAY_CLIENT_ID);
+        final Discovery discovery = new Discovery(() -> registry, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            () -> registry, proxy, counters, sessions, requests, subjects, retained, budget, () -> 0);
+            () -> registry, instances, proxy, counters, sessions, requests, subjects, retained, budget, () -> 0);
         adapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock, () -> admitting,
             requests, subjects, discovery, stats, socketServices);
     }
