@@ -70,6 +70,7 @@ public final class BrokerConductor implements Agent
     private final List<ClientSession> toClose = new ArrayList<>();
     private final List<ClientSession> expired = new ArrayList<>();
     private final ServiceRegistry registry;
+    private final PublishedSchemas publishedSchemas;
     private final SubjectTable subjects;
     private final long ownPid = ProcessHandle.current().pid();
     private final BrokerCounters counters = new BrokerCounters();
@@ -98,6 +99,7 @@ public final class BrokerConductor implements Agent
         this.controlProxy = new BrokerControlProxy(counters, errorHandler, toClose);
         this.registry = new ServiceRegistry(
             ctx.maxServices(), ctx.maxSchemaBytes(), ctx.maxServicesPerPeer(), ctx.maxSchemaBytesPerPeer());
+        this.publishedSchemas = new PublishedSchemas(registry);
         this.subjects = new SubjectTable(ctx.maxPatternsPerPeer());
         this.server = bindControlSocket(ctx.controlSocket());
         try
@@ -251,7 +253,7 @@ public final class BrokerConductor implements Agent
 
     private void publishRegistrySnapshot()
     {
-        registrySnapshot = registry.snapshot(++registryVersion, sessionById::get);
+        registrySnapshot = registry.snapshot(++registryVersion, sessionById::get, publishedSchemas.irBySchema());
     }
 
     /**
@@ -358,6 +360,7 @@ public final class BrokerConductor implements Agent
                 counters.add(BrokerCounters.PEERS_CONNECTED, -1);
                 subjects.removeClient(session.clientId);
                 final List<String> services = registry.removeClient(session.clientId);
+                publishedSchemas.removeClient(session.clientId);
                 counters.set(BrokerCounters.SERVICES, registry.services().size());
                 publishRegistrySnapshot();
                 controlProxy.broadcastPeerGone(sessionById.values(), session.clientId);
@@ -452,6 +455,20 @@ public final class BrokerConductor implements Agent
                 RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
             controlProxy.reply(session, correlationId, null, null);
             ctx.log("peer " + session.clientId + " serves '" + service + "' (" + mode + ", " + types.keySet() + ")");
+        }
+
+        public void onDeclareSchema(final ClientSession session, final long correlationId, final byte[] ir)
+        {
+            final ServiceRegistry.Outcome outcome = publishedSchemas.declare(session.clientId, ir, !session.inProcess);
+            if (outcome.isPeerLimit())
+            {
+                onPeerLimit(session, outcome.message());
+            }
+            if (outcome.isOk())
+            {
+                publishRegistrySnapshot(); // before the ack: the gateway reads it once the publisher goes on
+            }
+            controlProxy.reply(session, correlationId, outcome.status(), outcome.message());
         }
 
         public void onUnregister(final ClientSession session, final long correlationId, final String name)

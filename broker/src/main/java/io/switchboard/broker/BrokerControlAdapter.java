@@ -1,6 +1,7 @@
 package io.switchboard.broker;
 
 import io.switchboard.codec.wire.ConnectDecoder;
+import io.switchboard.codec.wire.DeclareSchemaDecoder;
 import io.switchboard.codec.wire.HeartbeatDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.RegisterDecoder;
@@ -31,6 +32,7 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
     private final UnregisterDecoder unregisterDecoder = new UnregisterDecoder();
     private final SubscribeDecoder subscribeDecoder = new SubscribeDecoder();
     private final UnsubscribeDecoder unsubscribeDecoder = new UnsubscribeDecoder();
+    private final DeclareSchemaDecoder declareSchemaDecoder = new DeclareSchemaDecoder();
     private final BrokerControlHandler handler;
     private ClientSession session;
 
@@ -142,6 +144,9 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
                     final long unsubscribeId = unsubscribeDecoder.correlationId();
                     handler.onUnsubscribe(session, unsubscribeId, unsubscribeDecoder.pattern());
                     break;
+                case DeclareSchemaDecoder.TEMPLATE_ID:
+                    onDeclareSchema(session, declareSchemaDecoder.wrap(buffer, body, blockLength, version));
+                    break;
                 default:
                     handler.onProtocolError(session, "unknown control templateId=" + templateId);
             }
@@ -178,5 +183,14 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
         final byte[] ir = new byte[decoder.schemaIrLength()];
         decoder.getSchemaIr(ir, 0, ir.length);
         handler.onRegister(session, correlationId, service, decoder.mode(), types, ir);
+    }
+
+    private void onDeclareSchema(final ClientSession session, final DeclareSchemaDecoder decoder)
+    {
+        // cold path: the IR is copied out, the broker keeps it
+        final long correlationId = decoder.correlationId();
+        final byte[] ir = new byte[decoder.schemaIrLength()];
+        decoder.getSchemaIr(ir, 0, ir.length);
+        handler.onDeclareSchema(session, correlationId, ir);
     }
 }

@@ -41,6 +41,15 @@ interface BrokerControlHandler
         byte[] schemaIr);
 
     /**
+     * The peer declares the SBE schema of what it publishes.
+     *
+     * @param session of the peer.
+     * @param correlationId to answer with.
+     * @param schemaIr the schema as encoded IR, as the peer sent it, not yet checked.
+     */
+    void onDeclareSchema(ClientSession session, long correlationId, byte[] schemaIr);
+
+    /**
      * The peer withdraws a service.
      *
      * @param session of the peer.

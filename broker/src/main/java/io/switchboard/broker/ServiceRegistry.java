@@ -207,7 +207,7 @@ public final class ServiceRegistry
         }
     }
 
-    private static final Outcome OK = new Outcome(null, null);
+    static final Outcome OK = new Outcome(null, null);
 
     /** What one peer holds, so that one peer cannot exhaust the limits every peer shares. */
     private static final class PeerUsage
@@ -389,7 +389,7 @@ public final class ServiceRegistry
         }
         usage.services += services;
         usage.schemaBytes += bytes;
-        if (usage.services <= 0)
+        if (usage.services <= 0 && usage.schemaBytes <= 0)
         {
             usageByClient.remove(clientId);
         }
@@ -402,6 +402,45 @@ public final class ServiceRegistry
         {
             schemaBytes -= service.schemaIr.length;
         }
+    }
+
+    /**
+     * Charge schema bytes a peer hands over outside a registration (a schema it declares it publishes) against the
+     * limits a service's IR counts against.
+     *
+     * @param clientId of the peer.
+     * @param bytes to charge; a negative number releases.
+     * @param perPeerLimited whether the per-peer schema byte limit applies.
+     * @return the outcome: {@code PAYLOAD_TOO_LARGE} naming the limit, held and offered bytes, nothing charged.
+     */
+    Outcome chargeSchemaBytes(final int clientId, final long bytes, final boolean perPeerLimited)
+    {
+        final long heldBytes = schemaBytesOf(clientId);
+        if (bytes > 0 && perPeerLimited && heldBytes + bytes > maxSchemaBytesPerPeer)
+        {
+            return new Outcome(Status.PAYLOAD_TOO_LARGE, "per-peer schema limit: expected at most " +
+                maxSchemaBytesPerPeer + " schema bytes per peer, this peer holds " + heldBytes + " and offered " +
+                bytes + " more", true);
+        }
+        if (bytes > 0 && schemaBytes + bytes > maxSchemaBytes)
+        {
+            return new Outcome(Status.PAYLOAD_TOO_LARGE, "schema limit of " + maxSchemaBytes +
+                " bytes for all peers reached: " + schemaBytes + " held, " + bytes + " offered");
+        }
+        schemaBytes += bytes;
+        charge(clientId, 0, bytes);
+        return OK;
+    }
+
+    /**
+     * Release schema bytes {@link #chargeSchemaBytes} charged.
+     *
+     * @param clientId of the peer.
+     * @param bytes to release.
+     */
+    void releaseSchemaBytes(final int clientId, final long bytes)
+    {
+        chargeSchemaBytes(clientId, -bytes, false);
     }
 
     /**
@@ -519,7 +558,7 @@ public final class ServiceRegistry
      */
     RegistrySnapshot snapshot(final long version)
     {
-        return snapshot(version, (clientId) -> null);
+        return snapshot(version, (clientId) -> null, new HashMap<>());
     }
 
     /**
@@ -527,9 +566,11 @@ public final class ServiceRegistry
      *
      * @param version of the registry now.
      * @param peers the connected peers by client id (null for one not known).
+     * @param irBySchema every schema IR known, by {@link RegistrySnapshot#schemaKey(int, int)}.
      * @return the snapshot.
      */
-    RegistrySnapshot snapshot(final long version, final IntFunction<ClientSession> peers)
+    RegistrySnapshot snapshot(
+        final long version, final IntFunction<ClientSession> peers, final Map<Integer, byte[]> irBySchema)
     {
         final TreeMap<String, RegistrySnapshot.ServiceView> services = new TreeMap<>();
         final HashMap<Integer, byte[]> irByClient = new HashMap<>();
@@ -553,6 +594,6 @@ public final class ServiceRegistry
                 }
             }
         }
-        return new RegistrySnapshot(services, irByClient, version);
+        return new RegistrySnapshot(services, irByClient, irBySchema, version);
     }
 }

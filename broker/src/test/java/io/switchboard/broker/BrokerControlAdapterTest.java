@@ -1,6 +1,7 @@
 package io.switchboard.broker;
 
 import io.switchboard.codec.wire.ConnectEncoder;
+import io.switchboard.codec.wire.DeclareSchemaEncoder;
 import io.switchboard.codec.wire.HeartbeatEncoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.RegisterEncoder;
@@ -81,6 +82,30 @@ class BrokerControlAdapterTest
     }
 
     @Test
+    void shouldDecodeDeclareSchemaWithItsIrBytes()
+    {
+        session.connected = true;
+        final DeclareSchemaEncoder declare = new DeclareSchemaEncoder().wrapAndApplyHeader(buffer, OFFSET, header)
+            .correlationId(12)
+            .putSchemaIr(new byte[]{9, 8, 7, 6}, 0, 4);
+        adapter.onMessage(session, buffer, OFFSET, MessageHeaderEncoder.ENCODED_LENGTH + declare.encodedLength());
+
+        assertEquals(List.of("declare 12 [9, 8, 7, 6]"), handler.calls);
+    }
+
+    @Test
+    void shouldRefuseADeclareSchemaBeforeConnect()
+    {
+        final DeclareSchemaEncoder declare = new DeclareSchemaEncoder().wrapAndApplyHeader(buffer, OFFSET, header)
+            .correlationId(12)
+            .putSchemaIr(new byte[]{1}, 0, 1);
+        adapter.onMessage(session, buffer, OFFSET, MessageHeaderEncoder.ENCODED_LENGTH + declare.encodedLength());
+
+        assertEquals(List.of("error expected Connect first, got templateId=" + DeclareSchemaEncoder.TEMPLATE_ID),
+            handler.calls);
+    }
+
+    @Test
     void shouldDecodeUnregisterSubscribeAndUnsubscribeAndReadAHeartbeatAsNothing()
     {
         session.connected = true;
@@ -154,6 +179,11 @@ class BrokerControlAdapterTest
         {
             calls.add("register " + correlationId + " " + service + " " + mode + " " +
                 new LinkedHashMap<>(messageTypes) + " " + schemaIr.length);
+        }
+
+        public void onDeclareSchema(final ClientSession session, final long correlationId, final byte[] schemaIr)
+        {
+            calls.add("declare " + correlationId + " " + java.util.Arrays.toString(schemaIr));
         }
 
         public void onUnregister(final ClientSession session, final long correlationId, final String service)

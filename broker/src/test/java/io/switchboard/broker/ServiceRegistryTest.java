@@ -1,9 +1,14 @@
 package io.switchboard.broker;
 
+import io.switchboard.broker.view.RegistrySnapshot;
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -88,7 +93,7 @@ class ServiceRegistryTest
         assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 1, 1001).isOk());
         assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 2, 1002).isOk());
         final io.switchboard.broker.view.RegistrySnapshot snapshot =
-            registry.snapshot(7, (clientId) -> 1 == clientId ? peer : null);
+            registry.snapshot(7, (clientId) -> 1 == clientId ? peer : null, new java.util.HashMap<>());
         final io.switchboard.broker.view.RegistrySnapshot.ServiceView calc = snapshot.service("calc");
         assertEquals(2, calc.instances());
         assertEquals(1, calc.instanceViews().get(0).clientId());
@@ -139,5 +144,110 @@ class ServiceRegistryTest
         }
         assertEquals(Status.INVALID_REQUEST,
             registry.register("s3", ServiceMode.EXCLUSIVE, TYPES, new byte[0], 1, 1001).status());
+    }
+
+    // ------------------------------------------------------------------------- schemas declared by publishers
+
+    private static byte[] schemaIr(final int schemaId, final int version)
+    {
+        final String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" +
+            "<sbe:messageSchema xmlns:sbe=\"http://fixprotocol.io/2016/sbe\" package=\"t\" id=\"" + schemaId +
+            "\" version=\"" + version + "\" byteOrder=\"littleEndian\"><types><composite name=\"messageHeader\">" +
+            "<type name=\"blockLength\" primitiveType=\"uint16\"/><type name=\"templateId\" primitiveType=\"uint16\"/>" +
+            "<type name=\"schemaId\" primitiveType=\"uint16\"/><type name=\"version\" primitiveType=\"uint16\"/>" +
+            "</composite></types><sbe:message name=\"Tick\" id=\"1\"><field name=\"n\" id=\"1\" type=\"int32\"/>" +
+            "</sbe:message></sbe:messageSchema>";
+        try (InputStream in = new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)))
+        {
+            return MessageSchema.fromXml(in).irBytes();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new AssertionError(ex);
+        }
+    }
+
+    @Test
+    void shouldKeepADeclaredSchemaByItsIdAndVersionUntilItsPeerGoes()
+    {
+        final PublishedSchemas schemas = new PublishedSchemas(registry);
+        final byte[] ir = schemaIr(77, 3);
+
+        assertTrue(schemas.declare(5, ir, true).isOk());
+        assertTrue(schemas.declare(5, ir, true).isOk(), "declaring the same schema again is no change");
+        assertEquals(ir.length, registry.schemaBytesOf(5));
+        assertEquals(ir.length, registry.schemaBytes());
+        final RegistrySnapshot snapshot = registry.snapshot(1, (id) -> null, schemas.irBySchema());
+        assertArrayEquals(ir, snapshot.schemaIr(77, 3));
+        assertNull(snapshot.schemaIr(77, 2));
+        assertNull(snapshot.schemaIr(78, 3));
+
+        assertEquals(1, schemas.removeClient(5));
+        assertEquals(0, registry.schemaBytesOf(5));
+        assertEquals(0, registry.schemaBytes());
+        assertNull(registry.snapshot(2, (id) -> null, schemas.irBySchema()).schemaIr(77, 3));
+    }
+
+    @Test
+    void shouldListTheSchemasOfRegisteredServicesByIdAndVersionToo()
+    {
+        final PublishedSchemas schemas = new PublishedSchemas(registry);
+        final byte[] ir = schemaIr(90, 1);
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Tick", 1), ir, 1, 1001).isOk());
+
+        assertArrayEquals(ir, registry.snapshot(1, (id) -> null, schemas.irBySchema()).schemaIr(90, 1));
+        registry.removeClient(1);
+        assertNull(registry.snapshot(2, (id) -> null, schemas.irBySchema()).schemaIr(90, 1));
+    }
+
+    @Test
+    void shouldCountDeclaredSchemasAgainstThePerPeerSchemaLimit()
+    {
+        final byte[] ir = schemaIr(77, 1);
+        final ServiceRegistry limited = new ServiceRegistry(10, Long.MAX_VALUE, 10, ir.length + 10);
+        final PublishedSchemas schemas = new PublishedSchemas(limited);
+        assertTrue(schemas.declare(5, ir, true).isOk());
+
+        final ServiceRegistry.Outcome second = schemas.declare(5, schemaIr(77, 2), true);
+        assertEquals(Status.PAYLOAD_TOO_LARGE, second.status());
+        assertTrue(second.isPeerLimit());
+        assertTrue(second.message().contains("expected at most " + (ir.length + 10)), second.message());
+        assertEquals(1, schemas.schemasOf(5));
+        assertEquals(ir.length, limited.schemaBytesOf(5));
+
+        final ServiceRegistry.Outcome service =
+            limited.register("calc", ServiceMode.SHARED, Map.of("Tick", 1), schemaIr(90, 1), 5, 1005);
+        assertEquals(Status.PAYLOAD_TOO_LARGE, service.status(), "a service's IR shares the bound with declared ones");
+
+        assertTrue(schemas.declare(5, ir, false).isOk(), "an unlimited peer (the gateway) is not bound per peer");
+        assertTrue(schemas.declare(6, schemaIr(77, 2), true).isOk(), "another peer has its own bound");
+    }
+
+    @Test
+    void shouldCountDeclaredSchemasAgainstTheTotalSchemaLimit()
+    {
+        final byte[] ir = schemaIr(77, 1);
+        final ServiceRegistry limited = new ServiceRegistry(10, ir.length + 10, 10, Long.MAX_VALUE);
+        final PublishedSchemas schemas = new PublishedSchemas(limited);
+        assertTrue(schemas.declare(5, ir, false).isOk());
+
+        final ServiceRegistry.Outcome refused = schemas.declare(6, schemaIr(77, 2), false);
+        assertEquals(Status.PAYLOAD_TOO_LARGE, refused.status());
+        assertFalse(refused.isPeerLimit());
+        assertEquals(0, schemas.schemasOf(6));
+
+        schemas.removeClient(5);
+        assertTrue(schemas.declare(6, schemaIr(77, 2), false).isOk(), "the bytes of a peer that went are free again");
+    }
+
+    @Test
+    void shouldRefuseBytesThatAreNoSchemaAsInvalidRequest()
+    {
+        final PublishedSchemas schemas = new PublishedSchemas(registry);
+        final ServiceRegistry.Outcome outcome = schemas.declare(5, new byte[]{ 1, 2, 3 }, true);
+        assertEquals(Status.INVALID_REQUEST, outcome.status());
+        assertTrue(outcome.message().startsWith("declared schema: "), outcome.message());
+        assertEquals(0, registry.schemaBytesOf(5));
+        assertEquals(0, schemas.schemasOf(5));
     }
 }

@@ -2,6 +2,7 @@ package io.switchboard.transport;
 
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.RequestKind;
 import org.agrona.CloseHelper;
@@ -156,16 +157,11 @@ final class ClientConductor implements Agent
         session.onReconnected();
         for (final ServiceDefinition definition : services.definitions())
         {
-            final CompletableFuture<Void> future = controlProxy.register(definition);
-            final String name = definition.name();
-            future.whenComplete((v, ex) ->
-            {
-                if (null != ex)
-                {
-                    errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                        "could not register '" + name + "' again after reconnecting: " + ex.getMessage()));
-                }
-            });
+            reportIfRefused(controlProxy.register(definition), "register '" + definition.name() + "'");
+        }
+        for (final MessageSchema schema : services.declaredSchemas())
+        {
+            reportIfRefused(controlProxy.declareSchema(schema.irBytes()), "declare schema id " + schema.schemaId());
         }
         if (!subscriptions.isEmpty())
         {
@@ -178,6 +174,18 @@ final class ClientConductor implements Agent
         ctx.logger().accept("reconnected to the broker as peer " + session.clientId() + ", " + services.size() +
             " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
+    }
+
+    private void reportIfRefused(final CompletableFuture<Void> future, final String what)
+    {
+        future.whenComplete((v, ex) ->
+        {
+            if (null != ex)
+            {
+                errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                    "could not " + what + " again after reconnecting: " + ex.getMessage()));
+            }
+        });
     }
 
     public String roleName()
@@ -492,35 +500,28 @@ final class ClientConductor implements Agent
 
     CompletableFuture<Void> register(final ServiceDefinition definition)
     {
-        final CompletableFuture<Void> future = new CompletableFuture<>();
         if (services.contains(definition.name()))
         {
-            future.completeExceptionally(new SwitchboardException(
+            return CompletableFuture.failedFuture(new SwitchboardException(
                 ErrorCodes.NAME_IN_USE, "this client already serves '" + definition.name() + "'"));
-            return future;
         }
 
         services.add(definition);
-        final CompletableFuture<Void> registered = controlProxy.register(definition);
-        registered.whenComplete((v, ex) ->
+        // the returned stage completes after the removal, with the broker's answer (get() unwraps it)
+        return controlProxy.register(definition).whenComplete((v, ex) ->
         {
             if (null != ex)
             {
                 services.remove(definition.name());
             }
         });
-        registered.whenComplete((v, ex) ->
-        {
-            if (null == ex)
-            {
-                future.complete(null);
-            }
-            else
-            {
-                future.completeExceptionally(ex);
-            }
-        });
-        return future;
+    }
+
+    CompletableFuture<Void> declareSchema(final MessageSchema schema)
+    {
+        final CompletableFuture<Void> future = controlProxy.declareSchema(schema.irBytes());
+        // kept once accepted (the ack is read on this conductor's thread), to declare again in a new session
+        return future.thenRun(() -> services.onSchemaDeclared(schema));
     }
 
     CompletableFuture<Void> unregister(final String service)

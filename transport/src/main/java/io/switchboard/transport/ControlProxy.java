@@ -1,6 +1,7 @@
 package io.switchboard.transport;
 
 import io.switchboard.codec.wire.ConnectEncoder;
+import io.switchboard.codec.wire.DeclareSchemaEncoder;
 import io.switchboard.codec.wire.HeartbeatEncoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.RegisterEncoder;
@@ -16,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Encodes this peer's control messages to the broker (connect, heartbeat, register, unregister, subscribe,
- * unsubscribe) and keeps the future of each that the broker answers, until its ack or error arrives or the broker is
+ * unsubscribe, declare a schema) and keeps the future of each that the broker answers, until its ack or error arrives or the broker is
  * lost.
  * <p>
  * Not thread-safe: call with the client lock held.
@@ -45,6 +46,7 @@ final class ControlProxy
     private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
     private final RegisterEncoder registerEncoder = new RegisterEncoder();
     private final UnregisterEncoder unregisterEncoder = new UnregisterEncoder();
+    private final DeclareSchemaEncoder declareSchemaEncoder = new DeclareSchemaEncoder();
     private final SubscribeEncoder subscribeEncoder = new SubscribeEncoder();
     private final UnsubscribeEncoder unsubscribeEncoder = new UnsubscribeEncoder();
     private final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(4 * 1024);
@@ -87,6 +89,15 @@ final class ControlProxy
         final byte[] ir = null == definition.schema() ? new byte[0] : definition.schema().irBytes();
         registerEncoder.putSchemaIr(ir, 0, ir.length);
         return send(correlationId, MessageHeaderEncoder.ENCODED_LENGTH + registerEncoder.encodedLength());
+    }
+
+    CompletableFuture<Void> declareSchema(final byte[] ir)
+    {
+        final long correlationId = nextCorrelationId++;
+        declareSchemaEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .putSchemaIr(ir, 0, ir.length);
+        return send(correlationId, MessageHeaderEncoder.ENCODED_LENGTH + declareSchemaEncoder.encodedLength());
     }
 
     CompletableFuture<Void> unregister(final String service)

@@ -1,5 +1,6 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.subject.AsciiBytes;
 import io.switchboard.codec.wire.RequestDecoder;
 import io.switchboard.codec.wire.RequestKind;
@@ -13,7 +14,8 @@ import java.util.HashMap;
 /**
  * The services this peer serves and the streams it is serving: finds the handler of each request that arrives
  * (compared in place, nothing allocated per request), answers what has no handler with a typed error, and ends or
- * cancels served streams when their caller cancels or goes away.
+ * cancels served streams when their caller cancels or goes away. It also keeps the schemas this peer declared it
+ * publishes, to declare again in a new session.
  * <p>
  * Not thread-safe: call with the client lock held.
  */
@@ -27,6 +29,7 @@ final class LocalServices
     private final HashMap<String, LocalService> localServices = new HashMap<>();
     private LocalService[] localServiceArray = new LocalService[0];
     private final Long2ObjectHashMap<StreamSession> streams = new Long2ObjectHashMap<>();
+    private final ArrayList<MessageSchema> declaredSchemas = new ArrayList<>();
 
     /** A service this peer serves. */
     static final class LocalService
@@ -114,6 +117,29 @@ final class LocalServices
             definitions[i] = services[i].definition;
         }
         return definitions;
+    }
+
+    /**
+     * The broker accepted a schema this peer publishes: keep it, to declare it again in a new session.
+     *
+     * @param schema the broker accepted.
+     */
+    void onSchemaDeclared(final MessageSchema schema)
+    {
+        if (!declaredSchemas.contains(schema))
+        {
+            declaredSchemas.add(schema);
+        }
+    }
+
+    /**
+     * The schemas this peer declared it publishes, to declare again in a new session.
+     *
+     * @return a copy of the schemas, in the order they were declared.
+     */
+    MessageSchema[] declaredSchemas()
+    {
+        return declaredSchemas.toArray(new MessageSchema[0]);
     }
 
     int size()

@@ -1,5 +1,6 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.RequestKind;
 import org.agrona.DirectBuffer;
@@ -301,6 +302,33 @@ public final class Switchboard implements AutoCloseable
             lock.unlock();
         }
         runner.await(future, "register '" + definition.name() + "'");
+    }
+
+    /**
+     * Declare the SBE schema of what this peer publishes, and wait until the broker has it: a socket subscriber then
+     * receives this peer's typed publications as JSON, read by the schema id and version in each one's SBE header,
+     * even if this peer serves nothing. Declared again after a reconnection, as services are registered again; the
+     * broker keeps it until this peer goes, counted against the schema bytes a peer may hand over.
+     *
+     * @param schema of the typed messages this peer publishes.
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} over the broker's schema limits, or another code
+     * on failure.
+     */
+    public void declareSchema(final MessageSchema schema)
+    {
+        final CompletableFuture<Void> future;
+        lock.lock();
+        try
+        {
+            checkOpen();
+            runner.checkNotInHandler("declareSchema(" + schema.schemaId() + ")");
+            future = conductor.declareSchema(schema);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        runner.await(future, "declare schema id " + schema.schemaId());
     }
 
     /**

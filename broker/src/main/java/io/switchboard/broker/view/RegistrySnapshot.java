@@ -1,5 +1,7 @@
 package io.switchboard.broker.view;
 
+import org.agrona.collections.Int2ObjectHashMap;
+
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -163,6 +165,7 @@ public final class RegistrySnapshot
     private final Map<String, ServiceView> services;
     private final Map<Integer, byte[]> schemaIrByClientId;
     private final long version;
+    private final Int2ObjectHashMap<byte[]> schemaIrById = new Int2ObjectHashMap<>(); // read without boxing
 
     /**
      * A snapshot of these services.
@@ -174,9 +177,64 @@ public final class RegistrySnapshot
     public RegistrySnapshot(
         final Map<String, ServiceView> services, final Map<Integer, byte[]> schemaIrByClientId, final long version)
     {
+        this(services, schemaIrByClientId, new HashMap<>(), version);
+    }
+
+    /**
+     * A snapshot of the registry as it is now, with the schemas known by SBE schema id and version.
+     *
+     * @param services by name.
+     * @param schemaIrByClientId the schema IR each peer registered with, by its client id.
+     * @param schemaIrById every schema IR the broker holds (declared by publishers, or registered with a service),
+     * by {@link #schemaKey(int, int)} of its schema id and version.
+     * @param version of the registry.
+     */
+    public RegistrySnapshot(
+        final Map<String, ServiceView> services,
+        final Map<Integer, byte[]> schemaIrByClientId,
+        final Map<Integer, byte[]> schemaIrById,
+        final long version)
+    {
         this.services = Collections.unmodifiableMap(services);
         this.schemaIrByClientId = Collections.unmodifiableMap(schemaIrByClientId);
+        this.schemaIrById.putAll(schemaIrById);
         this.version = version;
+    }
+
+    /**
+     * The key under which a schema is kept: its SBE schema id and version, each an unsigned 16-bit value as in the
+     * SBE message header.
+     *
+     * @param schemaId of the schema, 0 to 65535.
+     * @param version of the schema, 0 to 65535.
+     * @return the key.
+     */
+    public static int schemaKey(final int schemaId, final int version)
+    {
+        return ((schemaId & 0xFFFF) << 16) | (version & 0xFFFF);
+    }
+
+    /**
+     * The schema IR with an SBE schema id and version, whoever handed it over: the schema of a typed publication,
+     * read from its own SBE header.
+     *
+     * @param schemaId from the message header.
+     * @param version from the message header.
+     * @return the IR bytes, or null if no peer declared or registered that schema id and version.
+     */
+    public byte[] schemaIr(final int schemaId, final int version)
+    {
+        return schemaIrById.get(schemaKey(schemaId, version));
+    }
+
+    /**
+     * Every schema IR the broker holds, by {@link #schemaKey(int, int)}.
+     *
+     * @return the IR bytes by key, unmodifiable.
+     */
+    public Map<Integer, byte[]> schemas()
+    {
+        return Collections.unmodifiableMap(schemaIrById);
     }
 
     /**
