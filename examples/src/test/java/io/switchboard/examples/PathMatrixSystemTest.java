@@ -6,8 +6,10 @@ import io.switchboard.examples.codec.AddEncoder;
 import io.switchboard.examples.codec.CountdownEncoder;
 import io.switchboard.examples.codec.MessageHeaderDecoder;
 import io.switchboard.examples.codec.MessageHeaderEncoder;
+import io.switchboard.examples.codec.PriceUpdateEncoder;
 import io.switchboard.examples.codec.ResultDecoder;
 import io.switchboard.examples.codec.TickDecoder;
+import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.transport.Reply;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamListener;
@@ -22,7 +24,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.ThrowingConsumer;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -263,6 +267,93 @@ class PathMatrixSystemTest
             final JsonNode payload = JSON.readTree(messages.get(0).substring(messages.get(0).indexOf(' ') + 1));
             assertEquals(7, payload.path("n").asInt(), messages.get(0));
             assertEquals(pair.toString(), payload.path("from").asText(), messages.get(0));
+        }
+    }
+
+    // -------------------------------------------------------------------------------------- typed publications
+
+    @TestFactory
+    Stream<DynamicTest> shouldTranscodeATypedPublicationFromAJavaPeerThatServesNothing()
+    {
+        // J->S only: a Java subscriber gets the SBE bytes as they were published, and a socket publishes JSON
+        return cells(this::typedPublish, Pair.J_S);
+    }
+
+    private void typedPublish(final Pair pair) throws Exception
+    {
+        final String subject = "m.typed.ACME";
+        try (Switchboard publisher = broker.connect("typed-publisher-" + nextId++);
+            SocketSubscriber subscriber = new SocketSubscriber())
+        {
+            publisher.declareSchema(MessageSchema.fromIrResource("/examples.sbeir"));
+            subscriber.subscribe("m.typed.>");
+            final PriceUpdateEncoder update = new PriceUpdateEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
+                .price(101.25).timestamp_ms(1_700_000_000_000L).symbol("ACME");
+            final int length = MessageHeaderEncoder.ENCODED_LENGTH + update.encodedLength();
+            publishUntilSeen(pair, publisher, subscriber, subject, "PriceUpdate", PriceUpdateEncoder.TEMPLATE_ID, length);
+
+            final String first = subscriber.received().get(0);
+            final JsonNode payload = JSON.readTree(first.substring(first.indexOf(' ') + 1));
+            assertEquals(101.25, payload.path("price").asDouble(), pair + ": " + first);
+            assertEquals("ACME", payload.path("symbol").asText(), pair + ": " + first);
+            assertEquals(1_700_000_000_000L, payload.path("timestamp_ms").asLong(), pair + ": " + first);
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> shouldTranscodeAPublicationByASchemaThatOnlyItsPublisherDeclared()
+    {
+        // the demo schema is also the calculator's: this one is known to the broker only by the declaration
+        return cells(this::declaredOnlyPublish, Pair.J_S);
+    }
+
+    private void declaredOnlyPublish(final Pair pair) throws Exception
+    {
+        final int schemaId = 4242;
+        final int version = 3;
+        final String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" +
+            "<sbe:messageSchema xmlns:sbe=\"http://fixprotocol.io/2016/sbe\" package=\"m.only\" id=\"" + schemaId +
+            "\" version=\"" + version + "\" byteOrder=\"littleEndian\"><types><composite name=\"messageHeader\">" +
+            "<type name=\"blockLength\" primitiveType=\"uint16\"/><type name=\"templateId\" primitiveType=\"uint16\"/>" +
+            "<type name=\"schemaId\" primitiveType=\"uint16\"/><type name=\"version\" primitiveType=\"uint16\"/>" +
+            "</composite></types><sbe:message name=\"Level\" id=\"7\"><field name=\"depth\" id=\"1\" type=\"int64\"/>" +
+            "</sbe:message></sbe:messageSchema>";
+        final MessageSchema schema = MessageSchema.fromXml(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+        try (Switchboard publisher = broker.connect("declared-only-" + nextId++);
+            SocketSubscriber subscriber = new SocketSubscriber())
+        {
+            publisher.declareSchema(schema);
+            subscriber.subscribe("m.level.>");
+            // the SBE message header, little-endian uint16 each, then the one int64 field
+            buffer.putShort(0, (short)8, ByteOrder.LITTLE_ENDIAN);
+            buffer.putShort(2, (short)7, ByteOrder.LITTLE_ENDIAN);
+            buffer.putShort(4, (short)schemaId, ByteOrder.LITTLE_ENDIAN);
+            buffer.putShort(6, (short)version, ByteOrder.LITTLE_ENDIAN);
+            buffer.putLong(8, 31_415L, ByteOrder.LITTLE_ENDIAN);
+            publishUntilSeen(pair, publisher, subscriber, "m.level.x", "Level", 7, 16);
+
+            final String first = subscriber.received().get(0);
+            assertEquals(31_415L, JSON.readTree(first.substring(first.indexOf(' ') + 1)).path("depth").asLong(),
+                pair + ": " + first);
+        }
+    }
+
+    /** Publish what is in {@link #buffer} until the subscriber has it: a subscriber joins a log at its tail. */
+    private void publishUntilSeen(
+        final Pair pair,
+        final Switchboard publisher,
+        final SocketSubscriber subscriber,
+        final String subject,
+        final String messageType,
+        final int templateId,
+        final int length) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+        while (subscriber.count(subject) == 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, pair + ": the subscriber never saw " + subject);
+            publisher.publish(subject, messageType, templateId, buffer, 0, length); // refused ones are tried again
+            subscriber.poll(20);
         }
     }
 

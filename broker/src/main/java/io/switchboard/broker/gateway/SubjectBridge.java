@@ -21,6 +21,7 @@ import org.agrona.ErrorHandler;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,6 +39,7 @@ import java.util.function.Supplier;
 final class SubjectBridge
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final int SBE_HEADER_LENGTH = 8;
 
     private final GatewayContext ctx;
     private final GatewayClient client;
@@ -58,7 +60,7 @@ final class SubjectBridge
     /**
      * @param ctx settings of the gateway.
      * @param client the gateway's own Java client.
-     * @param registry supplies the latest snapshot of the broker's registry (the schema of a Java publisher).
+     * @param registry supplies the latest snapshot of the broker's registry (the schemas of Java publications).
      * @param codec to read and write payloads with.
      * @param proxy through which frames are sent.
      * @param counters of the gateway.
@@ -410,6 +412,27 @@ final class SubjectBridge
         return true;
     }
 
+    /**
+     * The schema of a typed publication: the one with the schema id and version of the SBE message header its payload
+     * begins with (blockLength, templateId, schemaId, version: little-endian uint16 each), declared by any peer or
+     * registered with any service; failing that, the schema of a service its publisher serves.
+     */
+    private byte[] schemaOf(final int publisherId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final RegistrySnapshot snapshot = registry.get();
+        if (length >= SBE_HEADER_LENGTH)
+        {
+            final int schemaId = buffer.getShort(offset + 4, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            final int version = buffer.getShort(offset + 6, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            final byte[] ir = snapshot.schemaIr(schemaId, version);
+            if (null != ir)
+            {
+                return ir;
+            }
+        }
+        return snapshot.schemaIrOf(publisherId);
+    }
+
     private final class PatternRoute implements PushHandler
     {
         final String pattern;
@@ -442,7 +465,7 @@ final class SubjectBridge
             }
             else
             {
-                final byte[] ir = registry.get().schemaIrOf(p.publisherId());
+                final byte[] ir = schemaOf(p.publisherId(), buffer, offset, length);
                 if (null != ir)
                 {
                     try
