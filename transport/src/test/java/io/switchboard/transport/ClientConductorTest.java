@@ -1,5 +1,7 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.schema.MessageSchema;
+import io.switchboard.codec.wire.DeclareSchemaDecoder;
 import io.switchboard.codec.wire.HeartbeatDecoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.RequestDecoder;
@@ -353,6 +355,55 @@ class ClientConductorTest
         broker.awaitMessage();
         assertEquals(SubscribeDecoder.TEMPLATE_ID, (int)broker.received.get(broker.received.size() - 1),
             "the subscription is announced again in the new session");
+    }
+
+    @Test
+    void shouldDeclareAnAcceptedSchemaAgainAfterReconnecting() throws Exception
+    {
+        final String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" +
+            "<sbe:messageSchema xmlns:sbe=\"http://fixprotocol.io/2016/sbe\" package=\"t\" id=\"55\" version=\"2\"" +
+            " byteOrder=\"littleEndian\"><types><composite name=\"messageHeader\">" +
+            "<type name=\"blockLength\" primitiveType=\"uint16\"/><type name=\"templateId\" primitiveType=\"uint16\"/>" +
+            "<type name=\"schemaId\" primitiveType=\"uint16\"/><type name=\"version\" primitiveType=\"uint16\"/>" +
+            "</composite></types><sbe:message name=\"Tick\" id=\"1\"><field name=\"n\" id=\"1\" type=\"int32\"/>" +
+            "</sbe:message></sbe:messageSchema>";
+        final MessageSchema schema = MessageSchema.fromXml(
+            new java.io.ByteArrayInputStream(xml.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        final CompletableFuture<Void> declared;
+        lock.lock();
+        try
+        {
+            declared = conductor.declareSchema(schema);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        broker.awaitMessage();
+        assertEquals(DeclareSchemaDecoder.TEMPLATE_ID, (int)broker.received.get(broker.received.size() - 1));
+        broker.ack(broker.correlationIds.get(broker.correlationIds.size() - 1));
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!declared.isDone())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the ack of DeclareSchema was never read");
+            dutyCycleAfter(TimeUnit.MILLISECONDS.toNanos(1));
+            Thread.yield();
+        }
+        declared.get(); // accepted, not failed
+
+        broker.dropConnection();
+        while (!conductor.isBrokerLost())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the end of the control connection went unnoticed");
+            dutyCycleAfter(TimeUnit.MILLISECONDS.toNanos(1));
+            Thread.yield();
+        }
+        final CompletableFuture<Integer> accepted = CompletableFuture.supplyAsync(this::acceptAndAck);
+        dutyCycleAfter(TimeUnit.MILLISECONDS.toNanos(150));
+        assertEquals(2, (int)accepted.get(10, TimeUnit.SECONDS));
+        broker.awaitMessage();
+        assertEquals(DeclareSchemaDecoder.TEMPLATE_ID, (int)broker.received.get(broker.received.size() - 1),
+            "the schema is declared again in the new session");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.switchboard.transport;
 
 import io.switchboard.codec.wire.ConnectAckEncoder;
 import io.switchboard.codec.wire.ControlAckEncoder;
+import io.switchboard.codec.wire.DeclareSchemaDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.PeerGoneEncoder;
@@ -119,8 +120,9 @@ final class FakeBroker implements AutoCloseable
         {
             headerDecoder.wrap(b, offset);
             received.add(headerDecoder.templateId());
-            if (headerDecoder.blockLength() >= Long.BYTES && headerDecoder.templateId() >= 4 &&
-                headerDecoder.templateId() <= 7)
+            final int templateId = headerDecoder.templateId();
+            if (headerDecoder.blockLength() >= Long.BYTES &&
+                ((templateId >= 4 && templateId <= 7) || DeclareSchemaDecoder.TEMPLATE_ID == templateId))
             {
                 correlationIds.add(b.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH,
                     java.nio.ByteOrder.LITTLE_ENDIAN));
