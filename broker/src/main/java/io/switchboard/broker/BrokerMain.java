@@ -66,8 +66,9 @@ public final class BrokerMain
         "The launcher runs the broker with -Xmx1g -XX:MaxDirectMemorySize=512m -XX:+ExitOnOutOfMemoryError.",
         "",
         "exit status: 0 stopped cleanly (Ctrl-C, SIGTERM), 1 failed to start, 2 usage error, 3 refused to start (a folder not its",
-        "own, another broker holding the folders, not enough space for the media driver), 70 an agent thread died",
-        "or raised an Error: the process ends at once so that a supervisor can restart it.",
+        "own, another broker holding the folders, not enough space for the media driver; also the JVM's own status",
+        "when -XX:+ExitOnOutOfMemoryError ends it, after \"Terminating due to java.lang.OutOfMemoryError\"), 70 an",
+        "agent thread died or raised an Error: the process ends at once so that a supervisor can restart it.",
         "");
 
     private BrokerMain()
