@@ -18,7 +18,7 @@ import unittest
 
 from _broker import Broker, wait_until
 
-from switchboard import Client, RequestTimeout
+from switchboard import Client, ConnectionClosed, RequestTimeout
 from switchboard.aio import AsyncClient
 
 broker = Broker()
@@ -105,7 +105,11 @@ class SyncSendDeadlineTest(unittest.TestCase):
                                      timeout=TIMEOUT, return_exceptions=True)
             self.assertLess(time.monotonic() - start, 2 * (TIMEOUT + MARGIN) + SLACK)
             self.assertTrue(all(isinstance(r, Exception) for r in results), results)
-            self.assertTrue(any(isinstance(r, RequestTimeout) for r in results), results)
+            # each call ends by the deadline: as RequestTimeout, or, when the batch was left half-written and the
+            # reader closed the connection first (it races the batch under load), as ConnectionClosed saying so
+            self.assertTrue(all(isinstance(r, RequestTimeout) or
+                                (isinstance(r, ConnectionClosed) and "not sent by the deadline" in str(r))
+                                for r in results), results)
 
         def served() -> bool:
             try:
