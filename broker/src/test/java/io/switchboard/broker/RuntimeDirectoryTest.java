@@ -8,23 +8,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static io.switchboard.broker.PrivilegedCommands.asNobody;
+import static io.switchboard.broker.PrivilegedCommands.requirePrivileges;
+import static io.switchboard.broker.PrivilegedCommands.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 /**
  * The broker's runtime folders against another user: real folders made by another user ({@code setpriv} as
@@ -36,8 +34,6 @@ import static org.junit.jupiter.api.Assumptions.abort;
 class RuntimeDirectoryTest
 {
     /** Set to false to switch off the tests that need root, setpriv and mount (they fail without them otherwise). */
-    static final String PRIVILEGED_PROP = "switchboard.test.privileged";
-    private static final String SETPRIV = "/usr/bin/setpriv";
 
     private Path shared;
     private Path victim;
@@ -48,7 +44,7 @@ class RuntimeDirectoryTest
     @BeforeEach
     void setUp() throws Exception
     {
-        requirePrivileges();
+        requirePrivileges("to act as another user and mount a small tmpfs");
         shared = Files.createTempDirectory(Paths.get("/tmp"), "sb-rtd-shared");
         run("chmod", "1777", shared.toString()); // like /tmp: anyone may create, only owners may rename or delete
         victim = Files.createTempDirectory(Paths.get("/tmp"), "sb-rtd-victim");
@@ -283,42 +279,5 @@ class RuntimeDirectoryTest
                 throw full;
             }
         }
-    }
-
-    static void requirePrivileges() throws IOException
-    {
-        if ("false".equals(System.getProperty(PRIVILEGED_PROP)))
-        {
-            abort("switched off with -D" + PRIVILEGED_PROP + "=false");
-        }
-        final Object uid = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-        if (!Integer.valueOf(0).equals(uid) || !Files.isExecutable(Paths.get(SETPRIV)))
-        {
-            fail("needs root (uid=" + uid + ") and " + SETPRIV + " to act as another user and mount a small tmpfs; " +
-                "run as root, or switch these tests off with -D" + PRIVILEGED_PROP + "=false");
-        }
-    }
-
-    private static void asNobody(final String... command) throws Exception
-    {
-        final String[] full = new String[command.length + 4];
-        full[0] = SETPRIV;
-        full[1] = "--reuid=nobody";
-        full[2] = "--regid=nogroup";
-        full[3] = "--clear-groups";
-        System.arraycopy(command, 0, full, 4, command.length);
-        run(full);
-    }
-
-    private static void run(final String... command) throws Exception
-    {
-        final Process process = new ProcessBuilder(command).directory(new File("/")).redirectErrorStream(true).start();
-        final boolean exited = process.waitFor(20, TimeUnit.SECONDS);
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!exited)
-        {
-            process.destroyForcibly();
-        }
-        assertTrue(exited && 0 == process.exitValue(), String.join(" ", command) + " failed: " + out);
     }
 }

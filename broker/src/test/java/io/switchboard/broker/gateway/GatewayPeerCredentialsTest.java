@@ -1,5 +1,6 @@
 package io.switchboard.broker.gateway;
 
+import io.switchboard.broker.PrivilegedCommands;
 import io.switchboard.broker.Broker;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -29,10 +30,10 @@ import static org.junit.jupiter.api.Assumptions.abort;
  */
 class GatewayPeerCredentialsTest
 {
-    private static final String SETPRIV = "/usr/bin/setpriv";
+    private static final String SETPRIV = PrivilegedCommands.SETPRIV;
     private static final String PYTHON = "/usr/bin/python3";
     /** Set to false to switch this test off where root, setpriv or the accounts are missing (it fails otherwise). */
-    private static final String PRIVILEGED_PROP = "switchboard.test.privileged";
+    private static final String PRIVILEGED_PROP = PrivilegedCommands.PRIVILEGED_PROP;
     /** Sends a HEARTBEAT, prints each frame as "TYPE PAYLOAD" until the heartbeat reply, or "EOF". */
     private static final String CLIENT = String.join("\n",
         "import socket, struct, sys",
