@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -25,47 +24,34 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(120)
 class CrossLanguageSystemTest
 {
-    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
-    private static BrokerProcess broker;
-    private static ProcessHarness services;
+    private static final Path ROOT = DemoBroker.ROOT;
+    private static DemoBroker demo;
     private static Switchboard java;
 
     @BeforeAll
     static void start() throws Exception
     {
-        assertTrue(Files.isDirectory(ROOT.resolve("clients/python/switchboard")), "run from the examples module");
-        broker = new BrokerProcess();
-        services = broker.startDemoServices();
-        java = broker.connect("cross-language-test");
-        JavaPathSystemTest.awaitService(java, "calculator");
+        demo = DemoBroker.start("cross-language-test");
+        java = demo.java;
     }
 
     @AfterAll
     static void stop() throws Exception
     {
-        if (null != java)
+        if (null != demo)
         {
-            java.close();
-        }
-        if (null != services)
-        {
-            services.terminate();
-        }
-        if (null != broker)
-        {
-            broker.close();
+            demo.close();
         }
     }
 
     private static String socket()
     {
-        return broker.socketDir.resolve("broker.sock").toString();
+        return demo.socket();
     }
 
     private static ProcessHarness python(final String name, final String script) throws Exception
     {
-        return ProcessHarness.startCommand(name, ROOT, "env", "PYTHONPATH=" + ROOT.resolve("clients/python"),
-            "python3", "-u", "-c", script, socket());
+        return demo.python(name, script);
     }
 
     @Test

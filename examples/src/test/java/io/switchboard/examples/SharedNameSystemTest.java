@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -33,51 +32,38 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(180)
 class SharedNameSystemTest
 {
-    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    private static final Path ROOT = DemoBroker.ROOT;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** What the Python instance of calculator adds to its answers, so callers can tell the instances apart. */
     private static final long PYTHON_MARK = 1000;
 
-    private static BrokerProcess broker;
-    private static ProcessHarness services;
+    private static DemoBroker demo;
     private static Switchboard java;
 
     @BeforeAll
     static void start() throws Exception
     {
-        assertTrue(Files.isDirectory(ROOT.resolve("clients/python/switchboard")), "run from the examples module");
-        broker = new BrokerProcess();
-        services = broker.startDemoServices();
-        java = broker.connect("shared-name-test");
-        JavaPathSystemTest.awaitService(java, "calculator");
+        demo = DemoBroker.start("shared-name-test");
+        java = demo.java;
     }
 
     @AfterAll
     static void stop() throws Exception
     {
-        if (null != java)
+        if (null != demo)
         {
-            java.close();
-        }
-        if (null != services)
-        {
-            services.terminate();
-        }
-        if (null != broker)
-        {
-            broker.close();
+            demo.close();
         }
     }
 
     private static String socket()
     {
-        return broker.socketDir.resolve("broker.sock").toString();
+        return demo.socket();
     }
 
     private static ProcessHarness python(final String name, final String... lines) throws Exception
     {
-        return ProcessHarness.startCommand(name, ROOT, "env", "PYTHONPATH=" + ROOT.resolve("clients/python"),
-            "python3", "-u", "-c", String.join("\n", lines), socket());
+        return demo.python(name, lines);
     }
 
     private static ProcessHarness pythonServer(final String name, final String service, final String types,
@@ -155,7 +141,7 @@ class SharedNameSystemTest
                     if ("shared-memory".equals(instance.path("path").asText()))
                     {
                         javaInstances++;
-                        assertEquals(services.process().pid(), instance.path("pid").asLong(), instance::toString);
+                        assertEquals(demo.services.process().pid(), instance.path("pid").asLong(), instance::toString);
                     }
                     else if ("socket".equals(instance.path("path").asText()))
                     {
@@ -199,7 +185,7 @@ class SharedNameSystemTest
             final String line = listing.lines().filter((l) -> l.startsWith("calculator ")).findFirst().orElse("");
             assertTrue(line.contains("mixed") && line.contains(" 2 instance(s)"), listing);
             assertTrue(listing.contains("shared-memory  client ") &&
-                listing.contains("(pid " + services.process().pid() + ")"), listing);
+                listing.contains("(pid " + demo.services.process().pid() + ")"), listing);
             assertTrue(listing.contains("socket  connection "), listing);
         }
     }
