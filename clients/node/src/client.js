@@ -2,25 +2,61 @@
 
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
+import { debuglog } from 'node:util';
 import {
   FrameType, Format, FrameDecoder, FramingError, encodeFrame, formatCode,
-  DEFAULT_MAX_PAYLOAD, ABSOLUTE_MAX_PAYLOAD,
+  DEFAULT_MAX_PAYLOAD, ABSOLUTE_MAX_PAYLOAD, HEADER_SIZE,
 } from './framing.js';
 import {
   SwitchboardError, ServiceError, ConnectionClosedError, RequestTimeoutError, CancelledError,
-  PayloadTooLargeError, ProtocolError, InvalidRequestError, ActorNotFoundError, errorFromCode,
+  PayloadTooLargeError, ProtocolError, InvalidRequestError, ActorNotFoundError, TargetBusyError, errorFromCode,
 } from './errors.js';
 import { resolveSocketPath, isDefaultSocketPath, checkSocketPath } from './socketpath.js';
 
 const DEFAULT_TIMEOUT_MS = 30000;
 const DEADLINE_MARGIN_MS = 2000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+// The socket's own buffer: frames past this mark wait in the client's send queue, where a call that
+// ends before its frame was written takes its bytes back out.
+const SOCKET_HIGH_WATER_MARK = 64 * 1024;
+// After a first contact ended in EPIPE/ECONNRESET with no frame read: how long a read-only second
+// connection waits for the broker's refusal (it sends one ERROR frame at once, then closes).
+const REFUSAL_PROBE_MS = 1000;
+// Broker errors after which reconnecting cannot help.
+const FATAL_CODES = new Set(['FORBIDDEN', 'UNSUPPORTED_PROTOCOL_VERSION']);
+
+// NODE_DEBUG=switchboard: connection life cycle and cold-path events on stderr.
+const debug = debuglog('switchboard');
 
 /** Opens a connection to the broker. Resolves with a connected Client. */
 export async function connect(options = {}) {
   const client = new Client(options);
-  await client._open();
+  await client._open(options.signal);
   return client;
+}
+
+function abortedError(signal, what, correlationId) {
+  return new CancelledError(`${what} was aborted`, { cause: signal.reason, correlationId });
+}
+
+// A wait that an AbortSignal can end; the listener is removed when the wait ends either way.
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(abortedError(signal, 'connect'));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError(signal, 'connect'));
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function errorFromBody(body) {
@@ -143,25 +179,49 @@ export class StreamCall extends AsyncQueue {
     this._cancelled = false;
     this._finished = false; // the final frame arrived (or the call failed)
     this._timer = null;
+    this._queued = null; // the REQUEST frame while it waits in the client's send queue
+    this._signal = null;
+    this._onAbort = null;
     this._armTimer();
+  }
+
+  // The caller's signal cancels the stream; its listener goes when the iteration ends.
+  _watch(signal) {
+    this._signal = signal;
+    this._onAbort = () => this.cancel();
+    signal.addEventListener('abort', this._onAbort, { once: true });
+  }
+
+  _unwatch() {
+    if (this._signal) {
+      this._signal.removeEventListener('abort', this._onAbort);
+      this._signal = null;
+      this._onAbort = null;
+    }
   }
 
   _armTimer() {
     clearTimeout(this._timer);
     this._timer = setTimeout(() => {
       if (this._finished) return;
-      this._finish();
+      const unsent = this._finish();
       this._end(new RequestTimeoutError(
-        `stream ${this.correlationId}: no frame for ${this._idleMs} ms`, { local: true, correlationId: this.correlationId },
+        unsent
+          ? `stream ${this.correlationId}: not sent within ${this._idleMs} ms (the broker did not read; the request was dropped unsent)`
+          : `stream ${this.correlationId}: no frame for ${this._idleMs} ms`,
+        { local: true, correlationId: this.correlationId },
       ));
-      this._client._sendCancel(this.correlationId);
+      if (!unsent) this._client._sendCancel(this.correlationId);
     }, this._idleMs);
   }
 
+  /** Ends the call's bookkeeping; true when its REQUEST frame was never written (now dropped). */
   _finish() {
     this._finished = true;
     clearTimeout(this._timer);
+    this._unwatch();
     this._client._pending.delete(this.correlationId);
+    return this._client._unqueue(this);
   }
 
   _handle(type, body) {
@@ -208,6 +268,7 @@ export class StreamCall extends AsyncQueue {
 
   /** Asks the broker to end the stream; the iteration ends at once (without an error). */
   cancel() {
+    this._unwatch();
     if (this._cancelled || this._finished) {
       this._items.length = 0;
       this._end();
@@ -216,6 +277,10 @@ export class StreamCall extends AsyncQueue {
     this._cancelled = true;
     this._items.length = 0; // frames already received but not yet read are dropped too
     this._end();
+    if (this._client._unqueue(this)) {
+      this._finish(); // never sent: nothing to cancel at the broker
+      return;
+    }
     this._client._sendCancel(this.correlationId);
     // Keep the entry until the broker's final frame arrives, so it is recognised; bounded wait.
     clearTimeout(this._timer);
@@ -270,13 +335,16 @@ export class Subscription extends AsyncQueue {
     }
   }
 
-  /** Removes the subscription (the patterns no other subscription of this client holds). */
-  async unsubscribe() {
+  /**
+   * Removes the subscription (the patterns no other subscription of this client holds). It ends
+   * locally at once; the promise waits for the broker's answer (`options.signal` ends that wait).
+   */
+  async unsubscribe(options = {}) {
     if (!this.active) return;
     this.active = false;
     this._items.length = 0;
     this._end();
-    await this._client._unsubscribe(this);
+    await this._client._unsubscribe(this, options.signal);
   }
 
   return() {
@@ -295,12 +363,13 @@ export class ServiceRegistration {
     this.active = true;
   }
 
-  async unregister() {
+  /** Stops serving: locally at once; the promise waits for the broker's answer (`options.signal` ends that wait). */
+  async unregister(options = {}) {
     if (!this.active) return;
     this.active = false;
     try {
       if (!this._client.closed && this._client.connected) {
-        await this._client._control(FrameType.UNREGISTER, { service: this.name });
+        await this._client._control(FrameType.UNREGISTER, { service: this.name }, undefined, options.signal);
       }
     } finally {
       if (this._client._services.get(this.name) === this) this._client._services.delete(this.name);
@@ -316,10 +385,18 @@ export class Client extends EventEmitter {
     this.format = formatCode(options.format) === Format.MSGPACK ? 'msgpack' : 'json';
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (!(this.maxPayload > 0 && this.maxPayload <= ABSOLUTE_MAX_PAYLOAD)) {
-      throw new RangeError(`maxPayload must be between 1 and ${ABSOLUTE_MAX_PAYLOAD}`);
+      throw new RangeError(`maxPayload must be between 1 and ${ABSOLUTE_MAX_PAYLOAD}, got ${options.maxPayload}`);
+    }
+    this.maxQueuedBytes = options.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, 2 * (this.maxPayload + HEADER_SIZE));
+    if (!(this.maxQueuedBytes >= this.maxPayload + HEADER_SIZE)) {
+      throw new RangeError(`maxQueuedBytes must hold one whole frame (at least maxPayload + ${HEADER_SIZE} = ${this.maxPayload + HEADER_SIZE}), got ${options.maxQueuedBytes}`);
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.waitForBrokerMs = options.waitForBrokerMs ?? 0;
+    if (!(this.waitForBrokerMs >= 0 && Number.isFinite(this.waitForBrokerMs))) {
+      throw new RangeError(`waitForBrokerMs must be a finite number of ms >= 0, got ${options.waitForBrokerMs}`);
+    }
     this.closed = false;
     /** True while a connection is open (false while reconnecting). */
     this.connected = false;
@@ -342,20 +419,61 @@ export class Client extends EventEmitter {
     this._served = new Map(); // broker correlation id -> { controller, cancelled }
     this._pings = [];
     this._corked = false;
+    // Frames waiting for room in the socket's buffer, oldest first: { frame, owner }; an owner
+    // (a call) that ends first sets frame to null and takes its bytes out of _queuedBytes.
+    this._outbox = [];
+    this._outboxHead = 0;
+    this._queuedBytes = 0;
+    this._drainWaiters = new Set();
     this._closedPromise = null;
     this._brokerError = null;
   }
 
-  async _open() {
+  /** Bytes of frames waiting in the client's send queue for the broker to read (at most maxQueuedBytes). */
+  get queuedBytes() {
+    return this._queuedBytes;
+  }
+
+  async _open(signal) {
     try {
-      this._attach(await this._connectSocket());
+      const { socket, decoder, rest } = await this._establish(this.waitForBrokerMs, signal);
+      this._attach(socket, decoder);
+      for (const frame of rest) this._dispatch(frame);
     } catch (err) {
       this.closed = true;
       throw err;
     }
   }
 
-  _connectSocket() {
+  // Connects and completes the handshake. While the broker is not there yet (no socket file, or a
+  // stale one nobody listens on) it tries again with backoff until `waitMs` has passed.
+  async _establish(waitMs, signal) {
+    const started = Date.now();
+    let delay = 25;
+    for (let attempt = 1; ; attempt++) {
+      if (signal && signal.aborted) throw abortedError(signal, 'connect');
+      try {
+        const socket = await this._connectSocket(signal);
+        return await this._handshake(socket, signal);
+      } catch (err) {
+        const waited = Date.now() - started;
+        if (!err.brokerAbsent || waited + delay > waitMs) {
+          if (err.brokerAbsent && waitMs > 0) {
+            throw new ConnectionClosedError(
+              `no broker at ${this.socketPath} after waiting ${waited} ms (waitForBrokerMs=${waitMs}, ${attempt} attempts): ${err.cause ? err.cause.code : err.message}`,
+              { cause: err.cause ?? err },
+            );
+          }
+          throw err;
+        }
+        debug('no broker at %s yet (%s), attempt %d, next in %d ms', this.socketPath, err.cause ? err.cause.code : err.message, attempt, delay);
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 500);
+      }
+    }
+  }
+
+  _connectSocket(signal) {
     return new Promise((resolve, reject) => {
       try {
         checkSocketPath(this.socketPath, this._defaultSocketPath); // another user's socket: UnsafeSocketPathError
@@ -363,34 +481,161 @@ export class Client extends EventEmitter {
         reject(err);
         return;
       }
-      const socket = net.createConnection({ path: this.socketPath });
+      const socket = net.createConnection({ path: this.socketPath, writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
+      const done = () => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        if (signal) signal.removeEventListener('abort', onAbort);
+      };
       const timer = setTimeout(() => {
+        done();
         socket.destroy();
         reject(new ConnectionClosedError(
           `cannot connect to the broker at ${this.socketPath}: no answer within ${this.connectTimeoutMs} ms`,
         ));
       }, this.connectTimeoutMs);
       const onError = (err) => {
-        clearTimeout(timer);
-        reject(new ConnectionClosedError(`cannot connect to the broker at ${this.socketPath}: ${err.message}`, { cause: err }));
+        done();
+        const e = new ConnectionClosedError(`cannot connect to the broker at ${this.socketPath}: ${err.message}`, { cause: err });
+        // Nothing listens there (yet): the broker is not started, or it died and left its socket file.
+        e.brokerAbsent = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+        reject(e);
       };
+      const onAbort = () => {
+        done();
+        socket.destroy();
+        reject(abortedError(signal, 'connect'));
+      };
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
       socket.once('error', onError);
       socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', onError);
+        done();
         resolve(socket);
       });
     });
   }
 
-  _attach(socket) {
+  // The first exchange on a new connection: a HEARTBEAT, answered by the broker once it has accepted
+  // the connection. A broker that refuses the client (FORBIDDEN, CONNECTION_LIMIT_REACHED) sends one
+  // ERROR frame and closes; that error is what the handshake rejects with. Resolves with the socket,
+  // its decoder and any frames that followed the answer.
+  _handshake(socket, signal) {
+    return new Promise((resolve, reject) => {
+      const decoder = new FrameDecoder(this.maxPayload);
+      let brokerError = null;
+      let framesRead = 0;
+      let finished = false;
+      const finish = (err, rest) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (err) {
+          socket.destroy();
+          debug('handshake with %s failed: %s', this.socketPath, err.message);
+          reject(err);
+        } else {
+          debug('connected to %s', this.socketPath);
+          resolve({ socket, decoder, rest });
+        }
+      };
+      const onData = (chunk) => {
+        let frames;
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          finish(toLocalError(err));
+          return;
+        }
+        for (let i = 0; i < frames.length; i++) {
+          framesRead++;
+          const { type, body } = frames[i];
+          if (type === FrameType.HEARTBEAT) {
+            finish(null, frames.slice(i + 1));
+            return;
+          }
+          if (type === FrameType.ERROR && body && typeof body === 'object' && !body.correlation_id) {
+            brokerError = errorFromBody(body);
+            finish(brokerError);
+            return;
+          }
+        }
+      };
+      const onClosed = (err) => {
+        if (brokerError) {
+          finish(brokerError);
+          return;
+        }
+        const refusedEarly = framesRead === 0 && err && (err.code === 'EPIPE' || err.code === 'ECONNRESET');
+        const closed = new ConnectionClosedError(
+          `the broker at ${this.socketPath} closed the connection before answering${err ? `: ${err.message}` : ''}`,
+          err ? { cause: err } : {},
+        );
+        if (!refusedEarly) {
+          finish(closed);
+          return;
+        }
+        // Our write met a connection the broker had already closed, so its last frame was lost with
+        // the socket. A refusal is the same for every connection of this client: read it on a second
+        // connection that writes nothing.
+        this._probeRefusal().then((refusal) => finish(refusal ?? closed), () => finish(closed));
+      };
+      const onError = (err) => onClosed(err);
+      const onClose = () => onClosed(null);
+      const onAbort = () => finish(abortedError(signal, 'connect'));
+      const timer = setTimeout(() => finish(new ConnectionClosedError(
+        `the broker at ${this.socketPath} accepted the connection but did not answer within ${this.connectTimeoutMs} ms`,
+      )), this.connectTimeoutMs);
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      socket.on('data', onData);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.write(encodeFrame(FrameType.HEARTBEAT, {}, Format.JSON, this.maxPayload));
+    });
+  }
+
+  // A read-only connection: resolves with the broker's connection-level error if it sends one
+  // within REFUSAL_PROBE_MS, otherwise with null.
+  _probeRefusal() {
+    return new Promise((resolve) => {
+      const decoder = new FrameDecoder(this.maxPayload);
+      const socket = net.createConnection({ path: this.socketPath });
+      const done = (value) => {
+        clearTimeout(timer);
+        socket.destroy();
+        debug('refusal probe of %s: %s', this.socketPath, value ? value.message : 'no error frame');
+        resolve(value);
+      };
+      const timer = setTimeout(() => done(null), Math.min(REFUSAL_PROBE_MS, this.connectTimeoutMs));
+      socket.on('data', (chunk) => {
+        try {
+          for (const { type, body } of decoder.push(chunk)) {
+            if (type === FrameType.ERROR && body && typeof body === 'object' && !body.correlation_id) {
+              done(errorFromBody(body));
+              return;
+            }
+          }
+        } catch {
+          done(null);
+        }
+      });
+      socket.once('error', () => done(null));
+      socket.once('close', () => done(null));
+    });
+  }
+
+  _attach(socket, decoder) {
     this._socket = socket;
-    this._decoder = new FrameDecoder(this.maxPayload);
+    this._decoder = decoder ?? new FrameDecoder(this.maxPayload);
     this._brokerError = null;
     this.closeReason = null;
     this._pushLast = 0; // a new connection numbers its PUSH frames from 1
     this.connected = true;
     socket.on('data', (chunk) => { if (this._socket === socket) this._onData(chunk); });
+    socket.on('drain', () => { if (this._socket === socket) this._flush(); });
     socket.on('error', (err) => {
       if (this._socket === socket && !this.closeReason) this.closeReason = err;
     });
@@ -398,7 +643,10 @@ export class Client extends EventEmitter {
   }
 
   _onSocketClose() {
-    const fatal = this._brokerError && ['FORBIDDEN', 'UNSUPPORTED_PROTOCOL_VERSION'].includes(this._brokerError.code);
+    const fatal = this._brokerError && FATAL_CODES.has(this._brokerError.code);
+    debug('connection to %s closed: %s', this.socketPath,
+      (this._brokerError ?? this.closeReason)?.message ?? (this.closed ? 'closed by the client' : 'closed by the broker'));
+    this._clearOutbox();
     if (this.closed || !this.reconnectEnabled || fatal) {
       this.connected = false;
       this._teardown(false);
@@ -427,20 +675,30 @@ export class Client extends EventEmitter {
   _scheduleReconnect(delayMs) {
     if (this.closed) return;
     const wait = delayMs * (0.5 + Math.random() / 2); // jitter: 50-100 % of the delay
+    debug('reconnecting to %s in %d ms', this.socketPath, Math.round(wait));
     this._reconnectTimer = setTimeout(async () => {
       this._reconnectTimer = null;
-      let socket;
+      let established;
       try {
-        socket = await this._connectSocket();
-      } catch {
+        established = await this._establish(0);
+      } catch (err) {
+        if (FATAL_CODES.has(err.code)) {
+          // Refused for good (e.g. FORBIDDEN): trying again cannot help.
+          this._brokerError = err;
+          this._report(err);
+          this._teardown(false);
+          return;
+        }
         this._scheduleReconnect(Math.min(delayMs * 2, this.reconnectMaxDelayMs));
         return;
       }
       if (this.closed) {
-        socket.destroy();
+        established.socket.destroy();
         return;
       }
-      this._attach(socket);
+      this._attach(established.socket, established.decoder);
+      for (const frame of established.rest) this._dispatch(frame);
+      debug('reconnected to %s', this.socketPath);
       this._restore().catch((err) => this._report(err));
     }, wait);
   }
@@ -481,8 +739,13 @@ export class Client extends EventEmitter {
     return formatCode(opts && opts.format !== undefined ? opts.format : this.format);
   }
 
-  /** Writes one frame; returns false when the socket's buffer is full. Throws if closed or too large. */
-  _write(type, body, format = Format.JSON) {
+  /**
+   * Writes one frame; returns false when it had to wait in the send queue or the socket's buffer is
+   * full. `owner` is the call the frame belongs to: if the call ends while its frame still waits in
+   * the queue, the frame is dropped unsent (see _unqueue). Throws if closed, too large, or when the
+   * send queue is full (TargetBusyError).
+   */
+  _write(type, body, format = Format.JSON, owner = null) {
     if (this.closed || !this.connected) throw this._closedError();
     let frame;
     try {
@@ -491,6 +754,7 @@ export class Client extends EventEmitter {
       throw toLocalError(err);
     }
     const socket = this._socket;
+    if (this._queuedBytes > 0 || socket.writableNeedDrain) return this._enqueue(frame, owner);
     if (!this._corked) {
       // Batch every frame written in this tick into as few writes as possible.
       this._corked = true;
@@ -503,17 +767,104 @@ export class Client extends EventEmitter {
     return socket.write(frame);
   }
 
-  _drain() {
-    if (this.closed || !this.connected || !this._socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
+  _enqueue(frame, owner) {
+    if (this._queuedBytes + frame.length > this.maxQueuedBytes) {
+      if (debug.enabled) debug('send queue full: %d bytes wait, maxQueuedBytes=%d, frame of %d bytes refused', this._queuedBytes, this.maxQueuedBytes, frame.length);
+      throw new TargetBusyError(
+        `the client's send queue is full: ${this._queuedBytes} bytes wait for the broker to read (maxQueuedBytes=${this.maxQueuedBytes}), a frame of ${frame.length} bytes does not fit`,
+      );
+    }
+    const item = { frame, owner };
+    this._outbox.push(item);
+    this._queuedBytes += frame.length;
+    if (owner) owner._queued = item;
+    return false;
+  }
+
+  /** A call ended: drops its frame if it still waits unsent. True when the frame was never written. */
+  _unqueue(owner) {
+    const item = owner._queued;
+    if (!item) return false;
+    owner._queued = null;
+    if (!item.frame) return false;
+    this._queuedBytes -= item.frame.length;
+    item.frame = null;
+    if (debug.enabled) debug('a call ended before its frame was written: dropped unsent, %d bytes still queued', this._queuedBytes);
+    return true;
+  }
+
+  // The socket's buffer has room again: move waiting frames into it until it is full.
+  _flush() {
+    const socket = this._socket;
+    const outbox = this._outbox;
+    if (this._outboxHead < outbox.length) {
+      socket.cork();
+      while (this._outboxHead < outbox.length) {
+        const item = outbox[this._outboxHead++];
+        const frame = item.frame;
+        if (!frame) continue;
+        item.frame = null;
+        if (item.owner) item.owner._queued = null;
+        this._queuedBytes -= frame.length;
+        if (!socket.write(frame)) break;
+      }
+      socket.uncork();
+      if (this._outboxHead === outbox.length) {
+        outbox.length = 0;
+        this._outboxHead = 0;
+      } else if (this._outboxHead > 1024) {
+        outbox.splice(0, this._outboxHead);
+        this._outboxHead = 0;
+      }
+    }
+    if (this._queuedBytes === 0 && !socket.writableNeedDrain) this._notifyWritable();
+  }
+
+  _clearOutbox() {
+    for (let i = this._outboxHead; i < this._outbox.length; i++) {
+      const item = this._outbox[i];
+      item.frame = null;
+      if (item.owner) item.owner._queued = null;
+    }
+    this._outbox = [];
+    this._outboxHead = 0;
+    this._queuedBytes = 0;
+    this._notifyWritable();
+  }
+
+  _notifyWritable() {
+    if (this._drainWaiters.size === 0) return;
+    const waiters = [...this._drainWaiters];
+    this._drainWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Resolves when the client can write again without queueing: nothing waits in its send queue and
+   * the socket's buffer is below its high-water mark (at once if that is so already, or when the
+   * connection is not open). `options.signal` ends the wait with CancelledError.
+   */
+  drain(options = {}) {
+    const signal = options.signal;
+    if (signal && signal.aborted) return Promise.reject(abortedError(signal, 'drain'));
+    if (this.closed || !this.connected || (this._queuedBytes === 0 && !this._socket.writableNeedDrain)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
       const done = () => {
-        this._socket.removeListener('drain', done);
-        this._socket.removeListener('close', done);
+        this._drainWaiters.delete(done);
+        if (signal) signal.removeEventListener('abort', onAbort);
         resolve();
       };
-      this._socket.once('drain', done);
-      this._socket.once('close', done);
+      const onAbort = () => {
+        this._drainWaiters.delete(done);
+        reject(abortedError(signal, 'drain'));
+      };
+      this._drainWaiters.add(done);
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  _drain() {
+    return this.drain();
   }
 
   _closedError() {
@@ -534,23 +885,21 @@ export class Client extends EventEmitter {
 
   /**
    * Sends a frame that is answered by one RESPONSE or ERROR with the same correlation id.
-   * `map` turns the RESPONSE body into the resolved value.
+   * `map` turns the RESPONSE body into the resolved value. `cancellable`: a REQUEST, for which a
+   * CANCEL goes out when the caller stops waiting (deadline or signal) after the frame was written.
+   * The signal's listener is removed when the call ends, however it ends.
    */
-  _call(type, body, { format = Format.JSON, deadlineMs, map, cancelOnTimeout = false, signal } = {}) {
+  _call(type, body, { format = Format.JSON, deadlineMs, map, cancellable = false, signal } = {}) {
     return new Promise((resolve, reject) => {
       const cid = body.correlation_id;
       if (signal && signal.aborted) {
-        reject(new CancelledError('aborted before it was sent', { cause: signal.reason }));
+        reject(new CancelledError('aborted before it was sent', { cause: signal.reason, correlationId: cid }));
         return;
       }
       let timer = null;
       let onAbort = null;
-      const settle = () => {
-        clearTimeout(timer);
-        if (onAbort) signal.removeEventListener('abort', onAbort);
-        this._pending.delete(cid);
-      };
       const entry = {
+        _queued: null, // the frame, while it waits in the send queue
         _handle: (frameType, b) => {
           settle();
           if (frameType === FrameType.ERROR || b.success === false) reject(errorFromBody(b));
@@ -562,22 +911,34 @@ export class Client extends EventEmitter {
           reject(err);
         },
       };
+      // Ends the call's bookkeeping; true when its frame was never written (it is dropped now).
+      const settle = () => {
+        clearTimeout(timer);
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+        this._pending.delete(cid);
+        return this._unqueue(entry);
+      };
       timer = setTimeout(() => {
-        settle();
-        if (cancelOnTimeout) this._sendCancel(cid);
-        reject(new RequestTimeoutError(`no answer to ${cid} within ${deadlineMs} ms`, { local: true, correlationId: cid }));
+        const unsent = settle();
+        if (cancellable && !unsent) this._sendCancel(cid);
+        reject(new RequestTimeoutError(
+          unsent
+            ? `${cid} was not sent within ${deadlineMs} ms: the broker did not read, the request was dropped unsent`
+            : `no answer to ${cid} within ${deadlineMs} ms`,
+          { local: true, correlationId: cid },
+        ));
       }, deadlineMs);
       if (signal) {
         onAbort = () => {
-          settle();
-          this._sendCancel(cid);
-          reject(new CancelledError('aborted by the caller', { cause: signal.reason, correlationId: cid }));
+          const unsent = settle();
+          if (cancellable && !unsent) this._sendCancel(cid);
+          reject(new CancelledError(`${cid} was aborted by the caller${unsent ? ' before it was sent' : ''}`, { cause: signal.reason, correlationId: cid }));
         };
         signal.addEventListener('abort', onAbort, { once: true });
       }
       this._pending.set(cid, entry);
       try {
-        this._write(type, body, format);
+        this._write(type, body, format, entry);
       } catch (err) {
         settle();
         reject(err);
@@ -585,9 +946,9 @@ export class Client extends EventEmitter {
     });
   }
 
-  _control(type, fields, map) {
+  _control(type, fields, map, signal) {
     const body = { correlation_id: this._nextId(), ...fields };
-    return this._call(type, body, { deadlineMs: this.timeoutMs + DEADLINE_MARGIN_MS, map });
+    return this._call(type, body, { deadlineMs: this.timeoutMs + DEADLINE_MARGIN_MS, map, signal });
   }
 
   _envelope(target, messageType, payload, flags, timeoutMs) {
@@ -606,6 +967,8 @@ export class Client extends EventEmitter {
   }
 
   // ---- public API ----------------------------------------------------------------------------
+  // Every call that waits takes `options.signal` (an AbortSignal): aborting ends the wait with
+  // CancelledError (a stream's iteration just ends), and the call removes its listener when it ends.
 
   /** Request-response: resolves with the service's reply payload, rejects with a SwitchboardError. */
   request(target, messageType, payload, options = {}) {
@@ -619,7 +982,7 @@ export class Client extends EventEmitter {
     return this._call(FrameType.REQUEST, body, {
       format: this._formatOf(options),
       deadlineMs: timeoutMs + DEADLINE_MARGIN_MS,
-      cancelOnTimeout: true,
+      cancellable: true,
       signal: options.signal,
     });
   }
@@ -637,32 +1000,44 @@ export class Client extends EventEmitter {
       format: this._formatOf(options),
       deadlineMs: timeoutMs + DEADLINE_MARGIN_MS,
       map: () => undefined,
+      signal: options.signal,
     });
   }
 
-  /** Request-stream: returns an async iterable of the payloads; cancel() ends it early. */
+  /** Request-stream: returns an async iterable of the payloads; cancel() or the signal ends it early. */
   stream(target, messageType, payload, options = {}) {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const body = this._envelope(target, messageType, payload, { stream: true }, timeoutMs);
     const call = new StreamCall(this, body.correlation_id, timeoutMs + DEADLINE_MARGIN_MS);
+    const signal = options.signal;
+    if (signal && signal.aborted) {
+      call._cancelled = true;
+      call._finish(); // never sent
+      call._end();
+      return call;
+    }
     this._pending.set(body.correlation_id, call);
     try {
-      this._write(FrameType.REQUEST, body, this._formatOf(options));
+      this._write(FrameType.REQUEST, body, this._formatOf(options), call);
     } catch (err) {
       call._fail(err);
+      return call;
     }
-    if (options.signal) {
-      if (options.signal.aborted) call.cancel();
-      else options.signal.addEventListener('abort', () => call.cancel(), { once: true });
-    }
+    if (signal) call._watch(signal);
     return call;
   }
 
   /**
    * Subscribes to one or more subject patterns. Without a callback the returned Subscription is
    * an async iterable of notifications; with one, the callback receives each notification.
+   * `options.signal` ends the wait for the broker's answer (the subscription is then undone).
+   * `subscribe(patterns, options)` is accepted too.
    */
-  async subscribe(patterns, callback) {
+  async subscribe(patterns, callback, options = {}) {
+    if (callback !== null && typeof callback === 'object' && !Array.isArray(callback)) {
+      options = callback;
+      callback = undefined;
+    }
     const list = typeof patterns === 'string' ? [patterns] : Array.from(patterns ?? []);
     if (list.length === 0 || list.some((p) => typeof p !== 'string' || p === '')) {
       throw new TypeError('subscribe needs one or more non-empty patterns');
@@ -672,24 +1047,29 @@ export class Client extends EventEmitter {
     // Registered before the SUBSCRIBE goes out: retained messages may arrive before its RESPONSE.
     this._subscriptions.add(sub);
     try {
-      sub.subscribedTypes = await this._control(FrameType.SUBSCRIBE, { message_types: list }, (b) => b.subscribed_types ?? []);
+      sub.subscribedTypes = await this._control(FrameType.SUBSCRIBE, { message_types: list }, (b) => b.subscribed_types ?? [], options.signal);
     } catch (err) {
-      this._subscriptions.delete(sub);
       sub.active = false;
       sub._end();
+      if (err instanceof CancelledError) {
+        // The broker may subscribe the connection after all: take back what no one else holds.
+        this._unsubscribe(sub).catch((e) => debug('undoing an aborted subscribe failed: %s', e.message));
+      } else {
+        this._subscriptions.delete(sub);
+      }
       throw err;
     }
     return sub;
   }
 
-  async _unsubscribe(sub) {
+  async _unsubscribe(sub, signal) {
     this._subscriptions.delete(sub);
     if (this.closed || !this.connected) return; // after a reconnect it is simply not subscribed again
     const stillHeld = new Set();
     for (const other of this._subscriptions) for (const p of other.patterns) stillHeld.add(p);
     const remove = [...new Set(sub.patterns)].filter((p) => !stillHeld.has(p));
     if (remove.length === 0) return; // never send an empty list: that would drop every subscription
-    await this._control(FrameType.UNSUBSCRIBE, { message_types: remove }, (b) => b.subscribed_types ?? []);
+    await this._control(FrameType.UNSUBSCRIBE, { message_types: remove }, (b) => b.subscribed_types ?? [], signal);
   }
 
   /** Publishes on a subject. Resolves when the broker has accepted it. */
@@ -705,13 +1085,15 @@ export class Client extends EventEmitter {
       format: this._formatOf(options),
       deadlineMs: this.timeoutMs + DEADLINE_MARGIN_MS,
       map: (b) => b.payload,
+      signal: options.signal,
     });
   }
 
   /**
    * Registers a service on this connection. The handler gets (payload, context) and returns a
    * value (or promise) for a RESPONSE, or an async iterable / generator for STREAM frames; a
-   * thrown ServiceError(code, message) becomes an ERROR with that code.
+   * thrown ServiceError(code, message) becomes an ERROR with that code. `options.signal` ends the
+   * wait for the broker's answer (the registration is then undone).
    */
   async serve(service, handler, options = {}) {
     if (typeof service !== 'string' || service === '') throw new TypeError('service must be a non-empty string');
@@ -723,10 +1105,14 @@ export class Client extends EventEmitter {
     const reg = new ServiceRegistration(this, service, handler, fields);
     this._services.set(service, reg);
     try {
-      await this._control(FrameType.REGISTER, fields, (b) => b.service);
+      await this._control(FrameType.REGISTER, fields, (b) => b.service, options.signal);
     } catch (err) {
       if (this._services.get(service) === reg) this._services.delete(service);
       reg.active = false;
+      if (err instanceof CancelledError && this.connected) {
+        // The broker may register it after all: take it back (answered or not, nothing waits on it).
+        this._control(FrameType.UNREGISTER, { service }).catch((e) => debug('undoing an aborted serve failed: %s', e.message));
+      }
       throw err;
     }
     return reg;
@@ -740,41 +1126,56 @@ export class Client extends EventEmitter {
     return this._control(FrameType.DISCOVER, fields, (b) => {
       const { correlation_id: _cid, success: _ok, ...rest } = b;
       return rest;
-    });
+    }, options.signal);
   }
 
   /** STATS: the broker's counters. */
-  stats() {
+  stats(options = {}) {
     return this._control(FrameType.STATS, {}, (b) => {
       if (b.payload !== undefined) return b.payload;
       const { correlation_id: _cid, success: _ok, ...rest } = b;
       return rest;
-    });
+    }, options.signal);
   }
 
   /** Sends a HEARTBEAT and resolves with the round-trip time in ms when the broker answers. */
   ping(options = {}) {
     const deadlineMs = options.timeoutMs ?? this.timeoutMs;
+    const signal = options.signal;
+    if (signal && signal.aborted) return Promise.reject(abortedError(signal, 'ping'));
     return new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
+      // Answers come in order: an entry that stopped waiting stays in _pings (dead) while its
+      // answer is owed, so the next answer is not taken for a later ping's.
       const entry = {
+        dead: false,
+        _queued: null,
         resolve: () => {
-          clearTimeout(entry.timer);
-          resolve(Number(process.hrtime.bigint() - started) / 1e6);
+          if (end()) resolve(Number(process.hrtime.bigint() - started) / 1e6);
         },
         reject: (err) => {
-          clearTimeout(entry.timer);
-          reject(err);
+          if (end()) reject(err);
         },
       };
+      const end = () => {
+        if (entry.dead) return false;
+        entry.dead = true;
+        clearTimeout(entry.timer);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (this._unqueue(entry)) {
+          const i = this._pings.indexOf(entry); // never sent: no answer owed
+          if (i >= 0) this._pings.splice(i, 1);
+        }
+        return true;
+      };
+      const onAbort = () => entry.reject(abortedError(signal, 'ping'));
       entry.timer = setTimeout(() => {
-        const i = this._pings.indexOf(entry);
-        if (i >= 0) this._pings.splice(i, 1);
-        reject(new RequestTimeoutError(`no heartbeat answer within ${deadlineMs} ms`, { local: true }));
+        entry.reject(new RequestTimeoutError(`no heartbeat answer within ${deadlineMs} ms`, { local: true }));
       }, deadlineMs);
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
       this._pings.push(entry);
       try {
-        this._write(FrameType.HEARTBEAT, {});
+        this._write(FrameType.HEARTBEAT, {}, Format.JSON, entry);
       } catch (err) {
         this._pings.splice(this._pings.indexOf(entry), 1);
         entry.reject(err);
@@ -854,7 +1255,7 @@ export class Client extends EventEmitter {
         return;
       case FrameType.HEARTBEAT: {
         const ping = this._pings.shift();
-        if (ping) ping.resolve();
+        if (ping) ping.resolve(); // a ping that stopped waiting ignores its late answer
         else this._safeWrite(FrameType.HEARTBEAT, {});
         return;
       }
