@@ -564,7 +564,10 @@ export class Client extends EventEmitter {
           }
         }
       };
+      let closing = false;
       const onClosed = (err) => {
+        if (closing) return; // 'error' then 'close': the first one decides
+        closing = true;
         if (brokerError) {
           finish(brokerError);
           return;

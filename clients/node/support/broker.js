@@ -32,8 +32,12 @@ function canConnect(socketPath) {
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts a broker with the demo services; resolves with { socketPath, stop(), kill(), restart(), output() }. */
-export async function startBroker() {
+/**
+ * Starts a broker with the demo services; resolves with { socketPath, stop(), kill(), restart(), output() }.
+ * options.socketPath: where (its directory must not exist yet, or be empty; removed by stop()); options.args:
+ * more broker options (e.g. ['--allow-user', 'daemon']).
+ */
+export async function startBroker(options = {}) {
   if (process.env.SWITCHBOARD_TEST_SOCKET) {
     const socketPath = process.env.SWITCHBOARD_TEST_SOCKET;
     if (!(await canConnect(socketPath))) throw new Error(`no broker answers at SWITCHBOARD_TEST_SOCKET=${socketPath}`);
@@ -43,8 +47,16 @@ export async function startBroker() {
   if (!fs.existsSync(launcher)) {
     throw new Error(`broker launcher not found at ${launcher}: the tests need the real broker`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-node-'));
-  const socketPath = path.join(dir, 'broker.sock');
+  let dir;
+  let socketPath;
+  if (options.socketPath) {
+    socketPath = options.socketPath;
+    dir = path.dirname(socketPath);
+  } else {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-node-'));
+    socketPath = path.join(dir, 'broker.sock');
+  }
+  const extraArgs = options.args ?? [];
   const shm = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const aeronRoot = fs.mkdtempSync(path.join(shm, 'sb-nodetest-'));
   const aeronDir = path.join(aeronRoot, 'aeron');
@@ -54,7 +66,7 @@ export async function startBroker() {
   let exitPromise = null;
   const launch = () => {
     exited = null;
-    child = spawn(launcher, ['broker', '--demo', '--socket', socketPath, '--aeron-dir', aeronDir], {
+    child = spawn(launcher, ['broker', '--demo', '--socket', socketPath, '--aeron-dir', aeronDir, ...extraArgs], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so stop() reaches the JVM behind the launcher script
