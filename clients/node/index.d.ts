@@ -14,8 +14,24 @@ export interface ConnectOptions {
   maxPayload?: number;
   /** Default response timeout sent to the broker, in ms (default 30000). The client's own deadline is this + 2000. */
   timeoutMs?: number;
-  /** How long connect() waits for the socket, in ms (default 5000). */
+  /**
+   * How long connect() (and each reconnection) waits for the socket and for the broker's answer to
+   * its first HEARTBEAT, in ms (default 5000).
+   */
   connectTimeoutMs?: number;
+  /**
+   * How long the first connect waits for a broker that is not there yet (no socket, or one nobody
+   * listens on), trying again with backoff, in ms (default 0: fail at once).
+   */
+  waitForBrokerMs?: number;
+  /**
+   * Bound in bytes of the send queue: frames that do not fit in the socket's buffer (the broker reads
+   * slower than the client writes) wait there; a frame that does not fit fails its call at once with
+   * TargetBusyError. Default max(8 MiB, 2 frames of maxPayload).
+   */
+  maxQueuedBytes?: number;
+  /** Ends connect() with CancelledError. */
+  signal?: AbortSignal;
   /**
    * Reconnect after the connection drops (default true): calls in flight reject at once with
    * ConnectionClosedError (a ServiceUnavailableError), then the client reconnects with exponential
@@ -29,27 +45,33 @@ export interface ConnectOptions {
   reconnectMaxDelayMs?: number;
 }
 
-export interface CallOptions {
+export interface SignalOptions {
+  /**
+   * Ends the wait with CancelledError (a stream's iteration just ends). The call removes its listener
+   * from the signal when it ends, however it ends.
+   */
+  signal?: AbortSignal;
+}
+
+export interface CallOptions extends SignalOptions {
   /** Response timeout in ms (sent as response_timeout_ms); the local deadline is this + 2000 ms. */
   timeoutMs?: number;
   /** Format of this one frame. */
   format?: PayloadFormat;
-  /** Aborting sends CANCEL and rejects with CancelledError (request) or ends the iteration (stream). */
-  signal?: AbortSignal;
 }
 
-export interface SendOptions {
+export interface SendOptions extends SignalOptions {
   timeoutMs?: number;
   format?: PayloadFormat;
 }
 
-export interface PublishOptions {
+export interface PublishOptions extends SignalOptions {
   /** The broker keeps the last message of the subject and pushes it to each new matching subscriber. */
   retain?: boolean;
   format?: PayloadFormat;
 }
 
-export interface DiscoverOptions {
+export interface DiscoverOptions extends SignalOptions {
   includeActors?: boolean;
   includeMessageTypes?: boolean;
 }
@@ -85,7 +107,7 @@ export interface Notification<T = any> {
   sourceActor?: string;
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends SignalOptions {
   /** Message types this service handles. */
   messageTypes?: Iterable<string>;
   /** 'exclusive' (default) refuses a second registration of the name; 'shared' spreads requests. */
@@ -122,8 +144,11 @@ export declare class Client extends EventEmitter {
   readonly socketPath: string;
   readonly format: PayloadFormat;
   readonly maxPayload: number;
-  readonly timeoutMs: number;
+  readonly maxQueuedBytes: number;
+  /** The default timeout of later calls, in ms; may be changed. */
+  timeoutMs: number;
   readonly connectTimeoutMs: number;
+  readonly waitForBrokerMs: number;
   /** True once the client is closed for good (close(), or a drop with reconnect: false). */
   readonly closed: boolean;
   /** True while a connection is open (false while reconnecting). */
@@ -136,6 +161,8 @@ export declare class Client extends EventEmitter {
   readonly pushSequence: number;
   /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
   readonly pushesLost: number;
+  /** Bytes of frames waiting in the send queue for the broker to read (at most maxQueuedBytes). */
+  readonly queuedBytes: number;
 
   constructor(options?: ConnectOptions);
 
@@ -143,19 +170,28 @@ export declare class Client extends EventEmitter {
   request<T = any>(target: string, messageType: string, payload?: unknown, options?: CallOptions): Promise<T>;
   /** Fire-and-forget: resolves once the broker answered {"status":"delivered"}. */
   send(target: string, messageType: string, payload?: unknown, options?: SendOptions): Promise<void>;
-  /** Request-stream: the payloads in sequence order. */
+  /** Request-stream: the payloads in sequence order; the signal ends the iteration like cancel(). */
   stream<T = any>(target: string, messageType: string, payload?: unknown, options?: CallOptions): StreamCall<T>;
-  /** Subscribes to subject patterns (`*` one token, `>` one or more trailing tokens). */
-  subscribe<T = any>(patterns: string | Iterable<string>, callback?: (notification: Notification<T>) => void | Promise<void>): Promise<Subscription<T>>;
+  /**
+   * Subscribes to subject patterns (`*` one token, `>` one or more trailing tokens). The signal ends
+   * the wait for the broker's answer (the subscription is then undone), not the subscription.
+   */
+  subscribe<T = any>(patterns: string | Iterable<string>, callback?: (notification: Notification<T>) => void | Promise<void>, options?: SignalOptions): Promise<Subscription<T>>;
+  subscribe<T = any>(patterns: string | Iterable<string>, options: SignalOptions): Promise<Subscription<T>>;
   /** Publishes on a subject; resolves with the broker's RESPONSE payload (if any). */
   publish(subject: string, payload?: unknown, options?: PublishOptions): Promise<unknown>;
   /** Registers a service on this connection and answers the requests the broker forwards. */
   serve(service: string, handler: Handler, options?: ServeOptions): Promise<ServiceRegistration>;
   discover(options?: DiscoverOptions): Promise<DiscoverResult>;
   /** The broker's counters. */
-  stats(): Promise<Record<string, any>>;
+  stats(options?: SignalOptions): Promise<Record<string, any>>;
   /** Sends a HEARTBEAT; resolves with the round-trip time in ms. */
-  ping(options?: { timeoutMs?: number }): Promise<number>;
+  ping(options?: { timeoutMs?: number } & SignalOptions): Promise<number>;
+  /**
+   * Resolves when the client can write again without queueing: nothing waits in its send queue and
+   * the socket's buffer is below its high-water mark (at once when that is so, or when not connected).
+   */
+  drain(options?: SignalOptions): Promise<void>;
   /** Closes the connection; calls in flight reject with ConnectionClosedError, subscriptions end. */
   close(): Promise<void>;
 
@@ -201,14 +237,16 @@ export declare class Subscription<T = any> implements AsyncIterableIterator<Noti
   next(): Promise<IteratorResult<Notification<T>, undefined>>;
   return(): Promise<IteratorResult<Notification<T>, undefined>>;
   [Symbol.asyncIterator](): this;
-  unsubscribe(): Promise<void>;
+  /** Ends the subscription locally at once; the promise waits for the broker's answer. */
+  unsubscribe(options?: SignalOptions): Promise<void>;
   toArray(): Promise<Notification<T>[]>;
 }
 
 export declare class ServiceRegistration {
   readonly name: string;
   readonly active: boolean;
-  unregister(): Promise<void>;
+  /** Stops serving locally at once; the promise waits for the broker's answer. */
+  unregister(options?: SignalOptions): Promise<void>;
 }
 
 export declare function subjectMatches(pattern: string, subject: string): boolean;

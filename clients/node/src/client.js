@@ -172,7 +172,7 @@ export class StreamCall extends AsyncQueue {
   constructor(client, correlationId, idleMs) {
     super();
     this._client = client;
-    this.correlationId = correlationId;
+    this._correlationId = correlationId;
     this._idleMs = idleMs;
     this._nextSeq = 0;
     this._outOfOrder = new Map();
@@ -183,6 +183,11 @@ export class StreamCall extends AsyncQueue {
     this._signal = null;
     this._onAbort = null;
     this._armTimer();
+  }
+
+  /** @returns {string} the correlation id of the REQUEST. */
+  get correlationId() {
+    return this._correlationId;
   }
 
   // The caller's signal cancels the stream; its listener goes when the iteration ends.
@@ -207,11 +212,11 @@ export class StreamCall extends AsyncQueue {
       const unsent = this._finish();
       this._end(new RequestTimeoutError(
         unsent
-          ? `stream ${this.correlationId}: not sent within ${this._idleMs} ms (the broker did not read; the request was dropped unsent)`
-          : `stream ${this.correlationId}: no frame for ${this._idleMs} ms`,
-        { local: true, correlationId: this.correlationId },
+          ? `stream ${this._correlationId}: not sent within ${this._idleMs} ms (the broker did not read; the request was dropped unsent)`
+          : `stream ${this._correlationId}: no frame for ${this._idleMs} ms`,
+        { local: true, correlationId: this._correlationId },
       ));
-      if (!unsent) this._client._sendCancel(this.correlationId);
+      if (!unsent) this._client._sendCancel(this._correlationId);
     }, this._idleMs);
   }
 
@@ -220,7 +225,7 @@ export class StreamCall extends AsyncQueue {
     this._finished = true;
     clearTimeout(this._timer);
     this._unwatch();
-    this._client._pending.delete(this.correlationId);
+    this._client._pending.delete(this._correlationId);
     return this._client._unqueue(this);
   }
 
@@ -281,13 +286,16 @@ export class StreamCall extends AsyncQueue {
       this._finish(); // never sent: nothing to cancel at the broker
       return;
     }
-    this._client._sendCancel(this.correlationId);
+    this._client._sendCancel(this._correlationId);
     // Keep the entry until the broker's final frame arrives, so it is recognised; bounded wait.
     clearTimeout(this._timer);
     this._timer = setTimeout(() => this._finish(), DEADLINE_MARGIN_MS);
   }
 
-  /** Called by `break` in for-await: cancels a stream that has not finished. */
+  /**
+   * Called by `break` in for-await: cancels a stream that has not finished.
+   * @returns {Promise<IteratorReturnResult<undefined>>}
+   */
   return() {
     this.cancel();
     return Promise.resolve({ value: undefined, done: true });
@@ -299,30 +307,50 @@ export class Subscription extends AsyncQueue {
   constructor(client, patterns, callback) {
     super();
     this._client = client;
-    this.patterns = patterns;
+    this._patterns = patterns;
     this.subscribedTypes = [];
     this._callback = callback;
-    this.active = true;
+    this._active = true;
     /** Notifications the broker dropped on the connection while this subscription was active. */
-    this.lost = 0;
+    this._lost = 0;
     /** How many times the connection dropped while this subscription was active. */
-    this.interruptions = 0;
+    this._interruptions = 0;
+  }
+
+  /** @returns {string[]} the patterns of this subscription. */
+  get patterns() {
+    return this._patterns;
+  }
+
+  /** @returns {boolean} false once unsubscribed or the client closed. */
+  get active() {
+    return this._active;
+  }
+
+  /** @returns {number} notifications the broker dropped on the connection while this subscription was active. */
+  get lost() {
+    return this._lost;
+  }
+
+  /** @returns {number} how many times the connection dropped while this subscription was active. */
+  get interruptions() {
+    return this._interruptions;
   }
 
   _matches(subject) {
-    return this.patterns.some((p) => subjectMatches(p, subject));
+    return this._patterns.some((p) => subjectMatches(p, subject));
   }
 
   // The connection dropped and the client reconnects: the iteration's next step rejects once with
   // `err`, later steps continue with what arrives after the reconnect. Callbacks just carry on.
   _interrupt(err) {
-    if (!this.active) return;
-    this.interruptions++;
+    if (!this._active) return;
+    this._interruptions++;
     if (!this._callback) this._pushError(err);
   }
 
   _deliver(notification) {
-    if (!this.active) return;
+    if (!this._active) return;
     if (this._callback) {
       try {
         const r = this._callback(notification);
@@ -340,13 +368,14 @@ export class Subscription extends AsyncQueue {
    * locally at once; the promise waits for the broker's answer (`options.signal` ends that wait).
    */
   async unsubscribe(options = {}) {
-    if (!this.active) return;
-    this.active = false;
+    if (!this._active) return;
+    this._active = false;
     this._items.length = 0;
     this._end();
     await this._client._unsubscribe(this, options.signal);
   }
 
+  /** @returns {Promise<IteratorReturnResult<undefined>>} */
   return() {
     this.unsubscribe().catch(() => {});
     return Promise.resolve({ value: undefined, done: true });
@@ -357,22 +386,32 @@ export class Subscription extends AsyncQueue {
 export class ServiceRegistration {
   constructor(client, name, handler, fields = {}) {
     this._client = client;
-    this.name = name;
+    this._name = name;
     this._handler = handler;
     this._fields = fields; // the REGISTER body, sent again after a reconnect
-    this.active = true;
+    this._active = true;
+  }
+
+  /** @returns {string} the service name. */
+  get name() {
+    return this._name;
+  }
+
+  /** @returns {boolean} false once unregistered or the client closed. */
+  get active() {
+    return this._active;
   }
 
   /** Stops serving: locally at once; the promise waits for the broker's answer (`options.signal` ends that wait). */
   async unregister(options = {}) {
-    if (!this.active) return;
-    this.active = false;
+    if (!this._active) return;
+    this._active = false;
     try {
-      if (!this._client.closed && this._client.connected) {
-        await this._client._control(FrameType.UNREGISTER, { service: this.name }, undefined, options.signal);
+      if (!this._client._closed && this._client._connected) {
+        await this._client._control(FrameType.UNREGISTER, { service: this._name }, undefined, options.signal);
       }
     } finally {
-      if (this._client._services.get(this.name) === this) this._client._services.delete(this.name);
+      if (this._client._services.get(this._name) === this) this._client._services.delete(this._name);
     }
   }
 }
@@ -380,41 +419,41 @@ export class ServiceRegistration {
 export class Client extends EventEmitter {
   constructor(options = {}) {
     super();
-    this.socketPath = resolveSocketPath(options.socketPath);
+    this._socketPath = resolveSocketPath(options.socketPath);
     this._defaultSocketPath = isDefaultSocketPath(options.socketPath);
-    this.format = formatCode(options.format) === Format.MSGPACK ? 'msgpack' : 'json';
-    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    if (!(this.maxPayload > 0 && this.maxPayload <= ABSOLUTE_MAX_PAYLOAD)) {
+    this._format = formatCode(options.format) === Format.MSGPACK ? 'msgpack' : 'json';
+    this._maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (!(this._maxPayload > 0 && this._maxPayload <= ABSOLUTE_MAX_PAYLOAD)) {
       throw new RangeError(`maxPayload must be between 1 and ${ABSOLUTE_MAX_PAYLOAD}, got ${options.maxPayload}`);
     }
-    this.maxQueuedBytes = options.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, 2 * (this.maxPayload + HEADER_SIZE));
-    if (!(this.maxQueuedBytes >= this.maxPayload + HEADER_SIZE)) {
-      throw new RangeError(`maxQueuedBytes must hold one whole frame (at least maxPayload + ${HEADER_SIZE} = ${this.maxPayload + HEADER_SIZE}), got ${options.maxQueuedBytes}`);
+    this._maxQueuedBytes = options.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, 2 * (this._maxPayload + HEADER_SIZE));
+    if (!(this._maxQueuedBytes >= this._maxPayload + HEADER_SIZE)) {
+      throw new RangeError(`maxQueuedBytes must hold one whole frame (at least maxPayload + ${HEADER_SIZE} = ${this._maxPayload + HEADER_SIZE}), got ${options.maxQueuedBytes}`);
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.waitForBrokerMs = options.waitForBrokerMs ?? 0;
-    if (!(this.waitForBrokerMs >= 0 && Number.isFinite(this.waitForBrokerMs))) {
+    this._connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this._waitForBrokerMs = options.waitForBrokerMs ?? 0;
+    if (!(this._waitForBrokerMs >= 0 && Number.isFinite(this._waitForBrokerMs))) {
       throw new RangeError(`waitForBrokerMs must be a finite number of ms >= 0, got ${options.waitForBrokerMs}`);
     }
-    this.closed = false;
+    this._closed = false;
     /** True while a connection is open (false while reconnecting). */
-    this.connected = false;
-    this.closeReason = null;
-    this.reconnectEnabled = options.reconnect ?? true;
-    this.reconnectDelayMs = options.reconnectDelayMs ?? 100;
-    this.reconnectMaxDelayMs = Math.max(options.reconnectMaxDelayMs ?? 2000, this.reconnectDelayMs);
+    this._connected = false;
+    this._closeReason = null;
+    this._reconnectEnabled = options.reconnect ?? true;
+    this._reconnectDelayMs = options.reconnectDelayMs ?? 100;
+    this._reconnectMaxDelayMs = Math.max(options.reconnectMaxDelayMs ?? 2000, this._reconnectDelayMs);
     /** How many times this client reconnected (and re-registered, re-subscribed). */
-    this.reconnects = 0;
+    this._reconnects = 0;
     this._reconnectTimer = null;
     this._socket = null;
-    this._decoder = new FrameDecoder(this.maxPayload);
+    this._decoder = new FrameDecoder(this._maxPayload);
     this._seq = 0;
     this._pending = new Map(); // correlation id -> { _handle(type, body), _fail(err) }
     this._subscriptions = new Set();
     this._pushLast = 0; // sequence of the last PUSH on the current connection
     /** PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
-    this.pushesLost = 0;
+    this._pushesLost = 0;
     this._services = new Map(); // name -> ServiceRegistration
     this._served = new Map(); // broker correlation id -> { controller, cancelled }
     this._pings = [];
@@ -429,18 +468,51 @@ export class Client extends EventEmitter {
     this._brokerError = null;
   }
 
-  /** Bytes of frames waiting in the client's send queue for the broker to read (at most maxQueuedBytes). */
+  /** @returns {string} the broker's socket path. */
+  get socketPath() { return this._socketPath; }
+
+  /** @returns {'json' | 'msgpack'} the payload format of the frames this client sends. */
+  get format() { return /** @type {'json' | 'msgpack'} */ (this._format); }
+
+  /** @returns {number} the largest payload sent or accepted, in bytes. */
+  get maxPayload() { return this._maxPayload; }
+
+  /** @returns {number} the bound of the send queue, in bytes. */
+  get maxQueuedBytes() { return this._maxQueuedBytes; }
+
+  /** @returns {number} how long connect() and each reconnection wait for the socket and the handshake, in ms. */
+  get connectTimeoutMs() { return this._connectTimeoutMs; }
+
+  /** @returns {number} how long the first connect waits for a broker that is not there yet, in ms. */
+  get waitForBrokerMs() { return this._waitForBrokerMs; }
+
+  /** @returns {boolean} true once the client is closed for good. */
+  get closed() { return this._closed; }
+
+  /** @returns {boolean} true while a connection is open (false while reconnecting). */
+  get connected() { return this._connected; }
+
+  /** @returns {Error | null} the socket error that ended the connection, if any. */
+  get closeReason() { return this._closeReason; }
+
+  /** @returns {number} how many times this client reconnected (and re-registered, re-subscribed). */
+  get reconnects() { return this._reconnects; }
+
+  /** @returns {number} PUSH frames the broker dropped for this client (gaps in `sequence`), over all its connections. */
+  get pushesLost() { return this._pushesLost; }
+
+  /** @returns {number} bytes of frames waiting in the client's send queue for the broker to read (at most maxQueuedBytes). */
   get queuedBytes() {
     return this._queuedBytes;
   }
 
   async _open(signal) {
     try {
-      const { socket, decoder, rest } = await this._establish(this.waitForBrokerMs, signal);
+      const { socket, decoder, rest } = await this._establish(this._waitForBrokerMs, signal);
       this._attach(socket, decoder);
       for (const frame of rest) this._dispatch(frame);
     } catch (err) {
-      this.closed = true;
+      this._closed = true;
       throw err;
     }
   }
@@ -460,13 +532,13 @@ export class Client extends EventEmitter {
         if (!err.brokerAbsent || waited + delay > waitMs) {
           if (err.brokerAbsent && waitMs > 0) {
             throw new ConnectionClosedError(
-              `no broker at ${this.socketPath} after waiting ${waited} ms (waitForBrokerMs=${waitMs}, ${attempt} attempts): ${err.cause ? err.cause.code : err.message}`,
+              `no broker at ${this._socketPath} after waiting ${waited} ms (waitForBrokerMs=${waitMs}, ${attempt} attempts): ${err.cause ? err.cause.code : err.message}`,
               { cause: err.cause ?? err },
             );
           }
           throw err;
         }
-        debug('no broker at %s yet (%s), attempt %d, next in %d ms', this.socketPath, err.cause ? err.cause.code : err.message, attempt, delay);
+        debug('no broker at %s yet (%s), attempt %d, next in %d ms', this._socketPath, err.cause ? err.cause.code : err.message, attempt, delay);
         await sleep(delay, signal);
         delay = Math.min(delay * 2, 500);
       }
@@ -476,12 +548,12 @@ export class Client extends EventEmitter {
   _connectSocket(signal) {
     return new Promise((resolve, reject) => {
       try {
-        checkSocketPath(this.socketPath, this._defaultSocketPath); // another user's socket: UnsafeSocketPathError
+        checkSocketPath(this._socketPath, this._defaultSocketPath); // another user's socket: UnsafeSocketPathError
       } catch (err) {
         reject(err);
         return;
       }
-      const socket = net.createConnection({ path: this.socketPath, writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
+      const socket = net.createConnection({ path: this._socketPath, writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
       const done = () => {
         clearTimeout(timer);
         socket.removeListener('error', onError);
@@ -491,12 +563,12 @@ export class Client extends EventEmitter {
         done();
         socket.destroy();
         reject(new ConnectionClosedError(
-          `cannot connect to the broker at ${this.socketPath}: no answer within ${this.connectTimeoutMs} ms`,
+          `cannot connect to the broker at ${this._socketPath}: no answer within ${this._connectTimeoutMs} ms`,
         ));
-      }, this.connectTimeoutMs);
+      }, this._connectTimeoutMs);
       const onError = (err) => {
         done();
-        const e = new ConnectionClosedError(`cannot connect to the broker at ${this.socketPath}: ${err.message}`, { cause: err });
+        const e = new ConnectionClosedError(`cannot connect to the broker at ${this._socketPath}: ${err.message}`, { cause: err });
         // Nothing listens there (yet): the broker is not started, or it died and left its socket file.
         e.brokerAbsent = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
         reject(e);
@@ -521,7 +593,7 @@ export class Client extends EventEmitter {
   // its decoder and any frames that followed the answer.
   _handshake(socket, signal) {
     return new Promise((resolve, reject) => {
-      const decoder = new FrameDecoder(this.maxPayload);
+      const decoder = new FrameDecoder(this._maxPayload);
       let brokerError = null;
       let framesRead = 0;
       let finished = false;
@@ -535,10 +607,10 @@ export class Client extends EventEmitter {
         if (signal) signal.removeEventListener('abort', onAbort);
         if (err) {
           socket.destroy();
-          debug('handshake with %s failed: %s', this.socketPath, err.message);
+          debug('handshake with %s failed: %s', this._socketPath, err.message);
           reject(err);
         } else {
-          debug('connected to %s', this.socketPath);
+          debug('connected to %s', this._socketPath);
           resolve({ socket, decoder, rest });
         }
       };
@@ -574,7 +646,7 @@ export class Client extends EventEmitter {
         }
         const refusedEarly = framesRead === 0 && err && (err.code === 'EPIPE' || err.code === 'ECONNRESET');
         const closed = new ConnectionClosedError(
-          `the broker at ${this.socketPath} closed the connection before answering${err ? `: ${err.message}` : ''}`,
+          `the broker at ${this._socketPath} closed the connection before answering${err ? `: ${err.message}` : ''}`,
           err ? { cause: err } : {},
         );
         if (!refusedEarly) {
@@ -590,13 +662,13 @@ export class Client extends EventEmitter {
       const onClose = () => onClosed(null);
       const onAbort = () => finish(abortedError(signal, 'connect'));
       const timer = setTimeout(() => finish(new ConnectionClosedError(
-        `the broker at ${this.socketPath} accepted the connection but did not answer within ${this.connectTimeoutMs} ms`,
-      )), this.connectTimeoutMs);
+        `the broker at ${this._socketPath} accepted the connection but did not answer within ${this._connectTimeoutMs} ms`,
+      )), this._connectTimeoutMs);
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
       socket.on('data', onData);
       socket.once('error', onError);
       socket.once('close', onClose);
-      socket.write(encodeFrame(FrameType.HEARTBEAT, {}, Format.JSON, this.maxPayload));
+      socket.write(encodeFrame(FrameType.HEARTBEAT, {}, Format.JSON, this._maxPayload));
     });
   }
 
@@ -604,15 +676,15 @@ export class Client extends EventEmitter {
   // within REFUSAL_PROBE_MS, otherwise with null.
   _probeRefusal() {
     return new Promise((resolve) => {
-      const decoder = new FrameDecoder(this.maxPayload);
-      const socket = net.createConnection({ path: this.socketPath });
+      const decoder = new FrameDecoder(this._maxPayload);
+      const socket = net.createConnection({ path: this._socketPath });
       const done = (value) => {
         clearTimeout(timer);
         socket.destroy();
-        debug('refusal probe of %s: %s', this.socketPath, value ? value.message : 'no error frame');
+        debug('refusal probe of %s: %s', this._socketPath, value ? value.message : 'no error frame');
         resolve(value);
       };
-      const timer = setTimeout(() => done(null), Math.min(REFUSAL_PROBE_MS, this.connectTimeoutMs));
+      const timer = setTimeout(() => done(null), Math.min(REFUSAL_PROBE_MS, this._connectTimeoutMs));
       socket.on('data', (chunk) => {
         try {
           for (const { type, body } of decoder.push(chunk)) {
@@ -632,37 +704,37 @@ export class Client extends EventEmitter {
 
   _attach(socket, decoder) {
     this._socket = socket;
-    this._decoder = decoder ?? new FrameDecoder(this.maxPayload);
+    this._decoder = decoder ?? new FrameDecoder(this._maxPayload);
     this._brokerError = null;
-    this.closeReason = null;
+    this._closeReason = null;
     this._pushLast = 0; // a new connection numbers its PUSH frames from 1
-    this.connected = true;
+    this._connected = true;
     socket.on('data', (chunk) => { if (this._socket === socket) this._onData(chunk); });
     socket.on('drain', () => { if (this._socket === socket) this._flush(); });
     socket.on('error', (err) => {
-      if (this._socket === socket && !this.closeReason) this.closeReason = err;
+      if (this._socket === socket && !this._closeReason) this._closeReason = err;
     });
     socket.on('close', () => { if (this._socket === socket) this._onSocketClose(); });
   }
 
   _onSocketClose() {
     const fatal = this._brokerError && FATAL_CODES.has(this._brokerError.code);
-    debug('connection to %s closed: %s', this.socketPath,
-      (this._brokerError ?? this.closeReason)?.message ?? (this.closed ? 'closed by the client' : 'closed by the broker'));
+    debug('connection to %s closed: %s', this._socketPath,
+      (this._brokerError ?? this._closeReason)?.message ?? (this._closed ? 'closed by the client' : 'closed by the broker'));
     this._clearOutbox();
-    if (this.closed || !this.reconnectEnabled || fatal) {
-      this.connected = false;
+    if (this._closed || !this._reconnectEnabled || fatal) {
+      this._connected = false;
       this._teardown(false);
       return;
     }
     this._interrupt(this._closedError());
-    this._scheduleReconnect(this.reconnectDelayMs);
+    this._scheduleReconnect(this._reconnectDelayMs);
   }
 
   // The connection dropped and the client will reconnect: everything in flight fails now with
   // `err` (SERVICE_UNAVAILABLE); subscriptions and registrations are kept.
   _interrupt(err) {
-    this.connected = false;
+    this._connected = false;
     for (const entry of [...this._pending.values()]) entry._fail(err);
     this._pending.clear();
     for (const ping of this._pings.splice(0)) ping.reject(err);
@@ -676,9 +748,9 @@ export class Client extends EventEmitter {
   }
 
   _scheduleReconnect(delayMs) {
-    if (this.closed) return;
+    if (this._closed) return;
     const wait = delayMs * (0.5 + Math.random() / 2); // jitter: 50-100 % of the delay
-    debug('reconnecting to %s in %d ms', this.socketPath, Math.round(wait));
+    debug('reconnecting to %s in %d ms', this._socketPath, Math.round(wait));
     this._reconnectTimer = setTimeout(async () => {
       this._reconnectTimer = null;
       let established;
@@ -692,16 +764,16 @@ export class Client extends EventEmitter {
           this._teardown(false);
           return;
         }
-        this._scheduleReconnect(Math.min(delayMs * 2, this.reconnectMaxDelayMs));
+        this._scheduleReconnect(Math.min(delayMs * 2, this._reconnectMaxDelayMs));
         return;
       }
-      if (this.closed) {
+      if (this._closed) {
         established.socket.destroy();
         return;
       }
       this._attach(established.socket, established.decoder);
       for (const frame of established.rest) this._dispatch(frame);
-      debug('reconnected to %s', this.socketPath);
+      debug('reconnected to %s', this._socketPath);
       this._restore().catch((err) => this._report(err));
     }, wait);
   }
@@ -714,10 +786,10 @@ export class Client extends EventEmitter {
         await this._control(FrameType.REGISTER, reg._fields, (b) => b.service);
       } catch (err) {
         ok = false;
-        this._report(new SwitchboardError(`re-registering ${reg.name} after reconnect failed: ${err.message}`, err.code, { cause: err }));
+        this._report(new SwitchboardError(`re-registering ${reg._name} after reconnect failed: ${err.message}`, err.code, { cause: err }));
       }
     }
-    const patterns = [...new Set([...this._subscriptions].filter((s) => s.active).flatMap((s) => s.patterns))];
+    const patterns = [...new Set([...this._subscriptions].filter((s) => s._active).flatMap((s) => s._patterns))];
     if (patterns.length > 0) {
       try {
         await this._control(FrameType.SUBSCRIBE, { message_types: patterns }, (b) => b.subscribed_types ?? []);
@@ -726,8 +798,8 @@ export class Client extends EventEmitter {
         this._report(new SwitchboardError(`re-subscribing after reconnect failed: ${err.message}`, err.code, { cause: err }));
       }
     }
-    if (!ok || !this.connected) return; // dropped again meanwhile: the next reconnect restores
-    this.reconnects++;
+    if (!ok || !this._connected) return; // dropped again meanwhile: the next reconnect restores
+    this._reconnects++;
     this.emit('reconnect');
   }
 
@@ -739,7 +811,7 @@ export class Client extends EventEmitter {
   }
 
   _formatOf(opts) {
-    return formatCode(opts && opts.format !== undefined ? opts.format : this.format);
+    return formatCode(opts && opts.format !== undefined ? opts.format : this._format);
   }
 
   /**
@@ -749,10 +821,10 @@ export class Client extends EventEmitter {
    * send queue is full (TargetBusyError).
    */
   _write(type, body, format = Format.JSON, owner = null) {
-    if (this.closed || !this.connected) throw this._closedError();
+    if (this._closed || !this._connected) throw this._closedError();
     let frame;
     try {
-      frame = encodeFrame(type, body, format, this.maxPayload);
+      frame = encodeFrame(type, body, format, this._maxPayload);
     } catch (err) {
       throw toLocalError(err);
     }
@@ -771,10 +843,10 @@ export class Client extends EventEmitter {
   }
 
   _enqueue(frame, owner) {
-    if (this._queuedBytes + frame.length > this.maxQueuedBytes) {
-      if (debug.enabled) debug('send queue full: %d bytes wait, maxQueuedBytes=%d, frame of %d bytes refused', this._queuedBytes, this.maxQueuedBytes, frame.length);
+    if (this._queuedBytes + frame.length > this._maxQueuedBytes) {
+      if (debug.enabled) debug('send queue full: %d bytes wait, maxQueuedBytes=%d, frame of %d bytes refused', this._queuedBytes, this._maxQueuedBytes, frame.length);
       throw new TargetBusyError(
-        `the client's send queue is full: ${this._queuedBytes} bytes wait for the broker to read (maxQueuedBytes=${this.maxQueuedBytes}), a frame of ${frame.length} bytes does not fit`,
+        `the client's send queue is full: ${this._queuedBytes} bytes wait for the broker to read (maxQueuedBytes=${this._maxQueuedBytes}), a frame of ${frame.length} bytes does not fit`,
       );
     }
     const item = { frame, owner };
@@ -850,7 +922,7 @@ export class Client extends EventEmitter {
   drain(options = {}) {
     const signal = options.signal;
     if (signal && signal.aborted) return Promise.reject(abortedError(signal, 'drain'));
-    if (this.closed || !this.connected || (this._queuedBytes === 0 && !this._socket.writableNeedDrain)) return Promise.resolve();
+    if (this._closed || !this._connected || (this._queuedBytes === 0 && !this._socket.writableNeedDrain)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
         this._drainWaiters.delete(done);
@@ -871,14 +943,14 @@ export class Client extends EventEmitter {
   }
 
   _closedError() {
-    const cause = this._brokerError ?? this.closeReason ?? undefined;
+    const cause = this._brokerError ?? this._closeReason ?? undefined;
     const suffix = cause && cause.message ? `: ${cause.message}` : '';
-    const what = !this.closed && this.reconnectEnabled ? 'not connected to the broker (reconnecting)' : 'connection to the broker is closed';
+    const what = !this._closed && this._reconnectEnabled ? 'not connected to the broker (reconnecting)' : 'connection to the broker is closed';
     return new ConnectionClosedError(`${what}${suffix}`, cause ? { cause } : {});
   }
 
   _sendCancel(correlationId) {
-    if (this.closed || !this.connected) return;
+    if (this._closed || !this._connected) return;
     try {
       this._write(FrameType.CANCEL, { correlation_id: correlationId });
     } catch {
@@ -1052,7 +1124,7 @@ export class Client extends EventEmitter {
     try {
       sub.subscribedTypes = await this._control(FrameType.SUBSCRIBE, { message_types: list }, (b) => b.subscribed_types ?? [], options.signal);
     } catch (err) {
-      sub.active = false;
+      sub._active = false;
       sub._end();
       if (err instanceof CancelledError) {
         // The broker may subscribe the connection after all: take back what no one else holds.
@@ -1067,10 +1139,10 @@ export class Client extends EventEmitter {
 
   async _unsubscribe(sub, signal) {
     this._subscriptions.delete(sub);
-    if (this.closed || !this.connected) return; // after a reconnect it is simply not subscribed again
+    if (this._closed || !this._connected) return; // after a reconnect it is simply not subscribed again
     const stillHeld = new Set();
-    for (const other of this._subscriptions) for (const p of other.patterns) stillHeld.add(p);
-    const remove = [...new Set(sub.patterns)].filter((p) => !stillHeld.has(p));
+    for (const other of this._subscriptions) for (const p of other._patterns) stillHeld.add(p);
+    const remove = [...new Set(sub._patterns)].filter((p) => !stillHeld.has(p));
     if (remove.length === 0) return; // never send an empty list: that would drop every subscription
     await this._control(FrameType.UNSUBSCRIBE, { message_types: remove }, (b) => b.subscribed_types ?? [], signal);
   }
@@ -1111,8 +1183,8 @@ export class Client extends EventEmitter {
       await this._control(FrameType.REGISTER, fields, (b) => b.service, options.signal);
     } catch (err) {
       if (this._services.get(service) === reg) this._services.delete(service);
-      reg.active = false;
-      if (err instanceof CancelledError && this.connected) {
+      reg._active = false;
+      if (err instanceof CancelledError && this._connected) {
         // The broker may register it after all: take it back (answered or not, nothing waits on it).
         this._control(FrameType.UNREGISTER, { service }).catch((e) => debug('undoing an aborted serve failed: %s', e.message));
       }
@@ -1192,7 +1264,7 @@ export class Client extends EventEmitter {
       clearTimeout(this._reconnectTimer);
       this._reconnectTimer = null;
       this._closedPromise = new Promise((resolve) => {
-        if (!this._socket || this._socket.destroyed || !this.connected) {
+        if (!this._socket || this._socket.destroyed || !this._connected) {
           this._teardown(true);
           resolve();
           return;
@@ -1299,9 +1371,9 @@ export class Client extends EventEmitter {
     if (!Number.isInteger(seq) || seq <= this._pushLast) return;
     const gap = seq - this._pushLast;
     this._pushLast = seq;
-    this.pushesLost += gap;
+    this._pushesLost += gap;
     for (const sub of this._subscriptions) {
-      if (sub.active) sub.lost += gap;
+      if (sub._active) sub._lost += gap;
     }
   }
 
@@ -1312,7 +1384,7 @@ export class Client extends EventEmitter {
     if (Number.isInteger(seq)) {
       if (seq > this._pushLast) gap = seq - this._pushLast - 1;
       this._pushLast = seq;
-      this.pushesLost += gap;
+      this._pushesLost += gap;
     }
     const notification = {
       subject,
@@ -1326,8 +1398,8 @@ export class Client extends EventEmitter {
     if (body.source_actor !== undefined) notification.sourceActor = body.source_actor;
     if (typeof subject !== 'string') return;
     for (const sub of [...this._subscriptions]) {
-      if (!sub.active) continue;
-      sub.lost += gap;
+      if (!sub._active) continue;
+      sub._lost += gap;
       if (sub._matches(subject)) sub._deliver(notification);
     }
   }
@@ -1368,7 +1440,7 @@ export class Client extends EventEmitter {
   async _runHandler(reg, body, context, state, format) {
     const cid = context.correlationId;
     let sequence = 0;
-    const live = () => !state.cancelled && !this.closed;
+    const live = () => !state.cancelled && !this._closed;
     const reply = (type, fields) => {
       if (!live()) return true;
       try {
@@ -1442,29 +1514,29 @@ export class Client extends EventEmitter {
   }
 
   _teardown(userInitiated) {
-    if (this.closed && this._pending.size === 0 && this._subscriptions.size === 0 && this._served.size === 0) {
+    if (this._closed && this._pending.size === 0 && this._subscriptions.size === 0 && this._served.size === 0) {
       return;
     }
-    const wasClosed = this.closed;
-    this.closed = true;
-    this.connected = false;
+    const wasClosed = this._closed;
+    this._closed = true;
+    this._connected = false;
     clearTimeout(this._reconnectTimer);
     const err = userInitiated ? new ConnectionClosedError('the client was closed') : this._closedError();
     for (const entry of [...this._pending.values()]) entry._fail(err);
     this._pending.clear();
     for (const ping of this._pings.splice(0)) ping.reject(err);
     for (const sub of [...this._subscriptions]) {
-      sub.active = false;
+      sub._active = false;
       sub._end(userInitiated ? null : err);
     }
     this._subscriptions.clear();
-    for (const reg of this._services.values()) reg.active = false;
+    for (const reg of this._services.values()) reg._active = false;
     this._services.clear();
     for (const state of this._served.values()) {
       state.cancelled = true;
       state.controller.abort(err);
     }
-    if (!wasClosed) this.emit('close', userInitiated ? null : (this._brokerError ?? this.closeReason ?? null));
+    if (!wasClosed) this.emit('close', userInitiated ? null : (this._brokerError ?? this._closeReason ?? null));
   }
 }
 

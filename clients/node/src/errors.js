@@ -1,20 +1,28 @@
 // Error classes: one per error code of the socket protocol, plus client-side ones.
 
+/** @template {string} [C=string] the error code's type */
 export class SwitchboardError extends Error {
   /**
    * @param {string} message
-   * @param {string} code protocol error code (e.g. "ACTOR_NOT_FOUND") or a service-defined code
-   * @param {object} [options] { cause, correlationId, payload }
+   * @param {C} code protocol error code (e.g. "ACTOR_NOT_FOUND") or a service-defined code
+   * @param {{ cause?: unknown, correlationId?: string, payload?: unknown }} [options]
    */
   constructor(message, code, options = {}) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = new.target.name;
+    /** @type {C} */
     this.code = code;
     if (options.correlationId !== undefined) this.correlationId = options.correlationId;
     if (options.payload !== undefined) this.payload = options.payload;
   }
 }
 
+/**
+ * @template {string} C
+ * @param {string} name
+ * @param {C} code
+ * @returns {{ new (message?: string, options?: { cause?: unknown, correlationId?: string, payload?: unknown }): SwitchboardError & { readonly code: C }, readonly CODE: C }}
+ */
 function define(name, code) {
   const cls = {
     [name]: class extends SwitchboardError {
@@ -45,13 +53,16 @@ export const ConnectionLimitReachedError = define('ConnectionLimitReachedError',
 export const InternalError = define('InternalError', 'INTERNAL_ERROR');
 
 /** TIMEOUT from the broker, or the client's own deadline (then `.local` is true). */
+/** @extends {SwitchboardError<'TIMEOUT'>} */
 export class RequestTimeoutError extends SwitchboardError {
+  /** @type {'TIMEOUT'} */
+  static CODE = 'TIMEOUT';
+
   constructor(message = 'TIMEOUT', options = {}) {
     super(message, 'TIMEOUT', options);
     this.local = Boolean(options.local);
   }
 }
-RequestTimeoutError.CODE = 'TIMEOUT';
 
 /** An error with a code defined by a service, not by the protocol. Throw it from a handler. */
 export class ServiceError extends SwitchboardError {
@@ -67,11 +78,13 @@ export class ServiceError extends SwitchboardError {
  * it sent one.
  */
 export class ConnectionClosedError extends ServiceUnavailableError {
+  /** @type {'SERVICE_UNAVAILABLE'} */
+  static CODE = 'SERVICE_UNAVAILABLE';
+
   constructor(message = 'connection to the broker is closed', options = {}) {
     super(message, options);
   }
 }
-ConnectionClosedError.CODE = 'SERVICE_UNAVAILABLE';
 
 const BY_CODE = new Map(
   [

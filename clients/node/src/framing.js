@@ -81,7 +81,14 @@ export function decodeBody(bytes, format) {
   return JSON.parse(bytes.toString('utf8'));
 }
 
-/** Builds one complete frame (header + payload). Throws FramingError PAYLOAD_TOO_LARGE. */
+/**
+ * Builds one complete frame (header + payload). Throws FramingError PAYLOAD_TOO_LARGE.
+ * @param {number} type frame type (FrameType).
+ * @param {unknown} body the frame's body.
+ * @param {number} [format] payload format (Format), JSON by default.
+ * @param {number} [maxPayload] largest payload allowed, in bytes.
+ * @returns {Buffer}
+ */
 export function encodeFrame(type, body, format = Format.JSON, maxPayload = DEFAULT_MAX_PAYLOAD) {
   const payload = encodeBody(body, format);
   if (payload.length > maxPayload) {

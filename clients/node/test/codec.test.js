@@ -133,15 +133,15 @@ test('a large frame arriving in many small chunks, mixed with small frames', () 
 
 test('a loss notice counts the pushes dropped at the tail once, before any later PUSH', async () => {
   const { Client } = await import('../src/client.js');
-  const sub = { active: true, lost: 0, _matches: () => false, _deliver: () => {} };
-  const fake = { _pushLast: 0, pushesLost: 0, _subscriptions: new Set([sub]) };
+  const sub = { _active: true, _lost: 0, _matches: () => false, _deliver: () => {} };
+  const fake = { _pushLast: 0, _pushesLost: 0, _subscriptions: new Set([sub]) };
   Client.prototype._onPush.call(fake, { message_type: 'a.b', sequence: 1 });
   Client.prototype._onPush.call(fake, { message_type: 'a.b', sequence: 3 });
-  assert.equal(fake.pushesLost, 1);
+  assert.equal(fake._pushesLost, 1);
   Client.prototype._onLossNotice.call(fake, { correlation_id: '', notice: 'pushes_lost', lost: 4, sequence: 7 });
-  assert.equal(fake.pushesLost, 5);
-  assert.equal(sub.lost, 5);
+  assert.equal(fake._pushesLost, 5);
+  assert.equal(sub._lost, 5);
   Client.prototype._onPush.call(fake, { message_type: 'a.b', sequence: 8 });
   Client.prototype._onLossNotice.call(fake, { correlation_id: '', notice: 'pushes_lost', sequence: 8 });
-  assert.equal(fake.pushesLost, 5);
+  assert.equal(fake._pushesLost, 5);
 });
