@@ -1118,6 +1118,7 @@ export class Client extends EventEmitter {
       throw new TypeError('subscribe needs one or more non-empty patterns');
     }
     if (callback !== undefined && typeof callback !== 'function') throw new TypeError('callback must be a function');
+    if (options.signal && options.signal.aborted) throw abortedError(options.signal, 'subscribe');
     const sub = new Subscription(this, list, callback);
     // Registered before the SUBSCRIBE goes out: retained messages may arrive before its RESPONSE.
     this._subscriptions.add(sub);
@@ -1174,6 +1175,7 @@ export class Client extends EventEmitter {
     if (typeof service !== 'string' || service === '') throw new TypeError('service must be a non-empty string');
     if (typeof handler !== 'function') throw new TypeError('handler must be a function');
     if (this._services.has(service)) throw new SwitchboardError(`${service} is already served by this client`, 'NAME_IN_USE');
+    if (options.signal && options.signal.aborted) throw abortedError(options.signal, 'serve');
     const fields = { service };
     if (options.messageTypes) fields.message_types = Array.from(options.messageTypes);
     if (options.mode) fields.mode = options.mode;
@@ -1321,6 +1323,8 @@ export class Client extends EventEmitter {
           this._report(err);
         } else if (type === FrameType.RESPONSE && cid === '' && body.notice === 'pushes_lost') {
           this._onLossNotice(body);
+        } else if (debug.enabled) {
+          debug('dropped a late answer to %s (the call had ended)', cid);
         }
         // Otherwise: a late answer to a call that already timed out or was cancelled.
         return;
@@ -1509,6 +1513,7 @@ export class Client extends EventEmitter {
   }
 
   _report(err) {
+    debug('error: %s', err && err.message ? err.message : err);
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else process.emitWarning(`switchboard-client: ${err && err.message ? err.message : err}`, { type: 'SwitchboardWarning' });
   }
