@@ -1,28 +1,23 @@
 // The Switchboard socket client: one connection, many calls in flight, demultiplexed by correlation id.
 
-import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import {
-  FrameType, Format, FrameDecoder, FramingError, encodeFrame, formatCode,
+  FrameType, Format, FrameDecoder, encodeFrame, formatCode,
   DEFAULT_MAX_PAYLOAD, ABSOLUTE_MAX_PAYLOAD, HEADER_SIZE,
 } from './framing.js';
 import {
   SwitchboardError, ServiceError, ConnectionClosedError, RequestTimeoutError, CancelledError,
-  PayloadTooLargeError, ProtocolError, InvalidRequestError, ActorNotFoundError, TargetBusyError, errorFromCode,
+  PayloadTooLargeError, ProtocolError, InvalidRequestError, ActorNotFoundError,
 } from './errors.js';
-import { resolveSocketPath, isDefaultSocketPath, checkSocketPath } from './socketpath.js';
+import { resolveSocketPath, isDefaultSocketPath } from './socketpath.js';
+import { SendQueue } from './sendqueue.js';
+import { establish, abortedError, errorFromBody, toLocalError } from './connector.js';
 
 const DEFAULT_TIMEOUT_MS = 30000;
 const DEADLINE_MARGIN_MS = 2000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
-// The socket's own buffer: frames past this mark wait in the client's send queue, where a call that
-// ends before its frame was written takes its bytes back out.
-const SOCKET_HIGH_WATER_MARK = 64 * 1024;
-// After a first contact ended in EPIPE/ECONNRESET with no frame read: how long a read-only second
-// connection waits for the broker's refusal (it sends one ERROR frame at once, then closes).
-const REFUSAL_PROBE_MS = 1000;
 // Broker errors after which reconnecting cannot help.
 const FATAL_CODES = new Set(['FORBIDDEN', 'UNSUPPORTED_PROTOCOL_VERSION']);
 
@@ -36,42 +31,6 @@ export async function connect(options = {}) {
   return client;
 }
 
-function abortedError(signal, what, correlationId) {
-  return new CancelledError(`${what} was aborted`, { cause: signal.reason, correlationId });
-}
-
-// A wait that an AbortSignal can end; the listener is removed when the wait ends either way.
-function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    if (signal && signal.aborted) {
-      reject(abortedError(signal, 'connect'));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError(signal, 'connect'));
-    };
-    const timer = setTimeout(() => {
-      if (signal) signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal) signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function errorFromBody(body) {
-  return errorFromCode(body.error_code, body.error, {
-    correlationId: body.correlation_id,
-    payload: body.payload,
-  });
-}
-
-function toLocalError(err) {
-  if (err instanceof FramingError) {
-    return err.code === 'PAYLOAD_TOO_LARGE' ? new PayloadTooLargeError(err.message) : new ProtocolError(err.message);
-  }
-  return err;
-}
 
 function isStreamResult(value) {
   if (value === null || typeof value !== 'object') return false;
@@ -458,11 +417,8 @@ export class Client extends EventEmitter {
     this._served = new Map(); // broker correlation id -> { controller, cancelled }
     this._pings = [];
     this._corked = false;
-    // Frames waiting for room in the socket's buffer, oldest first: { frame, owner }; an owner
-    // (a call) that ends first sets frame to null and takes its bytes out of _queuedBytes.
-    this._outbox = [];
-    this._outboxHead = 0;
-    this._queuedBytes = 0;
+    // Frames waiting for room in the socket's buffer (bounded in bytes); drain() waiters.
+    this._sendQueue = new SendQueue(this._maxQueuedBytes);
     this._drainWaiters = new Set();
     this._closedPromise = null;
     this._brokerError = null;
@@ -503,7 +459,7 @@ export class Client extends EventEmitter {
 
   /** @returns {number} bytes of frames waiting in the client's send queue for the broker to read (at most maxQueuedBytes). */
   get queuedBytes() {
-    return this._queuedBytes;
+    return this._sendQueue.bytes;
   }
 
   async _open(signal) {
@@ -517,189 +473,14 @@ export class Client extends EventEmitter {
     }
   }
 
-  // Connects and completes the handshake. While the broker is not there yet (no socket file, or a
-  // stale one nobody listens on) it tries again with backoff until `waitMs` has passed.
-  async _establish(waitMs, signal) {
-    const started = Date.now();
-    let delay = 25;
-    for (let attempt = 1; ; attempt++) {
-      if (signal && signal.aborted) throw abortedError(signal, 'connect');
-      try {
-        const socket = await this._connectSocket(signal);
-        return await this._handshake(socket, signal);
-      } catch (err) {
-        const waited = Date.now() - started;
-        if (!err.brokerAbsent || waited + delay > waitMs) {
-          if (err.brokerAbsent && waitMs > 0) {
-            throw new ConnectionClosedError(
-              `no broker at ${this._socketPath} after waiting ${waited} ms (waitForBrokerMs=${waitMs}, ${attempt} attempts): ${err.cause ? err.cause.code : err.message}`,
-              { cause: err.cause ?? err },
-            );
-          }
-          throw err;
-        }
-        debug('no broker at %s yet (%s), attempt %d, next in %d ms', this._socketPath, err.cause ? err.cause.code : err.message, attempt, delay);
-        await sleep(delay, signal);
-        delay = Math.min(delay * 2, 500);
-      }
-    }
-  }
-
-  _connectSocket(signal) {
-    return new Promise((resolve, reject) => {
-      try {
-        checkSocketPath(this._socketPath, this._defaultSocketPath); // another user's socket: UnsafeSocketPathError
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      const socket = net.createConnection({ path: this._socketPath, writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
-      const done = () => {
-        clearTimeout(timer);
-        socket.removeListener('error', onError);
-        if (signal) signal.removeEventListener('abort', onAbort);
-      };
-      const timer = setTimeout(() => {
-        done();
-        socket.destroy();
-        reject(new ConnectionClosedError(
-          `cannot connect to the broker at ${this._socketPath}: no answer within ${this._connectTimeoutMs} ms`,
-        ));
-      }, this._connectTimeoutMs);
-      const onError = (err) => {
-        done();
-        const e = new ConnectionClosedError(`cannot connect to the broker at ${this._socketPath}: ${err.message}`, { cause: err });
-        // Nothing listens there (yet): the broker is not started, or it died and left its socket file.
-        e.brokerAbsent = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
-        reject(e);
-      };
-      const onAbort = () => {
-        done();
-        socket.destroy();
-        reject(abortedError(signal, 'connect'));
-      };
-      if (signal) signal.addEventListener('abort', onAbort, { once: true });
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        done();
-        resolve(socket);
-      });
-    });
-  }
-
-  // The first exchange on a new connection: a HEARTBEAT, answered by the broker once it has accepted
-  // the connection. A broker that refuses the client (FORBIDDEN, CONNECTION_LIMIT_REACHED) sends one
-  // ERROR frame and closes; that error is what the handshake rejects with. Resolves with the socket,
-  // its decoder and any frames that followed the answer.
-  _handshake(socket, signal) {
-    return new Promise((resolve, reject) => {
-      const decoder = new FrameDecoder(this._maxPayload);
-      let brokerError = null;
-      let framesRead = 0;
-      let finished = false;
-      const finish = (err, rest) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        socket.removeListener('data', onData);
-        socket.removeListener('error', onError);
-        socket.removeListener('close', onClose);
-        if (signal) signal.removeEventListener('abort', onAbort);
-        if (err) {
-          socket.destroy();
-          debug('handshake with %s failed: %s', this._socketPath, err.message);
-          reject(err);
-        } else {
-          debug('connected to %s', this._socketPath);
-          resolve({ socket, decoder, rest });
-        }
-      };
-      const onData = (chunk) => {
-        let frames;
-        try {
-          frames = decoder.push(chunk);
-        } catch (err) {
-          finish(toLocalError(err));
-          return;
-        }
-        for (let i = 0; i < frames.length; i++) {
-          framesRead++;
-          const { type, body } = frames[i];
-          if (type === FrameType.HEARTBEAT) {
-            finish(null, frames.slice(i + 1));
-            return;
-          }
-          if (type === FrameType.ERROR && body && typeof body === 'object' && !body.correlation_id) {
-            brokerError = errorFromBody(body);
-            finish(brokerError);
-            return;
-          }
-        }
-      };
-      let closing = false;
-      const onClosed = (err) => {
-        if (closing) return; // 'error' then 'close': the first one decides
-        closing = true;
-        if (brokerError) {
-          finish(brokerError);
-          return;
-        }
-        const refusedEarly = framesRead === 0 && err && (err.code === 'EPIPE' || err.code === 'ECONNRESET');
-        const closed = new ConnectionClosedError(
-          `the broker at ${this._socketPath} closed the connection before answering${err ? `: ${err.message}` : ''}`,
-          err ? { cause: err } : {},
-        );
-        if (!refusedEarly) {
-          finish(closed);
-          return;
-        }
-        // Our write met a connection the broker had already closed, so its last frame was lost with
-        // the socket. A refusal is the same for every connection of this client: read it on a second
-        // connection that writes nothing.
-        this._probeRefusal().then((refusal) => finish(refusal ?? closed), () => finish(closed));
-      };
-      const onError = (err) => onClosed(err);
-      const onClose = () => onClosed(null);
-      const onAbort = () => finish(abortedError(signal, 'connect'));
-      const timer = setTimeout(() => finish(new ConnectionClosedError(
-        `the broker at ${this._socketPath} accepted the connection but did not answer within ${this._connectTimeoutMs} ms`,
-      )), this._connectTimeoutMs);
-      if (signal) signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('data', onData);
-      socket.once('error', onError);
-      socket.once('close', onClose);
-      socket.write(encodeFrame(FrameType.HEARTBEAT, {}, Format.JSON, this._maxPayload));
-    });
-  }
-
-  // A read-only connection: resolves with the broker's connection-level error if it sends one
-  // within REFUSAL_PROBE_MS, otherwise with null.
-  _probeRefusal() {
-    return new Promise((resolve) => {
-      const decoder = new FrameDecoder(this._maxPayload);
-      const socket = net.createConnection({ path: this._socketPath });
-      const done = (value) => {
-        clearTimeout(timer);
-        socket.destroy();
-        debug('refusal probe of %s: %s', this._socketPath, value ? value.message : 'no error frame');
-        resolve(value);
-      };
-      const timer = setTimeout(() => done(null), Math.min(REFUSAL_PROBE_MS, this._connectTimeoutMs));
-      socket.on('data', (chunk) => {
-        try {
-          for (const { type, body } of decoder.push(chunk)) {
-            if (type === FrameType.ERROR && body && typeof body === 'object' && !body.correlation_id) {
-              done(errorFromBody(body));
-              return;
-            }
-          }
-        } catch {
-          done(null);
-        }
-      });
-      socket.once('error', () => done(null));
-      socket.once('close', () => done(null));
-    });
+  _establish(waitMs, signal) {
+    const settings = {
+      socketPath: this._socketPath,
+      isDefault: this._defaultSocketPath,
+      maxPayload: this._maxPayload,
+      connectTimeoutMs: this._connectTimeoutMs,
+    };
+    return establish(settings, waitMs, signal);
   }
 
   _attach(socket, decoder) {
@@ -721,7 +502,8 @@ export class Client extends EventEmitter {
     const fatal = this._brokerError && FATAL_CODES.has(this._brokerError.code);
     debug('connection to %s closed: %s', this._socketPath,
       (this._brokerError ?? this._closeReason)?.message ?? (this._closed ? 'closed by the client' : 'closed by the broker'));
-    this._clearOutbox();
+    this._sendQueue.clear();
+    this._notifyWritable();
     if (this._closed || !this._reconnectEnabled || fatal) {
       this._connected = false;
       this._teardown(false);
@@ -829,7 +611,10 @@ export class Client extends EventEmitter {
       throw toLocalError(err);
     }
     const socket = this._socket;
-    if (this._queuedBytes > 0 || socket.writableNeedDrain) return this._enqueue(frame, owner);
+    if (this._sendQueue.bytes > 0 || socket.writableNeedDrain) {
+      this._sendQueue.add(frame, owner);
+      return false;
+    }
     if (!this._corked) {
       // Batch every frame written in this tick into as few writes as possible.
       this._corked = true;
@@ -842,69 +627,16 @@ export class Client extends EventEmitter {
     return socket.write(frame);
   }
 
-  _enqueue(frame, owner) {
-    if (this._queuedBytes + frame.length > this._maxQueuedBytes) {
-      if (debug.enabled) debug('send queue full: %d bytes wait, maxQueuedBytes=%d, frame of %d bytes refused', this._queuedBytes, this._maxQueuedBytes, frame.length);
-      throw new TargetBusyError(
-        `the client's send queue is full: ${this._queuedBytes} bytes wait for the broker to read (maxQueuedBytes=${this._maxQueuedBytes}), a frame of ${frame.length} bytes does not fit`,
-      );
-    }
-    const item = { frame, owner };
-    this._outbox.push(item);
-    this._queuedBytes += frame.length;
-    if (owner) owner._queued = item;
-    return false;
-  }
-
-  /** A call ended: drops its frame if it still waits unsent. True when the frame was never written. */
+  /** A call ended: drops its frame if it still waits in the send queue. True when it was never written. */
   _unqueue(owner) {
-    const item = owner._queued;
-    if (!item) return false;
-    owner._queued = null;
-    if (!item.frame) return false;
-    this._queuedBytes -= item.frame.length;
-    item.frame = null;
-    if (debug.enabled) debug('a call ended before its frame was written: dropped unsent, %d bytes still queued', this._queuedBytes);
-    return true;
+    return this._sendQueue.remove(owner);
   }
 
   // The socket's buffer has room again: move waiting frames into it until it is full.
   _flush() {
     const socket = this._socket;
-    const outbox = this._outbox;
-    if (this._outboxHead < outbox.length) {
-      socket.cork();
-      while (this._outboxHead < outbox.length) {
-        const item = outbox[this._outboxHead++];
-        const frame = item.frame;
-        if (!frame) continue;
-        item.frame = null;
-        if (item.owner) item.owner._queued = null;
-        this._queuedBytes -= frame.length;
-        if (!socket.write(frame)) break;
-      }
-      socket.uncork();
-      if (this._outboxHead === outbox.length) {
-        outbox.length = 0;
-        this._outboxHead = 0;
-      } else if (this._outboxHead > 1024) {
-        outbox.splice(0, this._outboxHead);
-        this._outboxHead = 0;
-      }
-    }
-    if (this._queuedBytes === 0 && !socket.writableNeedDrain) this._notifyWritable();
-  }
-
-  _clearOutbox() {
-    for (let i = this._outboxHead; i < this._outbox.length; i++) {
-      const item = this._outbox[i];
-      item.frame = null;
-      if (item.owner) item.owner._queued = null;
-    }
-    this._outbox = [];
-    this._outboxHead = 0;
-    this._queuedBytes = 0;
-    this._notifyWritable();
+    this._sendQueue.flushInto(socket);
+    if (this._sendQueue.bytes === 0 && !socket.writableNeedDrain) this._notifyWritable();
   }
 
   _notifyWritable() {
@@ -922,7 +654,7 @@ export class Client extends EventEmitter {
   drain(options = {}) {
     const signal = options.signal;
     if (signal && signal.aborted) return Promise.reject(abortedError(signal, 'drain'));
-    if (this._closed || !this._connected || (this._queuedBytes === 0 && !this._socket.writableNeedDrain)) return Promise.resolve();
+    if (this._closed || !this._connected || (this._sendQueue.bytes === 0 && !this._socket.writableNeedDrain)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
         this._drainWaiters.delete(done);
