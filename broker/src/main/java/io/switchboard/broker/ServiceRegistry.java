@@ -1,6 +1,5 @@
 package io.switchboard.broker;
 
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -9,13 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.IntFunction;
 
 /**
  * The broker's registry of named services, their message types and their live instances.
@@ -548,52 +545,5 @@ public final class ServiceRegistry
     public Collection<Service> services()
     {
         return Collections.unmodifiableCollection(services.values());
-    }
-
-    /**
-     * An immutable copy of the registry for readers on other threads.
-     *
-     * @param version of the registry now.
-     * @return the snapshot.
-     */
-    RegistrySnapshot snapshot(final long version)
-    {
-        return snapshot(version, (clientId) -> null, new HashMap<>());
-    }
-
-    /**
-     * An immutable copy of the registry for readers on other threads, with the name and pid of each serving peer.
-     *
-     * @param version of the registry now.
-     * @param peers the connected peers by client id (null for one not known).
-     * @param irBySchema every schema IR known, by {@link RegistrySnapshot#schemaKey(int, int)}.
-     * @return the snapshot.
-     */
-    RegistrySnapshot snapshot(
-        final long version, final IntFunction<ClientSession> peers, final Map<Integer, byte[]> irBySchema)
-    {
-        final TreeMap<String, RegistrySnapshot.ServiceView> services = new TreeMap<>();
-        final HashMap<Integer, byte[]> irByClient = new HashMap<>();
-        for (final ServiceRegistry.Service s : services())
-        {
-            final List<RegistrySnapshot.InstanceView> instances = new ArrayList<>(s.instances.size());
-            for (final Instance instance : s.instances)
-            {
-                final ClientSession peer = peers.apply(instance.clientId);
-                instances.add(new RegistrySnapshot.InstanceView(
-                    instance.clientId, null == peer ? "" : peer.name, null == peer ? 0 : peer.pid));
-            }
-            services.put(s.name(), new RegistrySnapshot.ServiceView(
-                s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
-                s.schemaIr(), instances));
-            if (s.schemaIr().length > 0)
-            {
-                for (final ServiceRegistry.Instance instance : s.instances())
-                {
-                    irByClient.putIfAbsent(instance.clientId(), s.schemaIr());
-                }
-            }
-        }
-        return new RegistrySnapshot(services, irByClient, irBySchema, version);
     }
 }

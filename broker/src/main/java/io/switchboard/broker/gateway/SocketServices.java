@@ -3,17 +3,16 @@ package io.switchboard.broker.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
 import io.switchboard.transport.DeferredReply;
+import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.ServiceRequest;
 import io.switchboard.transport.StreamSession;
-import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
 
@@ -23,7 +22,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Services that socket clients serve (REGISTER): the gateway holds each name as a Java service of its own client,
@@ -52,6 +52,9 @@ final class SocketServices
         final Set<String> messageTypes;
         final SchemaReplies schema; // null when the name is opaque JSON
         final List<GatewaySession> owners = new ArrayList<>();
+        /** REGISTER frames answered when the broker's answer to the gateway's own register arrives. */
+        final List<Waiting> waiting = new ArrayList<>();
+        boolean registered;
         int next;
 
         Served(final String name, final boolean shared, final Set<String> messageTypes, final SchemaReplies schema)
@@ -73,6 +76,21 @@ final class SocketServices
                 next = 0;
             }
             return owners.get(next++);
+        }
+    }
+
+    /** A REGISTER frame waiting for the broker's answer. */
+    private static final class Waiting
+    {
+        final GatewaySession session;
+        final FrameFormat format;
+        final String correlationId;
+
+        Waiting(final GatewaySession session, final FrameFormat format, final String correlationId)
+        {
+            this.session = session;
+            this.format = format;
+            this.correlationId = correlationId;
         }
     }
 
@@ -98,35 +116,36 @@ final class SocketServices
         }
     }
 
-    private final Switchboard client;
-    private final Supplier<RegistrySnapshot> registry;
+    private final GatewayClient client;
     private final Transcoders transcoders;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, Served> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
+    /** Names being withdrawn at the broker: a REGISTER for one waits for the withdrawal's answer. */
+    private final Map<String, CompletableFuture<Void>> withdrawing = new HashMap<>();
+    /** REGISTER frames to handle again on the next duty cycle, once a withdrawal was answered. */
+    private final List<Runnable> retries = new ArrayList<>();
     private final SocketPayloads payloads;
     private long nextId = 1;
     private long nowMs;
 
     /**
-     * @param client the gateway's own Java client, which serves the names for the connections.
-     * @param registry supplies the latest snapshot of the broker's registry, to join a name Java peers serve.
+     * @param client the gateway's own Java client, which serves the names for the connections; its route table tells
+     * which names Java peers serve, with which types and schema.
      * @param transcoders of the schemas met.
      * @param codec of JSON and MessagePack payloads.
      * @param proxy through which frames go out.
      * @param counters of the gateway.
      */
     SocketServices(
-        final Switchboard client,
-        final Supplier<RegistrySnapshot> registry,
+        final GatewayClient client,
         final Transcoders transcoders,
         final PayloadCodec codec,
         final SessionProxy proxy,
         final GatewayCounters counters)
     {
         this.client = client;
-        this.registry = registry;
         this.transcoders = transcoders;
         this.payloads = new SocketPayloads(codec);
         this.proxy = proxy;
@@ -188,30 +207,98 @@ final class SocketServices
                 return;
             }
             existing.owners.add(session);
-            registered(session, format, correlationId, name);
+            if (existing.registered)
+            {
+                registered(session, format, correlationId, name);
+            }
+            else
+            {
+                existing.waiting.add(new Waiting(session, format, correlationId));
+            }
+            return;
+        }
+        final CompletableFuture<Void> withdrawal = withdrawing.get(name);
+        if (null != withdrawal)
+        {
+            // the last connection serving it just left and the broker has not yet answered the withdrawal: register
+            // the name again once it has, from the duty cycle (never from inside the client's poll)
+            withdrawal.whenComplete((v, ex) -> retries.add(() ->
+            {
+                if (!session.closed)
+                {
+                    onRegister(session, format, correlationId, body);
+                }
+            }));
             return;
         }
 
-        final ServiceDefinition definition = registration.definition(
-            registry.get().service(name), transcoders, this::onRequest, this::onStream);
+        final RouteTable.Route javaServed = client.routes().route(name);
+        final ServiceDefinition definition = registration.definition(javaServed,
+            null == javaServed ? null : client.routes().schemaIr(javaServed), transcoders, this::onRequest,
+            this::onStream);
         if (null == definition)
         {
             error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
             return;
         }
-        try
-        {
-            client.serve(definition);
-        }
-        catch (final SwitchboardException ex)
-        {
-            error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
-            return;
-        }
         final Served served = new Served(name, shared, types, registration.schema);
         served.owners.add(session);
+        served.waiting.add(new Waiting(session, format, correlationId));
         byName.put(name, served);
-        registered(session, format, correlationId, name);
+        // answered when the broker's answer arrives (inside a later poll of the client): nothing here waits for it
+        client.serve(definition).whenComplete((v, ex) -> onServeAnswer(served, ex));
+    }
+
+    private void onServeAnswer(final Served served, final Throwable failure)
+    {
+        if (null == failure)
+        {
+            served.registered = true;
+            for (final Waiting w : served.waiting)
+            {
+                if (!w.session.closed)
+                {
+                    registered(w.session, w.format, w.correlationId, served.name);
+                }
+            }
+            served.waiting.clear();
+            return;
+        }
+        // refused by the broker (NAME_IN_USE: a Java peer holds it; INVALID_REQUEST: other types), or the broker was
+        // lost: every connection that asked gets that answer, and nobody serves the name from here
+        if (byName.get(served.name) == served)
+        {
+            byName.remove(served.name);
+        }
+        served.owners.clear();
+        final Throwable cause = failure instanceof CompletionException && null != failure.getCause() ?
+            failure.getCause() : failure;
+        final ErrorCode code = cause instanceof SwitchboardException ?
+            codeOf(((SwitchboardException)cause).errorCode()) : ErrorCode.INTERNAL_ERROR;
+        for (final Waiting w : served.waiting)
+        {
+            if (!w.session.closed)
+            {
+                error(w.session, w.format, w.correlationId, code, cause.getMessage());
+            }
+        }
+        served.waiting.clear();
+    }
+
+    /**
+     * REGISTER frames that waited for a withdrawal of their name, handled again now, on the duty cycle.
+     *
+     * @return how many.
+     */
+    int retryRegistrations()
+    {
+        final int size = retries.size();
+        for (int i = 0; i < size; i++)
+        {
+            retries.get(i).run();
+        }
+        retries.subList(0, size).clear();
+        return size;
     }
 
     void onUnregister(final GatewaySession session, final FrameFormat format, final String correlationId,
@@ -225,6 +312,7 @@ final class SocketServices
                 "this connection does not serve '" + name + "'");
             return;
         }
+        answerWaiting(served, session); // its REGISTER, answered before its UNREGISTER
         withdraw(served, session);
         final ObjectNode reply = FrameBodies.response(null == correlationId ? "" : correlationId, null);
         reply.put("service", name);
@@ -411,19 +499,32 @@ final class SocketServices
         }
     }
 
+    private void answerWaiting(final Served served, final GatewaySession session)
+    {
+        for (int i = served.waiting.size() - 1; i >= 0; i--)
+        {
+            final Waiting w = served.waiting.get(i);
+            if (w.session == session)
+            {
+                served.waiting.remove(i);
+                registered(w.session, w.format, w.correlationId, served.name);
+            }
+        }
+    }
+
     private void withdraw(final Served served, final GatewaySession session)
     {
         served.owners.remove(session);
         if (served.owners.isEmpty())
         {
             byName.remove(served.name);
-            try
+            // the broker's answer is awaited by nobody; if the broker already dropped it (reconnecting), nothing is
+            // left to withdraw. A REGISTER of the name meanwhile waits for it (see onRegister).
+            final CompletableFuture<Void> answer = client.unserve(served.name);
+            if (!answer.isDone())
             {
-                client.unserve(served.name);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // the broker already dropped it (e.g. reconnecting): nothing left to withdraw
+                withdrawing.put(served.name, answer);
+                answer.whenComplete((v, ex) -> withdrawing.remove(served.name, answer));
             }
         }
     }
