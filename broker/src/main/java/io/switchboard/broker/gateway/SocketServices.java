@@ -44,56 +44,6 @@ final class SocketServices
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final long REPLY_MARGIN_MS = 2_000;
 
-    /** A name served from sockets. */
-    private static final class Served
-    {
-        final String name;
-        final boolean shared;
-        final Set<String> messageTypes;
-        final SchemaReplies schema; // null when the name is opaque JSON
-        final List<GatewaySession> owners = new ArrayList<>();
-        /** REGISTER frames answered when the broker's answer to the gateway's own register arrives. */
-        final List<Waiting> waiting = new ArrayList<>();
-        boolean registered;
-        int next;
-
-        Served(final String name, final boolean shared, final Set<String> messageTypes, final SchemaReplies schema)
-        {
-            this.name = name;
-            this.shared = shared;
-            this.messageTypes = messageTypes;
-            this.schema = schema;
-        }
-
-        GatewaySession nextOwner()
-        {
-            if (owners.isEmpty())
-            {
-                return null;
-            }
-            if (next >= owners.size())
-            {
-                next = 0;
-            }
-            return owners.get(next++);
-        }
-    }
-
-    /** A REGISTER frame waiting for the broker's answer. */
-    private static final class Waiting
-    {
-        final GatewaySession session;
-        final FrameFormat format;
-        final String correlationId;
-
-        Waiting(final GatewaySession session, final FrameFormat format, final String correlationId)
-        {
-            this.session = session;
-            this.format = format;
-            this.correlationId = correlationId;
-        }
-    }
-
     /** A request forwarded to a serving connection, waiting for its answer. */
     private static final class Forwarded
     {
@@ -120,7 +70,7 @@ final class SocketServices
     private final Transcoders transcoders;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
-    private final Map<String, Served> byName = new HashMap<>();
+    private final Map<String, ServedName> byName = new HashMap<>();
     private final Map<String, Forwarded> inFlight = new HashMap<>();
     /** Names being withdrawn at the broker: a REGISTER for one waits for the withdrawal's answer. */
     private final Map<String, CompletableFuture<Void>> withdrawing = new HashMap<>();
@@ -165,7 +115,7 @@ final class SocketServices
      */
     List<GatewaySession> owners(final String name)
     {
-        final Served served = byName.get(name);
+        final ServedName served = byName.get(name);
         return null == served ? List.of() : served.owners;
     }
 
@@ -182,7 +132,7 @@ final class SocketServices
         final boolean shared = registration.shared;
         final Set<String> types = registration.types;
 
-        final Served existing = byName.get(name);
+        final ServedName existing = byName.get(name);
         if (null != existing)
         {
             if (existing.owners.contains(session))
@@ -213,7 +163,7 @@ final class SocketServices
             }
             else
             {
-                existing.waiting.add(new Waiting(session, format, correlationId));
+                existing.waiting.add(new ServedName.Waiting(session, format, correlationId));
             }
             return;
         }
@@ -232,29 +182,29 @@ final class SocketServices
             return;
         }
 
-        final RouteTable.Route javaServed = client.routes().route(name);
-        final ServiceDefinition definition = registration.definition(javaServed,
-            null == javaServed ? null : client.routes().schemaIr(javaServed), transcoders, this::onRequest,
+        final RouteTable.Route javaServedName = client.routes().route(name);
+        final ServiceDefinition definition = registration.definition(javaServedName,
+            null == javaServedName ? null : client.routes().schemaIr(javaServedName), transcoders, this::onRequest,
             this::onStream);
         if (null == definition)
         {
             error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
             return;
         }
-        final Served served = new Served(name, shared, types, registration.schema);
+        final ServedName served = new ServedName(name, shared, types, registration.schema);
         served.owners.add(session);
-        served.waiting.add(new Waiting(session, format, correlationId));
+        served.waiting.add(new ServedName.Waiting(session, format, correlationId));
         byName.put(name, served);
         // answered when the broker's answer arrives (inside a later poll of the client): nothing here waits for it
         client.serve(definition).whenComplete((v, ex) -> onServeAnswer(served, ex));
     }
 
-    private void onServeAnswer(final Served served, final Throwable failure)
+    private void onServeAnswer(final ServedName served, final Throwable failure)
     {
         if (null == failure)
         {
             served.registered = true;
-            for (final Waiting w : served.waiting)
+            for (final ServedName.Waiting w : served.waiting)
             {
                 if (!w.session.closed)
                 {
@@ -275,7 +225,7 @@ final class SocketServices
             failure.getCause() : failure;
         final ErrorCode code = cause instanceof SwitchboardException ?
             codeOf(((SwitchboardException)cause).errorCode()) : ErrorCode.INTERNAL_ERROR;
-        for (final Waiting w : served.waiting)
+        for (final ServedName.Waiting w : served.waiting)
         {
             if (!w.session.closed)
             {
@@ -305,7 +255,7 @@ final class SocketServices
         final JsonNode body)
     {
         final String name = text(body, "service");
-        final Served served = null == name ? null : byName.get(name);
+        final ServedName served = null == name ? null : byName.get(name);
         if (null == served || !served.owners.contains(session))
         {
             error(session, format, correlationId, ErrorCode.ACTOR_NOT_FOUND,
@@ -421,7 +371,7 @@ final class SocketServices
                 failForwarded(forwarded, ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
             }
         }
-        for (final Served served : new ArrayList<>(byName.values()))
+        for (final ServedName served : new ArrayList<>(byName.values()))
         {
             if (served.owners.contains(session))
             {
@@ -499,11 +449,11 @@ final class SocketServices
         }
     }
 
-    private void answerWaiting(final Served served, final GatewaySession session)
+    private void answerWaiting(final ServedName served, final GatewaySession session)
     {
         for (int i = served.waiting.size() - 1; i >= 0; i--)
         {
-            final Waiting w = served.waiting.get(i);
+            final ServedName.Waiting w = served.waiting.get(i);
             if (w.session == session)
             {
                 served.waiting.remove(i);
@@ -512,7 +462,7 @@ final class SocketServices
         }
     }
 
-    private void withdraw(final Served served, final GatewaySession session)
+    private void withdraw(final ServedName served, final GatewaySession session)
     {
         served.owners.remove(session);
         if (served.owners.isEmpty())
@@ -531,7 +481,7 @@ final class SocketServices
 
     private void onRequest(final ServiceRequest request, final DirectBuffer buffer, final int offset, final int length)
     {
-        final Served served = byName.get(request.service().toString());
+        final ServedName served = byName.get(request.service().toString());
         final GatewaySession owner = null == served ? null : served.nextOwner();
         if (null == owner)
         {
@@ -562,7 +512,7 @@ final class SocketServices
 
     private void onStream(final StreamSession stream, final DirectBuffer buffer, final int offset, final int length)
     {
-        final Served served = byName.get(stream.service());
+        final ServedName served = byName.get(stream.service());
         final GatewaySession owner = null == served ? null : served.nextOwner();
         if (null == owner)
         {

@@ -125,6 +125,7 @@ final class AdapterHarness
         session.releaseQueue();
         requests.onSessionClosed(session);
         subjects.onSessionClosed(session);
+        socketServices.onSessionClosed(session);
     }
 
     byte[] frame(final FrameType type, final String json)
