@@ -347,8 +347,7 @@ public final class ServiceRegistry
         {
             return new Outcome(Status.INVALID_REQUEST, "shared service '" + name + "' has message types " +
                 describe(existing.messageTypes) + ", this instance offered " + describe(messageTypes) +
-                (existing.messageTypes.keySet().equals(messageTypes.keySet()) ?
-                " (the same names with other template ids: SBE and opaque JSON, or two schemas)" : ""));
+                (existing.messageTypes.keySet().equals(messageTypes.keySet()) ? sameNamesOtherEncoding(existing) : ""));
         }
         if (existing.schemaIr.length > 0 && !Arrays.equals(existing.schemaIr, schemaIr))
         {
@@ -359,6 +358,20 @@ public final class ServiceRegistry
         existing.instances.add(new Instance(clientId, inboxStreamId));
         charge(clientId, 1, chargedBytes);
         return OK;
+    }
+
+    /**
+     * Why instances whose types agree by name are refused: a shared name takes instances whose types agree by name
+     * and schema. A socket client joining an SBE name adopts its schema (the gateway transcodes JSON), but an instance
+     * that offers SBE cannot adopt opaque JSON types, nor the reverse, nor another schema.
+     */
+    private static String sameNamesOtherEncoding(final Service existing)
+    {
+        return existing.schemaIr.length == 0 ?
+            ": the same names, held as opaque JSON (by socket clients, or Java peers serving them opaque); a shared " +
+            "name takes instances whose types agree by name and schema: serve these types opaque (onOpaque) to join" :
+            ": the same names with other template ids (another schema, or opaque JSON for SBE); a shared name takes " +
+            "instances whose types agree by name and schema";
     }
 
     /** Message types as {@code [Add=SBE template 1, Note=opaque JSON]}, for errors that name both sides. */

@@ -58,6 +58,23 @@ class ServiceRegistryTest
     }
 
     @Test
+    void shouldRefuseAnSbeInstanceOfANameHeldAsOpaqueJsonNamingHowToJoin()
+    {
+        // the gateway's instance for socket clients that serve Add as JSON; a Java peer offers Add in SBE
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", -1), new byte[0], 9, 1009, false)
+            .isOk());
+        final ServiceRegistry.Outcome outcome =
+            registry.register("calc", ServiceMode.SHARED, Map.of("Add", 1), new byte[]{ 1, 2 }, 2, 1002);
+        assertEquals(Status.INVALID_REQUEST, outcome.status());
+        assertTrue(outcome.message().contains("[Add=opaque JSON]") &&
+            outcome.message().contains("[Add=SBE template 1]") && outcome.message().contains("onOpaque"),
+            outcome.message());
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", -1), new byte[0], 2, 1002).isOk(),
+            "the same types served opaque join");
+        assertEquals(2, registry.get("calc").instances().size());
+    }
+
+    @Test
     void shouldNameBothSidesWhenSharedTypesDifferOnlyInTemplateIds()
     {
         assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", 1), new byte[]{ 1, 2 }, 1, 1001).isOk());
