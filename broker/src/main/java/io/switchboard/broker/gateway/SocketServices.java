@@ -8,7 +8,6 @@ import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.transport.DeferredReply;
 import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.ServiceRequest;
@@ -44,34 +43,12 @@ final class SocketServices
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final long REPLY_MARGIN_MS = 2_000;
 
-    /** A request forwarded to a serving connection, waiting for its answer. */
-    private static final class Forwarded
-    {
-        final String id;
-        SchemaReplies schema; // null when the name is opaque JSON
-        final GatewaySession session;
-        final DeferredReply reply;
-        final StreamSession stream;
-        final long deadlineMs;
-        long frames;
-
-        Forwarded(final String id, final GatewaySession session, final DeferredReply reply, final StreamSession stream,
-            final long deadlineMs)
-        {
-            this.id = id;
-            this.session = session;
-            this.reply = reply;
-            this.stream = stream;
-            this.deadlineMs = deadlineMs;
-        }
-    }
-
     private final GatewayClient client;
     private final Transcoders transcoders;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
     private final Map<String, ServedName> byName = new HashMap<>();
-    private final Map<String, Forwarded> inFlight = new HashMap<>();
+    private final Map<String, ForwardedRequest> inFlight = new HashMap<>();
     /** Names being withdrawn at the broker: a REGISTER for one waits for the withdrawal's answer. */
     private final Map<String, CompletableFuture<Void>> withdrawing = new HashMap<>();
     /** REGISTER frames to handle again on the next duty cycle, once a withdrawal was answered. */
@@ -263,10 +240,23 @@ final class SocketServices
             return;
         }
         answerWaiting(served, session); // its REGISTER, answered before its UNREGISTER
-        withdraw(served, session);
         final ObjectNode reply = FrameBodies.response(null == correlationId ? "" : correlationId, null);
         reply.put("service", name);
-        proxy.send(session, FrameType.RESPONSE, format, reply, false);
+        final CompletableFuture<Void> withdrawal = withdraw(served, session);
+        if (null == withdrawal || withdrawal.isDone())
+        {
+            proxy.send(session, FrameType.RESPONSE, format, reply, false);
+            return;
+        }
+        // the last connection serving it: answered once the broker withdrew the name (its route removal comes
+        // first), so that a request after the answer is ACTOR_NOT_FOUND; nothing waits for it meanwhile
+        withdrawal.whenComplete((v, ex) ->
+        {
+            if (!session.closed)
+            {
+                proxy.send(session, FrameType.RESPONSE, format, reply, false);
+            }
+        });
     }
 
     /**
@@ -275,7 +265,7 @@ final class SocketServices
     void onReply(final GatewaySession session, final FrameType type, final FrameFormat format, final JsonNode body)
     {
         final String id = text(body, "correlation_id");
-        final Forwarded forwarded = null == id ? null : inFlight.get(id);
+        final ForwardedRequest forwarded = null == id ? null : inFlight.get(id);
         if (null == forwarded && isIssued(id))
         {
             counters.lateReplies++; // cancelled, timed out or already answered: the race is the service's to lose
@@ -361,14 +351,14 @@ final class SocketServices
      */
     void onSessionClosed(final GatewaySession session)
     {
-        final Iterator<Forwarded> it = inFlight.values().iterator();
+        final Iterator<ForwardedRequest> it = inFlight.values().iterator();
         while (it.hasNext())
         {
-            final Forwarded forwarded = it.next();
+            final ForwardedRequest forwarded = it.next();
             if (forwarded.session == session)
             {
                 it.remove();
-                failForwarded(forwarded, ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
+                forwarded.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
             }
         }
         for (final ServedName served : new ArrayList<>(byName.values()))
@@ -398,11 +388,11 @@ final class SocketServices
         {
             return;
         }
-        final List<Forwarded> left = new ArrayList<>(inFlight.values());
+        final List<ForwardedRequest> left = new ArrayList<>(inFlight.values());
         inFlight.clear();
-        for (final Forwarded forwarded : left)
+        for (final ForwardedRequest forwarded : left)
         {
-            failForwarded(forwarded, ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
+            forwarded.fail(ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
             if (!forwarded.session.closed)
             {
                 proxy.send(forwarded.session, FrameType.CANCEL, FrameFormat.JSON,
@@ -418,14 +408,14 @@ final class SocketServices
     {
         this.nowMs = nowMs;
         int expired = 0;
-        final Iterator<Forwarded> it = inFlight.values().iterator();
+        final Iterator<ForwardedRequest> it = inFlight.values().iterator();
         while (it.hasNext())
         {
-            final Forwarded forwarded = it.next();
+            final ForwardedRequest forwarded = it.next();
             if (nowMs - forwarded.deadlineMs > 0)
             {
                 it.remove();
-                failForwarded(forwarded, ErrorCode.TIMEOUT.name(), "the serving connection did not answer in time");
+                forwarded.fail(ErrorCode.TIMEOUT.name(), "the serving connection did not answer in time");
                 expired++;
             }
         }
@@ -462,21 +452,27 @@ final class SocketServices
         }
     }
 
-    private void withdraw(final ServedName served, final GatewaySession session)
+    /**
+     * @return the broker's answer to the withdrawal of the name, or null when other connections still serve it.
+     */
+    private CompletableFuture<Void> withdraw(final ServedName served, final GatewaySession session)
     {
         served.owners.remove(session);
+        CompletableFuture<Void> answer = null;
         if (served.owners.isEmpty())
         {
             byName.remove(served.name);
             // the broker's answer is awaited by nobody; if the broker already dropped it (reconnecting), nothing is
             // left to withdraw. A REGISTER of the name meanwhile waits for it (see onRegister).
-            final CompletableFuture<Void> answer = client.unserve(served.name);
-            if (!answer.isDone())
+            final CompletableFuture<Void> withdrawal = client.unserve(served.name);
+            if (!withdrawal.isDone())
             {
-                withdrawing.put(served.name, answer);
-                answer.whenComplete((v, ex) -> withdrawing.remove(served.name, answer));
+                withdrawing.put(served.name, withdrawal);
+                withdrawal.whenComplete((v, ex) -> withdrawing.remove(served.name, withdrawal));
             }
+            answer = withdrawal;
         }
+        return answer;
     }
 
     private void onRequest(final ServiceRequest request, final DirectBuffer buffer, final int offset, final int length)
@@ -501,7 +497,7 @@ final class SocketServices
         frame.put(expectsReply ? "expects_reply" : "expects_stream", expectsReply);
         if (expectsReply)
         {
-            final Forwarded forwarded = new Forwarded(id, owner, request.defer(), null,
+            final ForwardedRequest forwarded = new ForwardedRequest(id, owner, request.defer(), null,
                 nowMs + request.timeoutMs() + REPLY_MARGIN_MS);
             forwarded.schema = served.schema;
             inFlight.put(id, forwarded);
@@ -528,7 +524,7 @@ final class SocketServices
         final String id = "sb-" + nextId++;
         final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), payload, stream.timeoutMs());
         frame.put("expects_stream", true);
-        final Forwarded forwarded = new Forwarded(id, owner, null, stream, Long.MAX_VALUE);
+        final ForwardedRequest forwarded = new ForwardedRequest(id, owner, null, stream, Long.MAX_VALUE);
         forwarded.schema = served.schema;
         inFlight.put(id, forwarded);
         stream.onCancel(() ->
@@ -554,17 +550,6 @@ final class SocketServices
         return frame;
     }
 
-    private void failForwarded(final Forwarded forwarded, final String code, final String message)
-    {
-        if (null != forwarded.reply)
-        {
-            forwarded.reply.fail(code, message);
-        }
-        else
-        {
-            forwarded.stream.fail(code, message);
-        }
-    }
 
     private void registered(
         final GatewaySession session, final FrameFormat format, final String correlationId, final String name)

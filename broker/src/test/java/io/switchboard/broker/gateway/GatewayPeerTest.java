@@ -139,13 +139,16 @@ class GatewayPeerTest
         assertEquals(FrameType.RESPONSE, gw.one(session).type);
 
         gw.feed(session, FrameType.UNREGISTER, "{\"correlation_id\":\"u1\",\"service\":\"s\"}");
-        assertEquals(FrameType.RESPONSE, gw.one(session).type, "UNREGISTER is answered at once");
+        assertTrue(gw.sent(session).isEmpty(), "UNREGISTER of the last instance waits for the broker's withdrawal");
         final CompletableFuture<Void> withdrawal = gw.client.unserves.get("s");
         gw.client.serves.clear();
 
         gw.feed(session, FrameType.REGISTER, "{\"correlation_id\":\"r2\",\"service\":\"s\"}");
         assertTrue(gw.client.serves.isEmpty(), "waits for the withdrawal");
         withdrawal.complete(null);
+        final AdapterHarness.Sent unregistered = gw.one(session);
+        assertEquals(FrameType.RESPONSE, unregistered.type);
+        assertEquals("u1", unregistered.body.path("correlation_id").asText());
         assertTrue(gw.client.serves.isEmpty(), "not from inside the client's completion");
         assertEquals(1, gw.socketServices.retryRegistrations());
         gw.client.serves.get("s").complete(null);
