@@ -223,6 +223,8 @@ public final class Broker implements AutoCloseable
                 .backPressureTimeoutNs(0)
                 .reconnect(true)
                 .reconnectBackoffNs(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(500))
+                // every schema the broker holds, to transcode: bounded as the broker bounds them
+                .maxSchemaBytes(Math.max(1, ctx.maxSchemaBytes()))
                 .errorHandler(ctx.errorHandler()));
             final GatewayContext gatewayContext = ctx.gatewayContext()
                 .socketPath(ctx.gatewaySocket())
@@ -231,7 +233,7 @@ public final class Broker implements AutoCloseable
             {
                 gatewayContext.errorHandler(ctx.errorHandler());
             }
-            gateway = new GatewayConductor(gatewayContext.conclude(), conductor::registrySnapshot, client);
+            gateway = new GatewayConductor(gatewayContext.conclude(), client);
         }
         catch (final IOException | RuntimeException ex)
         {

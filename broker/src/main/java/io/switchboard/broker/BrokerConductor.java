@@ -2,7 +2,6 @@ package io.switchboard.broker;
 
 import io.aeron.Aeron;
 import io.switchboard.broker.access.SocketFiles;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
@@ -79,8 +78,6 @@ public final class BrokerConductor implements Agent
     private final PeerLiveness liveness;
     private final CountersClient countersClient;
 
-    private volatile RegistrySnapshot registrySnapshot = RegistrySnapshot.EMPTY;
-    private long registryVersion;
     private int nextClientId = 1;
     private long nowNs;
 
@@ -242,22 +239,16 @@ public final class BrokerConductor implements Agent
     }
 
     /**
-     * An immutable copy of the service registry, republished after each change; safe to read from any thread.
-     *
-     * @return the latest snapshot.
+     * After a change of the registry or of the declared schemas: tell the peers that asked for schemas what came and
+     * went, before any route update that names a new one.
      */
-    public RegistrySnapshot registrySnapshot()
+    private void onSchemasChanged()
     {
-        return registrySnapshot;
-    }
-
-    private void publishRegistrySnapshot()
-    {
-        registrySnapshot = registry.snapshot(++registryVersion, sessionById::get, publishedSchemas.irBySchema());
+        publishedSchemas.sync(sessionById.values(), controlProxy);
     }
 
     /**
-     * The service registry, for the gateway and tests on the conductor thread.
+     * The service registry, for tests on the conductor thread.
      *
      * @return the registry.
      */
@@ -362,7 +353,7 @@ public final class BrokerConductor implements Agent
                 final List<String> services = registry.removeClient(session.clientId);
                 publishedSchemas.removeClient(session.clientId);
                 counters.set(BrokerCounters.SERVICES, registry.services().size());
-                publishRegistrySnapshot();
+                onSchemasChanged();
                 controlProxy.broadcastPeerGone(sessionById.values(), session.clientId);
                 ctx.log("peer " + session.clientId + " (" + session.name + ", pid " + session.pid + ") gone" +
                     (services.isEmpty() ? "" : ", its services removed: " + services));
@@ -409,12 +400,17 @@ public final class BrokerConductor implements Agent
             sessionById.put(session.clientId, session);
             counters.increment(BrokerCounters.PEERS_CONNECTED);
 
+            publishedSchemas.tellAll(session, controlProxy); // before the routes that name them
             for (final ServiceRegistry.Service service : registry.services())
             {
+                final int schemaKey = publishedSchemas.serviceKey(service.schemaIr());
                 for (final ServiceRegistry.Instance instance : service.instances)
                 {
-                    controlProxy.routeUpdate(
-                        session, RouteAction.ADD, service, instance.clientId, instance.inboxStreamId);
+                    final ClientSession peer = sessionById.get(instance.clientId);
+                    if (null != peer)
+                    {
+                        controlProxy.routeUpdate(session, RouteAction.ADD, service, peer, schemaKey);
+                    }
                 }
             }
             controlProxy.connectAck(session, ctx.heartbeatIntervalMs(), ctx.termLength(), ctx.aeronDirectoryName());
@@ -448,11 +444,12 @@ public final class BrokerConductor implements Agent
                 return;
             }
             counters.set(BrokerCounters.SERVICES, registry.services().size());
-            publishRegistrySnapshot();
+            onSchemasChanged();
             // the route goes out before the ack: a peer that serves for another (the gateway for a socket client)
             // has the route in its table by the time its register returns, so a call right after it is routed
-            controlProxy.broadcastRouteUpdate(sessionById.values(),
-                RouteAction.ADD, registry.get(service), session.clientId, session.inboxStreamId);
+            final ServiceRegistry.Service registered = registry.get(service);
+            controlProxy.broadcastRouteUpdate(sessionById.values(), RouteAction.ADD, registered, session,
+                publishedSchemas.serviceKey(registered.schemaIr()));
             controlProxy.reply(session, correlationId, null, null);
             ctx.log("peer " + session.clientId + " serves '" + service + "' (" + mode + ", " + types.keySet() + ")");
         }
@@ -466,7 +463,7 @@ public final class BrokerConductor implements Agent
             }
             if (outcome.isOk())
             {
-                publishRegistrySnapshot(); // before the ack: the gateway reads it once the publisher goes on
+                onSchemasChanged(); // before the ack: the gateway has it by the time the publisher goes on
             }
             controlProxy.reply(session, correlationId, outcome.status(), outcome.message());
         }
@@ -481,9 +478,9 @@ public final class BrokerConductor implements Agent
                 return;
             }
             counters.set(BrokerCounters.SERVICES, registry.services().size());
-            publishRegistrySnapshot();
-            controlProxy.broadcastRouteUpdate(sessionById.values(),
-                RouteAction.REMOVE, service, session.clientId, session.inboxStreamId);
+            controlProxy.broadcastRouteUpdate(sessionById.values(), RouteAction.REMOVE, service, session,
+                publishedSchemas.serviceKey(service.schemaIr()));
+            onSchemasChanged(); // after the route: no route names a schema gone
             controlProxy.reply(session, correlationId, null, null); // after the route, as for register
         }
 

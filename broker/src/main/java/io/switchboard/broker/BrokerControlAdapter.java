@@ -1,5 +1,6 @@
 package io.switchboard.broker;
 
+import io.switchboard.codec.wire.BooleanType;
 import io.switchboard.codec.wire.ConnectDecoder;
 import io.switchboard.codec.wire.DeclareSchemaDecoder;
 import io.switchboard.codec.wire.HeartbeatDecoder;
@@ -166,6 +167,7 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
         }
         final int protocolVersion = decoder.protocolVersion();
         final long pid = decoder.pid();
+        session.wantsSchemas = BooleanType.TRUE == decoder.wantsSchemas();
         handler.onConnect(session, protocolVersion, pid, decoder.clientName());
     }
 

@@ -1,5 +1,6 @@
 package io.switchboard.broker;
 
+import io.switchboard.codec.wire.BooleanType;
 import io.switchboard.codec.wire.ConnectAckEncoder;
 import io.switchboard.codec.wire.ControlAckEncoder;
 import io.switchboard.codec.wire.ControlErrorEncoder;
@@ -7,6 +8,7 @@ import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.PeerGoneEncoder;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.RouteUpdateEncoder;
+import io.switchboard.codec.wire.SchemaUpdateEncoder;
 import io.switchboard.codec.wire.Status;
 import io.switchboard.transport.Configuration;
 import org.agrona.ErrorHandler;
@@ -18,7 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Encodes what the broker tells its peers on their control sockets: the answer to Connect, route updates, the ack
+ * Encodes what the broker tells its peers on their control sockets: the answer to Connect, route updates, schema
+ * updates (to the peers that asked for them), the ack
  * or typed error of each control request, and {@code PeerGone}. Every error sent is counted
  * ({@link BrokerCounters#CONTROL_ERRORS}). A peer whose socket fails, or who reads so little that its queue of
  * unsent bytes is full, is added to the list of sessions to close: one peer that stops reading cannot hold the
@@ -32,6 +35,7 @@ final class BrokerControlProxy
     private final ConnectAckEncoder connectAckEncoder = new ConnectAckEncoder();
     private final RouteUpdateEncoder routeUpdateEncoder = new RouteUpdateEncoder();
     private final PeerGoneEncoder peerGoneEncoder = new PeerGoneEncoder();
+    private final SchemaUpdateEncoder schemaUpdateEncoder = new SchemaUpdateEncoder();
     private final ControlAckEncoder ackEncoder = new ControlAckEncoder();
     private final ControlErrorEncoder errorEncoder = new ControlErrorEncoder();
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
@@ -80,17 +84,17 @@ final class BrokerControlProxy
      * @param session of the peer to tell.
      * @param action whether the route is added or removed.
      * @param service the route belongs to.
-     * @param clientId of the instance.
-     * @param inboxStreamId of the instance.
+     * @param instance the serving peer.
+     * @param schemaKey of the service's IR ({@link PublishedSchemas#schemaKey}), -1 for none.
      */
     void routeUpdate(
         final ClientSession session,
         final RouteAction action,
         final ServiceRegistry.Service service,
-        final int clientId,
-        final int inboxStreamId)
+        final ClientSession instance,
+        final int schemaKey)
     {
-        send(session, encodeRouteUpdate(action, service, clientId, inboxStreamId));
+        send(session, encodeRouteUpdate(action, service, instance, schemaKey));
     }
 
     /**
@@ -99,17 +103,38 @@ final class BrokerControlProxy
      * @param sessions of the connected peers.
      * @param action whether the route is added or removed.
      * @param service the route belongs to.
-     * @param clientId of the instance.
-     * @param inboxStreamId of the instance.
+     * @param instance the serving peer.
+     * @param schemaKey of the service's IR ({@link PublishedSchemas#schemaKey}), -1 for none.
      */
     void broadcastRouteUpdate(
         final Collection<ClientSession> sessions,
         final RouteAction action,
         final ServiceRegistry.Service service,
-        final int clientId,
-        final int inboxStreamId)
+        final ClientSession instance,
+        final int schemaKey)
     {
-        broadcast(sessions, encodeRouteUpdate(action, service, clientId, inboxStreamId));
+        broadcast(sessions, encodeRouteUpdate(action, service, instance, schemaKey));
+    }
+
+    /**
+     * Tell one peer that asked for schemas that one came or went.
+     *
+     * @param session of the peer to tell; nothing is sent unless it asked for schemas at Connect.
+     * @param action ADD with the IR, or REMOVE.
+     * @param schemaKey of the schema ({@link PublishedSchemas#schemaKey}).
+     * @param ir the encoded IR, empty for REMOVE.
+     */
+    void schemaUpdate(final ClientSession session, final RouteAction action, final int schemaKey, final byte[] ir)
+    {
+        if (session.wantsSchemas)
+        {
+            schemaUpdateEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .action(action)
+                .schemaId(schemaKey >>> 16)
+                .schemaVersion(schemaKey & 0xFFFF)
+                .putSchemaIr(ir, 0, ir.length);
+            send(session, MessageHeaderEncoder.ENCODED_LENGTH + schemaUpdateEncoder.encodedLength());
+        }
     }
 
     /**
@@ -164,13 +189,18 @@ final class BrokerControlProxy
     }
 
     private int encodeRouteUpdate(
-        final RouteAction action, final ServiceRegistry.Service service, final int clientId, final int inboxStreamId)
+        final RouteAction action, final ServiceRegistry.Service service, final ClientSession instance,
+        final int schemaKey)
     {
         routeUpdateEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .action(action)
-            .clientId(clientId)
-            .inboxStreamId(inboxStreamId)
-            .mode(service.mode);
+            .clientId(instance.clientId)
+            .inboxStreamId(instance.inboxStreamId)
+            .mode(service.mode)
+            .pid(instance.pid)
+            .inProcess(instance.inProcess ? BooleanType.TRUE : BooleanType.FALSE)
+            .schemaId(PublishedSchemas.NO_SCHEMA == schemaKey ? -1 : schemaKey >>> 16)
+            .schemaVersion(PublishedSchemas.NO_SCHEMA == schemaKey ? -1 : schemaKey & 0xFFFF);
         final RouteUpdateEncoder.MessageTypesEncoder types =
             routeUpdateEncoder.messageTypesCount(service.messageTypes.size());
         for (final Map.Entry<String, Integer> e : service.messageTypes.entrySet())
@@ -178,6 +208,7 @@ final class BrokerControlProxy
             types.next().templateId(e.getValue()).name(e.getKey());
         }
         routeUpdateEncoder.service(service.name);
+        routeUpdateEncoder.peerName(instance.name);
         return MessageHeaderEncoder.ENCODED_LENGTH + routeUpdateEncoder.encodedLength();
     }
 

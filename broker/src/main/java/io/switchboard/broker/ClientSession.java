@@ -19,6 +19,8 @@ final class ClientSession
     boolean connected;
     /** Runs in the broker's own process (the gateway's client, in-process plugins): paused with the broker. */
     boolean inProcess;
+    /** Asked at Connect for every schema the broker holds (SchemaUpdate), as the gateway does to transcode. */
+    boolean wantsSchemas;
     /** Whether this connection's abuse was logged already: it is logged once and counted always. */
     boolean abuseLogged;
 

@@ -1,6 +1,5 @@
 package io.switchboard.broker;
 
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -9,13 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.IntFunction;
 
 /**
  * The broker's registry of named services, their message types and their live instances.
@@ -350,8 +347,7 @@ public final class ServiceRegistry
         {
             return new Outcome(Status.INVALID_REQUEST, "shared service '" + name + "' has message types " +
                 describe(existing.messageTypes) + ", this instance offered " + describe(messageTypes) +
-                (existing.messageTypes.keySet().equals(messageTypes.keySet()) ?
-                " (the same names with other template ids: SBE and opaque JSON, or two schemas)" : ""));
+                (existing.messageTypes.keySet().equals(messageTypes.keySet()) ? sameNamesOtherEncoding(existing) : ""));
         }
         if (existing.schemaIr.length > 0 && !Arrays.equals(existing.schemaIr, schemaIr))
         {
@@ -362,6 +358,20 @@ public final class ServiceRegistry
         existing.instances.add(new Instance(clientId, inboxStreamId));
         charge(clientId, 1, chargedBytes);
         return OK;
+    }
+
+    /**
+     * Why instances whose types agree by name are refused: a shared name takes instances whose types agree by name
+     * and schema. A socket client joining an SBE name adopts its schema (the gateway transcodes JSON), but an instance
+     * that offers SBE cannot adopt opaque JSON types, nor the reverse, nor another schema.
+     */
+    private static String sameNamesOtherEncoding(final Service existing)
+    {
+        return existing.schemaIr.length == 0 ?
+            ": the same names, held as opaque JSON (by socket clients, or Java peers serving them opaque); a shared " +
+            "name takes instances whose types agree by name and schema: serve these types opaque (onOpaque) to join" :
+            ": the same names with other template ids (another schema, or opaque JSON for SBE); a shared name takes " +
+            "instances whose types agree by name and schema";
     }
 
     /** Message types as {@code [Add=SBE template 1, Note=opaque JSON]}, for errors that name both sides. */
@@ -548,52 +558,5 @@ public final class ServiceRegistry
     public Collection<Service> services()
     {
         return Collections.unmodifiableCollection(services.values());
-    }
-
-    /**
-     * An immutable copy of the registry for readers on other threads.
-     *
-     * @param version of the registry now.
-     * @return the snapshot.
-     */
-    RegistrySnapshot snapshot(final long version)
-    {
-        return snapshot(version, (clientId) -> null, new HashMap<>());
-    }
-
-    /**
-     * An immutable copy of the registry for readers on other threads, with the name and pid of each serving peer.
-     *
-     * @param version of the registry now.
-     * @param peers the connected peers by client id (null for one not known).
-     * @param irBySchema every schema IR known, by {@link RegistrySnapshot#schemaKey(int, int)}.
-     * @return the snapshot.
-     */
-    RegistrySnapshot snapshot(
-        final long version, final IntFunction<ClientSession> peers, final Map<Integer, byte[]> irBySchema)
-    {
-        final TreeMap<String, RegistrySnapshot.ServiceView> services = new TreeMap<>();
-        final HashMap<Integer, byte[]> irByClient = new HashMap<>();
-        for (final ServiceRegistry.Service s : services())
-        {
-            final List<RegistrySnapshot.InstanceView> instances = new ArrayList<>(s.instances.size());
-            for (final Instance instance : s.instances)
-            {
-                final ClientSession peer = peers.apply(instance.clientId);
-                instances.add(new RegistrySnapshot.InstanceView(
-                    instance.clientId, null == peer ? "" : peer.name, null == peer ? 0 : peer.pid));
-            }
-            services.put(s.name(), new RegistrySnapshot.ServiceView(
-                s.name(), s.mode().name().toLowerCase(), Collections.unmodifiableMap(new LinkedHashMap<>(s.messageTypes())),
-                s.schemaIr(), instances));
-            if (s.schemaIr().length > 0)
-            {
-                for (final ServiceRegistry.Instance instance : s.instances())
-                {
-                    irByClient.putIfAbsent(instance.clientId(), s.schemaIr());
-                }
-            }
-        }
-        return new RegistrySnapshot(services, irByClient, irBySchema, version);
     }
 }

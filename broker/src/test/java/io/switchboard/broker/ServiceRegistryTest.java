@@ -1,6 +1,5 @@
 package io.switchboard.broker;
 
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
@@ -59,6 +58,23 @@ class ServiceRegistryTest
     }
 
     @Test
+    void shouldRefuseAnSbeInstanceOfANameHeldAsOpaqueJsonNamingHowToJoin()
+    {
+        // the gateway's instance for socket clients that serve Add as JSON; a Java peer offers Add in SBE
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", -1), new byte[0], 9, 1009, false)
+            .isOk());
+        final ServiceRegistry.Outcome outcome =
+            registry.register("calc", ServiceMode.SHARED, Map.of("Add", 1), new byte[]{ 1, 2 }, 2, 1002);
+        assertEquals(Status.INVALID_REQUEST, outcome.status());
+        assertTrue(outcome.message().contains("[Add=opaque JSON]") &&
+            outcome.message().contains("[Add=SBE template 1]") && outcome.message().contains("onOpaque"),
+            outcome.message());
+        assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", -1), new byte[0], 2, 1002).isOk(),
+            "the same types served opaque join");
+        assertEquals(2, registry.get("calc").instances().size());
+    }
+
+    @Test
     void shouldNameBothSidesWhenSharedTypesDifferOnlyInTemplateIds()
     {
         assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Add", 1), new byte[]{ 1, 2 }, 1, 1001).isOk());
@@ -81,27 +97,6 @@ class ServiceRegistryTest
         assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[]{ 1, 2, 3 }, 3, 1003).isOk(),
             "an equal copy of the schema is the same schema");
         assertEquals(2, registry.get("calc").instances().size());
-    }
-
-    @Test
-    void shouldSnapshotEachInstanceWithItsPeer()
-    {
-        final ClientSession peer = new ClientSession(null, 0);
-        peer.clientId = 1;
-        peer.name = "calc-java";
-        peer.pid = 4242;
-        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 1, 1001).isOk());
-        assertTrue(registry.register("calc", ServiceMode.SHARED, TYPES, new byte[0], 2, 1002).isOk());
-        final io.switchboard.broker.view.RegistrySnapshot snapshot =
-            registry.snapshot(7, (clientId) -> 1 == clientId ? peer : null, new java.util.HashMap<>());
-        final io.switchboard.broker.view.RegistrySnapshot.ServiceView calc = snapshot.service("calc");
-        assertEquals(2, calc.instances());
-        assertEquals(1, calc.instanceViews().get(0).clientId());
-        assertEquals("calc-java", calc.instanceViews().get(0).peerName());
-        assertEquals(4242, calc.instanceViews().get(0).pid());
-        assertEquals(2, calc.instanceViews().get(1).clientId());
-        assertEquals("", calc.instanceViews().get(1).peerName(), "a peer not known is described by its id alone");
-        assertEquals(0, calc.instanceViews().get(1).pid());
     }
 
     @Test
@@ -177,15 +172,14 @@ class ServiceRegistryTest
         assertTrue(schemas.declare(5, ir, true).isOk(), "declaring the same schema again is no change");
         assertEquals(ir.length, registry.schemaBytesOf(5));
         assertEquals(ir.length, registry.schemaBytes());
-        final RegistrySnapshot snapshot = registry.snapshot(1, (id) -> null, schemas.irBySchema());
-        assertArrayEquals(ir, snapshot.schemaIr(77, 3));
-        assertNull(snapshot.schemaIr(77, 2));
-        assertNull(snapshot.schemaIr(78, 3));
+        assertArrayEquals(ir, schemas.irBySchema().get(PublishedSchemas.schemaKey(77, 3)));
+        assertNull(schemas.irBySchema().get(PublishedSchemas.schemaKey(77, 2)));
+        assertNull(schemas.irBySchema().get(PublishedSchemas.schemaKey(78, 3)));
 
         assertEquals(1, schemas.removeClient(5));
         assertEquals(0, registry.schemaBytesOf(5));
         assertEquals(0, registry.schemaBytes());
-        assertNull(registry.snapshot(2, (id) -> null, schemas.irBySchema()).schemaIr(77, 3));
+        assertNull(schemas.irBySchema().get(PublishedSchemas.schemaKey(77, 3)));
     }
 
     @Test
@@ -195,9 +189,10 @@ class ServiceRegistryTest
         final byte[] ir = schemaIr(90, 1);
         assertTrue(registry.register("calc", ServiceMode.SHARED, Map.of("Tick", 1), ir, 1, 1001).isOk());
 
-        assertArrayEquals(ir, registry.snapshot(1, (id) -> null, schemas.irBySchema()).schemaIr(90, 1));
+        assertArrayEquals(ir, schemas.irBySchema().get(PublishedSchemas.schemaKey(90, 1)));
+        assertEquals(PublishedSchemas.schemaKey(90, 1), schemas.serviceKey(ir), "the key route updates name");
         registry.removeClient(1);
-        assertNull(registry.snapshot(2, (id) -> null, schemas.irBySchema()).schemaIr(90, 1));
+        assertNull(schemas.irBySchema().get(PublishedSchemas.schemaKey(90, 1)));
     }
 
     @Test

@@ -81,7 +81,7 @@ final class BrokerSession implements ControlProxy.Sender
         lost = false;
         try
         {
-            controlProxy.connect(ctx.clientName());
+            controlProxy.connect(ctx.clientName(), ctx.maxSchemaBytes() > 0);
             handshake(handler, timeoutNs);
         }
         catch (final IOException ex)

@@ -48,7 +48,7 @@ final class ClientConductor implements Agent
     private final FragmentAssembler pubSubAssembler;
 
     private final ClientCounters counters;
-    private final RouteTable routes = new RouteTable();
+    private final RouteTable routes;
     private final BrokerSession session;
     private final ControlProxy controlProxy;
     private final ControlAdapter controlAdapter;
@@ -90,6 +90,7 @@ final class ClientConductor implements Agent
         this.errorHandler = ctx.errorHandler();
         this.dataPlaneFactory = dataPlaneFactory;
         this.counters = new ClientCounters(ctx.clientName());
+        this.routes = new RouteTable(ctx.maxSchemaBytes());
         this.session = new BrokerSession(ctx, clock, this::onBrokerLost);
         this.controlProxy = new ControlProxy(session);
         this.calls = new PendingCalls(counters, errorHandler);
@@ -592,8 +593,8 @@ final class ClientConductor implements Agent
         return calls.size();
     }
 
-    boolean hasRoute(final String service)
+    RouteTable routes()
     {
-        return null != routes.get(service);
+        return routes;
     }
 }

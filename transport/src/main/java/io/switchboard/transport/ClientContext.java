@@ -40,6 +40,36 @@ abstract class ClientContext<C extends ClientContext<C>>
     private Consumer<String> logger;
     private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
     private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
+    private long maxSchemaBytes;
+
+    /**
+     * Ask the broker for every SBE schema it holds (declared by publishers or handed over with services), kept by
+     * schema id and version in {@link RouteTable#schemaIr(int, int)} up to this many IR bytes; a schema past the bound
+     * is not kept and reported to the error handler. 0 (the default) asks for none: a peer that only calls and
+     * publishes SBE of its own needs none; the gateway, which transcodes for socket clients, does.
+     *
+     * @param maxSchemaBytes bound on the schema IR bytes kept, 0 for none asked.
+     * @return this for a fluent API.
+     */
+    public C maxSchemaBytes(final long maxSchemaBytes)
+    {
+        if (maxSchemaBytes < 0)
+        {
+            throw new IllegalArgumentException("maxSchemaBytes: expected >= 0, actual=" + maxSchemaBytes);
+        }
+        this.maxSchemaBytes = maxSchemaBytes;
+        return self();
+    }
+
+    /**
+     * Bound on the schema IR bytes kept from the broker; 0 when none are asked for.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxSchemaBytes()
+    {
+        return maxSchemaBytes;
+    }
 
     /**
      * Where cold-path events go: losing the broker, reconnecting.

@@ -4,18 +4,16 @@ import io.switchboard.codec.wire.ControlAckDecoder;
 import io.switchboard.codec.wire.ControlErrorDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.PeerGoneDecoder;
-import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.RouteUpdateDecoder;
+import io.switchboard.codec.wire.SchemaUpdateDecoder;
 import io.switchboard.codec.wire.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
- * Decodes what the broker sends on the control connection after the handshake: route updates go to the
- * {@link RouteTable} (and the peer's inbox to the {@link PeerInboxProxy}), acks and errors to the {@link ControlProxy}
+ * Decodes what the broker sends on the control connection after the handshake: route updates and schema updates go
+ * to the {@link RouteTable} (and the peer's inbox to the {@link PeerInboxProxy}), acks and errors to the {@link ControlProxy}
  * request they answer, and a peer's death to the conductor.
  * <p>
  * Not thread-safe: call with the client lock held.
@@ -44,6 +42,7 @@ final class ControlAdapter implements ControlConnection.MessageHandler
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final RouteUpdateDecoder routeUpdateDecoder = new RouteUpdateDecoder();
     private final PeerGoneDecoder peerGoneDecoder = new PeerGoneDecoder();
+    private final SchemaUpdateDecoder schemaUpdateDecoder = new SchemaUpdateDecoder();
     private final ControlAckDecoder controlAckDecoder = new ControlAckDecoder();
     private final ControlErrorDecoder controlErrorDecoder = new ControlErrorDecoder();
 
@@ -78,6 +77,9 @@ final class ControlAdapter implements ControlConnection.MessageHandler
             case RouteUpdateDecoder.TEMPLATE_ID:
                 onRouteUpdate(routeUpdateDecoder.wrap(buffer, bodyOffset, blockLength, version));
                 break;
+            case SchemaUpdateDecoder.TEMPLATE_ID:
+                onSchemaUpdate(schemaUpdateDecoder.wrap(buffer, bodyOffset, blockLength, version));
+                break;
             case PeerGoneDecoder.TEMPLATE_ID:
                 peerGoneHandler.onPeerGone(peerGoneDecoder.wrap(buffer, bodyOffset, blockLength, version).clientId());
                 break;
@@ -104,24 +106,20 @@ final class ControlAdapter implements ControlConnection.MessageHandler
 
     private void onRouteUpdate(final RouteUpdateDecoder decoder)
     {
-        final RouteAction action = decoder.action();
         final int peerId = decoder.clientId();
         final int peerInboxStreamId = decoder.inboxStreamId();
-        final Map<String, Integer> types = new LinkedHashMap<>();
-        for (final RouteUpdateDecoder.MessageTypesDecoder t : decoder.messageTypes())
+        if (routes.onRouteUpdate(decoder))
         {
-            final int templateId = t.templateId();
-            types.put(t.name(), templateId);
-        }
-        final String service = decoder.service();
-        if (RouteAction.ADD == action)
-        {
-            routes.add(service, decoder.mode(), peerId, peerInboxStreamId, types);
             peers.onPeerInbox(peerId, peerInboxStreamId);
         }
-        else
+    }
+
+    private void onSchemaUpdate(final SchemaUpdateDecoder decoder)
+    {
+        final String refused = routes.onSchemaUpdate(decoder);
+        if (null != refused)
         {
-            routes.remove(service, peerId);
+            errorHandler.onError(new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, refused));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.wire.BooleanType;
 import io.switchboard.codec.wire.ConnectEncoder;
 import io.switchboard.codec.wire.DeclareSchemaEncoder;
 import io.switchboard.codec.wire.HeartbeatEncoder;
@@ -58,11 +59,12 @@ final class ControlProxy
         this.sender = sender;
     }
 
-    void connect(final String clientName)
+    void connect(final String clientName, final boolean wantsSchemas)
     {
         connectEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
             .protocolVersion(Configuration.CONTROL_PROTOCOL_VERSION)
             .pid(ProcessHandle.current().pid())
+            .wantsSchemas(wantsSchemas ? BooleanType.TRUE : BooleanType.FALSE)
             .clientName(clientName);
         sender.send(buffer, MessageHeaderEncoder.ENCODED_LENGTH + connectEncoder.encodedLength());
     }

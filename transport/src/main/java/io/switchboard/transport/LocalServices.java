@@ -251,9 +251,12 @@ final class LocalServices
         {
             if (RequestKind.FIRE_AND_FORGET != kind)
             {
-                final String code = null == service ? ErrorCodes.ACTOR_NOT_FOUND : ErrorCodes.UNKNOWN_MESSAGE_TYPE;
+                // a request routed here for a service this peer does not serve (any more): it was withdrawn while the
+                // request was on its way, as when a serving peer dies; ACTOR_NOT_FOUND is the caller's own route
+                // table's answer to a name nobody serves, so that a name listed is never one "not found"
+                final String code = null == service ? ErrorCodes.SERVICE_UNAVAILABLE : ErrorCodes.UNKNOWN_MESSAGE_TYPE;
                 final String message = null == service ?
-                    "peer " + conductor.clientId() + " does not serve '" + request.service() + "'" :
+                    "peer " + conductor.clientId() + " no longer serves '" + request.service() + "'" :
                     "service '" + request.service() + "' does not take '" + request.messageType() + "'";
                 answerError(kind, request, code, message);
             }

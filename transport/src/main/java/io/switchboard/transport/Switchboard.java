@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * A Java peer of a Switchboard broker: it calls services, serves them, publishes and subscribes, with the data going
@@ -289,19 +290,21 @@ public final class Switchboard implements AutoCloseable
      */
     public void serve(final ServiceDefinition definition)
     {
-        final CompletableFuture<Void> future;
-        lock.lock();
-        try
-        {
-            checkOpen();
-            runner.checkNotInHandler("serve('" + definition.name() + "')");
-            future = conductor.register(definition);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        runner.await(future, "register '" + definition.name() + "'");
+        runner.checkNotInHandler("serve('" + definition.name() + "')");
+        runner.await(serveAsync(definition), "register '" + definition.name() + "'");
+    }
+
+    /**
+     * Offer a service without waiting: the future completes with the broker's answer, on the thread that runs the
+     * duty cycle (in invoker mode, inside a later {@link #poll()}); a refusal fails it with a
+     * {@link SwitchboardException}. Do not call back into this client from the future's callbacks.
+     *
+     * @param definition of the service.
+     * @return the broker's answer to come.
+     */
+    public CompletableFuture<Void> serveAsync(final ServiceDefinition definition)
+    {
+        return locked(() -> conductor.register(definition));
     }
 
     /**
@@ -316,19 +319,8 @@ public final class Switchboard implements AutoCloseable
      */
     public void declareSchema(final MessageSchema schema)
     {
-        final CompletableFuture<Void> future;
-        lock.lock();
-        try
-        {
-            checkOpen();
-            runner.checkNotInHandler("declareSchema(" + schema.schemaId() + ")");
-            future = conductor.declareSchema(schema);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        runner.await(future, "declare schema id " + schema.schemaId());
+        runner.checkNotInHandler("declareSchema(" + schema.schemaId() + ")");
+        runner.await(locked(() -> conductor.declareSchema(schema)), "declare schema id " + schema.schemaId());
     }
 
     /**
@@ -338,19 +330,19 @@ public final class Switchboard implements AutoCloseable
      */
     public void unserve(final String service)
     {
-        final CompletableFuture<Void> future;
-        lock.lock();
-        try
-        {
-            checkOpen();
-            runner.checkNotInHandler("unserve('" + service + "')");
-            future = conductor.unregister(service);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        runner.await(future, "unregister '" + service + "'");
+        runner.checkNotInHandler("unserve('" + service + "')");
+        runner.await(unserveAsync(service), "unregister '" + service + "'");
+    }
+
+    /**
+     * Withdraw a service without waiting; the future completes as for {@link #serveAsync}.
+     *
+     * @param service name of the service.
+     * @return the broker's answer to come.
+     */
+    public CompletableFuture<Void> unserveAsync(final String service)
+    {
+        return locked(() -> conductor.unregister(service));
     }
 
     /**
@@ -361,21 +353,26 @@ public final class Switchboard implements AutoCloseable
      */
     public void subscribe(final String pattern, final PushHandler handler)
     {
+        runner.checkNotInHandler("subscribe('" + pattern + "')");
+        runner.await(subscribeAsync(pattern, handler), "subscribe '" + pattern + "'");
+    }
+
+    /**
+     * Receive every publication whose subject matches the pattern from the next duty cycle on, and announce the
+     * pattern to the broker without waiting; the future completes with the broker's answer as for {@link #serveAsync}.
+     *
+     * @param pattern such as {@code prices.*} or {@code orders.>}.
+     * @param handler to receive matching publications.
+     * @return the broker's answer to come.
+     */
+    public CompletableFuture<Void> subscribeAsync(final String pattern, final PushHandler handler)
+    {
         final SubjectPattern compiled = SubjectPattern.compile(pattern);
-        final CompletableFuture<Void> future;
-        lock.lock();
-        try
+        return locked(() ->
         {
-            checkOpen();
-            runner.checkNotInHandler("subscribe('" + pattern + "')");
             conductor.subscribe(compiled, handler);
-            future = conductor.announceSubscription(pattern, true);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        runner.await(future, "subscribe '" + pattern + "'");
+            return conductor.announceSubscription(pattern, true);
+        });
     }
 
     /**
@@ -385,21 +382,25 @@ public final class Switchboard implements AutoCloseable
      */
     public void unsubscribe(final String pattern)
     {
+        runner.checkNotInHandler("unsubscribe('" + pattern + "')");
+        runner.await(unsubscribeAsync(pattern), "unsubscribe '" + pattern + "'");
+    }
+
+    /**
+     * Drop the subscriptions held with this pattern at once, and tell the broker without waiting; the future
+     * completes with the broker's answer as for {@link #serveAsync}.
+     *
+     * @param pattern as given to {@link #subscribe}.
+     * @return the broker's answer to come.
+     */
+    public CompletableFuture<Void> unsubscribeAsync(final String pattern)
+    {
         final SubjectPattern compiled = SubjectPattern.compile(pattern);
-        final CompletableFuture<Void> future;
-        lock.lock();
-        try
+        return locked(() ->
         {
-            checkOpen();
-            runner.checkNotInHandler("unsubscribe('" + pattern + "')");
             conductor.unsubscribe(compiled, null);
-            future = conductor.announceSubscription(pattern, false);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        runner.await(future, "unsubscribe '" + pattern + "'");
+            return conductor.announceSubscription(pattern, false);
+        });
     }
 
     /**
@@ -449,16 +450,7 @@ public final class Switchboard implements AutoCloseable
      */
     public SubjectPublisher publisher(final String subject, final String messageType, final int templateId)
     {
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return conductor.newPublisher(subject, messageType, templateId);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return locked(() -> conductor.newPublisher(subject, messageType, templateId));
     }
 
     /**
@@ -482,6 +474,18 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
+     * This peer's copy of the broker's registry: services, message types, instances and (if asked for with
+     * {@link Context#maxSchemaBytes(long)}) schemas, as the control stream told them. Not thread-safe: read it on the
+     * thread that polls this client in invoker mode, or from a handler.
+     *
+     * @return the route table.
+     */
+    public RouteTable routes()
+    {
+        return conductor.routes();
+    }
+
+    /**
      * Whether the route table knows the service (route updates arrive asynchronously).
      *
      * @param service name of the service.
@@ -492,7 +496,7 @@ public final class Switchboard implements AutoCloseable
         lock.lock();
         try
         {
-            return conductor.hasRoute(service);
+            return null != conductor.routes().route(service);
         }
         finally
         {
@@ -539,6 +543,21 @@ public final class Switchboard implements AutoCloseable
     public Context context()
     {
         return ctx;
+    }
+
+    /** Run a cold-path action on the conductor with the lock held, once the client is known to be open. */
+    private <T> T locked(final Supplier<T> action)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            return action.get();
+        }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     private void checkOpen()

@@ -143,7 +143,7 @@ class ClientConductorTest
     private void awaitRoute(final String service, final boolean present)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (conductor.hasRoute(service) != present)
+        while ((null != conductor.routes().route(service)) != present)
         {
             assertTrue(System.nanoTime() - deadlineNs < 0, "route of " + service + " never became " + present);
             dutyCycleAfter(TimeUnit.MILLISECONDS.toNanos(1));
@@ -338,7 +338,7 @@ class ClientConductorTest
             Thread.yield();
         }
         assertEquals(List.of(ErrorCodes.SERVICE_UNAVAILABLE + " " + correlationId), outcomes);
-        assertFalse(conductor.hasRoute("calc"), "routes of a lost session are forgotten");
+        assertFalse((null != conductor.routes().route("calc")), "routes of a lost session are forgotten");
         assertTrue(dataPlane().closed, "the lost session's data plane is closed");
 
         final int planes = dataPlanes.size();

@@ -1,5 +1,6 @@
 package io.switchboard.transport;
 
+import io.switchboard.codec.wire.BooleanType;
 import io.switchboard.codec.wire.ConnectAckEncoder;
 import io.switchboard.codec.wire.ControlAckEncoder;
 import io.switchboard.codec.wire.DeclareSchemaDecoder;
@@ -80,9 +81,14 @@ final class FakeBroker implements AutoCloseable
             .action(action)
             .clientId(peerId)
             .inboxStreamId(peerInbox)
-            .mode(ServiceMode.EXCLUSIVE);
+            .mode(ServiceMode.EXCLUSIVE)
+            .pid(1000 + peerId)
+            .inProcess(BooleanType.FALSE)
+            .schemaId(-1)
+            .schemaVersion(-1);
         update.messageTypesCount(1).next().templateId(templateId).name(type);
         update.service(service);
+        update.peerName("peer-" + peerId);
         send(MessageHeaderEncoder.ENCODED_LENGTH + update.encodedLength());
     }
 

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
+import io.switchboard.transport.RouteTable;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.TreeSet;
 
 /**
  * DISCOVER: the protocol version and capabilities, the services with their instances (counted and described by
@@ -21,24 +24,24 @@ final class Discovery
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private final Supplier<RegistrySnapshot> registry;
+    private final RouteTable routes;
     private final SessionProxy proxy;
     private final Transcoders transcoders;
     private final ServiceInstances instances;
 
     /**
-     * @param registry supplies the latest snapshot of the broker's registry.
+     * @param routes of the gateway's own client: the one view of the registry its requests are routed by.
      * @param proxy through which the answer is sent.
      * @param transcoders of the schemas met, to describe message types.
      * @param instances counts and describes each service's instances, Java peers and socket connections alike.
      */
     Discovery(
-        final Supplier<RegistrySnapshot> registry,
+        final RouteTable routes,
         final SessionProxy proxy,
         final Transcoders transcoders,
         final ServiceInstances instances)
     {
-        this.registry = registry;
+        this.routes = routes;
         this.proxy = proxy;
         this.transcoders = transcoders;
         this.instances = instances;
@@ -47,7 +50,6 @@ final class Discovery
     void onDiscover(
         final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
     {
-        final RegistrySnapshot snapshot = registry.get();
         final ObjectNode reply = NODES.objectNode();
         reply.put("correlation_id", SessionProxy.orEmpty(correlationId));
         reply.put("success", true);
@@ -69,8 +71,8 @@ final class Discovery
         final boolean includeTypes = body.path("include_message_types").asBoolean(true);
         // extension: the fields of one service's message types
         final String describe = SessionProxy.text(body, "describe");
-        final java.util.TreeSet<String> allTypes = new java.util.TreeSet<>();
-        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
+        final TreeSet<String> allTypes = new TreeSet<>();
+        for (final RouteTable.Route service : sorted(routes))
         {
             if (includeActors)
             {
@@ -80,7 +82,7 @@ final class Discovery
             final ObjectNode s = services.addObject();
             s.put("name", service.name());
             s.put("instances", instances.count(service));
-            s.put("mode", service.mode());
+            s.put("mode", service.mode().name().toLowerCase());
             final ArrayNode types = s.putArray("message_types");
             service.messageTypes().keySet().forEach(types::add);
             if (service.name().equals(describe))
@@ -97,11 +99,25 @@ final class Discovery
         proxy.send(session, FrameType.RESPONSE, format, reply, false);
     }
 
-    private void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
+    /**
+     * The services of a route table by name, for DISCOVER and STATS (a cold path: a new list per frame).
+     *
+     * @param routes to list.
+     * @return the routes sorted by service name.
+     */
+    static List<RouteTable.Route> sorted(final RouteTable routes)
     {
+        final List<RouteTable.Route> sorted = new ArrayList<>(routes.routes());
+        sorted.sort(Comparator.comparing(RouteTable.Route::name));
+        return sorted;
+    }
+
+    private void describe(final RouteTable.Route service, final ArrayNode into)
+    {
+        final byte[] ir = routes.schemaIr(service);
         for (final Map.Entry<String, Integer> type : service.messageTypes().entrySet())
         {
-            if (type.getValue() < 0 || service.schemaIr().length == 0)
+            if (type.getValue() < 0 || null == ir)
             {
                 into.addObject().put("name", type.getKey()).put("opaque", true)
                     .put("description", "JSON passed through untouched");
@@ -109,7 +125,7 @@ final class Discovery
             }
             try
             {
-                into.add(transcoders.of(service.schemaIr()).describe(type.getKey()));
+                into.add(transcoders.of(ir).describe(type.getKey()));
             }
             catch (final RuntimeException ex)
             {

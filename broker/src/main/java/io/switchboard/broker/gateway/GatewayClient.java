@@ -2,14 +2,18 @@ package io.switchboard.broker.gateway;
 
 import io.switchboard.transport.PushHandler;
 import io.switchboard.transport.ResponseListener;
+import io.switchboard.transport.RouteTable;
+import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamListener;
 import io.switchboard.transport.Switchboard;
 import org.agrona.DirectBuffer;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
- * What the gateway's bridges ask of the gateway's own Java client: the calls, sends, streams, subscriptions and
- * publications of {@link Switchboard}, so that the bridges can be driven in a unit test by a fake that answers at
- * once, with no media driver and no broker.
+ * What the gateway's bridges ask of the gateway's own Java client: the calls, sends, streams, subscriptions,
+ * publications, services and route table of {@link Switchboard}, none of which waits for the broker, so that the
+ * bridges can be driven in a unit test by a fake that answers at once, with no media driver and no broker.
  * <p>
  * Not thread-safe: called from the gateway's duty cycle only.
  */
@@ -64,11 +68,41 @@ interface GatewayClient
      */
     boolean abandon(long correlationId);
 
-    /** See {@link Switchboard#subscribe}. */
-    void subscribe(String pattern, PushHandler handler);
+    /**
+     * See {@link Switchboard#subscribeAsync}: never waits for the broker.
+     *
+     * @return the broker's answer to come.
+     */
+    CompletableFuture<Void> subscribe(String pattern, PushHandler handler);
 
-    /** See {@link Switchboard#unsubscribe}. */
-    void unsubscribe(String pattern);
+    /**
+     * See {@link Switchboard#unsubscribeAsync}: never waits for the broker.
+     *
+     * @return the broker's answer to come.
+     */
+    CompletableFuture<Void> unsubscribe(String pattern);
+
+    /**
+     * See {@link Switchboard#serveAsync}: never waits for the broker.
+     *
+     * @return the broker's answer to come, completed inside a later {@link #poll()}.
+     */
+    CompletableFuture<Void> serve(ServiceDefinition definition);
+
+    /**
+     * See {@link Switchboard#unserveAsync}: never waits for the broker.
+     *
+     * @return the broker's answer to come, completed inside a later {@link #poll()}.
+     */
+    CompletableFuture<Void> unserve(String service);
+
+    /**
+     * See {@link Switchboard#routes()}: the services, instances and schemas this client learnt from the broker's
+     * control stream, read on the gateway's duty cycle, which is the thread that polls the client.
+     *
+     * @return the route table.
+     */
+    RouteTable routes();
 
     /**
      * See {@link Switchboard#publish}.
@@ -128,14 +162,29 @@ interface GatewayClient
                 return client.abandon(correlationId);
             }
 
-            public void subscribe(final String pattern, final PushHandler handler)
+            public CompletableFuture<Void> subscribe(final String pattern, final PushHandler handler)
             {
-                client.subscribe(pattern, handler);
+                return client.subscribeAsync(pattern, handler);
             }
 
-            public void unsubscribe(final String pattern)
+            public CompletableFuture<Void> unsubscribe(final String pattern)
             {
-                client.unsubscribe(pattern);
+                return client.unsubscribeAsync(pattern);
+            }
+
+            public CompletableFuture<Void> serve(final ServiceDefinition definition)
+            {
+                return client.serveAsync(definition);
+            }
+
+            public CompletableFuture<Void> unserve(final String service)
+            {
+                return client.unserveAsync(service);
+            }
+
+            public RouteTable routes()
+            {
+                return client.routes();
             }
 
             public long publish(

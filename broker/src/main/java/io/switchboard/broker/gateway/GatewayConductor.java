@@ -1,7 +1,6 @@
 package io.switchboard.broker.gateway;
 
 import io.switchboard.broker.access.SocketFiles;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
@@ -27,7 +26,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The gateway's agent: accepts socket connections (JDK 17 {@code AF_UNIX} channels), reads and writes them, and
@@ -95,7 +93,7 @@ public final class GatewayConductor implements Agent
      * @param client the gateway's own Java client, in invoker mode; closed with this.
      * @throws IOException if the socket cannot be bound, or a live broker answers on it.
      */
-    public GatewayConductor(final GatewayContext ctx, final Supplier<RegistrySnapshot> registry, final Switchboard client)
+    public GatewayConductor(final GatewayContext ctx, final Switchboard client)
         throws IOException
     {
         this.ctx = ctx;
@@ -103,16 +101,16 @@ public final class GatewayConductor implements Agent
         this.queueBudget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         this.proxy = new SessionProxy(ctx, codec, counters, queueBudget, toClose);
         final Transcoders transcoders = new Transcoders();
-        this.socketServices = new SocketServices(client, registry, transcoders, codec, proxy, counters);
         final GatewayClient peer = GatewayClient.of(client);
+        this.socketServices = new SocketServices(peer, transcoders, codec, proxy, counters);
         final ServiceInstances instances = new ServiceInstances(socketServices, client::clientId);
         final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
-        this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
+        this.requests = new RequestBridge(ctx, peer, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
-            ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        final Discovery discovery = new Discovery(registry, proxy, transcoders, instances);
+            ctx, peer, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+        final Discovery discovery = new Discovery(client.routes(), proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            registry, instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+            client.routes(), instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
@@ -203,6 +201,8 @@ public final class GatewayConductor implements Agent
     {
         int work = client.poll();
         work += socketServices.expire(epochClock.time());
+        work += socketServices.retryRegistrations();
+        subjects.logRouteFailures();
         proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket

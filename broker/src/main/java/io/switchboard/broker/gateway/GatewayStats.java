@@ -2,14 +2,13 @@ package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
+import io.switchboard.transport.RouteTable;
 
 import java.util.List;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 
 /**
  * STATS: the gateway's counters and what it holds now (connections, calls in flight, patterns, queued bytes, the
@@ -21,7 +20,7 @@ final class GatewayStats
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private final Supplier<RegistrySnapshot> registry;
+    private final RouteTable routes;
     private final ServiceInstances instances;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
@@ -33,7 +32,7 @@ final class GatewayStats
     private final LongSupplier readBufferBytes;
 
     /**
-     * @param registry supplies the latest snapshot of the broker's registry.
+     * @param routes of the gateway's own client, as DISCOVER reads them.
      * @param instances counts each service's instances as DISCOVER does.
      * @param proxy through which the answer is sent.
      * @param counters of the gateway.
@@ -45,7 +44,7 @@ final class GatewayStats
      * @param readBufferBytes bytes the connections' unfinished frames hold.
      */
     GatewayStats(
-        final Supplier<RegistrySnapshot> registry,
+        final RouteTable routes,
         final ServiceInstances instances,
         final SessionProxy proxy,
         final GatewayCounters counters,
@@ -56,7 +55,7 @@ final class GatewayStats
         final GatewaySession.QueueBudget queueBudget,
         final LongSupplier readBufferBytes)
     {
-        this.registry = registry;
+        this.routes = routes;
         this.instances = instances;
         this.proxy = proxy;
         this.counters = counters;
@@ -79,10 +78,11 @@ final class GatewayStats
         stats.put("retained_subjects", retained.size());
         stats.put("retained_bytes", retained.bytes());
         stats.put("read_buffer_bytes", readBufferBytes.getAsLong());
-        final RegistrySnapshot snapshot = registry.get();
-        stats.put("services", snapshot.services().size());
+        stats.put("services", routes.routes().size());
+        stats.put("schema_bytes", routes.schemaBytes());
+        stats.put("schemas_refused", routes.schemasRefused());
         final ObjectNode perService = stats.putObject("service_instances"); // counted as DISCOVER counts them
-        for (final RegistrySnapshot.ServiceView service : snapshot.services().values())
+        for (final RouteTable.Route service : Discovery.sorted(routes))
         {
             perService.put(service.name(), instances.count(service));
         }

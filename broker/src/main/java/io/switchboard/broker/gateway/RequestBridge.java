@@ -3,7 +3,6 @@ package io.switchboard.broker.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameException;
@@ -14,7 +13,7 @@ import io.switchboard.codec.json.SbeJsonTranscoder;
 import io.switchboard.codec.json.TranscodeException;
 import io.switchboard.codec.json.UnknownMessageTypeException;
 import io.switchboard.transport.ResponseListener;
-import io.switchboard.transport.ServiceDefinition;
+import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.StreamListener;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
@@ -25,7 +24,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Socket REQUESTs to services, through the gateway's own client: admission within the in-flight bounds, the payload
@@ -42,7 +40,6 @@ final class RequestBridge
 
     private final GatewayContext ctx;
     private final GatewayClient client;
-    private final Supplier<RegistrySnapshot> registry;
     private final PayloadCodec codec;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
@@ -55,8 +52,8 @@ final class RequestBridge
 
     /**
      * @param ctx settings of the gateway (in-flight bounds).
-     * @param client the gateway's own Java client.
-     * @param registry supplies the latest snapshot of the broker's registry (services, their types and schemas).
+     * @param client the gateway's own Java client, whose route table (services, their types and schemas) is the one
+     * view a request is checked against and then routed by.
      * @param codec to read and write payloads with.
      * @param proxy through which frames are sent.
      * @param counters of the gateway.
@@ -65,7 +62,6 @@ final class RequestBridge
     RequestBridge(
         final GatewayContext ctx,
         final GatewayClient client,
-        final Supplier<RegistrySnapshot> registry,
         final PayloadCodec codec,
         final SessionProxy proxy,
         final GatewayCounters counters,
@@ -73,7 +69,6 @@ final class RequestBridge
     {
         this.ctx = ctx;
         this.client = client;
-        this.registry = registry;
         this.codec = codec;
         this.proxy = proxy;
         this.counters = counters;
@@ -176,19 +171,15 @@ final class RequestBridge
         }
         counters.request(target);
 
-        final RegistrySnapshot.ServiceView service = registry.get().service(target);
+        final RouteTable.Route service = client.routes().route(target);
         if (null == service)
         {
             proxy.fail(session, format, correlationId, expectsStream, ErrorCode.ACTOR_NOT_FOUND.name(),
                 "no service named '" + target + "'");
             return;
         }
-        Integer templateId = service.messageTypes().get(messageType);
-        if (null == templateId)
-        {
-            templateId = service.messageTypes().get(ServiceDefinition.ANY_MESSAGE_TYPE);
-        }
-        if (null == templateId)
+        final int templateId = service.templateId(messageType);
+        if (Integer.MIN_VALUE == templateId)
         {
             proxy.fail(session, format, correlationId, expectsStream, ErrorCode.UNKNOWN_MESSAGE_TYPE.name(),
                 "service '" + target + "' has no message type '" + messageType + "'; it has " +
@@ -211,7 +202,15 @@ final class RequestBridge
         {
             try
             {
-                transcoder = transcoders.of(service.schemaIr());
+                final byte[] ir = client.routes().schemaIr(service);
+                if (null == ir)
+                {
+                    proxy.fail(session, format, correlationId, expectsStream, ErrorCode.SERIALIZATION_ERROR.name(),
+                        "service '" + target + "' takes SBE (schema id " + service.schemaId() + " version " +
+                        service.schemaVersion() + ") and the gateway does not hold that schema");
+                    return;
+                }
+                transcoder = transcoders.of(ir);
                 length = transcoder.encode(messageType, payload, sbeBuffer, 0);
                 buffer = sbeBuffer;
             }

@@ -1,7 +1,7 @@
 package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.switchboard.broker.view.RegistrySnapshot;
+import io.switchboard.transport.RouteTable;
 
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -9,7 +9,8 @@ import java.util.function.IntSupplier;
 /**
  * Counts and describes a service's instances the one way DISCOVER, STATS and {@code switchboard services} share:
  * every broker instance counts one, except the gateway's own, which stands for the socket connections serving the
- * name and counts as many as they are.
+ * name and counts as many as they are. The instances are those of the gateway client's {@link RouteTable}, the one
+ * its requests are routed by: a service counted here is a service a request reaches.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -36,14 +37,14 @@ final class ServiceInstances
     /**
      * How many instances serve a service.
      *
-     * @param service as the latest registry snapshot has it.
+     * @param service as the gateway client's route table has it.
      * @return Java instances plus serving socket connections.
      */
-    int count(final RegistrySnapshot.ServiceView service)
+    int count(final RouteTable.Route service)
     {
         final int gateway = gatewayClientId.getAsInt();
         int count = 0;
-        for (final RegistrySnapshot.InstanceView instance : service.instanceViews())
+        for (final RouteTable.Instance instance : service.instances())
         {
             count += instance.clientId() == gateway ? socketServices.owners(service.name()).size() : 1;
         }
@@ -53,15 +54,15 @@ final class ServiceInstances
     /**
      * The path of every instance of a service: {@code shared-memory}, {@code socket} or {@code mixed}.
      *
-     * @param service as the latest registry snapshot has it.
+     * @param service as the gateway client's route table has it.
      * @return the path.
      */
-    String path(final RegistrySnapshot.ServiceView service)
+    String path(final RouteTable.Route service)
     {
         final int gateway = gatewayClientId.getAsInt();
         boolean socket = false;
         boolean java = false;
-        for (final RegistrySnapshot.InstanceView instance : service.instanceViews())
+        for (final RouteTable.Instance instance : service.instances())
         {
             if (instance.clientId() == gateway)
             {
@@ -79,13 +80,13 @@ final class ServiceInstances
      * Describe each instance, in the order requests go round: {@code {path: "shared-memory", client_id, peer, pid}}
      * for a Java peer (name and pid as the peer gave them), {@code {path: "socket", connection}} for a connection.
      *
-     * @param service as the latest registry snapshot has it.
+     * @param service as the gateway client's route table has it.
      * @param into the array to add one object per instance to.
      */
-    void describe(final RegistrySnapshot.ServiceView service, final ArrayNode into)
+    void describe(final RouteTable.Route service, final ArrayNode into)
     {
         final int gateway = gatewayClientId.getAsInt();
-        for (final RegistrySnapshot.InstanceView instance : service.instanceViews())
+        for (final RouteTable.Instance instance : service.instances())
         {
             if (instance.clientId() == gateway)
             {

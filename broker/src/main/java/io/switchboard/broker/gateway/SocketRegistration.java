@@ -1,9 +1,10 @@
 package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.schema.MessageSchema;
+import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.transport.RequestHandler;
+import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamHandler;
 
@@ -86,14 +87,16 @@ final class SocketRegistration
      * The Java service definition that serves this registration: joined on the Java peers' terms when they share
      * the name with an SBE schema, else opaque JSON for the types named (or any type when none).
      *
-     * @param javaServed the name as the registry has it now, or null when nobody serves it.
+     * @param javaServed the name as the gateway client's route table has it now, or null when nobody serves it.
+     * @param javaIr the schema IR of that service as the broker sent it, or null when it has none.
      * @param transcoders of the schemas met.
      * @param onRequest handles the requests.
      * @param onStream handles the streams.
      * @return the definition, or null with {@link #problem} set when the join is refused.
      */
     ServiceDefinition definition(
-        final RegistrySnapshot.ServiceView javaServed,
+        final RouteTable.Route javaServed,
+        final byte[] javaIr,
         final Transcoders transcoders,
         final RequestHandler onRequest,
         final StreamHandler onStream)
@@ -103,7 +106,7 @@ final class SocketRegistration
         {
             definition.shared();
         }
-        if (shared && null != javaServed && "shared".equals(javaServed.mode()) && javaServed.schemaIr().length > 0)
+        if (shared && null != javaServed && ServiceMode.SHARED == javaServed.mode() && null != javaIr)
         {
             final Set<String> javaTypes = javaServed.messageTypes().keySet();
             if (!types.isEmpty() && !types.equals(javaTypes))
@@ -116,8 +119,8 @@ final class SocketRegistration
             types.addAll(javaTypes);
             try
             {
-                schema = new SchemaReplies(transcoders.of(javaServed.schemaIr()));
-                definition.schema(MessageSchema.fromIr(javaServed.schemaIr()));
+                schema = new SchemaReplies(transcoders.of(javaIr));
+                definition.schema(MessageSchema.fromIr(javaIr));
                 for (final Map.Entry<String, Integer> type : javaServed.messageTypes().entrySet())
                 {
                     if (type.getValue() < 0)

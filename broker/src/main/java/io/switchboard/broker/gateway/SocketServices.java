@@ -3,17 +3,15 @@ package io.switchboard.broker.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.transport.DeferredReply;
+import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.ServiceRequest;
 import io.switchboard.transport.StreamSession;
-import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
 
@@ -23,7 +21,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Services that socket clients serve (REGISTER): the gateway holds each name as a Java service of its own client,
@@ -44,89 +43,36 @@ final class SocketServices
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final long REPLY_MARGIN_MS = 2_000;
 
-    /** A name served from sockets. */
-    private static final class Served
-    {
-        final String name;
-        final boolean shared;
-        final Set<String> messageTypes;
-        final SchemaReplies schema; // null when the name is opaque JSON
-        final List<GatewaySession> owners = new ArrayList<>();
-        int next;
-
-        Served(final String name, final boolean shared, final Set<String> messageTypes, final SchemaReplies schema)
-        {
-            this.name = name;
-            this.shared = shared;
-            this.messageTypes = messageTypes;
-            this.schema = schema;
-        }
-
-        GatewaySession nextOwner()
-        {
-            if (owners.isEmpty())
-            {
-                return null;
-            }
-            if (next >= owners.size())
-            {
-                next = 0;
-            }
-            return owners.get(next++);
-        }
-    }
-
-    /** A request forwarded to a serving connection, waiting for its answer. */
-    private static final class Forwarded
-    {
-        final String id;
-        SchemaReplies schema; // null when the name is opaque JSON
-        final GatewaySession session;
-        final DeferredReply reply;
-        final StreamSession stream;
-        final long deadlineMs;
-        long frames;
-
-        Forwarded(final String id, final GatewaySession session, final DeferredReply reply, final StreamSession stream,
-            final long deadlineMs)
-        {
-            this.id = id;
-            this.session = session;
-            this.reply = reply;
-            this.stream = stream;
-            this.deadlineMs = deadlineMs;
-        }
-    }
-
-    private final Switchboard client;
-    private final Supplier<RegistrySnapshot> registry;
+    private final GatewayClient client;
     private final Transcoders transcoders;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
-    private final Map<String, Served> byName = new HashMap<>();
-    private final Map<String, Forwarded> inFlight = new HashMap<>();
+    private final Map<String, ServedName> byName = new HashMap<>();
+    private final Map<String, ForwardedRequest> inFlight = new HashMap<>();
+    /** Names being withdrawn at the broker: a REGISTER for one waits for the withdrawal's answer. */
+    private final Map<String, CompletableFuture<Void>> withdrawing = new HashMap<>();
+    /** REGISTER frames to handle again on the next duty cycle, once a withdrawal was answered. */
+    private final List<Runnable> retries = new ArrayList<>();
     private final SocketPayloads payloads;
     private long nextId = 1;
     private long nowMs;
 
     /**
-     * @param client the gateway's own Java client, which serves the names for the connections.
-     * @param registry supplies the latest snapshot of the broker's registry, to join a name Java peers serve.
+     * @param client the gateway's own Java client, which serves the names for the connections; its route table tells
+     * which names Java peers serve, with which types and schema.
      * @param transcoders of the schemas met.
      * @param codec of JSON and MessagePack payloads.
      * @param proxy through which frames go out.
      * @param counters of the gateway.
      */
     SocketServices(
-        final Switchboard client,
-        final Supplier<RegistrySnapshot> registry,
+        final GatewayClient client,
         final Transcoders transcoders,
         final PayloadCodec codec,
         final SessionProxy proxy,
         final GatewayCounters counters)
     {
         this.client = client;
-        this.registry = registry;
         this.transcoders = transcoders;
         this.payloads = new SocketPayloads(codec);
         this.proxy = proxy;
@@ -146,7 +92,7 @@ final class SocketServices
      */
     List<GatewaySession> owners(final String name)
     {
-        final Served served = byName.get(name);
+        final ServedName served = byName.get(name);
         return null == served ? List.of() : served.owners;
     }
 
@@ -163,7 +109,7 @@ final class SocketServices
         final boolean shared = registration.shared;
         final Set<String> types = registration.types;
 
-        final Served existing = byName.get(name);
+        final ServedName existing = byName.get(name);
         if (null != existing)
         {
             if (existing.owners.contains(session))
@@ -188,47 +134,129 @@ final class SocketServices
                 return;
             }
             existing.owners.add(session);
-            registered(session, format, correlationId, name);
+            if (existing.registered)
+            {
+                registered(session, format, correlationId, name);
+            }
+            else
+            {
+                existing.waiting.add(new ServedName.Waiting(session, format, correlationId));
+            }
+            return;
+        }
+        final CompletableFuture<Void> withdrawal = withdrawing.get(name);
+        if (null != withdrawal)
+        {
+            // the last connection serving it just left and the broker has not yet answered the withdrawal: register
+            // the name again once it has, from the duty cycle (never from inside the client's poll)
+            withdrawal.whenComplete((v, ex) -> retries.add(() ->
+            {
+                if (!session.closed)
+                {
+                    onRegister(session, format, correlationId, body);
+                }
+            }));
             return;
         }
 
-        final ServiceDefinition definition = registration.definition(
-            registry.get().service(name), transcoders, this::onRequest, this::onStream);
+        final RouteTable.Route javaServedName = client.routes().route(name);
+        final ServiceDefinition definition = registration.definition(javaServedName,
+            null == javaServedName ? null : client.routes().schemaIr(javaServedName), transcoders, this::onRequest,
+            this::onStream);
         if (null == definition)
         {
             error(session, format, correlationId, ErrorCode.INVALID_REQUEST, registration.problem);
             return;
         }
-        try
+        final ServedName served = new ServedName(name, shared, types, registration.schema);
+        served.owners.add(session);
+        served.waiting.add(new ServedName.Waiting(session, format, correlationId));
+        byName.put(name, served);
+        // answered when the broker's answer arrives (inside a later poll of the client): nothing here waits for it
+        client.serve(definition).whenComplete((v, ex) -> onServeAnswer(served, ex));
+    }
+
+    private void onServeAnswer(final ServedName served, final Throwable failure)
+    {
+        if (null == failure)
         {
-            client.serve(definition);
-        }
-        catch (final SwitchboardException ex)
-        {
-            error(session, format, correlationId, codeOf(ex.errorCode()), ex.getMessage());
+            served.registered = true;
+            for (final ServedName.Waiting w : served.waiting)
+            {
+                if (!w.session.closed)
+                {
+                    registered(w.session, w.format, w.correlationId, served.name);
+                }
+            }
+            served.waiting.clear();
             return;
         }
-        final Served served = new Served(name, shared, types, registration.schema);
-        served.owners.add(session);
-        byName.put(name, served);
-        registered(session, format, correlationId, name);
+        // refused by the broker (NAME_IN_USE: a Java peer holds it; INVALID_REQUEST: other types), or the broker was
+        // lost: every connection that asked gets that answer, and nobody serves the name from here
+        if (byName.get(served.name) == served)
+        {
+            byName.remove(served.name);
+        }
+        served.owners.clear();
+        final Throwable cause = failure instanceof CompletionException && null != failure.getCause() ?
+            failure.getCause() : failure;
+        final ErrorCode code = cause instanceof SwitchboardException ?
+            codeOf(((SwitchboardException)cause).errorCode()) : ErrorCode.INTERNAL_ERROR;
+        for (final ServedName.Waiting w : served.waiting)
+        {
+            if (!w.session.closed)
+            {
+                error(w.session, w.format, w.correlationId, code, cause.getMessage());
+            }
+        }
+        served.waiting.clear();
+    }
+
+    /**
+     * REGISTER frames that waited for a withdrawal of their name, handled again now, on the duty cycle.
+     *
+     * @return how many.
+     */
+    int retryRegistrations()
+    {
+        final int size = retries.size();
+        for (int i = 0; i < size; i++)
+        {
+            retries.get(i).run();
+        }
+        retries.subList(0, size).clear();
+        return size;
     }
 
     void onUnregister(final GatewaySession session, final FrameFormat format, final String correlationId,
         final JsonNode body)
     {
         final String name = text(body, "service");
-        final Served served = null == name ? null : byName.get(name);
+        final ServedName served = null == name ? null : byName.get(name);
         if (null == served || !served.owners.contains(session))
         {
             error(session, format, correlationId, ErrorCode.ACTOR_NOT_FOUND,
                 "this connection does not serve '" + name + "'");
             return;
         }
-        withdraw(served, session);
+        answerWaiting(served, session); // its REGISTER, answered before its UNREGISTER
         final ObjectNode reply = FrameBodies.response(null == correlationId ? "" : correlationId, null);
         reply.put("service", name);
-        proxy.send(session, FrameType.RESPONSE, format, reply, false);
+        final CompletableFuture<Void> withdrawal = withdraw(served, session);
+        if (null == withdrawal || withdrawal.isDone())
+        {
+            proxy.send(session, FrameType.RESPONSE, format, reply, false);
+            return;
+        }
+        // the last connection serving it: answered once the broker withdrew the name (its route removal comes
+        // first), so that a request after the answer is ACTOR_NOT_FOUND; nothing waits for it meanwhile
+        withdrawal.whenComplete((v, ex) ->
+        {
+            if (!session.closed)
+            {
+                proxy.send(session, FrameType.RESPONSE, format, reply, false);
+            }
+        });
     }
 
     /**
@@ -237,7 +265,7 @@ final class SocketServices
     void onReply(final GatewaySession session, final FrameType type, final FrameFormat format, final JsonNode body)
     {
         final String id = text(body, "correlation_id");
-        final Forwarded forwarded = null == id ? null : inFlight.get(id);
+        final ForwardedRequest forwarded = null == id ? null : inFlight.get(id);
         if (null == forwarded && isIssued(id))
         {
             counters.lateReplies++; // cancelled, timed out or already answered: the race is the service's to lose
@@ -323,17 +351,17 @@ final class SocketServices
      */
     void onSessionClosed(final GatewaySession session)
     {
-        final Iterator<Forwarded> it = inFlight.values().iterator();
+        final Iterator<ForwardedRequest> it = inFlight.values().iterator();
         while (it.hasNext())
         {
-            final Forwarded forwarded = it.next();
+            final ForwardedRequest forwarded = it.next();
             if (forwarded.session == session)
             {
                 it.remove();
-                failForwarded(forwarded, ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
+                forwarded.fail(ErrorCode.SERVICE_UNAVAILABLE.name(), "the serving connection closed");
             }
         }
-        for (final Served served : new ArrayList<>(byName.values()))
+        for (final ServedName served : new ArrayList<>(byName.values()))
         {
             if (served.owners.contains(session))
             {
@@ -360,11 +388,11 @@ final class SocketServices
         {
             return;
         }
-        final List<Forwarded> left = new ArrayList<>(inFlight.values());
+        final List<ForwardedRequest> left = new ArrayList<>(inFlight.values());
         inFlight.clear();
-        for (final Forwarded forwarded : left)
+        for (final ForwardedRequest forwarded : left)
         {
-            failForwarded(forwarded, ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
+            forwarded.fail(ErrorCode.SHUTTING_DOWN.name(), "the broker is shutting down");
             if (!forwarded.session.closed)
             {
                 proxy.send(forwarded.session, FrameType.CANCEL, FrameFormat.JSON,
@@ -380,14 +408,14 @@ final class SocketServices
     {
         this.nowMs = nowMs;
         int expired = 0;
-        final Iterator<Forwarded> it = inFlight.values().iterator();
+        final Iterator<ForwardedRequest> it = inFlight.values().iterator();
         while (it.hasNext())
         {
-            final Forwarded forwarded = it.next();
+            final ForwardedRequest forwarded = it.next();
             if (nowMs - forwarded.deadlineMs > 0)
             {
                 it.remove();
-                failForwarded(forwarded, ErrorCode.TIMEOUT.name(), "the serving connection did not answer in time");
+                forwarded.fail(ErrorCode.TIMEOUT.name(), "the serving connection did not answer in time");
                 expired++;
             }
         }
@@ -411,26 +439,45 @@ final class SocketServices
         }
     }
 
-    private void withdraw(final Served served, final GatewaySession session)
+    private void answerWaiting(final ServedName served, final GatewaySession session)
     {
-        served.owners.remove(session);
-        if (served.owners.isEmpty())
+        for (int i = served.waiting.size() - 1; i >= 0; i--)
         {
-            byName.remove(served.name);
-            try
+            final ServedName.Waiting w = served.waiting.get(i);
+            if (w.session == session)
             {
-                client.unserve(served.name);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // the broker already dropped it (e.g. reconnecting): nothing left to withdraw
+                served.waiting.remove(i);
+                registered(w.session, w.format, w.correlationId, served.name);
             }
         }
     }
 
+    /**
+     * @return the broker's answer to the withdrawal of the name, or null when other connections still serve it.
+     */
+    private CompletableFuture<Void> withdraw(final ServedName served, final GatewaySession session)
+    {
+        served.owners.remove(session);
+        CompletableFuture<Void> answer = null;
+        if (served.owners.isEmpty())
+        {
+            byName.remove(served.name);
+            // the broker's answer is awaited by nobody; if the broker already dropped it (reconnecting), nothing is
+            // left to withdraw. A REGISTER of the name meanwhile waits for it (see onRegister).
+            final CompletableFuture<Void> withdrawal = client.unserve(served.name);
+            if (!withdrawal.isDone())
+            {
+                withdrawing.put(served.name, withdrawal);
+                withdrawal.whenComplete((v, ex) -> withdrawing.remove(served.name, withdrawal));
+            }
+            answer = withdrawal;
+        }
+        return answer;
+    }
+
     private void onRequest(final ServiceRequest request, final DirectBuffer buffer, final int offset, final int length)
     {
-        final Served served = byName.get(request.service().toString());
+        final ServedName served = byName.get(request.service().toString());
         final GatewaySession owner = null == served ? null : served.nextOwner();
         if (null == owner)
         {
@@ -450,7 +497,7 @@ final class SocketServices
         frame.put(expectsReply ? "expects_reply" : "expects_stream", expectsReply);
         if (expectsReply)
         {
-            final Forwarded forwarded = new Forwarded(id, owner, request.defer(), null,
+            final ForwardedRequest forwarded = new ForwardedRequest(id, owner, request.defer(), null,
                 nowMs + request.timeoutMs() + REPLY_MARGIN_MS);
             forwarded.schema = served.schema;
             inFlight.put(id, forwarded);
@@ -461,7 +508,7 @@ final class SocketServices
 
     private void onStream(final StreamSession stream, final DirectBuffer buffer, final int offset, final int length)
     {
-        final Served served = byName.get(stream.service());
+        final ServedName served = byName.get(stream.service());
         final GatewaySession owner = null == served ? null : served.nextOwner();
         if (null == owner)
         {
@@ -477,7 +524,7 @@ final class SocketServices
         final String id = "sb-" + nextId++;
         final ObjectNode frame = requestFrame(id, served.name, stream.messageType(), payload, stream.timeoutMs());
         frame.put("expects_stream", true);
-        final Forwarded forwarded = new Forwarded(id, owner, null, stream, Long.MAX_VALUE);
+        final ForwardedRequest forwarded = new ForwardedRequest(id, owner, null, stream, Long.MAX_VALUE);
         forwarded.schema = served.schema;
         inFlight.put(id, forwarded);
         stream.onCancel(() ->
@@ -503,17 +550,6 @@ final class SocketServices
         return frame;
     }
 
-    private void failForwarded(final Forwarded forwarded, final String code, final String message)
-    {
-        if (null != forwarded.reply)
-        {
-            forwarded.reply.fail(code, message);
-        }
-        else
-        {
-            forwarded.stream.fail(code, message);
-        }
-    }
 
     private void registered(
         final GatewaySession session, final FrameFormat format, final String correlationId, final String name)

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameException;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Publish-subscribe for socket clients: SUBSCRIBE / UNSUBSCRIBE within the per-connection pattern bound, a pattern
@@ -43,7 +41,6 @@ final class SubjectBridge
 
     private final GatewayContext ctx;
     private final GatewayClient client;
-    private final Supplier<RegistrySnapshot> registry;
     private final PayloadCodec codec;
     private final SessionProxy proxy;
     private final GatewayCounters counters;
@@ -59,8 +56,7 @@ final class SubjectBridge
 
     /**
      * @param ctx settings of the gateway.
-     * @param client the gateway's own Java client.
-     * @param registry supplies the latest snapshot of the broker's registry (the schemas of Java publications).
+     * @param client the gateway's own Java client, whose route table holds the schemas of Java publications.
      * @param codec to read and write payloads with.
      * @param proxy through which frames are sent.
      * @param counters of the gateway.
@@ -72,7 +68,6 @@ final class SubjectBridge
     SubjectBridge(
         final GatewayContext ctx,
         final GatewayClient client,
-        final Supplier<RegistrySnapshot> registry,
         final PayloadCodec codec,
         final SessionProxy proxy,
         final GatewayCounters counters,
@@ -83,7 +78,6 @@ final class SubjectBridge
     {
         this.ctx = ctx;
         this.client = client;
-        this.registry = registry;
         this.codec = codec;
         this.proxy = proxy;
         this.counters = counters;
@@ -115,7 +109,6 @@ final class SubjectBridge
         {
             releaseRoute(pattern, session); // at most maxPatterns of them
         }
-        logRouteFailures(session);
         session.subscriptions.clear();
     }
 
@@ -204,7 +197,6 @@ final class SubjectBridge
                     releaseRoute(pattern, session);
                 }
             }
-            logRouteFailures(session);
         }
 
         final ObjectNode reply = NODES.objectNode();
@@ -265,30 +257,39 @@ final class SubjectBridge
         {
             route = new PatternRoute(pattern);
             routes.put(pattern, route);
-            try
-            {
-                // cold path, bounded by the frame's new patterns (at most maxPatterns): waits for the broker's ack
-                client.subscribe(pattern, route);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // socket subscribers are still served; Java publications may be missed
-                proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
-            }
+            // read from the shared log from the next duty cycle on; the broker's answer is waited for by nobody (the
+            // SUBSCRIBE is answered now): a refusal is only counted and logged, the sockets are served either way
+            client.subscribe(pattern, route).whenComplete(this::onRouteAnswer);
         }
         route.sessions.add(session);
     }
 
-    /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
-    private void logRouteFailures(final GatewaySession session)
+    private void onRouteAnswer(final Void ignored, final Throwable failure)
     {
-        if (0 != routeFailures)
+        if (null != failure)
         {
-            errorHandler.onError(new GatewayLimitException("connection " + session.id + ": " + routeFailures +
-                " of its patterns could not be withdrawn from the broker; last: " + lastRouteFailure));
+            routeFailures++;
+            lastRouteFailure = failure.getMessage();
+        }
+    }
+
+    /**
+     * One line for the pattern announcements and withdrawals the broker refused or never answered since the last
+     * call (after losing it, every one in flight): called on each duty cycle, logs only when there were some.
+     *
+     * @return the number of failures logged.
+     */
+    int logRouteFailures()
+    {
+        final int failures = routeFailures;
+        if (0 != failures)
+        {
+            errorHandler.onError(new GatewayLimitException(failures + " subscription pattern(s) of socket " +
+                "subscribers could not be announced to or withdrawn from the broker; last: " + lastRouteFailure));
             routeFailures = 0;
             lastRouteFailure = null;
         }
+        return failures;
     }
 
     private void releaseRoute(final String pattern, final GatewaySession session)
@@ -297,15 +298,7 @@ final class SubjectBridge
         if (null != route && route.sessions.remove(session) && route.sessions.isEmpty())
         {
             routes.remove(pattern);
-            try
-            {
-                client.unsubscribe(pattern);
-            }
-            catch (final SwitchboardException ex)
-            {
-                routeFailures++; // logged once by the caller
-                lastRouteFailure = pattern + ": " + ex.getMessage();
-            }
+            client.unsubscribe(pattern).whenComplete(this::onRouteAnswer);
         }
     }
 
@@ -414,23 +407,18 @@ final class SubjectBridge
 
     /**
      * The schema of a typed publication: the one with the schema id and version of the SBE message header its payload
-     * begins with (blockLength, templateId, schemaId, version: little-endian uint16 each), declared by any peer or
-     * registered with any service; failing that, the schema of a service its publisher serves.
+     * begins with (blockLength, templateId, schemaId, version: little-endian uint16 each), as the broker's schema
+     * updates gave it to the gateway's client, whoever declared it (a publisher) or handed it over (a service).
      */
-    private byte[] schemaOf(final int publisherId, final DirectBuffer buffer, final int offset, final int length)
+    private byte[] schemaOf(final DirectBuffer buffer, final int offset, final int length)
     {
-        final RegistrySnapshot snapshot = registry.get();
-        if (length >= SBE_HEADER_LENGTH)
+        if (length < SBE_HEADER_LENGTH)
         {
-            final int schemaId = buffer.getShort(offset + 4, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-            final int version = buffer.getShort(offset + 6, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-            final byte[] ir = snapshot.schemaIr(schemaId, version);
-            if (null != ir)
-            {
-                return ir;
-            }
+            return null;
         }
-        return snapshot.schemaIrOf(publisherId);
+        final int schemaId = buffer.getShort(offset + 4, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int version = buffer.getShort(offset + 6, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        return client.routes().schemaIr(schemaId, version);
     }
 
     private final class PatternRoute implements PushHandler
@@ -465,7 +453,7 @@ final class SubjectBridge
             }
             else
             {
-                final byte[] ir = schemaOf(p.publisherId(), buffer, offset, length);
+                final byte[] ir = schemaOf(buffer, offset, length);
                 if (null != ir)
                 {
                     try

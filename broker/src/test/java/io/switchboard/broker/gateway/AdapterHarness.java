@@ -1,7 +1,6 @@
 package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.switchboard.broker.view.RegistrySnapshot;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameDecoder;
 import io.switchboard.codec.frame.FrameEncoder;
@@ -26,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The gateway's adapters wired as the conductor wires them, with no socket, no media driver and no broker: sessions
- * without a channel, a {@link FakeGatewayClient}, a registry snapshot the test sets, and cached clocks the test moves.
+ * without a channel, a {@link FakeGatewayClient} whose route table the test feeds with encoded route updates, and
+ * cached clocks the test moves.
  * Frames are fed as encoded bytes through {@link FrameAdapter#decode}; what the gateway sent a session is read back by
  * decoding its outbound queue.
  */
@@ -74,7 +74,6 @@ final class AdapterHarness
     /** The gateway's own client id in these tests: no instance in a test's registry has it. */
     static final int GATEWAY_CLIENT_ID = -7;
 
-    RegistrySnapshot registry = RegistrySnapshot.EMPTY;
     boolean admitting = true;
     private long nextSessionId = 1;
 
@@ -98,15 +97,14 @@ final class AdapterHarness
         proxy = new SessionProxy(ctx, codec, counters, budget, toClose);
         retained = new RetainedStore(ctx.maxRetainedBytes());
         final Transcoders transcoders = new Transcoders();
-        requests = new RequestBridge(ctx, client, () -> registry, codec, proxy, counters, transcoders);
+        requests = new RequestBridge(ctx, client, codec, proxy, counters, transcoders);
         subjects = new SubjectBridge(
-            ctx, client, () -> registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
-        // no REGISTER in these tests
-        socketServices = new SocketServices(null, () -> registry, transcoders, codec, proxy, counters);
+            ctx, client, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+        socketServices = new SocketServices(client, transcoders, codec, proxy, counters);
         final ServiceInstances instances = new ServiceInstances(socketServices, () -> GATEWAY_CLIENT_ID);
-        final Discovery discovery = new Discovery(() -> registry, proxy, transcoders, instances);
+        final Discovery discovery = new Discovery(client.routes, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            () -> registry, instances, proxy, counters, sessions, requests, subjects, retained, budget, () -> 0);
+            client.routes, instances, proxy, counters, sessions, requests, subjects, retained, budget, () -> 0);
         adapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock, () -> admitting,
             requests, subjects, discovery, stats, socketServices);
     }
@@ -127,6 +125,7 @@ final class AdapterHarness
         session.releaseQueue();
         requests.onSessionClosed(session);
         subjects.onSessionClosed(session);
+        socketServices.onSessionClosed(session);
     }
 
     byte[] frame(final FrameType type, final String json)

@@ -1,15 +1,27 @@
 package io.switchboard.broker.gateway;
 
+import io.switchboard.codec.wire.BooleanType;
+import io.switchboard.codec.wire.MessageHeaderEncoder;
+import io.switchboard.codec.wire.RouteAction;
+import io.switchboard.codec.wire.RouteUpdateDecoder;
+import io.switchboard.codec.wire.RouteUpdateEncoder;
+import io.switchboard.codec.wire.SchemaUpdateDecoder;
+import io.switchboard.codec.wire.SchemaUpdateEncoder;
+import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.transport.PushHandler;
 import io.switchboard.transport.ResponseListener;
+import io.switchboard.transport.RouteTable;
+import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.StreamListener;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongConsumer;
 
 /**
@@ -48,6 +60,10 @@ final class FakeGatewayClient implements GatewayClient
     final List<String> subscribes = new ArrayList<>();
     final List<String> unsubscribes = new ArrayList<>();
     final List<String> publishes = new ArrayList<>();
+    final Map<String, CompletableFuture<Void>> serves = new LinkedHashMap<>();
+    final Map<String, ServiceDefinition> definitions = new LinkedHashMap<>();
+    final Map<String, CompletableFuture<Void>> unserves = new LinkedHashMap<>();
+    final RouteTable routes = new RouteTable(1024 * 1024);
     int polls;
     long publishResult = 64;
     /** Runs inside request() or stream() with the call's id, before it returns: an answer that comes at once. */
@@ -111,16 +127,74 @@ final class FakeGatewayClient implements GatewayClient
         return true;
     }
 
-    public void subscribe(final String pattern, final PushHandler handler)
+    public CompletableFuture<Void> subscribe(final String pattern, final PushHandler handler)
     {
         subscribes.add(pattern);
         subscribed.put(pattern, handler);
+        return CompletableFuture.completedFuture(null);
     }
 
-    public void unsubscribe(final String pattern)
+    public CompletableFuture<Void> unsubscribe(final String pattern)
     {
         unsubscribes.add(pattern);
         subscribed.remove(pattern);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    public CompletableFuture<Void> serve(final ServiceDefinition definition)
+    {
+        final CompletableFuture<Void> answer = new CompletableFuture<>();
+        serves.put(definition.name(), answer);
+        definitions.put(definition.name(), definition);
+        return answer;
+    }
+
+    public CompletableFuture<Void> unserve(final String service)
+    {
+        final CompletableFuture<Void> answer = new CompletableFuture<>();
+        unserves.put(service, answer);
+        return answer;
+    }
+
+    public RouteTable routes()
+    {
+        return routes;
+    }
+
+    /**
+     * Feed the route table a route update encoded as the broker encodes it, and the schema before it if any.
+     */
+    void route(
+        final RouteAction action, final String service, final ServiceMode mode, final int clientId,
+        final Map<String, Integer> types, final byte[] ir, final int schemaId, final int schemaVersion,
+        final String peerName, final long pid, final boolean inProcess)
+    {
+        final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(1024);
+        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+        if (null != ir)
+        {
+            new SchemaUpdateEncoder().wrapAndApplyHeader(buffer, 0, header)
+                .action(RouteAction.ADD).schemaId(schemaId).schemaVersion(schemaVersion).putSchemaIr(ir, 0, ir.length);
+            final SchemaUpdateDecoder schema = new SchemaUpdateDecoder();
+            schema.wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH, SchemaUpdateDecoder.BLOCK_LENGTH,
+                SchemaUpdateDecoder.SCHEMA_VERSION);
+            routes.onSchemaUpdate(schema);
+        }
+        final RouteUpdateEncoder update = new RouteUpdateEncoder();
+        update.wrapAndApplyHeader(buffer, 0, header)
+            .action(action).clientId(clientId).inboxStreamId(1000 + clientId).mode(mode).pid(pid)
+            .inProcess(inProcess ? BooleanType.TRUE : BooleanType.FALSE)
+            .schemaId(null == ir ? -1 : schemaId).schemaVersion(null == ir ? -1 : schemaVersion);
+        final RouteUpdateEncoder.MessageTypesEncoder group = update.messageTypesCount(types.size());
+        for (final Map.Entry<String, Integer> type : types.entrySet())
+        {
+            group.next().templateId(type.getValue()).name(type.getKey());
+        }
+        update.service(service).peerName(peerName);
+        final RouteUpdateDecoder decoder = new RouteUpdateDecoder();
+        decoder.wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH, RouteUpdateDecoder.BLOCK_LENGTH,
+            RouteUpdateDecoder.SCHEMA_VERSION);
+        routes.onRouteUpdate(decoder);
     }
 
     public long publish(

@@ -1,8 +1,7 @@
 package io.switchboard.broker.gateway;
 
-import io.switchboard.broker.RegistrySnapshots;
-import io.switchboard.broker.ServiceRegistry;
 import io.switchboard.codec.frame.FrameType;
+import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -30,9 +29,8 @@ class RequestBridgeTest
     private static AdapterHarness gatewayWithEcho(final java.util.function.Consumer<GatewayContext> settings)
     {
         final AdapterHarness gw = new AdapterHarness(settings);
-        final ServiceRegistry registry = new ServiceRegistry(10);
-        registry.register("echo", ServiceMode.SHARED, Map.of("Say", -1), new byte[0], 3, 1001); // opaque: JSON as is
-        gw.registry = RegistrySnapshots.of(registry);
+        gw.client.route(RouteAction.ADD, "echo", ServiceMode.SHARED, 3, Map.of("Say", -1), null, 0, 0, "echo-java",
+            3003, false); // opaque: JSON as is
         return gw;
     }
 
