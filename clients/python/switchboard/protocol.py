@@ -257,6 +257,12 @@ def parse_header(first5: bytes) -> Tuple[int, int, int]:
     raise ProtocolError(f"unsupported protocol version 0x{version:02x} from broker")
 
 
+def frame_too_large(length: int) -> SwitchboardError:
+    """The error for a frame from the broker announcing more than any frame may hold."""
+    return error_from_code("PAYLOAD_TOO_LARGE",
+                           f"broker frame of {length} bytes (at most {ABSOLUTE_MAX_PAYLOAD} are allowed)")
+
+
 def decode_body(data: bytes, fmt: int) -> Any:
     if fmt == FORMAT_JSON:
         if not data:
@@ -424,25 +430,6 @@ def timeout_ms(timeout: Optional[float]) -> int:
     if timeout <= 0:
         raise ValueError("timeout must be positive")
     return max(1, int(timeout * 1000))
-
-
-class BatchCall:
-    """One request of a batch in a client's pending map (sync and asyncio alike): settles its slot of the batch."""
-
-    __slots__ = ("batch", "index")
-
-    def __init__(self, batch: Any, index: int):
-        self.batch = batch
-        self.index = index
-
-    def resolve(self, frame_type: int, body: dict) -> None:
-        if frame_type == ERROR or body.get("success") is False:
-            self.batch.settle(self.index, error_from_code(body.get("error_code"), body.get("error")))
-        else:
-            self.batch.settle(self.index, body.get("payload"))
-
-    def fail(self, exc: BaseException) -> None:
-        self.batch.settle(self.index, exc)
 
 
 def is_loss_notice(body: dict) -> bool:

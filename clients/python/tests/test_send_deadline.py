@@ -77,7 +77,7 @@ class SyncSendDeadlineTest(unittest.TestCase):
             self.assertLess(elapsed, TIMEOUT + MARGIN + SLACK, f"the call blocked {elapsed:.1f} s")
             self.assertGreaterEqual(elapsed, TIMEOUT + MARGIN - 0.1, "the deadline was not waited for")
             # part of the frame was written: that connection is closed, not reused mid-frame
-            wait_until(lambda: not c.connected or c.reconnects > 0 or c._connection_number > 1, 10,
+            wait_until(lambda: not c.connected or c.reconnects > 0 or c._core.connection_number > 1, 10,
                        "the connection left mid-frame to be closed")
             # a small call meanwhile also ends by its deadline (sent into a fresh connection's buffer, never answered)
             start = time.monotonic()
@@ -93,7 +93,7 @@ class SyncSendDeadlineTest(unittest.TestCase):
                 return False
 
         wait_until(served, 60, "the client to be served again after SIGCONT", interval=0.2)
-        self.assertGreater(c._connection_number, 1, "the connection left mid-frame was replaced")
+        self.assertGreater(c._core.connection_number, 1, "the connection left mid-frame was replaced")
 
     def test_request_many_and_stream_obey_the_deadline_too(self) -> None:
         c = Client(broker.socket_path, deadline_margin=MARGIN, reconnect_max_delay=0.5)
