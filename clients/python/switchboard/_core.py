@@ -376,9 +376,15 @@ def check_mode(mode: str) -> None:
 
 
 def check_patterns(patterns: Union[str, Iterable[str]]) -> List[str]:
+    """The patterns of a SUBSCRIBE as a list; an invalid one is refused here, as the broker would
+    (INVALID_REQUEST), before anything is sent."""
     pats = [patterns] if isinstance(patterns, str) else list(patterns)
     if not pats:
         raise ValueError("at least one pattern is needed")
+    for p in pats:
+        problem = P.subject_problem(p, True) if isinstance(p, str) else f"not a string: {type(p).__name__}"
+        if problem is not None:
+            raise error_from_code("INVALID_REQUEST", f"invalid pattern {p!r}: {problem}")
     return pats
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "parse_header",
     "resolve_socket_path",
     "pattern_matches",
+    "subject_problem",
 ]
 
 VERSION = 0x02
@@ -354,6 +355,35 @@ def check_socket_path(path: str, default: bool) -> None:
         raise UnsafeSocketPath(
             f"refusing to connect to {path}: the socket is a symbolic link (to {os.readlink(path)!r}); "
             "pass the real path as socket_path or $SWITCHBOARD_SOCKET if it is meant")
+
+
+#: longest subject or pattern the broker accepts, in characters (printable ASCII)
+MAX_SUBJECT_LENGTH = 255
+
+
+def subject_problem(text: str, wildcards: bool) -> Optional[str]:
+    """What is wrong with a pattern (``wildcards`` True) or a subject to publish on (False), as the
+    broker checks it; None when it is valid. Tokens are dot-separated, non-empty, printable ASCII
+    without spaces; ``*`` and ``>`` only as whole tokens of a pattern, ``>`` only as the last."""
+    if not text:
+        return "empty"
+    if len(text) > MAX_SUBJECT_LENGTH:
+        return f"longer than {MAX_SUBJECT_LENGTH} characters ({len(text)})"
+    tokens = text.split(".")
+    for i, token in enumerate(tokens):
+        if not token:
+            return f"empty token at position {i + 1}"
+        bad = next((c for c in token if not "!" <= c <= "~"), None)
+        if bad is not None:
+            return f"character {bad!r} in token {token!r} (printable ASCII only)"
+        if "*" in token or ">" in token:
+            if not wildcards:
+                return f"wildcard {token!r} in a subject"
+            if len(token) != 1:
+                return f"wildcard inside token {token!r}"
+            if token == ">" and i != len(tokens) - 1:
+                return "'>' must be the last token"
+    return None
 
 
 def pattern_matches(pattern: str, subject: str) -> bool:
