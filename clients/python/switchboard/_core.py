@@ -481,14 +481,16 @@ class Core:
         with self.lock:
             self.pending.pop(correlation_id, None)
 
-    def expire(self, call: Call, timeout: Optional[float]) -> None:
+    def expire(self, call: Call, timeout: Optional[float]) -> RequestTimeout:
         """The caller's deadline passed: the call fails with a client-side RequestTimeout unless its
         answer (the broker's own TIMEOUT included) arrived first."""
         with self.lock:
             if self.pending.get(call.correlation_id) is call:
                 del self.pending[call.correlation_id]
         within = f"within {timeout:.1f} s" if timeout is not None else "by the deadline"
-        call.fail(RequestTimeout(f"no answer {within} (client-side deadline)", client_side=True))
+        err = RequestTimeout(f"no answer {within} (client-side deadline)", client_side=True)
+        call.fail(err)
+        return err
 
     @staticmethod
     def envelope(target: str, message_type: str, payload: Any, timeout: float, expects_reply: bool,

@@ -374,9 +374,12 @@ class AsyncClient(C.ClientState):
         call, data = self._core.start_call(fut, kind, frame_type, body, loop.time() + timeout + self._margin)
         try:
             await self._send_bytes(data, call.deadline)
-            if not await _within(fut, max(0.001, call.deadline - loop.time())):
-                self._core.expire(call, timeout + self._margin)
-            return fut.result()  # the call's own outcome: the broker's TIMEOUT stays the broker's
+            try:
+                return await asyncio.wait_for(fut, max(0.001, call.deadline - loop.time()))
+            except TimeoutError:  # the wait's own, or the broker's TIMEOUT (a RequestTimeout is a TimeoutError too)
+                if fut.done() and not fut.cancelled():
+                    return fut.result()  # the call's own outcome: the broker's TIMEOUT stays the broker's
+                raise self._core.expire(call, timeout + self._margin) from None
         finally:
             self._forget(call.correlation_id)
 

@@ -465,10 +465,12 @@ class Client(C.ClientState):
 
     def _wait(self, call: C.Call, timeout: float) -> Any:
         fut: concurrent.futures.Future[Any] = call.future  # type: ignore[assignment]
-        concurrent.futures.wait((fut,), max(0.0, call.deadline - time.monotonic()))
-        if not fut.done():
-            self._core.expire(call, timeout + self._margin)
-        return fut.result()  # the call's own outcome: the broker's TIMEOUT stays the broker's
+        try:
+            return fut.result(max(0.0, call.deadline - time.monotonic()))
+        except TimeoutError:  # the wait's own, or the broker's TIMEOUT (a RequestTimeout is a TimeoutError too)
+            if not fut.done():
+                self._core.expire(call, timeout + self._margin)
+            return fut.result()  # the call's own outcome: the broker's TIMEOUT stays the broker's
 
     def _control(self, frame_type: int, body: Dict[str, Any], kind: str, timeout: float) -> Any:
         return self._wait(self._start_call(frame_type, body, kind, timeout), timeout)
@@ -700,10 +702,12 @@ class Client(C.ClientState):
         start = time.monotonic()
         try:
             self._send(P.HEARTBEAT, {}, P.FORMAT_JSON, start + timeout)
-            concurrent.futures.wait((fut,), max(0.0, start + timeout - time.monotonic()))
-            if not fut.done():
-                raise RequestTimeout(f"no heartbeat reply within {timeout} s", client_side=True)
-            fut.result()
+            try:
+                fut.result(max(0.0, start + timeout - time.monotonic()))
+            except TimeoutError:
+                if fut.done():
+                    raise  # the send's own RequestTimeout, or the connection's end
+                raise RequestTimeout(f"no heartbeat reply within {timeout} s", client_side=True) from None
         finally:
             with self._lock:
                 if fut in self._core.heartbeat_waiters:

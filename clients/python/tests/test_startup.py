@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import unittest
 from pathlib import Path
 from typing import Any, List
@@ -33,7 +34,15 @@ _threads: List[threading.Thread] = []
 def _sync_early(path: str) -> None:
     try:
         with switchboard.Client(path, wait_for_broker=180, reconnect=False) as c:
-            early.append(("sync", c.request("calculator", "Add", {"a": 1, "b": 2})))
+            deadline = time.monotonic() + 60
+            while True:  # the broker accepts connections before its demo services are registered
+                try:
+                    early.append(("sync", c.request("calculator", "Add", {"a": 1, "b": 2})))
+                    return
+                except switchboard.ActorNotFound:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
     except Exception as exc:  # reported by the test
         early.append(("sync", exc))
 
@@ -41,7 +50,14 @@ def _sync_early(path: str) -> None:
 def _async_early(path: str) -> None:
     async def run() -> Any:
         async with AsyncClient(path, wait_for_broker=180, reconnect=False) as c:
-            return await c.request("calculator", "Add", {"a": 3, "b": 4})
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    return await c.request("calculator", "Add", {"a": 3, "b": 4})
+                except switchboard.ActorNotFound:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.1)
     try:
         early.append(("async", asyncio.run(run())))
     except Exception as exc:

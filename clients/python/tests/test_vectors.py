@@ -66,7 +66,20 @@ def header(raw: bytes) -> Any:
 
 
 class FrameVectorsTest(unittest.TestCase):
+    """Run with every codec this Python has: the standard library's and this package's always,
+    orjson and msgpack when installed."""
+
     frames = load("frames.json")
+
+    def each_codec(self) -> Any:
+        saved = P.JSON_CODEC, P.MSGPACK_CODEC
+        for jc in P.json_codecs():
+            for mc in P.msgpack_codecs():
+                P.use_codecs(jc, mc)
+                try:
+                    yield f"{jc.name}+{mc.name}"
+                finally:
+                    P.use_codecs(*saved)
 
     def test_there_are_vectors(self) -> None:
         self.assertGreaterEqual(len(self.frames["valid"]), 10)
@@ -74,30 +87,33 @@ class FrameVectorsTest(unittest.TestCase):
         self.assertGreaterEqual(len(self.frames["invalid_payloads"]), 10)
 
     def test_valid_frames_decode(self) -> None:
-        for v in self.frames["valid"]:
-            with self.subTest(v["name"]):
-                raw = bytes.fromhex(v["hex"])
-                length, version, ftype, fmt, size = header(raw)
-                self.assertEqual((version, ftype, fmt), (v["version"], TYPES[v["type"]], FORMATS[v["format"]]))
-                self.assertEqual(raw[size:], bytes.fromhex(v["payload_hex"]))
-                self.assertEqual(length, len(raw) - size)
-                body = P.decode_body(raw[size:], fmt)
-                self.assertTrue(same(body, v["body"]), f"{body!r} != {v['body']!r}")
+        for codecs in self.each_codec():
+            for v in self.frames["valid"]:
+                with self.subTest(v["name"], codecs=codecs):
+                    raw = bytes.fromhex(v["hex"])
+                    length, version, ftype, fmt, size = header(raw)
+                    self.assertEqual((version, ftype, fmt), (v["version"], TYPES[v["type"]], FORMATS[v["format"]]))
+                    self.assertEqual(raw[size:], bytes.fromhex(v["payload_hex"]))
+                    self.assertEqual(length, len(raw) - size)
+                    body = P.decode_body(raw[size:], fmt)
+                    self.assertTrue(same(body, v["body"]), f"{body!r} != {v['body']!r}")
 
     def test_exact_frames_encode_byte_for_byte(self) -> None:
-        exact = [v for v in self.frames["valid"] if v["encode"] == "exact"]
-        self.assertGreaterEqual(len(exact), 8)
-        for v in exact:
-            with self.subTest(v["name"]):
-                self.assertEqual(P.encode_frame(TYPES[v["type"]], v["body"], FORMATS[v["format"]],
-                                                P.ABSOLUTE_MAX_PAYLOAD).hex(), v["hex"])
+        for codecs in self.each_codec():
+            exact = [v for v in self.frames["valid"] if v["encode"] == "exact"]
+            self.assertGreaterEqual(len(exact), 8)
+            for v in exact:
+                with self.subTest(v["name"], codecs=codecs):
+                    self.assertEqual(P.encode_frame(TYPES[v["type"]], v["body"], FORMATS[v["format"]],
+                                                    P.ABSOLUTE_MAX_PAYLOAD).hex(), v["hex"])
 
     def test_every_frame_round_trips(self) -> None:
-        for v in self.frames["valid"]:
-            with self.subTest(v["name"]):
-                fmt = FORMATS[v["format"]]
-                again = P.decode_body(P.encode_body(v["body"], fmt), fmt)
-                self.assertTrue(same(again, v["body"]))
+        for codecs in self.each_codec():
+            for v in self.frames["valid"]:
+                with self.subTest(v["name"], codecs=codecs):
+                    fmt = FORMATS[v["format"]]
+                    again = P.decode_body(P.encode_body(v["body"], fmt), fmt)
+                    self.assertTrue(same(again, v["body"]))
 
     def test_invalid_headers_are_refused(self) -> None:
         for v in self.frames["invalid_frames"]:
@@ -109,13 +125,14 @@ class FrameVectorsTest(unittest.TestCase):
                 self.assertEqual(cm.exception.code, v["error"])
 
     def test_invalid_payloads_are_refused(self) -> None:
-        for v in self.frames["invalid_payloads"]:
-            if v["peers"] != "all":
-                continue
-            with self.subTest(v["name"]):
-                with self.assertRaises(switchboard.SwitchboardError) as cm:
-                    P.decode_body(bytes.fromhex(v["payload_hex"]), FORMATS[v["format"]])
-                self.assertEqual(cm.exception.code, v["error"])
+        for codecs in self.each_codec():
+            for v in self.frames["invalid_payloads"]:
+                if v["peers"] != "all":
+                    continue
+                with self.subTest(v["name"], codecs=codecs):
+                    with self.assertRaises(switchboard.SwitchboardError) as cm:
+                        P.decode_body(bytes.fromhex(v["payload_hex"]), FORMATS[v["format"]])
+                    self.assertEqual(cm.exception.code, v["error"])
 
 
 class SubjectVectorsTest(unittest.TestCase):
