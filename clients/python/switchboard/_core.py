@@ -106,7 +106,7 @@ class BatchSlots:
     def _fill(self, indexes: Sequence[int], values: Sequence[Any]) -> bool:
         """Fill slots; True if the caller waits for this level and is to be woken."""
         results = self.results
-        for i, v in zip(indexes, values):
+        for i, v in zip(indexes, values, strict=True):
             results[i] = v
         self.outstanding -= len(indexes)
         if self.outstanding <= self._wake_at:
@@ -228,8 +228,8 @@ class SubscriptionState:
     #: the bounded queue (``queue.Queue`` or ``asyncio.Queue``), its Full and Empty exceptions, and
     #: the lock that makes dropping the oldest and adding one step (a no-op for asyncio)
     _queue: Any
-    _full: type
-    _empty: type
+    _full: type[BaseException]
+    _empty: type[BaseException]
     _put_lock: ContextManager[Any] = contextlib.nullcontext()
 
     def _put(self, item: Any) -> None:
@@ -444,7 +444,8 @@ class Core:
 
     def check_open(self) -> None:
         if not self.started:
-            raise ConnectionClosed("not connected: call connect() or use 'async with'", cause=ConnectionClosed.NEVER_OPENED)
+            raise ConnectionClosed("not connected: call connect() or use 'async with'",
+                                   cause=ConnectionClosed.NEVER_OPENED)
         if self.closed or self.closing:
             raise self.closed_exc or ConnectionClosed("client closed", cause=ConnectionClosed.BY_CLIENT)
         if not self.connected:  # reconnecting: fail fast, nothing is queued
@@ -646,7 +647,7 @@ class Core:
             with self.lock:
                 st = self.pending.get(cid) if isinstance(cid, str) else None
                 if isinstance(st, StreamState) and body.get("is_final"):
-                    del self.pending[cid]  # type: ignore[arg-type]
+                    del self.pending[cid]
             if isinstance(st, StreamState):
                 st._on_frame(body)
         elif frame_type == P.PUSH:
@@ -679,11 +680,13 @@ class Core:
             if accept:
                 return req
             if req.answers:
-                self.write_quiet(self.error_frames(
-                    req, error_from_code("ACTOR_NOT_FOUND", f"nothing is served on this connection for {req.service!r}")))
+                refusal = error_from_code("ACTOR_NOT_FOUND",
+                                          f"nothing is served on this connection for {req.service!r}")
+                self.write_quiet(self.error_frames(req, refusal))
         elif frame_type == P.CANCEL:
             with self.lock:
-                served = self.served.get(body.get("correlation_id"))  # type: ignore[arg-type]
+                cid = body.get("correlation_id")
+                served = self.served.get(cid) if isinstance(cid, str) else None
             if served is not None:
                 served._cancelled.set()
         else:
@@ -713,7 +716,7 @@ class Core:
         batch: Optional[BatchSlots] = None
         indexes: List[int] = []
         values: List[Any] = []
-        for (frame_type, body), call in zip(replies, calls):
+        for (frame_type, body), call in zip(replies, calls, strict=True):
             if call is None:  # already answered, timed out or forgotten
                 continue
             try:
@@ -751,10 +754,25 @@ class Core:
             return ConnectionClosed(self.abandoned, RequestTimeout(self.abandoned, client_side=True),
                                     cause=ConnectionClosed.ABANDONED)
         if reason is not None:
-            return ConnectionClosed(f"connection closed by broker after {reason}", reason, cause=ConnectionClosed.BY_BROKER)
+            return self._closed_by_broker(reason)
         if error is not None:
             return ConnectionClosed(f"connection lost: {error}", cause=ConnectionClosed.LOST)
         return ConnectionClosed("connection closed by broker", cause=ConnectionClosed.BY_BROKER)
+
+    @staticmethod
+    def _closed_by_broker(reason: SwitchboardError) -> ConnectionClosed:
+        return ConnectionClosed(f"connection closed by broker after {reason}", reason, cause=ConnectionClosed.BY_BROKER)
+
+    def write_failed(self, error: BaseException) -> ConnectionClosed:
+        """The exception for a write the broker's end refused (broken pipe, reset): the broker's own word
+        (FORBIDDEN, CONNECTION_LIMIT_REACHED...) when its last frame said why, else the failure. The I/O
+        layer first gives the reader a moment to read that frame."""
+        reason = self.close_reason
+        if reason is None and self.closed_exc is not None:
+            reason = self.closed_exc.reason
+        if reason is not None:
+            return self._closed_by_broker(reason)
+        return ConnectionClosed(f"send failed: {error}", cause=ConnectionClosed.LOST)
 
     def reconnects_after(self, exc: ConnectionClosed, reconnect: bool) -> bool:
         """Whether the client reconnects after the connection ended with ``exc``: not when closed,

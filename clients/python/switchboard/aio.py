@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from . import _core as C
 from . import protocol as P
@@ -257,7 +257,7 @@ class AsyncClient(C.ClientState):
                 return await asyncio.wait_for(
                     asyncio.open_unix_connection(self.socket_path, limit=P.ABSOLUTE_MAX_PAYLOAD + 64),
                     self._connect_timeout)
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (OSError, TimeoutError) as exc:
                 delay = waiting.retry_in(exc, loop.time())
                 if delay is None:
                     raise waiting.error(exc) from exc
@@ -310,7 +310,7 @@ class AsyncClient(C.ClientState):
             await self.close()
 
     # ------------------------------------------------------------- internals
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: Union[bytes, memoryview]) -> None:
         self._core.writable()
         if self._writer is None or self._writer.is_closing():
             raise self._core.closed_exc or ConnectionClosed(cause=ConnectionClosed.LOST)
@@ -332,10 +332,7 @@ class AsyncClient(C.ClientState):
         task = self._read_task
         if task is not None and task is not asyncio.current_task() and self._core.close_reason is None:
             await asyncio.wait((task,), timeout=2.0)
-        reason = self._core.close_reason
-        if reason is not None:
-            return ConnectionClosed(f"connection closed by broker after {reason}", reason, cause=ConnectionClosed.BY_BROKER)
-        return ConnectionClosed(f"send failed: {exc}", cause=ConnectionClosed.LOST)
+        return self._core.write_failed(exc)
 
     async def _drain_by(self, deadline: Optional[float] = None) -> None:
         """Wait until the transport's buffer is below its high-water mark, by ``deadline`` (loop
@@ -422,7 +419,7 @@ class AsyncClient(C.ClientState):
                 plan.stop(exc)
                 break
             try:
-                self._write(chunk)  # type: ignore[arg-type]
+                self._write(chunk)
             except ConnectionClosed as exc:
                 plan.not_written(take, exc)
                 break
@@ -451,8 +448,9 @@ class AsyncClient(C.ClientState):
             raise
         return st
 
-    async def subscribe(self, patterns: Union[str, Iterable[str]], callback: Optional[Callable[[Notification], Any]] = None,
-                        *, queue_size: Optional[int] = None, timeout: float = 30.0) -> AsyncSubscription:
+    async def subscribe(self, patterns: Union[str, Iterable[str]],
+                        callback: Optional[Callable[[Notification], Any]] = None, *,
+                        queue_size: Optional[int] = None, timeout: float = 30.0) -> AsyncSubscription:
         pats = C.check_patterns(patterns)
         sub = AsyncSubscription(self, pats, queue_size or self._sub_queue_size, callback)
         self._core.add_subscription(sub)
@@ -479,14 +477,16 @@ class AsyncClient(C.ClientState):
             return None
         return C.strip(await self._call(P.PUBLISH, body, "body", timeout))
 
-    async def serve(self, service: str, handler: Callable[[AsyncRequest], Any], message_types: Optional[Iterable[str]] = None,
-                    mode: str = "exclusive", timeout: float = 30.0) -> AsyncRegistration:
+    async def serve(self, service: str, handler: Callable[[AsyncRequest], Any],
+                    message_types: Optional[Iterable[str]] = None, mode: str = "exclusive",
+                    timeout: float = 30.0) -> AsyncRegistration:
         """Register ``service``; ``handler(request)`` may be a coroutine
         function, a plain function (run on the event loop: must not block), a
         generator or an async generator (answered with STREAM frames).
         ``serve()`` returns at once; ``await serve_forever()`` keeps serving."""
         C.check_mode(mode)
-        reg = AsyncRegistration(self, service, handler, list(message_types) if message_types is not None else None, mode)
+        types = list(message_types) if message_types is not None else None
+        reg = AsyncRegistration(self, service, handler, types, mode)
         self._core.add_service(reg)
         try:
             await self._call(P.REGISTER, reg.body(), "body", timeout)
@@ -538,7 +538,7 @@ class AsyncClient(C.ClientState):
                 if req.expects_stream:
                     await self._stream_out(req, result)
                     return
-                result = [x async for x in result] if inspect.isasyncgen(result) else list(result)
+                result = [x async for x in result] if inspect.isasyncgen(result) else list(result)  # type: ignore[arg-type]
             self._core.write_quiet(core.reply_frames(req, result))
         except asyncio.CancelledError:
             raise
@@ -641,7 +641,7 @@ class AsyncClient(C.ClientState):
                 buf += chunk
                 pos = 0
                 while len(buf) - pos >= 5:
-                    length, version, rest = P.parse_header(buf[pos:pos + 5])
+                    length, _version, rest = P.parse_header(buf[pos:pos + 5])
                     if length > P.ABSOLUTE_MAX_PAYLOAD:
                         raise P.frame_too_large(length)
                     size = 5 + rest

@@ -434,13 +434,7 @@ class Client(C.ClientState):
         reports the end; wait a moment for that, and report the broker's word if it had one."""
         if exc.errno in (errno.EPIPE, errno.ECONNRESET) and threading.current_thread() is not self._reader:
             self._connection_ended.wait(_LAST_WORDS)
-            reason = self._core.close_reason
-            if reason is None and self._core.closed_exc is not None:
-                reason = self._core.closed_exc.reason
-            if reason is not None:
-                return ConnectionClosed(f"connection closed by broker after {reason}", reason,
-                                        cause=ConnectionClosed.BY_BROKER)
-        return ConnectionClosed(f"send failed: {exc}", cause=ConnectionClosed.LOST)
+        return self._core.write_failed(exc)
 
     def _abandon_mid_frame(self, why: str) -> None:
         """Part of a frame is written and the rest will not be: the broker would take the next frame's
@@ -757,7 +751,8 @@ class Client(C.ClientState):
         decode = P.decode_body
         dispatch = self._receive
         recv_into = sock.recv_into
-        replies: List[Tuple[int, Dict[str, Any]]] = []  # RESPONSE / ERROR frames of this recv not yet handed on: (type, body)
+        # RESPONSE / ERROR frames of this recv not yet handed on: (type, body)
+        replies: List[Tuple[int, Dict[str, Any]]] = []
         answer = self._core.answer
         try:
             while True:

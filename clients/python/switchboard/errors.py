@@ -8,7 +8,7 @@ and ``.message``. There is one subclass per error code of the protocol, plus
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
     "SwitchboardError",
@@ -192,28 +192,26 @@ class InternalError(SwitchboardError):
     default_code = "INTERNAL_ERROR"
 
 
-_BY_CODE: Dict[str, Type[SwitchboardError]] = {
-    cls.default_code: cls
-    for cls in (
-        ActorNotFound,
-        UnknownMessageType,
-        SerializationError,
-        InvalidRequest,
-        TargetBusy,
-        RequestTimeout,
-        ServiceUnavailable,
-        Cancelled,
-        RateLimited,
-        PayloadTooLarge,
-        ProtocolError,
-        UnsupportedProtocolVersion,
-        NameInUse,
-        Forbidden,
-        ShuttingDown,
-        ConnectionLimitReached,
-        InternalError,
-    )
-}
+_CLASSES: Tuple[Type[SwitchboardError], ...] = (
+    ActorNotFound,
+    UnknownMessageType,
+    SerializationError,
+    InvalidRequest,
+    TargetBusy,
+    RequestTimeout,
+    ServiceUnavailable,
+    Cancelled,
+    RateLimited,
+    PayloadTooLarge,
+    ProtocolError,
+    UnsupportedProtocolVersion,
+    NameInUse,
+    Forbidden,
+    ShuttingDown,
+    ConnectionLimitReached,
+    InternalError,
+)
+_BY_CODE: Dict[str, Type[SwitchboardError]] = {str(cls.default_code): cls for cls in _CLASSES}
 
 
 def error_from_code(code: Optional[str], message: Optional[str] = None) -> SwitchboardError:

@@ -13,7 +13,7 @@ import os
 import stat
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import msgpack
 from .errors import (PayloadTooLarge, ProtocolError, SerializationError, SwitchboardError, UnsafeSocketPath,
@@ -98,14 +98,14 @@ class Notification:
     #: notifications lost on the connection just before this one (``sequence`` gap; 0 normally).
     #: The broker does not say what the lost ones were: they may have matched other subscriptions.
     gap: int = 0
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def message_type(self) -> str:
         return self.subject
 
     @classmethod
-    def from_body(cls, body: dict, gap: int = 0) -> "Notification":
+    def from_body(cls, body: Dict[str, Any], gap: int = 0) -> "Notification":
         return cls(
             subject=body.get("message_type", ""),
             payload=body.get("payload"),
@@ -137,7 +137,7 @@ def json_codecs() -> List[Codec]:
     """
     found: List[Codec] = []
     try:
-        import orjson  # type: ignore[import-not-found,unused-ignore]
+        import orjson
     except ImportError:
         pass
     else:
@@ -177,7 +177,7 @@ def msgpack_codecs() -> List[Codec]:
     trailing bytes."""
     found: List[Codec] = []
     try:
-        import msgpack as ext  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import msgpack as ext
     except ImportError:
         pass
     else:
@@ -262,7 +262,7 @@ class RequestEncoder:
             self._tail = b"}"
         self._fixed = len(self._head) + len(self._mid) + len(self._tail)
 
-    def append(self, parts: list, correlation_id: str, payload: Any) -> int:
+    def append(self, parts: List[bytes], correlation_id: str, payload: Any) -> int:
         """Append the frame's pieces to ``parts`` (to be joined); return how many bytes they hold.
         Raises SerializationError or PayloadTooLarge, appending nothing."""
         if self._fmt == FORMAT_JSON:
@@ -502,7 +502,7 @@ class PushSequence:
         return gap
 
 
-def error_body(correlation_id: str, exc: BaseException) -> dict:
+def error_body(correlation_id: str, exc: BaseException) -> Dict[str, Any]:
     """The ERROR body a serving client sends for a handler failure."""
     if isinstance(exc, SwitchboardError):
         code = exc.code or "INTERNAL_ERROR"
@@ -521,6 +521,6 @@ def timeout_ms(timeout: Optional[float]) -> int:
     return max(1, int(timeout * 1000))
 
 
-def is_loss_notice(body: dict) -> bool:
+def is_loss_notice(body: Dict[str, Any]) -> bool:
     """Whether a frame body is the broker's loss notice: pushes dropped for this connection (PROTOCOL.md)."""
     return body.get("correlation_id") == "" and body.get("notice") == "pushes_lost"
