@@ -39,6 +39,17 @@ def tearDownModule() -> None:
     broker.stop()
 
 
+def _all_stopped(pid: int) -> bool:
+    states = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return bool(states) and all(s in ("T", "t") for s in states)
+
+
 class _Stopped:
     """SIGSTOP the broker's process group for the body of a with-statement; SIGCONT always after, and
     also after WATCHDOG seconds at the latest, so that a client that blocks until the broker runs
@@ -50,6 +61,9 @@ class _Stopped:
         assert broker.proc is not None
         self._pgid = broker.proc.pid
         os.killpg(self._pgid, signal.SIGSTOP)
+        # the signal is sent at once, but on a loaded machine the JVM's threads take up to some hundred ms to
+        # stop: until they all have, the broker still reads (and the client's send may finish)
+        wait_until(lambda: _all_stopped(self._pgid), 10, "every thread of the broker to be stopped", interval=0.005)
         self._timer = threading.Timer(self.WATCHDOG, self._resume)
         self._timer.daemon = True
         self._timer.start()
