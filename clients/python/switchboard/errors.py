@@ -8,7 +8,7 @@ and ``.message``. There is one subclass per error code of the protocol, plus
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
     "SwitchboardError",
@@ -89,10 +89,15 @@ class TargetBusy(SwitchboardError):
 
 
 class RequestTimeout(SwitchboardError, TimeoutError):
-    """No answer in time: sent by the broker (``TIMEOUT``) or raised locally
-    when nothing arrived by the timeout plus a margin."""
+    """No answer in time: sent by the broker (``TIMEOUT``, ``client_side`` False, the broker's
+    message kept) or raised locally when nothing arrived or could be sent by the timeout plus a
+    margin (``client_side`` True)."""
 
     default_code = "TIMEOUT"
+
+    def __init__(self, message: str = "", code: Optional[str] = None, *, client_side: bool = False):
+        super().__init__(message, code)
+        self.client_side = client_side
 
 
 class ServiceUnavailable(SwitchboardError):
@@ -106,14 +111,34 @@ class ConnectionClosed(ServiceUnavailable, ConnectionError):
     flight when the connection drops was neither answered nor is it known to have run, exactly
     like a call to a service that went away, so ``except ServiceUnavailable`` covers both.
     ``reason`` holds the error the broker sent before closing, if any (for example a
-    ``ProtocolError`` or ``ConnectionLimitReached``).
+    ``ProtocolError``, ``Forbidden`` or ``ConnectionLimitReached``). ``cause`` says how the
+    connection ended, as one of the constants below, so that no decision reads the message.
     """
 
     default_code = "SERVICE_UNAVAILABLE"
 
-    def __init__(self, message: str = "connection closed", reason: Optional[SwitchboardError] = None):
+    #: ``close()`` was called
+    BY_CLIENT = "by_client"
+    #: the broker closed the connection (``reason``: the error it sent first, if any)
+    BY_BROKER = "by_broker"
+    #: reading or writing failed (reset, broken pipe)
+    LOST = "lost"
+    #: the broker sent something that is not the protocol
+    PROTOCOL = "protocol"
+    #: the client closed it itself: a send deadline passed with part of a frame written
+    ABANDONED = "abandoned"
+    #: between connections: the client is reconnecting
+    RECONNECTING = "reconnecting"
+    #: no connection could be opened (``connect`` failed, or the path is unsafe)
+    NOT_CONNECTED = "not_connected"
+    #: ``connect()`` was never called (asyncio client)
+    NEVER_OPENED = "never_opened"
+
+    def __init__(self, message: str = "connection closed", reason: Optional[SwitchboardError] = None, *,
+                 cause: str = "by_broker"):
         super().__init__(message)
         self.reason = reason
+        self.cause = cause
 
 
 class UnsafeSocketPath(ConnectionClosed):
@@ -121,6 +146,10 @@ class UnsafeSocketPath(ConnectionClosed):
     broker (the default directory not owned by this user or root, writable by group or others, or a
     symbolic link; any socket path that is a symbolic link). The message names the path, what was
     found and what to do. A subclass of :class:`ConnectionClosed`: the connection was never opened."""
+
+    def __init__(self, message: str = "unsafe socket path", reason: Optional[SwitchboardError] = None, *,
+                 cause: str = "not_connected"):
+        super().__init__(message, reason, cause=cause)
 
 
 class Cancelled(SwitchboardError):
@@ -163,28 +192,26 @@ class InternalError(SwitchboardError):
     default_code = "INTERNAL_ERROR"
 
 
-_BY_CODE: Dict[str, Type[SwitchboardError]] = {
-    cls.default_code: cls
-    for cls in (
-        ActorNotFound,
-        UnknownMessageType,
-        SerializationError,
-        InvalidRequest,
-        TargetBusy,
-        RequestTimeout,
-        ServiceUnavailable,
-        Cancelled,
-        RateLimited,
-        PayloadTooLarge,
-        ProtocolError,
-        UnsupportedProtocolVersion,
-        NameInUse,
-        Forbidden,
-        ShuttingDown,
-        ConnectionLimitReached,
-        InternalError,
-    )
-}
+_CLASSES: Tuple[Type[SwitchboardError], ...] = (
+    ActorNotFound,
+    UnknownMessageType,
+    SerializationError,
+    InvalidRequest,
+    TargetBusy,
+    RequestTimeout,
+    ServiceUnavailable,
+    Cancelled,
+    RateLimited,
+    PayloadTooLarge,
+    ProtocolError,
+    UnsupportedProtocolVersion,
+    NameInUse,
+    Forbidden,
+    ShuttingDown,
+    ConnectionLimitReached,
+    InternalError,
+)
+_BY_CODE: Dict[str, Type[SwitchboardError]] = {str(cls.default_code): cls for cls in _CLASSES}
 
 
 def error_from_code(code: Optional[str], message: Optional[str] = None) -> SwitchboardError:

@@ -8,7 +8,7 @@ Floats are always encoded as float64; float32 is accepted on input.
 from __future__ import annotations
 
 import struct
-from typing import Any, NamedTuple, Tuple
+from typing import Any, Dict, List, NamedTuple, Tuple
 
 __all__ = ["packb", "unpackb", "ExtType", "MsgPackError"]
 
@@ -274,7 +274,7 @@ def _str(raw: memoryview) -> str:
         raise MsgPackError(f"invalid UTF-8 in MessagePack str: {exc}") from None
 
 
-def _array(buf: memoryview, pos: int, n: int, depth: int) -> Tuple[list, int]:
+def _array(buf: memoryview, pos: int, n: int, depth: int) -> Tuple[List[Any], int]:
     if n > len(buf) - pos:  # each element needs at least one byte
         raise MsgPackError("truncated MessagePack data")
     items = []
@@ -284,7 +284,7 @@ def _array(buf: memoryview, pos: int, n: int, depth: int) -> Tuple[list, int]:
     return items, pos
 
 
-def _map(buf: memoryview, pos: int, n: int, depth: int) -> Tuple[dict, int]:
+def _map(buf: memoryview, pos: int, n: int, depth: int) -> Tuple[Dict[Any, Any], int]:
     if 2 * n > len(buf) - pos:
         raise MsgPackError("truncated MessagePack data")
     result = {}

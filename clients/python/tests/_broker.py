@@ -58,7 +58,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
 
 
 class Broker:
-    def __init__(self) -> None:
+    def __init__(self, *extra_args: str) -> None:
+        self.extra_args = extra_args  # more `switchboard broker` options, e.g. ("--allow-user", "daemon")
         self.proc: Optional[subprocess.Popen] = None
         self.tmpdir: Optional[tempfile.TemporaryDirectory] = None
         self.log_path: Optional[str] = None
@@ -74,16 +75,12 @@ class Broker:
             launcher = Path(os.environ.get("SWITCHBOARD_TEST_LAUNCHER") or REPO_ROOT / "scripts" / "switchboard")
             if not launcher.exists():
                 raise RuntimeError(f"broker launcher {launcher} not found: these tests need the real broker (set SWITCHBOARD_TEST_LAUNCHER)")
-            if self.tmpdir is None:  # a restart after kill() reuses the socket path and driver directory
-                self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
-                self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
-                self.log_path = os.path.join(self.tmpdir.name, "broker.log")
-                shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-                self.aeron_root = tempfile.mkdtemp(prefix="sb-pytest-", dir=shm)
+            self.prepare()
             aeron_dir = os.path.join(self.aeron_root, "aeron")
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
-                    [str(launcher), "broker", "--demo", "--socket", self.socket_path, "--aeron-dir", aeron_dir],
+                    [str(launcher), "broker", "--demo", "--socket", self.socket_path, "--aeron-dir", aeron_dir,
+                     *self.extra_args],
                     cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True)
         try:
@@ -92,6 +89,17 @@ class Broker:
         except BaseException:
             self.stop()
             raise
+
+    def prepare(self) -> str:
+        """Choose the socket path (and driver directory) without starting: a test may start clients
+        that wait for the broker first. A restart after kill() reuses them."""
+        if self.tmpdir is None:
+            self.tmpdir = tempfile.TemporaryDirectory(prefix="sbpy-")
+            self.socket_path = os.path.join(self.tmpdir.name, "broker.sock")
+            self.log_path = os.path.join(self.tmpdir.name, "broker.log")
+            shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+            self.aeron_root = tempfile.mkdtemp(prefix="sb-pytest-", dir=shm)
+        return self.socket_path
 
     def kill(self) -> None:
         """SIGKILL the broker (its whole process group) and wait for it; the socket file and the

@@ -163,6 +163,27 @@ class AsyncServeTest(AsyncTestCase):
         results = await asyncio.gather(*(self.c.request(name, "Echo", i) for i in range(200)))
         self.assertEqual([r["echo"] for r in results], list(range(200)))
 
+    async def test_broker_timeout_and_serve_forever(self) -> None:
+        server = await self.client()
+        name = f"py-async-slow-{self.u}"
+
+        async def handler(req: AsyncRequest):
+            await req.wait_cancelled(5)
+            return None
+
+        await server.serve(name, handler)
+        forever = asyncio.ensure_future(server.serve_forever())
+        with self.assertRaises(switchboard.RequestTimeout) as cm:
+            await self.c.request(name, "Anything", {}, timeout=0.3)  # the broker's TIMEOUT, 2 s before the client's
+        self.assertFalse(cm.exception.client_side, cm.exception)
+        self.assertNotIn("client-side", cm.exception.message)
+        self.assertFalse(forever.done())
+        await server.close()
+        await asyncio.wait_for(forever, 10)
+        info = await self.c.discover(describe="calculator")
+        calc = [s for s in info["services"] if s["name"] == "calculator"][0]
+        self.assertIn("Add", {t["name"] for t in calc["schema"]})
+
     async def test_pending_fail_on_close(self) -> None:
         server = await self.client()
         name = f"py-async-hang-{self.u}"

@@ -69,7 +69,7 @@ class RequestManyPeerTest(PeerTestCase):
         with self.assertRaises(switchboard.RequestTimeout):
             fut.result(10)
         self.assertGreaterEqual(time.monotonic() - start, 0.5)
-        self.assertEqual(c._pending, {})  # nothing of the batch is left behind
+        self.assertEqual(c._core.pending, {})  # nothing of the batch is left behind
         # late answers are dropped; the client goes on
         conn.send(b"".join(response(body["correlation_id"], "late") for _, body in frames))
         fut = self.pool.submit(c.request_many, "svc", "Op", ["again"], 5.0)
@@ -102,7 +102,7 @@ class RequestManyPeerTest(PeerTestCase):
         self.assertEqual([type(r) for r in results], [switchboard.RequestTimeout] * 6)
         self.assertIn("not sent", results[5].message)
         self.assertEqual(len(conn.frames_now()), 2)  # only the window was ever written
-        self.assertEqual(c._pending, {})
+        self.assertEqual(c._core.pending, {})
 
     def test_dropped_connection_fails_the_batch(self) -> None:
         c, conn = self.connect()
@@ -234,7 +234,7 @@ class AsyncRequestManyPeerTest(unittest.IsolatedAsyncioTestCase):
         await asyncio.to_thread(self.conn.read_frames, 2)
         results = await asyncio.wait_for(task, 10)
         self.assertEqual([type(r) for r in results], [switchboard.RequestTimeout] * 2)
-        self.assertEqual(self.c._pending, {})
+        self.assertEqual(self.c._core.pending, {})
 
     async def test_bytes_arriving_a_few_at_a_time(self) -> None:
         task = asyncio.ensure_future(self.c.request_many("svc", "Op", list(range(20)), 10.0))

@@ -323,6 +323,48 @@ class ServeTest(ClientTestCase):
             self.c.request(self.name, "Hang", {}, timeout=0.5)
         self.assertLess(time.monotonic() - start, 10)
 
+    def test_broker_timeout_is_not_rewritten_as_a_client_deadline(self) -> None:
+        # the broker answers TIMEOUT at 0.3 s; the client's own deadline is 2.3 s away
+        for call in (lambda: self.c.request(self.name, "Hang", {}, timeout=0.3),
+                     lambda: self.c.request_future(self.name, "Hang", {}, timeout=0.3).result(30)):
+            with self.assertRaises(switchboard.RequestTimeout) as cm:
+                call()
+            self.assertFalse(cm.exception.client_side, cm.exception)
+            self.assertNotIn("client-side", cm.exception.message)
+            self.assertEqual(cm.exception.code, "TIMEOUT")
+
+    def test_client_deadline_is_marked_client_side(self) -> None:
+        c = self.client(deadline_margin=0.0)  # the client's deadline and the broker's coincide: either may win
+        with self.assertRaises(switchboard.RequestTimeout) as cm:
+            c.request(self.name, "Hang", {}, timeout=0.2)
+        self.assertEqual(cm.exception.client_side, "client-side" in cm.exception.message)
+
+    def test_serve_forever_returns_when_closed(self) -> None:
+        done = threading.Event()
+
+        def serve() -> None:
+            self.server.serve_forever()
+            done.set()
+
+        threading.Thread(target=serve, daemon=True).start()
+        self.assertEqual(self.c.request(self.name, "Echo", 1), {"echo": 1, "type": "Echo"})
+        self.assertFalse(done.is_set())
+        self.server.close()
+        self.assertTrue(done.wait(10), "serve_forever() did not return after close()")
+
+    def test_discover_describe(self) -> None:
+        info = self.c.discover(describe=True)
+        services = {s["name"]: s for s in info["services"]}
+        schema = {t["name"]: t for t in services[self.name]["schema"]}
+        self.assertEqual(set(schema), {"Echo", "Fail", "Count", "Slow", "Hang"})
+        self.assertTrue(schema["Echo"]["opaque"])
+        calc = {t["name"]: t for t in services["calculator"]["schema"]}
+        self.assertIn("Add", calc)
+        self.assertEqual({f["name"] for f in calc["Add"]["fields"]}, {"a", "b"}, calc["Add"])
+        one = self.c.discover(describe="calculator")
+        self.assertEqual([s["name"] for s in one["services"] if "schema" in s], ["calculator"])
+        self.assertNotIn("schema", {k for s in self.c.discover()["services"] for k in s})
+
     def test_service_goes_away(self) -> None:
         fut = self.c.request_future(self.name, "Hang", {}, timeout=30)
         self.assertTrue(self.entered.wait(10))

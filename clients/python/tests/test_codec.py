@@ -47,31 +47,56 @@ class MsgPackTest(unittest.TestCase):
 
 
 class JsonBodyTest(unittest.TestCase):
-    """encode_body / decode_body use json's C encoder and scanner directly; they must accept and
-    refuse exactly what json.dumps / json.loads do, as SerializationError."""
+    """Every JSON codec this Python has (the standard library's always, orjson when installed)
+    accepts and refuses what json.dumps / json.loads do, as SerializationError, but for orjson's
+    documented differences (NaN written as null, its own float spelling)."""
+
+    def each_codec(self):
+        for codec in P.json_codecs():
+            with self.subTest(codec.name):
+                saved = P.JSON_CODEC, P.MSGPACK_CODEC
+                P.use_codecs(codec, saved[1])
+                try:
+                    yield codec.name
+                finally:
+                    P.use_codecs(*saved)
+
+    def test_standard_library_codec_is_always_there(self) -> None:
+        self.assertEqual(P.json_codecs()[-1].name, "json")
+        self.assertEqual(P.msgpack_codecs()[-1].name, "switchboard.msgpack")
 
     def test_round_trip_matches_the_json_module(self) -> None:
         import json
-        for value in ({"a": [1, -2.5, 1e300, None, True, False, "é\n\"\\\u2028", {}]}, [], "s", 3, None,
-                      {"nested": [[{"k": [0.1]}]], "1": 2}):
-            data = P.encode_body(value, P.FORMAT_JSON)
-            self.assertEqual(data, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-            self.assertEqual(P.decode_body(data, P.FORMAT_JSON), value)
-            self.assertEqual(P.decode_body(bytearray(data), P.FORMAT_JSON), value)
+        for name in self.each_codec():
+            for value in ({"a": [1, -2.5, 1e300, None, True, False, "é\n\"\\\u2028", {}]}, [], "s", 3, None,
+                          {"nested": [[{"k": [0.1]}]], "1": 2}):
+                data = P.encode_body(value, P.FORMAT_JSON)
+                if name == "json":
+                    self.assertEqual(data, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+                self.assertEqual(json.loads(data), value)
+                self.assertEqual(P.decode_body(data, P.FORMAT_JSON), value)
+                self.assertEqual(P.decode_body(bytearray(data), P.FORMAT_JSON), value)
 
     def test_whitespace_and_empty(self) -> None:
-        self.assertEqual(P.decode_body(b' \n{"a": 1}\t ', P.FORMAT_JSON), {"a": 1})
-        self.assertIsNone(P.decode_body(b"", P.FORMAT_JSON))
+        for _ in self.each_codec():
+            self.assertEqual(P.decode_body(b' \n{"a": 1}\t ', P.FORMAT_JSON), {"a": 1})
+            self.assertIsNone(P.decode_body(b"", P.FORMAT_JSON))
 
     def test_refusals(self) -> None:
         circular: list = []
         circular.append(circular)
-        for value in (circular, {"f": float("nan")}, {"o": object()}, {(1, 2): 1}, "\ud800"):
-            with self.assertRaises(switchboard.SerializationError, msg=repr(value)[:40]):
-                P.encode_body(value, P.FORMAT_JSON)
-        for data in (b'{"a":', b'{"a":1} x', b"\xff", b"nope", b"[1,]"):
-            with self.assertRaises(switchboard.SerializationError, msg=repr(data)):
-                P.decode_body(data, P.FORMAT_JSON)
+        for name in self.each_codec():
+            refused = [circular, {"o": object()}, {(1, 2): 1}, "\ud800"]
+            if name == "json":
+                refused.append({"f": float("nan")})
+            else:
+                self.assertEqual(P.encode_body({"f": float("nan")}, P.FORMAT_JSON), b'{"f":null}')
+            for value in refused:
+                with self.assertRaises(switchboard.SerializationError, msg=repr(value)[:40]):
+                    P.encode_body(value, P.FORMAT_JSON)
+            for data in (b'{"a":', b'{"a":1} x', b"\xff", b"nope", b"[1,]"):
+                with self.assertRaises(switchboard.SerializationError, msg=repr(data)):
+                    P.decode_body(data, P.FORMAT_JSON)
 
 
 class FrameTest(unittest.TestCase):
