@@ -92,6 +92,11 @@ final class AeronDataPlane implements DataPlane
             return publication.offer(buffer, offset, length);
         }
 
+        public int sessionId()
+        {
+            return publication.sessionId();
+        }
+
         public void close()
         {
             CloseHelper.quietClose(publication);

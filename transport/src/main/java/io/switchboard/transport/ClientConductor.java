@@ -95,8 +95,9 @@ final class ClientConductor implements Agent
         this.calls = new PendingCalls(counters, errorHandler);
         this.logs = new LogFactory(clock);
         this.peers = new PeerInboxProxy(ctx, clock, logs, counters);
-        this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone, errorHandler);
         this.subscriptions = new LocalSubscriptions(errorHandler);
+        this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone,
+            new RetainedAdapter(subscriptions, counters), errorHandler);
         this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
         this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
         this.publications = new PublicationProxy(ctx, clock, logs, counters);
@@ -239,9 +240,11 @@ final class ClientConductor implements Agent
             onBrokerLost("the Aeron client closed: media driver timeout or a pause");
             return work + 1;
         }
-        if (nowNs - nextControlPollNs >= 0)
+        if (nowNs - nextControlPollNs >= 0 || subscriptions.hasPending())
         {
-            // control traffic is rare: a read syscall per duty cycle would tax every call for nothing
+            // control traffic is rare: a read syscall per duty cycle would tax every call for nothing; but while a
+            // subscription waits for its retained values and ack, live publications it cannot take yet are read
+            // from the log, so the ack is read as soon as it comes
             nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
             work += session.poll(controlAdapter);
             if (session.isLost())
@@ -420,6 +423,76 @@ final class ClientConductor implements Agent
         return publications.publish(subject, messageType, templateId, buffer, offset, length);
     }
 
+    /**
+     * A retained publication on its way: the broker is asked to keep it under a reserved sequence of this client's
+     * log, and it is written once the broker said yes.
+     */
+    static final class RetainedPublish
+    {
+        final long sequence;
+        final CompletableFuture<Void> answer;
+
+        RetainedPublish(final long sequence, final CompletableFuture<Void> answer)
+        {
+            this.sequence = sequence;
+            this.answer = answer;
+        }
+    }
+
+    /**
+     * Ask the broker to keep a publication as its subject's retained value (cold path: a control round trip).
+     *
+     * @return the reserved sequence and the broker's answer to come.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} with no broker or no log, or
+     * {@code PAYLOAD_TOO_LARGE} if it cannot travel in one control message.
+     */
+    RetainedPublish retain(
+        final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (session.isLost() || !publications.openLog(subject))
+        {
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not publish retained on '" + subject + "': lost the broker");
+        }
+        final long sequence = publications.reserveSequence();
+        final CompletableFuture<Void> answer;
+        try
+        {
+            answer = controlProxy.retain(publications.clientId(), publications.logSessionId(), sequence,
+                ctx.epochClock().time(), templateId, subject, messageType, buffer, offset, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            publications.releaseSequence(sequence);
+            throw ex;
+        }
+        return new RetainedPublish(sequence, answer);
+    }
+
+    /**
+     * The broker refused a retained publication: its sequence is given back if nothing took one after it.
+     *
+     * @param retained the refused publication.
+     */
+    void onRetainRefused(final RetainedPublish retained)
+    {
+        publications.releaseSequence(retained.sequence);
+    }
+
+    /**
+     * Write a retained publication the broker keeps, with its reserved sequence.
+     *
+     * @return the sequence if written, else a negative Aeron publication result.
+     */
+    long publishRetained(
+        final RetainedPublish retained, final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        return publications.publishReserved(
+            retained.sequence, subject, messageType, templateId, buffer, offset, length);
+    }
+
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
     {
         PublicationProxy.checkSubject(subject);
@@ -471,13 +544,38 @@ final class ClientConductor implements Agent
         }
     }
 
-    void subscribe(final SubjectPattern pattern, final PushHandler handler)
+    /**
+     * Subscribe: the subscription is pending, taking the retained values the broker sends, until the broker
+     * acknowledges; then it takes live publications. Refused or unanswered, it goes.
+     *
+     * @return completed by the broker's answer.
+     */
+    CompletableFuture<Void> subscribe(final SubjectPattern pattern, final PushHandler handler)
     {
         if (null == pubSubSubscription && !session.isLost())
         {
             openPubSubSubscription();
         }
-        subscriptions.add(pattern, handler);
+        final CompletableFuture<Void> answer = controlProxy.subscription(pattern.pattern(), true);
+        final long correlationId = controlProxy.lastCorrelationId();
+        subscriptions.add(pattern, handler, correlationId);
+        // runs in the duty cycle that reads the answer, after the retained values that came before it
+        return answer.whenComplete((v, ex) ->
+        {
+            if (null == ex)
+            {
+                subscriptions.activate(correlationId);
+            }
+            else
+            {
+                subscriptions.removePending(correlationId);
+            }
+        });
+    }
+
+    boolean holdsSubscription(final SubjectPattern pattern)
+    {
+        return subscriptions.holds(pattern);
     }
 
     private void openPubSubSubscription()

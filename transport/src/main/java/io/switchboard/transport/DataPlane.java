@@ -47,6 +47,13 @@ interface DataPlane extends AutoCloseable
         long offer(DirectBuffer buffer, int offset, int length);
 
         /**
+         * The log's Aeron session id, which subscribers see in each fragment's header.
+         *
+         * @return the session id.
+         */
+        int sessionId();
+
+        /**
          * Close the log.
          */
         void close();

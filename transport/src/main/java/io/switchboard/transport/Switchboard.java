@@ -354,7 +354,10 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
-     * Receive every publication whose subject matches the pattern.
+     * Receive every publication whose subject matches the pattern. First, before any live publication, the handler
+     * receives the last retained value of every subject the pattern matches ({@link Push#isRetained()}), each once:
+     * its live copy, if this subscription reads it too, is not handed over again. Returns once the broker has
+     * answered, the retained values delivered.
      *
      * @param pattern such as {@code prices.*} or {@code orders.>}.
      * @param handler to receive matching publications.
@@ -368,8 +371,7 @@ public final class Switchboard implements AutoCloseable
         {
             checkOpen();
             runner.checkNotInHandler("subscribe('" + pattern + "')");
-            conductor.subscribe(compiled, handler);
-            future = conductor.announceSubscription(pattern, true);
+            future = conductor.subscribe(compiled, handler);
         }
         finally
         {
@@ -400,6 +402,121 @@ public final class Switchboard implements AutoCloseable
             lock.unlock();
         }
         runner.await(future, "unsubscribe '" + pattern + "'");
+    }
+
+    /**
+     * Drop one handler's subscription with this pattern; the broker is told once no subscription with the pattern
+     * is left.
+     *
+     * @param pattern as given to {@link #subscribe}.
+     * @param handler as given to {@link #subscribe}.
+     */
+    public void unsubscribe(final String pattern, final PushHandler handler)
+    {
+        final SubjectPattern compiled = SubjectPattern.compile(pattern);
+        CompletableFuture<Void> future = null;
+        lock.lock();
+        try
+        {
+            checkOpen();
+            runner.checkNotInHandler("unsubscribe('" + pattern + "')");
+            if (conductor.unsubscribe(compiled, handler) && !conductor.holdsSubscription(compiled))
+            {
+                future = conductor.announceSubscription(pattern, false);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        if (null != future)
+        {
+            runner.await(future, "unsubscribe '" + pattern + "'");
+        }
+    }
+
+    /**
+     * Publish on a subject, and with {@code retain} keep it as the subject's retained value: the broker holds the
+     * last retained publication of each subject, even after this peer is gone (not across a broker restart), and
+     * hands it to every new subscription whose pattern matches, Java or socket, before live ones. A retained
+     * publish with an empty payload clears the subject's retained value (and is published, empty, to the
+     * subscribers there are).
+     * <p>
+     * A retained publish is a cold path: it waits for the broker to keep it (one control round trip) and only then
+     * writes the publication, so that a subscriber never sees it live without it being retained. Its sequence is
+     * taken when the broker is asked: a plain publish from another thread of this client in the meantime goes out
+     * first, and its subscribers count a gap until the retained one follows. Without {@code retain} this is
+     * {@link #publish(String, String, int, DirectBuffer, int, int)}.
+     *
+     * @param subject such as {@code prices.ACME} (no wildcards).
+     * @param messageType name of the payload's message type.
+     * @param templateId SBE template id of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload; 0 with {@code retain} clears the subject's retained value.
+     * @param retain whether the broker keeps it for new subscribers.
+     * @return the publication's sequence number if written, else a negative Aeron publication result (retained,
+     * then, but not delivered to the subscribers there are).
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the broker's retained values would pass their
+     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB): neither retained
+     * nor published; {@code SERVICE_UNAVAILABLE} with no broker; {@code TIMEOUT} if the broker did not answer in
+     * the control timeout (it may have kept it; nothing was published).
+     */
+    public long publish(
+        final String subject,
+        final String messageType,
+        final int templateId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final boolean retain)
+    {
+        if (!retain)
+        {
+            return publish(subject, messageType, templateId, buffer, offset, length);
+        }
+        final ClientConductor.RetainedPublish retained;
+        lock.lock();
+        try
+        {
+            checkOpen();
+            runner.checkNotInHandler("publish('" + subject + "', retain)");
+            retained = conductor.retain(subject, messageType, templateId, buffer, offset, length);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        try
+        {
+            runner.await(retained.answer, "retain on '" + subject + "'");
+        }
+        catch (final SwitchboardException ex)
+        {
+            if (!ErrorCodes.TIMEOUT.equals(ex.errorCode())) // unanswered, the broker may hold it by that sequence
+            {
+                lock.lock();
+                try
+                {
+                    conductor.onRetainRefused(retained);
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+            }
+            throw ex;
+        }
+        lock.lock();
+        try
+        {
+            checkOpen();
+            return conductor.publishRetained(retained, subject, messageType, templateId, buffer, offset, length);
+        }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     /**

@@ -78,6 +78,11 @@ final class FakeDataPlane implements DataPlane
                 return offerResult;
             }
 
+            public int sessionId()
+            {
+                return streamId;
+            }
+
             public void close()
             {
             }

@@ -71,11 +71,35 @@ interface GatewayClient
     void unsubscribe(String pattern);
 
     /**
+     * Drop one handler's subscription; the broker is told once none with the pattern is left.
+     *
+     * @param pattern as subscribed.
+     * @param handler as subscribed.
+     */
+    void unsubscribe(String pattern, PushHandler handler);
+
+    /**
      * See {@link Switchboard#publish}.
      *
      * @return the publication's position, or a negative result of offer.
      */
     long publish(String subject, String messageType, int templateId, DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Publish, and with retain have the broker keep it as the subject's retained value first.
+     *
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, -1 for opaque.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload; 0 with retain clears the subject.
+     * @param retain whether the broker keeps it.
+     * @return the sequence if written, else a negative publication result.
+     */
+    long publish(
+        String subject, String messageType, int templateId, DirectBuffer buffer, int offset, int length,
+        boolean retain);
 
     /**
      * The gateway client of a {@link Switchboard}: every method delegates.
@@ -143,6 +167,18 @@ interface GatewayClient
                 final int offset, final int length)
             {
                 return client.publish(subject, messageType, templateId, buffer, offset, length);
+            }
+
+            public void unsubscribe(final String pattern, final PushHandler handler)
+            {
+                client.unsubscribe(pattern, handler);
+            }
+
+            public long publish(
+                final String subject, final String messageType, final int templateId, final DirectBuffer buffer,
+                final int offset, final int length, final boolean retain)
+            {
+                return client.publish(subject, messageType, templateId, buffer, offset, length, retain);
             }
         };
     }

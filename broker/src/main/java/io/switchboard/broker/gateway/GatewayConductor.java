@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
  * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them, transcoded when
  * the name is shared with Java peers' SBE;</li>
- * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
+ * <li>{@link SubjectBridge}: SUBSCRIBE, PUBLISH, pushes, retained values (kept by the broker, as for any peer);</li>
  * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS, counting instances by
  * {@link ServiceInstances};</li>
  * </ul>
@@ -106,13 +106,12 @@ public final class GatewayConductor implements Agent
         this.socketServices = new SocketServices(client, registry, transcoders, codec, proxy, counters);
         final GatewayClient peer = GatewayClient.of(client);
         final ServiceInstances instances = new ServiceInstances(socketServices, client::clientId);
-        final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
         this.requests = new RequestBridge(ctx, peer, registry, codec, proxy, counters, transcoders);
         this.subjects = new SubjectBridge(
-            ctx, peer, registry, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+            ctx, peer, registry, codec, proxy, counters, sessions, transcoders, epochClock);
         final Discovery discovery = new Discovery(registry, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            registry, instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+            registry, instances, proxy, counters, sessions, requests, subjects, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();

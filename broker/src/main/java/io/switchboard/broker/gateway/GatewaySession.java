@@ -102,6 +102,58 @@ final class GatewaySession
     /** The shared-memory publication pushed last (publisher id, sequence), so overlapping patterns push it once. */
     long lastPushedLog;
     long lastPushedSequence;
+    /** Per publisher log, the newest sequence pushed as a retained value and not yet passed by a live push. */
+    org.agrona.collections.Long2LongHashMap retainedSequenceByLog;
+
+    /**
+     * Whether a live publication was pushed to this connection already as a retained value; forgets the log once a
+     * newer one passes.
+     *
+     * @param logId of the publication.
+     * @param sequence of the publication.
+     * @return true if it, or a newer one of its log, was pushed as retained.
+     */
+    boolean wasRetained(final long logId, final long sequence)
+    {
+        final org.agrona.collections.Long2LongHashMap retained = retainedSequenceByLog;
+        if (null == retained || retained.isEmpty())
+        {
+            return false;
+        }
+        final long held = retained.get(logId);
+        if (-1 == held)
+        {
+            return false;
+        }
+        if (sequence <= held)
+        {
+            return true;
+        }
+        retained.remove(logId);
+        return false;
+    }
+
+    /**
+     * A retained value is pushed to this connection.
+     *
+     * @param logId of the publication.
+     * @param sequence of the publication.
+     * @return false if it, or a newer one of its log, was pushed already.
+     */
+    boolean onRetained(final long logId, final long sequence)
+    {
+        if (null == retainedSequenceByLog)
+        {
+            retainedSequenceByLog = new org.agrona.collections.Long2LongHashMap(-1);
+        }
+        final long held = retainedSequenceByLog.get(logId);
+        if (-1 != held && sequence <= held)
+        {
+            return false;
+        }
+        retainedSequenceByLog.put(logId, sequence);
+        return true;
+    }
     boolean closed;
 
     GatewaySession(

@@ -31,8 +31,15 @@ import java.util.function.Supplier;
 /**
  * Publish-subscribe for socket clients: SUBSCRIBE / UNSUBSCRIBE within the per-connection pattern bound, a pattern
  * route announced to the broker through the gateway's own client for each pattern some connection holds, PUBLISH
- * fanned out to the matching sockets and published on shared memory, the retained store (pushed to a new pattern's
- * subscriber at once), and Java publications pushed to the sockets whose patterns match, once per connection.
+ * fanned out to the matching sockets and published on shared memory, and Java publications pushed to the sockets
+ * whose patterns match, once per connection.
+ * <p>
+ * Retained values live in the broker, as for any Java peer: a PUBLISH with {@code retain} is a retained publish of the
+ * gateway's client (refused whole, {@code PAYLOAD_TOO_LARGE}, over the broker's bound), and a connection's new
+ * pattern is subscribed through the gateway's client once more (a second handler while the pattern's route already
+ * exists, dropped at once), so the broker sends it the retained values of the subjects it matches; they are pushed
+ * right after the SUBSCRIBE's answer, before any live push of the new pattern, and a live publication already pushed
+ * as retained is not pushed again.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -40,6 +47,7 @@ final class SubjectBridge
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int SBE_HEADER_LENGTH = 8;
+    private static final byte[] EMPTY = new byte[0];
 
     private final GatewayContext ctx;
     private final GatewayClient client;
@@ -50,8 +58,12 @@ final class SubjectBridge
     private final ErrorHandler errorHandler;
     private final List<GatewaySession> sessions;
     private final Transcoders transcoders;
-    private final RetainedStore retained;
     private final CachedEpochClock epochClock;
+    /** Takes the retained values of a pattern whose route exists already, for the connection subscribing. */
+    private final PushHandler retainedProbe = this::onRetained;
+    /** The connection whose SUBSCRIBE is being answered, and the retained values owed to it; else null. */
+    private GatewaySession retainedTarget;
+    private final List<RetainedPush> retainedPushes = new ArrayList<>();
     private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
@@ -66,7 +78,6 @@ final class SubjectBridge
      * @param counters of the gateway.
      * @param sessions the open connections, for fan-out.
      * @param transcoders of the schemas met.
-     * @param retained the retained store.
      * @param epochClock the duty cycle's cached wall clock.
      */
     SubjectBridge(
@@ -78,7 +89,6 @@ final class SubjectBridge
         final GatewayCounters counters,
         final List<GatewaySession> sessions,
         final Transcoders transcoders,
-        final RetainedStore retained,
         final CachedEpochClock epochClock)
     {
         this.ctx = ctx;
@@ -90,7 +100,6 @@ final class SubjectBridge
         this.errorHandler = ctx.errorHandler();
         this.sessions = sessions;
         this.transcoders = transcoders;
-        this.retained = retained;
         this.epochClock = epochClock;
     }
 
@@ -157,7 +166,6 @@ final class SubjectBridge
             patterns.add(t.asText());
         }
 
-        final List<String> retainedToPush = new ArrayList<>();
         if (subscribe)
         {
             final List<SubjectPattern> added = new ArrayList<>();
@@ -174,23 +182,27 @@ final class SubjectBridge
                     "holds " + session.subscriptions.size() + " patterns and asked for " + added.size() + " more");
                 return;
             }
-            if (!added.isEmpty() && !retained.isEmpty())
+            // each new pattern is subscribed through the gateway's client, which takes the retained values the
+            // broker sends for it; the connection joins the routes only afterwards, so no live push of a new
+            // pattern comes before them
+            retainedTarget = session;
+            final List<PatternRoute> joined = new ArrayList<>(added.size());
+            try
             {
-                // retained subjects that one of the new patterns matches and none of the held ones did: the cost is
-                // the retained subjects times the new patterns, not times every pattern the connection holds
-                for (final String subject : retained.subjects())
+                for (int i = 0, size = added.size(); i < size; i++)
                 {
-                    if (matchesAny(added, subject) && !session.matches(subject))
-                    {
-                        retainedToPush.add(subject);
-                    }
+                    joined.add(subscribeRoute(added.get(i).pattern(), session));
                 }
+            }
+            finally
+            {
+                retainedTarget = null;
             }
             for (int i = 0, size = added.size(); i < size; i++)
             {
                 final SubjectPattern compiled = added.get(i);
                 session.subscriptions.put(compiled.pattern(), new GatewaySession.Subscription(compiled));
-                acquireRoute(compiled.pattern(), session);
+                joined.get(i).sessions.add(session);
             }
         }
         else
@@ -217,11 +229,47 @@ final class SubjectBridge
         }
         proxy.send(session, FrameType.RESPONSE, format, reply, false);
 
-        for (final String subject : retainedToPush)
+        for (int i = 0, size = retainedPushes.size(); i < size; i++)
         {
-            final RetainedStore.Retained r = retained.get(subject);
-            proxy.push(session, subject, r.payload(codec), r.timestampMs, null);
+            final RetainedPush r = retainedPushes.get(i);
+            proxy.push(session, r.subject, r.payload, r.timestampMs, null);
         }
+        retainedPushes.clear();
+    }
+
+    /** A retained value owed to the connection whose SUBSCRIBE is being answered. */
+    private static final class RetainedPush
+    {
+        final String subject;
+        final JsonNode payload;
+        final long timestampMs;
+
+        RetainedPush(final String subject, final JsonNode payload, final long timestampMs)
+        {
+            this.subject = subject;
+            this.payload = payload;
+            this.timestampMs = timestampMs;
+        }
+    }
+
+    /**
+     * A retained value the broker sent for a pattern the gateway's client subscribed on behalf of a connection: kept
+     * for that connection, unless a pattern it held before matches the subject (it had its chance then) or it is
+     * owed the same one already.
+     */
+    private void onRetained(final Push p, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final GatewaySession session = retainedTarget;
+        if (null == session)
+        {
+            return; // patterns announced again after a reconnection: nothing is owed to anyone
+        }
+        final String subject = p.subject().toString();
+        if (session.matches(subject) || !session.onRetained(p.logId(), p.sequence()))
+        {
+            return;
+        }
+        retainedPushes.add(new RetainedPush(subject, payloadOf(p, buffer, offset, length), p.timestampMs()));
     }
 
     private void refusePatterns(
@@ -258,25 +306,36 @@ final class SubjectBridge
         return false;
     }
 
-    private void acquireRoute(final String pattern, final GatewaySession session)
+    /**
+     * Subscribe a pattern for a connection through the gateway's client, which hands the retained values the broker
+     * sends to {@link #onRetained}: as the new route's subscription, or, if the route exists, as a second one
+     * dropped at once. Cold path, bounded by the frame's new patterns: waits for the broker's ack.
+     *
+     * @return the pattern's route, which the connection is to join.
+     */
+    private PatternRoute subscribeRoute(final String pattern, final GatewaySession session)
     {
         PatternRoute route = routes.get(pattern);
-        if (null == route)
+        final boolean exists = null != route;
+        if (!exists)
         {
             route = new PatternRoute(pattern);
             routes.put(pattern, route);
-            try
+        }
+        try
+        {
+            client.subscribe(pattern, exists ? retainedProbe : route);
+            if (exists)
             {
-                // cold path, bounded by the frame's new patterns (at most maxPatterns): waits for the broker's ack
-                client.subscribe(pattern, route);
-            }
-            catch (final SwitchboardException ex)
-            {
-                // socket subscribers are still served; Java publications may be missed
-                proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
+                client.unsubscribe(pattern, retainedProbe); // the route's subscription stays: the broker is not told
             }
         }
-        route.sessions.add(session);
+        catch (final SwitchboardException ex)
+        {
+            // socket subscribers are still served; Java publications and retained values may be missed
+            proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
+        }
+        return route;
     }
 
     /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
@@ -327,23 +386,31 @@ final class SubjectBridge
             return;
         }
         final JsonNode payload = body.get("payload");
-        final byte[] json = codec.write(FrameFormat.JSON, payload);
-        if (body.path("retain").asBoolean(false) && !retain(session, format, correlationId, subject, json))
+        final boolean retain = body.path("retain").asBoolean(false);
+        // a retained null clears the subject: it travels as an empty payload, which subscribers read back as null
+        final byte[] json = retain && payload.isNull() ? EMPTY : codec.write(FrameFormat.JSON, payload);
+        jsonBuffer.wrap(json);
+        if (retain)
         {
+            // kept by the broker first (a round trip): refused, it is neither retained nor published
+            final long result;
+            try
+            {
+                result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length, true);
+            }
+            catch (final SwitchboardException ex)
+            {
+                refuseRetain(session, format, correlationId, subject, ex);
+                return;
+            }
+            counters.published(subject);
+            fanOut(subject, payload);
+            answerPublish(session, format, correlationId, result);
             return;
         }
         counters.published(subject);
+        fanOut(subject, payload);
 
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final GatewaySession s = sessions.get(i);
-            if (s.matches(subject))
-            {
-                proxy.push(s, subject, payload, epochClock.time(), null);
-            }
-        }
-
-        jsonBuffer.wrap(json);
         final long result;
         try
         {
@@ -359,6 +426,24 @@ final class SubjectBridge
             }
             return;
         }
+        answerPublish(session, format, correlationId, result);
+    }
+
+    private void fanOut(final String subject, final JsonNode payload)
+    {
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final GatewaySession s = sessions.get(i);
+            if (s.matches(subject))
+            {
+                proxy.push(s, subject, payload, epochClock.time(), null);
+            }
+        }
+    }
+
+    private void answerPublish(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final long result)
+    {
         if (result < 0)
         {
             counters.publishFailures++;
@@ -378,38 +463,46 @@ final class SubjectBridge
     }
 
     /**
-     * Keep the last message of a subject, within the store's byte bound; over it the PUBLISH is refused whole
-     * (neither retained nor published) with PAYLOAD_TOO_LARGE, and nothing already retained is evicted.
-     *
-     * @return true if retained (or replaced).
+     * The broker refused a retained PUBLISH (over its bound: PAYLOAD_TOO_LARGE), or did not answer: the PUBLISH is
+     * answered with its code, or counted if it has no correlation id.
      */
-    private boolean retain(
+    private void refuseRetain(
         final GatewaySession session,
         final FrameFormat format,
         final String correlationId,
         final String subject,
-        final byte[] json)
+        final SwitchboardException ex)
     {
-        final long bytesBefore = retained.bytes();
-        final int subjectsBefore = retained.size();
-        if (!retained.put(subject, json, epochClock.time()))
+        final ErrorCode code = errorCode(ex.errorCode());
+        if (ErrorCode.PAYLOAD_TOO_LARGE == code)
         {
             counters.retainsRefused++;
-            final String message = "the retained store holds " + bytesBefore + " bytes in " + subjectsBefore +
-                " subjects; retaining '" + subject + "' (" + RetainedStore.size(subject, json) + " bytes) would " +
-                "pass its bound of " + retained.maxBytes() + " bytes; not published";
-            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
-            if (null == correlationId)
-            {
-                counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
-            }
-            else
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
-            }
-            return false;
+            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, "retain on '" + subject + "': " + ex.getMessage());
         }
-        return true;
+        else
+        {
+            counters.publishFailures++;
+        }
+        if (null == correlationId)
+        {
+            counters.error(code.name());
+        }
+        else
+        {
+            proxy.sendError(session, format, correlationId, code, ex.getMessage());
+        }
+    }
+
+    private static ErrorCode errorCode(final String name)
+    {
+        try
+        {
+            return ErrorCode.valueOf(name);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return ErrorCode.INTERNAL_ERROR;
+        }
     }
 
     /**
@@ -433,6 +526,41 @@ final class SubjectBridge
         return snapshot.schemaIrOf(publisherId);
     }
 
+    /** A publication's payload as JSON: opaque JSON read as such, SBE transcoded with its schema, else null. */
+    private JsonNode payloadOf(final Push p, final DirectBuffer buffer, final int offset, final int length)
+    {
+        JsonNode payload = null;
+        if (p.templateId() < 0)
+        {
+            final byte[] bytes = new byte[length];
+            buffer.getBytes(offset, bytes);
+            try
+            {
+                payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
+            }
+            catch (final FrameException ex)
+            {
+                payload = null;
+            }
+        }
+        else
+        {
+            final byte[] ir = schemaOf(p.publisherId(), buffer, offset, length);
+            if (null != ir)
+            {
+                try
+                {
+                    payload = transcoders.of(ir).decode(buffer, offset, length);
+                }
+                catch (final TranscodeException ex)
+                {
+                    payload = null;
+                }
+            }
+        }
+        return payload;
+    }
+
     private final class PatternRoute implements PushHandler
     {
         final String pattern;
@@ -445,39 +573,16 @@ final class SubjectBridge
 
         public void onPush(final Push p, final DirectBuffer buffer, final int offset, final int length)
         {
+            if (p.isRetained())
+            {
+                onRetained(p, buffer, offset, length); // owed to the connection subscribing, not to the route
+                return;
+            }
             if (p.publisherId() == client.clientId())
             {
                 return; // a socket client's publication: already fanned out to the sockets
             }
-            JsonNode payload = null;
-            if (p.templateId() < 0)
-            {
-                final byte[] bytes = new byte[length];
-                buffer.getBytes(offset, bytes);
-                try
-                {
-                    payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
-                }
-                catch (final FrameException ex)
-                {
-                    payload = null;
-                }
-            }
-            else
-            {
-                final byte[] ir = schemaOf(p.publisherId(), buffer, offset, length);
-                if (null != ir)
-                {
-                    try
-                    {
-                        payload = transcoders.of(ir).decode(buffer, offset, length);
-                    }
-                    catch (final TranscodeException ex)
-                    {
-                        payload = null;
-                    }
-                }
-            }
+            final JsonNode payload = payloadOf(p, buffer, offset, length);
             final String subject = p.subject().toString();
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
@@ -485,6 +590,10 @@ final class SubjectBridge
                 if (session.lastPushedLog == p.logId() && session.lastPushedSequence == p.sequence())
                 {
                     continue; // another of its patterns matched the same publication: one push per connection
+                }
+                if (session.wasRetained(p.logId(), p.sequence()))
+                {
+                    continue; // pushed to it as a retained value already
                 }
                 session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();

@@ -50,6 +50,8 @@ final class FakeGatewayClient implements GatewayClient
     final List<String> publishes = new ArrayList<>();
     int polls;
     long publishResult = 64;
+    /** Thrown by a retained publish, as the broker's refusal; null: kept. */
+    io.switchboard.transport.SwitchboardException retainRefusal;
     /** Runs inside request() or stream() with the call's id, before it returns: an answer that comes at once. */
     LongConsumer answerInside;
     private long nextId = 100;
@@ -114,7 +116,7 @@ final class FakeGatewayClient implements GatewayClient
     public void subscribe(final String pattern, final PushHandler handler)
     {
         subscribes.add(pattern);
-        subscribed.put(pattern, handler);
+        subscribed.putIfAbsent(pattern, handler); // a second handler of a pattern (retained values) is dropped at once
     }
 
     public void unsubscribe(final String pattern)
@@ -128,6 +130,28 @@ final class FakeGatewayClient implements GatewayClient
         final int offset, final int length)
     {
         publishes.add(subject + ":" + buffer.getStringWithoutLengthUtf8(offset, length));
+        return publishResult;
+    }
+
+    public void unsubscribe(final String pattern, final PushHandler handler)
+    {
+        unsubscribes.add(pattern + " (one handler)");
+        subscribed.remove(pattern, handler);
+    }
+
+    public long publish(
+        final String subject, final String messageType, final int templateId, final DirectBuffer buffer,
+        final int offset, final int length, final boolean retain)
+    {
+        if (!retain)
+        {
+            return publish(subject, messageType, templateId, buffer, offset, length);
+        }
+        if (null != retainRefusal)
+        {
+            throw retainRefusal;
+        }
+        publishes.add("retained " + subject + ":" + buffer.getStringWithoutLengthUtf8(offset, length));
         return publishResult;
     }
 

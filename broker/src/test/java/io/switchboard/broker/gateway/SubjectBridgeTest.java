@@ -49,50 +49,60 @@ class SubjectBridgeTest
     }
 
     @Test
-    void shouldGiveANewSubscriberTheRetainedMessageOnceAndBeforeLiveOnes()
+    void shouldHaveTheBrokerKeepARetainedPublishBeforeFanningItOut()
     {
         final AdapterHarness gw = new AdapterHarness();
         final GatewaySession publisher = gw.connect();
-        final GatewaySession late = gw.connect();
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":1,\"retain\":true}");
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":2,\"retain\":true}");
-        assertEquals(1, gw.retained.size(), "the last value per subject");
+        final GatewaySession subscriber = gw.connect();
+        subscribe(gw, subscriber, "config.*");
+        gw.feed(publisher, FrameType.PUBLISH,
+            "{\"correlation_id\":\"r1\",\"message_type\":\"config.a\",\"payload\":1,\"retain\":true}");
+        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
+        assertEquals(1, gw.one(subscriber).body.get("payload").asInt());
+        assertEquals(List.of("retained config.a:1"), gw.client.publishes, "a retained publish of the client");
 
-        subscribe(gw, late, "config.*");
-        List<AdapterHarness.Sent> frames = gw.sent(late);
-        assertEquals(2, frames.size());
-        assertEquals(FrameType.RESPONSE, frames.get(0).type, "the SUBSCRIBE's answer first");
-        assertEquals(FrameType.PUSH, frames.get(1).type);
-        assertEquals(2, frames.get(1).body.get("payload").asInt());
-
-        subscribe(gw, late, "config.>"); // matches the same subject: no second copy
-        frames = gw.sent(late);
-        assertEquals(1, frames.size(), "only the SUBSCRIBE's answer: " + frames);
-
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":3}");
-        final JsonNode live = gw.one(late).body;
-        assertEquals(3, live.get("payload").asInt());
+        // a retained null clears the subject: an empty payload for the core, null for the subscribers
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":null,\"retain\":true}");
+        assertEquals(List.of("retained config.a:1", "retained config.a:"), gw.client.publishes);
+        assertTrue(gw.one(subscriber).body.get("payload").isNull());
     }
 
     @Test
-    void shouldRefuseARetainOverTheStoreBoundWholeAndKeepWhatItHolds()
+    void shouldRefuseARetainTheBrokerRefusesWholeAndCountIt()
     {
-        final AdapterHarness gw = new AdapterHarness((ctx) -> ctx.maxRetainedBytes(200));
+        final AdapterHarness gw = new AdapterHarness();
         final GatewaySession publisher = gw.connect();
-        gw.feed(publisher, FrameType.PUBLISH,
-            "{\"correlation_id\":\"k1\",\"message_type\":\"k.1\",\"payload\":\"small\",\"retain\":true}");
-        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
-        final long held = gw.retained.bytes();
-
+        final GatewaySession subscriber = gw.connect();
+        subscribe(gw, subscriber, "k.>");
+        gw.client.retainRefusal = new io.switchboard.transport.SwitchboardException(
+            "PAYLOAD_TOO_LARGE", "the broker retains at most 200 bytes");
         gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"k2\",\"message_type\":\"k.2\",\"payload\":\"" +
             "x".repeat(200) + "\",\"retain\":true}");
         final AdapterHarness.Sent refused = gw.one(publisher);
         assertEquals("k2", refused.body.get("correlation_id").asText());
         assertEquals("PAYLOAD_TOO_LARGE", refused.body.get("error_code").asText());
-        assertTrue(refused.body.get("error").asText().contains("bound of 200 bytes"), refused.toString());
-        assertEquals(1, gw.client.publishes.size(), "refused whole: not published either");
-        assertEquals(held, gw.retained.bytes(), "nothing evicted");
+        assertTrue(refused.body.get("error").asText().contains("at most 200 bytes"), refused.toString());
+        assertTrue(gw.sent(subscriber).isEmpty(), "refused whole: not fanned out");
+        assertTrue(gw.client.publishes.isEmpty(), "nor published");
         assertEquals(1, gw.counters.retainsRefused);
+
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"k.3\",\"payload\":1,\"retain\":true}");
+        assertEquals(2, gw.counters.retainsRefused, "without a correlation id: counted");
+        assertTrue(gw.sent(publisher).isEmpty());
+    }
+
+    @Test
+    void shouldSubscribeAJoiningConnectionOnceMoreForItsRetainedValuesAndKeepTheRoute()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession first = gw.connect();
+        final GatewaySession second = gw.connect();
+        subscribe(gw, first, "config.*");
+        subscribe(gw, second, "config.*");
+        // the route's subscription, then a second one for the joining connection's retained values, dropped at once
+        assertEquals(List.of("config.*", "config.*"), gw.client.subscribes);
+        assertEquals(List.of("config.* (one handler)"), gw.client.unsubscribes);
+        assertTrue(gw.client.subscribed.containsKey("config.*"), "the route's subscription stays");
     }
 
     @Test
