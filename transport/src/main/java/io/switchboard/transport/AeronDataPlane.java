@@ -97,6 +97,11 @@ final class AeronDataPlane implements DataPlane
             return publication.sessionId();
         }
 
+        public int maxMessageLength()
+        {
+            return publication.maxMessageLength();
+        }
+
         public void close()
         {
             CloseHelper.quietClose(publication);

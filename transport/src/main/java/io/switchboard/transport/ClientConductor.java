@@ -240,11 +240,11 @@ final class ClientConductor implements Agent
             onBrokerLost("the Aeron client closed: media driver timeout or a pause");
             return work + 1;
         }
-        if (nowNs - nextControlPollNs >= 0 || subscriptions.hasPending())
+        if (nowNs - nextControlPollNs >= 0 || subscriptions.hasPending() || controlProxy.hasPending())
         {
             // control traffic is rare: a read syscall per duty cycle would tax every call for nothing; but while a
-            // subscription waits for its retained values and ack, live publications it cannot take yet are read
-            // from the log, so the ack is read as soon as it comes
+            // request waits for the broker's answer (a retained publish, a subscription taking its retained values
+            // while live publications it cannot take yet are read from the log) the answer is read as it comes
             nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
             work += session.poll(controlAdapter);
             if (session.isLost())
@@ -455,6 +455,7 @@ final class ClientConductor implements Agent
             throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
                 "could not publish retained on '" + subject + "': lost the broker");
         }
+        publications.checkLength(subject, messageType, length);
         final long sequence = publications.reserveSequence();
         final CompletableFuture<Void> answer;
         try

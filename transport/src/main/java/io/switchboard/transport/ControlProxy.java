@@ -240,6 +240,16 @@ final class ControlProxy
     }
 
     /**
+     * Whether a request waits for the broker's answer (the control connection is then read every duty cycle).
+     *
+     * @return true if one waits.
+     */
+    boolean hasPending()
+    {
+        return !pending.isEmpty();
+    }
+
+    /**
      * The broker is lost: every request waiting for its answer fails.
      */
     void failAll()

@@ -54,6 +54,13 @@ interface DataPlane extends AutoCloseable
         int sessionId();
 
         /**
+         * The longest message one offer takes (an eighth of the term, as Aeron fragments no further).
+         *
+         * @return the length in bytes.
+         */
+        int maxMessageLength();
+
+        /**
          * Close the log.
          */
         void close();

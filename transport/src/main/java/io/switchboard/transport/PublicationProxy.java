@@ -162,6 +162,25 @@ final class PublicationProxy
     }
 
     /**
+     * Refuse a publication the log could not take in one offer, before anything is sent for it.
+     *
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} naming both lengths.
+     */
+    void checkLength(final String subject, final String messageType, final int length)
+    {
+        final long messageLength = MessageHeaderEncoder.ENCODED_LENGTH + PublicationEncoder.BLOCK_LENGTH +
+            PublicationEncoder.subjectHeaderLength() + subject.length() + PublicationEncoder.messageTypeHeaderLength() +
+            messageType.length() + PublicationEncoder.payloadHeaderLength() + (long)length;
+        final int max = null == log ? Integer.MAX_VALUE : log.maxMessageLength();
+        if (messageLength > max)
+        {
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a publication on '" + subject +
+                "' must fit one message of the publication log: expected at most " + max + " bytes, actual=" +
+                messageLength);
+        }
+    }
+
+    /**
      * Write a publication with a sequence reserved for it.
      *
      * @param sequence reserved by {@link #reserveSequence()}.

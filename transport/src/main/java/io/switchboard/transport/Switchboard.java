@@ -458,8 +458,8 @@ public final class Switchboard implements AutoCloseable
      * @return the publication's sequence number if written, else a negative Aeron publication result (retained,
      * then, but not delivered to the subscribers there are).
      * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the broker's retained values would pass their
-     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB): neither retained
-     * nor published; {@code SERVICE_UNAVAILABLE} with no broker; {@code TIMEOUT} if the broker did not answer in
+     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB) or one message of the
+     * publication log (an eighth of its term): neither retained nor published; {@code SERVICE_UNAVAILABLE} with no broker; {@code TIMEOUT} if the broker did not answer in
      * the control timeout (it may have kept it; nothing was published).
      */
     public long publish(

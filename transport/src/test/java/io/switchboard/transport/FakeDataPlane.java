@@ -83,6 +83,11 @@ final class FakeDataPlane implements DataPlane
                 return streamId;
             }
 
+            public int maxMessageLength()
+            {
+                return 8 * 1024;
+            }
+
             public void close()
             {
             }
