@@ -33,6 +33,8 @@ final class LocalSubscriptions
         long pendingCorrelationId;
         /** Per publisher log, the newest sequence handed over as retained and not yet passed by a live one. */
         Long2LongHashMap retainedSequenceByLog;
+        /** The retained values handed over while pending (subject, log, sequence), to hand none over twice. */
+        java.util.HashSet<String> retainedWhilePending;
 
         Subscription(final SubjectPattern pattern, final PushHandler handler, final long pendingCorrelationId)
         {
@@ -96,6 +98,7 @@ final class LocalSubscriptions
             if (correlationId == s.pendingCorrelationId)
             {
                 s.pendingCorrelationId = ACTIVE;
+                s.retainedWhilePending = null;
                 pending--;
             }
         }
@@ -203,13 +206,19 @@ final class LocalSubscriptions
             if (null == s.retainedSequenceByLog)
             {
                 s.retainedSequenceByLog = new Long2LongHashMap(NONE);
+                s.retainedWhilePending = new java.util.HashSet<>();
+            }
+            // cold path: a subject may come twice, retained again while the values were being sent; the same value
+            // (same log and sequence) is handed over once, a newer one is handed over too
+            if (!s.retainedWhilePending.add(push.subject + " " + push.logId + " " + push.sequence))
+            {
+                continue;
             }
             final long held = s.retainedSequenceByLog.get(push.logId);
-            if (NONE != held && push.sequence <= held)
+            if (NONE == held || push.sequence > held)
             {
-                continue; // sent again because it was replaced while the subscription's values were being sent
+                s.retainedSequenceByLog.put(push.logId, push.sequence);
             }
-            s.retainedSequenceByLog.put(push.logId, push.sequence);
             pushes++;
             try
             {

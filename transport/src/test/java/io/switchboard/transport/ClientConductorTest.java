@@ -394,8 +394,9 @@ class ClientConductorTest
         dutyCycleAfter(0); // control is read every duty cycle while a subscription is pending
         assertTrue(pushes.isEmpty(), "no live publication before the retained values: " + pushes);
 
-        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept");
-        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept"); // sent again: replaced meanwhile
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 7, "cfg.b", "b");
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept"); // older, on another subject
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept"); // sent again: the same value
         broker.retained(correlationId + 1000, 9, FAKE_LOG_SESSION, 1, "cfg.b", "not-ours");
         broker.ack(correlationId);
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -405,14 +406,17 @@ class ClientConductorTest
             dutyCycleAfter(0);
             Thread.yield();
         }
-        assertEquals(List.of("retained cfg.a 3 kept"), pushes);
+        assertEquals(List.of("retained cfg.b 7 b", "retained cfg.a 3 kept"), pushes);
 
         queuePublication(9, 3, "cfg.a", "kept");     // the retained value's live copy: handed over already
-        queuePublication(9, 4, "cfg.a", "newer");
-        queuePublication(9, 5, "other.x", "unmatched");
+        queuePublication(9, 7, "cfg.b", "b");        // likewise
+        queuePublication(9, 8, "cfg.a", "newer");
+        queuePublication(9, 9, "other.x", "unmatched");
+        queuePublication(9, 10, "cfg.b", "newest");
         dutyCycleAfter(0);
-        assertEquals(List.of("retained cfg.a 3 kept", "live cfg.a 4 newer"), pushes);
-        assertEquals(2, conductor.counters().pushes.get());
+        assertEquals(List.of("retained cfg.b 7 b", "retained cfg.a 3 kept", "live cfg.a 8 newer", "live cfg.b 10 newest"),
+            pushes);
+        assertEquals(4, conductor.counters().pushes.get());
     }
 
     @Test

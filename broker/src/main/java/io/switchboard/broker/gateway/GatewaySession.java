@@ -134,25 +134,22 @@ final class GatewaySession
     }
 
     /**
-     * A retained value is pushed to this connection.
+     * A retained value is pushed to this connection: its live copy, and what its log published before it, are not.
      *
      * @param logId of the publication.
      * @param sequence of the publication.
-     * @return false if it, or a newer one of its log, was pushed already.
      */
-    boolean onRetained(final long logId, final long sequence)
+    void onRetained(final long logId, final long sequence)
     {
         if (null == retainedSequenceByLog)
         {
             retainedSequenceByLog = new org.agrona.collections.Long2LongHashMap(-1);
         }
         final long held = retainedSequenceByLog.get(logId);
-        if (-1 != held && sequence <= held)
+        if (-1 == held || sequence > held)
         {
-            return false;
+            retainedSequenceByLog.put(logId, sequence);
         }
-        retainedSequenceByLog.put(logId, sequence);
-        return true;
     }
     boolean closed;
 

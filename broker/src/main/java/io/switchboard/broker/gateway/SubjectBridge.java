@@ -63,7 +63,8 @@ final class SubjectBridge
     private final PushHandler retainedProbe = this::onRetained;
     /** The connection whose SUBSCRIBE is being answered, and the retained values owed to it; else null. */
     private GatewaySession retainedTarget;
-    private final List<RetainedPush> retainedPushes = new ArrayList<>();
+    /** By subject: one push per subject however many new patterns match it; a value sent again replaces it. */
+    private final java.util.LinkedHashMap<String, RetainedPush> retainedPushes = new java.util.LinkedHashMap<>();
     private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
@@ -229,9 +230,9 @@ final class SubjectBridge
         }
         proxy.send(session, FrameType.RESPONSE, format, reply, false);
 
-        for (int i = 0, size = retainedPushes.size(); i < size; i++)
+        for (final RetainedPush r : retainedPushes.values())
         {
-            final RetainedPush r = retainedPushes.get(i);
+            session.onRetained(r.logId, r.sequence);
             proxy.push(session, r.subject, r.payload, r.timestampMs, null);
         }
         retainedPushes.clear();
@@ -243,12 +244,16 @@ final class SubjectBridge
         final String subject;
         final JsonNode payload;
         final long timestampMs;
+        final long logId;
+        final long sequence;
 
-        RetainedPush(final String subject, final JsonNode payload, final long timestampMs)
+        RetainedPush(final Push p, final String subject, final JsonNode payload)
         {
             this.subject = subject;
             this.payload = payload;
-            this.timestampMs = timestampMs;
+            this.timestampMs = p.timestampMs();
+            this.logId = p.logId();
+            this.sequence = p.sequence();
         }
     }
 
@@ -265,11 +270,11 @@ final class SubjectBridge
             return; // patterns announced again after a reconnection: nothing is owed to anyone
         }
         final String subject = p.subject().toString();
-        if (session.matches(subject) || !session.onRetained(p.logId(), p.sequence()))
+        if (session.matches(subject))
         {
             return;
         }
-        retainedPushes.add(new RetainedPush(subject, payloadOf(p, buffer, offset, length), p.timestampMs()));
+        retainedPushes.put(subject, new RetainedPush(p, subject, payloadOf(p, buffer, offset, length)));
     }
 
     private void refusePatterns(
