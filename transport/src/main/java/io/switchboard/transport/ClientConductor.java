@@ -560,10 +560,11 @@ final class ClientConductor implements Agent
         final CompletableFuture<Void> answer = controlProxy.subscription(pattern.pattern(), true);
         final long correlationId = controlProxy.lastCorrelationId();
         subscriptions.add(pattern, handler, correlationId);
-        // runs in the duty cycle that reads the answer, after the retained values that came before it
+        // runs in the duty cycle that reads the answer, after the retained values that came before it; with the
+        // broker lost (not a refusal) the subscription stays, as it always did, to be announced again on reconnecting
         return answer.whenComplete((v, ex) ->
         {
-            if (null == ex)
+            if (null == ex || isBrokerLoss(ex))
             {
                 subscriptions.activate(correlationId);
             }
@@ -572,6 +573,13 @@ final class ClientConductor implements Agent
                 subscriptions.removePending(correlationId);
             }
         });
+    }
+
+    private static boolean isBrokerLoss(final Throwable ex)
+    {
+        final Throwable cause = ex instanceof java.util.concurrent.CompletionException ? ex.getCause() : ex;
+        return cause instanceof SwitchboardException &&
+            ErrorCodes.SERVICE_UNAVAILABLE.equals(((SwitchboardException)cause).errorCode());
     }
 
     boolean holdsSubscription(final SubjectPattern pattern)

@@ -265,7 +265,7 @@ final class SubjectBridge
     private void onRetained(final Push p, final DirectBuffer buffer, final int offset, final int length)
     {
         final GatewaySession session = retainedTarget;
-        if (null == session)
+        if (null == session || !p.isRetained())
         {
             return; // patterns announced again after a reconnection: nothing is owed to anyone
         }
@@ -330,17 +330,33 @@ final class SubjectBridge
         try
         {
             client.subscribe(pattern, exists ? retainedProbe : route);
-            if (exists)
-            {
-                client.unsubscribe(pattern, retainedProbe); // the route's subscription stays: the broker is not told
-            }
         }
         catch (final SwitchboardException ex)
         {
             // socket subscribers are still served; Java publications and retained values may be missed
             proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "' not announced to the broker: " + ex);
         }
+        finally
+        {
+            if (exists)
+            {
+                dropProbe(pattern, session);
+            }
+        }
         return route;
+    }
+
+    /** The route's subscription stays: the broker is told nothing unless the route has none (it was refused). */
+    private void dropProbe(final String pattern, final GatewaySession session)
+    {
+        try
+        {
+            client.unsubscribe(pattern, retainedProbe);
+        }
+        catch (final SwitchboardException ex)
+        {
+            proxy.logLimit(session, SessionProxy.LOGGED_ROUTES, "pattern '" + pattern + "': " + ex);
+        }
     }
 
     /** One line for the patterns of a connection that could not be withdrawn, however many they were. */
