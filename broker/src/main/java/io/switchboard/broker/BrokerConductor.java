@@ -3,8 +3,6 @@ package io.switchboard.broker;
 import io.aeron.Aeron;
 import io.switchboard.broker.access.SocketFiles;
 import io.switchboard.broker.view.RegistrySnapshot;
-import io.switchboard.codec.subject.SubjectPattern;
-import io.switchboard.codec.wire.RetainedPublicationEncoder;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.codec.wire.Status;
@@ -26,7 +24,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -76,9 +73,7 @@ public final class BrokerConductor implements Agent
     private final ServiceRegistry registry;
     private final PublishedSchemas publishedSchemas;
     private final SubjectTable subjects;
-    private final RetainedMessages retained;
-    /** Sessions with retained values still to send, in the order they subscribed. */
-    private final List<ClientSession> delivering = new ArrayList<>();
+    private final RetainedDeliveries retained;
     private final long ownPid = ProcessHandle.current().pid();
     private final BrokerCounters counters = new BrokerCounters();
     private final BrokerControlAdapter controlAdapter = new BrokerControlAdapter(new ControlRequests());
@@ -108,7 +103,9 @@ public final class BrokerConductor implements Agent
             ctx.maxServices(), ctx.maxSchemaBytes(), ctx.maxServicesPerPeer(), ctx.maxSchemaBytesPerPeer());
         this.publishedSchemas = new PublishedSchemas(registry);
         this.subjects = new SubjectTable(ctx.maxPatternsPerPeer());
-        this.retained = new RetainedMessages(ctx.maxRetainedSubjects(), ctx.maxRetainedBytes());
+        this.retained = new RetainedDeliveries(
+            new RetainedMessages(ctx.maxRetainedSubjects(), ctx.maxRetainedBytes()), controlProxy, counters,
+            ctx.maxControlMessageLength());
         this.server = bindControlSocket(ctx.controlSocket());
         try
         {
@@ -185,83 +182,13 @@ public final class BrokerConductor implements Agent
         {
             flush(session);
         }
-        work += deliverRetained();
+        work += retained.deliver(sessionById);
         work += dropSilent();
         work += dropLateToConnect();
         closeDead();
         // opening a new Aeron client may have blocked: the time it took is not a pause of the process
         liveness.onDutyCycleEnd(clock.nanoTime());
         return work;
-    }
-
-    /**
-     * Send the retained values owed to new subscriptions, as far as each peer's control socket drains: a queue of
-     * unsent bytes of at most one control message per peer, so that many or large retained values never fill the
-     * bounded queue (which would drop the peer) and the broker holds no copy of them. A Subscribe is acked once its
-     * last value is sent.
-     */
-    private int deliverRetained()
-    {
-        if (delivering.isEmpty())
-        {
-            return 0;
-        }
-        int work = 0;
-        for (int i = delivering.size() - 1; i >= 0; i--)
-        {
-            final ClientSession session = delivering.get(i);
-            final ArrayDeque<ClientSession.RetainedDelivery> deliveries = session.retainedDeliveries;
-            while (!deliveries.isEmpty() && sessionById.get(session.clientId) == session &&
-                session.connection.pendingWriteBytes() < ctx.maxControlMessageLength())
-            {
-                final ClientSession.RetainedDelivery delivery = deliveries.peekFirst();
-                if (delivery.next < delivery.subjects.size())
-                {
-                    // the value held now, not when the Subscribe came: one replaced since is sent at its newest
-                    final RetainedMessages.Retained value = retained.get(delivery.subjects.get(delivery.next++));
-                    if (null != value)
-                    {
-                        controlProxy.retained(session, delivery.correlationId, value.message);
-                        counters.increment(BrokerCounters.RETAINED_SENT);
-                        work++;
-                    }
-                }
-                else
-                {
-                    deliveries.pollFirst();
-                    controlProxy.reply(session, delivery.correlationId, null, null);
-                    work++;
-                }
-            }
-            if (deliveries.isEmpty() || sessionById.get(session.clientId) != session)
-            {
-                session.retainedDeliveries = null;
-                delivering.remove(i);
-            }
-        }
-        return work;
-    }
-
-    /**
-     * A value retained while subscriptions are still being sent theirs: one whose pattern matches is owed it too, so
-     * that its live copy, which the publisher writes once acked, cannot overtake the subscription's ack unseen.
-     */
-    private void oweToDeliveries(final String subject)
-    {
-        for (int i = 0, size = delivering.size(); i < size; i++)
-        {
-            final ArrayDeque<ClientSession.RetainedDelivery> deliveries = delivering.get(i).retainedDeliveries;
-            if (null != deliveries)
-            {
-                for (final ClientSession.RetainedDelivery delivery : deliveries)
-                {
-                    if (delivery.pattern.matches(subject))
-                    {
-                        delivery.subjects.add(subject);
-                    }
-                }
-            }
-        }
     }
 
     private int dropSilent()
@@ -574,18 +501,9 @@ public final class BrokerConductor implements Agent
             {
                 onPeerLimit(session, problem);
             }
-            if (null == problem && (!retained.isEmpty() || null != session.retainedDeliveries))
+            if (null == problem && retained.onSubscribe(session, correlationId, pattern))
             {
-                // the retained values of the matching subjects go first, then the ack (after any earlier Subscribe's)
-                final SubjectPattern compiled = SubjectPattern.compile(pattern);
-                if (null == session.retainedDeliveries)
-                {
-                    session.retainedDeliveries = new ArrayDeque<>();
-                    delivering.add(session);
-                }
-                session.retainedDeliveries.addLast(
-                    new ClientSession.RetainedDelivery(correlationId, compiled, retained.matching(compiled)));
-                return;
+                return; // the retained values of the matching subjects go first, then the ack
             }
             controlProxy.reply(session, correlationId, null == problem ? null : Status.INVALID_REQUEST, problem);
         }
@@ -606,41 +524,18 @@ public final class BrokerConductor implements Agent
                     session.clientId + " (this peer), actual=" + publisherId);
                 return;
             }
-            final String problem = SubjectPattern.validateSubject(subject);
-            if (null != problem)
+            final Status refused = retained.retain(session, subject, payloadLength, buffer, offset, length);
+            if (null != refused)
             {
-                controlProxy.reply(session, correlationId, Status.INVALID_REQUEST,
-                    "invalid subject '" + subject + "': " + problem);
+                if (Status.PAYLOAD_TOO_LARGE == refused && !session.abuseLogged)
+                {
+                    session.abuseLogged = true;
+                    ctx.log(session + ": " + retained.refusal() + " (further refusals on this connection are " +
+                        "counted, not logged)");
+                }
+                controlProxy.reply(session, correlationId, refused, retained.refusal());
                 return;
             }
-            if (0 == payloadLength)
-            {
-                retained.clear(subject);
-            }
-            else
-            {
-                // cold path: the store keeps its own copy, sent as a RetainedPublication (same layout, other id)
-                final byte[] message = new byte[length];
-                buffer.getBytes(offset, message);
-                message[2] = (byte)RetainedPublicationEncoder.TEMPLATE_ID; // the header's templateId: uint16 LE at offset 2
-                message[3] = (byte)(RetainedPublicationEncoder.TEMPLATE_ID >>> 8);
-                final String refusal = retained.put(subject, message);
-                if (null != refusal)
-                {
-                    counters.increment(BrokerCounters.RETAINS_REFUSED);
-                    if (!session.abuseLogged)
-                    {
-                        session.abuseLogged = true;
-                        ctx.log(session + ": " + refusal + " (further refusals on this connection are counted, " +
-                            "not logged)");
-                    }
-                    controlProxy.reply(session, correlationId, Status.PAYLOAD_TOO_LARGE, refusal + "; not published");
-                    return;
-                }
-                oweToDeliveries(subject);
-            }
-            counters.set(BrokerCounters.RETAINED_SUBJECTS, retained.size());
-            counters.set(BrokerCounters.RETAINED_BYTES, retained.bytes());
             controlProxy.reply(session, correlationId, null, null);
         }
 

@@ -424,74 +424,25 @@ final class ClientConductor implements Agent
     }
 
     /**
-     * A retained publication on its way: the broker is asked to keep it under a reserved sequence of this client's
-     * log, and it is written once the broker said yes.
-     */
-    static final class RetainedPublish
-    {
-        final long sequence;
-        final CompletableFuture<Void> answer;
-
-        RetainedPublish(final long sequence, final CompletableFuture<Void> answer)
-        {
-            this.sequence = sequence;
-            this.answer = answer;
-        }
-    }
-
-    /**
      * Ask the broker to keep a publication as its subject's retained value (cold path: a control round trip).
      *
      * @return the reserved sequence and the broker's answer to come.
-     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} with no broker or no log, or
-     * {@code PAYLOAD_TOO_LARGE} if it cannot travel in one control message.
      */
     RetainedPublish retain(
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (session.isLost() || !publications.openLog(subject))
+        if (session.isLost())
         {
             throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
                 "could not publish retained on '" + subject + "': lost the broker");
         }
-        publications.checkLength(subject, messageType, length);
-        final long sequence = publications.reserveSequence();
-        final CompletableFuture<Void> answer;
-        try
-        {
-            answer = controlProxy.retain(publications.clientId(), publications.logSessionId(), sequence,
-                ctx.epochClock().time(), templateId, subject, messageType, buffer, offset, length);
-        }
-        catch (final RuntimeException ex)
-        {
-            publications.releaseSequence(sequence);
-            throw ex;
-        }
-        return new RetainedPublish(sequence, answer);
+        return publications.retain(controlProxy, subject, messageType, templateId, buffer, offset, length);
     }
 
-    /**
-     * The broker refused a retained publication: its sequence is given back if nothing took one after it.
-     *
-     * @param retained the refused publication.
-     */
-    void onRetainRefused(final RetainedPublish retained)
+    PublicationProxy publications()
     {
-        publications.releaseSequence(retained.sequence);
-    }
-
-    /**
-     * Write a retained publication the broker keeps, with its reserved sequence.
-     *
-     * @return the sequence if written, else a negative Aeron publication result.
-     */
-    long publishRetained(
-        final RetainedPublish retained, final String subject, final String messageType, final int templateId,
-        final DirectBuffer buffer, final int offset, final int length)
-    {
-        return publications.publishReserved(
-            retained.sequence, subject, messageType, templateId, buffer, offset, length);
+        return publications;
     }
 
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
@@ -557,29 +508,7 @@ final class ClientConductor implements Agent
         {
             openPubSubSubscription();
         }
-        final CompletableFuture<Void> answer = controlProxy.subscription(pattern.pattern(), true);
-        final long correlationId = controlProxy.lastCorrelationId();
-        subscriptions.add(pattern, handler, correlationId);
-        // runs in the duty cycle that reads the answer, after the retained values that came before it; with the
-        // broker lost (not a refusal) the subscription stays, as it always did, to be announced again on reconnecting
-        return answer.whenComplete((v, ex) ->
-        {
-            if (null == ex || isBrokerLoss(ex))
-            {
-                subscriptions.activate(correlationId);
-            }
-            else
-            {
-                subscriptions.removePending(correlationId);
-            }
-        });
-    }
-
-    private static boolean isBrokerLoss(final Throwable ex)
-    {
-        final Throwable cause = ex instanceof java.util.concurrent.CompletionException ? ex.getCause() : ex;
-        return cause instanceof SwitchboardException &&
-            ErrorCodes.SERVICE_UNAVAILABLE.equals(((SwitchboardException)cause).errorCode());
+        return subscriptions.subscribe(controlProxy, pattern, handler);
     }
 
     boolean holdsSubscription(final SubjectPattern pattern)

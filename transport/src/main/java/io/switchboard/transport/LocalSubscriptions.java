@@ -86,6 +86,42 @@ final class LocalSubscriptions
     }
 
     /**
+     * Announce a subscription to the broker and add it, pending until the broker answers: acknowledged, it takes live
+     * publications; refused, it goes; with the broker lost (not a refusal) it stays, as it always did, to be
+     * announced again on reconnecting.
+     *
+     * @param controlProxy through which the Subscribe is sent.
+     * @param pattern of the subscription.
+     * @param handler of its publications.
+     * @return completed by the broker's answer, in the duty cycle that reads it, after the retained values before it.
+     */
+    java.util.concurrent.CompletableFuture<Void> subscribe(
+        final ControlProxy controlProxy, final SubjectPattern pattern, final PushHandler handler)
+    {
+        final java.util.concurrent.CompletableFuture<Void> answer = controlProxy.subscription(pattern.pattern(), true);
+        final long correlationId = controlProxy.lastCorrelationId();
+        add(pattern, handler, correlationId);
+        return answer.whenComplete((v, ex) ->
+        {
+            if (null == ex || isBrokerLoss(ex))
+            {
+                activate(correlationId);
+            }
+            else
+            {
+                removePending(correlationId);
+            }
+        });
+    }
+
+    private static boolean isBrokerLoss(final Throwable ex)
+    {
+        final Throwable cause = ex instanceof java.util.concurrent.CompletionException ? ex.getCause() : ex;
+        return cause instanceof SwitchboardException &&
+            ErrorCodes.SERVICE_UNAVAILABLE.equals(((SwitchboardException)cause).errorCode());
+    }
+
+    /**
      * The broker acknowledged a Subscribe: its subscription receives live publications from now on.
      *
      * @param correlationId of the Subscribe.

@@ -181,6 +181,44 @@ final class PublicationProxy
     }
 
     /**
+     * Ask the broker to keep a publication as its subject's retained value, under the next sequence of this
+     * client's log, reserved for it (the publication is written once the broker said yes).
+     *
+     * @param controlProxy through which the broker is asked.
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload, 0 to clear.
+     * @return the reserved sequence and the broker's answer to come.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} with no log, or {@code PAYLOAD_TOO_LARGE} if it
+     * fits neither one message of the log nor one control message: nothing is sent.
+     */
+    RetainedPublish retain(
+        final ControlProxy controlProxy, final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!openLog(subject))
+        {
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not publish retained on '" + subject + "': lost the broker");
+        }
+        checkLength(subject, messageType, length);
+        final long sequence = reserveSequence();
+        try
+        {
+            return new RetainedPublish(sequence, controlProxy.retain(clientId, logSessionId(), sequence,
+                ctx.epochClock().time(), templateId, subject, messageType, buffer, offset, length));
+        }
+        catch (final RuntimeException ex)
+        {
+            releaseSequence(sequence);
+            throw ex;
+        }
+    }
+
+    /**
      * Write a publication with a sequence reserved for it.
      *
      * @param sequence reserved by {@link #reserveSequence()}.

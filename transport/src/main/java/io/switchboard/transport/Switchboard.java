@@ -475,48 +475,18 @@ public final class Switchboard implements AutoCloseable
         {
             return publish(subject, messageType, templateId, buffer, offset, length);
         }
-        final ClientConductor.RetainedPublish retained;
         lock.lock();
         try
         {
             checkOpen();
             runner.checkNotInHandler("publish('" + subject + "', retain)");
-            retained = conductor.retain(subject, messageType, templateId, buffer, offset, length);
         }
         finally
         {
             lock.unlock();
         }
-        try
-        {
-            runner.await(retained.answer, "retain on '" + subject + "'");
-        }
-        catch (final SwitchboardException ex)
-        {
-            if (!ErrorCodes.TIMEOUT.equals(ex.errorCode())) // unanswered, the broker may hold it by that sequence
-            {
-                lock.lock();
-                try
-                {
-                    conductor.onRetainRefused(retained);
-                }
-                finally
-                {
-                    lock.unlock();
-                }
-            }
-            throw ex;
-        }
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return conductor.publishRetained(retained, subject, messageType, templateId, buffer, offset, length);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return RetainedPublisher.publish(lock, runner, conductor, subject, messageType, templateId, buffer, offset,
+            length);
     }
 
     /**
