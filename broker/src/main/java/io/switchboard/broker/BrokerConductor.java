@@ -8,6 +8,7 @@ import io.switchboard.codec.wire.Status;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.ControlConnection;
 import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
@@ -71,6 +72,7 @@ public final class BrokerConductor implements Agent
     private final ServiceRegistry registry;
     private final PublishedSchemas publishedSchemas;
     private final SubjectTable subjects;
+    private final RetainedDeliveries retained;
     private final long ownPid = ProcessHandle.current().pid();
     private final BrokerCounters counters = new BrokerCounters();
     private final BrokerControlAdapter controlAdapter = new BrokerControlAdapter(new ControlRequests());
@@ -98,6 +100,9 @@ public final class BrokerConductor implements Agent
             ctx.maxServices(), ctx.maxSchemaBytes(), ctx.maxServicesPerPeer(), ctx.maxSchemaBytesPerPeer());
         this.publishedSchemas = new PublishedSchemas(registry);
         this.subjects = new SubjectTable(ctx.maxPatternsPerPeer());
+        this.retained = new RetainedDeliveries(
+            new RetainedMessages(ctx.maxRetainedSubjects(), ctx.maxRetainedBytes()), controlProxy, counters,
+            ctx.maxControlMessageLength());
         this.server = bindControlSocket(ctx.controlSocket());
         try
         {
@@ -174,6 +179,7 @@ public final class BrokerConductor implements Agent
         {
             flush(session);
         }
+        work += retained.deliver(sessionById);
         work += dropSilent();
         work += dropLateToConnect();
         closeDead();
@@ -492,7 +498,42 @@ public final class BrokerConductor implements Agent
             {
                 onPeerLimit(session, problem);
             }
+            if (null == problem && retained.onSubscribe(session, correlationId, pattern))
+            {
+                return; // the retained values of the matching subjects go first, then the ack
+            }
             controlProxy.reply(session, correlationId, null == problem ? null : Status.INVALID_REQUEST, problem);
+        }
+
+        public void onRetain(
+            final ClientSession session,
+            final long correlationId,
+            final int publisherId,
+            final String subject,
+            final int payloadLength,
+            final DirectBuffer buffer,
+            final int offset,
+            final int length)
+        {
+            if (publisherId != session.clientId)
+            {
+                controlProxy.reply(session, correlationId, Status.INVALID_REQUEST, "retain: expected publisherId=" +
+                    session.clientId + " (this peer), actual=" + publisherId);
+                return;
+            }
+            final Status refused = retained.retain(session, subject, payloadLength, buffer, offset, length);
+            if (null != refused)
+            {
+                if (Status.PAYLOAD_TOO_LARGE == refused && !session.abuseLogged)
+                {
+                    session.abuseLogged = true;
+                    ctx.log(session + ": " + retained.refusal() + " (further refusals on this connection are " +
+                        "counted, not logged)");
+                }
+                controlProxy.reply(session, correlationId, refused, retained.refusal());
+                return;
+            }
+            controlProxy.reply(session, correlationId, null, null);
         }
 
         public void onUnsubscribe(final ClientSession session, final long correlationId, final String pattern)

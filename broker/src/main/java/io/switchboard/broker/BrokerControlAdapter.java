@@ -6,6 +6,7 @@ import io.switchboard.codec.wire.DeclareSchemaDecoder;
 import io.switchboard.codec.wire.HeartbeatDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.RegisterDecoder;
+import io.switchboard.codec.wire.RetainDecoder;
 import io.switchboard.codec.wire.SubscribeDecoder;
 import io.switchboard.codec.wire.UnregisterDecoder;
 import io.switchboard.codec.wire.UnsubscribeDecoder;
@@ -34,6 +35,7 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
     private final SubscribeDecoder subscribeDecoder = new SubscribeDecoder();
     private final UnsubscribeDecoder unsubscribeDecoder = new UnsubscribeDecoder();
     private final DeclareSchemaDecoder declareSchemaDecoder = new DeclareSchemaDecoder();
+    private final RetainDecoder retainDecoder = new RetainDecoder();
     private final BrokerControlHandler handler;
     private ClientSession session;
 
@@ -148,6 +150,9 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
                 case DeclareSchemaDecoder.TEMPLATE_ID:
                     onDeclareSchema(session, declareSchemaDecoder.wrap(buffer, body, blockLength, version));
                     break;
+                case RetainDecoder.TEMPLATE_ID:
+                    onRetain(session, buffer, offset, length, retainDecoder.wrap(buffer, body, blockLength, version));
+                    break;
                 default:
                     handler.onProtocolError(session, "unknown control templateId=" + templateId);
             }
@@ -194,5 +199,28 @@ final class BrokerControlAdapter implements ControlConnection.MessageHandler
         final byte[] ir = new byte[decoder.schemaIrLength()];
         decoder.getSchemaIr(ir, 0, ir.length);
         handler.onDeclareSchema(session, correlationId, ir);
+    }
+
+    private void onRetain(
+        final ClientSession session,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final RetainDecoder decoder)
+    {
+        // cold path: the subject is read as a string, the message is checked whole before the broker copies it
+        final long correlationId = decoder.correlationId();
+        final int publisherId = decoder.publisherId();
+        final String subject = decoder.subject();
+        decoder.skipMessageType();
+        final int payloadLength = decoder.payloadLength();
+        decoder.skipPayload();
+        final int messageLength = MessageHeaderDecoder.ENCODED_LENGTH + decoder.encodedLength();
+        if (messageLength > length)
+        {
+            handler.onProtocolError(session, "Retain of " + messageLength + " bytes in a message of " + length);
+            return;
+        }
+        handler.onRetain(session, correlationId, publisherId, subject, payloadLength, buffer, offset, messageLength);
     }
 }

@@ -1,6 +1,7 @@
 package io.switchboard.broker;
 
 import io.switchboard.codec.wire.ServiceMode;
+import org.agrona.DirectBuffer;
 
 import java.util.Map;
 
@@ -84,4 +85,27 @@ interface BrokerControlHandler
      * @param message naming what was expected and what was found.
      */
     void onProtocolError(ClientSession session, String message);
+
+    /**
+     * The peer publishes a retained value: kept as the subject's last (an empty payload clears it), then the peer
+     * writes the publication on its log once acknowledged.
+     *
+     * @param session of the peer.
+     * @param correlationId to answer with.
+     * @param publisherId the message names, to be the peer's own.
+     * @param subject as the peer sent it, not yet checked.
+     * @param payloadLength of the publication, 0 to clear.
+     * @param buffer holding the whole Retain message.
+     * @param offset at which its SBE header begins.
+     * @param length of the message, checked to hold every field.
+     */
+    void onRetain(
+        ClientSession session,
+        long correlationId,
+        int publisherId,
+        String subject,
+        int payloadLength,
+        DirectBuffer buffer,
+        int offset,
+        int length);
 }

@@ -6,6 +6,7 @@ import io.switchboard.codec.wire.ControlAckEncoder;
 import io.switchboard.codec.wire.ControlErrorEncoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.PeerGoneEncoder;
+import io.switchboard.codec.wire.RetainedPublicationEncoder;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.RouteUpdateEncoder;
 import io.switchboard.codec.wire.SchemaUpdateEncoder;
@@ -186,6 +187,21 @@ final class BrokerControlProxy
             .status(status)
             .message(message);
         send(session, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
+    }
+
+    /**
+     * Send a subject's retained publication to a peer, as part of the answer to its Subscribe.
+     *
+     * @param session of the subscriber.
+     * @param correlationId of its Subscribe.
+     * @param message the encoded RetainedPublication as the store keeps it.
+     */
+    void retained(final ClientSession session, final long correlationId, final byte[] message)
+    {
+        sendBuffer.putBytes(0, message);
+        sendBuffer.putLong(MessageHeaderEncoder.ENCODED_LENGTH + RetainedPublicationEncoder.correlationIdEncodingOffset(),
+            correlationId, java.nio.ByteOrder.LITTLE_ENDIAN);
+        send(session, message.length);
     }
 
     private int encodeRouteUpdate(

@@ -37,6 +37,14 @@ public final class BrokerCounters
     public static final int PAUSES = 7408;
     /** Times the broker's Aeron client was found closed and opened again. */
     public static final int AERON_CLIENT_REOPENS = 7409;
+    /** Subjects holding a retained value now. */
+    public static final int RETAINED_SUBJECTS = 7410;
+    /** Bytes the retained values are counted for now. */
+    public static final int RETAINED_BYTES = 7411;
+    /** Retains refused because the store would pass its bound in subjects or bytes. */
+    public static final int RETAINS_REFUSED = 7412;
+    /** Retained values sent to new subscriptions. */
+    public static final int RETAINED_SENT = 7413;
 
     private static final int FIRST = PEERS_CONNECTED;
     private static final String[] LABELS =
@@ -51,6 +59,10 @@ public final class BrokerCounters
         "sb-broker per-peer limit refusals",
         "sb-broker pauses",
         "sb-broker aeron client reopens",
+        "sb-broker retained subjects",
+        "sb-broker retained bytes",
+        "sb-broker retains refused",
+        "sb-broker retained sent",
     };
 
     private final long[] values = new long[LABELS.length];

@@ -43,6 +43,18 @@ abstract class BrokerLimits<C extends BrokerLimits<C>>
     /** Default bound on one peer's patterns (each at most 255 characters). */
     public static final int MAX_PATTERNS_PER_PEER_DEFAULT = 10_000;
 
+    /** Property: subjects with a retained value, all publishers together. */
+    public static final String MAX_RETAINED_SUBJECTS_PROP = "switchboard.max.retained.subjects";
+    /** Default bound on subjects with a retained value. */
+    public static final int MAX_RETAINED_SUBJECTS_DEFAULT = 100_000;
+    /** Property: bytes of retained values, all subjects together (payload, subject, type and a fixed overhead). */
+    public static final String MAX_RETAINED_BYTES_PROP = "switchboard.max.retained.bytes";
+    /** Default bound on the bytes of retained values. */
+    public static final long MAX_RETAINED_BYTES_DEFAULT = 64L * 1024 * 1024;
+
+    private int maxRetainedSubjects =
+        (int)Configuration.longProperty(MAX_RETAINED_SUBJECTS_PROP, MAX_RETAINED_SUBJECTS_DEFAULT);
+    private long maxRetainedBytes = Configuration.longProperty(MAX_RETAINED_BYTES_PROP, MAX_RETAINED_BYTES_DEFAULT);
     private long controlConnectTimeoutMs =
         Configuration.longProperty(CONTROL_CONNECT_TIMEOUT_PROP, CONTROL_CONNECT_TIMEOUT_DEFAULT_MS);
     private int maxControlMessageLength = (int)Configuration.longProperty(
@@ -215,6 +227,53 @@ abstract class BrokerLimits<C extends BrokerLimits<C>>
     }
 
     /**
+     * Bound on the subjects that hold a retained value; a retain of one more subject is refused
+     * {@code PAYLOAD_TOO_LARGE}, neither kept nor published, and nothing retained is evicted.
+     *
+     * @param maxRetainedSubjects the bound (default 100,000; 0 refuses every retain).
+     * @return this for a fluent API.
+     */
+    public C maxRetainedSubjects(final int maxRetainedSubjects)
+    {
+        this.maxRetainedSubjects = maxRetainedSubjects;
+        return self();
+    }
+
+    /**
+     * Bound on the subjects that hold a retained value.
+     *
+     * @return the bound.
+     */
+    public int maxRetainedSubjects()
+    {
+        return maxRetainedSubjects;
+    }
+
+    /**
+     * Bound on the bytes of retained values, all subjects together: each counts its payload, subject, message type
+     * and a fixed overhead. A retain that would pass it is refused {@code PAYLOAD_TOO_LARGE}, neither kept nor
+     * published, and nothing retained is evicted.
+     *
+     * @param maxRetainedBytes the bound in bytes (default 64 MiB; 0 refuses every retain).
+     * @return this for a fluent API.
+     */
+    public C maxRetainedBytes(final long maxRetainedBytes)
+    {
+        this.maxRetainedBytes = maxRetainedBytes;
+        return self();
+    }
+
+    /**
+     * Bound on the bytes of retained values.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxRetainedBytes()
+    {
+        return maxRetainedBytes;
+    }
+
+    /**
      * Check the bounds; called by {@link BrokerContext#conclude()}.
      */
     final void concludeLimits()
@@ -237,6 +296,11 @@ abstract class BrokerLimits<C extends BrokerLimits<C>>
             throw new IllegalArgumentException("registry limits: expected services, services per peer and " +
                 "patterns per peer > 0 and schema bytes >= 0, actual=" + maxServices + ", " + maxServicesPerPeer +
                 ", " + maxPatternsPerPeer + ", " + maxSchemaBytes + ", " + maxSchemaBytesPerPeer);
+        }
+        if (maxRetainedSubjects < 0 || maxRetainedBytes < 0)
+        {
+            throw new IllegalArgumentException("retained limits: expected subjects >= 0 and bytes >= 0, actual=" +
+                maxRetainedSubjects + ", " + maxRetainedBytes);
         }
     }
 

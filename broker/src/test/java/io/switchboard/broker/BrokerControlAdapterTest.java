@@ -186,6 +186,19 @@ class BrokerControlAdapterTest
             calls.add("declare " + correlationId + " " + java.util.Arrays.toString(schemaIr));
         }
 
+        public void onRetain(
+            final ClientSession session,
+            final long correlationId,
+            final int publisherId,
+            final String subject,
+            final int payloadLength,
+            final org.agrona.DirectBuffer buffer,
+            final int offset,
+            final int length)
+        {
+            calls.add("retain " + correlationId + " " + publisherId + " " + subject + " " + payloadLength + " " + length);
+        }
+
         public void onUnregister(final ClientSession session, final long correlationId, final String service)
         {
             calls.add("unregister " + correlationId + " " + service);

@@ -92,6 +92,16 @@ final class AeronDataPlane implements DataPlane
             return publication.offer(buffer, offset, length);
         }
 
+        public int sessionId()
+        {
+            return publication.sessionId();
+        }
+
+        public int maxMessageLength()
+        {
+            return publication.maxMessageLength();
+        }
+
         public void close()
         {
             CloseHelper.quietClose(publication);

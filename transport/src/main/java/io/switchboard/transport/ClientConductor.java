@@ -96,8 +96,9 @@ final class ClientConductor implements Agent
         this.calls = new PendingCalls(counters, errorHandler);
         this.logs = new LogFactory(clock);
         this.peers = new PeerInboxProxy(ctx, clock, logs, counters);
-        this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone, errorHandler);
         this.subscriptions = new LocalSubscriptions(errorHandler);
+        this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone,
+            new RetainedAdapter(subscriptions, counters), errorHandler);
         this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
         this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
         this.publications = new PublicationProxy(ctx, clock, logs, counters);
@@ -240,9 +241,11 @@ final class ClientConductor implements Agent
             onBrokerLost("the Aeron client closed: media driver timeout or a pause");
             return work + 1;
         }
-        if (nowNs - nextControlPollNs >= 0)
+        if (nowNs - nextControlPollNs >= 0 || subscriptions.hasPending() || controlProxy.hasPending())
         {
-            // control traffic is rare: a read syscall per duty cycle would tax every call for nothing
+            // control traffic is rare: a read syscall per duty cycle would tax every call for nothing; but while a
+            // request waits for the broker's answer (a retained publish, a subscription taking its retained values
+            // while live publications it cannot take yet are read from the log) the answer is read as it comes
             nextControlPollNs = nowNs + CONTROL_POLL_INTERVAL_NS;
             work += session.poll(controlAdapter);
             if (session.isLost())
@@ -421,6 +424,28 @@ final class ClientConductor implements Agent
         return publications.publish(subject, messageType, templateId, buffer, offset, length);
     }
 
+    /**
+     * Ask the broker to keep a publication as its subject's retained value (cold path: a control round trip).
+     *
+     * @return the reserved sequence and the broker's answer to come.
+     */
+    RetainedPublish retain(
+        final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (session.isLost())
+        {
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not publish retained on '" + subject + "': lost the broker");
+        }
+        return publications.retain(controlProxy, subject, messageType, templateId, buffer, offset, length);
+    }
+
+    PublicationProxy publications()
+    {
+        return publications;
+    }
+
     SubjectPublisher newPublisher(final String subject, final String messageType, final int templateId)
     {
         PublicationProxy.checkSubject(subject);
@@ -472,13 +497,24 @@ final class ClientConductor implements Agent
         }
     }
 
-    void subscribe(final SubjectPattern pattern, final PushHandler handler)
+    /**
+     * Subscribe: the subscription is pending, taking the retained values the broker sends, until the broker
+     * acknowledges; then it takes live publications. Refused or unanswered, it goes.
+     *
+     * @return completed by the broker's answer.
+     */
+    CompletableFuture<Void> subscribe(final SubjectPattern pattern, final PushHandler handler)
     {
         if (null == pubSubSubscription && !session.isLost())
         {
             openPubSubSubscription();
         }
-        subscriptions.add(pattern, handler);
+        return subscriptions.subscribe(controlProxy, pattern, handler);
+    }
+
+    boolean holdsSubscription(final SubjectPattern pattern)
+    {
+        return subscriptions.holds(pattern);
     }
 
     private void openPubSubSubscription()

@@ -4,6 +4,7 @@ import io.switchboard.codec.wire.ControlAckDecoder;
 import io.switchboard.codec.wire.ControlErrorDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.PeerGoneDecoder;
+import io.switchboard.codec.wire.RetainedPublicationDecoder;
 import io.switchboard.codec.wire.RouteUpdateDecoder;
 import io.switchboard.codec.wire.SchemaUpdateDecoder;
 import io.switchboard.codec.wire.Status;
@@ -13,8 +14,9 @@ import org.agrona.ErrorHandler;
 
 /**
  * Decodes what the broker sends on the control connection after the handshake: route updates and schema updates go
- * to the {@link RouteTable} (and the peer's inbox to the {@link PeerInboxProxy}), acks and errors to the {@link ControlProxy}
- * request they answer, and a peer's death to the conductor.
+ * to the {@link RouteTable} (and the peer's inbox to the {@link PeerInboxProxy}), acks and errors to the
+ * {@link ControlProxy} request they answer, retained values to the {@link RetainedAdapter}, and a peer's death to the
+ * conductor.
  * <p>
  * Not thread-safe: call with the client lock held.
  */
@@ -38,6 +40,7 @@ final class ControlAdapter implements ControlConnection.MessageHandler
     private final PeerInboxProxy peers;
     private final ControlProxy controlProxy;
     private final PeerGoneHandler peerGoneHandler;
+    private final RetainedAdapter retainedAdapter;
     private final ErrorHandler errorHandler;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final RouteUpdateDecoder routeUpdateDecoder = new RouteUpdateDecoder();
@@ -51,8 +54,10 @@ final class ControlAdapter implements ControlConnection.MessageHandler
         final PeerInboxProxy peers,
         final ControlProxy controlProxy,
         final PeerGoneHandler peerGoneHandler,
+        final RetainedAdapter retainedAdapter,
         final ErrorHandler errorHandler)
     {
+        this.retainedAdapter = retainedAdapter;
         this.routes = routes;
         this.peers = peers;
         this.controlProxy = controlProxy;
@@ -79,6 +84,9 @@ final class ControlAdapter implements ControlConnection.MessageHandler
                 break;
             case SchemaUpdateDecoder.TEMPLATE_ID:
                 onSchemaUpdate(schemaUpdateDecoder.wrap(buffer, bodyOffset, blockLength, version));
+                break;
+            case RetainedPublicationDecoder.TEMPLATE_ID:
+                retainedAdapter.onRetained(buffer, bodyOffset, blockLength, version, offset + length);
                 break;
             case PeerGoneDecoder.TEMPLATE_ID:
                 peerGoneHandler.onPeerGone(peerGoneDecoder.wrap(buffer, bodyOffset, blockLength, version).clientId());

@@ -230,6 +230,16 @@ public final class ControlConnection implements AutoCloseable
     }
 
     /**
+     * Bytes queued and not yet written: a sender of bulk (retained values) sends more only while this is low.
+     *
+     * @return bytes queued.
+     */
+    public int pendingWriteBytes()
+    {
+        return writeBuffer.position();
+    }
+
+    /**
      * Whether the other end closed the connection.
      *
      * @return true once end of file was read.

@@ -6,6 +6,7 @@ import io.switchboard.codec.wire.DeclareSchemaEncoder;
 import io.switchboard.codec.wire.HeartbeatEncoder;
 import io.switchboard.codec.wire.MessageHeaderEncoder;
 import io.switchboard.codec.wire.RegisterEncoder;
+import io.switchboard.codec.wire.RetainEncoder;
 import io.switchboard.codec.wire.Status;
 import io.switchboard.codec.wire.SubscribeEncoder;
 import io.switchboard.codec.wire.UnregisterEncoder;
@@ -50,6 +51,7 @@ final class ControlProxy
     private final DeclareSchemaEncoder declareSchemaEncoder = new DeclareSchemaEncoder();
     private final SubscribeEncoder subscribeEncoder = new SubscribeEncoder();
     private final UnsubscribeEncoder unsubscribeEncoder = new UnsubscribeEncoder();
+    private final RetainEncoder retainEncoder = new RetainEncoder();
     private final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(4 * 1024);
     private final Long2ObjectHashMap<CompletableFuture<Void>> pending = new Long2ObjectHashMap<>();
     private long nextCorrelationId = 1;
@@ -130,6 +132,69 @@ final class ControlProxy
         return send(correlationId, length);
     }
 
+    /**
+     * The correlation id of the request last sent, to tie what the broker sends before its answer to it.
+     *
+     * @return the correlation id.
+     */
+    long lastCorrelationId()
+    {
+        return nextCorrelationId - 1;
+    }
+
+    /**
+     * Ask the broker to keep a publication as its subject's retained value (an empty payload clears it); the peer
+     * writes the publication on its log once acknowledged.
+     *
+     * @param publisherId this peer's client id.
+     * @param logSessionId of the log the publication will be written on.
+     * @param sequence the publication will carry.
+     * @param timestampMs of the publication.
+     * @param templateId of the payload, or -1 for opaque.
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param payload buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload.
+     * @return completed by the broker's answer.
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the message would pass the longest control
+     * message: nothing is sent.
+     */
+    CompletableFuture<Void> retain(
+        final int publisherId,
+        final int logSessionId,
+        final long sequence,
+        final long timestampMs,
+        final int templateId,
+        final String subject,
+        final String messageType,
+        final org.agrona.DirectBuffer payload,
+        final int offset,
+        final int length)
+    {
+        final long messageLength = MessageHeaderEncoder.ENCODED_LENGTH + RetainEncoder.BLOCK_LENGTH +
+            RetainEncoder.subjectHeaderLength() + subject.length() + RetainEncoder.messageTypeHeaderLength() +
+            messageType.length() + RetainEncoder.payloadHeaderLength() + (long)length;
+        if (messageLength > Configuration.MAX_CONTROL_MESSAGE_LENGTH)
+        {
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a retained publication travels to the " +
+                "broker in one control message: expected at most " + Configuration.MAX_CONTROL_MESSAGE_LENGTH +
+                " bytes, actual=" + messageLength + " ('" + subject + "', payload of " + length + " bytes)");
+        }
+        final long correlationId = nextCorrelationId++;
+        retainEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .publisherId(publisherId)
+            .sequence(sequence)
+            .timestampMs(timestampMs)
+            .templateId(templateId)
+            .correlationId(correlationId)
+            .logSessionId(logSessionId)
+            .subject(subject)
+            .messageType(messageType)
+            .putPayload(payload, offset, length);
+        return send(correlationId, MessageHeaderEncoder.ENCODED_LENGTH + retainEncoder.encodedLength());
+    }
+
     private CompletableFuture<Void> send(final long correlationId, final int length)
     {
         final CompletableFuture<Void> future = new CompletableFuture<>();
@@ -174,6 +239,16 @@ final class ControlProxy
         }
         f.completeExceptionally(new SwitchboardException(status.name(), message));
         return true;
+    }
+
+    /**
+     * Whether a request waits for the broker's answer (the control connection is then read every duty cycle).
+     *
+     * @return true if one waits.
+     */
+    boolean hasPending()
+    {
+        return !pending.isEmpty();
     }
 
     /**

@@ -47,6 +47,20 @@ interface DataPlane extends AutoCloseable
         long offer(DirectBuffer buffer, int offset, int length);
 
         /**
+         * The log's Aeron session id, which subscribers see in each fragment's header.
+         *
+         * @return the session id.
+         */
+        int sessionId();
+
+        /**
+         * The longest message one offer takes (an eighth of the term, as Aeron fragments no further).
+         *
+         * @return the length in bytes.
+         */
+        int maxMessageLength();
+
+        /**
          * Close the log.
          */
         void close();

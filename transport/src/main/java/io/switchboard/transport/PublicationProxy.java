@@ -81,6 +81,22 @@ final class PublicationProxy
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
+        if (!openLog(subject))
+        {
+            return Publication.CLOSED;
+        }
+        return offer(publishSequence + 1, subject, messageType, templateId, buffer, offset, length);
+    }
+
+    /**
+     * Check the subject and open this client's log if it has none in this session.
+     *
+     * @param subject to publish on.
+     * @return false if there is no session (nothing can be published).
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if the media driver refused the log.
+     */
+    boolean openLog(final String subject)
+    {
         if (!publishedSubject.isLast(subject)) // checked and encoded once for a subject published again
         {
             checkSubject(subject);
@@ -88,7 +104,7 @@ final class PublicationProxy
         if (null == dataPlane)
         {
             counters.publishFailures.increment();
-            return Publication.CLOSED;
+            return false;
         }
         if (null == log)
         {
@@ -103,8 +119,132 @@ final class PublicationProxy
             createdNs = clock.nanoTime();
             settled = false;
         }
+        return true;
+    }
 
-        final long sequence = publishSequence + 1;
+    /**
+     * Take the next sequence of this client's log for a retained publication, written once the broker keeps it;
+     * publications in between take the ones after. Call after {@link #openLog(String)} succeeded.
+     *
+     * @return the sequence.
+     */
+    long reserveSequence()
+    {
+        return ++publishSequence;
+    }
+
+    /**
+     * Give back a reserved sequence the broker refused, if nothing was published after it (else it stays a gap).
+     *
+     * @param sequence reserved.
+     */
+    void releaseSequence(final long sequence)
+    {
+        if (publishSequence == sequence)
+        {
+            publishSequence--;
+        }
+    }
+
+    /**
+     * The session id of this client's log, to name it to the broker.
+     *
+     * @return the session id, or 0 with no log.
+     */
+    int logSessionId()
+    {
+        return null == log ? 0 : log.sessionId();
+    }
+
+    int clientId()
+    {
+        return clientId;
+    }
+
+    /**
+     * Refuse a publication the log could not take in one offer, before anything is sent for it.
+     *
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} naming both lengths.
+     */
+    void checkLength(final String subject, final String messageType, final int length)
+    {
+        final long messageLength = MessageHeaderEncoder.ENCODED_LENGTH + PublicationEncoder.BLOCK_LENGTH +
+            PublicationEncoder.subjectHeaderLength() + subject.length() + PublicationEncoder.messageTypeHeaderLength() +
+            messageType.length() + PublicationEncoder.payloadHeaderLength() + (long)length;
+        final int max = null == log ? Integer.MAX_VALUE : log.maxMessageLength();
+        if (messageLength > max)
+        {
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a publication on '" + subject +
+                "' must fit one message of the publication log: expected at most " + max + " bytes, actual=" +
+                messageLength);
+        }
+    }
+
+    /**
+     * Ask the broker to keep a publication as its subject's retained value, under the next sequence of this
+     * client's log, reserved for it (the publication is written once the broker said yes).
+     *
+     * @param controlProxy through which the broker is asked.
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload, 0 to clear.
+     * @return the reserved sequence and the broker's answer to come.
+     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} with no log, or {@code PAYLOAD_TOO_LARGE} if it
+     * fits neither one message of the log nor one control message: nothing is sent.
+     */
+    RetainedPublish retain(
+        final ControlProxy controlProxy, final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!openLog(subject))
+        {
+            throw new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
+                "could not publish retained on '" + subject + "': lost the broker");
+        }
+        checkLength(subject, messageType, length);
+        final long sequence = reserveSequence();
+        try
+        {
+            return new RetainedPublish(sequence, controlProxy.retain(clientId, logSessionId(), sequence,
+                ctx.epochClock().time(), templateId, subject, messageType, buffer, offset, length));
+        }
+        catch (final RuntimeException ex)
+        {
+            releaseSequence(sequence);
+            throw ex;
+        }
+    }
+
+    /**
+     * Write a publication with a sequence reserved for it.
+     *
+     * @param sequence reserved by {@link #reserveSequence()}.
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload.
+     * @return the sequence if published, or a negative {@link Publication} result.
+     */
+    long publishReserved(
+        final long sequence, final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!openLog(subject))
+        {
+            return Publication.CLOSED;
+        }
+        return offer(sequence, subject, messageType, templateId, buffer, offset, length);
+    }
+
+    private long offer(
+        final long sequence, final String subject, final String messageType, final int templateId,
+        final DirectBuffer buffer, final int offset, final int length)
+    {
         publicationEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .publisherId(clientId)
             .sequence(sequence)
@@ -139,7 +279,7 @@ final class PublicationProxy
 
         if (result > 0 || Publication.NOT_CONNECTED == result)
         {
-            publishSequence = sequence;
+            publishSequence = Math.max(publishSequence, sequence);
             counters.published.increment();
             return sequence;
         }

@@ -17,6 +17,7 @@ public final class Push
     long logId;
     long sequence;
     long lostBefore;
+    boolean retained;
     private DirectBuffer buffer;
     private int blockOffset;
 
@@ -100,6 +101,18 @@ public final class Push
     public long lostBefore()
     {
         return lostBefore;
+    }
+
+    /**
+     * Whether this is a subject's retained value, handed to a new subscription before any live publication (it may
+     * be older than the subscription: see {@link #timestampMs()}). Its live copy is not handed to that subscription
+     * again.
+     *
+     * @return true for a retained value, false for a live publication.
+     */
+    public boolean isRetained()
+    {
+        return retained;
     }
 
     /**

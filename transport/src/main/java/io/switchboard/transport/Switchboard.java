@@ -346,7 +346,10 @@ public final class Switchboard implements AutoCloseable
     }
 
     /**
-     * Receive every publication whose subject matches the pattern.
+     * Receive every publication whose subject matches the pattern. First, before any live publication, the handler
+     * receives the last retained value of every subject the pattern matches ({@link Push#isRetained()}), each once:
+     * its live copy, if this subscription reads it too, is not handed over again. Returns once the broker has
+     * answered, the retained values delivered.
      *
      * @param pattern such as {@code prices.*} or {@code orders.>}.
      * @param handler to receive matching publications.
@@ -370,8 +373,7 @@ public final class Switchboard implements AutoCloseable
         final SubjectPattern compiled = SubjectPattern.compile(pattern);
         return locked(() ->
         {
-            conductor.subscribe(compiled, handler);
-            return conductor.announceSubscription(pattern, true);
+            return conductor.subscribe(compiled, handler);
         });
     }
 
@@ -401,6 +403,115 @@ public final class Switchboard implements AutoCloseable
             conductor.unsubscribe(compiled, null);
             return conductor.announceSubscription(pattern, false);
         });
+    }
+
+    /**
+     * Drop one handler's subscription with this pattern; the broker is told once no subscription with the pattern
+     * is left.
+     *
+     * @param pattern as given to {@link #subscribe}.
+     * @param handler as given to {@link #subscribe}.
+     */
+    public void unsubscribe(final String pattern, final PushHandler handler)
+    {
+        runner.checkNotInHandler("unsubscribe('" + pattern + "')");
+        runner.await(unsubscribeAsync(pattern, handler), "unsubscribe '" + pattern + "'");
+    }
+
+    /**
+     * {@link #unsubscribe(String, PushHandler)} without waiting: the future completes at once if the broker need not
+     * be told, else with its answer.
+     *
+     * @param pattern as given to {@link #subscribe}.
+     * @param handler as given to {@link #subscribe}.
+     * @return the broker's answer to come, if it is told.
+     */
+    public CompletableFuture<Void> unsubscribeAsync(final String pattern, final PushHandler handler)
+    {
+        final SubjectPattern compiled = SubjectPattern.compile(pattern);
+        return locked(() -> conductor.unsubscribe(compiled, handler) && !conductor.holdsSubscription(compiled) ?
+            conductor.announceSubscription(pattern, false) : CompletableFuture.completedFuture(null));
+    }
+
+    /**
+     * Publish on a subject, and with {@code retain} keep it as the subject's retained value: the broker holds the
+     * last retained publication of each subject, even after this peer is gone (not across a broker restart), and
+     * hands it to every new subscription whose pattern matches, Java or socket, before live ones. A retained
+     * publish with an empty payload clears the subject's retained value (and is published, empty, to the
+     * subscribers there are).
+     * <p>
+     * A retained publish is a cold path: it waits for the broker to keep it (one control round trip) and only then
+     * writes the publication, so that a subscriber never sees it live without it being retained. Its sequence is
+     * taken when the broker is asked: a plain publish from another thread of this client in the meantime goes out
+     * first, and its subscribers count a gap until the retained one follows. Without {@code retain} this is
+     * {@link #publish(String, String, int, DirectBuffer, int, int)}.
+     *
+     * @param subject such as {@code prices.ACME} (no wildcards).
+     * @param messageType name of the payload's message type.
+     * @param templateId SBE template id of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload; 0 with {@code retain} clears the subject's retained value.
+     * @param retain whether the broker keeps it for new subscribers.
+     * @return the publication's sequence number if written, else a negative Aeron publication result (retained,
+     * then, but not delivered to the subscribers there are).
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the broker's retained values would pass their
+     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB) or one message of the
+     * publication log (an eighth of its term): neither retained nor published; {@code SERVICE_UNAVAILABLE} with no broker; {@code TIMEOUT} if the broker did not answer in
+     * the control timeout (it may have kept it; nothing was published).
+     */
+    public long publish(
+        final String subject,
+        final String messageType,
+        final int templateId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final boolean retain)
+    {
+        if (!retain)
+        {
+            return publish(subject, messageType, templateId, buffer, offset, length);
+        }
+        lock.lock();
+        try
+        {
+            checkOpen();
+            runner.checkNotInHandler("publish('" + subject + "', retain)");
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        return RetainedPublisher.publish(lock, runner, conductor, subject, messageType, templateId, buffer, offset,
+            length);
+    }
+
+    /**
+     * A retained publish that never waits, for a duty cycle that must not (the gateway's): the payload is copied,
+     * the broker asked, and the publication written in the duty cycle that reads the broker's answer.
+     *
+     * @param subject such as {@code prices.ACME} (no wildcards).
+     * @param messageType name of the payload's message type.
+     * @param templateId SBE template id of the payload, or -1 for opaque JSON.
+     * @param buffer holding the payload (copied before this returns).
+     * @param offset at which the payload begins.
+     * @param length of the payload; 0 clears the subject's retained value.
+     * @return completed with the publication's sequence number (or a negative Aeron publication result: retained,
+     * not delivered) once written, or exceptionally with the {@link SwitchboardException} of
+     * {@link #publish(String, String, int, DirectBuffer, int, int, boolean)}.
+     */
+    public CompletableFuture<Long> publishRetainedAsync(
+        final String subject,
+        final String messageType,
+        final int templateId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        final org.agrona.concurrent.UnsafeBuffer copy = new org.agrona.concurrent.UnsafeBuffer(new byte[length]);
+        copy.putBytes(0, buffer, offset, length);
+        return locked(() -> RetainedPublisher.publishAsync(lock, conductor, subject, messageType, templateId, copy));
     }
 
     /**

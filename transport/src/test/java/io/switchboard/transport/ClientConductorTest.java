@@ -317,7 +317,6 @@ class ClientConductorTest
         try
         {
             conductor.subscribe(io.switchboard.codec.subject.SubjectPattern.compile("prices.*"), (p, b, o, l) -> {});
-            conductor.announceSubscription("prices.*", true);
         }
         finally
         {
@@ -355,6 +354,69 @@ class ClientConductorTest
         broker.awaitMessage();
         assertEquals(SubscribeDecoder.TEMPLATE_ID, (int)broker.received.get(broker.received.size() - 1),
             "the subscription is announced again in the new session");
+    }
+
+    private static final int PUB_SUB_STREAM = 5000;
+    private static final int FAKE_LOG_SESSION = 42;
+
+    private void queuePublication(final int publisherId, final long sequence, final String subject, final String payload)
+    {
+        final org.agrona.ExpandableArrayBuffer buffer = new org.agrona.ExpandableArrayBuffer(256);
+        final io.switchboard.codec.wire.PublicationEncoder publication = new io.switchboard.codec.wire.PublicationEncoder();
+        final byte[] bytes = payload.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        publication.wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+            .publisherId(publisherId).sequence(sequence).timestampMs(88).templateId(-1)
+            .subject(subject).messageType(subject).putPayload(bytes, 0, bytes.length);
+        dataPlane().queue(PUB_SUB_STREAM, buffer, MessageHeaderEncoder.ENCODED_LENGTH + publication.encodedLength());
+    }
+
+    @Test
+    void shouldHandANewSubscriptionItsRetainedValuesBeforeLiveOnesAndEachOnce() throws Exception
+    {
+        final List<String> pushes = new ArrayList<>();
+        final CompletableFuture<Void> subscribed;
+        lock.lock();
+        try
+        {
+            subscribed = conductor.subscribe(io.switchboard.codec.subject.SubjectPattern.compile("cfg.*"),
+                (p, b, o, l) -> pushes.add((p.isRetained() ? "retained " : "live ") + p.subject() + " " +
+                    p.sequence() + " " + b.getStringWithoutLengthAscii(o, l)));
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        dutyCycleAfter(TimeUnit.MILLISECONDS.toNanos(1));
+        broker.awaitMessage();
+        final long correlationId = broker.correlationIds.get(broker.correlationIds.size() - 1);
+
+        queuePublication(9, 2, "cfg.a", "before");
+        dutyCycleAfter(0); // control is read every duty cycle while a subscription is pending
+        assertTrue(pushes.isEmpty(), "no live publication before the retained values: " + pushes);
+
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 7, "cfg.b", "b");
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept"); // older, on another subject
+        broker.retained(correlationId, 9, FAKE_LOG_SESSION, 3, "cfg.a", "kept"); // sent again: the same value
+        broker.retained(correlationId + 1000, 9, FAKE_LOG_SESSION, 1, "cfg.b", "not-ours");
+        broker.ack(correlationId);
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!subscribed.isDone())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the ack was never read");
+            dutyCycleAfter(0);
+            Thread.yield();
+        }
+        assertEquals(List.of("retained cfg.b 7 b", "retained cfg.a 3 kept"), pushes);
+
+        queuePublication(9, 3, "cfg.a", "kept");     // the retained value's live copy: handed over already
+        queuePublication(9, 7, "cfg.b", "b");        // likewise
+        queuePublication(9, 8, "cfg.a", "newer");
+        queuePublication(9, 9, "other.x", "unmatched");
+        queuePublication(9, 10, "cfg.b", "newest");
+        dutyCycleAfter(0);
+        assertEquals(List.of("retained cfg.b 7 b", "retained cfg.a 3 kept", "live cfg.a 8 newer", "live cfg.b 10 newest"),
+            pushes);
+        assertEquals(4, conductor.counters().pushes.get());
     }
 
     @Test

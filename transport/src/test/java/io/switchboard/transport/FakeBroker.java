@@ -106,6 +106,26 @@ final class FakeBroker implements AutoCloseable
         send(MessageHeaderEncoder.ENCODED_LENGTH + ack.encodedLength());
     }
 
+    void retained(
+        final long correlationId, final int publisherId, final int logSessionId, final long sequence,
+        final String subject, final String payload) throws IOException
+    {
+        final io.switchboard.codec.wire.RetainedPublicationEncoder retained =
+            new io.switchboard.codec.wire.RetainedPublicationEncoder();
+        final byte[] bytes = payload.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        retained.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .publisherId(publisherId)
+            .sequence(sequence)
+            .timestampMs(77)
+            .templateId(-1)
+            .correlationId(correlationId)
+            .logSessionId(logSessionId)
+            .subject(subject)
+            .messageType(subject)
+            .putPayload(bytes, 0, bytes.length);
+        send(MessageHeaderEncoder.ENCODED_LENGTH + retained.encodedLength());
+    }
+
     private void send(final int length) throws IOException
     {
         if (!connection.send(buffer, 0, length))

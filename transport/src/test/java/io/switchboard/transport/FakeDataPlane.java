@@ -78,6 +78,16 @@ final class FakeDataPlane implements DataPlane
                 return offerResult;
             }
 
+            public int sessionId()
+            {
+                return streamId;
+            }
+
+            public int maxMessageLength()
+            {
+                return 8 * 1024;
+            }
+
             public void close()
             {
             }

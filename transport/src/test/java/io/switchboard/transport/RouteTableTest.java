@@ -36,7 +36,8 @@ class RouteTableTest
     private final RouteTable routes = new RouteTable(200);
     private final ControlAdapter adapter = new ControlAdapter(routes, new PeerInboxProxy(
         new Switchboard.Context().conclude(), System::nanoTime, new LogFactory(System::nanoTime), new ClientCounters("route-table-test")),
-        new ControlProxy((b, l) -> true), (peerId) -> routes.removeClient(peerId), errors::add);
+        new ControlProxy((b, l) -> true), (peerId) -> routes.removeClient(peerId),
+        new RetainedAdapter(new LocalSubscriptions(errors::add), new ClientCounters("route-table-test")), errors::add);
 
     @Test
     void shouldKnowEachInstanceWithItsPeerModeTypesAndSchema()

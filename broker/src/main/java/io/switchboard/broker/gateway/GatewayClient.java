@@ -105,11 +105,36 @@ interface GatewayClient
     RouteTable routes();
 
     /**
+     * See {@link Switchboard#unsubscribeAsync(String, PushHandler)}: drop one handler's subscription; the broker is
+     * told once none with the pattern is left, and never waited for.
+     *
+     * @param pattern as subscribed.
+     * @param handler as subscribed.
+     * @return completed at once, or by the broker's answer if it is told.
+     */
+    CompletableFuture<Void> unsubscribe(String pattern, PushHandler handler);
+
+    /**
      * See {@link Switchboard#publish}.
      *
      * @return the publication's position, or a negative result of offer.
      */
     long publish(String subject, String messageType, int templateId, DirectBuffer buffer, int offset, int length);
+
+    /**
+     * See {@link Switchboard#publishRetainedAsync}: have the broker keep it as the subject's retained value, then
+     * publish it, without waiting.
+     *
+     * @param subject of the publication.
+     * @param messageType of the payload.
+     * @param templateId of the payload, -1 for opaque.
+     * @param buffer holding the payload (copied).
+     * @param offset at which the payload begins.
+     * @param length of the payload; 0 clears the subject.
+     * @return completed with the sequence (or a negative publication result) once written, or by the refusal.
+     */
+    CompletableFuture<Long> publishRetained(
+        String subject, String messageType, int templateId, DirectBuffer buffer, int offset, int length);
 
     /**
      * The gateway client of a {@link Switchboard}: every method delegates.
@@ -192,6 +217,18 @@ interface GatewayClient
                 final int offset, final int length)
             {
                 return client.publish(subject, messageType, templateId, buffer, offset, length);
+            }
+
+            public CompletableFuture<Void> unsubscribe(final String pattern, final PushHandler handler)
+            {
+                return client.unsubscribeAsync(pattern, handler);
+            }
+
+            public CompletableFuture<Long> publishRetained(
+                final String subject, final String messageType, final int templateId, final DirectBuffer buffer,
+                final int offset, final int length)
+            {
+                return client.publishRetainedAsync(subject, messageType, templateId, buffer, offset, length);
             }
         };
     }

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * <li>{@link RequestBridge}: REQUEST and CANCEL to Java services, pending calls;</li>
  * <li>{@link SocketServices}: services that sockets serve (REGISTER), requests forwarded to them, transcoded when
  * the name is shared with Java peers' SBE;</li>
- * <li>{@link SubjectBridge} and {@link RetainedStore}: SUBSCRIBE, PUBLISH, pushes, retained messages;</li>
+ * <li>{@link SubjectBridge}: SUBSCRIBE, PUBLISH, pushes, retained values (kept by the broker, as for any peer);</li>
  * <li>{@link Discovery} and {@link GatewayStats}: DISCOVER and STATS, counting instances by
  * {@link ServiceInstances};</li>
  * </ul>
@@ -55,6 +55,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GatewayConductor implements Agent
 {
+    /** Polls of the gateway's client per duty cycle at most, as long as each finds work. */
+    private static final int CLIENT_POLLS_PER_CYCLE = 8;
+
     private static final int RUNNING = 0;
     private static final int DRAINING = 1;
     private static final int FLUSHING = 2;
@@ -104,13 +107,11 @@ public final class GatewayConductor implements Agent
         final GatewayClient peer = GatewayClient.of(client);
         this.socketServices = new SocketServices(peer, transcoders, codec, proxy, counters);
         final ServiceInstances instances = new ServiceInstances(socketServices, client::clientId);
-        final RetainedStore retained = new RetainedStore(ctx.maxRetainedBytes());
         this.requests = new RequestBridge(ctx, peer, codec, proxy, counters, transcoders);
-        this.subjects = new SubjectBridge(
-            ctx, peer, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+        this.subjects = new SubjectBridge(ctx, peer, codec, proxy, counters, sessions, transcoders, epochClock);
         final Discovery discovery = new Discovery(client.routes(), proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            client.routes(), instances, proxy, counters, sessions, requests, subjects, retained, queueBudget, () -> readBufferBytes);
+            client.routes(), instances, proxy, counters, sessions, requests, subjects, queueBudget, () -> readBufferBytes);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
@@ -200,6 +201,13 @@ public final class GatewayConductor implements Agent
     private int dutyCycle() throws IOException
     {
         int work = client.poll();
+        // large publications come in many fragments: read on while there is work (bounded), so that the gateway's
+        // own subscription to the logs keeps up with what it publishes itself
+        for (int i = 1, polled = work; i < CLIENT_POLLS_PER_CYCLE && polled > 0; i++)
+        {
+            polled = client.poll();
+            work += polled;
+        }
         work += socketServices.expire(epochClock.time());
         work += socketServices.retryRegistrations();
         subjects.logRouteFailures();

@@ -21,8 +21,6 @@ public final class GatewayConfiguration
     public static final int MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT = 65_536;
     /** Default bound on subscription patterns one connection may hold. */
     public static final int MAX_PATTERNS_DEFAULT = 256;
-    /** Default bound on the bytes of retained messages, all subjects together. */
-    public static final long MAX_RETAINED_BYTES_DEFAULT = 64L << 20;
     /** Default bound on the bytes of unfinished frames held for all connections together. */
     public static final long MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT = 256L << 20;
     /** Default time in-flight calls get to finish when the broker closes, before they are answered SHUTTING_DOWN. */
@@ -49,8 +47,6 @@ public final class GatewayConfiguration
     public static final String MAX_TOTAL_REQUESTS_IN_FLIGHT_PROP = "switchboard.gateway.max.total.requests.in.flight";
     /** Property: {@link #MAX_PATTERNS_DEFAULT}. */
     public static final String MAX_PATTERNS_PROP = "switchboard.gateway.max.patterns";
-    /** Property: {@link #MAX_RETAINED_BYTES_DEFAULT}. */
-    public static final String MAX_RETAINED_BYTES_PROP = "switchboard.gateway.max.retained.bytes";
     /** Property: {@link #MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT}. */
     public static final String MAX_TOTAL_READ_BUFFER_BYTES_PROP = "switchboard.gateway.max.total.read.buffer.bytes";
 

@@ -34,7 +34,6 @@ public final class GatewayContext
     private int maxTotalRequestsInFlight =
         (int)Configuration.longProperty(MAX_TOTAL_REQUESTS_IN_FLIGHT_PROP, MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT);
     private int maxPatterns = (int)Configuration.longProperty(MAX_PATTERNS_PROP, MAX_PATTERNS_DEFAULT);
-    private long maxRetainedBytes = Configuration.longProperty(MAX_RETAINED_BYTES_PROP, MAX_RETAINED_BYTES_DEFAULT);
     private long maxTotalReadBufferBytes =
         Configuration.longProperty(MAX_TOTAL_READ_BUFFER_BYTES_PROP, MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT);
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
@@ -88,13 +87,12 @@ public final class GatewayContext
                 ", maxQueuedPushes=" + maxQueuedPushes + ", maxQueuedBytes=" + maxQueuedBytes);
         }
         if (maxQueuedPushBytes <= 0 || maxTotalQueuedBytes <= 0 || maxRequestsInFlight <= 0 ||
-            maxTotalRequestsInFlight <= 0 || maxPatterns <= 0 || maxRetainedBytes < 0 || maxTotalReadBufferBytes <= 0)
+            maxTotalRequestsInFlight <= 0 || maxPatterns <= 0 || maxTotalReadBufferBytes <= 0)
         {
             throw new IllegalArgumentException("gateway limits must be positive: maxQueuedPushBytes=" +
                 maxQueuedPushBytes + ", maxTotalQueuedBytes=" + maxTotalQueuedBytes + ", maxRequestsInFlight=" +
                 maxRequestsInFlight + ", maxTotalRequestsInFlight=" + maxTotalRequestsInFlight + ", maxPatterns=" +
-                maxPatterns + ", maxRetainedBytes=" + maxRetainedBytes + " (0 allowed: no retaining)" +
-                ", maxTotalReadBufferBytes=" + maxTotalReadBufferBytes);
+                maxPatterns + ", maxTotalReadBufferBytes=" + maxTotalReadBufferBytes);
         }
         final long largestFrame = (long)maxPayloadLength + FrameHeader.LENGTH_V2;
         if (maxQueuedBytes < largestFrame || maxTotalQueuedBytes < maxQueuedBytes)
@@ -367,30 +365,6 @@ public final class GatewayContext
     }
 
     /**
-     * Bound on the bytes of retained messages, all subjects together (each counts its JSON payload, its subject and
-     * a fixed overhead). A PUBLISH with {@code retain} that would take the store past it is refused whole with
-     * PAYLOAD_TOO_LARGE: neither retained nor published. Nothing is evicted.
-     *
-     * @param maxRetainedBytes the bound in bytes (default 64 MiB; 0 refuses every retain).
-     * @return this for a fluent API.
-     */
-    public GatewayContext maxRetainedBytes(final long maxRetainedBytes)
-    {
-        this.maxRetainedBytes = maxRetainedBytes;
-        return this;
-    }
-
-    /**
-     * Bound on the bytes of retained messages.
-     *
-     * @return the bound in bytes.
-     */
-    public long maxRetainedBytes()
-    {
-        return maxRetainedBytes;
-    }
-
-    /**
      * Bound on the bytes held for frames that connections began and have not finished, all connections together
      * (each connection is bounded by the maximum payload already). A connection whose unfinished frame takes the
      * total past it gets PAYLOAD_TOO_LARGE and is closed.
@@ -549,7 +523,7 @@ public final class GatewayContext
     }
 
     /**
-     * Clock of wall time, read once per duty cycle (timestamps of pushes and retained messages, request deadlines,
+     * Clock of wall time, read once per duty cycle (timestamps of pushes, request deadlines,
      * the incomplete-frame timer).
      *
      * @param epochClock to read; default the system's.

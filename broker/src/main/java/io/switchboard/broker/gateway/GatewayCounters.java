@@ -36,7 +36,7 @@ public final class GatewayCounters
     long inFlightLimited;
     /** SUBSCRIBE frames refused because they would take a connection past its pattern bound. */
     long patternsRefused;
-    /** PUBLISH frames with retain refused because the retained store would pass its byte bound. */
+    /** PUBLISH frames with retain refused because the broker's retained values would pass their bound. */
     long retainsRefused;
     /** Connections closed because a reply did not fit their outbound queue (replies are never dropped). */
     long slowConsumersClosed;

@@ -102,6 +102,114 @@ final class GatewaySession
     /** The shared-memory publication pushed last (publisher id, sequence), so overlapping patterns push it once. */
     long lastPushedLog;
     long lastPushedSequence;
+    /** Per publisher log, the newest sequence pushed as a retained value and not yet passed by a live push. */
+    org.agrona.collections.Long2LongHashMap retainedSequenceByLog;
+
+    /**
+     * Whether a live publication was pushed to this connection already as a retained value; forgets the log once a
+     * newer one passes.
+     *
+     * @param logId of the publication.
+     * @param sequence of the publication.
+     * @return true if it, or a newer one of its log, was pushed as retained.
+     */
+    boolean wasRetained(final long logId, final long sequence)
+    {
+        final org.agrona.collections.Long2LongHashMap retained = retainedSequenceByLog;
+        if (null == retained || retained.isEmpty())
+        {
+            return false;
+        }
+        final long held = retained.get(logId);
+        if (-1 == held)
+        {
+            return false;
+        }
+        if (sequence <= held)
+        {
+            return true;
+        }
+        retained.remove(logId);
+        return false;
+    }
+
+    /**
+     * A retained value is pushed to this connection: its live copy, and what its log published before it, are not.
+     *
+     * @param logId of the publication.
+     * @param sequence of the publication.
+     */
+    void onRetained(final long logId, final long sequence)
+    {
+        if (null == retainedSequenceByLog)
+        {
+            retainedSequenceByLog = new org.agrona.collections.Long2LongHashMap(-1);
+        }
+        final long held = retainedSequenceByLog.get(logId);
+        if (-1 == held || sequence > held)
+        {
+            retainedSequenceByLog.put(logId, sequence);
+        }
+    }
+    /** SUBSCRIBEs whose retained values the broker may still be sending (see {@link SubscribeJoin}). */
+    private int joins;
+    /** While some are: subjects pushed live since, whose retained values are older; null once it passed its bound. */
+    private java.util.HashSet<String> liveSubjectsDuringJoin;
+    private boolean liveSubjectsOverflowed;
+    /** Bound on the subjects remembered while a SUBSCRIBE's retained values come; past it, no more of them are pushed. */
+    static final int MAX_LIVE_SUBJECTS_DURING_JOIN = 65_536;
+
+    void beginJoin()
+    {
+        joins++;
+    }
+
+    void endJoin()
+    {
+        if (0 == --joins)
+        {
+            liveSubjectsDuringJoin = null;
+            liveSubjectsOverflowed = false;
+        }
+    }
+
+    /**
+     * A live publication is pushed to this connection: while a SUBSCRIBE's retained values come, the subject's is
+     * older and is not pushed.
+     *
+     * @param subject of the publication.
+     */
+    void onLivePush(final String subject)
+    {
+        if (0 == joins || liveSubjectsOverflowed)
+        {
+            return;
+        }
+        if (null == liveSubjectsDuringJoin)
+        {
+            liveSubjectsDuringJoin = new java.util.HashSet<>();
+        }
+        if (liveSubjectsDuringJoin.size() >= MAX_LIVE_SUBJECTS_DURING_JOIN)
+        {
+            liveSubjectsOverflowed = true;
+            liveSubjectsDuringJoin = null;
+            return;
+        }
+        liveSubjectsDuringJoin.add(subject);
+    }
+
+    /**
+     * Whether a live push of this subject reached the connection since a SUBSCRIBE whose retained values still come
+     * (always true once more subjects than the bound were: which of them is not known any more).
+     *
+     * @param subject of a retained value.
+     * @return true if the retained value is not to be pushed.
+     */
+    boolean pushedLiveDuringJoin(final String subject)
+    {
+        return liveSubjectsOverflowed || (null != liveSubjectsDuringJoin && liveSubjectsDuringJoin.contains(subject));
+    }
+
     boolean closed;
 
     GatewaySession(

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * STATS: the gateway's counters and what it holds now (connections, calls in flight, patterns, queued bytes, the
- * retained store, unfinished frames, services).
+ * STATS: the gateway's counters and what it holds now (connections, calls in flight, patterns, queued bytes,
+ * unfinished frames, services).
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -27,7 +27,6 @@ final class GatewayStats
     private final List<GatewaySession> sessions;
     private final RequestBridge requests;
     private final SubjectBridge subjects;
-    private final RetainedStore retained;
     private final GatewaySession.QueueBudget queueBudget;
     private final LongSupplier readBufferBytes;
 
@@ -39,7 +38,6 @@ final class GatewayStats
      * @param sessions the open connections.
      * @param requests the request bridge, for the calls in flight.
      * @param subjects the subject bridge, for the patterns held.
-     * @param retained the retained store.
      * @param queueBudget bytes queued for all connections.
      * @param readBufferBytes bytes the connections' unfinished frames hold.
      */
@@ -51,7 +49,6 @@ final class GatewayStats
         final List<GatewaySession> sessions,
         final RequestBridge requests,
         final SubjectBridge subjects,
-        final RetainedStore retained,
         final GatewaySession.QueueBudget queueBudget,
         final LongSupplier readBufferBytes)
     {
@@ -62,7 +59,6 @@ final class GatewayStats
         this.sessions = sessions;
         this.requests = requests;
         this.subjects = subjects;
-        this.retained = retained;
         this.queueBudget = queueBudget;
         this.readBufferBytes = readBufferBytes;
     }
@@ -75,8 +71,6 @@ final class GatewayStats
         stats.put("requests_in_flight", requests.inFlight());
         stats.put("subscription_patterns", subjects.patternCount());
         stats.put("queued_bytes", queueBudget.queuedBytes);
-        stats.put("retained_subjects", retained.size());
-        stats.put("retained_bytes", retained.bytes());
         stats.put("read_buffer_bytes", readBufferBytes.getAsLong());
         stats.put("services", routes.routes().size());
         stats.put("schema_bytes", routes.schemaBytes());

@@ -21,16 +21,27 @@ import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 
 /**
  * Publish-subscribe for socket clients: SUBSCRIBE / UNSUBSCRIBE within the per-connection pattern bound, a pattern
  * route announced to the broker through the gateway's own client for each pattern some connection holds, PUBLISH
- * fanned out to the matching sockets and published on shared memory, the retained store (pushed to a new pattern's
- * subscriber at once), and Java publications pushed to the sockets whose patterns match, once per connection.
+ * fanned out to the matching sockets and published on shared memory, and Java publications pushed to the sockets
+ * whose patterns match, once per connection.
+ * <p>
+ * Retained values live in the broker, as for any Java peer: a PUBLISH with {@code retain} is a retained publish of the
+ * gateway's client (refused whole, {@code PAYLOAD_TOO_LARGE}, over the broker's bound). Nothing here waits for the
+ * broker: the retained publish is answered, fanned out and followed by the PUBLISH frames that came after it (held
+ * in order, bounded in bytes) in the duty cycle that reads the broker's answer. A SUBSCRIBE is answered at once, and
+ * the connection takes live pushes of its new patterns from then on; each new pattern is also subscribed through the
+ * gateway's client once more for the connection (a {@link SubscribeJoin}), so the broker sends it the retained values
+ * of the subjects the pattern matches, pushed as they come: one per subject, none for a subject a live push already
+ * reached the connection with (it is newer), and a live publication already pushed as retained is not pushed again.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -38,6 +49,12 @@ final class SubjectBridge
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int SBE_HEADER_LENGTH = 8;
+    private static final byte[] EMPTY = new byte[0];
+    /**
+     * Bound on the bytes of PUBLISH frames held behind an unanswered retained publish (their JSON payloads); over it
+     * a PUBLISH is refused TARGET_BUSY. The broker answers in microseconds: only a paused broker fills it.
+     */
+    static final long MAX_HELD_PUBLISH_BYTES = 8L * 1024 * 1024;
 
     private final GatewayContext ctx;
     private final GatewayClient client;
@@ -47,8 +64,13 @@ final class SubjectBridge
     private final ErrorHandler errorHandler;
     private final List<GatewaySession> sessions;
     private final Transcoders transcoders;
-    private final RetainedStore retained;
     private final CachedEpochClock epochClock;
+    private final PushPayloads payloads;
+    /** PUBLISH frames that came after a retained publish the broker has not answered: published in order after it. */
+    private final ArrayDeque<HeldPublish> held = new ArrayDeque<>();
+    private long heldBytes;
+    private boolean retainInFlight;
+    private boolean draining;
     private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
@@ -62,7 +84,6 @@ final class SubjectBridge
      * @param counters of the gateway.
      * @param sessions the open connections, for fan-out.
      * @param transcoders of the schemas met.
-     * @param retained the retained store.
      * @param epochClock the duty cycle's cached wall clock.
      */
     SubjectBridge(
@@ -73,7 +94,6 @@ final class SubjectBridge
         final GatewayCounters counters,
         final List<GatewaySession> sessions,
         final Transcoders transcoders,
-        final RetainedStore retained,
         final CachedEpochClock epochClock)
     {
         this.ctx = ctx;
@@ -84,8 +104,8 @@ final class SubjectBridge
         this.errorHandler = ctx.errorHandler();
         this.sessions = sessions;
         this.transcoders = transcoders;
-        this.retained = retained;
         this.epochClock = epochClock;
+        this.payloads = new PushPayloads(client, codec, transcoders);
     }
 
     /**
@@ -150,7 +170,6 @@ final class SubjectBridge
             patterns.add(t.asText());
         }
 
-        final List<String> retainedToPush = new ArrayList<>();
         if (subscribe)
         {
             final List<SubjectPattern> added = new ArrayList<>();
@@ -167,23 +186,9 @@ final class SubjectBridge
                     "holds " + session.subscriptions.size() + " patterns and asked for " + added.size() + " more");
                 return;
             }
-            if (!added.isEmpty() && !retained.isEmpty())
+            if (!added.isEmpty())
             {
-                // retained subjects that one of the new patterns matches and none of the held ones did: the cost is
-                // the retained subjects times the new patterns, not times every pattern the connection holds
-                for (final String subject : retained.subjects())
-                {
-                    if (matchesAny(added, subject) && !session.matches(subject))
-                    {
-                        retainedToPush.add(subject);
-                    }
-                }
-            }
-            for (int i = 0, size = added.size(); i < size; i++)
-            {
-                final SubjectPattern compiled = added.get(i);
-                session.subscriptions.put(compiled.pattern(), new GatewaySession.Subscription(compiled));
-                acquireRoute(compiled.pattern(), session);
+                join(session, added);
             }
         }
         else
@@ -208,12 +213,73 @@ final class SubjectBridge
             held.add(pattern);
         }
         proxy.send(session, FrameType.RESPONSE, format, reply, false);
+    }
 
-        for (final String subject : retainedToPush)
+    /**
+     * A connection's new patterns: it holds them, and joins their routes (each announced to the broker the first
+     * time some connection holds it), at once; and a {@link SubscribeJoin} subscribed for it through the gateway's
+     * client takes the retained values the broker sends for them, to be pushed as they come.
+     */
+    private void join(final GatewaySession session, final List<SubjectPattern> added)
+    {
+        final List<SubjectPattern> heldBefore = new ArrayList<>(session.subscriptions.size());
+        for (final GatewaySession.Subscription s : session.subscriptions.values())
         {
-            final RetainedStore.Retained r = retained.get(subject);
-            proxy.push(session, subject, r.payload(codec), r.timestampMs, null);
+            heldBefore.add(s.pattern);
         }
+        for (int i = 0, size = added.size(); i < size; i++)
+        {
+            final SubjectPattern compiled = added.get(i);
+            final String pattern = compiled.pattern();
+            session.subscriptions.put(pattern, new GatewaySession.Subscription(compiled));
+            PatternRoute route = routes.get(pattern);
+            if (null == route)
+            {
+                route = new PatternRoute(pattern);
+                routes.put(pattern, route);
+                // read from the shared log once the broker acknowledged; a refusal is only counted and logged
+                client.subscribe(pattern, route).whenComplete(this::onRouteAnswer);
+            }
+            route.sessions.add(session);
+        }
+        final SubscribeJoin join = new SubscribeJoin(this, session, added, heldBefore);
+        session.beginJoin();
+        for (int i = 0, size = added.size(); i < size; i++)
+        {
+            final String pattern = added.get(i).pattern();
+            client.subscribe(pattern, join).whenComplete((ignored, failure) -> join.onAnswer());
+        }
+    }
+
+    /**
+     * The broker answered every pattern of a join: its subscriptions go (the routes' stay).
+     *
+     * @param join whose patterns were all answered.
+     */
+    void onJoined(final SubscribeJoin join)
+    {
+        join.session.endJoin();
+        for (int i = 0, size = join.patterns.size(); i < size; i++)
+        {
+            client.unsubscribe(join.patterns.get(i).pattern(), join).whenComplete(this::onRouteAnswer);
+        }
+    }
+
+    /**
+     * A retained value the broker sent for a joining connection's pattern, pushed to it at once.
+     *
+     * @param session of the join.
+     * @param p the retained publication.
+     * @param buffer holding its payload.
+     * @param offset of the payload.
+     * @param length of the payload.
+     */
+    void pushRetained(
+        final GatewaySession session, final Push p, final DirectBuffer buffer, final int offset, final int length)
+    {
+        session.onRetained(p.logId(), p.sequence());
+        proxy.push(session, p.subject().toString(), payloads.payloadOf(p, buffer, offset, length), p.timestampMs(),
+            null);
     }
 
     private void refusePatterns(
@@ -248,20 +314,6 @@ final class SubjectBridge
             }
         }
         return false;
-    }
-
-    private void acquireRoute(final String pattern, final GatewaySession session)
-    {
-        PatternRoute route = routes.get(pattern);
-        if (null == route)
-        {
-            route = new PatternRoute(pattern);
-            routes.put(pattern, route);
-            // read from the shared log from the next duty cycle on; the broker's answer is waited for by nobody (the
-            // SUBSCRIBE is answered now): a refusal is only counted and logged, the sockets are served either way
-            client.subscribe(pattern, route).whenComplete(this::onRouteAnswer);
-        }
-        route.sessions.add(session);
     }
 
     private void onRouteAnswer(final Void ignored, final Throwable failure)
@@ -320,38 +372,145 @@ final class SubjectBridge
             return;
         }
         final JsonNode payload = body.get("payload");
-        final byte[] json = codec.write(FrameFormat.JSON, payload);
-        if (body.path("retain").asBoolean(false) && !retain(session, format, correlationId, subject, json))
+        final boolean retain = body.path("retain").asBoolean(false);
+        // a retained null clears the subject: it travels as an empty payload, which subscribers read back as null
+        final byte[] json = retain && payload.isNull() ? EMPTY : codec.write(FrameFormat.JSON, payload);
+        final HeldPublish publish = new HeldPublish(session, format, correlationId, subject, payload, json, retain);
+        if (retainInFlight)
         {
+            // behind a retained publish the broker has not answered: held, so that one client's publications (and
+            // the gateway's, which all socket clients share) go out in the order they came
+            if (heldBytes + json.length > MAX_HELD_PUBLISH_BYTES)
+            {
+                counters.publishFailures++;
+                final String message = "publications wait behind a retained publish the broker has not answered, " +
+                    "over " + MAX_HELD_PUBLISH_BYTES + " bytes of them: not published";
+                proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
+                if (null != correlationId)
+                {
+                    proxy.sendError(session, format, correlationId, ErrorCode.TARGET_BUSY, message);
+                }
+                return;
+            }
+            held.add(publish);
+            heldBytes += json.length;
             return;
         }
-        counters.published(subject);
+        publish(publish);
+    }
 
-        for (int i = 0, size = sessions.size(); i < size; i++)
+    private void publish(final HeldPublish p)
+    {
+        if (p.retain)
         {
-            final GatewaySession s = sessions.get(i);
-            if (s.matches(subject))
-            {
-                proxy.push(s, subject, payload, epochClock.time(), null);
-            }
+            // kept by the broker first (a round trip, not waited for): refused, it is neither retained nor published
+            retainInFlight = true;
+            client.publishRetained(p.subject, p.subject, -1, new UnsafeBuffer(p.json), 0, p.json.length)
+                .whenComplete((result, failure) -> onRetainAnswer(p, result, failure));
+            return;
         }
+        counters.published(p.subject);
+        fanOut(p.subject, p.payload);
 
-        jsonBuffer.wrap(json);
         final long result;
         try
         {
-            result = client.publish(subject, subject, -1, jsonBuffer, 0, json.length);
+            jsonBuffer.wrap(p.json);
+            result = client.publish(p.subject, p.subject, -1, jsonBuffer, 0, p.json.length);
         }
         catch (final SwitchboardException ex)
         {
             // no log for the gateway's publications (the media driver's disk is full): this publish is refused
             counters.publishFailures++;
-            if (null != correlationId)
+            if (null != p.correlationId)
             {
-                proxy.fail(session, format, correlationId, false, ex.errorCode(), ex.getMessage());
+                proxy.fail(p.session, p.format, p.correlationId, false, ex.errorCode(), ex.getMessage());
             }
             return;
         }
+        answerPublish(p.session, p.format, p.correlationId, result);
+    }
+
+    private void onRetainAnswer(final HeldPublish p, final Long result, final Throwable failure)
+    {
+        retainInFlight = false;
+        if (null == failure)
+        {
+            counters.published(p.subject);
+            fanOut(p.subject, p.payload);
+            answerPublish(p.session, p.format, p.correlationId, result);
+        }
+        else
+        {
+            final Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+            refuseRetain(p.session, p.format, p.correlationId, p.subject, cause instanceof SwitchboardException ?
+                (SwitchboardException)cause : new SwitchboardException(ErrorCode.INTERNAL_ERROR.name(), cause.toString()));
+        }
+        if (!draining)
+        {
+            draining = true;
+            try
+            {
+                while (!retainInFlight && !held.isEmpty())
+                {
+                    final HeldPublish next = held.poll();
+                    heldBytes -= next.json.length;
+                    publish(next); // a held PUBLISH of a connection closed since is published all the same
+                }
+            }
+            finally
+            {
+                draining = false;
+            }
+        }
+    }
+
+    /** A PUBLISH frame read, its payload written as JSON. */
+    private static final class HeldPublish
+    {
+        final GatewaySession session;
+        final FrameFormat format;
+        final String correlationId;
+        final String subject;
+        final JsonNode payload;
+        final byte[] json;
+        final boolean retain;
+
+        HeldPublish(
+            final GatewaySession session,
+            final FrameFormat format,
+            final String correlationId,
+            final String subject,
+            final JsonNode payload,
+            final byte[] json,
+            final boolean retain)
+        {
+            this.session = session;
+            this.format = format;
+            this.correlationId = correlationId;
+            this.subject = subject;
+            this.payload = payload;
+            this.json = json;
+            this.retain = retain;
+        }
+    }
+
+    private void fanOut(final String subject, final JsonNode payload)
+    {
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final GatewaySession s = sessions.get(i);
+            if (s.matches(subject))
+            {
+                s.onLivePush(subject);
+                proxy.push(s, subject, payload, epochClock.time(), null);
+            }
+        }
+    }
+
+    private void answerPublish(
+        final GatewaySession session, final FrameFormat format, final String correlationId, final long result)
+    {
         if (result < 0)
         {
             counters.publishFailures++;
@@ -371,54 +530,46 @@ final class SubjectBridge
     }
 
     /**
-     * Keep the last message of a subject, within the store's byte bound; over it the PUBLISH is refused whole
-     * (neither retained nor published) with PAYLOAD_TOO_LARGE, and nothing already retained is evicted.
-     *
-     * @return true if retained (or replaced).
+     * The broker refused a retained PUBLISH (over its bound: PAYLOAD_TOO_LARGE), or did not answer: the PUBLISH is
+     * answered with its code, or counted if it has no correlation id.
      */
-    private boolean retain(
+    private void refuseRetain(
         final GatewaySession session,
         final FrameFormat format,
         final String correlationId,
         final String subject,
-        final byte[] json)
+        final SwitchboardException ex)
     {
-        final long bytesBefore = retained.bytes();
-        final int subjectsBefore = retained.size();
-        if (!retained.put(subject, json, epochClock.time()))
+        final ErrorCode code = errorCode(ex.errorCode());
+        if (ErrorCode.PAYLOAD_TOO_LARGE == code)
         {
             counters.retainsRefused++;
-            final String message = "the retained store holds " + bytesBefore + " bytes in " + subjectsBefore +
-                " subjects; retaining '" + subject + "' (" + RetainedStore.size(subject, json) + " bytes) would " +
-                "pass its bound of " + retained.maxBytes() + " bytes; not published";
-            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
-            if (null == correlationId)
-            {
-                counters.error(ErrorCode.PAYLOAD_TOO_LARGE.name());
-            }
-            else
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, message);
-            }
-            return false;
+            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, "retain on '" + subject + "': " + ex.getMessage());
         }
-        return true;
+        else
+        {
+            counters.publishFailures++;
+        }
+        if (null == correlationId)
+        {
+            counters.error(code.name());
+        }
+        else
+        {
+            proxy.sendError(session, format, correlationId, code, ex.getMessage());
+        }
     }
 
-    /**
-     * The schema of a typed publication: the one with the schema id and version of the SBE message header its payload
-     * begins with (blockLength, templateId, schemaId, version: little-endian uint16 each), as the broker's schema
-     * updates gave it to the gateway's client, whoever declared it (a publisher) or handed it over (a service).
-     */
-    private byte[] schemaOf(final DirectBuffer buffer, final int offset, final int length)
+    private static ErrorCode errorCode(final String name)
     {
-        if (length < SBE_HEADER_LENGTH)
+        try
         {
-            return null;
+            return ErrorCode.valueOf(name);
         }
-        final int schemaId = buffer.getShort(offset + 4, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        final int version = buffer.getShort(offset + 6, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        return client.routes().schemaIr(schemaId, version);
+        catch (final IllegalArgumentException ex)
+        {
+            return ErrorCode.INTERNAL_ERROR;
+        }
     }
 
     private final class PatternRoute implements PushHandler
@@ -433,39 +584,15 @@ final class SubjectBridge
 
         public void onPush(final Push p, final DirectBuffer buffer, final int offset, final int length)
         {
+            if (p.isRetained())
+            {
+                return; // owed to a connection joining, which its SubscribeJoin takes; not to the route
+            }
             if (p.publisherId() == client.clientId())
             {
                 return; // a socket client's publication: already fanned out to the sockets
             }
-            JsonNode payload = null;
-            if (p.templateId() < 0)
-            {
-                final byte[] bytes = new byte[length];
-                buffer.getBytes(offset, bytes);
-                try
-                {
-                    payload = length > 0 ? codec.read(FrameFormat.JSON, bytes, 0, length) : null;
-                }
-                catch (final FrameException ex)
-                {
-                    payload = null;
-                }
-            }
-            else
-            {
-                final byte[] ir = schemaOf(buffer, offset, length);
-                if (null != ir)
-                {
-                    try
-                    {
-                        payload = transcoders.of(ir).decode(buffer, offset, length);
-                    }
-                    catch (final TranscodeException ex)
-                    {
-                        payload = null;
-                    }
-                }
-            }
+            final JsonNode payload = payloads.payloadOf(p, buffer, offset, length);
             final String subject = p.subject().toString();
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
@@ -474,8 +601,13 @@ final class SubjectBridge
                 {
                     continue; // another of its patterns matched the same publication: one push per connection
                 }
+                if (session.wasRetained(p.logId(), p.sequence()))
+                {
+                    continue; // pushed to it as a retained value already
+                }
                 session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();
+                session.onLivePush(subject);
                 proxy.push(session, subject, payload, p.timestampMs(), null);
             }
         }

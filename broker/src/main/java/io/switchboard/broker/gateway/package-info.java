@@ -7,8 +7,8 @@
  * Its roles are split as in Aeron's conductors: {@link io.switchboard.broker.gateway.GatewayConductor} (the agent:
  * sessions, socket I/O, shutdown), {@code FrameAdapter} (decoding and admission), {@code SessionProxy} (every
  * outbound frame), {@code RequestBridge} and {@code SocketServices} (calls both ways; with {@code SocketRegistration},
- * {@code SocketPayloads} and {@code SchemaReplies} a socket joins a name Java peers share with SBE), {@code SubjectBridge} and
- * {@code RetainedStore} (publish-subscribe), {@code Discovery} and {@code GatewayStats}, which count instances through {@code ServiceInstances}. The bridges reach the Java
+ * {@code SocketPayloads} and {@code SchemaReplies} a socket joins a name Java peers share with SBE), {@code SubjectBridge}
+ * (publish-subscribe; retained values are the broker's, reached as any peer reaches them), {@code Discovery} and {@code GatewayStats}, which count instances through {@code ServiceInstances}. The bridges reach the Java
  * client through {@code GatewayClient}, so the unit tests drive them with a fake client and cached clocks.
  */
 package io.switchboard.broker.gateway;

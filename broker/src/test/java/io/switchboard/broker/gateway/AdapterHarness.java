@@ -66,7 +66,6 @@ final class AdapterHarness
     final FakeGatewayClient client = new FakeGatewayClient();
     final GatewaySession.QueueBudget budget;
     final SessionProxy proxy;
-    final RetainedStore retained;
     final RequestBridge requests;
     final SubjectBridge subjects;
     final SocketServices socketServices;
@@ -95,16 +94,15 @@ final class AdapterHarness
         this.ctx = ctx.conclude();
         budget = new GatewaySession.QueueBudget(ctx.maxTotalQueuedBytes());
         proxy = new SessionProxy(ctx, codec, counters, budget, toClose);
-        retained = new RetainedStore(ctx.maxRetainedBytes());
         final Transcoders transcoders = new Transcoders();
         requests = new RequestBridge(ctx, client, codec, proxy, counters, transcoders);
         subjects = new SubjectBridge(
-            ctx, client, codec, proxy, counters, sessions, transcoders, retained, epochClock);
+            ctx, client, codec, proxy, counters, sessions, transcoders, epochClock);
         socketServices = new SocketServices(client, transcoders, codec, proxy, counters);
         final ServiceInstances instances = new ServiceInstances(socketServices, () -> GATEWAY_CLIENT_ID);
         final Discovery discovery = new Discovery(client.routes, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            client.routes, instances, proxy, counters, sessions, requests, subjects, retained, budget, () -> 0);
+            client.routes, instances, proxy, counters, sessions, requests, subjects, budget, () -> 0);
         adapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock, () -> admitting,
             requests, subjects, discovery, stats, socketServices);
     }

@@ -66,6 +66,8 @@ final class FakeGatewayClient implements GatewayClient
     final RouteTable routes = new RouteTable(1024 * 1024);
     int polls;
     long publishResult = 64;
+    /** Thrown by a retained publish, as the broker's refusal; null: kept. */
+    io.switchboard.transport.SwitchboardException retainRefusal;
     /** Runs inside request() or stream() with the call's id, before it returns: an answer that comes at once. */
     LongConsumer answerInside;
     private long nextId = 100;
@@ -130,7 +132,7 @@ final class FakeGatewayClient implements GatewayClient
     public CompletableFuture<Void> subscribe(final String pattern, final PushHandler handler)
     {
         subscribes.add(pattern);
-        subscribed.put(pattern, handler);
+        subscribed.putIfAbsent(pattern, handler); // a second handler of a pattern (retained values) is dropped at once
         return CompletableFuture.completedFuture(null);
     }
 
@@ -203,6 +205,25 @@ final class FakeGatewayClient implements GatewayClient
     {
         publishes.add(subject + ":" + buffer.getStringWithoutLengthUtf8(offset, length));
         return publishResult;
+    }
+
+    public CompletableFuture<Void> unsubscribe(final String pattern, final PushHandler handler)
+    {
+        unsubscribes.add(pattern + " (one handler)");
+        subscribed.remove(pattern, handler);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    public CompletableFuture<Long> publishRetained(
+        final String subject, final String messageType, final int templateId, final DirectBuffer buffer,
+        final int offset, final int length)
+    {
+        if (null != retainRefusal)
+        {
+            return CompletableFuture.failedFuture(retainRefusal);
+        }
+        publishes.add("retained " + subject + ":" + buffer.getStringWithoutLengthUtf8(offset, length));
+        return CompletableFuture.completedFuture(publishResult);
     }
 
     static byte[] utf8(final String s)

@@ -524,6 +524,24 @@ class GatewayTest
     }
 
     @Test
+    void shouldPushARetainedValueAndThenItsNewerLiveOne() throws Exception
+    {
+        try (Conn pub = new Conn(); Conn sub = new Conn())
+        {
+            pub.send(PUBLISH, "{\"correlation_id\":\"r\",\"message_type\":\"again.x\",\"payload\":1,\"retain\":true}");
+            pub.expect(RESPONSE);
+            sub.send(SUBSCRIBE, "{\"correlation_id\":\"k1\",\"message_types\":[\"again.>\"]}");
+            sub.expect(RESPONSE);
+            assertEquals(1, sub.expect(PUSH).json().get("payload").asInt());
+            pub.send(PUBLISH, "{\"correlation_id\":\"r2\",\"message_type\":\"again.x\",\"payload\":2,\"retain\":true}");
+            pub.expect(RESPONSE);
+            assertEquals(2, sub.expect(PUSH).json().get("payload").asInt(), "the newer one, live");
+            service.publish("again.y", "again.y", -1, new org.agrona.concurrent.UnsafeBuffer("3".getBytes()), 0, 1, true);
+            assertEquals(3, sub.expect(PUSH).json().get("payload").asInt(), "a Java peer's retained one, live");
+        }
+    }
+
+    @Test
     void shouldDiscoverServicesAtTopLevel() throws IOException
     {
         try (Conn conn = new Conn())

@@ -201,6 +201,21 @@ class SharedNameGatewayTest
         return conn.expect(RESPONSE);
     }
 
+    private static JsonNode awaitInstances(final SocketClient caller, final String name, final int instances)
+        throws IOException, InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true)
+        {
+            final JsonNode found = service(discover(caller), name);
+            if ((null != found && instances == found.path("instances").asInt()) || System.nanoTime() - deadlineNs > 0)
+            {
+                return found;
+            }
+            Thread.sleep(5); // polled until the condition holds or the deadline passes
+        }
+    }
+
     private static JsonNode service(final JsonNode discovered, final String name)
     {
         for (final JsonNode s : discovered.path("services"))
@@ -434,7 +449,8 @@ class SharedNameGatewayTest
             peer.serve(ServiceDefinition.named("opaque_pair").shared()
                 .onOpaqueRequest("Echo", (request, buffer, offset, length) ->
                     request.reply(buffer, offset, length)));
-            final JsonNode pair = service(discover(caller), "opaque_pair");
+            // the gateway learns the Java instance from the broker's route update, a control message after the ack
+            final JsonNode pair = awaitInstances(caller, "opaque_pair", 2);
             assertEquals(2, pair.path("instances").asInt(), pair::toString);
             assertEquals("mixed", pair.path("transport").asText());
             int fromSocket = 0;

@@ -49,50 +49,62 @@ class SubjectBridgeTest
     }
 
     @Test
-    void shouldGiveANewSubscriberTheRetainedMessageOnceAndBeforeLiveOnes()
+    void shouldHaveTheBrokerKeepARetainedPublishBeforeFanningItOut()
     {
         final AdapterHarness gw = new AdapterHarness();
         final GatewaySession publisher = gw.connect();
-        final GatewaySession late = gw.connect();
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":1,\"retain\":true}");
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":2,\"retain\":true}");
-        assertEquals(1, gw.retained.size(), "the last value per subject");
+        final GatewaySession subscriber = gw.connect();
+        subscribe(gw, subscriber, "config.*");
+        assertEquals(FrameType.RESPONSE, gw.one(subscriber).type);
+        gw.feed(publisher, FrameType.PUBLISH,
+            "{\"correlation_id\":\"r1\",\"message_type\":\"config.a\",\"payload\":1,\"retain\":true}");
+        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
+        assertEquals(1, gw.one(subscriber).body.get("payload").asInt());
+        assertEquals(List.of("retained config.a:1"), gw.client.publishes, "a retained publish of the client");
 
-        subscribe(gw, late, "config.*");
-        List<AdapterHarness.Sent> frames = gw.sent(late);
-        assertEquals(2, frames.size());
-        assertEquals(FrameType.RESPONSE, frames.get(0).type, "the SUBSCRIBE's answer first");
-        assertEquals(FrameType.PUSH, frames.get(1).type);
-        assertEquals(2, frames.get(1).body.get("payload").asInt());
-
-        subscribe(gw, late, "config.>"); // matches the same subject: no second copy
-        frames = gw.sent(late);
-        assertEquals(1, frames.size(), "only the SUBSCRIBE's answer: " + frames);
-
-        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":3}");
-        final JsonNode live = gw.one(late).body;
-        assertEquals(3, live.get("payload").asInt());
+        // a retained null clears the subject: an empty payload for the core, null for the subscribers
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"config.a\",\"payload\":null,\"retain\":true}");
+        assertEquals(List.of("retained config.a:1", "retained config.a:"), gw.client.publishes);
+        assertTrue(gw.one(subscriber).body.get("payload").isNull());
     }
 
     @Test
-    void shouldRefuseARetainOverTheStoreBoundWholeAndKeepWhatItHolds()
+    void shouldRefuseARetainTheBrokerRefusesWholeAndCountIt()
     {
-        final AdapterHarness gw = new AdapterHarness((ctx) -> ctx.maxRetainedBytes(200));
+        final AdapterHarness gw = new AdapterHarness();
         final GatewaySession publisher = gw.connect();
-        gw.feed(publisher, FrameType.PUBLISH,
-            "{\"correlation_id\":\"k1\",\"message_type\":\"k.1\",\"payload\":\"small\",\"retain\":true}");
-        assertEquals(FrameType.RESPONSE, gw.one(publisher).type);
-        final long held = gw.retained.bytes();
-
+        final GatewaySession subscriber = gw.connect();
+        subscribe(gw, subscriber, "k.>");
+        assertEquals(FrameType.RESPONSE, gw.one(subscriber).type);
+        gw.client.retainRefusal = new io.switchboard.transport.SwitchboardException(
+            "PAYLOAD_TOO_LARGE", "the broker retains at most 200 bytes");
         gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"k2\",\"message_type\":\"k.2\",\"payload\":\"" +
             "x".repeat(200) + "\",\"retain\":true}");
         final AdapterHarness.Sent refused = gw.one(publisher);
         assertEquals("k2", refused.body.get("correlation_id").asText());
         assertEquals("PAYLOAD_TOO_LARGE", refused.body.get("error_code").asText());
-        assertTrue(refused.body.get("error").asText().contains("bound of 200 bytes"), refused.toString());
-        assertEquals(1, gw.client.publishes.size(), "refused whole: not published either");
-        assertEquals(held, gw.retained.bytes(), "nothing evicted");
+        assertTrue(refused.body.get("error").asText().contains("at most 200 bytes"), refused.toString());
+        assertTrue(gw.sent(subscriber).isEmpty(), "refused whole: not fanned out");
+        assertTrue(gw.client.publishes.isEmpty(), "nor published");
         assertEquals(1, gw.counters.retainsRefused);
+
+        gw.feed(publisher, FrameType.PUBLISH, "{\"message_type\":\"k.3\",\"payload\":1,\"retain\":true}");
+        assertEquals(2, gw.counters.retainsRefused, "without a correlation id: counted");
+        assertTrue(gw.sent(publisher).isEmpty());
+    }
+
+    @Test
+    void shouldSubscribeAJoiningConnectionOnceMoreForItsRetainedValuesAndKeepTheRoute()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession first = gw.connect();
+        final GatewaySession second = gw.connect();
+        subscribe(gw, first, "config.*");
+        subscribe(gw, second, "config.*");
+        // the route's subscription, then one per connection for its retained values, dropped once answered
+        assertEquals(List.of("config.*", "config.*", "config.*"), gw.client.subscribes);
+        assertEquals(List.of("config.* (one handler)", "config.* (one handler)"), gw.client.unsubscribes);
+        assertTrue(gw.client.subscribed.containsKey("config.*"), "the route's subscription stays");
     }
 
     @Test
@@ -110,7 +122,8 @@ class SubjectBridgeTest
         assertEquals(FrameType.RESPONSE, gw.one(session).type);
         subscribe(gw, session, "c.*");
         assertTrue(gw.one(session).body.get("error").asText().contains("holds 2 patterns and asked for 1 more"));
-        assertEquals(List.of("a.*", "b.*"), gw.client.subscribes);
+        // each pattern's route, then the connection's subscriptions for their retained values
+        assertEquals(List.of("a.*", "b.*", "a.*", "b.*"), gw.client.subscribes);
         assertEquals(2, gw.counters.patternsRefused);
 
         subscribe(gw, session, "bad..pattern");
@@ -125,14 +138,17 @@ class SubjectBridgeTest
         final GatewaySession second = gw.connect();
         subscribe(gw, first, "news.>");
         subscribe(gw, second, "news.>");
-        assertEquals(List.of("news.>"), gw.client.subscribes);
+        // the route once; each connection's subscribe asks the broker for its retained values, dropped once answered
+        assertEquals(List.of("news.>", "news.>", "news.>"), gw.client.subscribes);
+        final List<String> probes = List.of("news.> (one handler)", "news.> (one handler)");
+        assertEquals(probes, gw.client.unsubscribes);
         assertEquals(1, gw.subjects.patternCount());
 
         gw.close(first);
-        assertTrue(gw.client.unsubscribes.isEmpty(), "the second still holds it");
+        assertEquals(probes, gw.client.unsubscribes, "the second still holds it");
         gw.feed(second, FrameType.UNSUBSCRIBE, "{\"correlation_id\":\"u\",\"message_types\":[]}");
         assertEquals("[]", gw.sent(second).get(1).body.get("subscribed_types").toString());
-        assertEquals(List.of("news.>"), gw.client.unsubscribes);
+        assertEquals(List.of("news.> (one handler)", "news.> (one handler)", "news.>"), gw.client.unsubscribes);
         assertEquals(0, gw.subjects.patternCount());
     }
 
