@@ -69,7 +69,7 @@ final class GatewayConnection implements AutoCloseable
         {
             channel.close();
             throw new IOException("no broker at " + socket + " (" + ex.getMessage() +
-                "); start one with: scripts/switchboard broker", ex);
+                "); start one with: switchboard broker", ex);
         }
         return new GatewayConnection(channel);
     }
