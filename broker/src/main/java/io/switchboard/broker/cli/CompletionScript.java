@@ -93,7 +93,7 @@ final class CompletionScript
             .append("      fi ;;\n")
             .append("    describe)\n")
             .append("      [ ${#args[@]} -eq 0 ] && names=$(\"${COMP_WORDS[0]}\" __complete services \"${socket[@]}\" 2>/dev/null) ;;\n")
-            .append("    completion) names='bash zsh' ;;\n")
+            .append("    completion) names=$'bash\\nzsh' ;;\n")
             .append("  esac\n")
             .append("  local IFS=$'\\n'\n")
             .append("  COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n")

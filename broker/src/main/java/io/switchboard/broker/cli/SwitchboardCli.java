@@ -39,11 +39,6 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "switchboard", mixinStandardHelpOptions = true, versionProvider = SwitchboardCli.Version.class,
     synopsisSubcommandLabel = "COMMAND", usageHelpAutoWidth = false, usageHelpWidth = 110,
     description = "The Switchboard broker from a shell: call services, stream, publish, listen, serve, inspect.",
-    subcommands = {
-        SwitchboardCli.Call.class, SwitchboardCli.StreamCommand.class, SwitchboardCli.Publish.class,
-        SwitchboardCli.Listen.class, SwitchboardCli.Reply.class, SwitchboardCli.Services.class,
-        SwitchboardCli.Describe.class, SwitchboardCli.Stats.class, SwitchboardCli.Completion.class,
-        SwitchboardCli.CompleteNames.class},
     footer = {
         "",
         "`switchboard broker` runs the broker itself (`switchboard broker --help` lists its options and config file).",
@@ -99,7 +94,7 @@ public final class SwitchboardCli implements Callable<Integer>
 
     int run(final String[] args)
     {
-        return commandLine(this).execute(args);
+        return commandLine(this, args).execute(args);
     }
 
     /**
@@ -117,20 +112,58 @@ public final class SwitchboardCli implements Callable<Integer>
     static int run(final PrintStream out, final PrintStream err, final InputStream in, final String[] args)
     {
         final SwitchboardCli cli = new SwitchboardCli(out, err, in);
-        final CommandLine commandLine = commandLine(cli);
-        return commandLine.execute(args);
+        return commandLine(cli, args).execute(args);
     }
+
+    /** Every command, in the order --help lists them. */
+    private static final Class<?>[] COMMANDS = {
+        Call.class, StreamCommand.class, Publish.class, Listen.class, Reply.class, Services.class, Describe.class,
+        Stats.class, Completion.class, CompleteNames.class, Train.class};
 
     static CommandLine commandLine(final SwitchboardCli cli)
     {
+        return commandLine(cli, null);
+    }
+
+    /**
+     * The command line with only the command that {@code args} names, when it names one: picocli builds each
+     * command's model by reflection, and building one instead of eleven is a third of the tool's start-up.
+     */
+    static CommandLine commandLine(final SwitchboardCli cli, final String[] args)
+    {
         final CommandLine commandLine = new CommandLine(cli);
+        final String named = null == args ? null : commandName(args);
+        boolean added = false;
+        for (final Class<?> command : COMMANDS)
+        {
+            final String name = command.getAnnotation(Command.class).name();
+            if (name.equals(named) && !"completion".equals(named))
+            {
+                commandLine.addSubcommand(name, command);
+                added = true;
+            }
+        }
+        if (!added)
+        {
+            for (final Class<?> command : COMMANDS)
+            {
+                commandLine.addSubcommand(command.getAnnotation(Command.class).name(), command);
+            }
+        }
         commandLine.setOut(new PrintWriter(cli.out, true));
         commandLine.setErr(new PrintWriter(cli.err, true));
         commandLine.registerConverter(Seconds.class, Seconds::parse);
-        commandLine.setParameterExceptionHandler((ex, args) ->
+        commandLine.setParameterExceptionHandler((ex, given) ->
         {
             final CommandLine failed = ex.getCommandLine();
             final String name = failed.getCommandSpec().qualifiedName();
+            if (ex instanceof CommandLine.UnmatchedArgumentException && null == failed.getParent() &&
+                null != commandName(given))
+            {
+                cli.err.println("switchboard: unknown command '" + commandName(given) + "'");
+                cli.err.println("Try 'switchboard --help' for the list of commands.");
+                return EXIT_USAGE;
+            }
             cli.err.println("switchboard: " + oneLine(ex.getMessage()));
             cli.err.println("Try '" + name + " --help' for more information.");
             return EXIT_USAGE;
@@ -153,6 +186,23 @@ public final class SwitchboardCli implements Callable<Integer>
             return ExitCodes.TOOL;
         });
         return commandLine;
+    }
+
+    /** The first argument that is neither an option nor the value of --socket: the command's name, or null. */
+    private static String commandName(final String[] args)
+    {
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--socket".equals(args[i]))
+            {
+                i++;
+            }
+            else if (!args[i].startsWith("-"))
+            {
+                return args[i];
+            }
+        }
+        return null;
     }
 
     private static String oneLine(final String message)
@@ -489,9 +539,19 @@ public final class SwitchboardCli implements Callable<Integer>
     // ------------------------------------------------------------------------------------------------------------
     // commands
 
+    /** -h, --help on every command. */
+    static final class HelpOption
+    {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+        boolean help;
+    }
+
     /** Options every command that waits for an answer takes. */
     abstract static class Base implements Callable<Integer>
     {
+        @CommandLine.Mixin
+        HelpOption help;
+
         @ParentCommand
         SwitchboardCli cli;
 
@@ -521,7 +581,7 @@ public final class SwitchboardCli implements Callable<Integer>
         abstract int run(GatewayConnection connection) throws Exception;
     }
 
-    @Command(name = "call", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "call", usageHelpWidth = 110,
         description = "Request-response: send one request and print the reply's payload, one line of JSON.",
         footer = {"", "--json prints the whole RESPONSE frame instead: " +
             "{\"correlation_id\":\"cli-1\",\"success\":true,\"payload\":{...}}", "", ExitCodes.TABLE})
@@ -556,7 +616,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "stream", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "stream", usageHelpWidth = 110,
         description = "Request-stream: print each item's payload, one line of JSON each, until the stream ends.",
         footer = {"", "--json prints every STREAM frame whole, the final one included: " +
             "{\"correlation_id\":\"cli-1\",\"sequence\":0,\"is_final\":false,\"payload\":{...}}", "",
@@ -667,7 +727,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "publish", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "publish", usageHelpWidth = 110,
         description = "Publish on a subject; each publication is acknowledged by the broker.",
         footer = {"", "Prints nothing by default; --json prints each acknowledgement: " +
             "{\"correlation_id\":\"cli-1\",\"success\":true,...}", "", ExitCodes.TABLE})
@@ -742,7 +802,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "listen", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "listen", usageHelpWidth = 110,
         description = "Print publications matching the patterns ('*' one token, '>' the rest) until Ctrl-C, " +
             "--count or --deadline.",
         footer = {"", "Prints 'SUBJECT PAYLOAD' per publication; --json prints each PUSH frame whole: " +
@@ -842,7 +902,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "reply", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "reply", usageHelpWidth = 110,
         description = {
             "Serve SERVICE from the shell: register its message types and answer each request, one at a time,",
             "until Ctrl-C, --count or --deadline. The answer is, by default, the request's own payload (echo);",
@@ -1122,7 +1182,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "services", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "services", usageHelpWidth = 110,
         description = "List services: transport, mode, instances, message types, then one line per instance " +
             "(who serves it).",
         footer = {"", "--json prints the DISCOVER answer whole: {\"correlation_id\":...,\"success\":true," +
@@ -1178,7 +1238,7 @@ public final class SwitchboardCli implements Callable<Integer>
             (instance.path("pid").asLong() > 0 ? " (pid " + instance.path("pid").asLong() + ")" : "");
     }
 
-    @Command(name = "describe", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "describe", usageHelpWidth = 110,
         description = "A service's message types and their fields (from the schema's IR), as indented JSON.",
         footer = {"", "--json prints the same service object on one line: {\"name\":...,\"message_types\":[...],...}",
             "", ExitCodes.TABLE})
@@ -1223,7 +1283,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "stats", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "stats", usageHelpWidth = 110,
         description = "The broker's counters (by error code, per service, per subject), as indented JSON.",
         footer = {"", "--json prints the STATS RESPONSE frame whole on one line: {\"correlation_id\":...," +
             "\"success\":true,\"payload\":{...counters...}}", "", ExitCodes.TABLE})
@@ -1259,7 +1319,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
     }
 
-    @Command(name = "completion", mixinStandardHelpOptions = true, usageHelpWidth = 110,
+    @Command(name = "completion", usageHelpWidth = 110,
         description = {"Print a completion script for bash or zsh, generated from these commands and options.",
             "It also completes service names and message types, asked of the running broker at completion time",
             "(at most about 0.5 s; nothing is offered when no broker answers). Install:",
@@ -1268,6 +1328,9 @@ public final class SwitchboardCli implements Callable<Integer>
             "  zsh:  source <(switchboard completion zsh)"})
     static final class Completion implements Callable<Integer>
     {
+        @CommandLine.Mixin
+        HelpOption help;
+
         @ParentCommand
         SwitchboardCli cli;
 
@@ -1331,6 +1394,18 @@ public final class SwitchboardCli implements Callable<Integer>
             {
                 return ExitCodes.NO_BROKER;
             }
+        }
+    }
+
+    /** The launcher's training run for the class-data sharing archive ({@link Training}). Not for people. */
+    @Command(name = "__train", hidden = true)
+    static final class Train implements Callable<Integer>
+    {
+        @Override
+        public Integer call() throws Exception
+        {
+            Training.run();
+            return EXIT_OK;
         }
     }
 
