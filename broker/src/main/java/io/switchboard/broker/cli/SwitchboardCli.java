@@ -1322,7 +1322,7 @@ public final class SwitchboardCli implements Callable<Integer>
     @Command(name = "completion", usageHelpWidth = 110,
         description = {"Print a completion script for bash or zsh, generated from these commands and options.",
             "It also completes service names and message types, asked of the running broker at completion time",
-            "(at most about 0.5 s; nothing is offered when no broker answers). Install:",
+            "(waiting at most 1 s for it; nothing is offered when no broker answers). Install:",
             "  bash: source <(switchboard completion bash)     (or save it in ~/.local/share/bash-completion/" +
                 "completions/switchboard)",
             "  zsh:  source <(switchboard completion zsh)"})
@@ -1369,7 +1369,7 @@ public final class SwitchboardCli implements Callable<Integer>
         {
             try (GatewayConnection connection = cli.connect())
             {
-                final JsonNode answer = cli.discover(connection, null, new Seconds(TimeUnit.MILLISECONDS.toNanos(400)));
+                final JsonNode answer = cli.discover(connection, null, new Seconds(TimeUnit.SECONDS.toNanos(1)));
                 if (null == answer)
                 {
                     return ExitCodes.TIMEOUT;
