@@ -1,15 +1,14 @@
 package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameDecoder;
-import io.switchboard.codec.frame.FrameEncoder;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameHandler;
 import io.switchboard.codec.frame.FrameType;
-import io.switchboard.codec.frame.PayloadCodec;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -71,8 +70,7 @@ final class Training
 
     private static void serve(final ServerSocketChannel server)
     {
-        final PayloadCodec codec = new PayloadCodec();
-        final FrameEncoder encoder = new FrameEncoder(codec);
+        final ObjectMapper json = new ObjectMapper();
         while (true)
         {
             try (SocketChannel channel = server.accept())
@@ -89,13 +87,30 @@ final class Training
                         public void onFrame(final int version, final FrameType type, final FrameFormat format,
                             final byte[] payload, final int offset, final int length)
                         {
-                            final JsonNode body = codec.read(format, payload, offset, length);
+                            final JsonNode body;
+                            try
+                            {
+                                body = json.readTree(payload, offset, length);
+                            }
+                            catch (final IOException ex)
+                            {
+                                return;
+                            }
                             final ObjectNode answer = NODES.objectNode()
                                 .put("correlation_id", body.path("correlation_id").asText()).put("success", true);
                             answer.putObject("payload").put("value", 1);
                             answer.putArray("services").addObject().put("name", "svc").put("instances", 1)
                                 .putArray("message_types").add("Type");
-                            answers.add(encoder.encode(FrameType.RESPONSE, FrameFormat.JSON, answer));
+                            try
+                            {
+                                final byte[] bytes = json.writeValueAsBytes(answer);
+                                answers.add(ByteBuffer.allocate(7 + bytes.length).putInt(bytes.length).put((byte)2)
+                                    .put((byte)FrameType.RESPONSE.code()).put((byte)1).put(bytes).array());
+                            }
+                            catch (final IOException ex)
+                            {
+                                return;
+                            }
                         }
 
                         public void onFatalError(final ErrorCode code, final String reason)
