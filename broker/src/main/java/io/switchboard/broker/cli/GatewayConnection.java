@@ -106,7 +106,12 @@ final class GatewayConnection implements AutoCloseable
             {
                 throw new IOException(fatal);
             }
-            final long remainingMs = (deadlineNs - System.nanoTime()) / 1_000_000;
+            final long remainingNs = deadlineNs - System.nanoTime();
+            if (remainingNs <= 0)
+            {
+                return null;
+            }
+            final long remainingMs = (remainingNs + 999_999) / 1_000_000; // never wake before the deadline
             if (remainingMs <= 0)
             {
                 return null;

@@ -687,7 +687,7 @@ public final class SwitchboardCli implements Callable<Integer>
             final GatewayConnection.Frame frame = next(connection, waitUntil);
             if (null == frame)
             {
-                if (null != deadline && System.nanoTime() - endNs >= 0)
+                if (waitUntil == endNs) // the whole-stream deadline came before the gap's
                 {
                     send(connection, FrameType.CANCEL, NODES.objectNode().put("correlation_id", id));
                     return timedOut("the stream did not end", deadline);
@@ -1426,7 +1426,7 @@ public final class SwitchboardCli implements Callable<Integer>
             "   3  no broker at the socket, or its directory is not to be trusted%n" +
             "   4  not found (ACTOR_NOT_FOUND, UNKNOWN_MESSAGE_TYPE)%n" +
             "   5  bad input (SERIALIZATION_ERROR, INVALID_REQUEST, PAYLOAD_TOO_LARGE)%n" +
-            "   6  timeout (TIMEOUT, or --timeout/--deadline passed)%n" +
+            "   6  timeout (TIMEOUT; a --timeout passed; stream: its --deadline passed)%n" +
             "   7  unavailable (SERVICE_UNAVAILABLE, TARGET_BUSY, SHUTTING_DOWN, RATE_LIMITED,%n" +
             "      CONNECTION_LIMIT_REACHED)%n" +
             "   8  refused (FORBIDDEN, NAME_IN_USE)%n" +
