@@ -1,80 +1,241 @@
 package io.switchboard.broker;
 
 import io.switchboard.broker.access.StartRefusedException;
+import io.switchboard.broker.gateway.GatewayConfiguration;
+import io.switchboard.transport.Configuration;
 import org.agrona.CloseHelper;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.ServiceLoader;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code switchboard broker}: run the broker until Ctrl-C or SIGTERM, then shut down cleanly.
+ * {@code switchboard broker}: run the broker until Ctrl-C or SIGTERM, then shut down cleanly. Options come from the
+ * command line and from a config file ({@code --config FILE}, Java properties), the command line winning.
  */
-public final class BrokerMain
+@Command(name = "switchboard broker", mixinStandardHelpOptions = true, usageHelpWidth = 116, usageHelpAutoWidth = false,
+    versionProvider = BrokerMain.Version.class, sortOptions = false,
+    description = {
+        "Run the Switchboard broker: an embedded Aeron media driver plus the conductor that Java peers register",
+        "with, and the Unix-socket gateway for every other language. Runs until Ctrl-C (or SIGTERM), then removes",
+        "its sockets and driver directory."})
+public final class BrokerMain implements java.util.concurrent.Callable<Integer>
 {
-    private static final String USAGE = String.join("\n",
-        "usage: switchboard broker [options]",
-        "",
-        "Run the Switchboard broker: an embedded Aeron media driver plus the conductor that Java peers",
-        "register with. Runs until Ctrl-C (or SIGTERM), then removes its sockets and driver directory.",
-        "",
-        "options:",
-        "  --demo                 also start the demo services (calculator, countdown, kv_store, price_feed)",
-        "  --socket-dir DIR       directory of the broker's sockets (default: $XDG_RUNTIME_DIR/switchboard,",
-        "                         else /tmp/switchboard-<uid>; SWITCHBOARD_SOCKET's directory if set)",
-        "  --socket PATH          gateway socket path, exactly; its directory also holds control.sock",
-        "  --aeron-dir DIR        media driver directory (default: $XDG_RUNTIME_DIR/switchboard/aeron,",
-        "                         else /dev/shm/switchboard-<user>/aeron)",
-        "  --external-driver      attach to a media driver already running in --aeron-dir instead of embedding one",
-        "  --liveness-timeout-ms N  drop a peer silent for this long (default 10000)",
-        "  --rate-limit N         per gateway connection, at most N REQUEST/PUBLISH/SUBSCRIBE frames a second;",
-        "                         more are answered RATE_LIMITED and the connection stays open (default: off)",
-        "  --rate-limit-burst N   frames a connection may send at once after being idle (default: N of --rate-limit)",
-        "  --frame-timeout-ms N   close a socket connection that leaves a frame unfinished this long (default 10000)",
-        "  --drain-timeout-ms N   on shutdown, time in-flight gateway calls get to finish before they are",
-        "                         answered SHUTTING_DOWN (default 2000); new requests get SHUTTING_DOWN at once",
-        "  --allow-user NAME|UID  also accept gateway peers running as this user (repeatable); checked with",
-        "                         SO_PEERCRED. Any --allow-* makes the socket directory 0711 and the socket 0666",
-        "  --allow-group NAME|GID also accept gateway peers whose primary group is this one (repeatable)",
-        "                         (by default only the broker's own user: directory 0700, socket 0600)",
-        "  -h, --help             show this help",
-        "",
-        "Every folder it uses (socket directory, media driver directory's parent) must be a directory of its",
-        "user's, not a link, writable by no one else; a missing one is created 0700. It holds broker.lock in the",
-        "socket directory (and <aeron-dir>.lock beside the driver directory) for its life.",
-        "",
-        "bounds on what clients can make the broker hold (JAVA_OPTS=-Dproperty=value; over a bound a typed error,",
-        "counted in stats, logged once per connection):",
-        "  switchboard.gateway.max.queued.push.bytes        pushes queued per connection      4 MiB (then dropped, counted)",
-        "  switchboard.gateway.max.queued.pushes            pushes queued per connection      4096",
-        "  switchboard.gateway.max.queued.bytes             replies+pushes per connection     64 MiB (a reply over it",
-        "                                                   closes the connection, counted)",
-        "  switchboard.gateway.max.total.queued.bytes       all connections' queues           256 MiB",
-        "  switchboard.gateway.max.requests.in.flight       per connection                    1024 (RATE_LIMITED)",
-        "  switchboard.gateway.max.total.requests.in.flight all connections                   65536 (RATE_LIMITED)",
-        "  switchboard.gateway.max.patterns                 patterns per connection           256 (INVALID_REQUEST)",
-        "  switchboard.gateway.max.total.read.buffer.bytes  unfinished frames, all connections 256 MiB (PAYLOAD_TOO_LARGE)",
-        "  switchboard.control.connect.timeout.ms           a Java peer's time to send Connect 5000",
-        "  switchboard.control.max.message.length           control message                   4 MiB (PAYLOAD_TOO_LARGE)",
-        "  switchboard.max.services / .per.peer             service names                     10000 / 1000",
-        "  switchboard.max.schema.bytes / .per.peer         schema IR kept                    64 MiB / 16 MiB",
-        "  switchboard.max.patterns.per.peer                a Java peer's patterns            10000",
-        "  switchboard.max.retained.subjects                subjects with a retained value    100000 (PAYLOAD_TOO_LARGE)",
-        "  switchboard.max.retained.bytes                   retained values, all subjects     64 MiB (PAYLOAD_TOO_LARGE)",
-        "                                                   (one retained value: at most the control message length)",
-        "The launcher runs the broker with -Xmx1g -XX:MaxDirectMemorySize=512m -XX:+ExitOnOutOfMemoryError.",
-        "",
-        "exit status: 0 stopped cleanly (Ctrl-C, SIGTERM), 1 failed to start, 2 usage error, 3 refused to start (a folder not its",
-        "own, another broker holding the folders, not enough space for the media driver; also the JVM's own status",
-        "when -XX:+ExitOnOutOfMemoryError ends it, after \"Terminating due to java.lang.OutOfMemoryError\"), 70 an",
-        "agent thread died or raised an Error: the process ends at once so that a supervisor can restart it.",
-        "");
+    /** Exit status of a usage error (options or config file). */
+    static final int EXIT_USAGE = 2;
+
+    /** The properties the broker reads (-Dname=value or in the config file), with defaults, for --help. */
+    static final String[][] PROPERTIES = {
+        {Configuration.TERM_LENGTH_PROP, String.valueOf(Configuration.TERM_LENGTH_DEFAULT),
+            "term length of the IPC logs, bytes (a power of two, 64 KiB to 8 MiB)"},
+        {Configuration.HEARTBEAT_INTERVAL_PROP, String.valueOf(Configuration.HEARTBEAT_INTERVAL_DEFAULT_MS),
+            "interval of a peer's heartbeats on its control connection"},
+        {Configuration.LIVENESS_TIMEOUT_PROP, String.valueOf(Configuration.LIVENESS_TIMEOUT_DEFAULT_MS),
+            "a silent peer is dropped after this long (= --liveness-timeout-ms)"},
+        {Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_PROP,
+            String.valueOf(Configuration.UNTETHERED_WINDOW_LIMIT_TIMEOUT_DEFAULT_MS),
+            "a subscriber that stopped reading holds publishers back at most this long"},
+        {Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, String.valueOf(Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS),
+            "then rests this long before it rejoins the log at its tail"},
+        {Configuration.SOCKET_DIR_PROP, "see --socket-dir", "directory of the sockets (= --socket-dir)"},
+        {Configuration.AERON_DIR_PROP, "see --aeron-dir", "media driver directory (= --aeron-dir)"},
+        {GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_PROP, bytes(GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_DEFAULT),
+            "pushes queued per connection (then dropped, counted)"},
+        {GatewayConfiguration.MAX_QUEUED_PUSHES_PROP, String.valueOf(GatewayConfiguration.MAX_QUEUED_PUSHES_DEFAULT),
+            "pushes queued per connection"},
+        {GatewayConfiguration.MAX_QUEUED_BYTES_PROP, bytes(GatewayConfiguration.MAX_QUEUED_BYTES_DEFAULT),
+            "replies+pushes per connection (a reply over it closes the connection, counted)"},
+        {GatewayConfiguration.MAX_TOTAL_QUEUED_BYTES_PROP, bytes(GatewayConfiguration.MAX_TOTAL_QUEUED_BYTES_DEFAULT),
+            "all connections' queues"},
+        {GatewayConfiguration.MAX_REQUESTS_IN_FLIGHT_PROP,
+            String.valueOf(GatewayConfiguration.MAX_REQUESTS_IN_FLIGHT_DEFAULT), "per connection (RATE_LIMITED)"},
+        {GatewayConfiguration.MAX_TOTAL_REQUESTS_IN_FLIGHT_PROP,
+            String.valueOf(GatewayConfiguration.MAX_TOTAL_REQUESTS_IN_FLIGHT_DEFAULT), "all connections (RATE_LIMITED)"},
+        {GatewayConfiguration.MAX_PATTERNS_PROP, String.valueOf(GatewayConfiguration.MAX_PATTERNS_DEFAULT),
+            "patterns per connection (INVALID_REQUEST)"},
+        {GatewayConfiguration.MAX_TOTAL_READ_BUFFER_BYTES_PROP,
+            bytes(GatewayConfiguration.MAX_TOTAL_READ_BUFFER_BYTES_DEFAULT),
+            "unfinished frames, all connections (PAYLOAD_TOO_LARGE)"},
+        {BrokerLimits.CONTROL_CONNECT_TIMEOUT_PROP, String.valueOf(BrokerLimits.CONTROL_CONNECT_TIMEOUT_DEFAULT_MS),
+            "a Java peer's time to send Connect"},
+        {BrokerLimits.MAX_CONTROL_MESSAGE_LENGTH_PROP, bytes(Configuration.MAX_CONTROL_MESSAGE_LENGTH),
+            "control message (PAYLOAD_TOO_LARGE)"},
+        {BrokerLimits.MAX_SERVICES_PROP, String.valueOf(BrokerLimits.MAX_SERVICES_DEFAULT), "service names"},
+        {BrokerLimits.MAX_SERVICES_PER_PEER_PROP, String.valueOf(BrokerLimits.MAX_SERVICES_PER_PEER_DEFAULT),
+            "service names one peer registers"},
+        {BrokerLimits.MAX_SCHEMA_BYTES_PROP, bytes(BrokerLimits.MAX_SCHEMA_BYTES_DEFAULT), "schema IR kept"},
+        {BrokerLimits.MAX_SCHEMA_BYTES_PER_PEER_PROP, bytes(BrokerLimits.MAX_SCHEMA_BYTES_PER_PEER_DEFAULT),
+            "schema IR kept per peer"},
+        {BrokerLimits.MAX_PATTERNS_PER_PEER_PROP, String.valueOf(BrokerLimits.MAX_PATTERNS_PER_PEER_DEFAULT),
+            "a Java peer's patterns"},
+        {BrokerLimits.MAX_RETAINED_SUBJECTS_PROP, String.valueOf(BrokerLimits.MAX_RETAINED_SUBJECTS_DEFAULT),
+            "subjects with a retained value (PAYLOAD_TOO_LARGE)"},
+        {BrokerLimits.MAX_RETAINED_BYTES_PROP, bytes(BrokerLimits.MAX_RETAINED_BYTES_DEFAULT),
+            "retained values, all subjects; one value at most a control message (PAYLOAD_TOO_LARGE)"},
+    };
+
+    @Option(names = "--config", paramLabel = "FILE", order = 0,
+        description = "read options from FILE (Java properties): each key is an option's name without its dashes " +
+            "(demo=true, socket-dir=/run/sb, allow-user=alice,bob) or one of the properties below; options given " +
+            "on the command line, and -D properties, win over the file; an unknown key is refused.")
+    Path config;
+
+    @Option(names = "--demo", order = 1,
+        description = "also start the demo services (calculator, countdown, kv_store, price_feed)")
+    boolean demo;
+
+    @Option(names = "--socket-dir", paramLabel = "DIR", order = 2,
+        description = "directory of the broker's sockets (default: $XDG_RUNTIME_DIR/switchboard, else " +
+            "/tmp/switchboard-<uid>; SWITCHBOARD_SOCKET's directory if set)")
+    Path socketDir;
+
+    @Option(names = "--socket", paramLabel = "PATH", order = 3,
+        description = "gateway socket path, exactly; its directory also holds control.sock")
+    Path socket;
+
+    @Option(names = "--aeron-dir", paramLabel = "DIR", order = 4,
+        description = "media driver directory (default: $XDG_RUNTIME_DIR/switchboard/aeron, else " +
+            "/dev/shm/switchboard-<user>/aeron)")
+    String aeronDir;
+
+    @Option(names = "--external-driver", order = 5,
+        description = "attach to a media driver already running in --aeron-dir instead of embedding one")
+    boolean externalDriver;
+
+    @Option(names = "--liveness-timeout-ms", paramLabel = "N", order = 6,
+        description = "drop a peer silent for this long (default " + Configuration.LIVENESS_TIMEOUT_DEFAULT_MS + ")")
+    Long livenessTimeoutMs;
+
+    @Option(names = "--rate-limit", paramLabel = "N", order = 7,
+        description = "per gateway connection, at most N REQUEST/PUBLISH/SUBSCRIBE frames a second; more are " +
+            "answered RATE_LIMITED and the connection stays open (default: off)")
+    Integer rateLimit;
+
+    @Option(names = "--rate-limit-burst", paramLabel = "N", order = 8,
+        description = "frames a connection may send at once after being idle (default: N of --rate-limit)")
+    Integer rateLimitBurst;
+
+    @Option(names = "--frame-timeout-ms", paramLabel = "N", order = 9,
+        description = "close a socket connection that leaves a frame unfinished this long (default " +
+            GatewayConfiguration.INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS + ")")
+    Long frameTimeoutMs;
+
+    @Option(names = "--drain-timeout-ms", paramLabel = "N", order = 10,
+        description = "on shutdown, time in-flight gateway calls get to finish before they are answered " +
+            "SHUTTING_DOWN (default " + GatewayConfiguration.SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS + "); new requests " +
+            "get SHUTTING_DOWN at once")
+    Long drainTimeoutMs;
+
+    @Option(names = "--max-connections", paramLabel = "N", order = 11,
+        description = "gateway connections at once; one more is answered CONNECTION_LIMIT_REACHED and closed " +
+            "(default " + GatewayConfiguration.MAX_CONNECTIONS_DEFAULT + ")")
+    Integer maxConnections;
+
+    @Option(names = "--max-payload-bytes", paramLabel = "N", order = 12,
+        description = "largest frame payload the gateway accepts, up to 16 MiB (default " +
+            io.switchboard.codec.frame.FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + ")")
+    Integer maxPayloadBytes;
+
+    @Option(names = "--allow-user", paramLabel = "NAME|UID", order = 13, split = ",",
+        description = "also accept gateway peers running as this user (repeatable); checked with SO_PEERCRED. Any " +
+            "--allow-* makes the socket directory 0711 and the socket 0666")
+    List<String> allowUsers = new ArrayList<>();
+
+    @Option(names = "--allow-group", paramLabel = "NAME|GID", order = 14, split = ",",
+        description = "also accept gateway peers whose primary group is this one (repeatable) (by default only " +
+            "the broker's own user: directory 0700, socket 0600)")
+    List<String> allowGroups = new ArrayList<>();
 
     private BrokerMain()
     {
+    }
+
+    private static String bytes(final long value)
+    {
+        return value % (1 << 20) == 0 ? value + " (" + (value >> 20) + " MiB)" : String.valueOf(value);
+    }
+
+    /** The footer of {@code --help}: every property with its default, the limits, the exit statuses. */
+    private static String[] footer()
+    {
+        final List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add("properties (-Dname=value in JAVA_OPTS, or name=value in the config file; over a bound a typed " +
+            "error,");
+        lines.add("counted in stats, logged once per connection; times in ms, sizes in bytes):");
+        for (final String[] property : PROPERTIES)
+        {
+            lines.add(String.format("  %-48s default %s", property[0], property[1]));
+            lines.add("      " + property[2]);
+        }
+        lines.addAll(List.of(
+            "",
+            "Every folder it uses (socket directory, media driver directory's parent) must be a directory of its",
+            "user's, not a link, writable by no one else; a missing one is created 0700. It holds broker.lock in the",
+            "socket directory (and <aeron-dir>.lock beside the driver directory) for its life.",
+            "The launcher runs the broker with -Xmx1g -XX:MaxDirectMemorySize=512m -XX:+ExitOnOutOfMemoryError.",
+            "",
+            "exit status: 0 stopped cleanly (Ctrl-C, SIGTERM), 1 failed to start, 2 usage error (options or config",
+            "file), 3 refused to start (a folder not its own, another broker holding the folders, not enough space",
+            "for the media driver; also the JVM's own status when -XX:+ExitOnOutOfMemoryError ends it, after",
+            "\"Terminating due to java.lang.OutOfMemoryError\"), 70 an agent thread died or raised an Error: the",
+            "process ends at once so that a supervisor can restart it."));
+        return lines.toArray(new String[0]);
+    }
+
+    /** The version of the build. */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new io.switchboard.broker.cli.SwitchboardCli.Version().getVersion();
+        }
+    }
+
+    /**
+     * The long option names of {@code switchboard broker}, for the completion script.
+     *
+     * @return the names.
+     */
+    public static List<String> optionNames()
+    {
+        final List<String> names = new ArrayList<>();
+        for (final CommandLine.Model.OptionSpec option : new CommandLine(new BrokerMain()).getCommandSpec().options())
+        {
+            names.add(option.longestName());
+        }
+        return names;
+    }
+
+    /**
+     * The long option names of {@code switchboard broker} that take a value, for the completion script.
+     *
+     * @return the names.
+     */
+    public static List<String> valuedOptionNames()
+    {
+        final List<String> names = new ArrayList<>();
+        for (final CommandLine.Model.OptionSpec option : new CommandLine(new BrokerMain()).getCommandSpec().options())
+        {
+            if (option.arity().max() > 0)
+            {
+                names.add(option.longestName());
+            }
+        }
+        return names;
     }
 
     /**
@@ -84,70 +245,188 @@ public final class BrokerMain
      */
     public static void main(final String[] args)
     {
-        final Broker.Context ctx = new Broker.Context();
-        boolean demo = false;
+        final int status = run(args);
+        if (status >= 0)
+        {
+            System.out.flush();
+            System.exit(status);
+        }
+    }
+
+    /**
+     * Parse, then run until stopped.
+     *
+     * @return the exit status, or -1 when the broker ran and stopped cleanly (the shutdown hook exits).
+     */
+    static int run(final String[] args)
+    {
+        final BrokerMain main = new BrokerMain();
+        final CommandLine commandLine = new CommandLine(main);
+        commandLine.setOverwrittenOptionsAllowed(true); // the command line overrides the config file
+        commandLine.getCommandSpec().usageMessage().footer(footer());
+        commandLine.setParameterExceptionHandler((ex, given) ->
+        {
+            System.err.println("switchboard broker: " + ex.getMessage());
+            System.err.println("Try 'switchboard broker --help' for more information.");
+            return EXIT_USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((ex, failed, parseResult) ->
+        {
+            if (ex instanceof IllegalArgumentException) // a value the context refuses
+            {
+                System.err.println("switchboard broker: " + ex.getMessage());
+                System.err.println("Try 'switchboard broker --help' for more information.");
+                return EXIT_USAGE;
+            }
+            System.err.println("switchboard broker: cannot start: " + ex);
+            return 1;
+        });
+        final List<String> all;
         try
         {
-            for (int i = 0; i < args.length; i++)
-            {
-                switch (args[i])
-                {
-                    case "-h":
-                    case "--help":
-                        System.out.print(USAGE);
-                        return;
-                    case "--demo":
-                        demo = true;
-                        break;
-                    case "--socket-dir":
-                        ctx.socketDir(Paths.get(value(args, ++i, "--socket-dir")));
-                        break;
-                    case "--socket":
-                        final Path socket = Paths.get(value(args, ++i, "--socket")).toAbsolutePath();
-                        ctx.socketDir(socket.getParent()).gatewaySocket(socket);
-                        break;
-                    case "--aeron-dir":
-                        ctx.aeronDirectoryName(value(args, ++i, "--aeron-dir"));
-                        break;
-                    case "--external-driver":
-                        ctx.embeddedDriver(false);
-                        break;
-                    case "--liveness-timeout-ms":
-                        ctx.livenessTimeoutMs(Long.parseLong(value(args, ++i, "--liveness-timeout-ms")));
-                        break;
-                    case "--rate-limit":
-                        ctx.gatewayContext().rateLimit(Integer.parseInt(value(args, ++i, "--rate-limit")));
-                        break;
-                    case "--rate-limit-burst":
-                        ctx.gatewayContext().rateLimitBurst(Integer.parseInt(value(args, ++i, "--rate-limit-burst")));
-                        break;
-                    case "--frame-timeout-ms":
-                        ctx.gatewayContext()
-                            .incompleteFrameTimeoutMs(Long.parseLong(value(args, ++i, "--frame-timeout-ms")));
-                        break;
-                    case "--drain-timeout-ms":
-                        ctx.gatewayContext()
-                            .shutdownDrainTimeoutMs(Long.parseLong(value(args, ++i, "--drain-timeout-ms")));
-                        break;
-                    case "--allow-user":
-                        ctx.allowUser(value(args, ++i, "--allow-user"));
-                        break;
-                    case "--allow-group":
-                        ctx.allowGroup(value(args, ++i, "--allow-group"));
-                        break;
-                    default:
-                        throw new IllegalArgumentException("unknown option '" + args[i] + "'");
-                }
-            }
+            all = withConfigFile(args);
         }
         catch (final IllegalArgumentException ex)
         {
             System.err.println("switchboard broker: " + ex.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
+            System.err.println("Try 'switchboard broker --help' for more information.");
+            return EXIT_USAGE;
         }
+        return commandLine.execute(all.toArray(new String[0]));
+    }
 
+    /**
+     * The arguments with the config file's options in front (so the command line wins); its properties become
+     * system properties unless already set (so -D wins).
+     */
+    static List<String> withConfigFile(final String[] args)
+    {
+        Path file = null;
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--config".equals(args[i]) && i + 1 < args.length)
+            {
+                file = Paths.get(args[i + 1]);
+            }
+            else if (args[i].startsWith("--config="))
+            {
+                file = Paths.get(args[i].substring("--config=".length()));
+            }
+        }
+        final List<String> all = new ArrayList<>();
+        if (null != file)
+        {
+            final Properties properties = new Properties();
+            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+            {
+                properties.load(reader);
+            }
+            catch (final IOException | IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("cannot read the config file " + file + ": " +
+                    (ex instanceof java.nio.file.NoSuchFileException ? "no such file" : ex.getMessage()));
+            }
+            final CommandLine.Model.CommandSpec spec = new CommandLine(new BrokerMain()).getCommandSpec();
+            final TreeSet<String> propertyNames = new TreeSet<>();
+            for (final String[] property : PROPERTIES)
+            {
+                propertyNames.add(property[0]);
+            }
+            for (final String key : new TreeSet<>(properties.stringPropertyNames()))
+            {
+                final String value = properties.getProperty(key).trim();
+                if (propertyNames.contains(key))
+                {
+                    if (null == System.getProperty(key))
+                    {
+                        System.setProperty(key, value);
+                    }
+                    continue;
+                }
+                final CommandLine.Model.OptionSpec option = spec.findOption("--" + key);
+                if (null == option || "config".equals(key) || "help".equals(key) || "version".equals(key))
+                {
+                    throw new IllegalArgumentException("config file " + file + ": unknown key '" + key + "' (keys " +
+                        "are option names without dashes, or the properties `switchboard broker --help` lists)");
+                }
+                if (option.arity().max() == 0)
+                {
+                    if ("true".equalsIgnoreCase(value))
+                    {
+                        all.add("--" + key);
+                    }
+                    else if (!"false".equalsIgnoreCase(value))
+                    {
+                        throw new IllegalArgumentException("config file " + file + ": " + key +
+                            " takes true or false, found '" + value + "'");
+                    }
+                }
+                else
+                {
+                    all.add("--" + key + "=" + value);
+                }
+            }
+        }
+        all.addAll(List.of(args));
+        return all;
+    }
+
+    @Override
+    public Integer call()
+    {
+        final Broker.Context ctx = new Broker.Context();
+        if (null != socketDir)
+        {
+            ctx.socketDir(socketDir);
+        }
+        if (null != socket)
+        {
+            final Path absolute = socket.toAbsolutePath();
+            ctx.socketDir(absolute.getParent()).gatewaySocket(absolute);
+        }
+        if (null != aeronDir)
+        {
+            ctx.aeronDirectoryName(aeronDir);
+        }
+        if (externalDriver)
+        {
+            ctx.embeddedDriver(false);
+        }
+        if (null != livenessTimeoutMs)
+        {
+            ctx.livenessTimeoutMs(livenessTimeoutMs);
+        }
+        if (null != rateLimit)
+        {
+            ctx.gatewayContext().rateLimit(rateLimit);
+        }
+        if (null != rateLimitBurst)
+        {
+            ctx.gatewayContext().rateLimitBurst(rateLimitBurst);
+        }
+        if (null != frameTimeoutMs)
+        {
+            ctx.gatewayContext().incompleteFrameTimeoutMs(frameTimeoutMs);
+        }
+        if (null != drainTimeoutMs)
+        {
+            ctx.gatewayContext().shutdownDrainTimeoutMs(drainTimeoutMs);
+        }
+        if (null != maxConnections)
+        {
+            ctx.gatewayContext().maxConnections(maxConnections);
+        }
+        if (null != maxPayloadBytes)
+        {
+            ctx.gatewayContext().maxPayloadLength(maxPayloadBytes);
+        }
+        allowUsers.forEach(ctx::allowUser);
+        allowGroups.forEach(ctx::allowGroup);
+        return runBroker(ctx, demo);
+    }
+
+    private static int runBroker(final Broker.Context ctx, final boolean demo)
+    {
         final Broker broker;
         try
         {
@@ -156,14 +435,12 @@ public final class BrokerMain
         catch (final StartRefusedException ex)
         {
             System.err.println("switchboard broker: refused to start: " + ex.getMessage());
-            System.exit(StartRefusedException.EXIT_CODE);
-            return;
+            return StartRefusedException.EXIT_CODE;
         }
         catch (final RuntimeException ex)
         {
             System.err.println("switchboard broker: cannot start: " + ex.getMessage());
-            System.exit(1);
-            return;
+            return 1;
         }
 
         final List<AutoCloseable> plugins = new ArrayList<>();
@@ -180,8 +457,7 @@ public final class BrokerMain
             {
                 System.err.println("switchboard broker: --demo given but the demo services are not on the class path");
                 broker.close();
-                System.exit(1);
-                return;
+                return 1;
             }
         }
 
@@ -233,14 +509,6 @@ public final class BrokerMain
         System.out.println("switchboard: stopped");
         System.out.flush();
         closed.countDown();
-    }
-
-    private static String value(final String[] args, final int index, final String option)
-    {
-        if (index >= args.length)
-        {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[index];
+        return -1; // the shutdown hook ends the process with status 0
     }
 }

@@ -1,14 +1,13 @@
 package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameDecoder;
-import io.switchboard.codec.frame.FrameEncoder;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameHandler;
 import io.switchboard.codec.frame.FrameType;
-import io.switchboard.codec.frame.PayloadCodec;
 import io.switchboard.transport.TrustedDirectory;
 
 import java.io.IOException;
@@ -42,8 +41,13 @@ final class GatewayConnection implements AutoCloseable
 
     private final SocketChannel channel;
     private final Selector selector;
-    private final PayloadCodec codec = new PayloadCodec();
-    private final FrameEncoder encoder = new FrameEncoder(codec);
+    // The tool sends JSON frames only, so the broker answers in JSON (its pushes and heartbeats are JSON too): one
+    // plain ObjectMapper reads and writes them. Not the gateway's PayloadCodec, whose MessagePack mapper would add a
+    // tenth of the tool's start-up for frames it never sees.
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int HEADER_LENGTH = 7;
+    private static final byte PROTOCOL_VERSION = 2;
+    private static final byte FORMAT_JSON = 1;
     private final FrameDecoder decoder = new FrameDecoder(16 * 1024 * 1024);
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
     private final ArrayDeque<Frame> frames = new ArrayDeque<>();
@@ -69,14 +73,16 @@ final class GatewayConnection implements AutoCloseable
         {
             channel.close();
             throw new IOException("no broker at " + socket + " (" + ex.getMessage() +
-                "); start one with: scripts/switchboard broker", ex);
+                "); start one with: switchboard broker", ex);
         }
         return new GatewayConnection(channel);
     }
 
     void send(final FrameType type, final ObjectNode body) throws IOException
     {
-        final ByteBuffer frame = ByteBuffer.wrap(encoder.encode(type, FrameFormat.JSON, body));
+        final byte[] payload = JSON.writeValueAsBytes(body);
+        final ByteBuffer frame = ByteBuffer.allocate(HEADER_LENGTH + payload.length);
+        frame.putInt(payload.length).put(PROTOCOL_VERSION).put((byte)type.code()).put(FORMAT_JSON).put(payload).flip();
         while (frame.hasRemaining())
         {
             if (0 == channel.write(frame))
@@ -100,7 +106,12 @@ final class GatewayConnection implements AutoCloseable
             {
                 throw new IOException(fatal);
             }
-            final long remainingMs = (deadlineNs - System.nanoTime()) / 1_000_000;
+            final long remainingNs = deadlineNs - System.nanoTime();
+            if (remainingNs <= 0)
+            {
+                return null;
+            }
+            final long remainingMs = (remainingNs + 999_999) / 1_000_000; // never wake before the deadline
             if (remainingMs <= 0)
             {
                 return null;
@@ -121,7 +132,19 @@ final class GatewayConnection implements AutoCloseable
                 public void onFrame(final int version, final FrameType type, final FrameFormat format,
                     final byte[] payload, final int offset, final int length)
                 {
-                    frames.add(new Frame(type, codec.read(format, payload, offset, length)));
+                    if (FrameFormat.JSON != format)
+                    {
+                        fatal = "the broker sent a " + format + " frame to a JSON connection";
+                        return;
+                    }
+                    try
+                    {
+                        frames.add(new Frame(type, JSON.readTree(payload, offset, length)));
+                    }
+                    catch (final IOException ex)
+                    {
+                        fatal = "the broker sent a frame that is not valid JSON";
+                    }
                 }
 
                 public void onFatalError(final ErrorCode code, final String reason)

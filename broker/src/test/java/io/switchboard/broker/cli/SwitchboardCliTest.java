@@ -42,7 +42,15 @@ class SwitchboardCliTest
             "call", "svc", "Type", "n:={bad"));
         assertEquals(SwitchboardCli.EXIT_USAGE, run("call", "--frobnicate"));
         assertEquals(SwitchboardCli.EXIT_USAGE, run());
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: switchboard"));
+        // one line naming the problem and a pointer to --help, never the whole help text
+        final String[] lines = err.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals(6, lines.length, err.toString(StandardCharsets.UTF_8));
+        for (int i = 0; i < lines.length; i += 2)
+        {
+            assertTrue(lines[i].startsWith("switchboard: "), lines[i]);
+            assertTrue(lines[i + 1].startsWith("Try 'switchboard") && lines[i + 1].endsWith("--help' for more information."),
+                lines[i + 1]);
+        }
     }
 
     @Test
@@ -63,12 +71,15 @@ class SwitchboardCliTest
         assertEquals(8, SwitchboardCli.ExitCodes.of("NAME_IN_USE"));
         assertEquals(9, SwitchboardCli.ExitCodes.of("EMPTY_KEY"));
         assertEquals(10, SwitchboardCli.ExitCodes.of("CANCELLED"));
+        assertEquals(11, SwitchboardCli.ExitCodes.of("INTERNAL_ERROR"), "a handler crash is not a broker error");
+        assertEquals(1, SwitchboardCli.ExitCodes.of("PROTOCOL_ERROR"));
     }
 
     @Test
     void shouldPrintHelp()
     {
         assertEquals(0, run("--help"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("exit codes"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("exit status:") &&
+            out.toString(StandardCharsets.UTF_8).contains("11  INTERNAL_ERROR"), out.toString(StandardCharsets.UTF_8));
     }
 }
