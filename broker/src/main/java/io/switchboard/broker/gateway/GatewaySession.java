@@ -151,63 +151,32 @@ final class GatewaySession
             retainedSequenceByLog.put(logId, sequence);
         }
     }
-    /** SUBSCRIBEs whose retained values the broker may still be sending (see {@link SubscribeJoin}). */
-    private int joins;
-    /** While some are: subjects pushed live since, whose retained values are older; null once it passed its bound. */
-    private java.util.HashSet<String> liveSubjectsDuringJoin;
-    private boolean liveSubjectsOverflowed;
-    /** Bound on the subjects remembered while a SUBSCRIBE's retained values come; past it, no more of them are pushed. */
-    static final int MAX_LIVE_SUBJECTS_DURING_JOIN = 65_536;
+    /** The SUBSCRIBE the broker has not answered yet (its retained values are coming), or null. */
+    SubscribeJoin pendingJoin;
+    /** SUBSCRIBE/UNSUBSCRIBE frames that came after it, taken in order once it is answered (bounded in count). */
+    final java.util.ArrayDeque<HeldSubscription> heldSubscriptions = new java.util.ArrayDeque<>();
+    /** Whether the held frames are being taken (a join answered at once must not take them again, nested). */
+    boolean applyingHeld;
 
-    void beginJoin()
+    /** A SUBSCRIBE or UNSUBSCRIBE frame read, its patterns checked. */
+    static final class HeldSubscription
     {
-        joins++;
-    }
+        final io.switchboard.codec.frame.FrameFormat format;
+        final String correlationId;
+        final java.util.List<String> patterns;
+        final boolean subscribe;
 
-    void endJoin()
-    {
-        if (0 == --joins)
+        HeldSubscription(
+            final io.switchboard.codec.frame.FrameFormat format,
+            final String correlationId,
+            final java.util.List<String> patterns,
+            final boolean subscribe)
         {
-            liveSubjectsDuringJoin = null;
-            liveSubjectsOverflowed = false;
+            this.format = format;
+            this.correlationId = correlationId;
+            this.patterns = patterns;
+            this.subscribe = subscribe;
         }
-    }
-
-    /**
-     * A live publication is pushed to this connection: while a SUBSCRIBE's retained values come, the subject's is
-     * older and is not pushed.
-     *
-     * @param subject of the publication.
-     */
-    void onLivePush(final String subject)
-    {
-        if (0 == joins || liveSubjectsOverflowed)
-        {
-            return;
-        }
-        if (null == liveSubjectsDuringJoin)
-        {
-            liveSubjectsDuringJoin = new java.util.HashSet<>();
-        }
-        if (liveSubjectsDuringJoin.size() >= MAX_LIVE_SUBJECTS_DURING_JOIN)
-        {
-            liveSubjectsOverflowed = true;
-            liveSubjectsDuringJoin = null;
-            return;
-        }
-        liveSubjectsDuringJoin.add(subject);
-    }
-
-    /**
-     * Whether a live push of this subject reached the connection since a SUBSCRIBE whose retained values still come
-     * (always true once more subjects than the bound were: which of them is not known any more).
-     *
-     * @param subject of a retained value.
-     * @return true if the retained value is not to be pushed.
-     */
-    boolean pushedLiveDuringJoin(final String subject)
-    {
-        return liveSubjectsOverflowed || (null != liveSubjectsDuringJoin && liveSubjectsDuringJoin.contains(subject));
     }
 
     boolean closed;

@@ -282,6 +282,24 @@ final class SessionProxy
         }
     }
 
+    /**
+     * A push that is not even tried (over a bound of its own): it takes its number, so the gap shows it, is counted,
+     * and the next loss notice reports it.
+     *
+     * @param session the subscriber.
+     * @param subject of the dropped publication.
+     */
+    void drop(final GatewaySession session, final String subject)
+    {
+        ++session.pushSequence;
+        if (session.closed || session.closeAfterFlush)
+        {
+            return;
+        }
+        session.lostSinceNotice++;
+        dropped(session, subject);
+    }
+
     private void dropped(final GatewaySession session, final String subject)
     {
         counters.dropped(subject);

@@ -37,11 +37,12 @@ import java.util.concurrent.CompletionException;
  * Retained values live in the broker, as for any Java peer: a PUBLISH with {@code retain} is a retained publish of the
  * gateway's client (refused whole, {@code PAYLOAD_TOO_LARGE}, over the broker's bound). Nothing here waits for the
  * broker: the retained publish is answered, fanned out and followed by the PUBLISH frames that came after it (held
- * in order, bounded in bytes) in the duty cycle that reads the broker's answer. A SUBSCRIBE is answered at once, and
- * the connection takes live pushes of its new patterns from then on; each new pattern is also subscribed through the
- * gateway's client once more for the connection (a {@link SubscribeJoin}), so the broker sends it the retained values
- * of the subjects the pattern matches, pushed as they come: one per subject, none for a subject a live push already
- * reached the connection with (it is newer), and a live publication already pushed as retained is not pushed again.
+ * in order, bounded in bytes) in the duty cycle that reads the broker's answer. A SUBSCRIBE's new patterns are
+ * subscribed through the gateway's client once more for the connection (a {@link SubscribeJoin}), so the broker
+ * sends it the retained values of the subjects they match; when the broker has answered, the SUBSCRIBE is answered,
+ * its retained values pushed, and the connection joins the patterns' live routes: retained values come before live
+ * ones, once, and a live publication already pushed as retained is not pushed again. The connection's later
+ * SUBSCRIBE/UNSUBSCRIBE frames wait, in order, behind it.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
@@ -55,6 +56,8 @@ final class SubjectBridge
      * a PUBLISH is refused TARGET_BUSY. The broker answers in microseconds: only a paused broker fills it.
      */
     static final long MAX_HELD_PUBLISH_BYTES = 8L * 1024 * 1024;
+    /** SUBSCRIBE/UNSUBSCRIBE frames of one connection held behind its SUBSCRIBE the broker has not answered. */
+    static final int MAX_HELD_SUBSCRIPTIONS = 16;
 
     private final GatewayContext ctx;
     private final GatewayClient client;
@@ -130,6 +133,7 @@ final class SubjectBridge
             releaseRoute(pattern, session); // at most maxPatterns of them
         }
         session.subscriptions.clear();
+        session.heldSubscriptions.clear(); // a pending join releases its routes when the broker has answered it
     }
 
     void onSubscribe(
@@ -170,6 +174,29 @@ final class SubjectBridge
             patterns.add(t.asText());
         }
 
+        if (null != session.pendingJoin)
+        {
+            // after a SUBSCRIBE whose retained values the broker is still sending: answered in order, after it
+            if (session.heldSubscriptions.size() >= MAX_HELD_SUBSCRIPTIONS)
+            {
+                proxy.sendError(session, format, correlationId, ErrorCode.RATE_LIMITED, "over " +
+                    MAX_HELD_SUBSCRIPTIONS + " SUBSCRIBE/UNSUBSCRIBE frames wait for the broker's answer to an " +
+                    "earlier SUBSCRIBE of this connection; send again once it is answered");
+                return;
+            }
+            session.heldSubscriptions.add(new GatewaySession.HeldSubscription(format, correlationId, patterns, subscribe));
+            return;
+        }
+        apply(session, format, correlationId, patterns, subscribe);
+    }
+
+    private void apply(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final List<String> patterns,
+        final boolean subscribe)
+    {
         if (subscribe)
         {
             final List<SubjectPattern> added = new ArrayList<>();
@@ -188,7 +215,8 @@ final class SubjectBridge
             }
             if (!added.isEmpty())
             {
-                join(session, added);
+                join(session, format, correlationId, added);
+                return; // answered when the broker has answered
             }
         }
         else
@@ -203,7 +231,11 @@ final class SubjectBridge
                 }
             }
         }
+        answerSubscription(session, format, correlationId);
+    }
 
+    private void answerSubscription(final GatewaySession session, final FrameFormat format, final String correlationId)
+    {
         final ObjectNode reply = NODES.objectNode();
         reply.put("correlation_id", correlationId);
         reply.put("success", true);
@@ -216,11 +248,14 @@ final class SubjectBridge
     }
 
     /**
-     * A connection's new patterns: it holds them, and joins their routes (each announced to the broker the first
-     * time some connection holds it), at once; and a {@link SubscribeJoin} subscribed for it through the gateway's
-     * client takes the retained values the broker sends for them, to be pushed as they come.
+     * Subscribe a connection's new patterns: each pattern's route, announced to the broker the first time some
+     * connection holds it, and for this connection a {@link SubscribeJoin} through the gateway's client, which takes
+     * the retained values the broker sends for the patterns. The connection joins the routes, and the SUBSCRIBE is
+     * answered, when the broker has answered every pattern ({@link #onJoined}); nothing waits for it meanwhile.
      */
-    private void join(final GatewaySession session, final List<SubjectPattern> added)
+    private void join(
+        final GatewaySession session, final FrameFormat format, final String correlationId,
+        final List<SubjectPattern> added)
     {
         final List<SubjectPattern> heldBefore = new ArrayList<>(session.subscriptions.size());
         for (final GatewaySession.Subscription s : session.subscriptions.values())
@@ -229,9 +264,7 @@ final class SubjectBridge
         }
         for (int i = 0, size = added.size(); i < size; i++)
         {
-            final SubjectPattern compiled = added.get(i);
-            final String pattern = compiled.pattern();
-            session.subscriptions.put(pattern, new GatewaySession.Subscription(compiled));
+            final String pattern = added.get(i).pattern();
             PatternRoute route = routes.get(pattern);
             if (null == route)
             {
@@ -240,46 +273,100 @@ final class SubjectBridge
                 // read from the shared log once the broker acknowledged; a refusal is only counted and logged
                 client.subscribe(pattern, route).whenComplete(this::onRouteAnswer);
             }
-            route.sessions.add(session);
+            route.joining++;
         }
-        final SubscribeJoin join = new SubscribeJoin(this, session, added, heldBefore);
-        session.beginJoin();
+        final SubscribeJoin join = new SubscribeJoin(
+            this, session, format, correlationId, added, heldBefore, ctx.maxQueuedPushBytes());
+        session.pendingJoin = join;
         for (int i = 0, size = added.size(); i < size; i++)
         {
-            final String pattern = added.get(i).pattern();
-            client.subscribe(pattern, join).whenComplete((ignored, failure) -> join.onAnswer());
+            client.subscribe(added.get(i).pattern(), join).whenComplete((ignored, failure) -> join.onAnswer());
         }
     }
 
     /**
-     * The broker answered every pattern of a join: its subscriptions go (the routes' stay).
+     * The broker answered every pattern of a join (or refused, or was lost: the routes decide what is read): its
+     * subscriptions go, the connection joins the routes, its SUBSCRIBE is answered, the retained values follow, and
+     * then the SUBSCRIBE/UNSUBSCRIBE frames it sent meanwhile are taken in order.
      *
      * @param join whose patterns were all answered.
      */
     void onJoined(final SubscribeJoin join)
     {
-        join.session.endJoin();
+        final GatewaySession session = join.session;
+        session.pendingJoin = null;
         for (int i = 0, size = join.patterns.size(); i < size; i++)
         {
-            client.unsubscribe(join.patterns.get(i).pattern(), join).whenComplete(this::onRouteAnswer);
+            final SubjectPattern compiled = join.patterns.get(i);
+            final String pattern = compiled.pattern();
+            client.unsubscribe(pattern, join).whenComplete(this::onRouteAnswer);
+            final PatternRoute route = routes.get(pattern);
+            if (null == route)
+            {
+                continue;
+            }
+            route.joining--;
+            if (!session.closed)
+            {
+                session.subscriptions.put(pattern, new GatewaySession.Subscription(compiled));
+                route.sessions.add(session);
+            }
+            else
+            {
+                removeIfUnused(route);
+            }
+        }
+        if (session.closed)
+        {
+            return;
+        }
+        answerSubscription(session, join.format, join.correlationId);
+        join.pushRetained();
+        if (!session.applyingHeld)
+        {
+            session.applyingHeld = true;
+            try
+            {
+                while (null == session.pendingJoin && !session.heldSubscriptions.isEmpty() && !session.closed)
+                {
+                    final GatewaySession.HeldSubscription h = session.heldSubscriptions.poll();
+                    apply(session, h.format, h.correlationId, h.patterns, h.subscribe);
+                }
+            }
+            finally
+            {
+                session.applyingHeld = false;
+            }
         }
     }
 
     /**
-     * A retained value the broker sent for a joining connection's pattern, pushed to it at once.
+     * A retained value owed to a connection whose SUBSCRIBE was answered.
      *
-     * @param session of the join.
-     * @param p the retained publication.
-     * @param buffer holding its payload.
-     * @param offset of the payload.
-     * @param length of the payload.
+     * @param session to push to.
+     * @param subject of the value.
+     * @param payload of the value, as JSON.
+     * @param timestampMs of its publication.
+     * @param logId of its publication.
+     * @param sequence of its publication.
      */
     void pushRetained(
-        final GatewaySession session, final Push p, final DirectBuffer buffer, final int offset, final int length)
+        final GatewaySession session, final String subject, final JsonNode payload, final long timestampMs,
+        final long logId, final long sequence)
     {
-        session.onRetained(p.logId(), p.sequence());
-        proxy.push(session, p.subject().toString(), payloads.payloadOf(p, buffer, offset, length), p.timestampMs(),
-            null);
+        session.onRetained(logId, sequence);
+        proxy.push(session, subject, payload, timestampMs, null);
+    }
+
+    /** A retained value over the connection's push bound while its SUBSCRIBE is answered: dropped and counted. */
+    void dropRetained(final GatewaySession session, final String subject)
+    {
+        proxy.drop(session, subject);
+    }
+
+    JsonNode payloadOf(final Push p, final DirectBuffer buffer, final int offset, final int length)
+    {
+        return payloads.payloadOf(p, buffer, offset, length);
     }
 
     private void refusePatterns(
@@ -347,10 +434,19 @@ final class SubjectBridge
     private void releaseRoute(final String pattern, final GatewaySession session)
     {
         final PatternRoute route = routes.get(pattern);
-        if (null != route && route.sessions.remove(session) && route.sessions.isEmpty())
+        if (null != route && route.sessions.remove(session))
         {
-            routes.remove(pattern);
-            client.unsubscribe(pattern).whenComplete(this::onRouteAnswer);
+            removeIfUnused(route);
+        }
+    }
+
+    /** A route no connection holds or is joining goes, and the broker is told (without waiting). */
+    private void removeIfUnused(final PatternRoute route)
+    {
+        if (route.sessions.isEmpty() && 0 == route.joining && routes.get(route.pattern) == route)
+        {
+            routes.remove(route.pattern);
+            client.unsubscribe(route.pattern).whenComplete(this::onRouteAnswer);
         }
     }
 
@@ -502,7 +598,6 @@ final class SubjectBridge
             final GatewaySession s = sessions.get(i);
             if (s.matches(subject))
             {
-                s.onLivePush(subject);
                 proxy.push(s, subject, payload, epochClock.time(), null);
             }
         }
@@ -576,6 +671,8 @@ final class SubjectBridge
     {
         final String pattern;
         final List<GatewaySession> sessions = new ArrayList<>();
+        /** Connections whose SUBSCRIBE of this pattern the broker has not answered yet: they join then. */
+        int joining;
 
         PatternRoute(final String pattern)
         {
@@ -607,7 +704,6 @@ final class SubjectBridge
                 }
                 session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();
-                session.onLivePush(subject);
                 proxy.push(session, subject, payload, p.timestampMs(), null);
             }
         }
