@@ -296,10 +296,11 @@ class CommandLineSystemTest
     @Test
     void shouldTakeStreamTimeoutAsTheGapBetweenItemsAndDeadlineAsTheCap() throws Exception
     {
-        // ten items 150 ms apart: the stream lasts longer than --timeout, but no gap does
-        final Result steady = run("stream", "countdown", "Countdown", "from:=10", "interval_ms:=150", "--timeout", "1");
+        // eight items 500 ms apart: the stream (4 s) lasts longer than --timeout (3 s), but no gap does, with a
+        // margin of six times the interval for a loaded machine
+        final Result steady = run("stream", "countdown", "Countdown", "from:=8", "interval_ms:=500", "--timeout", "3");
         assertEquals(0, steady.exitCode, steady.output);
-        assertEquals(10, lines(steady).size(), steady.output);
+        assertEquals(8, lines(steady).size(), steady.output);
 
         final Result slow = run("stream", "countdown", "Countdown", "from:=3", "interval_ms:=3000", "--timeout", "0.5");
         assertEquals(6, slow.exitCode, "a gap longer than --timeout: " + slow.output);
