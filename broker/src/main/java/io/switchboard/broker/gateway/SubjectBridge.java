@@ -5,28 +5,20 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.codec.frame.ErrorCode;
-import io.switchboard.codec.frame.FrameBodies;
-import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
-import io.switchboard.codec.json.TranscodeException;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.transport.Push;
 import io.switchboard.transport.PushHandler;
-import io.switchboard.transport.SwitchboardException;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.CachedEpochClock;
-import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 
 /**
  * Publish-subscribe for socket clients: SUBSCRIBE / UNSUBSCRIBE within the per-connection pattern bound, a pattern
@@ -34,10 +26,7 @@ import java.util.concurrent.CompletionException;
  * fanned out to the matching sockets and published on shared memory, and Java publications pushed to the sockets
  * whose patterns match, once per connection.
  * <p>
- * Retained values live in the broker, as for any Java peer: a PUBLISH with {@code retain} is a retained publish of the
- * gateway's client (refused whole, {@code PAYLOAD_TOO_LARGE}, over the broker's bound). Nothing here waits for the
- * broker: the retained publish is answered, fanned out and followed by the PUBLISH frames that came after it (held
- * in order, bounded in bytes) in the duty cycle that reads the broker's answer. A SUBSCRIBE is answered at once, and
+ * PUBLISH goes to the {@link PublishBridge}. Nothing here waits for the broker. A SUBSCRIBE is answered at once, and
  * the connection takes live pushes of its new patterns from then on; each new pattern is also subscribed through the
  * gateway's client once more for the connection (a {@link SubscribeJoin}), so the broker sends it the retained values
  * of the subjects the pattern matches, pushed as they come: one per subject, none for a subject a live push already
@@ -49,12 +38,6 @@ final class SubjectBridge
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int SBE_HEADER_LENGTH = 8;
-    private static final byte[] EMPTY = new byte[0];
-    /**
-     * Bound on the bytes of PUBLISH frames held behind an unanswered retained publish (their JSON payloads); over it
-     * a PUBLISH is refused TARGET_BUSY. The broker answers in microseconds: only a paused broker fills it.
-     */
-    static final long MAX_HELD_PUBLISH_BYTES = 8L * 1024 * 1024;
 
     private final GatewayContext ctx;
     private final GatewayClient client;
@@ -64,14 +47,8 @@ final class SubjectBridge
     private final ErrorHandler errorHandler;
     private final List<GatewaySession> sessions;
     private final Transcoders transcoders;
-    private final CachedEpochClock epochClock;
     private final PushPayloads payloads;
-    /** PUBLISH frames that came after a retained publish the broker has not answered: published in order after it. */
-    private final ArrayDeque<HeldPublish> held = new ArrayDeque<>();
-    private long heldBytes;
-    private boolean retainInFlight;
-    private boolean draining;
-    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
+    private final PublishBridge publishes;
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
     private String lastRouteFailure;
@@ -104,8 +81,8 @@ final class SubjectBridge
         this.errorHandler = ctx.errorHandler();
         this.sessions = sessions;
         this.transcoders = transcoders;
-        this.epochClock = epochClock;
         this.payloads = new PushPayloads(client, codec, transcoders);
+        this.publishes = new PublishBridge(client, codec, proxy, counters, sessions, epochClock);
     }
 
     /**
@@ -354,222 +331,18 @@ final class SubjectBridge
         }
     }
 
+    /**
+     * A PUBLISH frame: see {@link PublishBridge}.
+     *
+     * @param session that sent it.
+     * @param format of the frame.
+     * @param correlationId of the frame, or null.
+     * @param body of the frame.
+     */
     void onPublish(
         final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
     {
-        final String subject = SessionProxy.text(body, "message_type");
-        if (null == subject || !body.has("payload"))
-        {
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "a PUBLISH needs message_type and payload");
-            return;
-        }
-        final String problem = SubjectPattern.validateSubject(subject);
-        if (null != problem)
-        {
-            proxy.sendError(session, format, SessionProxy.orEmpty(correlationId), ErrorCode.INVALID_REQUEST,
-                "invalid subject '" + subject + "': " + problem);
-            return;
-        }
-        final JsonNode payload = body.get("payload");
-        final boolean retain = body.path("retain").asBoolean(false);
-        // a retained null clears the subject: it travels as an empty payload, which subscribers read back as null
-        final byte[] json = retain && payload.isNull() ? EMPTY : codec.write(FrameFormat.JSON, payload);
-        final HeldPublish publish = new HeldPublish(session, format, correlationId, subject, payload, json, retain);
-        if (retainInFlight)
-        {
-            // behind a retained publish the broker has not answered: held, so that one client's publications (and
-            // the gateway's, which all socket clients share) go out in the order they came
-            if (heldBytes + json.length > MAX_HELD_PUBLISH_BYTES)
-            {
-                counters.publishFailures++;
-                final String message = "publications wait behind a retained publish the broker has not answered, " +
-                    "over " + MAX_HELD_PUBLISH_BYTES + " bytes of them: not published";
-                proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
-                if (null != correlationId)
-                {
-                    proxy.sendError(session, format, correlationId, ErrorCode.TARGET_BUSY, message);
-                }
-                return;
-            }
-            held.add(publish);
-            heldBytes += json.length;
-            return;
-        }
-        publish(publish);
-    }
-
-    private void publish(final HeldPublish p)
-    {
-        if (p.retain)
-        {
-            // kept by the broker first (a round trip, not waited for): refused, it is neither retained nor published
-            retainInFlight = true;
-            client.publishRetained(p.subject, p.subject, -1, new UnsafeBuffer(p.json), 0, p.json.length)
-                .whenComplete((result, failure) -> onRetainAnswer(p, result, failure));
-            return;
-        }
-        counters.published(p.subject);
-        fanOut(p.subject, p.payload);
-
-        final long result;
-        try
-        {
-            jsonBuffer.wrap(p.json);
-            result = client.publish(p.subject, p.subject, -1, jsonBuffer, 0, p.json.length);
-        }
-        catch (final SwitchboardException ex)
-        {
-            // no log for the gateway's publications (the media driver's disk is full): this publish is refused
-            counters.publishFailures++;
-            if (null != p.correlationId)
-            {
-                proxy.fail(p.session, p.format, p.correlationId, false, ex.errorCode(), ex.getMessage());
-            }
-            return;
-        }
-        answerPublish(p.session, p.format, p.correlationId, result);
-    }
-
-    private void onRetainAnswer(final HeldPublish p, final Long result, final Throwable failure)
-    {
-        retainInFlight = false;
-        if (null == failure)
-        {
-            counters.published(p.subject);
-            fanOut(p.subject, p.payload);
-            answerPublish(p.session, p.format, p.correlationId, result);
-        }
-        else
-        {
-            final Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-            refuseRetain(p.session, p.format, p.correlationId, p.subject, cause instanceof SwitchboardException ?
-                (SwitchboardException)cause : new SwitchboardException(ErrorCode.INTERNAL_ERROR.name(), cause.toString()));
-        }
-        if (!draining)
-        {
-            draining = true;
-            try
-            {
-                while (!retainInFlight && !held.isEmpty())
-                {
-                    final HeldPublish next = held.poll();
-                    heldBytes -= next.json.length;
-                    publish(next); // a held PUBLISH of a connection closed since is published all the same
-                }
-            }
-            finally
-            {
-                draining = false;
-            }
-        }
-    }
-
-    /** A PUBLISH frame read, its payload written as JSON. */
-    private static final class HeldPublish
-    {
-        final GatewaySession session;
-        final FrameFormat format;
-        final String correlationId;
-        final String subject;
-        final JsonNode payload;
-        final byte[] json;
-        final boolean retain;
-
-        HeldPublish(
-            final GatewaySession session,
-            final FrameFormat format,
-            final String correlationId,
-            final String subject,
-            final JsonNode payload,
-            final byte[] json,
-            final boolean retain)
-        {
-            this.session = session;
-            this.format = format;
-            this.correlationId = correlationId;
-            this.subject = subject;
-            this.payload = payload;
-            this.json = json;
-            this.retain = retain;
-        }
-    }
-
-    private void fanOut(final String subject, final JsonNode payload)
-    {
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final GatewaySession s = sessions.get(i);
-            if (s.matches(subject))
-            {
-                s.onLivePush(subject);
-                proxy.push(s, subject, payload, epochClock.time(), null);
-            }
-        }
-    }
-
-    private void answerPublish(
-        final GatewaySession session, final FrameFormat format, final String correlationId, final long result)
-    {
-        if (result < 0)
-        {
-            counters.publishFailures++;
-        }
-        if (null != correlationId)
-        {
-            if (result < 0)
-            {
-                proxy.sendError(session, format, correlationId, ErrorCode.TARGET_BUSY,
-                    "shared-memory subscribers are not keeping up; publication result " + result);
-            }
-            else
-            {
-                proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(correlationId, null), false);
-            }
-        }
-    }
-
-    /**
-     * The broker refused a retained PUBLISH (over its bound: PAYLOAD_TOO_LARGE), or did not answer: the PUBLISH is
-     * answered with its code, or counted if it has no correlation id.
-     */
-    private void refuseRetain(
-        final GatewaySession session,
-        final FrameFormat format,
-        final String correlationId,
-        final String subject,
-        final SwitchboardException ex)
-    {
-        final ErrorCode code = errorCode(ex.errorCode());
-        if (ErrorCode.PAYLOAD_TOO_LARGE == code)
-        {
-            counters.retainsRefused++;
-            proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, "retain on '" + subject + "': " + ex.getMessage());
-        }
-        else
-        {
-            counters.publishFailures++;
-        }
-        if (null == correlationId)
-        {
-            counters.error(code.name());
-        }
-        else
-        {
-            proxy.sendError(session, format, correlationId, code, ex.getMessage());
-        }
-    }
-
-    private static ErrorCode errorCode(final String name)
-    {
-        try
-        {
-            return ErrorCode.valueOf(name);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return ErrorCode.INTERNAL_ERROR;
-        }
+        publishes.onPublish(session, format, correlationId, body);
     }
 
     private final class PatternRoute implements PushHandler
