@@ -1,7 +1,6 @@
 package io.switchboard.transport;
 
 import io.aeron.FragmentAssembler;
-import io.aeron.Publication;
 import io.switchboard.codec.schema.MessageSchema;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.codec.wire.RequestKind;
@@ -60,6 +59,7 @@ final class ClientConductor implements Agent
     private final LocalSubscriptions subscriptions;
     private final PubSubAdapter pubSubAdapter;
     private final PublicationProxy publications;
+    private final CallRouter callRouter;
 
     private long nowNs;
     private long nextControlPollNs;
@@ -105,6 +105,7 @@ final class ClientConductor implements Agent
         this.services = new LocalServices(this, peers, counters, errorHandler);
         this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler);
         this.inboxAssembler = new FragmentAssembler(inboxAdapter);
+        this.callRouter = new CallRouter(session, routes, calls, peers, logs, counters, clock);
 
         connect(ctx.connectTimeoutNs());
     }
@@ -323,79 +324,18 @@ final class ClientConductor implements Agent
         final StreamListener streamListener,
         final RequestKind kind)
     {
-        final long correlationId = calls.nextCorrelationId();
-        counters.requests.incrementOrdered();
-
-        final RouteTable.Route route = routes.get(service);
-        if (session.isLost())
-        {
-            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE, "lost the broker");
-            return correlationId;
-        }
-        if (null == route)
-        {
-            calls.fail(correlationId, listener, streamListener, ErrorCodes.ACTOR_NOT_FOUND,
-                "no service named '" + service + "'");
-            return correlationId;
-        }
-        final int templateId = route.templateId(messageType);
-        if (RouteTable.UNKNOWN_TYPE == templateId)
-        {
-            calls.fail(correlationId, listener, streamListener, ErrorCodes.UNKNOWN_MESSAGE_TYPE,
-                "service '" + service + "' does not take message type '" + messageType + "'");
-            return correlationId;
-        }
-        final RouteTable.Instance instance = route.next();
-
-        final long result = peers.sendRequest(
-            instance, correlationId, kind, templateId, timeoutNs, service, messageType, buffer, offset, length);
-        if (PeerInboxProxy.LOG_REFUSED == result)
-        {
-            calls.fail(correlationId, listener, streamListener, ErrorCodes.SERVICE_UNAVAILABLE,
-                "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logs.refusal());
-            return correlationId;
-        }
-        if (result < 0)
-        {
-            calls.fail(correlationId, listener, streamListener, PeerInboxProxy.offerErrorCode(result),
-                "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
-                Publication.errorString(result));
-            return correlationId;
-        }
-
-        if (RequestKind.FIRE_AND_FORGET != kind)
-        {
-            calls.add(correlationId, instance.clientId, timeoutNs, clock.nanoTime(), listener, streamListener);
-        }
-
-        return correlationId;
+        return callRouter.send(
+            service, messageType, buffer, offset, length, timeoutNs, listener, streamListener, kind);
     }
 
     boolean cancel(final long correlationId)
     {
-        final PendingCall call = calls.get(correlationId);
-        if (null == call || null == call.streamListener)
-        {
-            return false;
-        }
-        peers.sendCancel(call.targetClientId, call.correlationId);
-        calls.complete(call, ErrorCodes.CANCELLED, "cancelled by the caller");
-        return true;
+        return callRouter.cancel(correlationId);
     }
 
     boolean abandon(final long correlationId)
     {
-        final PendingCall call = calls.get(correlationId);
-        if (null == call)
-        {
-            return false;
-        }
-        if (null != call.streamListener)
-        {
-            peers.sendCancel(call.targetClientId, call.correlationId);
-        }
-        calls.forget(call);
-        return true;
+        return callRouter.abandon(correlationId);
     }
 
     /**

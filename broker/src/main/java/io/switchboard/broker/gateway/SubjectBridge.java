@@ -27,7 +27,7 @@ import java.util.Map;
  * whose patterns match, once per connection.
  * <p>
  * Retained values live in the broker, as for any Java peer: PUBLISH, with or without {@code retain}, is
- * {@link SocketPublications}'. Nothing here waits for the broker. A SUBSCRIBE's new patterns are
+ * {@link PublishBridge}'. Nothing here waits for the broker. A SUBSCRIBE's new patterns are
  * subscribed through the gateway's client once more for the connection (a {@link SubscribeJoin}), so the broker
  * sends it the retained values of the subjects they match; when the broker has answered, the SUBSCRIBE is answered,
  * its retained values pushed, and the connection joins the patterns' live routes: retained values come before live
@@ -52,7 +52,7 @@ final class SubjectBridge
     private final Transcoders transcoders;
     private final CachedEpochClock epochClock;
     private final PushPayloads payloads;
-    private final SocketPublications publications;
+    private final PublishBridge publications;
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
     private String lastRouteFailure;
@@ -87,7 +87,7 @@ final class SubjectBridge
         this.transcoders = transcoders;
         this.epochClock = epochClock;
         this.payloads = new PushPayloads(client, codec, transcoders);
-        this.publications = new SocketPublications(client, codec, proxy, counters, sessions, epochClock);
+        this.publications = new PublishBridge(client, codec, proxy, counters, sessions, epochClock);
     }
 
     /**

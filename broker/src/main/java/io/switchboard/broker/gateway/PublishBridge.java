@@ -16,15 +16,15 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 
 /**
- * PUBLISH from socket clients: fanned out to the matching sockets and published on the gateway's shared-memory log;
- * with {@code retain}, a retained publish of the gateway's client that the broker keeps first (refused whole,
- * {@code PAYLOAD_TOO_LARGE}, over its bound). Nothing here waits for the broker: a retained publish is answered,
- * fanned out and followed by the PUBLISH frames that came after it (held in order, bounded in bytes) in the duty
- * cycle that reads the broker's answer, so one client's publications, and the gateway's log, keep one order.
+ * PUBLISH for socket clients: fanned out to the sockets whose patterns match and published on shared memory through
+ * the gateway's own client. A PUBLISH with {@code retain} is a retained publish of that client (refused whole,
+ * {@code PAYLOAD_TOO_LARGE}, over the broker's bound); nothing here waits for the broker: the retained publish is
+ * answered, fanned out and followed by the PUBLISH frames that came after it (held in order, bounded in bytes) in
+ * the duty cycle that reads the broker's answer.
  * <p>
  * Not thread-safe: runs on the gateway's duty cycle.
  */
-final class SocketPublications
+final class PublishBridge
 {
     private static final byte[] EMPTY = new byte[0];
     /**
@@ -41,12 +41,20 @@ final class SocketPublications
     private final CachedEpochClock epochClock;
     /** PUBLISH frames that came after a retained publish the broker has not answered: published in order after it. */
     private final ArrayDeque<HeldPublish> held = new ArrayDeque<>();
-    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private long heldBytes;
     private boolean retainInFlight;
     private boolean draining;
+    private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
 
-    SocketPublications(
+    /**
+     * @param client the gateway's own Java client, which publishes on shared memory.
+     * @param codec to write payloads with.
+     * @param proxy through which frames are sent.
+     * @param counters of the gateway.
+     * @param sessions the open connections, for fan-out.
+     * @param epochClock the duty cycle's cached wall clock.
+     */
+    PublishBridge(
         final GatewayClient client,
         final PayloadCodec codec,
         final SessionProxy proxy,
