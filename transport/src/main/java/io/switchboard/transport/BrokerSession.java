@@ -37,6 +37,11 @@ import java.util.function.Consumer;
  */
 final class BrokerSession implements ControlProxy.Sender
 {
+    /** Backoff between attempts to reach a broker that is not up yet: from this... */
+    private static final long WAIT_BACKOFF_MIN_MS = 10;
+    /** ...doubling up to this. */
+    private static final long WAIT_BACKOFF_MAX_MS = 500;
+
     private final Switchboard.Context ctx;
     private final NanoClock clock;
     private final Consumer<String> onLost;
@@ -141,11 +146,6 @@ final class BrokerSession implements ControlProxy.Sender
             }
         }
     }
-
-    /** Backoff between attempts to reach a broker that is not up yet: from this... */
-    private static final long WAIT_BACKOFF_MIN_MS = 10;
-    /** ...doubling up to this. */
-    private static final long WAIT_BACKOFF_MAX_MS = 500;
 
     private static void pause(final long ms) throws IOException
     {
