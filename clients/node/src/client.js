@@ -21,6 +21,11 @@ const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 // Broker errors after which reconnecting cannot help.
 const FATAL_CODES = new Set(['FORBIDDEN', 'UNSUPPORTED_PROTOCOL_VERSION']);
 
+/** Whether a connection-level error with this code ends reconnection (the refusal is final). */
+export function isFinalRefusal(code) {
+  return FATAL_CODES.has(code);
+}
+
 // NODE_DEBUG=switchboard: connection life cycle and cold-path events on stderr.
 const debug = debuglog('switchboard');
 
@@ -36,6 +41,30 @@ function isStreamResult(value) {
   if (value === null || typeof value !== 'object') return false;
   if (typeof value[Symbol.asyncIterator] === 'function') return true;
   return Object.prototype.toString.call(value) === '[object Generator]';
+}
+
+/**
+ * What is wrong with a subject (or, with `pattern`, a subscription pattern), or null when it is valid:
+ * 1 to 255 characters of printable ASCII without space, no empty token, and wildcards (`*` one
+ * token, `>` the last token) only as whole tokens of a pattern; the broker's rules
+ * (clients/vectors/subjects.json).
+ */
+export function subjectProblem(text, pattern) {
+  if (typeof text !== 'string' || text.length === 0) return 'empty';
+  if (text.length > 255) return `${text.length} characters, over 255`;
+  if (!/^[\x21-\x7e]+$/.test(text)) return 'printable ASCII only, no space';
+  const tokens = text.split('.');
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === '') return 'empty token';
+    if (t === '*' || t === '>') {
+      if (!pattern) return `wildcard '${t}' in a subject`;
+      if (t === '>' && i !== tokens.length - 1) return "'>' must be the last token";
+    } else if (t.includes('*') || t.includes('>')) {
+      return `wildcard inside the token '${t}'`;
+    }
+  }
+  return null;
 }
 
 /** Does a subject match a subscription pattern (`*` one token, `>` one or more trailing tokens)? */

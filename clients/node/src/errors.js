@@ -101,7 +101,8 @@ export const ERROR_CLASSES = Object.freeze(Object.fromEntries(BY_CODE));
 /** Builds the right error object for a code received from the broker. */
 export function errorFromCode(code, message, options = {}) {
   const text = typeof message === 'string' && message !== '' ? message : String(code ?? 'unknown error');
-  if (typeof code !== 'string' || code === '') return new SwitchboardError(text, 'UNKNOWN', options);
+  // a service's error without a code: a ServiceError coded UNKNOWN, as in the Python client (clients/vectors/errors.json)
+  if (typeof code !== 'string' || code === '') return new ServiceError('UNKNOWN', text, options);
   const cls = BY_CODE.get(code);
   if (cls) return new cls(text, options);
   return new ServiceError(code, text, options);

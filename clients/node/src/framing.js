@@ -6,7 +6,9 @@
 //   offset 6  1 byte   format 0x01 JSON, 0x02 MessagePack
 //   offset 7  n bytes  payload
 
+import { isUtf8 } from 'node:buffer';
 import * as msgpack from './msgpack.js';
+import { SerializationError } from './errors.js';
 
 export const PROTOCOL_VERSION = 0x02;
 export const HEADER_SIZE = 7;
@@ -75,10 +77,19 @@ const BIGINT_MARK = '\u0000bigint:';
 const BIGINT_ESCAPED = '"\\u0000bigint:';
 const BIGINT_PATTERN = /"\\u0000bigint:(-?\d+)"/g;
 
-/** Parses a body in the given format (a format code). */
+/**
+ * Parses a body in the given format (a format code). Throws SerializationError (SERIALIZATION_ERROR)
+ * for bytes that are not one valid document of that format, invalid UTF-8 included (which
+ * `toString('utf8')` would silently replace), as the broker refuses them.
+ */
 export function decodeBody(bytes, format) {
-  if (format === Format.MSGPACK) return msgpack.decode(bytes);
-  return JSON.parse(bytes.toString('utf8'));
+  try {
+    if (format === Format.MSGPACK) return msgpack.decode(bytes);
+    if (!isUtf8(bytes)) throw new TypeError('invalid UTF-8');
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new SerializationError(`undecodable ${format === Format.MSGPACK ? 'MessagePack' : 'JSON'} payload: ${err.message}`, { cause: err });
+  }
 }
 
 /**

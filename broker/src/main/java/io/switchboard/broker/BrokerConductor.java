@@ -1,6 +1,7 @@
 package io.switchboard.broker;
 
 import io.aeron.Aeron;
+import io.switchboard.broker.access.LingeringRefusals;
 import io.switchboard.broker.access.SocketFiles;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
@@ -66,6 +67,7 @@ public final class BrokerConductor implements Agent
     private final NanoClock clock = SystemNanoClock.INSTANCE;
     private final ServerSocketChannel server;
     private final Selector selector;
+    private final LingeringRefusals refusals;
     private final Int2ObjectHashMap<ClientSession> sessionById = new Int2ObjectHashMap<>();
     private final List<ClientSession> toClose = new ArrayList<>();
     private final List<ClientSession> expired = new ArrayList<>();
@@ -108,6 +110,7 @@ public final class BrokerConductor implements Agent
         {
             this.selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
+            this.refusals = new LingeringRefusals(selector);
             this.countersClient = new CountersClient(aeronFactory, counters, ctx::log);
         }
         catch (final IOException | RuntimeException ex)
@@ -169,6 +172,10 @@ public final class BrokerConductor implements Agent
                 {
                     work += accept();
                 }
+                else if (LingeringRefusals.isRefused(key))
+                {
+                    work += refusals.onReadable(key);
+                }
                 else if (key.isReadable())
                 {
                     work += read((ClientSession)key.attachment());
@@ -183,6 +190,7 @@ public final class BrokerConductor implements Agent
         work += dropSilent();
         work += dropLateToConnect();
         closeDead();
+        work += refusals.expire(nowNs);
         // opening a new Aeron client may have blocked: the time it took is not a pause of the process
         liveness.onDutyCycleEnd(clock.nanoTime());
         return work;
@@ -239,6 +247,7 @@ public final class BrokerConductor implements Agent
         }
         sessionById.clear();
         liveness.closeUnconnected();
+        refusals.closeAll();
         CloseHelper.quietCloseAll(selector, server);
         SocketFiles.deleteSocket(ctx.controlSocket());
         countersClient.close(); // on this thread, which drove it
@@ -281,8 +290,11 @@ public final class BrokerConductor implements Agent
         {
             if (!SocketFiles.isSameUser(channel))
             {
-                CloseHelper.quietClose(channel);
-                counters.increment(BrokerCounters.CONTROL_ERRORS);
+                // told why (counted as a control error), then held open until the peer has read it: a Java client
+                // reports FORBIDDEN instead of a closed connection
+                channel.configureBlocking(false);
+                refusals.refuse(channel, controlProxy.refusal(Status.FORBIDDEN,
+                    "peer runs as another user than the broker's; the control socket serves its own user only"), nowNs);
                 continue;
             }
             final ClientSession session = new ClientSession(

@@ -12,6 +12,7 @@ import io.switchboard.codec.wire.RouteUpdateEncoder;
 import io.switchboard.codec.wire.SchemaUpdateEncoder;
 import io.switchboard.codec.wire.Status;
 import io.switchboard.transport.Configuration;
+import io.switchboard.transport.ControlConnection;
 import org.agrona.ErrorHandler;
 import org.agrona.ExpandableDirectByteBuffer;
 
@@ -187,6 +188,29 @@ final class BrokerControlProxy
             .status(status)
             .message(message);
         send(session, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
+    }
+
+    /**
+     * A connection-level ControlError (correlation id 0), framed as on the control socket (4-byte little-endian
+     * length first), for a connection refused before it has a session: written once, then the connection lingers
+     * ({@link io.switchboard.broker.access.LingeringRefusals}).
+     *
+     * @param status of the refusal, e.g. FORBIDDEN.
+     * @param message saying why.
+     * @return the whole frame, ready to write.
+     */
+    java.nio.ByteBuffer refusal(final Status status, final String message)
+    {
+        counters.increment(BrokerCounters.CONTROL_ERRORS);
+        errorEncoder.wrapAndApplyHeader(sendBuffer, ControlConnection.FRAME_HEADER_LENGTH, headerEncoder)
+            .correlationId(0)
+            .status(status)
+            .message(message);
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength();
+        sendBuffer.putInt(0, length, java.nio.ByteOrder.LITTLE_ENDIAN);
+        final byte[] frame = new byte[ControlConnection.FRAME_HEADER_LENGTH + length];
+        sendBuffer.getBytes(0, frame);
+        return java.nio.ByteBuffer.wrap(frame);
     }
 
     /**

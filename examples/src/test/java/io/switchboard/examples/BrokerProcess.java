@@ -31,6 +31,21 @@ final class BrokerProcess implements AutoCloseable
      */
     BrokerProcess(final java.util.List<String> jvmArgs, final String... extraArgs) throws IOException
     {
+        this(true, jvmArgs, extraArgs);
+    }
+
+    /**
+     * The paths of a broker not started yet, so that a test can start clients that wait for it first; then
+     * {@link #start()}.
+     */
+    static BrokerProcess notStarted(final String... extraArgs) throws IOException
+    {
+        return new BrokerProcess(false, java.util.List.of(), extraArgs);
+    }
+
+    private BrokerProcess(final boolean start, final java.util.List<String> jvmArgs, final String... extraArgs)
+        throws IOException
+    {
         this.jvmArgs = jvmArgs;
         socketDir = ProcessHarness.tempDir("sb-test-sock");
         aeronDir = Path.of("/dev/shm", "sb-test-" + UUID.randomUUID(), "aeron");
@@ -40,6 +55,17 @@ final class BrokerProcess implements AutoCloseable
         args[2] = "--aeron-dir";
         args[3] = aeronDir.toString();
         System.arraycopy(extraArgs, 0, args, 4, extraArgs.length);
+        if (start)
+        {
+            start();
+        }
+    }
+
+    /**
+     * Start the broker and wait until it is ready.
+     */
+    void start() throws IOException
+    {
         process = ProcessHarness.start("broker", jvmArgs, BrokerMain.class, args);
         process.awaitLine("broker ready", 30_000);
     }
@@ -140,7 +166,7 @@ final class BrokerProcess implements AutoCloseable
     {
         try
         {
-            if (process.process().isAlive())
+            if (null != process && process.process().isAlive())
             {
                 process.terminate();
             }

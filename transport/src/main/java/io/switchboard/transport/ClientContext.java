@@ -34,6 +34,7 @@ abstract class ClientContext<C extends ClientContext<C>>
     private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
     private long backPressureTimeoutNs = -1;
     private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+    private long waitForBrokerNs;
     private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
     private int offerAttempts = 3;
     private boolean reconnect = true;
@@ -177,6 +178,10 @@ abstract class ClientContext<C extends ClientContext<C>>
         if (null == errorHandler)
         {
             errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
+        }
+        if (waitForBrokerNs < 0)
+        {
+            throw new IllegalArgumentException("waitForBrokerNs: expected >= 0, actual=" + waitForBrokerNs);
         }
         if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0 ||
             reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
@@ -407,6 +412,34 @@ abstract class ClientContext<C extends ClientContext<C>>
     public long connectTimeoutNs()
     {
         return connectTimeoutNs;
+    }
+
+    /**
+     * How long the first connect waits for a broker that is not up yet (no control socket, or a stale one nobody
+     * listens on), trying again with backoff (10 ms doubling to 500 ms), as Aeron's client waits for its media driver:
+     * with it, a service and the broker may start in either order. Default 0: fail at once, as the Python
+     * ({@code wait_for_broker}) and Node.js ({@code waitForBrokerMs}) clients do by default. After the wait
+     * {@link Switchboard#connect(Switchboard.Context)} fails as without it, naming the wait; a broker that is up but
+     * refuses this peer is not waited for. Reconnections after losing the broker have their own backoff
+     * ({@link #reconnectBackoffNs(long, long)}).
+     *
+     * @param waitForBrokerNs bound of the wait, 0 for none.
+     * @return this for a fluent API.
+     */
+    public C waitForBrokerNs(final long waitForBrokerNs)
+    {
+        this.waitForBrokerNs = waitForBrokerNs;
+        return self();
+    }
+
+    /**
+     * How long the first connect waits for a broker that is not up yet.
+     *
+     * @return the bound in nanoseconds, 0 for none.
+     */
+    public long waitForBrokerNs()
+    {
+        return waitForBrokerNs;
     }
 
     /**

@@ -55,7 +55,9 @@ public final class Switchboard extends ControlApi implements AutoCloseable
      *
      * @param ctx settings of the client.
      * @return a connected client.
-     * @throws UncheckedIOException if there is no broker or its media driver cannot be reached.
+     * @throws UncheckedIOException if there is no broker (within {@link Context#waitForBrokerNs(long)}) or its media
+     * driver cannot be reached.
+     * @throws SwitchboardException with the broker's code (FORBIDDEN for a peer of another user) if it refuses.
      */
     public static Switchboard connect(final Context ctx)
     {

@@ -1,5 +1,6 @@
 package io.switchboard.broker.gateway;
 
+import io.switchboard.broker.access.LingeringRefusals;
 import io.switchboard.broker.access.SocketFiles;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
@@ -81,6 +82,7 @@ public final class GatewayConductor implements Agent
     private final SessionProxy proxy;
     private final GatewayCounters counters = new GatewayCounters();
     private final SocketServices socketServices;
+    private final LingeringRefusals refusals;
     private long nextSessionId = 1;
     private int state = RUNNING;
     private long drainDeadlineNs;
@@ -131,6 +133,7 @@ public final class GatewayConductor implements Agent
             server.configureBlocking(false);
             this.selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
+            this.refusals = new LingeringRefusals(selector);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -229,6 +232,11 @@ public final class GatewayConductor implements Agent
                     work += accept();
                     continue;
                 }
+                if (LingeringRefusals.isRefused(key))
+                {
+                    work += refusals.onReadable(key);
+                    continue;
+                }
                 final GatewaySession session = (GatewaySession)key.attachment();
                 if (key.isWritable())
                 {
@@ -261,6 +269,7 @@ public final class GatewayConductor implements Agent
         }
         proxy.flushDirty();
         closeDead();
+        work += refusals.expire(nanoClock.nanoTime());
         return work;
     }
 
@@ -328,6 +337,7 @@ public final class GatewayConductor implements Agent
             {
                 closeSession(session);
             }
+            refusals.closeAll();
             SocketFiles.deleteSocket(ctx.socketPath());
             state = STOPPED;
             stopped.countDown();
@@ -360,6 +370,7 @@ public final class GatewayConductor implements Agent
         {
             closeSession(session);
         }
+        refusals.closeAll();
         CloseHelper.quietCloseAll(client, selector, server);
         SocketFiles.deleteSocket(ctx.socketPath());
     }
@@ -401,17 +412,9 @@ public final class GatewayConductor implements Agent
 
     private void refuse(final SocketChannel channel, final ErrorCode code, final String message)
     {
-        try
-        {
-            // one small frame into an empty socket buffer: a non-blocking write takes it whole
-            channel.write(ByteBuffer.wrap(proxy.frame(2, FrameType.ERROR, FrameFormat.JSON,
-                FrameBodies.error("", code, message))));
-        }
-        catch (final IOException | RuntimeException ignore)
-        {
-            // the peer is gone already
-        }
-        CloseHelper.quietClose(channel);
+        // answered, then held open (bounded) until the peer has read it: see LingeringRefusals
+        refusals.refuse(channel, ByteBuffer.wrap(proxy.frame(2, FrameType.ERROR, FrameFormat.JSON,
+            FrameBodies.error("", code, message))), nanoClock.nanoTime());
     }
 
     private int read(final GatewaySession session)
