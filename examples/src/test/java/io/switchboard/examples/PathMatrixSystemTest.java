@@ -429,7 +429,10 @@ class PathMatrixSystemTest
             {
                 subscriber.subscribe(prefix + ".>");
                 awaitLive(pair, publisher, subscriber, prefix + ".live");
-                assertEquals(0, subscriber.count(prefix + ".gone"), pair + ": cleared; got " + subscriber.received());
+                // cleared: its retained value never comes (a shared-memory subscriber's new log image may still
+                // read the clearing publication itself, payload null, from the log it joins: that is not a value)
+                assertFalse(subscriber.received().contains(prefix + ".gone {\"v\":1}"),
+                    pair + ": cleared; got " + subscriber.received());
                 assertEquals(1, subscriber.count(prefix + ".kept"), pair + ": " + subscriber.received());
             }
             publisher.clear(prefix + ".kept");
