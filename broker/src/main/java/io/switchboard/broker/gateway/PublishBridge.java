@@ -91,6 +91,20 @@ final class PublishBridge
         final boolean retain = body.path("retain").asBoolean(false);
         // a retained null clears the subject: it travels as an empty payload, which subscribers read back as null
         final byte[] json = retain && payload.isNull() ? EMPTY : codec.write(FrameFormat.JSON, payload);
+        if (json.length > client.maxMessageLength())
+        {
+            // refused before anything is sent: neither fanned out to the sockets nor published
+            counters.publishFailures++;
+            proxy.logLimit(session, SessionProxy.LOGGED_SIZE, "a PUBLISH on '" + subject + "' of " + json.length +
+                " bytes: expected at most maxMessageLength=" + client.maxMessageLength());
+            if (null != correlationId)
+            {
+                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, "a publication on '" +
+                    subject + "' of " + json.length + " bytes: expected at most maxMessageLength=" +
+                    client.maxMessageLength());
+            }
+            return;
+        }
         final HeldPublish publish = new HeldPublish(session, format, correlationId, subject, payload, json, retain);
         if (retainInFlight)
         {
