@@ -199,8 +199,10 @@ class FrameDecoderTest
     void shouldRefuseConfiguredMaximumsOutsideTheAllowedRange()
     {
         assertThrows(IllegalArgumentException.class, () -> new FrameDecoder(0));
-        assertThrows(IllegalArgumentException.class, () -> new FrameDecoder(16 * 1024 * 1024 + 1));
-        assertEquals(16 * 1024 * 1024, new FrameDecoder(16 * 1024 * 1024).maxPayloadLength());
+        assertThrows(IllegalArgumentException.class,
+            () -> new FrameDecoder(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT + 1));
+        assertEquals(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT,
+            new FrameDecoder(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT).maxPayloadLength());
     }
 
     private static void assertFatal(final byte[] bytes, final ErrorCode code, final String mention)
