@@ -66,6 +66,7 @@ class MessageSizeSystemTest
     private static final byte[] WARM_UP = "\"w\"".getBytes(StandardCharsets.US_ASCII);
 
     private static BrokerProcess broker;
+    private static ProcessHarness demoServices;
     private static Switchboard javaCaller;
     private static Switchboard javaServer;
     private static SocketPeer socketServer;
@@ -100,6 +101,7 @@ class MessageSizeSystemTest
     static void start() throws Exception
     {
         broker = new BrokerProcess(List.of("-Xmx1g"));
+        demoServices = broker.startDemoServices();
         javaCaller = broker.connect("size-caller");
         javaServer = broker.connect("size-server");
         javaServer.serve(ServiceDefinition.named("size_java")
@@ -144,6 +146,10 @@ class MessageSizeSystemTest
             if (null != javaServer)
             {
                 javaServer.close();
+            }
+            if (null != demoServices)
+            {
+                demoServices.terminate();
             }
         }
         finally
@@ -195,6 +201,37 @@ class MessageSizeSystemTest
             }
         }
         return tests.stream();
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldStoreAndGetBackTheLargestValueTheKvStoreSchemaAllows() throws Exception
+    {
+        final int largest = 1024 * 1024; // the length's maxValue in examples.xml
+        try (SocketPeer client = new SocketPeer())
+        {
+            final String value = "k".repeat(largest);
+            final ObjectNode set = JSON.createObjectNode().put("correlation_id", "set").put("target", "kv_store")
+                .put("message_type", "Set").put("expects_reply", true);
+            set.putObject("payload").put("key", "largest").put("value", value);
+            client.send(REQUEST, set);
+            final Frame stored = client.await("set");
+            assertEquals(RESPONSE, stored.type, stored.toString());
+
+            final ObjectNode get = JSON.createObjectNode().put("correlation_id", "get").put("target", "kv_store")
+                .put("message_type", "Get").put("expects_reply", true);
+            get.putObject("payload").put("key", "largest");
+            client.send(REQUEST, get);
+            final Frame got = client.await("get");
+            assertEquals(RESPONSE, got.type, got.toString());
+            assertTrue(got.body.path("payload").path("found").asBoolean(), got.toString());
+            assertEquals(value, got.body.path("payload").path("value").asText(), "the value comes back whole");
+
+            set.put("correlation_id", "set-over").putObject("payload").put("key", "over").put("value", value + "k");
+            client.send(REQUEST, set);
+            final Frame refused = client.await("set-over");
+            assertEquals(ERROR, refused.type, "one byte over the schema's bound: " + refused);
+            assertFalse(refused.body.path("error_code").asText().isEmpty(), refused.toString());
+        }
     }
 
     /** A call whose request and reply are both the size: the service echoes the request. */

@@ -101,7 +101,7 @@ final class ClientConductor implements Agent
         this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone,
             new RetainedAdapter(subscriptions, counters), errorHandler);
         this.reassembler = new Reassembler(ctx.maxReassemblyBytes(), ctx.maxMessageLength(),
-            Math.max(TimeUnit.SECONDS.toNanos(1), 2 * ctx.sendTimeoutNs()), counters, errorHandler);
+            2 * ctx.pieceTimeoutNs(), counters, errorHandler);
         this.pubSubAdapter = new PubSubAdapter(subscriptions, counters, reassembler);
         this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
         this.publications = new PublicationProxy(ctx, clock, logs, counters);

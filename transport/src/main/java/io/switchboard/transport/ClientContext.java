@@ -62,6 +62,17 @@ abstract class ClientContext<C extends ClientContext<C>>
     }
 
     /**
+     * How long a piece after the first of a message longer than one message of its log waits for the reader to make
+     * room: the send timeout, but at least a second, since a reader may be busy a while with the message before.
+     *
+     * @return the bound in nanoseconds.
+     */
+    public long pieceTimeoutNs()
+    {
+        return Math.max(TimeUnit.SECONDS.toNanos(1), sendTimeoutNs);
+    }
+
+    /**
      * The longest payload this peer sends or takes.
      *
      * @return the length in bytes.

@@ -326,7 +326,7 @@ final class PeerInboxProxy
         final boolean fragment)
     {
         final long startNs = clock.nanoTime();
-        final long deadlineNs = startNs + ctx.sendTimeoutNs();
+        final long deadlineNs = startNs + (fragment && position > 0 ? ctx.pieceTimeoutNs() : ctx.sendTimeoutNs());
         final long backPressureDeadlineNs = startNs + ctx.backPressureTimeoutNs();
         long result;
         while (true)
@@ -341,7 +341,7 @@ final class PeerInboxProxy
             final long nowNs = clock.nanoTime();
             // a log younger than the send timeout may report back-pressure while the driver links it: that is
             // settling, and gets the whole send timeout; an older log that is full only the back-pressure timeout
-            // a piece after the first of a long message waits for the reader within the send timeout: the reader
+            // a piece after the first of a long message waits for the reader within the piece timeout: the reader
             // is taking the message, which cannot all fit the log's window at once
             if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result && !(fragment && position > 0) &&
                 nowNs - backPressureDeadlineNs >= 0 &&

@@ -312,9 +312,9 @@ final class PublicationProxy
             final long startNs = clock.nanoTime();
             final boolean settling = !settled && !(settled = startNs - createdNs >= ctx.sendTimeoutNs());
             // the first piece is refused as a short publication would be; the pieces after it wait for the readers
-            // within the send timeout, since a long publication cannot all fit the log's window at once
+            // within the piece timeout, since a long publication cannot all fit the log's window at once
             final long deadlineNs = settling ? createdNs + ctx.sendTimeoutNs() :
-                startNs + (0 == position ? ctx.backPressureTimeoutNs() : ctx.sendTimeoutNs());
+                startNs + (0 == position ? ctx.backPressureTimeoutNs() : ctx.pieceTimeoutNs());
             while (true)
             {
                 result = log.offer(fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, sendBuffer, position, n);

@@ -11,6 +11,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A publisher bound to one subject and message type, for a thread that publishes often: the subject is checked and
@@ -143,7 +144,8 @@ public final class SubjectPublisher implements AutoCloseable
 
     /**
      * A message longer than one message of the log: joined into one buffer (one copy, for large messages only), then
-     * offered in pieces back to back, each retried while back-pressured within the settle timeout; a piece that still
+     * offered in pieces back to back, each retried while back-pressured within the piece timeout (the send timeout,
+     * at least a second); a piece that still
      * fails fails the whole (its subscribers let the unfinished message go).
      */
     private long offerInPieces(
@@ -163,7 +165,7 @@ public final class SubjectPublisher implements AutoCloseable
         {
             fragmentHeader.encode(messageLength, position);
             final int n = Math.min(pieceLength, messageLength - position);
-            final long deadlineNs = System.nanoTime() + settleTimeoutNs;
+            final long deadlineNs = System.nanoTime() + Math.max(TimeUnit.SECONDS.toNanos(1), settleTimeoutNs);
             do
             {
                 result = publication.offer(
