@@ -82,7 +82,7 @@ final class SubjectBridge
         this.sessions = sessions;
         this.transcoders = transcoders;
         this.payloads = new PushPayloads(client, codec, transcoders);
-        this.publishes = new PublishBridge(client, codec, proxy, counters, sessions, epochClock);
+        this.publishes = new PublishBridge(client, codec, proxy, counters, sessions, epochClock, ctx.nanoClock());
     }
 
     /**
@@ -343,6 +343,16 @@ final class SubjectBridge
         final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
     {
         publishes.onPublish(session, format, correlationId, body);
+    }
+
+    /**
+     * Try again what the shared-memory log could not take: see {@link PublishBridge#retryBackPressured()}.
+     *
+     * @return work done.
+     */
+    int retryBackPressured()
+    {
+        return publishes.retryBackPressured();
     }
 
     private final class PatternRoute implements PushHandler
