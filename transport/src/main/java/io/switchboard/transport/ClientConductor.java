@@ -163,37 +163,14 @@ final class ClientConductor implements Agent
         }
 
         session.onReconnected();
-        for (final ServiceDefinition definition : services.definitions())
-        {
-            reportIfRefused(controlProxy.register(definition), "register '" + definition.name() + "'");
-        }
-        for (final MessageSchema schema : services.declaredSchemas())
-        {
-            reportIfRefused(controlProxy.declareSchema(schema.irBytes()), "declare schema id " + schema.schemaId());
-        }
         if (!subscriptions.isEmpty())
         {
             openPubSubSubscription();
-            for (final String pattern : subscriptions.patterns())
-            {
-                controlProxy.subscription(pattern, true);
-            }
         }
+        SessionRestore.announce(controlProxy, services, subscriptions, errorHandler);
         ctx.logger().accept("reconnected to the broker as peer " + session.clientId() + ", " + services.size() +
             " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
-    }
-
-    private void reportIfRefused(final CompletableFuture<Void> future, final String what)
-    {
-        future.whenComplete((v, ex) ->
-        {
-            if (null != ex)
-            {
-                errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not " + what + " again after reconnecting: " + ex.getMessage()));
-            }
-        });
     }
 
     public String roleName()
