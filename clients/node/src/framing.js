@@ -13,8 +13,11 @@ import { SerializationError } from './errors.js';
 export const PROTOCOL_VERSION = 0x02;
 export const HEADER_SIZE = 7;
 export const HEADER_SIZE_V1 = 6;
-export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-export const ABSOLUTE_MAX_PAYLOAD = 16 * 1024 * 1024;
+// a frame carries one message of the broker's default maximum (16 MiB, switchboard.max.message.length) and its
+// envelope (64 KiB of room), as the broker's own default frame limit does
+export const ENVELOPE_ALLOWANCE = 64 * 1024;
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024 + ENVELOPE_ALLOWANCE;
+export const ABSOLUTE_MAX_PAYLOAD = 256 * 1024 * 1024 + ENVELOPE_ALLOWANCE;
 
 export const FrameType = Object.freeze({
   REQUEST: 0x01,

@@ -5,7 +5,7 @@ import { startBroker, eventually } from '../support/broker.js';
 import {
   connect, SwitchboardError, ActorNotFoundError, UnknownMessageTypeError, ServiceError,
   ConnectionClosedError, RequestTimeoutError, PayloadTooLargeError, NameInUseError,
-  ServiceUnavailableError, CancelledError,
+  ServiceUnavailableError, CancelledError, DEFAULT_MAX_PAYLOAD,
 } from '../index.js';
 
 let broker;
@@ -73,7 +73,7 @@ describe('request-response', () => {
   });
 
   test('a payload over the maximum is refused locally with PayloadTooLargeError', async () => {
-    await assert.rejects(client.request('calculator', 'Add', { a: 1, b: 2, pad: 'x'.repeat(1024 * 1024) }), PayloadTooLargeError);
+    await assert.rejects(client.request('calculator', 'Add', { a: 1, b: 2, pad: 'x'.repeat(DEFAULT_MAX_PAYLOAD) }), PayloadTooLargeError);
     assert.deepEqual(await client.request('calculator', 'Add', { a: 1, b: 2 }), { value: 3 });
   });
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   msgpack, FrameDecoder, FrameType, Format, encodeFrame, FramingError, resolveSocketPath, subjectMatches,
   errorFromCode, ActorNotFoundError, ServiceError, RequestTimeoutError, SwitchboardError, ERROR_CLASSES,
+  DEFAULT_MAX_PAYLOAD,
 } from '../index.js';
 
 test('msgpack round-trips maps, arrays, strings, ints, floats, bools, nil and bin', () => {
@@ -72,9 +73,9 @@ test('invalid headers and oversized payloads are refused', () => {
   assert.throws(() => new FrameDecoder().push(bad), FramingError);
   const badType = Buffer.from([0, 0, 0, 2, 0x02, 0x7f, 0x01, 0x7b, 0x7d]);
   assert.throws(() => new FrameDecoder().push(badType), FramingError);
-  const big = Buffer.from([0, 0x20, 0, 0, 0x02, 0x02, 0x01]);
+  const big = Buffer.alloc(7); big.writeUInt32BE(DEFAULT_MAX_PAYLOAD + 1, 0); big.set([0x02, 0x02, 0x01], 4);
   assert.throws(() => new FrameDecoder().push(big), (e) => e.code === 'PAYLOAD_TOO_LARGE');
-  assert.throws(() => encodeFrame(FrameType.REQUEST, { p: 'x'.repeat(1024 * 1024) }), (e) => e.code === 'PAYLOAD_TOO_LARGE');
+  assert.throws(() => encodeFrame(FrameType.REQUEST, { p: 'x'.repeat(DEFAULT_MAX_PAYLOAD) }), (e) => e.code === 'PAYLOAD_TOO_LARGE');
   // an unparsable but well-framed payload is reported, not fatal
   const [f] = new FrameDecoder().push(Buffer.from([0, 0, 0, 1, 0x02, 0x02, 0x01, 0x7b]));
   assert.ok(f.bodyError);

@@ -67,7 +67,7 @@ test('while the broker is stopped, unsent frames stay within maxQueuedBytes and 
   const VALUE = 'v'.repeat(200 * 1024);
   const CALLS = 60; // 12 MB: far more than the socket buffers and the send queue hold
   const unique = `sq${process.pid}x${Date.now().toString(36)}`;
-  const client = await connect({ socketPath: broker.socketPath, timeoutMs: 30000, maxQueuedBytes: MAX_QUEUED });
+  const client = await connect({ socketPath: broker.socketPath, timeoutMs: 30000, maxQueuedBytes: MAX_QUEUED, maxPayload: 1024 * 1024 });
   client.on('error', () => {});
   try {
     assert.deepEqual(await client.request('calculator', 'Add', { a: 1, b: 2 }), { value: 3 });

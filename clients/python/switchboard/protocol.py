@@ -43,8 +43,11 @@ HEADER = struct.Struct(">IBBB")  # length, version, type, format
 HEADER_V2_SIZE = 7
 HEADER_V1_SIZE = 6
 LENGTH_VERSION = struct.Struct(">IB")  # the first 5 bytes of either version
-DEFAULT_MAX_PAYLOAD = 1024 * 1024
-ABSOLUTE_MAX_PAYLOAD = 16 * 1024 * 1024
+# a frame carries one message of the broker's default maximum (16 MiB, switchboard.max.message.length) and its
+# envelope (64 KiB of room), as the broker's own default frame limit does
+ENVELOPE_ALLOWANCE = 64 * 1024
+DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024 + ENVELOPE_ALLOWANCE
+ABSOLUTE_MAX_PAYLOAD = 256 * 1024 * 1024 + ENVELOPE_ALLOWANCE
 
 # frame types
 REQUEST = 0x01

@@ -169,7 +169,7 @@ class RequestManyTest(BatchTestCase):
         self.assertEqual(self.c.request("kv_store", "Get", {"key": key}), {"found": True, "value": "v"})
 
     def test_payload_too_large(self) -> None:
-        payloads = [{"op": "echo", "n": 1}, {"op": "echo", "n": "x" * (2 * 1024 * 1024)}]
+        payloads = [{"op": "echo", "n": 1}, {"op": "echo", "n": "x" * (switchboard.protocol.DEFAULT_MAX_PAYLOAD + 1)}]
         with self.assertRaises(switchboard.PayloadTooLarge):
             self.c.request_many(self.name, "Op", payloads)
         results = self.c.request_many(self.name, "Op", payloads, return_exceptions=True)

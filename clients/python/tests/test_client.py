@@ -63,7 +63,7 @@ class RequestResponseTest(ClientTestCase):
 
     def test_payload_too_large_is_refused_locally(self) -> None:
         with self.assertRaises(switchboard.PayloadTooLarge):
-            self.c.request("kv_store", "Set", {"key": "big", "value": "x" * (2 * 1024 * 1024)})
+            self.c.request("kv_store", "Set", {"key": "big", "value": "x" * (switchboard.protocol.DEFAULT_MAX_PAYLOAD + 1)})
         self.assertEqual(self.c.request("calculator", "Add", {"a": 1, "b": 2}), {"value": 3})
 
     def test_kv_store_and_fire_and_forget(self) -> None:

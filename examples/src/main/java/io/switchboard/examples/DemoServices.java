@@ -52,7 +52,8 @@ public final class DemoServices implements AutoCloseable
     private final StoredEncoder storedEncoder = new StoredEncoder();
     private final ValueEncoder valueEncoder = new ValueEncoder();
     private final CountdownDecoder countdownDecoder = new CountdownDecoder();
-    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[64 * 1024]);
+    /** Grows to the largest reply: a Get answers a value as long as the schema allows (1 MiB), with its envelope. */
+    private final ExpandableArrayBuffer replyBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final Map<String, String> store = new HashMap<>();
 
     /**

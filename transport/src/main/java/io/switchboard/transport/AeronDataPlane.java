@@ -92,6 +92,13 @@ final class AeronDataPlane implements DataPlane
             return publication.offer(buffer, offset, length);
         }
 
+        public long offer(
+            final DirectBuffer bufferOne, final int offsetOne, final int lengthOne,
+            final DirectBuffer bufferTwo, final int offsetTwo, final int lengthTwo)
+        {
+            return publication.offer(bufferOne, offsetOne, lengthOne, bufferTwo, offsetTwo, lengthTwo, null);
+        }
+
         public int sessionId()
         {
             return publication.sessionId();

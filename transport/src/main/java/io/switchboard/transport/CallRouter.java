@@ -21,6 +21,7 @@ final class CallRouter
     private final LogFactory logs;
     private final ClientCounters counters;
     private final NanoClock clock;
+    private final int maxMessageLength;
 
     CallRouter(
         final BrokerSession session,
@@ -29,8 +30,10 @@ final class CallRouter
         final PeerInboxProxy peers,
         final LogFactory logs,
         final ClientCounters counters,
-        final NanoClock clock)
+        final NanoClock clock,
+        final int maxMessageLength)
     {
+        this.maxMessageLength = maxMessageLength;
         this.session = session;
         this.routes = routes;
         this.calls = calls;
@@ -68,6 +71,12 @@ final class CallRouter
         final long correlationId = calls.nextCorrelationId();
         counters.requests.incrementOrdered();
 
+        if (length > maxMessageLength)
+        {
+            calls.fail(correlationId, listener, streamListener, ErrorCodes.PAYLOAD_TOO_LARGE, "a request to '" +
+                service + "' of " + length + " bytes: expected at most maxMessageLength=" + maxMessageLength);
+            return correlationId;
+        }
         final RouteTable.Route route = routes.get(service);
         if (session.isLost())
         {

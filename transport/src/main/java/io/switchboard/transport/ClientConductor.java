@@ -60,6 +60,7 @@ final class ClientConductor implements Agent
     private final PubSubAdapter pubSubAdapter;
     private final PublicationProxy publications;
     private final CallRouter callRouter;
+    private final Reassembler reassembler;
 
     private long nowNs;
     private long nextControlPollNs;
@@ -99,13 +100,17 @@ final class ClientConductor implements Agent
         this.subscriptions = new LocalSubscriptions(errorHandler);
         this.controlAdapter = new ControlAdapter(routes, peers, controlProxy, this::onPeerGone,
             new RetainedAdapter(subscriptions, counters), errorHandler);
-        this.pubSubAdapter = new PubSubAdapter(subscriptions, counters);
+        this.reassembler = new Reassembler(ctx.maxReassemblyBytes(), ctx.maxMessageLength(),
+            2 * ctx.pieceTimeoutNs(), counters, errorHandler);
+        this.pubSubAdapter = new PubSubAdapter(subscriptions, counters, reassembler);
         this.pubSubAssembler = new FragmentAssembler(pubSubAdapter);
         this.publications = new PublicationProxy(ctx, clock, logs, counters);
+        this.publications.ownReader(this::pollOwnSubscriptions);
         this.services = new LocalServices(this, peers, counters, errorHandler);
-        this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler);
+        this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler, reassembler);
         this.inboxAssembler = new FragmentAssembler(inboxAdapter);
-        this.callRouter = new CallRouter(session, routes, calls, peers, logs, counters, clock);
+        this.callRouter = new CallRouter(
+            session, routes, calls, peers, logs, counters, clock, ctx.maxMessageLength());
 
         connect(ctx.connectTimeoutNs());
     }
@@ -158,37 +163,14 @@ final class ClientConductor implements Agent
         }
 
         session.onReconnected();
-        for (final ServiceDefinition definition : services.definitions())
-        {
-            reportIfRefused(controlProxy.register(definition), "register '" + definition.name() + "'");
-        }
-        for (final MessageSchema schema : services.declaredSchemas())
-        {
-            reportIfRefused(controlProxy.declareSchema(schema.irBytes()), "declare schema id " + schema.schemaId());
-        }
         if (!subscriptions.isEmpty())
         {
             openPubSubSubscription();
-            for (final String pattern : subscriptions.patterns())
-            {
-                controlProxy.subscription(pattern, true);
-            }
         }
+        SessionRestore.announce(controlProxy, services, subscriptions, errorHandler);
         ctx.logger().accept("reconnected to the broker as peer " + session.clientId() + ", " + services.size() +
             " service(s) and " + subscriptions.size() + " subscription(s) restored");
         return 1;
-    }
-
-    private void reportIfRefused(final CompletableFuture<Void> future, final String what)
-    {
-        future.whenComplete((v, ex) ->
-        {
-            if (null != ex)
-            {
-                errorHandler.onError(new SwitchboardException(ErrorCodes.SERVICE_UNAVAILABLE,
-                    "could not " + what + " again after reconnecting: " + ex.getMessage()));
-            }
-        });
     }
 
     public String roleName()
@@ -256,8 +238,10 @@ final class ClientConductor implements Agent
         }
         inboxAdapter.nowNs(nowNs);
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
+        work += peers.drainLoopback(inboxAdapter);
         if (null != pubSubSubscription)
         {
+            pubSubAdapter.nowNs(nowNs);
             work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
             pubSubAdapter.countPushes();
         }
@@ -265,6 +249,7 @@ final class ClientConductor implements Agent
         {
             nextTimeoutCheckNs = nowNs + TIMEOUT_CHECK_INTERVAL_NS;
             work += calls.expire(nowNs);
+            work += reassembler.expire(nowNs);
         }
         if (session.isHeartbeatDue(nowNs))
         {
@@ -294,6 +279,11 @@ final class ClientConductor implements Agent
     int clientId()
     {
         return session.clientId();
+    }
+
+    int maxMessageLength()
+    {
+        return ctx.maxMessageLength();
     }
 
     void lock()
@@ -390,7 +380,7 @@ final class ClientConductor implements Agent
     {
         PublicationProxy.checkSubject(subject);
         final SubjectPublisher publisher = new SubjectPublisher(
-            this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs());
+            this, subject, messageType, templateId, ctx.epochClock(), ctx.sendTimeoutNs(), ctx.maxMessageLength());
         publications.addPublisher(publisher);
         return publisher;
     }
@@ -452,6 +442,28 @@ final class ClientConductor implements Agent
         return subscriptions.subscribe(controlProxy, pattern, handler);
     }
 
+    /**
+     * Read this peer's own subscriptions while one of its long publications waits for its readers (this peer may be
+     * one): the handlers are called as from the duty cycle. Not from inside the duty cycle (a publish from a
+     * handler): a log is never polled from its own handler.
+     */
+    private void pollOwnSubscriptions()
+    {
+        if (null != pubSubSubscription && !inDutyCycle)
+        {
+            inDutyCycle = true;
+            try
+            {
+                pubSubAdapter.nowNs(clock.nanoTime());
+                pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            }
+            finally
+            {
+                inDutyCycle = false;
+            }
+        }
+    }
+
     boolean holdsSubscription(final SubjectPattern pattern)
     {
         return subscriptions.holds(pattern);
@@ -470,7 +482,7 @@ final class ClientConductor implements Agent
 
     private void onPubSubImageLost(final io.aeron.Image image)
     {
-        counters.imagesLost.incrementOrdered();
+        counters.imagesLost.incrementOrdered(); // on the Aeron client's thread, maybe: its pieces expire
     }
 
     // -------------------------------------------------------------------------------------------------- control
@@ -530,6 +542,7 @@ final class ClientConductor implements Agent
         logs.onSession(null, null);
         routes.clear();
         pubSubAdapter.onSessionClosed();
+        reassembler.clear();
         publications.onSessionClosed();
         lingerForPublishers();
         CloseHelper.quietClose(dataPlane);

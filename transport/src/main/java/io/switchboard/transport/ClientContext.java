@@ -42,6 +42,70 @@ abstract class ClientContext<C extends ClientContext<C>>
     private long reconnectBackoffMinNs = TimeUnit.MILLISECONDS.toNanos(100);
     private long reconnectBackoffMaxNs = TimeUnit.SECONDS.toNanos(2);
     private long maxSchemaBytes;
+    private int maxMessageLength = (int)Math.min(Integer.MAX_VALUE, Configuration.longProperty(
+        Configuration.MAX_MESSAGE_LENGTH_PROP, Configuration.MAX_MESSAGE_LENGTH_DEFAULT));
+    private long maxReassemblyBytes = Configuration.longProperty(
+        Configuration.MAX_REASSEMBLY_BYTES_PROP, Configuration.MAX_REASSEMBLY_BYTES_DEFAULT);
+
+    /**
+     * The longest payload this peer sends or takes in a call, a reply, a stream frame or a publication; a longer one
+     * is refused {@code PAYLOAD_TOO_LARGE} before anything is sent. Default {@link
+     * Configuration#MAX_MESSAGE_LENGTH_DEFAULT}, or the {@link Configuration#MAX_MESSAGE_LENGTH_PROP} property; give
+     * every peer and the broker the same value.
+     *
+     * @param maxMessageLength in bytes, 1 to {@link Configuration#MAX_MESSAGE_LENGTH_LIMIT}.
+     * @return this for a fluent API.
+     */
+    public C maxMessageLength(final int maxMessageLength)
+    {
+        this.maxMessageLength = maxMessageLength;
+        return self();
+    }
+
+    /**
+     * How long a piece after the first of a message longer than one message of its log waits for the reader to make
+     * room: the send timeout, but at least a second, since a reader may be busy a while with the message before.
+     *
+     * @return the bound in nanoseconds.
+     */
+    public long pieceTimeoutNs()
+    {
+        return Math.max(TimeUnit.SECONDS.toNanos(1), sendTimeoutNs);
+    }
+
+    /**
+     * The longest payload this peer sends or takes.
+     *
+     * @return the length in bytes.
+     */
+    public int maxMessageLength()
+    {
+        return maxMessageLength;
+    }
+
+    /**
+     * Bound on the bytes held for messages being joined from their fragments, every writer together; default
+     * {@link Configuration#MAX_REASSEMBLY_BYTES_DEFAULT} or the {@link Configuration#MAX_REASSEMBLY_BYTES_PROP}
+     * property. At least one whole message of the maximum length.
+     *
+     * @param maxReassemblyBytes in bytes.
+     * @return this for a fluent API.
+     */
+    public C maxReassemblyBytes(final long maxReassemblyBytes)
+    {
+        this.maxReassemblyBytes = maxReassemblyBytes;
+        return self();
+    }
+
+    /**
+     * Bound on the bytes held for messages being joined from their fragments.
+     *
+     * @return the bound in bytes.
+     */
+    public long maxReassemblyBytes()
+    {
+        return maxReassemblyBytes;
+    }
 
     /**
      * Ask the broker for every SBE schema it holds (declared by publishers or handed over with services), kept by
@@ -187,6 +251,16 @@ abstract class ClientContext<C extends ClientContext<C>>
             reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
         {
             throw new IllegalArgumentException("timeouts and attempts must be positive");
+        }
+        if (maxMessageLength < 1 || maxMessageLength > Configuration.MAX_MESSAGE_LENGTH_LIMIT)
+        {
+            throw new IllegalArgumentException("maxMessageLength: expected 1 to " +
+                Configuration.MAX_MESSAGE_LENGTH_LIMIT + ", actual=" + maxMessageLength);
+        }
+        if (maxReassemblyBytes < maxMessageLength)
+        {
+            throw new IllegalArgumentException("maxReassemblyBytes: expected at least maxMessageLength=" +
+                maxMessageLength + ", actual=" + maxReassemblyBytes);
         }
         return self();
     }

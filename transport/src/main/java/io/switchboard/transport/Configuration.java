@@ -59,6 +59,33 @@ public final class Configuration
     /** Default term length: small, so many peers do not exhaust /dev/shm. */
     public static final int TERM_LENGTH_DEFAULT = 1024 * 1024;
 
+    /**
+     * Property: the longest payload of a call, a reply, a stream frame or a publication, in bytes, the same on the
+     * Java and the socket paths. What one message of a log cannot carry (an eighth of the term) travels in
+     * fragments, joined by the reader.
+     */
+    public static final String MAX_MESSAGE_LENGTH_PROP = "switchboard.max.message.length";
+
+    /**
+     * Default longest payload: 16 MiB. Large enough for the documents, images and batches a program on one machine
+     * hands another without inventing its own chunking, and the same bound Aeron itself puts on one message; small
+     * enough that the memory it can make a reader hold (one message being joined per writer, within the reassembly
+     * bound) and a socket frame stay modest.
+     */
+    public static final int MAX_MESSAGE_LENGTH_DEFAULT = 16 * 1024 * 1024;
+
+    /** Highest maximum payload that may be configured: 256 MiB. */
+    public static final int MAX_MESSAGE_LENGTH_LIMIT = 256 * 1024 * 1024;
+
+    /**
+     * Property: bound on the bytes a peer holds for messages still being joined from their fragments, all writers
+     * together; a message that would pass it is dropped and counted (its caller times out).
+     */
+    public static final String MAX_REASSEMBLY_BYTES_PROP = "switchboard.max.reassembly.bytes";
+
+    /** Default reassembly bound: 64 MiB, four messages of the default maximum at once. */
+    public static final long MAX_REASSEMBLY_BYTES_DEFAULT = 64L * 1024 * 1024;
+
     /** Aeron stream id of the shared pub/sub log. */
     public static final int PUB_SUB_STREAM_ID = 10;
 

@@ -47,6 +47,20 @@ interface DataPlane extends AutoCloseable
         long offer(DirectBuffer buffer, int offset, int length);
 
         /**
+         * Offer one message made of two parts (a header and a piece of a longer message), neither copied first.
+         *
+         * @param bufferOne holding the first part.
+         * @param offsetOne at which the first part begins.
+         * @param lengthOne of the first part.
+         * @param bufferTwo holding the second part.
+         * @param offsetTwo at which the second part begins.
+         * @param lengthTwo of the second part.
+         * @return the new position, or a negative {@link io.aeron.Publication} result.
+         */
+        long offer(
+            DirectBuffer bufferOne, int offsetOne, int lengthOne, DirectBuffer bufferTwo, int offsetTwo, int lengthTwo);
+
+        /**
          * The log's Aeron session id, which subscribers see in each fragment's header.
          *
          * @return the session id.

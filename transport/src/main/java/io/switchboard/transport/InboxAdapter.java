@@ -3,6 +3,7 @@ package io.switchboard.transport;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.switchboard.codec.wire.CancelDecoder;
+import io.switchboard.codec.wire.FragmentDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.RequestDecoder;
 import io.switchboard.codec.wire.ResponseDecoder;
@@ -24,6 +25,7 @@ final class InboxAdapter implements FragmentHandler
     private final LocalServices services;
     private final ClientCounters counters;
     private final ErrorHandler errorHandler;
+    private final Reassembler reassembler;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final RequestDecoder requestDecoder = new RequestDecoder();
     private final ResponseDecoder responseDecoder = new ResponseDecoder();
@@ -34,8 +36,9 @@ final class InboxAdapter implements FragmentHandler
 
     InboxAdapter(
         final PendingCalls calls, final LocalServices services, final ClientCounters counters,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler, final Reassembler reassembler)
     {
+        this.reassembler = reassembler;
         this.calls = calls;
         this.services = services;
         this.counters = counters;
@@ -85,6 +88,9 @@ final class InboxAdapter implements FragmentHandler
             case CancelDecoder.TEMPLATE_ID:
                 cancelDecoder.wrap(buffer, bodyOffset, blockLength, version);
                 services.onCancel(cancelDecoder.callerId(), cancelDecoder.correlationId());
+                break;
+            case FragmentDecoder.TEMPLATE_ID:
+                reassembler.onFragment(Reassembler.INBOX, buffer, offset, length, header, this, nowNs);
                 break;
             default:
                 counters.malformed.incrementOrdered();

@@ -44,6 +44,8 @@ final class PeerInboxProxy
     private final StreamEndEncoder streamEndEncoder = new StreamEndEncoder();
     private final CancelEncoder cancelEncoder = new CancelEncoder();
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(64 * 1024);
+    private final FragmentHeader fragmentHeader = new FragmentHeader();
+    private final Loopback loopback;
     private final EncodedName calledService = new EncodedName();
     private final EncodedName calledMessageType = new EncodedName();
     private final Int2ObjectHashMap<DataPlane.Log> logByInbox = new Int2ObjectHashMap<>();
@@ -62,6 +64,18 @@ final class PeerInboxProxy
         this.clock = clock;
         this.logs = logs;
         this.counters = counters;
+        this.loopback = new Loopback(ctx.maxMessageLength() + Reassembler.ENVELOPE_ALLOWANCE);
+    }
+
+    /**
+     * Hand what this peer sent itself to its inbox's adapter.
+     *
+     * @param inboxAdapter to read them.
+     * @return how many were handed over.
+     */
+    int drainLoopback(final io.aeron.logbuffer.FragmentHandler inboxAdapter)
+    {
+        return loopback.drain(inboxAdapter);
     }
 
     /**
@@ -91,6 +105,7 @@ final class PeerInboxProxy
         }
         logByInbox.clear();
         createdNsByInbox.clear();
+        loopback.clear();
         peerInbox.clear();
         dataPlane = null;
     }
@@ -168,6 +183,20 @@ final class PeerInboxProxy
         }
     }
 
+    /**
+     * Answer a call; a payload longer than the maximum is not sent: the caller gets {@code PAYLOAD_TOO_LARGE} at
+     * once in its place, and the service learns it from the exception.
+     *
+     * @param callerInboxStreamId of the caller's inbox.
+     * @param correlationId of the call.
+     * @param errorCode of a failure, or null for a reply.
+     * @param errorMessage of a failure, or null.
+     * @param buffer holding the reply payload.
+     * @param offset at which the payload begins.
+     * @param length of the payload.
+     * @return true if written to the caller's inbox.
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the payload is over the maximum.
+     */
     boolean sendResponse(
         final int callerInboxStreamId,
         final long correlationId,
@@ -177,6 +206,13 @@ final class PeerInboxProxy
         final int offset,
         final int length)
     {
+        if (length > ctx.maxMessageLength())
+        {
+            final String message = "the reply of " + length + " bytes is over the maximum: expected at most " +
+                "maxMessageLength=" + ctx.maxMessageLength();
+            sendResponse(callerInboxStreamId, correlationId, ErrorCodes.PAYLOAD_TOO_LARGE, message, buffer, 0, 0);
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, message);
+        }
         final Status status = null == errorCode ? Status.OK : ErrorCodes.status(errorCode);
         responseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -248,6 +284,11 @@ final class PeerInboxProxy
         {
             return Publication.CLOSED;
         }
+        if (peerInboxStreamId == inboxStreamId)
+        {
+            // to itself: in memory, read on its next duty cycle (a log it reads itself could not take a long one)
+            return loopback.offer(sendBuffer, 0, length) ? length : Publication.BACK_PRESSURED;
+        }
         DataPlane.Log log = logByInbox.get(peerInboxStreamId);
         if (null == log)
         {
@@ -260,13 +301,39 @@ final class PeerInboxProxy
             createdNsByInbox.put(peerInboxStreamId, clock.nanoTime());
         }
 
+        final int maxLength = log.maxMessageLength();
+        if (length <= maxLength)
+        {
+            return offer(log, peerInboxStreamId, 0, length, false);
+        }
+        // longer than one message of the log: in pieces, back to back, each with a Fragment header
+        final int pieceLength = FragmentHeader.pieceLength(maxLength);
+        long result = Publication.CLOSED;
+        for (int position = 0; position < length; position += pieceLength)
+        {
+            fragmentHeader.encode(length, position);
+            result = offer(log, peerInboxStreamId, position, Math.min(pieceLength, length - position), true);
+            if (result < 0)
+            {
+                break; // the reader lets the unfinished message go
+            }
+        }
+        return result;
+    }
+
+    private long offer(
+        final DataPlane.Log log, final int peerInboxStreamId, final int position, final int length,
+        final boolean fragment)
+    {
         final long startNs = clock.nanoTime();
-        final long deadlineNs = startNs + ctx.sendTimeoutNs();
+        final long deadlineNs = startNs + (fragment && position > 0 ? ctx.pieceTimeoutNs() : ctx.sendTimeoutNs());
         final long backPressureDeadlineNs = startNs + ctx.backPressureTimeoutNs();
         long result;
         while (true)
         {
-            result = log.offer(sendBuffer, 0, length);
+            result = fragment ?
+                log.offer(fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, sendBuffer, position, length) :
+                log.offer(sendBuffer, position, length);
             if (result > 0 || Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
             {
                 break;
@@ -274,7 +341,9 @@ final class PeerInboxProxy
             final long nowNs = clock.nanoTime();
             // a log younger than the send timeout may report back-pressure while the driver links it: that is
             // settling, and gets the whole send timeout; an older log that is full only the back-pressure timeout
-            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result &&
+            // a piece after the first of a long message waits for the reader within the piece timeout: the reader
+            // is taking the message, which cannot all fit the log's window at once
+            if (nowNs - deadlineNs > 0 || (Publication.BACK_PRESSURED == result && !(fragment && position > 0) &&
                 nowNs - backPressureDeadlineNs >= 0 &&
                 nowNs - createdNsByInbox.get(peerInboxStreamId) >= ctx.sendTimeoutNs()))
             {

@@ -2,6 +2,7 @@ package io.switchboard.transport;
 
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.switchboard.codec.wire.FragmentDecoder;
 import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.PublicationDecoder;
 import org.agrona.DirectBuffer;
@@ -21,6 +22,8 @@ final class PubSubAdapter implements FragmentHandler
 
     private final LocalSubscriptions subscriptions;
     private final ClientCounters counters;
+    private final Reassembler reassembler;
+    private long nowNs;
     private final Push push = new Push();
     /** Last sequence seen per publisher log, keyed by publisher id and log session id; the newest log is held apart. */
     private final Long2LongHashMap lastSequenceByPublisher = new Long2LongHashMap(0);
@@ -28,10 +31,22 @@ final class PubSubAdapter implements FragmentHandler
     private long lastSequenceHot;
     private long pushesSinceCount;
 
-    PubSubAdapter(final LocalSubscriptions subscriptions, final ClientCounters counters)
+    PubSubAdapter(
+        final LocalSubscriptions subscriptions, final ClientCounters counters, final Reassembler reassembler)
     {
         this.subscriptions = subscriptions;
         this.counters = counters;
+        this.reassembler = reassembler;
+    }
+
+    /**
+     * The duty cycle's time, which dates the pieces of long publications being joined.
+     *
+     * @param nowNs the time.
+     */
+    void nowNs(final long nowNs)
+    {
+        this.nowNs = nowNs;
     }
 
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
@@ -45,6 +60,13 @@ final class PubSubAdapter implements FragmentHandler
             blockLength < PublicationDecoder.BLOCK_LENGTH ||
             offset + MessageHeaderDecoder.ENCODED_LENGTH + blockLength + 3 * Integer.BYTES > end)
         {
+            if ((int)((word >>> 16) & 0xFFFF) == FragmentDecoder.TEMPLATE_ID &&
+                (int)((word >>> 32) & 0xFFFF) == FragmentDecoder.SCHEMA_ID)
+            {
+                // a piece of a publication longer than one message of its log: handed back here once whole
+                reassembler.onFragment(Reassembler.PUB_SUB, buffer, offset, length, header, this, nowNs);
+                return;
+            }
             counters.malformed.incrementOrdered();
             return;
         }
@@ -89,7 +111,8 @@ final class PubSubAdapter implements FragmentHandler
         push.subject.wrap(buffer, subjectOffset, subjectLength);
         push.messageType.wrap(buffer, messageTypeOffset, messageTypeLength);
 
-        pushesSinceCount += subscriptions.onPush(push, buffer, subjectOffset, subjectLength, payloadOffset, payloadLength);
+        pushesSinceCount +=
+            subscriptions.onPush(push, buffer, subjectOffset, subjectLength, payloadOffset, payloadLength);
     }
 
     /**

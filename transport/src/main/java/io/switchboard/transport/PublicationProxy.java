@@ -27,6 +27,8 @@ final class PublicationProxy
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final PublicationEncoder publicationEncoder = new PublicationEncoder();
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(64 * 1024);
+    private final FragmentHeader fragmentHeader = new FragmentHeader();
+    private Runnable ownReader;
     private final EncodedName publishedSubject = new EncodedName();
     private final EncodedName publishedMessageType = new EncodedName();
     private final ArrayList<SubjectPublisher> publishers = new ArrayList<>();
@@ -46,6 +48,17 @@ final class PublicationProxy
         this.clock = clock;
         this.logs = logs;
         this.counters = counters;
+    }
+
+    /**
+     * How this peer reads the pub/sub log itself, run while a long publication waits for its readers: the peer may be
+     * one of them, and it holds the lock its own duty cycle needs.
+     *
+     * @param ownReader polls this peer's subscriptions once.
+     */
+    void ownReader(final Runnable ownReader)
+    {
+        this.ownReader = ownReader;
     }
 
     void onSession(final DataPlane dataPlane, final int clientId, final int pubSubStreamId, final int termLength)
@@ -81,6 +94,7 @@ final class PublicationProxy
         final String subject, final String messageType, final int templateId,
         final DirectBuffer buffer, final int offset, final int length)
     {
+        checkPayloadLength(subject, length);
         if (!openLog(subject))
         {
             return Publication.CLOSED;
@@ -162,22 +176,13 @@ final class PublicationProxy
     }
 
     /**
-     * Refuse a publication the log could not take in one offer, before anything is sent for it.
+     * Refuse a retained publication longer than the maximum, before anything is sent.
      *
      * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} naming both lengths.
      */
     void checkLength(final String subject, final String messageType, final int length)
     {
-        final long messageLength = MessageHeaderEncoder.ENCODED_LENGTH + PublicationEncoder.BLOCK_LENGTH +
-            PublicationEncoder.subjectHeaderLength() + subject.length() + PublicationEncoder.messageTypeHeaderLength() +
-            messageType.length() + PublicationEncoder.payloadHeaderLength() + (long)length;
-        final int max = null == log ? Integer.MAX_VALUE : log.maxMessageLength();
-        if (messageLength > max)
-        {
-            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a publication on '" + subject +
-                "' must fit one message of the publication log: expected at most " + max + " bytes, actual=" +
-                messageLength);
-        }
+        checkPayloadLength(subject, length);
     }
 
     /**
@@ -254,6 +259,10 @@ final class PublicationProxy
             .putMessageType(publishedMessageType.of(messageType), 0, messageType.length())
             .putPayload(buffer, offset, length);
         final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + publicationEncoder.encodedLength();
+        if (messageLength > log.maxMessageLength())
+        {
+            return offerInPieces(sequence, messageLength);
+        }
 
         // a new publication reports back-pressure, or no subscribers, until the driver has linked its subscribers:
         // give it the send timeout (created lazily: a peer that never publishes keeps no log in /dev/shm)
@@ -285,6 +294,73 @@ final class PublicationProxy
         }
         counters.publishFailures.increment();
         return result;
+    }
+
+    /**
+     * A publication longer than one message of the log, in pieces back to back: each retried while back-pressured
+     * or not yet linked, within the back-pressure timeout (or the send timeout while the log settles); a piece that
+     * still fails fails the publication, and its subscribers let the unfinished message go.
+     */
+    private long offerInPieces(final long sequence, final int messageLength)
+    {
+        final int pieceLength = FragmentHeader.pieceLength(log.maxMessageLength());
+        long result = Publication.CLOSED;
+        for (int position = 0; position < messageLength; position += pieceLength)
+        {
+            fragmentHeader.encode(messageLength, position);
+            final int n = Math.min(pieceLength, messageLength - position);
+            final long startNs = clock.nanoTime();
+            final boolean settling = !settled && !(settled = startNs - createdNs >= ctx.sendTimeoutNs());
+            // the first piece is refused as a short publication would be; the pieces after it wait for the readers
+            // within the piece timeout, since a long publication cannot all fit the log's window at once
+            final long deadlineNs = settling ? createdNs + ctx.sendTimeoutNs() :
+                startNs + (0 == position ? ctx.backPressureTimeoutNs() : ctx.pieceTimeoutNs());
+            while (true)
+            {
+                result = log.offer(fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, sendBuffer, position, n);
+                if (result > 0 || (Publication.NOT_CONNECTED == result && !settling) ||
+                    Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result ||
+                    clock.nanoTime() - deadlineNs >= 0)
+                {
+                    break;
+                }
+                dataPlane.invoke();
+                if (null != ownReader)
+                {
+                    ownReader.run(); // this peer may be one of the readers holding the log back
+                }
+                Thread.yield();
+            }
+            if (result < 0 && Publication.NOT_CONNECTED != result)
+            {
+                break;
+            }
+        }
+        if (result > 0 || Publication.NOT_CONNECTED == result)
+        {
+            publishSequence = Math.max(publishSequence, sequence);
+            counters.published.increment();
+            return sequence;
+        }
+        counters.publishFailures.increment();
+        return result;
+    }
+
+    /**
+     * Refuse a payload longer than the maximum, before anything is sent.
+     *
+     * @param subject of the publication.
+     * @param length of the payload.
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} naming both lengths.
+     */
+    void checkPayloadLength(final String subject, final int length)
+    {
+        if (length > ctx.maxMessageLength())
+        {
+            counters.publishFailures.increment();
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a publication on '" + subject +
+                "' of " + length + " bytes: expected at most maxMessageLength=" + ctx.maxMessageLength());
+        }
     }
 
     static void checkSubject(final String subject)

@@ -77,6 +77,15 @@ public final class StreamSession
             {
                 return false;
             }
+            if (length > conductor.maxMessageLength())
+            {
+                // the caller learns it at once, from the stream's end; this handler from the exception
+                final String message = "a stream frame of " + length + " bytes is over the maximum: expected at " +
+                    "most maxMessageLength=" + conductor.maxMessageLength();
+                ended = true;
+                conductor.endStream(this, ErrorCodes.PAYLOAD_TOO_LARGE, message);
+                throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, message);
+            }
             final boolean sent = conductor.peers().sendStreamFrame(
                 callerInboxStreamId, correlationId, sequence, buffer, offset, length);
             if (sent)

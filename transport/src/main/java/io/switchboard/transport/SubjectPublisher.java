@@ -11,6 +11,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A publisher bound to one subject and message type, for a thread that publishes often: the subject is checked and
@@ -39,6 +40,9 @@ public final class SubjectPublisher implements AutoCloseable
     private final UnsafeBuffer prefix;
     private final int prefixLength;
     private final int payloadLengthOffset;
+    private final int maxMessageLength;
+    private FragmentHeader fragmentHeader;
+    private org.agrona.ExpandableDirectByteBuffer wholeMessage;
 
     private ExclusivePublication publication;
     private int generation;
@@ -53,9 +57,11 @@ public final class SubjectPublisher implements AutoCloseable
         final String messageType,
         final int templateId,
         final EpochClock epochClock,
-        final long settleTimeoutNs)
+        final long settleTimeoutNs,
+        final int maxMessageLength)
     {
         this.conductor = conductor;
+        this.maxMessageLength = maxMessageLength;
         this.subject = subject;
         this.messageType = messageType;
         this.epochClock = epochClock;
@@ -89,8 +95,9 @@ public final class SubjectPublisher implements AutoCloseable
      * @param length of the payload.
      * @return the sequence number (from 1) if published, else a negative {@link Publication} result such as
      * {@link Publication#BACK_PRESSURED} or {@link Publication#CLOSED} (the client is closed or has lost the broker).
-     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if the publisher's log had to be opened (its first
-     * offer, or the first after a reconnection) and the media driver could not create it, most likely for want of
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the payload is longer than the client's
+     * {@link ClientContext#maxMessageLength()}: nothing is published. With {@code SERVICE_UNAVAILABLE} if the
+     * publisher's log had to be opened (its first offer, or the first after a reconnection) and the media driver could not create it, most likely for want of
      * space in its directory (the message says so and names it); nothing was published, and a later offer asks
      * again.
      */
@@ -99,6 +106,11 @@ public final class SubjectPublisher implements AutoCloseable
         if (closed)
         {
             return Publication.CLOSED;
+        }
+        if (length > maxMessageLength)
+        {
+            throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, "a publication on '" + subject +
+                "' of " + length + " bytes: expected at most maxMessageLength=" + maxMessageLength);
         }
         ExclusivePublication publication = this.publication; // read once: the client's close may clear the field
         if (null == publication || generation != conductor.sessionGeneration())
@@ -115,7 +127,9 @@ public final class SubjectPublisher implements AutoCloseable
         prefix.putLong(SEQUENCE_OFFSET, next, ByteOrder.LITTLE_ENDIAN);
         prefix.putLong(TIMESTAMP_OFFSET, epochClock.time(), ByteOrder.LITTLE_ENDIAN);
         prefix.putInt(payloadLengthOffset, length, ByteOrder.LITTLE_ENDIAN);
-        final long result = publication.offer(prefix, 0, prefixLength, buffer, offset, length);
+        final long result = prefixLength + length <= publication.maxMessageLength() ?
+            publication.offer(prefix, 0, prefixLength, buffer, offset, length) :
+            offerInPieces(publication, buffer, offset, length);
         if (result > 0 || (Publication.NOT_CONNECTED == result && isSettled()))
         {
             sequence = next;
@@ -126,6 +140,51 @@ public final class SubjectPublisher implements AutoCloseable
             this.publication = null; // the session ended: the next offer opens a log in the new one
         }
         return result;
+    }
+
+    /**
+     * A message longer than one message of the log: joined into one buffer (one copy, for large messages only), then
+     * offered in pieces back to back, each retried while back-pressured within the piece timeout (the send timeout,
+     * at least a second); a piece that still
+     * fails fails the whole (its subscribers let the unfinished message go).
+     */
+    private long offerInPieces(
+        final ExclusivePublication publication, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (null == fragmentHeader)
+        {
+            fragmentHeader = new FragmentHeader();
+            wholeMessage = new org.agrona.ExpandableDirectByteBuffer(prefixLength + length);
+        }
+        final int messageLength = prefixLength + length;
+        wholeMessage.putBytes(0, prefix, 0, prefixLength);
+        wholeMessage.putBytes(prefixLength, buffer, offset, length);
+        final int pieceLength = FragmentHeader.pieceLength(publication.maxMessageLength());
+        long result = Publication.CLOSED;
+        for (int position = 0; position < messageLength; position += pieceLength)
+        {
+            fragmentHeader.encode(messageLength, position);
+            final int n = Math.min(pieceLength, messageLength - position);
+            final long deadlineNs = System.nanoTime() + Math.max(TimeUnit.SECONDS.toNanos(1), settleTimeoutNs);
+            do
+            {
+                result = publication.offer(
+                    fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, wholeMessage, position, n, null);
+            }
+            while ((Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result) &&
+                System.nanoTime() - deadlineNs < 0 && yielded());
+            if (result < 0)
+            {
+                break;
+            }
+        }
+        return result;
+    }
+
+    private static boolean yielded()
+    {
+        Thread.yield();
+        return true;
     }
 
     /**

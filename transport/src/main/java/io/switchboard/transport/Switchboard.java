@@ -106,7 +106,8 @@ public final class Switchboard extends ControlApi implements AutoCloseable
      * @param offset at which the payload begins.
      * @param length of the payload.
      * @param timeoutNs after which the call fails with {@code TIMEOUT}.
-     * @param listener to receive the outcome.
+     * @param listener to receive the outcome ({@code PAYLOAD_TOO_LARGE} at once, nothing sent, for a payload longer
+     * than {@link Context#maxMessageLength()}).
      * @return the correlation id of the call.
      */
     public long request(
@@ -299,9 +300,10 @@ public final class Switchboard extends ControlApi implements AutoCloseable
      * @return the publication's sequence number if written, else a negative Aeron publication result (retained,
      * then, but not delivered to the subscribers there are).
      * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the broker's retained values would pass their
-     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB) or one message of the
-     * publication log (an eighth of its term): neither retained nor published; {@code SERVICE_UNAVAILABLE} with no broker; {@code TIMEOUT} if the broker did not answer in
-     * the control timeout (it may have kept it; nothing was published).
+     * bound in subjects or bytes, or the publication is longer than one control message (4 MiB) or its payload than
+     * {@link Context#maxMessageLength()}: neither retained nor published; {@code SERVICE_UNAVAILABLE} with no broker;
+     * {@code TIMEOUT} if the broker did not answer in the control timeout (it may have kept it; nothing was
+     * published).
      */
     public long publish(
         final String subject,
@@ -367,8 +369,11 @@ public final class Switchboard extends ControlApi implements AutoCloseable
      * @param offset at which the payload begins.
      * @param length of the payload.
      * @return the publication's sequence number (from 1) if written, else a negative Aeron publication result
-     * (e.g. {@code Publication.BACK_PRESSURED}) meaning it was not published.
-     * @throws SwitchboardException with {@code SERVICE_UNAVAILABLE} if this client's publication log had to be
+     * (e.g. {@code Publication.BACK_PRESSURED}: the subscribers did not keep up within the back-pressure timeout)
+     * meaning it was not published. A payload longer than one message of the log (an eighth of its term) is written
+     * in pieces, joined by each subscriber.
+     * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the payload is longer than
+     * {@link Context#maxMessageLength()}: nothing is published. With {@code SERVICE_UNAVAILABLE} if this client's publication log had to be
      * created (its first publish, or the first after a reconnection) and the media driver could not create it, most
      * likely for want of space in its directory; nothing was published, and a later publish asks again.
      */

@@ -78,6 +78,17 @@ final class FakeDataPlane implements DataPlane
                 return offerResult;
             }
 
+            public long offer(
+                final DirectBuffer bufferOne, final int offsetOne, final int lengthOne,
+                final DirectBuffer bufferTwo, final int offsetTwo, final int lengthTwo)
+            {
+                final org.agrona.concurrent.UnsafeBuffer joined =
+                    new org.agrona.concurrent.UnsafeBuffer(new byte[lengthOne + lengthTwo]);
+                joined.putBytes(0, bufferOne, offsetOne, lengthOne);
+                joined.putBytes(lengthOne, bufferTwo, offsetTwo, lengthTwo);
+                return offer(joined, 0, lengthOne + lengthTwo);
+            }
+
             public int sessionId()
             {
                 return streamId;

@@ -48,7 +48,9 @@ final class GatewayConnection implements AutoCloseable
     private static final int HEADER_LENGTH = 7;
     private static final byte PROTOCOL_VERSION = 2;
     private static final byte FORMAT_JSON = 1;
-    private final FrameDecoder decoder = new FrameDecoder(16 * 1024 * 1024);
+    /** Takes what the broker sends by default: one message of its maximum with its envelope. */
+    private final FrameDecoder decoder =
+        new FrameDecoder(io.switchboard.codec.frame.FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH);
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
     private final ArrayDeque<Frame> frames = new ArrayDeque<>();
     private String fatal;

@@ -27,6 +27,18 @@ interface GatewayClient
     int clientId();
 
     /**
+     * The longest payload of a call, reply, stream frame or publication the client takes.
+     *
+     * @return the length in bytes.
+     */
+    default int maxMessageLength()
+    {
+        return (int)io.switchboard.transport.Configuration.longProperty(
+            io.switchboard.transport.Configuration.MAX_MESSAGE_LENGTH_PROP,
+            io.switchboard.transport.Configuration.MAX_MESSAGE_LENGTH_DEFAULT);
+    }
+
+    /**
      * See {@link Switchboard#poll()}.
      *
      * @return the work done.
@@ -149,6 +161,11 @@ interface GatewayClient
             public int clientId()
             {
                 return client.clientId();
+            }
+
+            public int maxMessageLength()
+            {
+                return client.context().maxMessageLength();
             }
 
             public int poll()

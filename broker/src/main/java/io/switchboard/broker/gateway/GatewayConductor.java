@@ -214,6 +214,7 @@ public final class GatewayConductor implements Agent
         work += socketServices.expire(epochClock.time());
         work += socketServices.retryRegistrations();
         subjects.logRouteFailures();
+        work += subjects.retryBackPressured();
         proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
@@ -242,7 +243,8 @@ public final class GatewayConductor implements Agent
                 {
                     work += proxy.flush(session);
                 }
-                if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed)
+                if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed &&
+                    0 == session.heldPublishes) // a connection whose publication waits for subscribers is not read
                 {
                     work += read(session);
                 }

@@ -11,8 +11,11 @@ public final class GatewayConfiguration
     public static final int MAX_QUEUED_PUSHES_DEFAULT = 4096;
     /** Default bound on bytes queued for one connection (replies and pushes); a reply over it closes the connection. */
     public static final long MAX_QUEUED_BYTES_DEFAULT = 64L << 20;
-    /** Default bound on bytes of pushes queued for one connection; pushes over it are dropped and counted. */
-    public static final long MAX_QUEUED_PUSH_BYTES_DEFAULT = 4L << 20;
+    /**
+     * Default bound on bytes of pushes queued for one connection; pushes over it are dropped and counted. Two frames
+     * of the default maximum, so that a subscriber reading as fast as it can takes publications of every size.
+     */
+    public static final long MAX_QUEUED_PUSH_BYTES_DEFAULT = 34L << 20;
     /** Default bound on bytes queued for all connections together. */
     public static final long MAX_TOTAL_QUEUED_BYTES_DEFAULT = 256L << 20;
     /** Default bound on requests one connection may have in flight; more are answered RATE_LIMITED. */

@@ -95,6 +95,8 @@ final class GatewaySession
     long partialFrameSinceMs;
     /** Bytes the frame decoder holds for an unfinished frame, as last counted against the gateway's total. */
     long readBufferBytes;
+    /** This connection's PUBLISH frames not yet answered (held or back-pressured): it is not read while any wait. */
+    int heldPublishes;
     /** PUSH sequence of this connection's subscription: one push per publication, however many patterns match. */
     long pushSequence;
     /** Pushes dropped since the last loss notice; a notice is sent once the queue has drained. */
@@ -341,7 +343,7 @@ final class GatewaySession
         {
             return;
         }
-        final int read = closeAfterFlush || inputClosed ? 0 : SelectionKey.OP_READ;
+        final int read = closeAfterFlush || inputClosed || heldPublishes > 0 ? 0 : SelectionKey.OP_READ;
         final int ops = outbound.isEmpty() ? read : read | SelectionKey.OP_WRITE;
         if (key.interestOps() != ops)
         {

@@ -1,6 +1,7 @@
 package io.switchboard.broker.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.aeron.Publication;
 import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameBodies;
 import io.switchboard.codec.frame.FrameFormat;
@@ -32,6 +33,11 @@ final class PublishBridge
      * a PUBLISH is refused TARGET_BUSY. The broker answers in microseconds: only a paused broker fills it.
      */
     static final long MAX_HELD_PUBLISH_BYTES = 8L * 1024 * 1024;
+    /**
+     * Longest a back-pressured PUBLISH waits for the shared-memory subscribers (past the untethered window, after
+     * which the media driver lets a stopped subscriber go): then it is answered TARGET_BUSY.
+     */
+    static final long MAX_BACK_PRESSURE_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     private final GatewayClient client;
     private final PayloadCodec codec;
@@ -39,11 +45,14 @@ final class PublishBridge
     private final GatewayCounters counters;
     private final List<GatewaySession> sessions;
     private final CachedEpochClock epochClock;
+    private final org.agrona.concurrent.NanoClock nanoClock;
     /** PUBLISH frames that came after a retained publish the broker has not answered: published in order after it. */
     private final ArrayDeque<HeldPublish> held = new ArrayDeque<>();
     private long heldBytes;
     private boolean retainInFlight;
     private boolean draining;
+    private boolean backPressured;
+    private long backPressuredSinceNs;
     private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
 
     /**
@@ -53,6 +62,7 @@ final class PublishBridge
      * @param counters of the gateway.
      * @param sessions the open connections, for fan-out.
      * @param epochClock the duty cycle's cached wall clock.
+     * @param nanoClock the duty cycle's clock, which times a back-pressured publication.
      */
     PublishBridge(
         final GatewayClient client,
@@ -60,8 +70,10 @@ final class PublishBridge
         final SessionProxy proxy,
         final GatewayCounters counters,
         final List<GatewaySession> sessions,
-        final CachedEpochClock epochClock)
+        final CachedEpochClock epochClock,
+        final org.agrona.concurrent.NanoClock nanoClock)
     {
+        this.nanoClock = nanoClock;
         this.client = client;
         this.codec = codec;
         this.proxy = proxy;
@@ -91,16 +103,34 @@ final class PublishBridge
         final boolean retain = body.path("retain").asBoolean(false);
         // a retained null clears the subject: it travels as an empty payload, which subscribers read back as null
         final byte[] json = retain && payload.isNull() ? EMPTY : codec.write(FrameFormat.JSON, payload);
-        final HeldPublish publish = new HeldPublish(session, format, correlationId, subject, payload, json, retain);
-        if (retainInFlight)
+        if (json.length > client.maxMessageLength())
         {
-            // behind a retained publish the broker has not answered: held, so that one client's publications (and
-            // the gateway's, which all socket clients share) go out in the order they came
-            if (heldBytes + json.length > MAX_HELD_PUBLISH_BYTES)
+            // refused before anything is sent: neither fanned out to the sockets nor published
+            counters.publishFailures++;
+            proxy.logLimit(session, SessionProxy.LOGGED_SIZE, "a PUBLISH on '" + subject + "' of " + json.length +
+                " bytes: expected at most maxMessageLength=" + client.maxMessageLength());
+            if (null != correlationId)
+            {
+                proxy.sendError(session, format, correlationId, ErrorCode.PAYLOAD_TOO_LARGE, "a publication on '" +
+                    subject + "' of " + json.length + " bytes: expected at most maxMessageLength=" +
+                    client.maxMessageLength());
+            }
+            return;
+        }
+        final HeldPublish publish = new HeldPublish(session, format, correlationId, subject, payload, json, retain);
+        if (retainInFlight || backPressured)
+        {
+            // behind a retained publish the broker has not answered, or a publication the log could not take yet:
+            // held, so that one client's publications (and the gateway's, which all socket clients share) go out in
+            // the order they came; a connection whose publication waits is not read meanwhile, so what is held is
+            // what one read brought, bounded
+            if (heldBytes + json.length > MAX_HELD_PUBLISH_BYTES + client.maxMessageLength())
             {
                 counters.publishFailures++;
-                final String message = "publications wait behind a retained publish the broker has not answered, " +
-                    "over " + MAX_HELD_PUBLISH_BYTES + " bytes of them: not published";
+                final String message = (retainInFlight ?
+                    "publications wait behind a retained publish the broker has not answered, " :
+                    "publications wait for shared-memory subscribers to keep up, ") +
+                    "over " + (MAX_HELD_PUBLISH_BYTES + client.maxMessageLength()) + " bytes of them: not published";
                 proxy.logLimit(session, SessionProxy.LOGGED_RETAINED, message);
                 if (null != correlationId)
                 {
@@ -110,8 +140,10 @@ final class PublishBridge
             }
             held.add(publish);
             heldBytes += json.length;
+            session.heldPublishes++;
             return;
         }
+        session.heldPublishes++;
         publish(publish);
     }
 
@@ -125,9 +157,6 @@ final class PublishBridge
                 .whenComplete((result, failure) -> onRetainAnswer(p, result, failure));
             return;
         }
-        counters.published(p.subject);
-        fanOut(p.subject, p.payload);
-
         final long result;
         try
         {
@@ -137,6 +166,7 @@ final class PublishBridge
         catch (final SwitchboardException ex)
         {
             // no log for the gateway's publications (the media driver's disk is full): this publish is refused
+            released(p);
             counters.publishFailures++;
             if (null != p.correlationId)
             {
@@ -144,12 +174,70 @@ final class PublishBridge
             }
             return;
         }
+        if (Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result)
+        {
+            // the shared-memory subscribers are behind: not lost, tried again on the next duty cycles, its
+            // connection not read meanwhile (the publisher is slowed), and the PUBLISH frames after it held
+            backPressured = true;
+            backPressuredSinceNs = nanoClock.nanoTime();
+            held.addFirst(p);
+            heldBytes += p.json.length;
+            return;
+        }
+        released(p);
+        counters.published(p.subject);
+        fanOut(p.subject, p.payload);
         answerPublish(p.session, p.format, p.correlationId, result);
+    }
+
+    /**
+     * Try again the publication the log could not take, and the ones held behind it; called on each duty cycle.
+     * After the back-pressure bound it is answered as failed (TARGET_BUSY) and the next ones go on.
+     *
+     * @return work done.
+     */
+    int retryBackPressured()
+    {
+        if (!backPressured || retainInFlight)
+        {
+            return 0;
+        }
+        final long sinceNs = backPressuredSinceNs;
+        backPressured = false;
+        final HeldPublish first = held.poll();
+        heldBytes -= first.json.length;
+        publish(first);
+        if (backPressured)
+        {
+            backPressuredSinceNs = sinceNs; // the same publication, still waiting
+            if (nanoClock.nanoTime() - sinceNs < MAX_BACK_PRESSURE_NS)
+            {
+                return 0;
+            }
+            // subscribers that have not moved for so long: this one fails, typed, and the ones after it are tried
+            backPressured = false;
+            final HeldPublish failed = held.poll();
+            heldBytes -= failed.json.length;
+            released(failed);
+            answerPublish(failed.session, failed.format, failed.correlationId, Publication.BACK_PRESSURED);
+        }
+        drainHeld();
+        return 1;
+    }
+
+    /** A PUBLISH is answered: its connection is read again once none of its publications waits. */
+    private void released(final HeldPublish p)
+    {
+        if (0 == --p.session.heldPublishes)
+        {
+            p.session.updateInterest();
+        }
     }
 
     private void onRetainAnswer(final HeldPublish p, final Long result, final Throwable failure)
     {
         retainInFlight = false;
+        released(p);
         if (null == failure)
         {
             counters.published(p.subject);
@@ -162,12 +250,17 @@ final class PublishBridge
             refuseRetain(p.session, p.format, p.correlationId, p.subject, cause instanceof SwitchboardException ?
                 (SwitchboardException)cause : new SwitchboardException(ErrorCode.INTERNAL_ERROR.name(), cause.toString()));
         }
+        drainHeld();
+    }
+
+    private void drainHeld()
+    {
         if (!draining)
         {
             draining = true;
             try
             {
-                while (!retainInFlight && !held.isEmpty())
+                while (!retainInFlight && !backPressured && !held.isEmpty())
                 {
                     final HeldPublish next = held.poll();
                     heldBytes -= next.json.length;

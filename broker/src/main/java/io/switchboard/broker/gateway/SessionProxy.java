@@ -34,6 +34,7 @@ final class SessionProxy
     static final int LOGGED_SLOW_CONSUMER = 16;
     static final int LOGGED_READ_BUFFERS = 32;
     static final int LOGGED_ENCODE = 64;
+    static final int LOGGED_SIZE = 128;
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 

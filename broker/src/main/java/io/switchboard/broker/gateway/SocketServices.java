@@ -302,9 +302,18 @@ final class SocketServices
                     error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
                     return;
                 }
-                if (!forwarded.stream.send(payloads.replyBuffer(), 0, length))
+                try
                 {
-                    inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
+                    if (!forwarded.stream.send(payloads.replyBuffer(), 0, length))
+                    {
+                        inFlight.remove(id); // cancelled or the caller is gone: the connection was told by CANCEL
+                    }
+                }
+                catch (final SwitchboardException ex)
+                {
+                    // over the maximum: the caller's stream ended with the code, the serving connection is told
+                    inFlight.remove(id);
+                    error(session, format, id, ErrorCode.PAYLOAD_TOO_LARGE, ex.getMessage());
                 }
                 return;
             }
@@ -337,7 +346,15 @@ final class SocketServices
                 error(session, format, id, ErrorCode.SERIALIZATION_ERROR, payloads.problem());
                 return;
             }
-            forwarded.reply.reply(payloads.replyBuffer(), 0, length);
+            try
+            {
+                forwarded.reply.reply(payloads.replyBuffer(), 0, length);
+            }
+            catch (final SwitchboardException ex)
+            {
+                // over the maximum: the caller got the code in its place, the serving connection is told
+                error(session, format, id, ErrorCode.PAYLOAD_TOO_LARGE, ex.getMessage());
+            }
         }
         else
         {

@@ -87,7 +87,7 @@ final class SubjectBridge
         this.transcoders = transcoders;
         this.epochClock = epochClock;
         this.payloads = new PushPayloads(client, codec, transcoders);
-        this.publications = new PublishBridge(client, codec, proxy, counters, sessions, epochClock);
+        this.publications = new PublishBridge(client, codec, proxy, counters, sessions, epochClock, ctx.nanoClock());
     }
 
     /**
@@ -433,6 +433,16 @@ final class SubjectBridge
         final GatewaySession session, final FrameFormat format, final String correlationId, final JsonNode body)
     {
         publications.onPublish(session, format, correlationId, body);
+    }
+
+    /**
+     * Try again what the shared-memory log could not take: see {@link PublishBridge#retryBackPressured()}.
+     *
+     * @return work done.
+     */
+    int retryBackPressured()
+    {
+        return publications.retryBackPressured();
     }
 
     private final class PatternRoute implements PushHandler

@@ -199,7 +199,11 @@ class GatewayLimitsTest
             long peakQueued = 0;
             final long endNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(
                 Long.getLong("switchboard.test.stoppedSubscriberSeconds", 3));
-            while (System.nanoTime() - endNs < 0)
+            // on for the time asked, and at least until the stopped subscribers' queues can have filled (a publisher
+            // is slowed, not refused, while the shared-memory log is back-pressured), within a hard bound
+            final long needed = 3L * GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_DEFAULT / (big.length() + 200) + 1;
+            final long hardEndNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((System.nanoTime() - endNs < 0 || published < needed) && System.nanoTime() - hardEndNs < 0)
             {
                 publisher.send(PUBLISH, "{\"correlation_id\":\"p\",\"message_type\":\"big.one\",\"payload\":\"" +
                     big + "\"}");

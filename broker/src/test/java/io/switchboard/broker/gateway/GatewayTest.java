@@ -255,7 +255,7 @@ class GatewayTest
     {
         try (Conn conn = new Conn())
         {
-            final int tooLarge = (1 << 20) + 1;
+            final int tooLarge = io.switchboard.codec.frame.FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + 1;
             conn.sendRaw(new byte[]{ (byte)(tooLarge >>> 24), (byte)(tooLarge >>> 16), (byte)(tooLarge >>> 8),
                 (byte)tooLarge, 0x02, 0x01, 0x01 });
             final JsonNode err = conn.expect(ERROR).json();

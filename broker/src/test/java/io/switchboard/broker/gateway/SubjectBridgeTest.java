@@ -159,7 +159,32 @@ class SubjectBridgeTest
         final GatewaySession publisher = gw.connect();
         gw.client.publishResult = -2; // back-pressured
         gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"b\",\"message_type\":\"x.y\",\"payload\":0}");
+        gw.subjects.retryBackPressured();
+        assertEquals(0, gw.sent(publisher).size(), "held while the log is back-pressured, not answered yet");
+        assertEquals(1, publisher.heldPublishes, "its connection is not read meanwhile");
+        gw.nanoClock.advance(PublishBridge.MAX_BACK_PRESSURE_NS + 1);
+        gw.subjects.retryBackPressured();
         assertEquals("TARGET_BUSY", gw.one(publisher).body.get("error_code").asText());
         assertEquals(1, gw.counters.publishFailures);
+        assertEquals(0, publisher.heldPublishes, "read again once answered");
+    }
+
+    @Test
+    void shouldPublishABackPressuredPublicationOnceTheLogTakesIt()
+    {
+        final AdapterHarness gw = new AdapterHarness();
+        final GatewaySession publisher = gw.connect();
+        gw.client.publishResult = -2; // back-pressured
+        gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"p1\",\"message_type\":\"x.y\",\"payload\":1}");
+        gw.feed(publisher, FrameType.PUBLISH, "{\"correlation_id\":\"p2\",\"message_type\":\"x.y\",\"payload\":2}");
+        assertEquals(0, gw.sent(publisher).size(), "both wait, in order");
+        gw.client.publishResult = 64;
+        gw.subjects.retryBackPressured();
+        final java.util.List<AdapterHarness.Sent> answers = gw.sent(publisher);
+        assertEquals(2, answers.size(), answers::toString);
+        assertEquals("p1", answers.get(0).body.get("correlation_id").asText());
+        assertEquals("p2", answers.get(1).body.get("correlation_id").asText());
+        assertEquals(0, gw.counters.publishFailures);
+        assertEquals(0, publisher.heldPublishes);
     }
 }

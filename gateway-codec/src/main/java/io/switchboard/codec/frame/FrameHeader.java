@@ -19,10 +19,18 @@ public final class FrameHeader
     public static final int TYPE_OFFSET = 5;
     /** Offset of the format byte (version 2 only). */
     public static final int FORMAT_OFFSET = 6;
-    /** Default maximum payload length: 1 MiB. */
-    public static final int DEFAULT_MAX_PAYLOAD_LENGTH = 1 << 20;
-    /** Largest maximum payload length that may be configured: 16 MiB. */
-    public static final int MAX_PAYLOAD_LENGTH_LIMIT = 16 << 20;
+    /**
+     * Room in a frame for the envelope (correlation id, names, flags) around a message's payload: a frame may be this
+     * much longer than the longest message the broker takes.
+     */
+    public static final int ENVELOPE_ALLOWANCE = 64 << 10;
+    /**
+     * Default maximum payload length of a frame: 16 MiB and the envelope allowance, so that a frame carries a message
+     * of the broker's default maximum (16 MiB, {@code switchboard.max.message.length}) with its envelope.
+     */
+    public static final int DEFAULT_MAX_PAYLOAD_LENGTH = (16 << 20) + ENVELOPE_ALLOWANCE;
+    /** Largest maximum payload length of a frame that may be configured: 256 MiB and the envelope allowance. */
+    public static final int MAX_PAYLOAD_LENGTH_LIMIT = (256 << 20) + ENVELOPE_ALLOWANCE;
 
     private FrameHeader()
     {

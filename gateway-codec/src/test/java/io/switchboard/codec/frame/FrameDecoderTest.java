@@ -134,7 +134,8 @@ class FrameDecoderTest
     @Test
     void shouldRejectOversizeLengthBeforeAnyPayloadArrives()
     {
-        assertFatal(header(1024 * 1024 + 1, 2, 0x01, 0x01), ErrorCode.PAYLOAD_TOO_LARGE, "1048577");
+        assertFatal(header(FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + 1, 2, 0x01, 0x01), ErrorCode.PAYLOAD_TOO_LARGE,
+            String.valueOf(FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + 1));
         assertFatal(header(0xFFFFFFFFL, 2, 0x01, 0x01), ErrorCode.PAYLOAD_TOO_LARGE, "4294967295");
         assertFatal(header(0x80000000L, 1, 0x01, 0), ErrorCode.PAYLOAD_TOO_LARGE, "2147483648");
     }
@@ -198,8 +199,10 @@ class FrameDecoderTest
     void shouldRefuseConfiguredMaximumsOutsideTheAllowedRange()
     {
         assertThrows(IllegalArgumentException.class, () -> new FrameDecoder(0));
-        assertThrows(IllegalArgumentException.class, () -> new FrameDecoder(16 * 1024 * 1024 + 1));
-        assertEquals(16 * 1024 * 1024, new FrameDecoder(16 * 1024 * 1024).maxPayloadLength());
+        assertThrows(IllegalArgumentException.class,
+            () -> new FrameDecoder(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT + 1));
+        assertEquals(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT,
+            new FrameDecoder(FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT).maxPayloadLength());
     }
 
     private static void assertFatal(final byte[] bytes, final ErrorCode code, final String mention)
