@@ -40,6 +40,10 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
     static final String[][] PROPERTIES = {
         {Configuration.TERM_LENGTH_PROP, String.valueOf(Configuration.TERM_LENGTH_DEFAULT),
             "term length of the IPC logs, bytes (a power of two, 64 KiB to 8 MiB)"},
+        {Configuration.MAX_MESSAGE_LENGTH_PROP, bytes(Configuration.MAX_MESSAGE_LENGTH_DEFAULT),
+            "largest call, reply, stream frame or publication on every path (PAYLOAD_TOO_LARGE; at most 256 MiB)"},
+        {Configuration.MAX_REASSEMBLY_BYTES_PROP, bytes(Configuration.MAX_REASSEMBLY_BYTES_DEFAULT),
+            "a peer's memory for messages arriving in pieces (longer than an eighth of the term)"},
         {Configuration.HEARTBEAT_INTERVAL_PROP, String.valueOf(Configuration.HEARTBEAT_INTERVAL_DEFAULT_MS),
             "interval of a peer's heartbeats on its control connection"},
         {Configuration.LIVENESS_TIMEOUT_PROP, String.valueOf(Configuration.LIVENESS_TIMEOUT_DEFAULT_MS),
@@ -144,8 +148,10 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
     Integer maxConnections;
 
     @Option(names = "--max-payload-bytes", paramLabel = "N", order = 12,
-        description = "largest frame payload the gateway accepts, up to 16 MiB (default " +
-            io.switchboard.codec.frame.FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + ")")
+        description = "largest frame payload the gateway accepts, at most " +
+            io.switchboard.codec.frame.FrameHeader.MAX_PAYLOAD_LENGTH_LIMIT + " (default " +
+            io.switchboard.codec.frame.FrameHeader.DEFAULT_MAX_PAYLOAD_LENGTH + ": the largest message, " +
+            "switchboard.max.message.length, and 64 KiB of envelope)")
     Integer maxPayloadBytes;
 
     @Option(names = "--allow-user", paramLabel = "NAME|UID", order = 13, split = ",",
