@@ -89,7 +89,7 @@ final class ClientConductor implements Agent
         this.clock = ctx.nanoClock();
         this.errorHandler = ctx.errorHandler();
         this.dataPlaneFactory = dataPlaneFactory;
-        this.counters = new ClientCounters(ctx.clientName());
+        this.counters = new ClientCounters(ctx.clientName(), PeerCountersFile.directoryFor(ctx.controlSocket()));
         this.routes = new RouteTable(ctx.maxSchemaBytes());
         this.session = new BrokerSession(ctx, clock, this::onBrokerLost);
         this.controlProxy = new ControlProxy(session);
@@ -106,7 +106,15 @@ final class ClientConductor implements Agent
         this.inboxAdapter = new InboxAdapter(calls, services, counters, errorHandler);
         this.inboxAssembler = new FragmentAssembler(inboxAdapter);
 
-        connect(ctx.connectTimeoutNs());
+        try
+        {
+            connect(ctx.connectTimeoutNs());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            counters.close(); // its file, which no one else would delete while this process lives
+            throw ex;
+        }
     }
 
     /**
