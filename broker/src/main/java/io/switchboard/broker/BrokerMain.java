@@ -245,6 +245,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
      */
     public static void main(final String[] args)
     {
+        io.switchboard.transport.Logging.configure();
         final int status = run(args);
         if (status >= 0)
         {

@@ -172,11 +172,13 @@ abstract class ClientContext<C extends ClientContext<C>>
         }
         if (null == logger)
         {
-            logger = (msg) -> System.err.println("switchboard[" + clientName + "]: " + msg);
+            final System.Logger log = Logging.logger("switchboard.peer." + clientName);
+            logger = (msg) -> log.log(System.Logger.Level.INFO, msg);
         }
         if (null == errorHandler)
         {
-            errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
+            final System.Logger log = Logging.logger("switchboard.peer." + clientName);
+            errorHandler = (ex) -> log.log(System.Logger.Level.ERROR, String.valueOf(ex), ex);
         }
         if (sendTimeoutNs <= 0 || connectTimeoutNs <= 0 || controlTimeoutNs <= 0 || offerAttempts <= 0 ||
             reconnectBackoffMinNs <= 0 || reconnectBackoffMaxNs < reconnectBackoffMinNs)
