@@ -133,8 +133,9 @@ public final class Broker implements AutoCloseable
     }
 
     /**
-     * The distinct error log in the socket directory (kept after exit), in front of the context's error handler; and
-     * the counters folder of the peers, whose dead owners' files are reclaimed now.
+     * The distinct error log in the socket directory (kept after exit), in front of the context's error handler;
+     * {@code broker.info} for the tools; and the counters folder of the peers, whose dead owners' files are reclaimed
+     * now.
      */
     private static ErrorLogFile openErrorLog(final Context ctx, final RuntimeDirectory files)
     {
@@ -145,6 +146,7 @@ public final class Broker implements AutoCloseable
         {
             final ErrorLogFile log = ErrorLogFile.create(socketDir, ctx.errorHandler());
             ctx.errorHandler(log);
+            BrokerInfo.write(socketDir, ctx);
             return log;
         }
         catch (final IOException ex)

@@ -29,6 +29,7 @@ final class GatewayStats
     private final SubjectBridge subjects;
     private final GatewaySession.QueueBudget queueBudget;
     private final LongSupplier readBufferBytes;
+    private final SocketServices socketServices;
 
     /**
      * @param routes of the gateway's own client, as DISCOVER reads them.
@@ -40,6 +41,7 @@ final class GatewayStats
      * @param subjects the subject bridge, for the patterns held.
      * @param queueBudget bytes queued for all connections.
      * @param readBufferBytes bytes the connections' unfinished frames hold.
+     * @param socketServices the names socket connections serve, for each connection's detail.
      */
     GatewayStats(
         final RouteTable routes,
@@ -50,8 +52,10 @@ final class GatewayStats
         final RequestBridge requests,
         final SubjectBridge subjects,
         final GatewaySession.QueueBudget queueBudget,
-        final LongSupplier readBufferBytes)
+        final LongSupplier readBufferBytes,
+        final SocketServices socketServices)
     {
+        this.socketServices = socketServices;
         this.routes = routes;
         this.instances = instances;
         this.proxy = proxy;
@@ -80,6 +84,7 @@ final class GatewayStats
         {
             perService.put(service.name(), instances.count(service));
         }
+        ConnectionDetails.put(stats.putArray("connections_detail"), sessions, socketServices);
         proxy.send(session, FrameType.RESPONSE, format,
             FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
     }
