@@ -54,7 +54,8 @@ public final class GatewayCounters
     private static final String OTHER = "(other)";
 
     private final Map<String, long[]> errorsByCode = new TreeMap<>();
-    private final Map<String, long[]> byService = new TreeMap<>();   // requests, responses, errors
+    private static final int SERVICE_WIDTH = 3 + LatencyBuckets.COUNT;
+    private final Map<String, long[]> byService = new TreeMap<>();   // requests, responses, errors, latency buckets
     private final Map<String, long[]> bySubject = new TreeMap<>();   // publishes, pushes, drops
 
     void error(final String code)
@@ -66,19 +67,34 @@ public final class GatewayCounters
     void request(final String service)
     {
         requests++;
-        slot(byService, service, 3)[0]++;
+        slot(byService, service, SERVICE_WIDTH)[0]++;
     }
 
     void response(final String service)
     {
         responses++;
-        slot(byService, service, 3)[1]++;
+        slot(byService, service, SERVICE_WIDTH)[1]++;
+    }
+
+    /**
+     * A successful answer, with the time from the request to it as the gateway saw it (caller side: it includes the
+     * hops to the service and back), counted in the service's latency histogram.
+     *
+     * @param service that answered.
+     * @param latencyNs from the request to the answer.
+     */
+    void response(final String service, final long latencyNs)
+    {
+        responses++;
+        final long[] slot = slot(byService, service, SERVICE_WIDTH);
+        slot[1]++;
+        slot[3 + LatencyBuckets.bucket(latencyNs / 1000)]++;
     }
 
     void serviceError(final String service, final String code)
     {
         error(code);
-        slot(byService, service, 3)[2]++;
+        slot(byService, service, SERVICE_WIDTH)[2]++;
     }
 
     void published(final String subject)
@@ -160,8 +176,8 @@ public final class GatewayCounters
         final ObjectNode codes = node.putObject("errors_by_code");
         errorsByCode.forEach((code, n) -> codes.put(code, n[0]));
         final ObjectNode services = node.putObject("per_service");
-        byService.forEach((name, n) -> services.putObject(name)
-            .put("requests", n[0]).put("responses", n[1]).put("errors", n[2]));
+        byService.forEach((name, n) -> LatencyBuckets.put(services.putObject(name)
+            .put("requests", n[0]).put("responses", n[1]).put("errors", n[2]).putObject("latency_us"), n, 3));
         final ObjectNode subjects = node.putObject("per_subject");
         bySubject.forEach((name, n) -> subjects.putObject(name)
             .put("publishes", n[0]).put("pushes", n[1]).put("drops", n[2]));
