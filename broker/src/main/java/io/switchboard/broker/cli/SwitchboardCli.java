@@ -119,7 +119,8 @@ public final class SwitchboardCli implements Callable<Integer>
     static final Class<?>[] COMMANDS = {
         CallCommand.class, StreamCommand.class, PublishCommand.class, ListenCommand.class, ReplyCommand.class,
         ServicesCommand.class, DescribeCommand.class,
-        StatsCommand.class, CompletionCommand.class, CompleteNamesCommand.class, TrainCommand.class};
+        StatsCommand.class, StatCommand.class, TopCommand.class, ConnectionsCommand.class, MonitorCommand.class,
+        ErrorsCommand.class, MetricsCommand.class, CompletionCommand.class, CompleteNamesCommand.class, TrainCommand.class};
 
     static CommandLine commandLine(final SwitchboardCli cli)
     {

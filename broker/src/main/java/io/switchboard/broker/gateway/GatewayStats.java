@@ -30,6 +30,7 @@ final class GatewayStats
     private final GatewaySession.QueueBudget queueBudget;
     private final LongSupplier readBufferBytes;
     private final SocketServices socketServices;
+    private final MonitorTap tap;
 
     /**
      * @param routes of the gateway's own client, as DISCOVER reads them.
@@ -56,6 +57,8 @@ final class GatewayStats
         final SocketServices socketServices)
     {
         this.socketServices = socketServices;
+        this.tap = new MonitorTap(proxy, org.agrona.concurrent.SystemEpochClock.INSTANCE);
+        counters.tap = tap;
         this.routes = routes;
         this.instances = instances;
         this.proxy = proxy;
@@ -67,8 +70,14 @@ final class GatewayStats
         this.readBufferBytes = readBufferBytes;
     }
 
-    void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
+    void onStats(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final com.fasterxml.jackson.databind.JsonNode body)
     {
+        if (null != body && body.path("monitor").asBoolean(false))
+        {
+            onMonitor(session, format, correlationId, body.path("pattern"));
+            return;
+        }
         final ObjectNode stats = counters.toJson(NODES.objectNode());
         counters.detailsToJson(stats);
         stats.put("connections", sessions.size());
@@ -87,5 +96,28 @@ final class GatewayStats
         ConnectionDetails.put(stats.putArray("connections_detail"), sessions, socketServices);
         proxy.send(session, FrameType.RESPONSE, format,
             FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
+    }
+
+    /** STATS with {@code "monitor": true}: tap this connection ({@link MonitorTap}), answered {@code {monitoring}}. */
+    private void onMonitor(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final com.fasterxml.jackson.databind.JsonNode pattern)
+    {
+        io.switchboard.codec.subject.SubjectPattern filter = null;
+        if (pattern.isTextual() && !pattern.asText().isEmpty())
+        {
+            try
+            {
+                filter = io.switchboard.codec.subject.SubjectPattern.compile(pattern.asText());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                proxy.send(session, FrameType.ERROR, format, FrameBodies.error(SessionProxy.orEmpty(correlationId),
+                    io.switchboard.codec.frame.ErrorCode.INVALID_REQUEST, "monitor pattern: " + ex.getMessage()), false);
+                return;
+            }
+        }
+        tap.add(session, filter);
+        proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(SessionProxy.orEmpty(correlationId),
+            NODES.objectNode().put("monitoring", true).put("pattern", null == filter ? ">" : pattern.asText())), false);
     }
 }
