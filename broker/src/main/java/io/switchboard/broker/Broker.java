@@ -151,8 +151,9 @@ public final class Broker implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietClose(files);
-            throw new UncheckedIOException("cannot make the error log in " + socketDir + ": " + ex.getMessage(), ex);
+            ctx.errorHandler().onError(new IOException("no error log or broker.info in " + socketDir +
+                " (switchboard errors and stat cannot read them): " + ex.getMessage(), ex));
+            return null;
         }
     }
 

@@ -76,7 +76,13 @@ public final class ErrorLogFile implements ErrorHandler
             StandardOpenOption.READ, StandardOpenOption.WRITE),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))))
         {
+            io.switchboard.transport.PeerCountersFile.allocate(channel, HEADER_LENGTH + LOG_LENGTH);
             mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, HEADER_LENGTH + LOG_LENGTH);
+        }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(file);
+            throw ex;
         }
         final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
         header.putInt(0, MAGIC);

@@ -146,7 +146,13 @@ public final class PeerCountersFile
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
             StandardOpenOption.READ, StandardOpenOption.WRITE))
         {
+            allocate(channel, FILE_LENGTH);
             mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, FILE_LENGTH);
+        }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(temporary);
+            throw ex;
         }
         final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
         header.putInt(MAGIC_OFFSET, MAGIC);
@@ -171,6 +177,26 @@ public final class PeerCountersFile
             throw ex;
         }
         return new Mapped(path, mapped);
+    }
+
+    /**
+     * Write zeros over the whole length before the file is mapped: every page then exists on disk, and a full disk
+     * is an {@link IOException} here instead of a SIGBUS at the first write into an unallocated page of the mapping.
+     *
+     * @param channel of the new file.
+     * @param length to allocate.
+     * @throws IOException if the file system cannot hold it.
+     */
+    public static void allocate(final FileChannel channel, final int length) throws IOException
+    {
+        final java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(Math.min(length, 64 * 1024));
+        long position = 0;
+        while (position < length)
+        {
+            zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+            position += channel.write(zeros, position);
+        }
+        channel.force(false);
     }
 
     private static long startMillis(final ProcessHandle process)
