@@ -201,7 +201,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         @Override
         public String[] getVersion()
         {
-            return new io.switchboard.broker.cli.SwitchboardCli.Version().getVersion();
+            return new io.switchboard.broker.cli.Version().getVersion();
         }
     }
 

@@ -30,7 +30,7 @@ abstract class OperatorCommand implements Callable<Integer>
 
     @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "1",
         description = "seconds between refreshes (default: ${DEFAULT-VALUE})")
-    SwitchboardCli.Seconds interval;
+    Seconds interval;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "0",
         description = "stop after N refreshes (default: until interrupted)")
