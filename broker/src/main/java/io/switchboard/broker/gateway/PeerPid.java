@@ -1,6 +1,6 @@
 package io.switchboard.broker.gateway;
 
-import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 import java.io.FileDescriptor;
@@ -18,7 +18,9 @@ import java.nio.file.Path;
  * first asks about the connection.
  * <p>
  * The duplicate is kept open with the session and closed after the session's channel: junixsocket shuts the socket
- * down when it closes its socket, which would cut the connection if done while it is open.
+ * down when it closes its socket, which would cut the connection if done while it is open. The duplicate shares the
+ * descriptor's open file description, blocking flag included: it is cast to a non-blocking channel, never to a
+ * (blocking) socket, which turned the gateway's own channel blocking and stalled the gateway (GatewayLimitsTest).
  * <p>
  * Needs {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} (to reach the channel's descriptor; the launcher and the
  * tests set it) and junixsocket's native library for this platform; without either the pid is reported as -1 and the
@@ -53,8 +55,11 @@ final class PeerPid
         try
         {
             final FileDescriptor fd = descriptor(session.channel);
-            final AFUNIXSocket duplicate = FileDescriptorCast.duplicating(fd).as(AFUNIXSocket.class);
+            // a channel, not a socket: a socket sets its descriptor blocking, and the flag belongs to the open file
+            // description the duplicate shares with the gateway's channel, which would then block the gateway
+            final AFUNIXSocketChannel duplicate = FileDescriptorCast.duplicating(fd).as(AFUNIXSocketChannel.class);
             session.peerCredentials = duplicate;
+            duplicate.configureBlocking(false); // the gateway's channel is non-blocking, whatever the cast did
             return duplicate.getPeerCredentials().getPid();
         }
         catch (final Exception | LinkageError ex)
