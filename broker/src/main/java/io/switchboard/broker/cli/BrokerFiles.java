@@ -151,10 +151,12 @@ final class BrokerFiles
     }
 
     /** The gateway's STATS payload, or null if the broker did not answer in time. */
-    static JsonNode gatewayStats(final SwitchboardCli cli, final GatewayConnection connection, final long timeoutNs)
+    static JsonNode gatewayStats(
+        final SwitchboardCli cli, final GatewayConnection connection, final long timeoutNs, final boolean connections)
     {
         final String id = cli.nextId();
-        cli.send(connection, FrameType.STATS, NODES.objectNode().put("correlation_id", id));
+        cli.send(connection, FrameType.STATS, NODES.objectNode().put("correlation_id", id)
+            .put("connections", connections));
         final JsonNode answer = cli.awaitFrame(connection, id, System.nanoTime() + timeoutNs);
         return null == answer || !answer.path("success").asBoolean(false) ? null : answer.path("payload");
     }

@@ -26,6 +26,12 @@ import static io.switchboard.broker.cli.SwitchboardCli.*;
 final class ConnectionsCommand extends OperatorCommand
 {
     @Override
+    boolean wantsConnections()
+    {
+        return true;
+    }
+
+    @Override
     boolean repeats()
     {
         return false;

@@ -73,7 +73,7 @@ abstract class OperatorCommand implements Callable<Integer>
             for (int n = 1; ; n++)
             {
                 final JsonNode stats = null == connection ? null :
-                    BrokerFiles.gatewayStats(cli, connection, TimeUnit.SECONDS.toNanos(10));
+                    BrokerFiles.gatewayStats(cli, connection, TimeUnit.SECONDS.toNanos(10), wantsConnections());
                 if (terminal && repeats() && n > 1)
                 {
                     cli.out.print("\033[H\033[2J");
@@ -98,6 +98,12 @@ abstract class OperatorCommand implements Callable<Integer>
                 connection.close();
             }
         }
+    }
+
+    /** Whether STATS should list every connection ({@code connections_detail}). */
+    boolean wantsConnections()
+    {
+        return false;
     }
 
     /** Whether the last refresh was printed. */

@@ -93,7 +93,10 @@ final class GatewayStats
         {
             perService.put(service.name(), instances.count(service));
         }
-        ConnectionDetails.put(stats.putArray("connections_detail"), sessions, socketServices);
+        if (null != body && body.path("connections").asBoolean(false)) // asked for: it reads each peer's pid once
+        {
+            ConnectionDetails.put(stats.putArray("connections_detail"), sessions, socketServices);
+        }
         proxy.send(session, FrameType.RESPONSE, format,
             FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
     }
