@@ -87,7 +87,7 @@ final class ConnectionsCommand extends OperatorCommand
             cli.print(NODES.objectNode().set("connections", rows));
             return;
         }
-        final String format = "%-7s %-5s %-8s %-9s %-16s %-22s %-22s %-20s %9s %6s%n";
+        final String format = "%-7s %-5s %-8s %-9s %-12s %-20s %-30s %-14s %9s %6s%n";
         cli.out.printf(format, "KIND", "ID", "PID", "USER", "PROCESS", "NAME", "SERVICES", "PATTERNS", "IN-FLIGHT",
             "DROPS");
         for (final JsonNode row : rows)
