@@ -52,6 +52,7 @@ public final class Broker implements AutoCloseable
     private final AgentRunner gatewayRunner;
     private final RuntimeDirectory files;
     private final ErrorHandler agentErrorHandler;
+    private final ErrorLogFile errorLog;
     private GatewayConductor gateway;
     private volatile boolean closing;
 
@@ -60,6 +61,7 @@ public final class Broker implements AutoCloseable
         this.ctx = ctx;
         final RuntimeDirectory files = RuntimeDirectory.claim(ctx); // folders owned (lstat), 0700 and locked, first
         this.files = files;
+        this.errorLog = openErrorLog(ctx, files);
         this.agentErrorHandler = this::onAgentError;
         MediaDriver launched = null;
         BrokerConductor created = null;
@@ -127,6 +129,31 @@ public final class Broker implements AutoCloseable
             closeOnFailure(created, launched);
             CloseHelper.quietClose(files);
             throw ex;
+        }
+    }
+
+    /**
+     * The distinct error log in the socket directory (kept after exit), in front of the context's error handler;
+     * {@code broker.info} for the tools; and the counters folder of the peers, whose dead owners' files are reclaimed
+     * now.
+     */
+    private static ErrorLogFile openErrorLog(final Context ctx, final RuntimeDirectory files)
+    {
+        final java.nio.file.Path socketDir = ctx.socketDir().toAbsolutePath().normalize();
+        io.switchboard.transport.PeerCountersFile.reclaim(socketDir.resolve(
+            io.switchboard.transport.PeerCountersFile.DIRECTORY_NAME));
+        try
+        {
+            final ErrorLogFile log = ErrorLogFile.create(socketDir, ctx.errorHandler());
+            ctx.errorHandler(log);
+            BrokerInfo.write(socketDir, ctx);
+            return log;
+        }
+        catch (final IOException ex)
+        {
+            ctx.errorHandler().onError(new IOException("no error log or broker.info in " + socketDir +
+                " (switchboard errors and stat cannot read them): " + ex.getMessage(), ex));
+            return null;
         }
     }
 

@@ -106,11 +106,13 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
         }
         if (null == logger)
         {
-            logger = (msg) -> System.out.println("switchboard: " + msg);
+            final System.Logger log = io.switchboard.transport.Logging.logger("switchboard.broker");
+            logger = (msg) -> log.log(System.Logger.Level.INFO, msg);
         }
         if (null == errorHandler)
         {
-            errorHandler = (ex) -> System.err.println("switchboard: error: " + ex);
+            final System.Logger log = io.switchboard.transport.Logging.logger("switchboard.broker");
+            errorHandler = (ex) -> log.log(System.Logger.Level.ERROR, String.valueOf(ex), ex);
         }
         return self();
     }

@@ -207,7 +207,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         @Override
         public String[] getVersion()
         {
-            return new io.switchboard.broker.cli.SwitchboardCli.Version().getVersion();
+            return new io.switchboard.broker.cli.Version().getVersion();
         }
     }
 
@@ -251,6 +251,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
      */
     public static void main(final String[] args)
     {
+        io.switchboard.transport.Logging.configure();
         final int status = run(args);
         if (status >= 0)
         {

@@ -34,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DemoServices implements AutoCloseable
 {
+    /** The countdown service logs under its own name. */
+    private static final System.Logger COUNTDOWN_LOG = io.switchboard.transport.Logging.logger("countdown");
+
     /** The demo schema's IR, generated at build time. */
     public static final String SCHEMA_RESOURCE = "/examples.sbeir";
 
@@ -194,8 +197,7 @@ public final class DemoServices implements AutoCloseable
         {
             stream.onCancel(() ->
             {
-                System.out.println("countdown: stream cancelled after " + stream.sent() + " ticks");
-                System.out.flush();
+                COUNTDOWN_LOG.log(System.Logger.Level.INFO, "stream cancelled after " + stream.sent() + " ticks");
             });
             future = timer.scheduleAtFixedRate(this, 0, intervalMs, TimeUnit.MILLISECONDS);
         }
@@ -261,6 +263,7 @@ public final class DemoServices implements AutoCloseable
      */
     public static void main(final String[] args) throws InterruptedException
     {
+        io.switchboard.transport.Logging.configure();
         final Switchboard.Context ctx = new Switchboard.Context().clientName("demo-services");
         boolean priceFeed = true;
         String prefix = "";
@@ -288,8 +291,7 @@ public final class DemoServices implements AutoCloseable
         try (DemoServices ignored = new DemoServices(Switchboard.connect(ctx), priceFeed, prefix))
         {
             Runtime.getRuntime().addShutdownHook(new Thread(done::countDown));
-            System.out.println("demo services ready");
-            System.out.flush();
+            io.switchboard.transport.Logging.logger("demo").log(System.Logger.Level.INFO, "demo services ready");
             done.await();
         }
     }

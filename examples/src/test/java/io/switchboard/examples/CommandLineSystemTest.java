@@ -368,7 +368,7 @@ class CommandLineSystemTest
             {
                 assertTrue(bash.process().waitFor(60, TimeUnit.SECONDS));
                 bash.awaitEnd();
-                assertEquals(List.of("stream stats", "calculator", "Add Multiply", "--deadline"),
+                assertEquals(List.of("stream stats stat", "calculator", "Add Multiply", "--deadline"),
                     Arrays.asList(bash.output().split("\n")), bash.output());
             }
         }

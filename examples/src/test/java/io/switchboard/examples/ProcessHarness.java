@@ -83,6 +83,8 @@ final class ProcessHarness implements AutoCloseable
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-opens");
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+        command.add("--add-opens"); // the socket peer's pid (junixsocket reads SO_PEERCRED on the channel's descriptor)
+        command.add("java.base/sun.nio.ch=ALL-UNNAMED");
         command.add("-Xmx256m");
         command.addAll(jvmArgs);
         command.add("-cp");

@@ -90,7 +90,7 @@ final class ClientConductor implements Agent
         this.clock = ctx.nanoClock();
         this.errorHandler = ctx.errorHandler();
         this.dataPlaneFactory = dataPlaneFactory;
-        this.counters = new ClientCounters(ctx.clientName());
+        this.counters = new ClientCounters(ctx.clientName(), PeerCountersFile.directoryFor(ctx.controlSocket()));
         this.routes = new RouteTable(ctx.maxSchemaBytes());
         this.session = new BrokerSession(ctx, clock, this::onBrokerLost);
         this.controlProxy = new ControlProxy(session);
@@ -112,7 +112,15 @@ final class ClientConductor implements Agent
         this.callRouter = new CallRouter(
             session, routes, calls, peers, logs, counters, clock, ctx.maxMessageLength());
 
-        connect(ctx.connectTimeoutNs());
+        try
+        {
+            connect(ctx.connectTimeoutNs());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            counters.close(); // its file, which no one else would delete while this process lives
+            throw ex;
+        }
     }
 
     /**

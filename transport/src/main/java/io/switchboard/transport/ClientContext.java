@@ -237,11 +237,13 @@ abstract class ClientContext<C extends ClientContext<C>>
         }
         if (null == logger)
         {
-            logger = (msg) -> System.err.println("switchboard[" + clientName + "]: " + msg);
+            final System.Logger log = Logging.logger("switchboard.peer." + clientName);
+            logger = (msg) -> log.log(System.Logger.Level.INFO, msg);
         }
         if (null == errorHandler)
         {
-            errorHandler = (ex) -> System.err.println("switchboard[" + clientName + "]: " + ex);
+            final System.Logger log = Logging.logger("switchboard.peer." + clientName);
+            errorHandler = (ex) -> log.log(System.Logger.Level.ERROR, String.valueOf(ex), ex);
         }
         if (waitForBrokerNs < 0)
         {

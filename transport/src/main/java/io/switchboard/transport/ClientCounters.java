@@ -10,8 +10,11 @@ import java.nio.ByteBuffer;
 /**
  * A peer's counters, for the life of the client (across reconnections to the broker).
  * <p>
- * They live in the client's own memory, not in the media driver's counters file: a driver that dies with its broker
- * unmaps that file, and a counter left pointing into it would crash the process on its next increment.
+ * They live in a memory-mapped file of the peer's own ({@link PeerCountersFile}, under the broker's socket directory),
+ * not in the media driver's counters file: a driver that dies with its broker unmaps that file, and a counter left
+ * pointing into it would crash the process on its next increment. Other processes read the peer's file while it runs
+ * ({@code switchboard stat}); it is deleted when the client closes. When the file cannot be made (a folder this user
+ * cannot write to, a full disk) the counters live in the client's memory instead, as {@link #file()} tells.
  * Written by the client's duty cycle only; readable from any thread.
  */
 public final class ClientCounters implements AutoCloseable
@@ -19,11 +22,10 @@ public final class ClientCounters implements AutoCloseable
     /** First counter type id used by Switchboard peers. */
     public static final int TYPE_ID_BASE = 7300;
 
-    private static final int MAX_COUNTERS = 16;
+    private static final int MAX_COUNTERS = PeerCountersFile.MAX_COUNTERS;
 
-    private final CountersManager manager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.METADATA_LENGTH)),
-        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.COUNTER_LENGTH)));
+    private final PeerCountersFile.Mapped file;
+    private final CountersManager manager;
 
     final AtomicCounter requests;
     final AtomicCounter responses;
@@ -38,9 +40,38 @@ public final class ClientCounters implements AutoCloseable
     final AtomicCounter pushesLost;
     final AtomicCounter imagesLost;
     final AtomicCounter malformed;
+    final AtomicCounter inFlight;
 
     ClientCounters(final String clientName)
     {
+        this(clientName, null);
+    }
+
+    /**
+     * @param clientName the peer's name, in every label and the file's header.
+     * @param directory the counters folder ({@link PeerCountersFile#directoryFor(java.nio.file.Path)}); null keeps
+     * the counters in this process's memory.
+     */
+    ClientCounters(final String clientName, final java.nio.file.Path directory)
+    {
+        PeerCountersFile.Mapped mapped = null;
+        if (null != directory)
+        {
+            try
+            {
+                mapped = PeerCountersFile.create(directory, clientName);
+            }
+            catch (final java.io.IOException | RuntimeException ex)
+            {
+                System.getLogger(ClientCounters.class.getName()).log(System.Logger.Level.WARNING,
+                    "counters of " + clientName + " kept in memory, not readable by switchboard stat: cannot make " +
+                    "a file in " + directory + " (" + ex + ")");
+            }
+        }
+        file = mapped;
+        manager = null != mapped ? new CountersManager(mapped.metadata, mapped.values) : new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersManager.COUNTER_LENGTH)));
         final CountersManager m = manager;
         final String suffix = ": name=" + clientName;
         requests = m.newCounter("sb-requests" + suffix, TYPE_ID_BASE);
@@ -56,6 +87,17 @@ public final class ClientCounters implements AutoCloseable
         pushesLost = m.newCounter("sb-pushes-lost" + suffix, TYPE_ID_BASE + 10);
         imagesLost = m.newCounter("sb-images-lost" + suffix, TYPE_ID_BASE + 11);
         malformed = m.newCounter("sb-malformed" + suffix, TYPE_ID_BASE + 12);
+        inFlight = m.newCounter("sb-in-flight" + suffix, TYPE_ID_BASE + 13);
+    }
+
+    /**
+     * The file other processes read these counters from.
+     *
+     * @return its path, or null when the counters are in this process's memory only.
+     */
+    public java.nio.file.Path file()
+    {
+        return null == file ? null : file.path;
     }
 
     /**
@@ -124,6 +166,10 @@ public final class ClientCounters implements AutoCloseable
     public void close()
     {
         CloseHelper.closeAll(requests, responses, errors, timeouts, lateReplies, served, undeliverable, published,
-            publishFailures, pushes, pushesLost, imagesLost, malformed);
+            publishFailures, pushes, pushesLost, imagesLost, malformed, inFlight);
+        if (null != file)
+        {
+            file.delete();
+        }
     }
 }

@@ -124,6 +124,7 @@ final class PendingCalls
      */
     int expire(final long nowNs)
     {
+        counters.inFlight.setOrdered(calls.size());
         final ArrayList<PendingCall> expired = this.expired;
         expired.clear();
         for (final PendingCall call : calls.values())

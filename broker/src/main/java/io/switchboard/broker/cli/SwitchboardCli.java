@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * from a shell, over the gateway socket (PROTOCOL.md). Options are parsed by picocli; every failure ends in one line on
  * stderr and an exit code per error class ({@link ExitCodes}).
  */
-@Command(name = "switchboard", mixinStandardHelpOptions = true, versionProvider = SwitchboardCli.Version.class,
+@Command(name = "switchboard", mixinStandardHelpOptions = true, versionProvider = Version.class,
     synopsisSubcommandLabel = "COMMAND", usageHelpAutoWidth = false, usageHelpWidth = 110,
     description = "The Switchboard broker from a shell: call services, stream, publish, listen, serve, inspect.",
     footer = {
@@ -119,7 +119,8 @@ public final class SwitchboardCli implements Callable<Integer>
     static final Class<?>[] COMMANDS = {
         CallCommand.class, StreamCommand.class, PublishCommand.class, ListenCommand.class, ReplyCommand.class,
         ServicesCommand.class, DescribeCommand.class,
-        StatsCommand.class, CompletionCommand.class, CompleteNamesCommand.class, TrainCommand.class};
+        StatsCommand.class, StatCommand.class, TopCommand.class, ConnectionsCommand.class, MonitorCommand.class,
+        ErrorsCommand.class, MetricsCommand.class, CompletionCommand.class, CompleteNamesCommand.class, TrainCommand.class};
 
     static CommandLine commandLine(final SwitchboardCli cli)
     {
@@ -238,80 +239,6 @@ public final class SwitchboardCli implements Callable<Integer>
         BrokerGone(final String message)
         {
             super(message, null, false, false);
-        }
-    }
-
-    /** A duration given in seconds on the command line: a positive decimal number. */
-    static final class Seconds
-    {
-        final long nanos;
-
-        Seconds(final long nanos)
-        {
-            this.nanos = nanos;
-        }
-
-        static Seconds parse(final String text)
-        {
-            final double value;
-            try
-            {
-                value = Double.parseDouble(text.trim());
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new CommandLine.TypeConversionException("expected a number of seconds (e.g. 2 or 0.5), found '" +
-                    text + "'");
-            }
-            if (!(value > 0) || value > 365L * 24 * 3600)
-            {
-                throw new CommandLine.TypeConversionException("expected a positive number of seconds up to a year, " +
-                    "found '" + text + "'");
-            }
-            return new Seconds((long)(value * 1e9));
-        }
-
-        static Seconds ofSeconds(final long seconds)
-        {
-            return new Seconds(TimeUnit.SECONDS.toNanos(seconds));
-        }
-
-        long millis()
-        {
-            return Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos));
-        }
-
-        String text()
-        {
-            return nanos % 1_000_000_000L == 0 ? (nanos / 1_000_000_000L) + " s" : millis() + " ms";
-        }
-    }
-
-    /** The version of the build, from the properties Maven writes into the jar. */
-    public static final class Version implements CommandLine.IVersionProvider
-    {
-        @Override
-        public String[] getVersion()
-        {
-            return new String[]{"switchboard " + version() + " (Java " + Runtime.version().feature() + ")"};
-        }
-
-        static String version()
-        {
-            try (InputStream stream = SwitchboardCli.class.getResourceAsStream("version.properties"))
-            {
-                if (null != stream)
-                {
-                    final Properties properties = new Properties();
-                    properties.load(stream);
-                    return properties.getProperty("version", "unknown");
-                }
-            }
-            catch (final IOException ignore)
-            {
-                // the version is then unknown
-            }
-            return "unknown";
         }
     }
 

@@ -173,6 +173,7 @@ final class FrameAdapter implements FrameHandler
             {
                 case REQUEST:
                     requests.onRequest(session, format, (ObjectNode)body);
+                    counters.requestTaken = null; // refusals of this request are told to monitors up to here
                     break;
                 case CANCEL:
                     requests.onCancel(session, format, correlationId);
@@ -190,7 +191,7 @@ final class FrameAdapter implements FrameHandler
                     discovery.onDiscover(session, format, correlationId, body);
                     break;
                 case STATS:
-                    stats.onStats(session, format, correlationId);
+                    stats.onStats(session, format, correlationId, body);
                     break;
                 case REGISTER:
                     socketServices.onRegister(session, format, correlationId, body);

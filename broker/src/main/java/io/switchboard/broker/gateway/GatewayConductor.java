@@ -113,7 +113,8 @@ public final class GatewayConductor implements Agent
         this.subjects = new SubjectBridge(ctx, peer, codec, proxy, counters, sessions, transcoders, epochClock);
         final Discovery discovery = new Discovery(client.routes(), proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            client.routes(), instances, proxy, counters, sessions, requests, subjects, queueBudget, () -> readBufferBytes);
+            client.routes(), instances, proxy, counters, sessions, requests, subjects, queueBudget, () -> readBufferBytes,
+            socketServices);
         this.frameAdapter = new FrameAdapter(ctx, peer::poll, codec, proxy, counters, nanoClock,
             () -> RUNNING == state && !shutdownRequested, requests, subjects, discovery, stats, socketServices);
         final Path path = ctx.socketPath();
@@ -526,6 +527,7 @@ public final class GatewayConductor implements Agent
         sessions.remove(session);
         session.key.cancel();
         CloseHelper.quietClose(session.channel);
+        CloseHelper.quietClose(session.peerCredentials); // after the channel: closing it shuts the socket down
         session.releaseQueue();
         readBufferBytes -= session.readBufferBytes;
         session.readBufferBytes = 0;

@@ -122,7 +122,8 @@ public final class GatewayContext
         }
         if (null == errorHandler)
         {
-            errorHandler = (ex) -> System.err.println("switchboard gateway: error: " + ex);
+            final System.Logger log = io.switchboard.transport.Logging.logger("switchboard.gateway");
+            errorHandler = (ex) -> log.log(System.Logger.Level.ERROR, String.valueOf(ex), ex);
         }
         if (null == epochClock)
         {

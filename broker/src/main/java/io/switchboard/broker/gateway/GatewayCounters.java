@@ -53,12 +53,23 @@ public final class GatewayCounters
     static final int MAX_KEYS = 1_000;
     private static final String OTHER = "(other)";
 
+    /** Told of requests and answers while a connection monitors (null until the gateway sets it). */
+    MonitorTap tap;
+    /** The service of the request being taken, while the gateway takes it: a refusal then is its answer. */
+    String requestTaken;
+
     private final Map<String, long[]> errorsByCode = new TreeMap<>();
-    private final Map<String, long[]> byService = new TreeMap<>();   // requests, responses, errors
+    private static final int SERVICE_WIDTH = 4 + LatencyBuckets.COUNT;
+    private final Map<String, long[]> byService = new TreeMap<>();   // requests, responses, errors, latency sum (ns), buckets
     private final Map<String, long[]> bySubject = new TreeMap<>();   // publishes, pushes, drops
 
     void error(final String code)
     {
+        if (null != requestTaken && null != tap && !tap.isEmpty())
+        {
+            tap.event("error", requestTaken, -1, null == code ? "INTERNAL_ERROR" : code);
+        }
+        requestTaken = null;
         errors++;
         slot(errorsByCode, null == code ? "INTERNAL_ERROR" : code, 1)[0]++;
     }
@@ -66,19 +77,49 @@ public final class GatewayCounters
     void request(final String service)
     {
         requests++;
-        slot(byService, service, 3)[0]++;
+        slot(byService, service, SERVICE_WIDTH)[0]++;
+        if (null != tap && !tap.isEmpty())
+        {
+            requestTaken = service;
+            tap.event("request", service, -1, null);
+        }
     }
 
     void response(final String service)
     {
         responses++;
-        slot(byService, service, 3)[1]++;
+        slot(byService, service, SERVICE_WIDTH)[1]++;
+    }
+
+    /**
+     * A successful answer, with the time from the request to it as the gateway saw it (caller side: it includes the
+     * hops to the service and back), counted in the service's latency histogram.
+     *
+     * @param service that answered.
+     * @param latencyNs from the request to the answer.
+     */
+    void response(final String service, final long latencyNs)
+    {
+        responses++;
+        final long[] slot = slot(byService, service, SERVICE_WIDTH);
+        slot[1]++;
+        slot[3] += latencyNs;
+        slot[4 + LatencyBuckets.bucket(latencyNs / 1000)]++;
+        if (null != tap && !tap.isEmpty())
+        {
+            tap.event("response", service, latencyNs, null);
+        }
     }
 
     void serviceError(final String service, final String code)
     {
+        requestTaken = null; // told below, with the service's own error
         error(code);
-        slot(byService, service, 3)[2]++;
+        slot(byService, service, SERVICE_WIDTH)[2]++;
+        if (null != tap && !tap.isEmpty())
+        {
+            tap.event("error", service, -1, code);
+        }
     }
 
     void published(final String subject)
@@ -160,8 +201,9 @@ public final class GatewayCounters
         final ObjectNode codes = node.putObject("errors_by_code");
         errorsByCode.forEach((code, n) -> codes.put(code, n[0]));
         final ObjectNode services = node.putObject("per_service");
-        byService.forEach((name, n) -> services.putObject(name)
-            .put("requests", n[0]).put("responses", n[1]).put("errors", n[2]));
+        byService.forEach((name, n) -> LatencyBuckets.put(services.putObject(name)
+            .put("requests", n[0]).put("responses", n[1]).put("errors", n[2]).put("latency_sum_us", n[3] / 1000)
+            .putObject("latency_us"), n, 4));
         final ObjectNode subjects = node.putObject("per_subject");
         bySubject.forEach((name, n) -> subjects.putObject(name)
             .put("publishes", n[0]).put("pushes", n[1]).put("drops", n[2]));

@@ -73,6 +73,11 @@ final class GatewaySession
 
     /** Limits logged once for this connection (bits of {@code GatewayConductor.LOGGED_*}). */
     int loggedLimits;
+    /** Pushes dropped because this connection's queue was full (for {@code switchboard connections}). */
+    long pushesDropped;
+    /** The peer's pid from SO_PEERCRED (0: not looked up yet, -1: unknown), and the handle that read it. */
+    long peerPid;
+    java.io.Closeable peerCredentials;
     final HashMap<String, PendingCall> pendingByClientId = new HashMap<>();
     final TokenBucket rateLimit; // null when connections are not rate limited
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();

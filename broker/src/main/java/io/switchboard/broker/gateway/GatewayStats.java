@@ -29,6 +29,8 @@ final class GatewayStats
     private final SubjectBridge subjects;
     private final GatewaySession.QueueBudget queueBudget;
     private final LongSupplier readBufferBytes;
+    private final SocketServices socketServices;
+    private final MonitorTap tap;
 
     /**
      * @param routes of the gateway's own client, as DISCOVER reads them.
@@ -40,6 +42,7 @@ final class GatewayStats
      * @param subjects the subject bridge, for the patterns held.
      * @param queueBudget bytes queued for all connections.
      * @param readBufferBytes bytes the connections' unfinished frames hold.
+     * @param socketServices the names socket connections serve, for each connection's detail.
      */
     GatewayStats(
         final RouteTable routes,
@@ -50,8 +53,12 @@ final class GatewayStats
         final RequestBridge requests,
         final SubjectBridge subjects,
         final GatewaySession.QueueBudget queueBudget,
-        final LongSupplier readBufferBytes)
+        final LongSupplier readBufferBytes,
+        final SocketServices socketServices)
     {
+        this.socketServices = socketServices;
+        this.tap = new MonitorTap(proxy, org.agrona.concurrent.SystemEpochClock.INSTANCE);
+        counters.tap = tap;
         this.routes = routes;
         this.instances = instances;
         this.proxy = proxy;
@@ -63,8 +70,14 @@ final class GatewayStats
         this.readBufferBytes = readBufferBytes;
     }
 
-    void onStats(final GatewaySession session, final FrameFormat format, final String correlationId)
+    void onStats(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final com.fasterxml.jackson.databind.JsonNode body)
     {
+        if (null != body && body.path("monitor").asBoolean(false))
+        {
+            onMonitor(session, format, correlationId, body.path("pattern"));
+            return;
+        }
         final ObjectNode stats = counters.toJson(NODES.objectNode());
         counters.detailsToJson(stats);
         stats.put("connections", sessions.size());
@@ -80,7 +93,34 @@ final class GatewayStats
         {
             perService.put(service.name(), instances.count(service));
         }
+        if (null != body && body.path("connections").asBoolean(false)) // asked for: it reads each peer's pid once
+        {
+            ConnectionDetails.put(stats.putArray("connections_detail"), sessions, socketServices);
+        }
         proxy.send(session, FrameType.RESPONSE, format,
             FrameBodies.response(SessionProxy.orEmpty(correlationId), stats), false);
+    }
+
+    /** STATS with {@code "monitor": true}: tap this connection ({@link MonitorTap}), answered {@code {monitoring}}. */
+    private void onMonitor(final GatewaySession session, final FrameFormat format, final String correlationId,
+        final com.fasterxml.jackson.databind.JsonNode pattern)
+    {
+        io.switchboard.codec.subject.SubjectPattern filter = null;
+        if (pattern.isTextual() && !pattern.asText().isEmpty())
+        {
+            try
+            {
+                filter = io.switchboard.codec.subject.SubjectPattern.compile(pattern.asText());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                proxy.send(session, FrameType.ERROR, format, FrameBodies.error(SessionProxy.orEmpty(correlationId),
+                    io.switchboard.codec.frame.ErrorCode.INVALID_REQUEST, "monitor pattern: " + ex.getMessage()), false);
+                return;
+            }
+        }
+        tap.add(session, filter);
+        proxy.send(session, FrameType.RESPONSE, format, FrameBodies.response(SessionProxy.orEmpty(correlationId),
+            NODES.objectNode().put("monitoring", true).put("pattern", null == filter ? ">" : pattern.asText())), false);
     }
 }

@@ -18,6 +18,8 @@ final class PendingCall
     final FrameFormat format;
     final SbeJsonTranscoder transcoder;
     long gatewayId = Long.MIN_VALUE;
+    /** When the gateway took the request, for the per-service latency (switchboard top). */
+    final long startNs = System.nanoTime();
     long frames;
     boolean done;
 

@@ -385,7 +385,7 @@ final class RequestBridge
             final PendingCall call = take(correlationId, true);
             if (null != call)
             {
-                counters.response(call.target);
+                counters.response(call.target, System.nanoTime() - call.startNs);
                 try
                 {
                     proxy.send(call.session, FrameType.RESPONSE, call.format,
@@ -429,7 +429,7 @@ final class RequestBridge
             final PendingCall call = take(correlationId, true);
             if (null != call)
             {
-                counters.response(call.target);
+                counters.response(call.target, System.nanoTime() - call.startNs);
                 proxy.send(call.session, FrameType.STREAM, call.format,
                     FrameBodies.streamEnd(call.clientCorrelationId, call.frames), false);
             }

@@ -304,6 +304,7 @@ final class SessionProxy
     private void dropped(final GatewaySession session, final String subject)
     {
         counters.dropped(subject);
+        session.pushesDropped++;
         logLimit(session, LOGGED_PUSHES_DROPPED, "pushes dropped: the connection does not read them fast enough " +
             "(queued " + session.queuedBytes() + " bytes; bounds " + ctx.maxQueuedPushBytes() + " bytes of pushes per " +
             "connection, " + ctx.maxQueuedPushes() + " pushes)");

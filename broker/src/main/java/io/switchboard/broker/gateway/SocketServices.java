@@ -90,6 +90,11 @@ final class SocketServices
      * @param name of the service.
      * @return the connections, empty when none; do not modify.
      */
+    java.util.Set<String> names()
+    {
+        return byName.keySet();
+    }
+
     List<GatewaySession> owners(final String name)
     {
         final ServedName served = byName.get(name);

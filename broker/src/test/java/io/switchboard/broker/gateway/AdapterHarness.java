@@ -102,7 +102,7 @@ final class AdapterHarness
         final ServiceInstances instances = new ServiceInstances(socketServices, () -> GATEWAY_CLIENT_ID);
         final Discovery discovery = new Discovery(client.routes, proxy, transcoders, instances);
         final GatewayStats stats = new GatewayStats(
-            client.routes, instances, proxy, counters, sessions, requests, subjects, budget, () -> 0);
+            client.routes, instances, proxy, counters, sessions, requests, subjects, budget, () -> 0, socketServices);
         adapter = new FrameAdapter(ctx, client::poll, codec, proxy, counters, nanoClock, () -> admitting,
             requests, subjects, discovery, stats, socketServices);
     }
