@@ -84,17 +84,13 @@ final class SocketServices
         return byName.containsKey(name);
     }
 
-    /**
-     * The connections that serve a name, in round-robin order.
-     *
-     * @param name of the service.
-     * @return the connections, empty when none; do not modify.
-     */
-    java.util.Set<String> names()
+    /** The names socket clients serve; do not modify. */
+    Set<String> names()
     {
         return byName.keySet();
     }
 
+    /** The connections that serve a name, in round-robin order; empty when none; do not modify. */
     List<GatewaySession> owners(final String name)
     {
         final ServedName served = byName.get(name);
