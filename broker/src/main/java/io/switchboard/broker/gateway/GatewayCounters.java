@@ -131,13 +131,25 @@ public final class GatewayCounters
     void pushed(final String subject)
     {
         pushes++;
-        slot(bySubject, subject, 3)[1]++;
+        if (!isTap(subject))
+        {
+            slot(bySubject, subject, 3)[1]++;
+        }
     }
 
     void dropped(final String subject)
     {
         pushesDropped++;
-        slot(bySubject, subject, 3)[2]++;
+        if (!isTap(subject))
+        {
+            slot(bySubject, subject, 3)[2]++;
+        }
+    }
+
+    /** The monitor tap's events ({@code $monitor.*}) count in the totals, not as subjects of their own. */
+    private static boolean isTap(final String subject)
+    {
+        return subject.startsWith("$monitor.");
     }
 
     private static long[] slot(final Map<String, long[]> map, final String key, final int width)
