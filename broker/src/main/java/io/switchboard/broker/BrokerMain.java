@@ -201,13 +201,23 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         return lines.toArray(new String[0]);
     }
 
-    /** The version of the build. */
+    /** The version of the build, from the properties Maven writes into the jar (beside the CLI's classes). */
     static final class Version implements CommandLine.IVersionProvider
     {
         @Override
-        public String[] getVersion()
+        public String[] getVersion() throws java.io.IOException
         {
-            return new io.switchboard.broker.cli.Version().getVersion();
+            final java.util.Properties properties = new java.util.Properties();
+            try (java.io.InputStream in = BrokerMain.class.getResourceAsStream(
+                "/io/switchboard/broker/cli/version.properties"))
+            {
+                if (null != in)
+                {
+                    properties.load(in);
+                }
+            }
+            return new String[]{"switchboard " + properties.getProperty("version", "unknown") +
+                " (Java " + Runtime.version().feature() + ")"};
         }
     }
 
