@@ -105,7 +105,9 @@ class ControlSocketAbuseSystemTest
                 {
                     assertError(junk, "PROTOCOL_ERROR", "");
                 }
-                assertEquals(1, count(broker.process.output(), "peer", "(junk,", "further errors on this connection"),
+                // one log record (its stack trace, which repeats the message, follows on lines of its own)
+                assertEquals(1, count(broker.process.output(), "switchboard.broker: ", "peer", "(junk,",
+                    "further errors on this connection"),
                     "one log line for " + junkCount + " junk messages:\n" + broker.process.output());
             }
 
