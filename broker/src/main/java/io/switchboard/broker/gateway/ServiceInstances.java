@@ -66,7 +66,9 @@ final class ServiceInstances
         {
             if (instance.clientId() == gateway)
             {
-                socket = true;
+                // the gateway's instance counts only while a connection serves the name (as in count): after the
+                // last one leaves, the broker withdraws it a round trip later
+                socket |= !socketServices.owners(service.name()).isEmpty();
             }
             else
             {
