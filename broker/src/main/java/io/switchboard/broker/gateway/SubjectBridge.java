@@ -370,18 +370,6 @@ final class SubjectBridge
         return false;
     }
 
-    private static boolean matchesAny(final List<SubjectPattern> patterns, final String subject)
-    {
-        for (int i = 0, size = patterns.size(); i < size; i++)
-        {
-            if (patterns.get(i).matches(subject))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void onRouteAnswer(final Void ignored, final Throwable failure)
     {
         if (null != failure)
