@@ -201,7 +201,11 @@ public final class LargeMessageHarness
         while (replies[0] == before && rig.errors() == errorsBefore)
         {
             rig.poll(handler);
-            Rigs.checkDeadline(deadlineNs, "the echo of " + size + " bytes from " + rig.name());
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("timed out waiting for the echo of " + size + " bytes from " +
+                    rig.name());
+            }
         }
     }
 
@@ -221,8 +225,11 @@ public final class LargeMessageHarness
         while (rig.minDelivered() < target0 + published)
         {
             rig.idle();
-            Rigs.checkDeadline(deadlineNs, "the subscriber to receive " + published + " messages of " + size +
-                " bytes");
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("timed out waiting for the subscriber to receive " + published +
+                    " messages of " + size + " bytes");
+            }
         }
         final double seconds = (System.nanoTime() - start) / 1e9;
         return published * (double)size / seconds / 1e6;
