@@ -247,6 +247,7 @@ final class ClientConductor implements Agent
         inboxAdapter.nowNs(nowNs);
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         work += peers.drainLoopback(inboxAdapter);
+        work += peers.retryOwed(nowNs);
         if (null != pubSubSubscription)
         {
             pubSubAdapter.nowNs(nowNs);
@@ -349,8 +350,19 @@ final class ClientConductor implements Agent
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
     {
         services.onStreamEnded(session);
-        peers.sendStreamEnd(
-            session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode, errorMessage);
+        peers.sendStreamEnd(session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode,
+            errorMessage, session.timeoutMs(), true);
+    }
+
+    /**
+     * A frame of the stream could not be written to its caller's inbox: end it there with the error, one attempt now
+     * and then owed (its inbox is known to be full or gone).
+     */
+    void failStream(final StreamSession session, final String errorCode, final String errorMessage)
+    {
+        services.onStreamEnded(session);
+        peers.sendStreamEnd(session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode,
+            errorMessage, session.timeoutMs(), false);
     }
 
     // ------------------------------------------------------------------------------------------------ publish/sub

@@ -67,7 +67,7 @@ public final class DeferredReply
             }
             answered = true;
             return conductor.peers().sendResponse(
-                callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length);
+                callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length, timeoutMs);
         }
         finally
         {
