@@ -61,6 +61,9 @@ final class ClientConductor implements Agent
     private final PublicationProxy publications;
     private final CallRouter callRouter;
     private final Reassembler reassembler;
+    private final org.agrona.concurrent.ManyToOneConcurrentArrayQueue<Long> goneImages =
+        new org.agrona.concurrent.ManyToOneConcurrentArrayQueue<>(256);
+    private final java.util.function.Consumer<Long> imageGone = this::onImageGone;
 
     private long nowNs;
     private long nextControlPollNs;
@@ -135,7 +138,7 @@ final class ClientConductor implements Agent
         {
             dataPlane = dataPlaneFactory.connect(ctx, aeronDirectory);
             inbox = dataPlane.addReader(
-                Configuration.inboxChannel(session.termLength()), session.inboxStreamId(), null);
+                Configuration.inboxChannel(session.termLength()), session.inboxStreamId(), this::onInboxImageLost);
         }
         catch (final RuntimeException ex)
         {
@@ -253,6 +256,10 @@ final class ClientConductor implements Agent
             pubSubAdapter.nowNs(nowNs);
             work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
             pubSubAdapter.countPushes();
+        }
+        if (!goneImages.isEmpty())
+        {
+            work += goneImages.drain(imageGone);
         }
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
@@ -502,7 +509,27 @@ final class ClientConductor implements Agent
 
     private void onPubSubImageLost(final io.aeron.Image image)
     {
-        counters.imagesLost.incrementOrdered(); // on the Aeron client's thread, maybe: its pieces expire
+        counters.imagesLost.incrementOrdered();
+        onImageLost(Reassembler.PUB_SUB, image);
+    }
+
+    private void onInboxImageLost(final io.aeron.Image image)
+    {
+        onImageLost(Reassembler.INBOX, image);
+    }
+
+    /**
+     * On the Aeron client's thread, or this one's when it has no thread: hand the image over to the duty cycle, which
+     * lets go of the message in pieces it was writing (cold path; a full queue leaves it to the expiry).
+     */
+    private void onImageLost(final int log, final io.aeron.Image image)
+    {
+        goneImages.offer(Reassembler.key(log, image.sessionId()));
+    }
+
+    private void onImageGone(final Long key)
+    {
+        reassembler.onImageGone(key);
     }
 
     // -------------------------------------------------------------------------------------------------- control
