@@ -70,6 +70,8 @@ final class ClientConductor implements Agent
     private long nextTimeoutCheckNs;
     private boolean closed;
     private boolean inDutyCycle;
+    /** The pub/sub log is being polled on this stack: a push handler runs; never poll it again from inside. */
+    private boolean inPubSubPoll;
     private volatile int sessionGeneration;
 
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
@@ -254,7 +256,15 @@ final class ClientConductor implements Agent
         if (null != pubSubSubscription)
         {
             pubSubAdapter.nowNs(nowNs);
-            work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            inPubSubPoll = true;
+            try
+            {
+                work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            }
+            finally
+            {
+                inPubSubPoll = false;
+            }
             pubSubAdapter.countPushes();
         }
         if (!goneImages.isEmpty())
@@ -471,22 +481,52 @@ final class ClientConductor implements Agent
 
     /**
      * Read this peer's own subscriptions while one of its long publications waits for its readers (this peer may be
-     * one): the handlers are called as from the duty cycle. Not from inside the duty cycle (a publish from a
-     * handler): a log is never polled from its own handler.
+     * one): the handlers are called as from the duty cycle. Also from a handler of the duty cycle (a request handler
+     * that publishes), except from a push handler: the pub/sub log is never polled from inside its own poll (Aeron
+     * would deliver its fragments again). A long publication from a push handler is held by this peer's own
+     * subscription at most the untethered window limit timeout ({@code switchboard.untethered.window.limit
+     * .timeout.ms}, 200 ms by default): the driver then rests that subscription, which loses the message (a gap it
+     * counts), and the publication goes on.
      */
     private void pollOwnSubscriptions()
     {
-        if (null != pubSubSubscription && !inDutyCycle)
+        if (null != pubSubSubscription && !inPubSubPoll)
         {
+            final boolean wasInDutyCycle = inDutyCycle;
             inDutyCycle = true;
+            inPubSubPoll = true;
             try
             {
                 pubSubAdapter.nowNs(clock.nanoTime());
                 pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+                pubSubAdapter.countPushes();
             }
             finally
             {
-                inDutyCycle = false;
+                inPubSubPoll = false;
+                inDutyCycle = wasInDutyCycle;
+            }
+        }
+    }
+
+    /**
+     * For a {@link SubjectPublisher} on any thread whose long publication waits for its readers: read this peer's own
+     * subscriptions if no other thread is running the duty cycle (which then reads them itself).
+     */
+    void pollOwnSubscriptionsWhileWaiting()
+    {
+        if (lock.tryLock())
+        {
+            try
+            {
+                if (!closed)
+                {
+                    pollOwnSubscriptions();
+                }
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
     }
