@@ -2,6 +2,7 @@ package io.switchboard.bench;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
+import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.switchboard.broker.Broker;
@@ -9,6 +10,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -28,12 +30,26 @@ final class AeronPubSubRig implements PubSubRig
     private final ExclusivePublication publication;
     private final DeliveryCounter[] counters;
     private final SubscriberPollers pollers;
-    private final UnsafeBuffer message = new UnsafeBuffer(new byte[Payload.LENGTH]);
+    private final UnsafeBuffer message;
+    private final int messageLength;
 
     AeronPubSubRig(final int subscriberCount)
     {
+        this(subscriberCount, Payload.LENGTH, 0);
+    }
+
+    /**
+     * @param subscriberCount subscribers.
+     * @param messageLength of each message, at least {@link Payload#LENGTH}; a longer one is joined by a
+     * {@link FragmentAssembler} on the subscriber's side.
+     * @param termLength of the log, or 0 for the broker's.
+     */
+    AeronPubSubRig(final int subscriberCount, final int messageLength, final int termLength)
+    {
+        this.messageLength = messageLength;
+        message = new UnsafeBuffer(ByteBuffer.allocateDirect(messageLength));
         broker = Rigs.launchBroker();
-        final String channel = "aeron:ipc?term-length=" + broker.context().termLength();
+        final String channel = "aeron:ipc?term-length=" + (0 == termLength ? broker.context().termLength() : termLength);
         publisherAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName())
             .useConductorAgentInvoker(true));
         invoker = publisherAeron.conductorAgentInvoker();
@@ -45,7 +61,8 @@ final class AeronPubSubRig implements PubSubRig
         {
             final DeliveryCounter counter = new DeliveryCounter();
             final Subscription subscription = subscriberAeron.addSubscription(channel, STREAM_ID);
-            final FragmentHandler handler = (buffer, offset, length, header) -> counter.increment();
+            final FragmentHandler counting = (buffer, offset, length, header) -> counter.increment();
+            final FragmentHandler handler = messageLength > Payload.LENGTH ? new FragmentAssembler(counting) : counting;
             counters[i] = counter;
             polls[i] = () -> subscription.poll(handler, FRAGMENT_LIMIT);
         }
@@ -53,7 +70,7 @@ final class AeronPubSubRig implements PubSubRig
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (DeliveryCounter.min(counters) == 0)
         {
-            publication.offer(message, 0, Payload.LENGTH); // warm-up message; lost ones are re-offered
+            publication.offer(message, 0, messageLength); // warm-up message; lost ones are re-offered
 
             invoker.invoke();
             Rigs.checkDeadline(deadlineNs, "every raw Aeron subscriber to connect");
@@ -63,7 +80,7 @@ final class AeronPubSubRig implements PubSubRig
     /** {@inheritDoc} */
     public void publish()
     {
-        AeronRig.offer(publication, message);
+        AeronRig.offer(publication, message, messageLength);
     }
 
     /** {@inheritDoc} */
@@ -82,6 +99,7 @@ final class AeronPubSubRig implements PubSubRig
     public void close()
     {
         pollers.close();
-        CloseHelper.closeAll(publisherAeron, subscriberAeron, broker);
+        CloseHelper.closeAll(publisherAeron, subscriberAeron);
+        Rigs.closeBroker(broker);
     }
 }

@@ -2,6 +2,7 @@ package io.switchboard.bench;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
+import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
@@ -9,6 +10,7 @@ import io.aeron.logbuffer.Header;
 import io.switchboard.broker.Broker;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
@@ -36,15 +38,25 @@ final class AeronRig implements RequestRig
     private final Ponger ponger;
     private final Thread pongThread;
     private final UnsafeBuffer request = new UnsafeBuffer(new byte[Payload.LENGTH]);
-    private final FragmentHandler replyHandler = this::onReply;
+    private final FragmentHandler replyHandler;
     private ReplyHandler handler;
     private boolean streamDone;
     private long streamed;
 
     AeronRig()
     {
+        this(0, false);
+    }
+
+    /**
+     * @param termLength of both logs, or 0 for the broker's.
+     * @param assemble true to join messages longer than one frame (the MTU) on both sides, for large payloads.
+     */
+    AeronRig(final int termLength, final boolean assemble)
+    {
         broker = Rigs.launchBroker();
-        final String channel = "aeron:ipc?term-length=" + broker.context().termLength();
+        replyHandler = assemble ? new FragmentAssembler(this::onReply) : this::onReply;
+        final String channel = "aeron:ipc?term-length=" + (0 == termLength ? broker.context().termLength() : termLength);
         pingAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName())
             .useConductorAgentInvoker(true));
         pingInvoker = pingAeron.conductorAgentInvoker();
@@ -52,7 +64,7 @@ final class AeronRig implements RequestRig
         pingPublication = pingAeron.addExclusivePublication(channel, PING_STREAM_ID);
         pongSubscription = pingAeron.addSubscription(channel, PONG_STREAM_ID);
         ponger = new Ponger(pongAeron.addExclusivePublication(channel, PONG_STREAM_ID),
-            pongAeron.addSubscription(channel, PING_STREAM_ID));
+            pongAeron.addSubscription(channel, PING_STREAM_ID), assemble);
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!pingPublication.isConnected() || !pongSubscription.isConnected())
         {
@@ -75,6 +87,13 @@ final class AeronRig implements RequestRig
     {
         Payload.write(request, 0, stamp, Payload.ECHO, 0);
         offer(pingPublication, request);
+    }
+
+    /** {@inheritDoc} */
+    public void send(final long stamp, final MutableDirectBuffer payload, final int length)
+    {
+        Payload.write(payload, 0, stamp, Payload.ECHO, 0);
+        offer(pingPublication, payload, length);
     }
 
     /** {@inheritDoc} */
@@ -130,7 +149,8 @@ final class AeronRig implements RequestRig
         {
             Thread.currentThread().interrupt();
         }
-        CloseHelper.closeAll(pingAeron, pongAeron, broker);
+        CloseHelper.closeAll(pingAeron, pongAeron);
+        Rigs.closeBroker(broker);
     }
 
     /**
@@ -141,9 +161,21 @@ final class AeronRig implements RequestRig
      */
     static void offer(final Publication publication, final DirectBuffer buffer)
     {
+        offer(publication, buffer, Payload.LENGTH);
+    }
+
+    /**
+     * Offer until the message is in the log, as {@link #offer(Publication, DirectBuffer)}.
+     *
+     * @param publication to offer on.
+     * @param buffer holding the message from offset 0.
+     * @param length of the message.
+     */
+    static void offer(final Publication publication, final DirectBuffer buffer, final int length)
+    {
         long result;
         long deadlineNs = 0;
-        while ((result = publication.offer(buffer, 0, Payload.LENGTH)) < 0)
+        while ((result = publication.offer(buffer, 0, length)) < 0)
         {
             if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
             {
@@ -164,12 +196,14 @@ final class AeronRig implements RequestRig
         private final Subscription subscription;
         private final UnsafeBuffer item = new UnsafeBuffer(new byte[Payload.LENGTH]);
         private final UnsafeBuffer echo = new UnsafeBuffer(0, 0);
+        private final FragmentHandler handler;
         volatile boolean running = true;
 
-        Ponger(final ExclusivePublication publication, final Subscription subscription)
+        Ponger(final ExclusivePublication publication, final Subscription subscription, final boolean assemble)
         {
             this.publication = publication;
             this.subscription = subscription;
+            this.handler = assemble ? new FragmentAssembler(this) : this;
         }
 
         public void run()
@@ -177,7 +211,7 @@ final class AeronRig implements RequestRig
             final YieldingIdleStrategy idle = new YieldingIdleStrategy();
             while (running)
             {
-                idle.idle(subscription.poll(this, FRAGMENT_LIMIT));
+                idle.idle(subscription.poll(handler, FRAGMENT_LIMIT));
             }
         }
 
@@ -197,7 +231,7 @@ final class AeronRig implements RequestRig
             else
             {
                 echo.wrap(buffer, offset, length);
-                offer(publication, echo);
+                offer(publication, echo, length);
             }
         }
     }

@@ -1,218 +1,242 @@
 package io.switchboard.bench;
 
-import io.aeron.Aeron;
-import io.aeron.ExclusivePublication;
-import io.aeron.FragmentAssembler;
-import io.aeron.Publication;
-import io.aeron.Subscription;
-import io.switchboard.broker.Broker;
-import io.switchboard.transport.ServiceDefinition;
-import io.switchboard.transport.Switchboard;
-import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
 
+import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
- * Round trips of large messages (issue 11), one call at a time, Java to Java through a broker started in this process
- * with its default 1 MiB term (messages over 128 KiB travel in fragments), against raw Aeron IPC ping-pong with a
- * term large enough to carry each message whole (up to 1 MiB: a 16 MiB message would need a 128 MiB term, 384 MiB
- * of /dev/shm per log), and against a memcpy floor (two copies of the payload, as a round trip makes at least).
- * Prints the mean round trip and the payload bandwidth per size. A rough figure on a shared machine, not JMH.
+ * Messages of every size (issue 11), Java to Java, each size against its floors:
+ * <ul>
+ *     <li>round trip, one call at a time: Switchboard's {@link SwitchboardRig} (broker's default 1 MiB term, so a
+ *     message over 128 KiB travels in pieces) against raw Aeron IPC ping-pong ({@link AeronRig}) with a term large
+ *     enough to carry the message whole (8 × the message, at least the broker's: 16 MiB needs a 128 MiB term, 384 MiB
+ *     of /dev/shm per log, two logs), and against a memcpy floor of two copies (a round trip makes at least two);</li>
+ *     <li>one-way throughput, one publisher on this thread and one subscriber on its own yielding thread:
+ *     {@link SwitchboardPubSubRig} against {@link AeronPubSubRig} (same term rule) and one memcpy per message.</li>
+ * </ul>
+ * Each rig starts a broker of its own, closed and its /tmp/sb-bench* and /dev/shm/sb-bench-* directories removed
+ * before the next starts. A raw Aeron size whose logs would not fit the free space of /dev/shm is reported n/a with
+ * the reason. A rough figure on a shared machine, not JMH: the mean over the measured time.
  * <p>
- * Run: {@code java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar
- * io.switchboard.bench.LargeMessageHarness [seconds per size, default 2]}
+ * Usage: {@code java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar
+ * io.switchboard.bench.LargeMessageHarness [--seconds 2] [--sizes 1024,65536,1048576,16777216] [--out FILE]};
+ * appends lines {@code size <metric> <system> <bytes> <value>} (or {@code n/a} and a reason) to FILE, read by
+ * {@link Report}; metrics {@code rtt_us} and {@code oneway_mbs} (MB/s of payload, 10^6 bytes).
  */
 public final class LargeMessageHarness
 {
-    private static final int[] SIZES = {1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024};
-    private static final int RAW_TERM = 16 * 1024 * 1024;
+    /** The sizes measured by default. */
+    static final int[] SIZES = { 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024 };
+    private static final int DEFAULT_TERM = 1024 * 1024;
+    private static final int WARM_UP_CALLS = 5;
+    private static final long CALL_DEADLINE_NS = 60_000_000_000L;
 
-    private LargeMessageHarness()
+    private final long measureNs;
+    private final PrintStream out;
+
+    private LargeMessageHarness(final long measureNs, final PrintStream out)
     {
+        this.measureNs = measureNs;
+        this.out = out;
     }
 
     /**
      * Entry point.
      *
-     * @param args optional: seconds measured per size (default 2).
-     * @throws Exception on failure.
+     * @param args as in the class javadoc.
+     * @throws IOException if the output cannot be written.
      */
-    public static void main(final String[] args) throws Exception
+    public static void main(final String[] args) throws IOException
     {
-        final long measureNs = (long)((args.length > 0 ? Double.parseDouble(args[0]) : 2.0) * 1e9);
-        final Path socketDir = Files.createTempDirectory("sb-bench");
-        final String aeronDir = "/dev/shm/sb-bench-" + UUID.randomUUID() + "/aeron";
-        try (Broker broker = Broker.launch(new Broker.Context().socketDir(socketDir).aeronDirectoryName(aeronDir)
-            .logger((msg) -> {}));
-            Switchboard service = Switchboard.connect(new Switchboard.Context()
-                .controlSocket(broker.context().controlSocket()).clientName("bench-service")
-                .idleStrategy(new YieldingIdleStrategy()));
-            Switchboard caller = Switchboard.connect(new Switchboard.Context()
-                .controlSocket(broker.context().controlSocket()).clientName("bench-caller")
-                .useConductorAgentInvoker(true)))
+        double seconds = 2;
+        int[] sizes = SIZES;
+        Path outFile = null;
+        for (int i = 0; i + 1 < args.length; i += 2)
         {
-            service.serve(ServiceDefinition.named("bench_echo")
-                .onOpaqueRequest("Echo", (request, buffer, offset, length) -> request.reply(buffer, offset, length)));
-            final long routeDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!caller.hasService("bench_echo"))
+            switch (args[i])
             {
-                caller.poll();
-                if (System.nanoTime() - routeDeadline > 0)
-                {
-                    throw new IllegalStateException("no route to bench_echo");
-                }
+                case "--seconds": seconds = Double.parseDouble(args[i + 1]); break;
+                case "--sizes": sizes = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray(); break;
+                case "--out": outFile = Path.of(args[i + 1]); break;
+                default: throw new IllegalArgumentException("unknown option " + args[i] + " (expected --seconds, " +
+                    "--sizes or --out)");
             }
-            System.out.printf("%-10s %14s %14s %14s %12s%n", "payload", "switchboard us", "raw aeron us",
-                "memcpy x2 us", "sb MB/s");
-            for (final int size : SIZES)
-            {
-                final double sb = switchboard(caller, size, measureNs);
-                final double raw = size <= RAW_TERM / 8 - 64 ? rawAeron(aeronDir, size, measureNs) : Double.NaN;
-                final double copy = memcpy(size, measureNs);
-                System.out.printf("%-10s %14.1f %14s %14.1f %12.0f%n", label(size), sb,
-                    Double.isNaN(raw) ? "n/a" : String.format("%.1f", raw), copy, 2.0 * size / sb);
-            }
+        }
+        final PrintStream out = null == outFile ? null : new PrintStream(Files.newOutputStream(
+            outFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true);
+        try
+        {
+            new LargeMessageHarness((long)(seconds * 1e9), out).run(sizes);
         }
         finally
         {
-            org.agrona.IoUtil.delete(socketDir.toFile(), true);
-            org.agrona.IoUtil.delete(Path.of(aeronDir).getParent().toFile(), true);
+            if (null != out)
+            {
+                out.close();
+            }
         }
     }
 
-    private static String label(final int size)
+    private void run(final int[] sizes)
     {
-        return size >= 1024 * 1024 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+        try (SwitchboardRig rig = new SwitchboardRig())
+        {
+            for (final int size : sizes)
+            {
+                emit("rtt_us", Rigs.SWITCHBOARD, size, roundTrip(rig, size));
+            }
+        }
+        for (final int size : sizes)
+        {
+            final int term = rawTermLength(size);
+            final String noRoom = noRoom(3L * 2 * term, term);
+            if (null != noRoom)
+            {
+                emitNa("rtt_us", Rigs.AERON, size, noRoom);
+                continue;
+            }
+            try (AeronRig rig = new AeronRig(term, true))
+            {
+                emit("rtt_us", Rigs.AERON, size, roundTrip(rig, size));
+            }
+        }
+        for (final int size : sizes)
+        {
+            emit("rtt_us", "memcpy", size, memcpy(size, 2));
+            try (SwitchboardPubSubRig rig = new SwitchboardPubSubRig(1, size))
+            {
+                emit("oneway_mbs", Rigs.SWITCHBOARD, size, oneWay(rig, size));
+            }
+            final int term = rawTermLength(size);
+            final String noRoom = noRoom(3L * term, term);
+            if (null != noRoom)
+            {
+                emitNa("oneway_mbs", Rigs.AERON, size, noRoom);
+            }
+            else
+            {
+                try (AeronPubSubRig rig = new AeronPubSubRig(1, size, term))
+                {
+                    emit("oneway_mbs", Rigs.AERON, size, oneWay(rig, size));
+                }
+            }
+            emit("oneway_mbs", "memcpy", size, size / memcpy(size, 1));
+        }
     }
 
-    private static double switchboard(final Switchboard caller, final int size, final long measureNs)
-        throws Exception
+    /**
+     * Term of a raw Aeron log that carries a message of this size whole: a message is at most a term / 8.
+     *
+     * @param size of the message.
+     * @return the term length, a power of two, at least the broker's default.
+     */
+    static int rawTermLength(final int size)
     {
-        final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(size));
-        final long[] done = new long[1];
-        final io.switchboard.transport.ResponseListener listener = new io.switchboard.transport.ResponseListener()
-        {
-            public void onResponse(final long id, final DirectBuffer b, final int o, final int l)
-            {
-                if (l != size)
-                {
-                    throw new IllegalStateException("expected " + size + " bytes, got " + l);
-                }
-                done[0]++;
-            }
+        final long needed = 8L * size;
+        final long term = Math.max(DEFAULT_TERM, Long.highestOneBit(needed - 1) << 1);
+        return (int)Math.min(term, 1 << 30);
+    }
 
-            public void onError(final long id, final String code, final String message)
-            {
-                System.err.println("call failed: " + code + ": " + message);
-                System.exit(1);
-            }
-        };
-        final long timeoutNs = Duration.ofSeconds(30).toNanos();
-        for (int warm = 0; warm < 3; warm++)
+    private static String noRoom(final long logBytes, final int term)
+    {
+        try
         {
-            call(caller, payload, size, timeoutNs, listener, done);
+            final long free = Files.getFileStore(Path.of("/dev/shm")).getUsableSpace();
+            // the broker's own logs and the driver's files come on top: keep a margin of 256 MiB
+            if (free < logBytes + 256L * 1024 * 1024)
+            {
+                return "needs a " + (term >> 20) + " MiB term: " + (logBytes >> 20) + " MiB of /dev/shm for its " +
+                    "logs, free=" + (free >> 20) + " MiB";
+            }
+            return null;
+        }
+        catch (final IOException ex)
+        {
+            return "cannot read the free space of /dev/shm: " + ex;
+        }
+    }
+
+    private double roundTrip(final RequestRig rig, final int size)
+    {
+        final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(size, Payload.LENGTH)));
+        final long[] replies = new long[1];
+        final ReplyHandler handler = (stamp) -> replies[0]++;
+        for (int i = 0; i < WARM_UP_CALLS; i++)
+        {
+            call(rig, payload, size, handler, replies);
         }
         long calls = 0;
         final long start = System.nanoTime();
         long now;
         do
         {
-            call(caller, payload, size, timeoutNs, listener, done);
+            call(rig, payload, size, handler, replies);
             calls++;
             now = System.nanoTime();
         }
         while (now - start < measureNs);
+        if (rig.errors() > 0)
+        {
+            throw new IllegalStateException(rig.name() + ": " + rig.errors() + " calls of " + size +
+                " bytes failed; expected 0");
+        }
         return (now - start) / 1e3 / calls;
     }
 
     private static void call(
-        final Switchboard caller, final UnsafeBuffer payload, final int size, final long timeoutNs,
-        final io.switchboard.transport.ResponseListener listener, final long[] done)
+        final RequestRig rig, final UnsafeBuffer payload, final int size, final ReplyHandler handler,
+        final long[] replies)
     {
-        final long before = done[0];
-        caller.request("bench_echo", "Echo", payload, 0, size, timeoutNs, listener);
-        while (done[0] == before)
+        final long before = replies[0];
+        final long errorsBefore = rig.errors();
+        final long deadlineNs = System.nanoTime() + CALL_DEADLINE_NS;
+        rig.send(System.nanoTime(), payload, size);
+        while (replies[0] == before && rig.errors() == errorsBefore)
         {
-            caller.poll();
+            rig.poll(handler);
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("timed out waiting for the echo of " + size + " bytes from " +
+                    rig.name());
+            }
         }
     }
 
-    private static double rawAeron(final String aeronDir, final int size, final long measureNs)
+    private double oneWay(final PubSubRig rig, final int size)
     {
-        final String channel = "aeron:ipc?term-length=" + RAW_TERM;
-        final AtomicBoolean running = new AtomicBoolean(true);
-        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir));
-            ExclusivePublication ping = aeron.addExclusivePublication(channel, 9001);
-            Subscription pingSub = aeron.addSubscription(channel, 9001);
-            ExclusivePublication pong = aeron.addExclusivePublication(channel, 9002);
-            Subscription pongSub = aeron.addSubscription(channel, 9002))
+        rig.publishBatch(WARM_UP_CALLS);
+        final long target0 = rig.minDelivered();
+        long published = 0;
+        final long start = System.nanoTime();
+        do
         {
-            while (!ping.isConnected() || !pong.isConnected())
-            {
-                Thread.yield();
-            }
-            final Thread echo = new Thread(() ->
-            {
-                final FragmentAssembler assembler = new FragmentAssembler((buffer, offset, length, header) ->
-                {
-                    while (pong.offer(buffer, offset, length) < 0 && running.get())
-                    {
-                        Thread.yield();
-                    }
-                });
-                while (running.get())
-                {
-                    if (0 == pingSub.poll(assembler, 16))
-                    {
-                        Thread.yield();
-                    }
-                }
-            }, "raw-echo");
-            echo.start();
-            final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(size));
-            final long[] got = new long[1];
-            final FragmentAssembler replies = new FragmentAssembler((buffer, offset, length, header) -> got[0]++);
-            long calls = 0;
-            final long start = System.nanoTime();
-            long now;
-            do
-            {
-                final long before = got[0];
-                long result;
-                while ((result = ping.offer(payload, 0, size)) < 0)
-                {
-                    if (Publication.CLOSED == result)
-                    {
-                        throw new IllegalStateException("raw ping closed");
-                    }
-                    Thread.yield();
-                }
-                while (got[0] == before)
-                {
-                    if (0 == pongSub.poll(replies, 16))
-                    {
-                        Thread.yield();
-                    }
-                }
-                calls++;
-                now = System.nanoTime();
-            }
-            while (now - start < measureNs);
-            running.set(false);
-            CloseHelper.quietClose(echo::join);
-            return (now - start) / 1e3 / calls;
+            rig.publish();
+            published++;
         }
+        while (System.nanoTime() - start < measureNs);
+        final long deadlineNs = System.nanoTime() + CALL_DEADLINE_NS;
+        while (rig.minDelivered() < target0 + published)
+        {
+            rig.idle();
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("timed out waiting for the subscriber to receive " + published +
+                    " messages of " + size + " bytes");
+            }
+        }
+        final double seconds = (System.nanoTime() - start) / 1e9;
+        return published * (double)size / seconds / 1e6;
     }
 
-    private static double memcpy(final int size, final long measureNs)
+    /** Mean time of {@code copies} copies of {@code size} bytes between direct buffers, in µs. */
+    private double memcpy(final int size, final int copies)
     {
         final UnsafeBuffer a = new UnsafeBuffer(ByteBuffer.allocateDirect(size));
         final UnsafeBuffer b = new UnsafeBuffer(ByteBuffer.allocateDirect(size));
@@ -222,11 +246,38 @@ public final class LargeMessageHarness
         do
         {
             b.putBytes(0, a, 0, size);
-            a.putBytes(0, b, 0, size);
+            if (2 == copies)
+            {
+                a.putBytes(0, b, 0, size);
+            }
             rounds++;
             now = System.nanoTime();
         }
-        while (now - start < measureNs);
+        while (now - start < measureNs / 2);
         return (now - start) / 1e3 / rounds;
+    }
+
+    private void emit(final String metric, final String system, final int size, final double value)
+    {
+        final String text = String.format(Locale.ROOT, "%.1f", value);
+        System.out.printf("%-8s %-11s %-12s %s%n", label(size), metric, system, text);
+        if (null != out)
+        {
+            out.println("size\t" + metric + "\t" + system + "\t" + size + "\t" + text);
+        }
+    }
+
+    private void emitNa(final String metric, final String system, final int size, final String reason)
+    {
+        System.out.printf("%-8s %-11s %-12s n/a (%s)%n", label(size), metric, system, reason);
+        if (null != out)
+        {
+            out.println("size\t" + metric + "\t" + system + "\t" + size + "\tn/a\t" + reason);
+        }
+    }
+
+    static String label(final int size)
+    {
+        return size >= 1024 * 1024 ? (size >> 20) + " MiB" : size >= 1024 ? (size >> 10) + " KiB" : size + " B";
     }
 }

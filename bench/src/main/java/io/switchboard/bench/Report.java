@@ -39,6 +39,8 @@ public final class Report
     private final List<String> notes = new ArrayList<>();
     private final Map<String, List<Double>> socket = new LinkedHashMap<>(); // client/system/metric -> repeats
     private final Map<String, List<String>> scale = new LinkedHashMap<>(); // metric -> values in run order
+    private final Map<String, List<Double>> sizes = new LinkedHashMap<>(); // metric/system/bytes -> repeats
+    private final Map<String, String> sizesNa = new LinkedHashMap<>(); // metric/system/bytes -> why not measured
     private static final String[] SOCKET_SYSTEMS = { "switchboard", "echo", "redis" };
     private static final String[] SOCKET_LABELS = { "Switchboard (gateway → Java service)", "bare echo server",
         "Redis" };
@@ -123,6 +125,18 @@ public final class Report
             else if ("scale".equals(f[0]) && f.length >= 3)
             {
                 scale.computeIfAbsent(f[1], (k) -> new ArrayList<>()).add(f[2]);
+            }
+            else if ("size".equals(f[0]) && f.length >= 5)
+            {
+                final String key = f[1] + "/" + f[2] + "/" + f[3];
+                if ("n/a".equals(f[4]))
+                {
+                    sizesNa.put(key, f.length > 5 ? f[5] : "not measured");
+                }
+                else
+                {
+                    sizes.computeIfAbsent(key, (k) -> new ArrayList<>()).add(parse(f[4]));
+                }
             }
             else if ("note".equals(f[0]))
             {
@@ -246,6 +260,7 @@ public final class Report
 
         pubSubTable(md);
         socketTables(md);
+        sizeTables(md);
 
         md.append("\n## Targets of issue 4\n\n");
         target(md, "Java request-response p50 ≤ 1.5× raw Aeron p50 (closed loop)",
@@ -264,6 +279,7 @@ public final class Report
             .append(null == allocRtt ? "not measured in this run" :
             (allocRtt[0] < 1 ? "**met**" : "**missed**") + " (round trip " + fmt(allocRtt[0]) + " B/op)").append('\n');
         socketTargets(md);
+        sizeTargets(md);
 
         if (!notes.isEmpty())
         {
@@ -479,6 +495,85 @@ public final class Report
                 .append(scaleValue("subjects")).append(" subjects delivered to wildcard subscribers (figures in the " +
                 "scale table; the issue sets no numeric target)\n");
         }
+    }
+
+    private double sizeMedian(final String metric, final String system, final int bytes)
+    {
+        final List<Double> values = sizes.get(metric + "/" + system + "/" + bytes);
+        if (null == values || values.isEmpty())
+        {
+            return Double.NaN;
+        }
+        final double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return sorted[sorted.length / 2];
+    }
+
+    private String sizeCell(final String metric, final String system, final int bytes)
+    {
+        final String key = metric + "/" + system + "/" + bytes;
+        return sizesNa.containsKey(key) ? "n/a" : fmt(sizeMedian(metric, system, bytes));
+    }
+
+    private void sizeTables(final StringBuilder md)
+    {
+        if (sizes.isEmpty() && sizesNa.isEmpty())
+        {
+            return;
+        }
+        md.append("\n### Message sizes (issue 11; one call or message at a time, mean over the run)\n\n");
+        md.append("| payload | Java round trip: Switchboard (µs) | raw Aeron IPC, whole (µs) | memcpy ×2 (µs) | " +
+            "Aeron ÷ SB | one-way: Switchboard (MB/s) | raw Aeron IPC (MB/s) | memcpy (MB/s) | SB ÷ Aeron |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (final int bytes : LargeMessageHarness.SIZES)
+        {
+            md.append("| ").append(LargeMessageHarness.label(bytes)).append(" | ")
+                .append(sizeCell("rtt_us", Rigs.SWITCHBOARD, bytes)).append(" | ")
+                .append(sizeCell("rtt_us", Rigs.AERON, bytes)).append(" | ")
+                .append(sizeCell("rtt_us", "memcpy", bytes)).append(" | ")
+                .append(fmtRatio(sizeMedian("rtt_us", Rigs.AERON, bytes) /
+                    sizeMedian("rtt_us", Rigs.SWITCHBOARD, bytes))).append(" | ")
+                .append(sizeCell("oneway_mbs", Rigs.SWITCHBOARD, bytes)).append(" | ")
+                .append(sizeCell("oneway_mbs", Rigs.AERON, bytes)).append(" | ")
+                .append(sizeCell("oneway_mbs", "memcpy", bytes)).append(" | ")
+                .append(fmtRatio(sizeMedian("oneway_mbs", Rigs.SWITCHBOARD, bytes) /
+                    sizeMedian("oneway_mbs", Rigs.AERON, bytes))).append(" |\n");
+        }
+        md.append("\n| payload | socket round trip: Switchboard, gateway → Java echo (µs) | bare echo server (µs) | " +
+            "echo ÷ SB |\n|---|---|---|---|\n");
+        for (final int bytes : new int[]{ 64 * 1024, 1024 * 1024 })
+        {
+            md.append("| ").append(LargeMessageHarness.label(bytes)).append(" | ")
+                .append(sizeCell("rtt_us", "socket-switchboard", bytes)).append(" | ")
+                .append(sizeCell("rtt_us", "socket-echo", bytes)).append(" | ")
+                .append(fmtRatio(sizeMedian("rtt_us", "socket-echo", bytes) /
+                    sizeMedian("rtt_us", "socket-switchboard", bytes))).append(" |\n");
+        }
+        md.append("\nSwitchboard runs on the broker's default 1 MiB term: a message over 128 KiB travels in pieces. " +
+            "Raw Aeron gets a term of 8× the message (at least 1 MiB), so it carries the message whole. " +
+            "Ratios are speed ratios: 1.0 is the floor, higher is better.\n");
+        for (final Map.Entry<String, String> na : sizesNa.entrySet())
+        {
+            md.append("- n/a ").append(na.getKey()).append(": ").append(na.getValue()).append('\n');
+        }
+    }
+
+    private static String fmtRatio(final double ratio)
+    {
+        return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "-" : fmt(ratio) + "×";
+    }
+
+    private void sizeTargets(final StringBuilder md)
+    {
+        if (sizes.isEmpty() && sizesNa.isEmpty())
+        {
+            return;
+        }
+        md.append("\n## Targets of issue 11\n\n");
+        final int mib = 1024 * 1024;
+        target(md, "1 MiB Java round trip ≥ 0.5× raw Aeron IPC (speed: Aeron time ÷ Switchboard time)",
+            sizeMedian("rtt_us", Rigs.AERON, mib), sizeMedian("rtt_us", Rigs.SWITCHBOARD, mib), 0.5, true);
+        target(md, "1 MiB socket round trip ≥ 0.5× the bare echo server (speed: echo time ÷ Switchboard time)",
+            sizeMedian("rtt_us", "socket-echo", mib), sizeMedian("rtt_us", "socket-switchboard", mib), 0.5, true);
     }
 
     private String alloc(final String key)

@@ -24,6 +24,20 @@ public interface RequestRig extends AutoCloseable
     void send(long stamp);
 
     /**
+     * Send one request of any length (messages of every size, issue 11): the stamp is written over the payload's
+     * first {@link Payload#LENGTH} bytes, and the reply is the whole payload echoed; retries while back-pressured.
+     *
+     * @param stamp to carry.
+     * @param payload of at least {@link Payload#LENGTH} bytes, from offset 0.
+     * @param length of the payload.
+     * @throws UnsupportedOperationException if the system has no large-message scenario in this benchmark.
+     */
+    default void send(final long stamp, final org.agrona.MutableDirectBuffer payload, final int length)
+    {
+        throw new UnsupportedOperationException(name() + " has no large-message scenario");
+    }
+
+    /**
      * Take in the replies that have arrived.
      *
      * @param handler to receive each reply's stamp.

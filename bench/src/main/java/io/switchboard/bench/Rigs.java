@@ -2,6 +2,7 @@ package io.switchboard.bench;
 
 import io.aeron.Publication;
 import io.switchboard.broker.Broker;
+import org.agrona.IoUtil;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +29,9 @@ public final class Rigs
     }
 
     /**
-     * Start a broker with its embedded media driver in fresh directories, logging nothing.
+     * Start a broker with its embedded media driver in fresh directories, logging nothing. Its directories
+     * ({@code /tmp/sb-bench*} and {@code /dev/shm/sb-bench-*}) are removed by {@link #closeBroker(Broker)}, or at the
+     * latest when the JVM exits.
      *
      * @return the broker.
      */
@@ -37,14 +40,38 @@ public final class Rigs
         try
         {
             final Path socketDir = Files.createTempDirectory("sb-bench");
-            final String aeronDir = "/dev/shm/sb-bench-" + UUID.randomUUID() + "/aeron";
-            return Broker.launch(new Broker.Context().socketDir(socketDir).aeronDirectoryName(aeronDir)
-                .logger((msg) -> {}));
+            final Path shmDir = Path.of("/dev/shm/sb-bench-" + UUID.randomUUID());
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteDirectories(socketDir, shmDir)));
+            return Broker.launch(new Broker.Context().socketDir(socketDir)
+                .aeronDirectoryName(shmDir.resolve("aeron").toString()).logger((msg) -> {}));
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * Close a broker started by {@link #launchBroker()} and remove its directories at once.
+     *
+     * @param broker to close.
+     */
+    public static void closeBroker(final Broker broker)
+    {
+        try
+        {
+            broker.close();
+        }
+        finally
+        {
+            deleteDirectories(broker.context().socketDir(), Path.of(broker.context().aeronDirectoryName()).getParent());
+        }
+    }
+
+    private static void deleteDirectories(final Path socketDir, final Path shmDir)
+    {
+        IoUtil.delete(socketDir.toFile(), true);
+        IoUtil.delete(shmDir.toFile(), true);
     }
 
     /**

@@ -46,6 +46,8 @@ public final class SocketPeer
     private static final byte REQUEST = 0x01;
     private static final byte RESPONSE = 0x02;
     private static final byte HEARTBEAT = 0x04;
+    /** Longest frame body the echo server takes: the gateway's default, 16 MiB of payload and 64 KiB of envelope. */
+    private static final long MAX_FRAME = 16 * 1024 * 1024 + 64 * 1024;
 
     private SocketPeer()
     {
@@ -83,7 +85,21 @@ public final class SocketPeer
             throw new IllegalArgumentException("--socket PATH is required");
         }
         final CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        final Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            stop.countDown();
+            if ("switchboard".equals(mode))
+            {
+                try
+                {
+                    main.join(10_000); // its broker closes and its folders go before the JVM ends
+                }
+                catch (final InterruptedException ignore)
+                {
+                }
+            }
+        }));
         if ("switchboard".equals(mode))
         {
             runBroker(socket, stop, "backoff".equals(serviceIdle) ?
@@ -103,9 +119,19 @@ public final class SocketPeer
     private static void runBroker(final Path socket, final CountDownLatch stop, final IdleStrategy serviceIdle)
         throws InterruptedException
     {
-        final String aeronDir = "/dev/shm/sb-bench-" + UUID.randomUUID() + "/aeron";
-        final Broker broker = Broker.launch(new Broker.Context().gatewaySocket(socket).aeronDirectoryName(aeronDir)
-            .logger((msg) -> {}));
+        final Path shmDir = Path.of("/dev/shm/sb-bench-" + UUID.randomUUID());
+        final Path socketDir;
+        try
+        {
+            socketDir = Files.createTempDirectory("sb-bench");
+        }
+        catch (final IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        // folders of its own: the default socket folder may be held by another broker on this machine
+        final Broker broker = Broker.launch(new Broker.Context().gatewaySocket(socket).socketDir(socketDir)
+            .aeronDirectoryName(shmDir.resolve("aeron").toString()).logger((msg) -> {}));
         Switchboard service = null;
         try
         {
@@ -128,6 +154,8 @@ public final class SocketPeer
         finally
         {
             CloseHelper.quietCloseAll(service, broker);
+            org.agrona.IoUtil.delete(socketDir.toFile(), true);
+            org.agrona.IoUtil.delete(shmDir.toFile(), true);
         }
     }
 
@@ -219,13 +247,21 @@ public final class SocketPeer
             {
                 final int start = in.position();
                 final long length = Integer.toUnsignedLong(in.getInt(start));
-                final int frame = (int)(HEADER + length);
-                if (frame > in.capacity())
+                if (length > MAX_FRAME)
                 {
-                    throw new IOException("frame of " + length + " bytes");
+                    throw new IOException("frame of " + length + " bytes: expected at most " + MAX_FRAME);
                 }
+                final int frame = (int)(HEADER + length);
                 if (in.remaining() < frame)
                 {
+                    if (frame > in.capacity())
+                    {
+                        // a long message (issue 11): grow to hold it whole, as the gateway does
+                        final ByteBuffer bigger = ByteBuffer.allocateDirect(frame);
+                        bigger.put(in);
+                        in = bigger;
+                        in.flip();
+                    }
                     break;
                 }
                 final byte type = in.get(start + 5);

@@ -8,6 +8,7 @@ import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -28,10 +29,23 @@ final class SwitchboardPubSubRig implements PubSubRig
     private final SubscriberPollers pollers;
     private final Switchboard[] subscribers;
     private final DeliveryCounter[] counters;
-    private final UnsafeBuffer message = new UnsafeBuffer(new byte[Payload.LENGTH]);
+    private final UnsafeBuffer message;
+    private final int messageLength;
 
     SwitchboardPubSubRig(final int subscriberCount)
     {
+        this(subscriberCount, Payload.LENGTH);
+    }
+
+    /**
+     * @param subscriberCount subscribers.
+     * @param messageLength of each message, at least {@link Payload#LENGTH}; one longer than a message of the log
+     * travels in pieces.
+     */
+    SwitchboardPubSubRig(final int subscriberCount, final int messageLength)
+    {
+        this.messageLength = messageLength;
+        message = new UnsafeBuffer(ByteBuffer.allocateDirect(messageLength));
         broker = Rigs.launchBroker();
         subscribers = new Switchboard[subscriberCount];
         counters = new DeliveryCounter[subscriberCount];
@@ -64,7 +78,7 @@ final class SwitchboardPubSubRig implements PubSubRig
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (DeliveryCounter.min(counters) == 0)
         {
-            subjectPublisher.offer(message, 0, Payload.LENGTH); // warm-up message; lost ones are re-offered
+            subjectPublisher.offer(message, 0, messageLength); // warm-up message; lost ones are re-offered
             publisher.poll();
             Rigs.checkDeadline(deadlineNs, "every Switchboard subscriber to receive a first message");
         }
@@ -75,7 +89,7 @@ final class SwitchboardPubSubRig implements PubSubRig
     {
         long result;
         long deadlineNs = 0;
-        while ((result = subjectPublisher.offer(message, 0, Payload.LENGTH)) < 0)
+        while ((result = subjectPublisher.offer(message, 0, messageLength)) < 0)
         {
             if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
             {
@@ -110,6 +124,9 @@ final class SwitchboardPubSubRig implements PubSubRig
         {
             CloseHelper.close(subscribers[i]);
         }
-        CloseHelper.close(broker);
+        if (null != broker)
+        {
+            Rigs.closeBroker(broker);
+        }
     }
 }

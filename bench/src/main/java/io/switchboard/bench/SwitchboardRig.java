@@ -8,6 +8,7 @@ import io.switchboard.transport.StreamSession;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
@@ -59,7 +60,8 @@ final class SwitchboardRig implements RequestRig
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(c, s, broker);
+            CloseHelper.quietCloseAll(c, s);
+            Rigs.closeBroker(broker);
             throw ex;
         }
         service = s;
@@ -77,6 +79,13 @@ final class SwitchboardRig implements RequestRig
     {
         Payload.write(request, 0, stamp, Payload.ECHO, 0);
         caller.request(SERVICE, ECHO, request, 0, Payload.LENGTH, TIMEOUT_NS, listener);
+    }
+
+    /** {@inheritDoc} */
+    public void send(final long stamp, final MutableDirectBuffer payload, final int length)
+    {
+        Payload.write(payload, 0, stamp, Payload.ECHO, 0);
+        caller.request(SERVICE, ECHO, payload, 0, length, TIMEOUT_NS, listener);
     }
 
     /** {@inheritDoc} */
@@ -126,7 +135,8 @@ final class SwitchboardRig implements RequestRig
     /** {@inheritDoc} */
     public void close()
     {
-        CloseHelper.closeAll(caller, service, broker);
+        CloseHelper.closeAll(caller, service);
+        Rigs.closeBroker(broker);
     }
 
     private final class Listener implements ResponseListener

@@ -3,6 +3,7 @@ package io.switchboard.examples;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.examples.RawSocketClient.Frame;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.Push;
 import io.switchboard.transport.PushHandler;
@@ -20,10 +21,6 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -579,121 +576,35 @@ class MessageSizeSystemTest
         return bytes;
     }
 
-    private static final class Frame
-    {
-        final int type;
-        final JsonNode body;
-
-        Frame(final int type, final JsonNode body)
-        {
-            this.type = type;
-            this.body = body;
-        }
-
-        public String toString()
-        {
-            final String text = body.toString();
-            return "frame 0x" + Integer.toHexString(type) + " " + (text.length() > 300 ? text.substring(0, 300) : text);
-        }
-    }
-
     /**
      * A socket connection with room for the largest frame, reading on the caller's thread; {@link #serve()} answers
      * the service's requests on a thread of its own instead.
      */
     private static final class SocketPeer implements AutoCloseable
     {
-        private final SocketChannel channel;
-        private ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+        private final RawSocketClient client;
         private volatile boolean running = true;
         private Thread thread;
         private volatile Throwable failure;
 
         SocketPeer() throws IOException
         {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            channel.connect(UnixDomainSocketAddress.of(broker.socketDir.resolve("broker.sock")));
-            channel.configureBlocking(false);
-            in.flip();
+            client = new RawSocketClient(broker.socketDir.resolve("broker.sock"));
         }
 
         void send(final int type, final JsonNode body) throws IOException
         {
-            final byte[] payload = JSON.writeValueAsBytes(body);
-            final ByteBuffer frame = ByteBuffer.allocate(7 + payload.length);
-            frame.putInt(payload.length).put((byte)2).put((byte)type).put((byte)1).put(payload).flip();
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-            while (frame.hasRemaining())
-            {
-                if (0 == channel.write(frame))
-                {
-                    if (System.nanoTime() - deadline > 0)
-                    {
-                        throw new IOException("write timed out");
-                    }
-                    Thread.yield();
-                }
-            }
+            client.send(type, JSON.writeValueAsBytes(body));
         }
 
         Frame read(final long timeoutMs) throws IOException
         {
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-            while (true)
-            {
-                if (in.remaining() >= 7)
-                {
-                    final int length = in.getInt(in.position());
-                    if (in.remaining() >= 7 + length)
-                    {
-                        in.position(in.position() + 5);
-                        final int type = in.get();
-                        in.get();
-                        final byte[] payload = new byte[length];
-                        in.get(payload);
-                        return new Frame(type, JSON.readTree(payload));
-                    }
-                    if (in.capacity() < 7 + length)
-                    {
-                        final ByteBuffer bigger = ByteBuffer.allocate(7 + length);
-                        bigger.put(in).flip();
-                        in = bigger;
-                    }
-                }
-                in.compact();
-                final int n = channel.read(in);
-                in.flip();
-                if (n < 0)
-                {
-                    return null;
-                }
-                if (n == 0)
-                {
-                    if (System.nanoTime() - deadline > 0)
-                    {
-                        return null;
-                    }
-                    Thread.yield();
-                }
-            }
+            return client.read(timeoutMs);
         }
 
         Frame await(final String correlationId) throws IOException
         {
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-            while (System.nanoTime() - deadline < 0)
-            {
-                final Frame frame = read(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-                if (null == frame)
-                {
-                    break;
-                }
-                if (correlationId.equals(frame.body.path("correlation_id").asText()))
-                {
-                    return frame;
-                }
-            }
-            throw new AssertionError("no answer for '" + correlationId + "' within " + TIMEOUT_MS + " ms");
+            return client.await(correlationId, TIMEOUT_MS);
         }
 
         void serve()
@@ -761,7 +672,7 @@ class MessageSizeSystemTest
             {
                 thread.join(10_000);
             }
-            channel.close();
+            client.close();
             if (null != failure)
             {
                 throw new AssertionError("socket peer failed", failure);

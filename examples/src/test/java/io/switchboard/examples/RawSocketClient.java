@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A socket client written against PROTOCOL.md with raw bytes, for fault tests: send frames, read frames with a
- * deadline, or vanish abruptly (RST) as a killed process does.
+ * deadline, or vanish abruptly (RST) as a killed process does. Its read buffer grows to hold a frame of the gateway's
+ * default maximum ({@link #MAX_FRAME}), so it also serves the tests of large messages.
  */
 final class RawSocketClient implements AutoCloseable
 {
@@ -28,6 +29,9 @@ final class RawSocketClient implements AutoCloseable
     static final int STREAM = 0x09;
     static final int PUBLISH = 0x0C;
     static final int STATS = 0x0E;
+
+    /** The longest frame read: the gateway's default maximum payload (16 MiB and 64 KiB of envelope) and header. */
+    static final int MAX_FRAME = 7 + 16 * 1024 * 1024 + 64 * 1024;
 
     private static final PayloadCodec CODEC = new PayloadCodec();
 
@@ -45,12 +49,14 @@ final class RawSocketClient implements AutoCloseable
 
         public String toString()
         {
-            return type + " " + body;
+            final String text = String.valueOf(body);
+            return "frame 0x" + Integer.toHexString(type) + " " + (text.length() > 300 ? text.substring(0, 300) + "..." :
+                text);
         }
     }
 
     private final SocketChannel channel;
-    private final ByteBuffer in = ByteBuffer.allocate(1 << 20);
+    private ByteBuffer in = ByteBuffer.allocate(1 << 20);
 
     RawSocketClient(final Path socket) throws IOException
     {
@@ -62,18 +68,29 @@ final class RawSocketClient implements AutoCloseable
 
     void send(final int type, final String json) throws IOException
     {
-        final byte[] payload = json.getBytes(StandardCharsets.UTF_8);
+        send(type, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void send(final int type, final byte[] payload) throws IOException
+    {
         final ByteBuffer frame = ByteBuffer.allocate(7 + payload.length);
         frame.putInt(payload.length).put((byte)2).put((byte)type).put((byte)1).put(payload).flip();
         sendRaw(frame);
     }
 
+    /**
+     * Write all the bytes; fail when the broker takes none for 10 s (a long frame may take longer in all).
+     */
     void sendRaw(final ByteBuffer bytes) throws IOException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (bytes.hasRemaining())
         {
-            if (0 == channel.write(bytes))
+            if (0 < channel.write(bytes))
+            {
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            }
+            else
             {
                 if (System.nanoTime() - deadline > 0)
                 {
@@ -104,6 +121,17 @@ final class RawSocketClient implements AutoCloseable
                     final byte[] payload = new byte[length];
                     in.get(payload);
                     return new Frame(type, CODEC.read(format, payload, 0, length)); // replies come in the request's format
+                }
+                if (in.capacity() < 7 + length)
+                {
+                    if (7L + length > MAX_FRAME || length < 0)
+                    {
+                        throw new IOException("a frame of " + Integer.toUnsignedString(length) + " bytes: expected " +
+                            "at most " + (MAX_FRAME - 7));
+                    }
+                    final ByteBuffer bigger = ByteBuffer.allocate(7 + length);
+                    bigger.put(in).flip();
+                    in = bigger;
                 }
             }
             in.compact();
@@ -149,6 +177,27 @@ final class RawSocketClient implements AutoCloseable
         }
         throw new AssertionError("no frame of type " + type + " for '" + correlationId + "' within " + timeoutMs +
             " ms" + (others.length() > 0 ? "; for that id instead:" + others : ""));
+    }
+
+    /**
+     * Read until any frame for the correlation id arrives; fail after the deadline.
+     */
+    Frame await(final String correlationId, final long timeoutMs) throws IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() - deadline < 0)
+        {
+            final Frame f = read(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (null == f)
+            {
+                break;
+            }
+            if (correlationId.equals(f.body.path("correlation_id").asText()))
+            {
+                return f;
+            }
+        }
+        throw new AssertionError("no answer for '" + correlationId + "' within " + timeoutMs + " ms");
     }
 
     /**

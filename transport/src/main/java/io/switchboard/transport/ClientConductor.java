@@ -61,12 +61,17 @@ final class ClientConductor implements Agent
     private final PublicationProxy publications;
     private final CallRouter callRouter;
     private final Reassembler reassembler;
+    private final org.agrona.concurrent.ManyToOneConcurrentArrayQueue<Long> goneImages =
+        new org.agrona.concurrent.ManyToOneConcurrentArrayQueue<>(256);
+    private final java.util.function.Consumer<Long> imageGone = this::onImageGone;
 
     private long nowNs;
     private long nextControlPollNs;
     private long nextTimeoutCheckNs;
     private boolean closed;
     private boolean inDutyCycle;
+    /** The pub/sub log is being polled on this stack: a push handler runs; never poll it again from inside. */
+    private boolean inPubSubPoll;
     private volatile int sessionGeneration;
 
     ClientConductor(final Switchboard.Context ctx, final ReentrantLock lock) throws IOException
@@ -135,7 +140,7 @@ final class ClientConductor implements Agent
         {
             dataPlane = dataPlaneFactory.connect(ctx, aeronDirectory);
             inbox = dataPlane.addReader(
-                Configuration.inboxChannel(session.termLength()), session.inboxStreamId(), null);
+                Configuration.inboxChannel(session.termLength()), session.inboxStreamId(), this::onInboxImageLost);
         }
         catch (final RuntimeException ex)
         {
@@ -247,11 +252,24 @@ final class ClientConductor implements Agent
         inboxAdapter.nowNs(nowNs);
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         work += peers.drainLoopback(inboxAdapter);
+        work += peers.retryOwed(nowNs);
         if (null != pubSubSubscription)
         {
             pubSubAdapter.nowNs(nowNs);
-            work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            inPubSubPoll = true;
+            try
+            {
+                work += pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+            }
+            finally
+            {
+                inPubSubPoll = false;
+            }
             pubSubAdapter.countPushes();
+        }
+        if (!goneImages.isEmpty())
+        {
+            work += goneImages.drain(imageGone);
         }
         if (nowNs - nextTimeoutCheckNs >= 0)
         {
@@ -349,8 +367,19 @@ final class ClientConductor implements Agent
     void endStream(final StreamSession session, final String errorCode, final String errorMessage)
     {
         services.onStreamEnded(session);
-        peers.sendStreamEnd(
-            session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode, errorMessage);
+        peers.sendStreamEnd(session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode,
+            errorMessage, session.timeoutMs(), true);
+    }
+
+    /**
+     * A frame of the stream could not be written to its caller's inbox: end it there with the error, one attempt now
+     * and then owed (its inbox is known to be full or gone).
+     */
+    void failStream(final StreamSession session, final String errorCode, final String errorMessage)
+    {
+        services.onStreamEnded(session);
+        peers.sendStreamEnd(session.callerInboxStreamId(), session.correlationId(), session.sequence(), errorCode,
+            errorMessage, session.timeoutMs(), false);
     }
 
     // ------------------------------------------------------------------------------------------------ publish/sub
@@ -452,22 +481,52 @@ final class ClientConductor implements Agent
 
     /**
      * Read this peer's own subscriptions while one of its long publications waits for its readers (this peer may be
-     * one): the handlers are called as from the duty cycle. Not from inside the duty cycle (a publish from a
-     * handler): a log is never polled from its own handler.
+     * one): the handlers are called as from the duty cycle. Also from a handler of the duty cycle (a request handler
+     * that publishes), except from a push handler: the pub/sub log is never polled from inside its own poll (Aeron
+     * would deliver its fragments again). A long publication from a push handler is held by this peer's own
+     * subscription at most the untethered window limit timeout ({@code switchboard.untethered.window.limit
+     * .timeout.ms}, 200 ms by default): the driver then rests that subscription, which loses the message (a gap it
+     * counts), and the publication goes on.
      */
     private void pollOwnSubscriptions()
     {
-        if (null != pubSubSubscription && !inDutyCycle)
+        if (null != pubSubSubscription && !inPubSubPoll)
         {
+            final boolean wasInDutyCycle = inDutyCycle;
             inDutyCycle = true;
+            inPubSubPoll = true;
             try
             {
                 pubSubAdapter.nowNs(clock.nanoTime());
                 pubSubSubscription.poll(pubSubAssembler, PUB_SUB_FRAGMENT_LIMIT);
+                pubSubAdapter.countPushes();
             }
             finally
             {
-                inDutyCycle = false;
+                inPubSubPoll = false;
+                inDutyCycle = wasInDutyCycle;
+            }
+        }
+    }
+
+    /**
+     * For a {@link SubjectPublisher} on any thread whose long publication waits for its readers: read this peer's own
+     * subscriptions if no other thread is running the duty cycle (which then reads them itself).
+     */
+    void pollOwnSubscriptionsWhileWaiting()
+    {
+        if (lock.tryLock())
+        {
+            try
+            {
+                if (!closed)
+                {
+                    pollOwnSubscriptions();
+                }
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
     }
@@ -490,7 +549,27 @@ final class ClientConductor implements Agent
 
     private void onPubSubImageLost(final io.aeron.Image image)
     {
-        counters.imagesLost.incrementOrdered(); // on the Aeron client's thread, maybe: its pieces expire
+        counters.imagesLost.incrementOrdered();
+        onImageLost(Reassembler.PUB_SUB, image);
+    }
+
+    private void onInboxImageLost(final io.aeron.Image image)
+    {
+        onImageLost(Reassembler.INBOX, image);
+    }
+
+    /**
+     * On the Aeron client's thread, or this one's when it has no thread: hand the image over to the duty cycle, which
+     * lets go of the message in pieces it was writing (cold path; a full queue leaves it to the expiry).
+     */
+    private void onImageLost(final int log, final io.aeron.Image image)
+    {
+        goneImages.offer(Reassembler.key(log, image.sessionId()));
+    }
+
+    private void onImageGone(final Long key)
+    {
+        reassembler.onImageGone(key);
     }
 
     // -------------------------------------------------------------------------------------------------- control

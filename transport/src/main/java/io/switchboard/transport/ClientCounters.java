@@ -41,6 +41,9 @@ public final class ClientCounters implements AutoCloseable
     final AtomicCounter imagesLost;
     final AtomicCounter malformed;
     final AtomicCounter inFlight;
+    final AtomicCounter answersLost;
+    final AtomicCounter partialsDropped;
+    final AtomicCounter partialsExpired;
 
     ClientCounters(final String clientName)
     {
@@ -88,6 +91,9 @@ public final class ClientCounters implements AutoCloseable
         imagesLost = m.newCounter("sb-images-lost" + suffix, TYPE_ID_BASE + 11);
         malformed = m.newCounter("sb-malformed" + suffix, TYPE_ID_BASE + 12);
         inFlight = m.newCounter("sb-in-flight" + suffix, TYPE_ID_BASE + 13);
+        answersLost = m.newCounter("sb-answers-lost" + suffix, TYPE_ID_BASE + 14);
+        partialsDropped = m.newCounter("sb-partials-dropped" + suffix, TYPE_ID_BASE + 15);
+        partialsExpired = m.newCounter("sb-partials-expired" + suffix, TYPE_ID_BASE + 16);
     }
 
     /**
@@ -161,12 +167,45 @@ public final class ClientCounters implements AutoCloseable
     }
 
     /**
+     * Error answers owed to callers in place of a reply or stream end their inbox had no room for, that could not
+     * be written before the caller's deadline (or were over the bound of answers owed at once).
+     *
+     * @return answers lost.
+     */
+    public long answersLost()
+    {
+        return answersLost.get();
+    }
+
+    /**
+     * Messages in pieces let go unfinished: their writer began another, went away, or they would have passed the
+     * reassembly bound.
+     *
+     * @return partial messages dropped.
+     */
+    public long partialsDropped()
+    {
+        return partialsDropped.get();
+    }
+
+    /**
+     * Messages in pieces let go unfinished because no piece came within the expiry.
+     *
+     * @return partial messages expired.
+     */
+    public long partialsExpired()
+    {
+        return partialsExpired.get();
+    }
+
+    /**
      * Close every counter.
      */
     public void close()
     {
         CloseHelper.closeAll(requests, responses, errors, timeouts, lateReplies, served, undeliverable, published,
-            publishFailures, pushes, pushesLost, imagesLost, malformed, inFlight);
+            publishFailures, pushes, pushesLost, imagesLost, malformed, inFlight, answersLost, partialsDropped,
+            partialsExpired);
         if (null != file)
         {
             file.delete();

@@ -36,7 +36,9 @@ public final class DeferredReply
      * @param buffer holding the reply payload.
      * @param offset at which the payload begins.
      * @param length of the payload.
-     * @return true if the reply was written to the caller's inbox; false if already answered or the caller is gone.
+     * @return true if the reply was written to the caller's inbox; false if already answered, or if the caller is gone
+     * or its inbox had no room within the back-pressure timeout: the caller is then answered {@code TARGET_BUSY} (or
+     * {@code SERVICE_UNAVAILABLE}) in its place, as soon as its inbox takes it and at the latest by its deadline.
      */
     public boolean reply(final DirectBuffer buffer, final int offset, final int length)
     {
@@ -67,7 +69,7 @@ public final class DeferredReply
             }
             answered = true;
             return conductor.peers().sendResponse(
-                callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length);
+                callerInboxStreamId, correlationId, errorCode, message, buffer, offset, length, timeoutMs);
         }
         finally
         {

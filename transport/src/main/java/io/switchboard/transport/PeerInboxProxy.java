@@ -23,6 +23,13 @@ import java.util.concurrent.TimeUnit;
  * Encodes requests, replies, stream frames, stream ends and cancels onto other peers' inboxes, one log per inbox,
  * opened on first use; every offer is retried within the send timeout (and the back-pressure timeout), never more.
  * <p>
+ * A reply, failure, stream frame or stream end that could not be written within that bound (the caller's inbox
+ * back-pressured, not connected, or a long message's piece not taken in time) is answered to the caller in its
+ * place with a small error ({@code TARGET_BUSY} when back-pressured, else {@code SERVICE_UNAVAILABLE}): tried once at
+ * once, then, if the inbox still has no room, once per duty cycle ({@link #retryOwed(long)}) until the caller's own
+ * deadline, by which it would have timed out anyway. At most {@link OwedAnswers#CAPACITY} such answers are owed at a
+ * time; one more is dropped and counted, and its caller times out as before.
+ * <p>
  * Not thread-safe: call with the client lock held.
  */
 final class PeerInboxProxy
@@ -52,10 +59,13 @@ final class PeerInboxProxy
     /** When each log was created: a young log reports back-pressure while the driver links it (settling). */
     private final Long2LongHashMap createdNsByInbox = new Long2LongHashMap(Long.MIN_VALUE);
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
+    private final OwedAnswers owed = new OwedAnswers();
     private DataPlane dataPlane;
     private String channel;
     private int clientId;
     private int inboxStreamId;
+    private String lastFailureCode;
+    private String lastFailureMessage;
 
     PeerInboxProxy(
         final Switchboard.Context ctx, final NanoClock clock, final LogFactory logs, final ClientCounters counters)
@@ -107,6 +117,7 @@ final class PeerInboxProxy
         createdNsByInbox.clear();
         loopback.clear();
         peerInbox.clear();
+        owed.clear();
         dataPlane = null;
     }
 
@@ -136,6 +147,7 @@ final class PeerInboxProxy
         {
             CloseHelper.quietClose(logByInbox.remove(goneInbox));
             createdNsByInbox.remove(goneInbox);
+            owed.removeInbox(goneInbox); // no one left to tell
         }
     }
 
@@ -185,7 +197,8 @@ final class PeerInboxProxy
 
     /**
      * Answer a call; a payload longer than the maximum is not sent: the caller gets {@code PAYLOAD_TOO_LARGE} at
-     * once in its place, and the service learns it from the exception.
+     * once in its place, and the service learns it from the exception. An answer that cannot be written (the
+     * caller's inbox back-pressured or gone) is replaced by an error to the caller, sent now or owed (class javadoc).
      *
      * @param callerInboxStreamId of the caller's inbox.
      * @param correlationId of the call.
@@ -194,7 +207,8 @@ final class PeerInboxProxy
      * @param buffer holding the reply payload.
      * @param offset at which the payload begins.
      * @param length of the payload.
-     * @return true if written to the caller's inbox.
+     * @param callerTimeoutMs how long the caller waits: the bound of an owed error answer.
+     * @return true if written to the caller's inbox; false if not (the caller gets the error in its place).
      * @throws SwitchboardException with {@code PAYLOAD_TOO_LARGE} if the payload is over the maximum.
      */
     boolean sendResponse(
@@ -204,15 +218,37 @@ final class PeerInboxProxy
         final String errorMessage,
         final DirectBuffer buffer,
         final int offset,
-        final int length)
+        final int length,
+        final long callerTimeoutMs)
     {
         if (length > ctx.maxMessageLength())
         {
             final String message = "the reply of " + length + " bytes is over the maximum: expected at most " +
                 "maxMessageLength=" + ctx.maxMessageLength();
-            sendResponse(callerInboxStreamId, correlationId, ErrorCodes.PAYLOAD_TOO_LARGE, message, buffer, 0, 0);
+            answerFailure(callerInboxStreamId, correlationId, OwedAnswers.RESPONSE, ErrorCodes.PAYLOAD_TOO_LARGE,
+                message, callerTimeoutMs);
             throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, message);
         }
+        final long result = offer(callerInboxStreamId,
+            encodeResponse(correlationId, errorCode, errorMessage, buffer, offset, length));
+        if (result < 0)
+        {
+            counters.undeliverable.incrementOrdered();
+            answerFailure(callerInboxStreamId, correlationId, OwedAnswers.RESPONSE, offerErrorCode(result),
+                undeliveredMessage(null == errorCode ? "reply" : "failure", length, result), callerTimeoutMs);
+            return false;
+        }
+        return true;
+    }
+
+    private int encodeResponse(
+        final long correlationId,
+        final String errorCode,
+        final String errorMessage,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
         final Status status = null == errorCode ? Status.OK : ErrorCodes.status(errorCode);
         responseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -221,10 +257,42 @@ final class PeerInboxProxy
             .errorCode(errorCode)
             .errorMessage(errorMessage)
             .putPayload(buffer, offset, length);
-        return delivered(
-            offer(callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength()));
+        return MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength();
     }
 
+    private String undeliveredMessage(final String what, final int length, final long result)
+    {
+        return "the service's " + what + " of " + length + " bytes could not be written to the caller's inbox " +
+            "within " + TimeUnit.NANOSECONDS.toMillis(ctx.backPressureTimeoutNs()) + " ms: " +
+            (LOG_REFUSED == result ? "the media driver refused the log" : Publication.errorString(result));
+    }
+
+    /**
+     * The result code of the last stream frame that {@link #sendStreamFrame} could not write.
+     *
+     * @return {@code TARGET_BUSY} or {@code SERVICE_UNAVAILABLE}.
+     */
+    String lastFailureCode()
+    {
+        return lastFailureCode;
+    }
+
+    /**
+     * Why the last stream frame that {@link #sendStreamFrame} could not write failed.
+     *
+     * @return the message.
+     */
+    String lastFailureMessage()
+    {
+        return lastFailureMessage;
+    }
+
+    /**
+     * Send a stream frame. One that cannot be written is not sent: the caller of {@link StreamSession#send} then
+     * ends the stream with {@link #lastFailureCode()}.
+     *
+     * @return true if written to the caller's inbox.
+     */
     boolean sendStreamFrame(
         final int callerInboxStreamId,
         final long correlationId,
@@ -238,16 +306,52 @@ final class PeerInboxProxy
             .responderId(clientId)
             .sequence(sequence)
             .putPayload(buffer, offset, length);
-        return delivered(
-            offer(callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamFrameEncoder.encodedLength()));
+        final long result =
+            offer(callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamFrameEncoder.encodedLength());
+        if (result < 0)
+        {
+            counters.undeliverable.incrementOrdered();
+            lastFailureCode = offerErrorCode(result);
+            lastFailureMessage = undeliveredMessage("stream frame " + sequence, length, result);
+            return false;
+        }
+        return true;
     }
 
+    /**
+     * End a stream; an end that cannot be written is owed (class javadoc).
+     *
+     * @param callerInboxStreamId of the caller's inbox.
+     * @param correlationId of the stream.
+     * @param frameCount frames sent.
+     * @param errorCode of a failure, or null.
+     * @param errorMessage of a failure, or null.
+     * @param callerTimeoutMs the caller's idle timeout: the bound of an owed end.
+     * @param retry true to retry within the send timeout first; false for one attempt (its inbox is known full).
+     */
     void sendStreamEnd(
         final int callerInboxStreamId,
         final long correlationId,
         final long frameCount,
         final String errorCode,
-        final String errorMessage)
+        final String errorMessage,
+        final long callerTimeoutMs,
+        final boolean retry)
+    {
+        final int length = encodeStreamEnd(correlationId, frameCount, errorCode, errorMessage);
+        final long result = retry ? offer(callerInboxStreamId, length) : offerOnce(callerInboxStreamId, length);
+        if (result < 0)
+        {
+            if (retry)
+            {
+                counters.undeliverable.incrementOrdered();
+            }
+            owe(callerInboxStreamId, correlationId, frameCount, errorCode, errorMessage, callerTimeoutMs);
+        }
+    }
+
+    private int encodeStreamEnd(
+        final long correlationId, final long frameCount, final String errorCode, final String errorMessage)
     {
         streamEndEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -256,17 +360,92 @@ final class PeerInboxProxy
             .status(null == errorCode ? Status.OK : ErrorCodes.status(errorCode))
             .errorCode(errorCode)
             .errorMessage(errorMessage);
-        delivered(offer(callerInboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + streamEndEncoder.encodedLength()));
+        return MessageHeaderEncoder.ENCODED_LENGTH + streamEndEncoder.encodedLength();
     }
 
-    private boolean delivered(final long result)
+    /**
+     * Tell a caller its answer failed: one attempt now, else owed until its deadline.
+     *
+     * @param frameCount {@link OwedAnswers#RESPONSE} for a call, else the frames of the stream it ends.
+     */
+    private void answerFailure(
+        final int callerInboxStreamId,
+        final long correlationId,
+        final long frameCount,
+        final String errorCode,
+        final String errorMessage,
+        final long callerTimeoutMs)
     {
-        if (result < 0)
+        final int length = OwedAnswers.RESPONSE == frameCount ?
+            encodeResponse(correlationId, errorCode, errorMessage, ServiceRequest.EMPTY, 0, 0) :
+            encodeStreamEnd(correlationId, frameCount, errorCode, errorMessage);
+        if (offerOnce(callerInboxStreamId, length) < 0)
         {
-            counters.undeliverable.incrementOrdered();
-            return false;
+            owe(callerInboxStreamId, correlationId, frameCount, errorCode, errorMessage, callerTimeoutMs);
         }
-        return true;
+    }
+
+    private void owe(
+        final int callerInboxStreamId,
+        final long correlationId,
+        final long frameCount,
+        final String errorCode,
+        final String errorMessage,
+        final long callerTimeoutMs)
+    {
+        final long boundMs = Math.min(Math.max(callerTimeoutMs, 0), OwedAnswers.MAX_LIFETIME_MS);
+        if (!owed.add(callerInboxStreamId, correlationId, frameCount, errorCode, errorMessage,
+            clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMs)))
+        {
+            counters.answersLost.incrementOrdered();
+        }
+    }
+
+    /**
+     * Try once more each owed answer (class javadoc); let go of those past their caller's deadline. Called each duty
+     * cycle; costs nothing when none is owed.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return how many were sent or let go.
+     */
+    int retryOwed(final long nowNs)
+    {
+        if (owed.isEmpty() || null == dataPlane)
+        {
+            return 0;
+        }
+        int work = 0;
+        for (int i = owed.size() - 1; i >= 0; i--)
+        {
+            if (nowNs - owed.deadlineNs(i) > 0)
+            {
+                owed.remove(i);
+                counters.answersLost.incrementOrdered();
+                work++;
+                continue;
+            }
+            final long frameCount = owed.frameCount(i);
+            final int length = OwedAnswers.RESPONSE == frameCount ?
+                encodeResponse(owed.correlationId(i), owed.errorCode(i), owed.errorMessage(i),
+                ServiceRequest.EMPTY, 0, 0) :
+                encodeStreamEnd(owed.correlationId(i), frameCount, owed.errorCode(i), owed.errorMessage(i));
+            if (offerOnce(owed.inbox(i), length) > 0)
+            {
+                owed.remove(i);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    /**
+     * Answers owed to callers whose inbox had no room for them.
+     *
+     * @return the count.
+     */
+    int owedAnswers()
+    {
+        return owed.size();
     }
 
     /**
@@ -289,16 +468,10 @@ final class PeerInboxProxy
             // to itself: in memory, read on its next duty cycle (a log it reads itself could not take a long one)
             return loopback.offer(sendBuffer, 0, length) ? length : Publication.BACK_PRESSURED;
         }
-        DataPlane.Log log = logByInbox.get(peerInboxStreamId);
+        final DataPlane.Log log = log(peerInboxStreamId);
         if (null == log)
         {
-            log = logs.newLog(channel, peerInboxStreamId);
-            if (null == log)
-            {
-                return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
-            }
-            logByInbox.put(peerInboxStreamId, log);
-            createdNsByInbox.put(peerInboxStreamId, clock.nanoTime());
+            return LOG_REFUSED; // nothing kept: the next call to this peer asks the driver again
         }
 
         final int maxLength = log.maxMessageLength();
@@ -319,6 +492,42 @@ final class PeerInboxProxy
             }
         }
         return result;
+    }
+
+    /**
+     * One attempt to offer a message that fits one message of the log (a small answer), no retry.
+     *
+     * @param peerInboxStreamId of the peer's inbox.
+     * @param length of the message in the send buffer.
+     * @return the new position, a negative {@link Publication} result, or {@link #LOG_REFUSED}.
+     */
+    private long offerOnce(final int peerInboxStreamId, final int length)
+    {
+        if (null == dataPlane)
+        {
+            return Publication.CLOSED;
+        }
+        if (peerInboxStreamId == inboxStreamId)
+        {
+            return loopback.offer(sendBuffer, 0, length) ? length : Publication.BACK_PRESSURED;
+        }
+        final DataPlane.Log log = log(peerInboxStreamId);
+        return null == log ? LOG_REFUSED : log.offer(sendBuffer, 0, length);
+    }
+
+    private DataPlane.Log log(final int peerInboxStreamId)
+    {
+        DataPlane.Log log = logByInbox.get(peerInboxStreamId);
+        if (null == log)
+        {
+            log = logs.newLog(channel, peerInboxStreamId);
+            if (null != log)
+            {
+                logByInbox.put(peerInboxStreamId, log);
+                createdNsByInbox.put(peerInboxStreamId, clock.nanoTime());
+            }
+        }
+        return log;
     }
 
     private long offer(

@@ -51,7 +51,7 @@ final class Reassembler
      * @param maxBytes bound on the bytes held for unfinished messages, every image together.
      * @param maxMessageLength longest payload taken; a message may be longer by its envelope.
      * @param expiryNs after which an unfinished message with no new fragment is let go.
-     * @param counters where malformed fragments are counted.
+     * @param counters where malformed fragments, and messages dropped or expired unfinished, are counted.
      * @param errorHandler told of each message dropped.
      */
     Reassembler(
@@ -118,7 +118,7 @@ final class Reassembler
         {
             if (null != partial)
             {
-                release(key, partial); // its writer gave it up and began another
+                drop(key, partial); // its writer gave it up and began another
             }
             if (messageLength <= 0 || messageLength > maxMessageLength + ENVELOPE_ALLOWANCE)
             {
@@ -130,6 +130,7 @@ final class Reassembler
             }
             if (heldBytes + messageLength > maxBytes)
             {
+                counters.partialsDropped.incrementOrdered();
                 errorHandler.onError(new SwitchboardException(ErrorCodes.TARGET_BUSY,
                     "dropped a message of " + messageLength + " bytes from session " + header.sessionId() +
                     ": messages being joined would hold more than maxReassemblyBytes=" + maxBytes + ", held=" +
@@ -148,7 +149,7 @@ final class Reassembler
             pieceLength > partial.length - partial.filled)
         {
             counters.malformed.incrementOrdered();
-            release(key, partial);
+            drop(key, partial);
             return;
         }
 
@@ -195,9 +196,28 @@ final class Reassembler
             final Partial partial = expired.get(i);
             partials.values().remove(partial);
             heldBytes -= partial.length;
+            counters.partialsExpired.incrementOrdered();
         }
         expired.clear();
         return count;
+    }
+
+    /**
+     * An image went away (its writer closed or died): let go of the message it was writing, if any, at once rather
+     * than at the expiry.
+     *
+     * @param key of the image, as made by {@link #key(int, int)}.
+     * @return 1 if a message was let go, else 0.
+     */
+    int onImageGone(final long key)
+    {
+        final Partial partial = partials.get(key);
+        if (null == partial)
+        {
+            return 0;
+        }
+        drop(key, partial);
+        return 1;
     }
 
     /**
@@ -205,6 +225,10 @@ final class Reassembler
      */
     void clear()
     {
+        for (int i = partials.size(); i > 0; i--)
+        {
+            counters.partialsDropped.incrementOrdered();
+        }
         partials.clear();
         heldBytes = 0;
     }
@@ -219,10 +243,11 @@ final class Reassembler
         return heldBytes;
     }
 
-    private void release(final long key, final Partial partial)
+    private void drop(final long key, final Partial partial)
     {
         partials.remove(key);
         heldBytes -= partial.length;
+        counters.partialsDropped.incrementOrdered();
     }
 
     private UnsafeBuffer take(final int length)

@@ -110,7 +110,9 @@ public final class ServiceRequest
      * @param buffer holding the reply payload.
      * @param offset at which the payload begins.
      * @param length of the payload.
-     * @return true if the reply was written to the caller's inbox; false if the caller is gone or not reading.
+     * @return true if the reply was written to the caller's inbox; false if the caller is gone or its inbox had no
+     * room within the back-pressure timeout: the caller is then answered {@code TARGET_BUSY} (or
+     * {@code SERVICE_UNAVAILABLE}) in its place, as soon as its inbox takes it and at the latest by its deadline.
      * @throws IllegalStateException if the request was already answered.
      */
     public boolean reply(final DirectBuffer buffer, final int offset, final int length)
@@ -118,7 +120,8 @@ public final class ServiceRequest
         checkNotAnswered();
         checkNotDeferred();
         answered = true;
-        return conductor.peers().sendResponse(callerInboxStreamId, correlationId, null, null, buffer, offset, length);
+        return conductor.peers().sendResponse(
+            callerInboxStreamId, correlationId, null, null, buffer, offset, length, timeoutMs);
     }
 
     /**
@@ -134,7 +137,8 @@ public final class ServiceRequest
         checkNotAnswered();
         checkNotDeferred();
         answered = true;
-        return conductor.peers().sendResponse(callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0);
+        return conductor.peers().sendResponse(
+            callerInboxStreamId, correlationId, errorCode, message, EMPTY, 0, 0, timeoutMs);
     }
 
     /**

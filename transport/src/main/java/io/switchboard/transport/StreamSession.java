@@ -66,7 +66,10 @@ public final class StreamSession
      * @param buffer holding the item payload.
      * @param offset at which the payload begins.
      * @param length of the payload.
-     * @return true if sent; false if the stream was cancelled or ended, or the caller is gone or not reading.
+     * @return true if sent; false if the stream was cancelled or ended, or the frame could not be written to the
+     * caller's inbox within the back-pressure timeout (the caller gone or not reading): the stream is then over, as
+     * if cancelled ({@link #isCancelled()} is true and the cancel handler runs), and the caller gets its end with
+     * {@code TARGET_BUSY} (or {@code SERVICE_UNAVAILABLE}) as soon as its inbox takes it.
      */
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
@@ -86,13 +89,17 @@ public final class StreamSession
                 conductor.endStream(this, ErrorCodes.PAYLOAD_TOO_LARGE, message);
                 throw new SwitchboardException(ErrorCodes.PAYLOAD_TOO_LARGE, message);
             }
-            final boolean sent = conductor.peers().sendStreamFrame(
-                callerInboxStreamId, correlationId, sequence, buffer, offset, length);
-            if (sent)
+            final PeerInboxProxy peers = conductor.peers();
+            if (peers.sendStreamFrame(callerInboxStreamId, correlationId, sequence, buffer, offset, length))
             {
                 sequence++;
+                return true;
             }
-            return sent;
+            // not written within the back-pressure timeout (the caller is not reading, or gone): the stream is
+            // over; the caller gets the error in place of the frame, this handler false and its cancel handler
+            cancel();
+            conductor.failStream(this, peers.lastFailureCode(), peers.lastFailureMessage());
+            return false;
         }
         finally
         {

@@ -172,7 +172,7 @@ public final class SubjectPublisher implements AutoCloseable
                     fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, wholeMessage, position, n, null);
             }
             while ((Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result) &&
-                System.nanoTime() - deadlineNs < 0 && yielded());
+                System.nanoTime() - deadlineNs < 0 && readOwnAndYield());
             if (result < 0)
             {
                 break;
@@ -181,8 +181,9 @@ public final class SubjectPublisher implements AutoCloseable
         return result;
     }
 
-    private static boolean yielded()
+    private boolean readOwnAndYield()
     {
+        conductor.pollOwnSubscriptionsWhileWaiting(); // this peer may be one of the readers holding the log back
         Thread.yield();
         return true;
     }
