@@ -11,7 +11,7 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * The floor: raw Aeron IPC ping-pong with the same payload, through the same embedded media driver (the broker's,
  * backoff idle strategy), with two exclusive publications and two subscriptions. The ping side is polled by the
  * benchmark thread (busy-spinning, Aeron client conductor invoked from it); the pong side runs on its own thread
- * with a yielding idle strategy, like Switchboard's service.
+ * with a yielding idle strategy, like Switchboard's service, or busy-spinning in the busy-spin configuration
+ * ({@link Rigs#AERON_SPIN}).
  */
 final class AeronRig implements RequestRig
 {
@@ -35,14 +36,16 @@ final class AeronRig implements RequestRig
     private final Subscription pongSubscription;
     private final Ponger ponger;
     private final Thread pongThread;
+    private final boolean spin;
     private final UnsafeBuffer request = new UnsafeBuffer(new byte[Payload.LENGTH]);
     private final FragmentHandler replyHandler = this::onReply;
     private ReplyHandler handler;
     private boolean streamDone;
     private long streamed;
 
-    AeronRig()
+    AeronRig(final boolean spin)
     {
+        this.spin = spin;
         broker = Rigs.launchBroker();
         final String channel = "aeron:ipc?term-length=" + broker.context().termLength();
         pingAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.context().aeronDirectoryName())
@@ -52,7 +55,7 @@ final class AeronRig implements RequestRig
         pingPublication = pingAeron.addExclusivePublication(channel, PING_STREAM_ID);
         pongSubscription = pingAeron.addSubscription(channel, PONG_STREAM_ID);
         ponger = new Ponger(pongAeron.addExclusivePublication(channel, PONG_STREAM_ID),
-            pongAeron.addSubscription(channel, PING_STREAM_ID));
+            pongAeron.addSubscription(channel, PING_STREAM_ID), Rigs.serviceIdle(spin));
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!pingPublication.isConnected() || !pongSubscription.isConnected())
         {
@@ -67,7 +70,7 @@ final class AeronRig implements RequestRig
     /** {@inheritDoc} */
     public String name()
     {
-        return Rigs.AERON;
+        return spin ? Rigs.AERON_SPIN : Rigs.AERON;
     }
 
     /** {@inheritDoc} */
@@ -164,17 +167,18 @@ final class AeronRig implements RequestRig
         private final Subscription subscription;
         private final UnsafeBuffer item = new UnsafeBuffer(new byte[Payload.LENGTH]);
         private final UnsafeBuffer echo = new UnsafeBuffer(0, 0);
+        private final IdleStrategy idle;
         volatile boolean running = true;
 
-        Ponger(final ExclusivePublication publication, final Subscription subscription)
+        Ponger(final ExclusivePublication publication, final Subscription subscription, final IdleStrategy idle)
         {
             this.publication = publication;
             this.subscription = subscription;
+            this.idle = idle;
         }
 
         public void run()
         {
-            final YieldingIdleStrategy idle = new YieldingIdleStrategy();
             while (running)
             {
                 idle.idle(subscription.poll(this, FRAGMENT_LIMIT));
