@@ -215,6 +215,24 @@ final class SessionProxy
             }
             frame = replacement(session, type, sent, body, ex);
         }
+        return enqueue(session, frame, droppable);
+    }
+
+    /**
+     * Queue a reply frame already encoded for this connection (its version and format); flushed at the end of this
+     * step of the duty cycle.
+     *
+     * @param session to send to.
+     * @param frame header and body.
+     * @return true if queued.
+     */
+    boolean sendFrame(final GatewaySession session, final byte[] frame)
+    {
+        return !session.closed && enqueue(session, frame, false);
+    }
+
+    private boolean enqueue(final GatewaySession session, final byte[] frame, final boolean droppable)
+    {
         final int result = session.enqueue(frame, droppable);
         final boolean queued = GatewaySession.QUEUED == result;
         if (queued)
