@@ -106,8 +106,6 @@ public final class RequestEnvelope
         try (JsonParser parser = (FrameFormat.MSGPACK == format ? msgpackFactory : jsonFactory)
             .createParser(bytes, offset, length))
         {
-            // a name given twice in an object fails here: the tree keeps the last value, so the tree path reads it
-            parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             // trailing bytes: the JSON parser finds them; MessagePackCheck has refused them (and the MessagePack parser
             // throws at the end of its input rather than return null)
             if (JsonToken.START_OBJECT != parser.nextToken() || !readFields(parser) ||
@@ -139,6 +137,12 @@ public final class RequestEnvelope
         while (JsonToken.FIELD_NAME == (token = parser.nextToken()))
         {
             final String name = parser.currentName();
+            if (FrameFormat.JSON == format && "payload".equals(name))
+            {
+                // from here on a name given twice in an object fails: the tree keeps the last value, so the tree path
+                // reads it (the payload's objects inherit the check; the envelope's own names are checked below)
+                parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            }
             final JsonToken value = parser.nextToken();
             final int bit;
             switch (name)
