@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  * socket client (batches of {@code --window} REQUEST frames written at once, one batch in flight) on this thread.
  * The gateway thread's CPU time ({@link ThreadMXBean}) over {@code --requests} requests, divided by their count, is
  * the figure: what one request costs the gateway whatever the machine's load, since waiting is not CPU time.
+ * Requests answered with an ERROR (TARGET_BUSY when the echo service falls behind on a loaded machine) are counted
+ * and printed; a large count makes the figure too low, since an error costs less than a reply.
  * <p>
  * The envelope is the Python client's ({@code target, message_type, payload {"data": 32 characters},
  * expects_reply, expects_stream, response_timeout_ms, correlation_id}), as JSON or MessagePack ({@code --format}).
@@ -39,6 +41,7 @@ public final class GatewayCpu
     private static final byte VERSION = 2;
     private static final byte REQUEST = 0x01;
     private static final byte RESPONSE = 0x02;
+    private static final byte ERROR = 0x03;
 
     private GatewayCpu()
     {
@@ -93,21 +96,24 @@ public final class GatewayCpu
             final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             final ByteBuffer batch = ByteBuffer.allocateDirect(window * 256);
             final ByteBuffer in = ByteBuffer.allocateDirect(1 << 20);
-            final long[] counter = new long[1];
+            final long[] counter = new long[2]; // correlation ids, ERROR answers
 
             run(channel, batch, in, window, Math.max(window, requests / 5), msgpack, counter); // warm-up
             for (int r = 0; r < repeats; r++)
             {
                 final double load = Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+                final long errors0 = counter[1];
                 final long cpu0 = threads.getThreadCpuTime(gateway.getId());
                 final long t0 = System.nanoTime();
                 final int done = run(channel, batch, in, window, requests, msgpack, counter);
                 final long wallNs = System.nanoTime() - t0;
                 final long cpuNs = threads.getThreadCpuTime(gateway.getId()) - cpu0;
-                System.out.printf("gateway-cpu\t%s\t%d\t%d\t%.3f\t%.0f\t%.2f%n", format, r, done,
-                    cpuNs / 1e3 / done, done / (wallNs / 1e9), load);
+                final long errors = counter[1] - errors0;
+                System.out.printf("gateway-cpu\t%s\t%d\t%d\t%.3f\t%.0f\t%.2f\t%d%n", format, r, done,
+                    cpuNs / 1e3 / done, done / (wallNs / 1e9), load, errors);
                 System.out.printf("%s #%d: %d requests, gateway thread CPU %.3f us/request, %.0f requests/s, " +
-                    "load average %.2f%n", format, r, done, cpuNs / 1e3 / done, done / (wallNs / 1e9), load);
+                    "load average %.2f, %d answered with an ERROR%n", format, r, done, cpuNs / 1e3 / done,
+                    done / (wallNs / 1e9), load, errors);
             }
         }
         finally
@@ -170,7 +176,11 @@ public final class GatewayCpu
                         break;
                     }
                     final byte type = in.get(start + 5);
-                    if (RESPONSE != type)
+                    if (ERROR == type)
+                    {
+                        counter[1]++; // TARGET_BUSY when the echo service falls behind on a loaded machine: counted
+                    }
+                    else if (RESPONSE != type)
                     {
                         final byte[] text = new byte[length];
                         in.get(start + HEADER, text);
