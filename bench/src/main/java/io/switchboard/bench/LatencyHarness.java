@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Two configurations: by default the caller busy-spins and each service or pong thread yields; {@code --spin} also
  * runs the busy-spin configuration, in which the service and the pong busy-spin too ({@code switchboard-spin},
- * {@code aeron-spin}), and the cache-line round trip of this machine ({@code cacheline}), the hardware's limit.
+ * {@code aeron-spin}), and the cache-line round trip of this machine ({@code cacheline}), the hardware's limit, in
+ * the closed loop only.
  * Spinning needs a free core per spinning thread: its figures mean something only when nothing else runs, so the
  * load average at its start is printed and written as a {@code note} line.
  * <p>
@@ -40,7 +41,8 @@ public final class LatencyHarness
         "  --seconds  measured time per repeat; --warmup: unmeasured time before the repeats",
         "  --repeats  measured repeats per system and mode",
         "  --spin     also run the busy-spin configuration: switchboard-spin, aeron-spin (service and pong",
-        "             busy-spin) and cacheline (two threads ping-ponging a cache line: the hardware's limit);",
+        "             busy-spin) and cacheline (two threads ping-ponging a cache line: the hardware's limit),",
+        "             closed loop only;",
         "             meaningful only when nothing else runs on the machine",
         "  --out      append result lines (tab-separated, nanoseconds) to FILE instead of printing them");
 
@@ -108,7 +110,12 @@ public final class LatencyHarness
         {
             for (final String system : systems.split(","))
             {
-                if (system.endsWith(Rigs.SPIN_SUFFIX) || Rigs.CACHE_LINE.equals(system))
+                final boolean spinning = system.endsWith(Rigs.SPIN_SUFFIX) || Rigs.CACHE_LINE.equals(system);
+                if (spinning && !"closed".equals(mode))
+                {
+                    continue; // the limit is a closed-loop figure; an open loop at a fixed rate would only burn cores
+                }
+                if (spinning)
                 {
                     final String load = loadAverage();
                     System.out.println("NOTE: " + system + " (" + mode + " loop) busy-spins: load average at its start " +
