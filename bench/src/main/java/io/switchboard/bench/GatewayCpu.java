@@ -32,7 +32,11 @@ import java.util.concurrent.TimeUnit;
  * Profile it with {@code -XX:StartFlightRecording=filename=gw.jfr,settings=profile} and aggregate the
  * {@code jdk.ExecutionSample} events of thread {@code switchboard-gateway}.
  * <p>
- * Usage: {@code GatewayCpu [--requests 500000] [--window 256] [--format json|msgpack] [--repeats 3]}.
+ * With {@code --scenario push}: a Java publisher's opaque JSON publications ({@code {"data": 32 characters}}) pushed
+ * to one socket subscriber, batches of {@code --window}, the figure per push received.
+ * <p>
+ * Usage: {@code GatewayCpu [--requests 500000] [--window 256] [--format json|msgpack] [--repeats 3]
+ * [--scenario request|push]}.
  */
 public final class GatewayCpu
 {
@@ -59,6 +63,7 @@ public final class GatewayCpu
         int window = 256;
         int repeats = 3;
         String format = "json";
+        String scenario = "request";
         for (int i = 0; i + 1 < args.length; i += 2)
         {
             switch (args[i])
@@ -67,6 +72,7 @@ public final class GatewayCpu
                 case "--window": window = Integer.parseInt(args[i + 1]); break;
                 case "--repeats": repeats = Integer.parseInt(args[i + 1]); break;
                 case "--format": format = args[i + 1]; break;
+                case "--scenario": scenario = args[i + 1]; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -98,6 +104,11 @@ public final class GatewayCpu
             final ByteBuffer in = ByteBuffer.allocateDirect(1 << 20);
             final long[] counter = new long[2]; // correlation ids, ERROR answers
 
+            if ("push".equals(scenario))
+            {
+                runPushes(broker, channel, in, window, requests, repeats, gateway, threads);
+                return;
+            }
             run(channel, batch, in, window, Math.max(window, requests / 5), msgpack, counter); // warm-up
             for (int r = 0; r < repeats; r++)
             {
@@ -121,6 +132,125 @@ public final class GatewayCpu
             CloseHelper.quietCloseAll(service, broker);
             Files.deleteIfExists(socket);
             Files.deleteIfExists(socketDir);
+        }
+    }
+
+    /**
+     * A Java publisher's opaque JSON publications pushed to one socket subscriber: batches of {@code window}
+     * publications, each batch complete when its pushes have arrived (or after 2 s: a push the gateway dropped is
+     * counted as lost). The figure is the gateway's CPU per push received.
+     */
+    private static void runPushes(
+        final Broker broker,
+        final SocketChannel channel,
+        final ByteBuffer in,
+        final int window,
+        final int pushes,
+        final int repeats,
+        final Thread gateway,
+        final ThreadMXBean threads) throws Exception
+    {
+        final byte[] subscribe = "{\"correlation_id\":\"s\",\"message_types\":[\"bench.push\"]}"
+            .getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer frame = ByteBuffer.allocate(HEADER + subscribe.length);
+        frame.putInt(subscribe.length).put(VERSION).put((byte)0x06).put((byte)1).put(subscribe).flip();
+        while (frame.hasRemaining())
+        {
+            channel.write(frame);
+        }
+        final long[] seen = new long[3]; // pushes, other frames, lost
+        readFrames(channel, in, 1, seen, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+        if (seen[1] < 1)
+        {
+            throw new IllegalStateException("no answer to SUBSCRIBE");
+        }
+        try (Switchboard publisher = Switchboard.connect(new Switchboard.Context()
+            .controlSocket(broker.context().controlSocket()).clientName("bench-push-publisher")
+            .useConductorAgentInvoker(true)))
+        {
+            final io.switchboard.transport.SubjectPublisher subject = publisher.publisher("bench.push", "Tick",
+                ServiceDefinition.OPAQUE_TEMPLATE_ID);
+            final org.agrona.concurrent.UnsafeBuffer payload = new org.agrona.concurrent.UnsafeBuffer(
+                "{\"data\":\"0123456789abcdef0123456789abcdef\"}".getBytes(StandardCharsets.UTF_8));
+            final long joinDeadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (0 == seen[0]) // until the gateway's subscription has joined the publisher's log
+            {
+                subject.offer(payload, 0, payload.capacity());
+                publisher.poll();
+                readFrames(channel, in, 1, seen, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10));
+                Rigs.checkDeadline(joinDeadlineNs, "a first push");
+            }
+            for (int r = -1; r < repeats; r++) // -1: warm-up
+            {
+                final long received0 = seen[0];
+                final long cpu0 = threads.getThreadCpuTime(gateway.getId());
+                final long t0 = System.nanoTime();
+                long published = 0;
+                while (published < (r < 0 ? pushes / 5 : pushes))
+                {
+                    for (int i = 0; i < window; i++)
+                    {
+                        while (subject.offer(payload, 0, payload.capacity()) < 0)
+                        {
+                            publisher.poll();
+                        }
+                    }
+                    published += window;
+                    final long target = seen[0] + window;
+                    readFrames(channel, in, target, seen, System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
+                    seen[2] += Math.max(0, target - seen[0]);
+                    publisher.poll();
+                }
+                final long cpuNs = threads.getThreadCpuTime(gateway.getId()) - cpu0;
+                final long received = seen[0] - received0;
+                if (r >= 0)
+                {
+                    System.out.printf("gateway-cpu\tpush\t%d\t%d\t%.3f\t%.0f\t%.2f\t%d%n", r, received,
+                        cpuNs / 1e3 / received, received / ((System.nanoTime() - t0) / 1e9), load(), seen[2]);
+                    System.out.printf("push #%d: %d pushes, gateway thread CPU %.3f us/push, lost so far %d%n", r,
+                        received, cpuNs / 1e3 / received, seen[2]);
+                }
+            }
+        }
+    }
+
+    private static double load() throws IOException
+    {
+        return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    }
+
+    /** Read whole frames until {@code seen[0]} (PUSH frames) reaches the target or the deadline passes. */
+    private static void readFrames(
+        final SocketChannel channel, final ByteBuffer in, final long target, final long[] seen, final long deadlineNs)
+        throws IOException
+    {
+        channel.configureBlocking(false);
+        try
+        {
+            while (seen[0] < target && System.nanoTime() - deadlineNs < 0)
+            {
+                if (channel.read(in) < 0)
+                {
+                    throw new IOException("the gateway closed the connection");
+                }
+                in.flip();
+                while (in.remaining() >= HEADER)
+                {
+                    final int start = in.position();
+                    final int length = in.getInt(start);
+                    if (in.remaining() < HEADER + length)
+                    {
+                        break;
+                    }
+                    seen[0x05 == in.get(start + 5) ? 0 : 1]++;
+                    in.position(start + HEADER + length);
+                }
+                in.compact();
+            }
+        }
+        finally
+        {
+            channel.configureBlocking(true);
         }
     }
 
