@@ -563,7 +563,8 @@ public final class Report
             final List<Double> sorted = new ArrayList<>(values);
             sorted.sort(null);
             final double median = sorted.get(sorted.size() / 2);
-            md.append(median <= 3 ? "**met**" : "**missed**").append(" (").append(fmt(median)).append(" µs [")
+            md.append("push".equals(format) ? "" : median <= 3 ? "**met** " : "**missed** ").append("(")
+                .append(fmt(median)).append(" µs [")
                 .append(fmt(sorted.get(0))).append("–").append(fmt(sorted.get(sorted.size() - 1)))
                 .append("] over ").append(sorted.size()).append(" repeats)\n");
         }
