@@ -186,6 +186,56 @@ class StreamingFastPathTest
         assertNotNull(writer.response(2, FrameFormat.JSON, "c", good, 0, good.length), "works after a refusal");
     }
 
+    @Test
+    void shouldWriteEveryOrdinaryPushAsTheTreePathDoes()
+    {
+        final PushWriter pushes = new PushWriter(codec);
+        final Random random = new Random(56);
+        final List<String> payloads = new ArrayList<>(Arrays.asList(PAYLOADS));
+        payloads.remove("{\"a\":1,\"a\":2}"); // a name given twice: the tree path's (below)
+        payloads.add("");
+        for (int i = 0; i < 2000; i++)
+        {
+            final byte[] json = codec.write(FrameFormat.JSON, randomNode(random, 0));
+            if (!Utf8.hasSurrogateEscape(json, 0, json.length))
+            {
+                payloads.add(new String(json, StandardCharsets.UTF_8));
+            }
+        }
+        long sequence = 0;
+        for (final String payload : payloads)
+        {
+            final byte[] json = payload.getBytes(StandardCharsets.UTF_8);
+            assertTrue(pushes.payload(json, 0, json.length), payload);
+            // what the tree path pushes: PushPayloads reads the payload, an empty one is JSON null
+            final JsonNode tree = json.length == 0 ? null : codec.read(FrameFormat.JSON, json, 0, json.length);
+            for (final int version : new int[]{ 1, 2 })
+            {
+                for (final String source : new String[]{ null, "pub\u00e9\"lisher" })
+                {
+                    sequence++;
+                    final byte[] frame = pushes.frame(version, "n-" + sequence, "prices.ACME", 1_700_000_000_123L + sequence,
+                        source, sequence);
+                    final byte[] body = codec.write(FrameFormat.JSON, FrameBodies.push(
+                        "n-" + sequence, "prices.ACME", tree, 1_700_000_000_123L + sequence, source, sequence));
+                    final int header = 1 == version ? FrameHeader.LENGTH_V1 : FrameHeader.LENGTH_V2;
+                    assertArrayEquals(body, Arrays.copyOfRange(frame, header, frame.length), payload);
+                    assertEquals(body.length, ((frame[0] & 0xFF) << 24) | ((frame[1] & 0xFF) << 16) |
+                        ((frame[2] & 0xFF) << 8) | (frame[3] & 0xFF));
+                    assertEquals(version, frame[FrameHeader.VERSION_OFFSET]);
+                    assertEquals(FrameType.PUSH.code(), frame[FrameHeader.TYPE_OFFSET]);
+                }
+            }
+        }
+        for (final String doubtful : new String[]{ "not json", "{\"a\":1,\"a\":2}", "[1] 2", "\"\\ud800\"",
+            "[".repeat(200) + "]".repeat(200), "{" })
+        {
+            final byte[] json = doubtful.getBytes(StandardCharsets.UTF_8);
+            assertFalse(pushes.payload(json, 0, json.length), doubtful);
+            assertThrows(IllegalStateException.class, () -> pushes.frame(2, "n", "s", 0, null, 1), "nothing taken");
+        }
+    }
+
     private int assertSameAsTree(final FrameFormat format, final byte[] bytes)
     {
         if (!envelope.read(format, bytes, 0, bytes.length))
