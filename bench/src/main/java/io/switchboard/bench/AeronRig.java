@@ -13,7 +13,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * The floor: raw Aeron IPC ping-pong with the same payload, through the same embedded media driver (the broker's,
  * backoff idle strategy), with two exclusive publications and two subscriptions. The ping side is polled by the
  * benchmark thread (busy-spinning, Aeron client conductor invoked from it); the pong side runs on its own thread
- * with a yielding idle strategy, like Switchboard's service.
+ * with a yielding idle strategy, like Switchboard's service, or busy-spinning in the busy-spin configuration
+ * ({@link Rigs#AERON_SPIN}).
  */
 final class AeronRig implements RequestRig
 {
@@ -37,23 +38,26 @@ final class AeronRig implements RequestRig
     private final Subscription pongSubscription;
     private final Ponger ponger;
     private final Thread pongThread;
+    private final boolean spin;
     private final UnsafeBuffer request = new UnsafeBuffer(new byte[Payload.LENGTH]);
     private final FragmentHandler replyHandler;
     private ReplyHandler handler;
     private boolean streamDone;
     private long streamed;
 
-    AeronRig()
+    AeronRig(final boolean spin)
     {
-        this(0, false);
+        this(0, false, spin);
     }
 
     /**
      * @param termLength of both logs, or 0 for the broker's.
      * @param assemble true to join messages longer than one frame (the MTU) on both sides, for large payloads.
+     * @param spin true to busy-spin the pong thread (the limit configuration), false to yield.
      */
-    AeronRig(final int termLength, final boolean assemble)
+    AeronRig(final int termLength, final boolean assemble, final boolean spin)
     {
+        this.spin = spin;
         broker = Rigs.launchBroker();
         replyHandler = assemble ? new FragmentAssembler(this::onReply) : this::onReply;
         final String channel = "aeron:ipc?term-length=" + (0 == termLength ? broker.context().termLength() : termLength);
@@ -64,7 +68,7 @@ final class AeronRig implements RequestRig
         pingPublication = pingAeron.addExclusivePublication(channel, PING_STREAM_ID);
         pongSubscription = pingAeron.addSubscription(channel, PONG_STREAM_ID);
         ponger = new Ponger(pongAeron.addExclusivePublication(channel, PONG_STREAM_ID),
-            pongAeron.addSubscription(channel, PING_STREAM_ID), assemble);
+            pongAeron.addSubscription(channel, PING_STREAM_ID), assemble, Rigs.serviceIdle(spin));
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!pingPublication.isConnected() || !pongSubscription.isConnected())
         {
@@ -79,7 +83,7 @@ final class AeronRig implements RequestRig
     /** {@inheritDoc} */
     public String name()
     {
-        return Rigs.AERON;
+        return spin ? Rigs.AERON_SPIN : Rigs.AERON;
     }
 
     /** {@inheritDoc} */
@@ -197,18 +201,23 @@ final class AeronRig implements RequestRig
         private final UnsafeBuffer item = new UnsafeBuffer(new byte[Payload.LENGTH]);
         private final UnsafeBuffer echo = new UnsafeBuffer(0, 0);
         private final FragmentHandler handler;
+        private final IdleStrategy idle;
         volatile boolean running = true;
 
-        Ponger(final ExclusivePublication publication, final Subscription subscription, final boolean assemble)
+        Ponger(
+            final ExclusivePublication publication,
+            final Subscription subscription,
+            final boolean assemble,
+            final IdleStrategy idle)
         {
             this.publication = publication;
             this.subscription = subscription;
             this.handler = assemble ? new FragmentAssembler(this) : this;
+            this.idle = idle;
         }
 
         public void run()
         {
-            final YieldingIdleStrategy idle = new YieldingIdleStrategy();
             while (running)
             {
                 idle.idle(subscription.poll(handler, FRAGMENT_LIMIT));

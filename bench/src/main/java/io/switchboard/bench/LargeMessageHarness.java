@@ -86,7 +86,7 @@ public final class LargeMessageHarness
 
     private void run(final int[] sizes)
     {
-        try (SwitchboardRig rig = new SwitchboardRig())
+        try (SwitchboardRig rig = new SwitchboardRig(false))
         {
             for (final int size : sizes)
             {
@@ -102,7 +102,7 @@ public final class LargeMessageHarness
                 emitNa("rtt_us", Rigs.AERON, size, noRoom);
                 continue;
             }
-            try (AeronRig rig = new AeronRig(term, true))
+            try (AeronRig rig = new AeronRig(term, true, false))
             {
                 emit("rtt_us", Rigs.AERON, size, roundTrip(rig, size));
             }

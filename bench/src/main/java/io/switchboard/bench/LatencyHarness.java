@@ -18,8 +18,15 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Each system runs {@code repeats} times after one warm-up, in its own rig; each repeat is a line of results.
  * <p>
+ * Two configurations: by default the caller busy-spins and each service or pong thread yields; {@code --spin} also
+ * runs the busy-spin configuration, in which the service and the pong busy-spin too ({@code switchboard-spin},
+ * {@code aeron-spin}), and the cache-line round trip of this machine ({@code cacheline}), the hardware's limit, in
+ * the closed loop only.
+ * Spinning needs a free core per spinning thread: its figures mean something only when nothing else runs, so the
+ * load average at its start is printed and written as a {@code note} line.
+ * <p>
  * Usage: {@code LatencyHarness --systems switchboard,aeron,grpc --seconds 5 --warmup 3 --repeats 3 --rate 10000
- * --out results.tsv}. Lines appended to the output:
+ * [--spin] --out results.tsv}. Lines appended to the output:
  * {@code latency <mode> <system> <repeat> <count> <errors> <p50> <p90> <p99> <p99.9> <max>} (nanoseconds),
  * and a {@code histogram} line per system and mode with the percentile distribution of all repeats merged.
  */
@@ -28,11 +35,15 @@ public final class LatencyHarness
     private static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(60);
     private static final String USAGE = String.join("\n",
         "usage: LatencyHarness [--systems switchboard,aeron,grpc] [--modes closed,open] [--seconds 5] [--warmup 3]",
-        "                      [--repeats 3] [--rate 10000] [--out FILE]",
+        "                      [--repeats 3] [--rate 10000] [--spin] [--out FILE]",
         "  --systems  systems to measure, in turn",
         "  --modes    closed: one call in flight; open: calls at --rate per second from their intended send time",
         "  --seconds  measured time per repeat; --warmup: unmeasured time before the repeats",
         "  --repeats  measured repeats per system and mode",
+        "  --spin     also run the busy-spin configuration: switchboard-spin, aeron-spin (service and pong",
+        "             busy-spin) and cacheline (two threads ping-ponging a cache line: the hardware's limit),",
+        "             closed loop only;",
+        "             meaningful only when nothing else runs on the machine",
         "  --out      append result lines (tab-separated, nanoseconds) to FILE instead of printing them");
 
     private LatencyHarness()
@@ -54,12 +65,19 @@ public final class LatencyHarness
         int repeats = 3;
         int rate = 10_000;
         Path out = null;
+        boolean spin = false;
         for (int i = 0; i < args.length; i += 2)
         {
             if ("--help".equals(args[i]) || "-h".equals(args[i]))
             {
                 System.out.println(USAGE);
                 return;
+            }
+            if ("--spin".equals(args[i]))
+            {
+                spin = true;
+                i--;
+                continue;
             }
             if (i + 1 == args.length)
             {
@@ -82,12 +100,30 @@ public final class LatencyHarness
             }
         }
 
+        if (spin)
+        {
+            systems += "," + Rigs.SWITCHBOARD_SPIN + "," + Rigs.AERON_SPIN + "," + Rigs.CACHE_LINE;
+        }
         final PrintStream results = null == out ? System.out : new PrintStream(Files.newOutputStream(
             out, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true);
         for (final String mode : modes.split(","))
         {
             for (final String system : systems.split(","))
             {
+                final boolean spinning = system.endsWith(Rigs.SPIN_SUFFIX) || Rigs.CACHE_LINE.equals(system);
+                if (spinning && !"closed".equals(mode))
+                {
+                    continue; // the limit is a closed-loop figure; an open loop at a fixed rate would only burn cores
+                }
+                if (spinning)
+                {
+                    final String load = loadAverage();
+                    System.out.println("NOTE: " + system + " (" + mode + " loop) busy-spins: load average at its start " +
+                        load + " on " + Runtime.getRuntime().availableProcessors() + " cores");
+                    results.println("note\tbusy-spin configuration, " + system + " " + mode + " loop: load average " +
+                        "at its start " + load + " on " + Runtime.getRuntime().availableProcessors() + " cores " +
+                        "(meaningful only when nothing else runs)");
+                }
                 final RequestRig rig;
                 try
                 {
@@ -132,6 +168,19 @@ public final class LatencyHarness
         if (results != System.out)
         {
             results.close();
+        }
+    }
+
+    private static String loadAverage()
+    {
+        try
+        {
+            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "unknown (" + ex + ")";
         }
     }
 

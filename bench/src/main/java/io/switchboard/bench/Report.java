@@ -41,6 +41,7 @@ public final class Report
     private final Map<String, List<String>> scale = new LinkedHashMap<>(); // metric -> values in run order
     private final Map<String, List<Double>> sizes = new LinkedHashMap<>(); // metric/system/bytes -> repeats
     private final Map<String, String> sizesNa = new LinkedHashMap<>(); // metric/system/bytes -> why not measured
+    private final Map<String, List<Double>> gatewayCpu = new LinkedHashMap<>(); // format -> us of CPU per request
     private static final String[] SOCKET_SYSTEMS = { "switchboard", "echo", "redis" };
     private static final String[] SOCKET_LABELS = { "Switchboard (gateway → Java service)", "bare echo server",
         "Redis" };
@@ -121,6 +122,10 @@ public final class Report
             {
                 socket.computeIfAbsent(f[1] + "/" + f[2] + "/" + f[3], (k) -> new ArrayList<>())
                     .add(parse(f[5]));
+            }
+            else if ("gateway-cpu".equals(f[0]) && f.length >= 5)
+            {
+                gatewayCpu.computeIfAbsent(f[1], (k) -> new ArrayList<>()).add(Double.parseDouble(f[4]));
             }
             else if ("scale".equals(f[0]) && f.length >= 3)
             {
@@ -257,6 +262,7 @@ public final class Report
         }
         md.append("\nratio: Switchboard ÷ Aeron (latency: lower is better, 1.0 is the floor; throughput: higher is " +
             "better); gRPC ÷ Switchboard for latency (how many times slower gRPC is).\n");
+        spinTable(md);
 
         pubSubTable(md);
         socketTables(md);
@@ -291,6 +297,80 @@ public final class Report
         }
         md.append("\n![latency percentiles per system](latency.png)\n");
         return md.toString();
+    }
+
+    private void spinTable(final StringBuilder md)
+    {
+        final boolean latencyRun = latency.containsKey("closed/" + Rigs.SWITCHBOARD_SPIN);
+        final double[] rttSb = jmhScore("RoundTripBenchmark.roundTrip system=" + Rigs.SWITCHBOARD_SPIN);
+        if (!latencyRun && null == rttSb)
+        {
+            return;
+        }
+        md.append("\n### Busy-spin configuration: measured against the limit\n\n");
+        md.append("The caller, the service and the raw Aeron pong all busy-spin; the cache-line round trip is two " +
+            "threads ping-ponging a sequence number through two cache lines, the hardware's limit for any " +
+            "request-response between two threads. Two spinning threads need both cores of this machine: these " +
+            "figures mean something only when nothing else ran (see the load averages in the notes).\n\n");
+        md.append("| figure | Switchboard, spinning | raw Aeron IPC, spinning | cache-line round trip | ratio |\n");
+        md.append("|---|---|---|---|---|\n");
+        final String[] systems = { Rigs.SWITCHBOARD_SPIN, Rigs.AERON_SPIN, Rigs.CACHE_LINE };
+        for (final String mode : new String[]{ "closed", "open" })
+        {
+            if (!latency.containsKey(mode + "/" + Rigs.SWITCHBOARD_SPIN))
+            {
+                continue;
+            }
+            for (int p = 0; p < PERCENTILE_NAMES.length; p++)
+            {
+                md.append("| request-response ").append(mode).append("-loop ").append(PERCENTILE_NAMES[p])
+                    .append(" (µs) |");
+                for (final String system : systems)
+                {
+                    md.append(' ').append(latencyCell(mode, system, p)).append(" |");
+                }
+                md.append(' ').append(limitRatios(median(mode, Rigs.SWITCHBOARD_SPIN, p),
+                    median(mode, Rigs.AERON_SPIN, p), median(mode, Rigs.CACHE_LINE, p),
+                    median(mode, Rigs.SWITCHBOARD, p))).append(" |\n");
+            }
+        }
+        if (null != rttSb)
+        {
+            final double[] rttAeron = jmhScore("RoundTripBenchmark.roundTrip system=" + Rigs.AERON_SPIN);
+            final double[] rttLine = jmhScore("RoundTripBenchmark.roundTrip system=" + Rigs.CACHE_LINE);
+            md.append("| request-response mean round trip, JMH (µs) | ").append(jmhCell(rttSb, 1)).append(" | ")
+                .append(jmhCell(rttAeron, 1)).append(" | ").append(jmhCell(rttLine, 1)).append(" | ")
+                .append(limitRatios(score(rttSb), score(rttAeron), score(rttLine),
+                score(jmhScore("RoundTripBenchmark.roundTrip system=" + Rigs.SWITCHBOARD)))).append(" |\n");
+        }
+        md.append("\nratio: SB/Aeron is the busy-spin configuration's own ratio; SB/line and Aeron/line are each " +
+            "system's gap to the cache-line round trip; yielding SB/line compares the default configuration's " +
+            "Switchboard (table above) with the same limit.\n");
+    }
+
+    private static String limitRatios(final double sb, final double aeron, final double line, final double yieldSb)
+    {
+        final StringBuilder cell = new StringBuilder();
+        if (!Double.isNaN(sb) && !Double.isNaN(aeron))
+        {
+            cell.append("SB/Aeron ").append(fmt(sb / aeron)).append('×');
+        }
+        if (!Double.isNaN(line))
+        {
+            if (!Double.isNaN(sb))
+            {
+                cell.append(cell.length() > 0 ? "; " : "").append("SB/line ").append(fmt(sb / line)).append('×');
+            }
+            if (!Double.isNaN(aeron))
+            {
+                cell.append(cell.length() > 0 ? "; " : "").append("Aeron/line ").append(fmt(aeron / line)).append('×');
+            }
+            if (!Double.isNaN(yieldSb))
+            {
+                cell.append("; yielding SB/line ").append(fmt(yieldSb / line)).append('×');
+            }
+        }
+        return cell.toString();
     }
 
     private void pubSubTable(final StringBuilder md)
@@ -484,6 +564,26 @@ public final class Report
         target(md, "socket throughput ≥ Redis with the same client code path, Python pub/sub 1→1 delivered",
             socketMedian("python", "switchboard", "pubsub_rps"), socketMedian("python", "redis", "pubsub_rps"), 1,
             true);
+        for (final String format : new String[]{ "json", "msgpack", "push" })
+        {
+            final List<Double> values = gatewayCpu.get(format);
+            md.append("push".equals(format) ?
+                "- gateway CPU per push, opaque JSON from a Java publisher to one socket subscriber (no target; " +
+                "measured beside the requests' 3 µs): " :
+                "- gateway CPU per request ≤ 3 µs (the gateway thread's CPU time over a pipelined run, " + format + "): ");
+            if (null == values || values.isEmpty())
+            {
+                md.append("not measured in this run\n");
+                continue;
+            }
+            final List<Double> sorted = new ArrayList<>(values);
+            sorted.sort(null);
+            final double median = sorted.get(sorted.size() / 2);
+            md.append("push".equals(format) ? "" : median <= 3 ? "**met** " : "**missed** ").append("(")
+                .append(fmt(median)).append(" µs [")
+                .append(fmt(sorted.get(0))).append("–").append(fmt(sorted.get(sorted.size() - 1)))
+                .append("] over ").append(sorted.size()).append(" repeats)\n");
+        }
         if (scale.isEmpty())
         {
             md.append("- scale (1,000 connections, 10,000 subjects, memory per connection): not measured in this " +

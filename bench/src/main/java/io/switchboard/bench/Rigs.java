@@ -3,6 +3,9 @@ package io.switchboard.bench;
 import io.aeron.Publication;
 import io.switchboard.broker.Broker;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +26,20 @@ public final class Rigs
     public static final String GRPC = "grpc";
     /** Open-source Chronicle Queue: the pub/sub peer. */
     public static final String CHRONICLE = "chronicle";
+    /**
+     * Suffix of a request-response system whose service (or pong) thread busy-spins instead of yielding, as the
+     * caller always does: {@code switchboard-spin}, {@code aeron-spin}.
+     */
+    public static final String SPIN_SUFFIX = "-spin";
+    /** Switchboard with its service busy-spinning. */
+    public static final String SWITCHBOARD_SPIN = SWITCHBOARD + SPIN_SUFFIX;
+    /** Raw Aeron IPC ping-pong with its pong busy-spinning: the floor of the busy-spin configuration. */
+    public static final String AERON_SPIN = AERON + SPIN_SUFFIX;
+    /**
+     * Two threads ping-ponging a value through shared memory, both busy-spinning: the cache-line round trip of this
+     * machine, the hardware's limit for any request-response between two threads.
+     */
+    public static final String CACHE_LINE = "cacheline";
 
     private Rigs()
     {
@@ -77,7 +94,8 @@ public final class Rigs
     /**
      * Build a request-response rig.
      *
-     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}, {@link #GRPC}.
+     * @param system one of {@link #SWITCHBOARD}, {@link #AERON}, {@link #GRPC} (service or pong yielding), or
+     * {@link #SWITCHBOARD_SPIN}, {@link #AERON_SPIN}, {@link #CACHE_LINE} (busy-spinning).
      * @return the rig, ready to send.
      */
     public static RequestRig requestRig(final String system)
@@ -85,14 +103,32 @@ public final class Rigs
         switch (system)
         {
             case SWITCHBOARD:
-                return new SwitchboardRig();
+                return new SwitchboardRig(false);
+            case SWITCHBOARD_SPIN:
+                return new SwitchboardRig(true);
             case AERON:
-                return new AeronRig();
+                return new AeronRig(false);
+            case AERON_SPIN:
+                return new AeronRig(true);
+            case CACHE_LINE:
+                return new CacheLineRig();
             case GRPC:
                 return new GrpcRig();
             default:
-                throw new IllegalArgumentException("expected switchboard, aeron or grpc, actual=" + system);
+                throw new IllegalArgumentException("expected switchboard, aeron, grpc, switchboard-spin, aeron-spin " +
+                    "or cacheline, actual=" + system);
         }
+    }
+
+    /**
+     * The idle strategy of a rig's service or pong thread.
+     *
+     * @param spin true for the busy-spin configuration.
+     * @return a busy-spin or a yielding idle strategy.
+     */
+    static IdleStrategy serviceIdle(final boolean spin)
+    {
+        return spin ? new BusySpinIdleStrategy() : new YieldingIdleStrategy();
     }
 
     /**

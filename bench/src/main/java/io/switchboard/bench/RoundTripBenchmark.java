@@ -18,6 +18,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Request-response round trip with a 32-byte payload, one call in flight: Switchboard's Java path against raw Aeron
  * IPC ping-pong (the floor) and gRPC-java over a Unix domain socket. The caller busy-spins; the service yields.
+ * <p>
+ * The busy-spin configuration: {@code switchboard-spin} and {@code aeron-spin} busy-spin their service and pong
+ * too, and {@code cacheline} is two threads ping-ponging a cache line, the hardware's limit. Those figures mean
+ * something only when each spinning thread has a core to itself: on a 2-core machine, when nothing else runs.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -27,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 public class RoundTripBenchmark
 {
-    @Param({ Rigs.SWITCHBOARD, Rigs.AERON, Rigs.GRPC })
+    @Param({ Rigs.SWITCHBOARD, Rigs.AERON, Rigs.GRPC, Rigs.SWITCHBOARD_SPIN, Rigs.AERON_SPIN, Rigs.CACHE_LINE })
     String system;
 
     private final ReplyHandler ignore = (stamp) -> {};

@@ -10,13 +10,13 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.util.concurrent.TimeUnit;
 
 /**
  * Switchboard's Java path: a broker with its embedded driver in this process, a service client on its own thread
- * (yielding idle strategy) and a caller with no thread, polled by the benchmark thread (busy-spinning). Calls go
+ * (yielding idle strategy, or busy-spinning in the busy-spin configuration {@link Rigs#SWITCHBOARD_SPIN}) and a
+ * caller with no thread, polled by the benchmark thread (busy-spinning). Calls go
  * caller to service directly over Aeron IPC; the payload is an opaque 32-byte message.
  */
 final class SwitchboardRig implements RequestRig
@@ -33,10 +33,12 @@ final class SwitchboardRig implements RequestRig
     private final UnsafeBuffer item = new UnsafeBuffer(new byte[Payload.LENGTH]);
     private final Listener listener = new Listener();
     private final Streams streams = new Streams();
+    private final boolean spin;
     private ReplyHandler handler;
 
-    SwitchboardRig()
+    SwitchboardRig(final boolean spin)
     {
+        this.spin = spin;
         broker = Rigs.launchBroker();
         Switchboard s = null;
         Switchboard c = null;
@@ -44,7 +46,7 @@ final class SwitchboardRig implements RequestRig
         {
             s = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(broker.context().controlSocket()).clientName("bench-service")
-                .idleStrategy(new YieldingIdleStrategy()));
+                .idleStrategy(Rigs.serviceIdle(spin)));
             c = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(broker.context().controlSocket()).clientName("bench-caller")
                 .useConductorAgentInvoker(true));
@@ -71,7 +73,7 @@ final class SwitchboardRig implements RequestRig
     /** {@inheritDoc} */
     public String name()
     {
-        return Rigs.SWITCHBOARD;
+        return spin ? Rigs.SWITCHBOARD_SPIN : Rigs.SWITCHBOARD;
     }
 
     /** {@inheritDoc} */

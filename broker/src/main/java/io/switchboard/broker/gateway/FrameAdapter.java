@@ -10,6 +10,7 @@ import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameHandler;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.frame.RequestEnvelope;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.CachedNanoClock;
 
@@ -45,6 +46,7 @@ final class FrameAdapter implements FrameHandler
     private final Discovery discovery;
     private final GatewayStats stats;
     private final SocketServices socketServices;
+    private final RequestEnvelope envelope;
     private int framesSincePoll;
 
     /**
@@ -88,6 +90,7 @@ final class FrameAdapter implements FrameHandler
         this.discovery = discovery;
         this.stats = stats;
         this.socketServices = socketServices;
+        this.envelope = new RequestEnvelope(codec);
     }
 
     /**
@@ -134,6 +137,12 @@ final class FrameAdapter implements FrameHandler
             return;
         }
 
+        if (FrameType.REQUEST == type && envelope.read(format, payload, offset, length))
+        {
+            onRequest(session, format, envelope); // a well-formed REQUEST: read with no tree
+            return;
+        }
+
         final JsonNode body;
         try
         {
@@ -163,7 +172,8 @@ final class FrameAdapter implements FrameHandler
             return;
         }
         final String correlationId = SessionProxy.text(body, "correlation_id");
-        if (isLimited(type) && refused(session, type, format, correlationId, body))
+        if (isLimited(type) && refused(session, type, format, correlationId,
+            FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false)))
         {
             return;
         }
@@ -217,6 +227,25 @@ final class FrameAdapter implements FrameHandler
         }
     }
 
+    private void onRequest(final GatewaySession session, final FrameFormat format, final RequestEnvelope envelope)
+    {
+        final String correlationId = envelope.correlationId();
+        if (refused(session, FrameType.REQUEST, format, correlationId, envelope.expectsStream()))
+        {
+            return;
+        }
+        try
+        {
+            requests.onRequest(session, format, envelope);
+            counters.requestTaken = null; // refusals of this request are told to monitors up to here
+        }
+        catch (final RuntimeException ex)
+        {
+            errorHandler.onError(ex);
+            proxy.sendError(session, format, correlationId, ErrorCode.INTERNAL_ERROR, ex.toString());
+        }
+    }
+
     /**
      * {@inheritDoc}
      */
@@ -244,7 +273,7 @@ final class FrameAdapter implements FrameHandler
         final FrameType type,
         final FrameFormat format,
         final String correlationId,
-        final JsonNode body)
+        final boolean stream)
     {
         final String code;
         final String message;
@@ -271,7 +300,6 @@ final class FrameAdapter implements FrameHandler
             counters.error(code);
             return true;
         }
-        final boolean stream = FrameType.REQUEST == type && body.path("expects_stream").asBoolean(false);
         proxy.fail(session, format, SessionProxy.orEmpty(correlationId), stream, 0, code, message);
         return true;
     }

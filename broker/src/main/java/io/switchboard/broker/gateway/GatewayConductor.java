@@ -44,8 +44,11 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Its clocks come from the {@link GatewayContext} and are read once per duty cycle.
  * <p>
- * Payloads are handled as Jackson trees, which allocates per frame: the socket path pays for JSON anyway, and the
- * Java-to-Java hot path does not go through here.
+ * A well-formed REQUEST is read, and an opaque service's RESPONSE and an opaque Java publication's PUSH written, with a
+ * streaming parser and generator ({@code RequestEnvelope}, {@code ResponseWriter}, {@code PushWriter}: no tree, same
+ * bytes); every other frame, and any body those fast
+ * paths are not sure of, is handled as a Jackson tree, which allocates per frame: the Java-to-Java hot path does not
+ * go through here. A connection's queued frames go out with one gathering write per 64 frames.
  * <p>
  * Shutdown ({@link #beginShutdown()}, from any thread) runs in the duty cycle too: stop accepting, answer new
  * requests SHUTTING_DOWN, give in-flight calls the drain period, answer what is left SHUTTING_DOWN, flush the

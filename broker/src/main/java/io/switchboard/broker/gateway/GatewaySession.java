@@ -5,6 +5,7 @@ import io.switchboard.codec.subject.SubjectPattern;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
@@ -57,6 +58,8 @@ final class GatewaySession
     {
         final long maxTotalBytes;
         long queuedBytes;
+        /** The gathering write's array, shared by the sessions of one gateway: they are flushed from its thread. */
+        final ByteBuffer[] gather = new ByteBuffer[GATHER];
 
         QueueBudget(final long maxTotalBytes)
         {
@@ -80,6 +83,9 @@ final class GatewaySession
     java.io.Closeable peerCredentials;
     final HashMap<String, PendingCall> pendingByClientId = new HashMap<>();
     final TokenBucket rateLimit; // null when connections are not rate limited
+    /** Frames written by one gathering write at most. */
+    static final int GATHER = 64;
+
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> pushes = new ArrayDeque<>(); // the pushes among outbound, in order
     private final QueueBudget budget;
@@ -315,6 +321,10 @@ final class GatewaySession
      */
     int flushTo(final WritableByteChannel out) throws IOException
     {
+        if (out instanceof GatheringByteChannel && outbound.size() > 1)
+        {
+            return gatherTo((GatheringByteChannel)out);
+        }
         int written = 0;
         while (!outbound.isEmpty())
         {
@@ -327,15 +337,65 @@ final class GatewaySession
             {
                 break;
             }
-            outbound.pollFirst();
-            if (pushes.peekFirst() == head)
+            sent(head);
+        }
+        return written;
+    }
+
+    /**
+     * Write the queue with one gathering write per {@value #GATHER} frames: the replies of one duty cycle go out in
+     * one system call, not one each.
+     */
+    private int gatherTo(final GatheringByteChannel out) throws IOException
+    {
+        final ByteBuffer[] gather = budget.gather;
+        int written = 0;
+        while (!outbound.isEmpty())
+        {
+            int count = 0;
+            for (final ByteBuffer buffer : outbound)
             {
-                pushes.pollFirst();
-                queuedPushes--;
-                queuedPushBytes -= head.capacity();
+                gather[count++] = buffer;
+                if (GATHER == count)
+                {
+                    break;
+                }
+            }
+            final long n = out.write(gather, 0, count);
+            written += (int)n;
+            queuedBytes -= n;
+            budget.queuedBytes -= n;
+            boolean drained = true;
+            for (int i = 0; i < count; i++)
+            {
+                final ByteBuffer buffer = gather[i];
+                gather[i] = null;
+                if (drained && !buffer.hasRemaining())
+                {
+                    sent(outbound.peekFirst());
+                }
+                else
+                {
+                    drained = false;
+                }
+            }
+            if (!drained)
+            {
+                break;
             }
         }
         return written;
+    }
+
+    private void sent(final ByteBuffer head)
+    {
+        outbound.pollFirst();
+        if (pushes.peekFirst() == head)
+        {
+            pushes.pollFirst();
+            queuedPushes--;
+            queuedPushBytes -= head.capacity();
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.frame.PushWriter;
 import io.switchboard.codec.json.TranscodeException;
 import io.switchboard.transport.Push;
 import org.agrona.DirectBuffer;
@@ -24,12 +25,32 @@ final class PushPayloads
     private final GatewayClient client;
     private final PayloadCodec codec;
     private final Transcoders transcoders;
+    private byte[] scratch = new byte[1024];
 
     PushPayloads(final GatewayClient client, final PayloadCodec codec, final Transcoders transcoders)
     {
         this.client = client;
         this.codec = codec;
         this.transcoders = transcoders;
+    }
+
+    /**
+     * Give an opaque publication's JSON payload to the push writer, which checks it and makes it compact once.
+     *
+     * @return the writer if it took the payload; null if the tree path must push it ({@link #payloadOf}).
+     */
+    PushWriter prepare(final PushWriter writer, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (scratch.length < length)
+        {
+            scratch = new byte[Math.max(length, 2 * scratch.length)];
+        }
+        else if (scratch.length > 64 * 1024 && length <= 1024)
+        {
+            scratch = new byte[1024]; // one big publication is not kept for life
+        }
+        buffer.getBytes(offset, scratch, 0, length);
+        return writer.payload(scratch, 0, length) ? writer : null;
     }
 
     JsonNode payloadOf(final Push p, final DirectBuffer buffer, final int offset, final int length)

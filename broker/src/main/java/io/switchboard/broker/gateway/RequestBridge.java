@@ -9,6 +9,8 @@ import io.switchboard.codec.frame.FrameException;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.frame.RequestEnvelope;
+import io.switchboard.codec.frame.ResponseWriter;
 import io.switchboard.codec.json.SbeJsonTranscoder;
 import io.switchboard.codec.json.TranscodeException;
 import io.switchboard.codec.json.UnknownMessageTypeException;
@@ -48,6 +50,7 @@ final class RequestBridge
     private final UnsafeBuffer jsonBuffer = new UnsafeBuffer(new byte[0]);
     private final Long2ObjectHashMap<PendingCall> pendingById = new Long2ObjectHashMap<>();
     private final Listener listener = new Listener();
+    private final ResponseWriter responseWriter;
     private PendingCall callInProgress;
 
     /**
@@ -73,6 +76,7 @@ final class RequestBridge
         this.proxy = proxy;
         this.counters = counters;
         this.transcoders = transcoders;
+        this.responseWriter = new ResponseWriter(codec);
     }
 
     /**
@@ -131,18 +135,45 @@ final class RequestBridge
 
     void onRequest(final GatewaySession session, final FrameFormat format, final ObjectNode body)
     {
-        final String correlationId = SessionProxy.text(body, "correlation_id");
-        final String target = SessionProxy.text(body, "target");
-        final String messageType = SessionProxy.text(body, "message_type");
-        final boolean expectsStream = body.path("expects_stream").asBoolean(false);
-        final boolean expectsReply = body.path("expects_reply").asBoolean(false);
+        final JsonNode timeout = body.path("response_timeout_ms");
+        onRequest(session, format, SessionProxy.text(body, "correlation_id"), SessionProxy.text(body, "target"),
+            SessionProxy.text(body, "message_type"), body.path("expects_stream").asBoolean(false),
+            body.path("expects_reply").asBoolean(false), timeout.asLong(DEFAULT_TIMEOUT_MS), body, null);
+    }
+
+    /**
+     * A REQUEST read by the streaming fast path: no tree unless the service's type is transcoded from one.
+     *
+     * @param session the request came from.
+     * @param format of its body.
+     * @param envelope the body, read.
+     */
+    void onRequest(final GatewaySession session, final FrameFormat format, final RequestEnvelope envelope)
+    {
+        final long timeoutMs = envelope.timeoutMs();
+        onRequest(session, format, envelope.correlationId(), envelope.target(), envelope.messageType(),
+            envelope.expectsStream(), envelope.expectsReply(),
+            RequestEnvelope.NO_TIMEOUT == timeoutMs ? DEFAULT_TIMEOUT_MS : timeoutMs, null, envelope);
+    }
+
+    private void onRequest(
+        final GatewaySession session,
+        final FrameFormat format,
+        final String correlationId,
+        final String target,
+        final String messageType,
+        final boolean expectsStream,
+        final boolean expectsReply,
+        final long timeoutMs,
+        final ObjectNode body,
+        final RequestEnvelope envelope)
+    {
         if (null == correlationId || null == target || null == messageType)
         {
             proxy.fail(session, format, SessionProxy.orEmpty(correlationId), expectsStream, ErrorCode.INVALID_REQUEST.name(),
                 "a REQUEST needs string fields correlation_id, target and message_type");
             return;
         }
-        final long timeoutMs = body.path("response_timeout_ms").asLong(DEFAULT_TIMEOUT_MS);
         if (timeoutMs <= 0)
         {
             proxy.fail(session, format, correlationId, expectsStream, ErrorCode.INVALID_REQUEST.name(),
@@ -187,16 +218,24 @@ final class RequestBridge
             return;
         }
 
-        final JsonNode payload = body.has("payload") ? body.get("payload") : NODES.nullNode();
         final DirectBuffer buffer;
         final int length;
         SbeJsonTranscoder transcoder = null;
         if (templateId < 0)
         {
-            final byte[] json = codec.write(FrameFormat.JSON, payload);
-            jsonBuffer.wrap(json);
+            if (null != envelope)
+            {
+                jsonBuffer.wrap(envelope.payloadJson()); // compact JSON, as the tree path writes it
+                length = envelope.payloadJsonLength();
+            }
+            else
+            {
+                final byte[] json = codec.write(FrameFormat.JSON, body.has("payload") ? body.get("payload") :
+                    NODES.nullNode());
+                jsonBuffer.wrap(json);
+                length = json.length;
+            }
             buffer = jsonBuffer;
-            length = json.length;
         }
         else
         {
@@ -211,6 +250,8 @@ final class RequestBridge
                     return;
                 }
                 transcoder = transcoders.of(ir);
+                final JsonNode payload = null != envelope ? envelope.payloadTree() :
+                    body.has("payload") ? body.get("payload") : NODES.nullNode();
                 length = transcoder.encode(messageType, payload, sbeBuffer, 0);
                 buffer = sbeBuffer;
             }
@@ -388,6 +429,21 @@ final class RequestBridge
                 counters.response(call.target, System.nanoTime() - call.startNs);
                 try
                 {
+                    if (null == call.transcoder && length > 0 && !call.session.closed)
+                    {
+                        // an opaque reply: JSON text streamed into the frame, no tree (null: the tree path decides)
+                        final byte[] json = responseWriter.scratch(length);
+                        buffer.getBytes(offset, json, 0, length);
+                        final int version = call.session.version;
+                        final byte[] frame = responseWriter.response(
+                            version, 1 == version ? FrameFormat.JSON : call.format, call.clientCorrelationId, json, 0,
+                            length);
+                        if (null != frame)
+                        {
+                            proxy.sendFrame(call.session, frame);
+                            return;
+                        }
+                    }
                     proxy.send(call.session, FrameType.RESPONSE, call.format,
                         FrameBodies.response(call.clientCorrelationId, decodeReply(call, buffer, offset, length)), false);
                 }

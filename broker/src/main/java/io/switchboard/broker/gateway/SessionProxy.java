@@ -10,6 +10,7 @@ import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameHeader;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.frame.PushWriter;
 import org.agrona.ErrorHandler;
 
 import java.io.IOException;
@@ -215,6 +216,24 @@ final class SessionProxy
             }
             frame = replacement(session, type, sent, body, ex);
         }
+        return enqueue(session, frame, droppable);
+    }
+
+    /**
+     * Queue a reply frame already encoded for this connection (its version and format); flushed at the end of this
+     * step of the duty cycle.
+     *
+     * @param session to send to.
+     * @param frame header and body.
+     * @return true if queued.
+     */
+    boolean sendFrame(final GatewaySession session, final byte[] frame)
+    {
+        return !session.closed && enqueue(session, frame, false);
+    }
+
+    private boolean enqueue(final GatewaySession session, final byte[] frame, final boolean droppable)
+    {
         final int result = session.enqueue(frame, droppable);
         final boolean queued = GatewaySession.QUEUED == result;
         if (queued)
@@ -274,6 +293,50 @@ final class SessionProxy
             return;
         }
         if (queued)
+        {
+            counters.pushed(subject);
+        }
+        else
+        {
+            dropped(session, subject);
+        }
+    }
+
+    /**
+     * Push a publication whose payload the writer holds (streamed, no tree), unless its push bounds are reached: as
+     * {@link #push(GatewaySession, String, JsonNode, long, String)} in every other respect.
+     */
+    void push(
+        final GatewaySession session,
+        final String subject,
+        final PushWriter writer,
+        final long timestampMs,
+        final String sourceActor)
+    {
+        final long sequence = ++session.pushSequence; // a dropped push still takes its number: the gap shows it
+        if (session.closed || session.closeAfterFlush)
+        {
+            return;
+        }
+        if (session.pushWouldDrop(0))
+        {
+            session.lostSinceNotice++;
+            dropped(session, subject);
+            return; // a stopped subscriber costs no encoding
+        }
+        final byte[] frame;
+        try
+        {
+            frame = writer.frame(session.version, "n-" + nextNotificationId++, subject, timestampMs, sourceActor,
+                sequence);
+        }
+        catch (final RuntimeException ex)
+        {
+            session.lostSinceNotice++;
+            dropped(session, subject);
+            return;
+        }
+        if (enqueue(session, frame, true))
         {
             counters.pushed(subject);
         }

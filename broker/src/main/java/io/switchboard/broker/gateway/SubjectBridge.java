@@ -8,6 +8,7 @@ import io.switchboard.codec.frame.ErrorCode;
 import io.switchboard.codec.frame.FrameFormat;
 import io.switchboard.codec.frame.FrameType;
 import io.switchboard.codec.frame.PayloadCodec;
+import io.switchboard.codec.frame.PushWriter;
 import io.switchboard.codec.subject.SubjectPattern;
 import io.switchboard.transport.Push;
 import io.switchboard.transport.PushHandler;
@@ -52,6 +53,7 @@ final class SubjectBridge
     private final Transcoders transcoders;
     private final CachedEpochClock epochClock;
     private final PushPayloads payloads;
+    private final PushWriter pushWriter;
     private final PublishBridge publications;
     private final Map<String, PatternRoute> routes = new HashMap<>();
     private int routeFailures;
@@ -87,6 +89,7 @@ final class SubjectBridge
         this.transcoders = transcoders;
         this.epochClock = epochClock;
         this.payloads = new PushPayloads(client, codec, transcoders);
+        this.pushWriter = new PushWriter(codec);
         this.publications = new PublishBridge(client, codec, proxy, counters, sessions, epochClock, ctx.nanoClock());
     }
 
@@ -455,7 +458,10 @@ final class SubjectBridge
             {
                 return; // a socket client's publication: already fanned out to the sockets
             }
-            final JsonNode payload = payloads.payloadOf(p, buffer, offset, length);
+            // an opaque payload: checked and made compact once, each subscriber's frame streamed (no tree); null: the
+            // tree path (a typed payload, or one the fast path is not sure of)
+            final PushWriter writer = p.templateId() < 0 ? payloads.prepare(pushWriter, buffer, offset, length) : null;
+            final JsonNode payload = null == writer ? payloads.payloadOf(p, buffer, offset, length) : null;
             final String subject = p.subject().toString();
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
@@ -470,7 +476,14 @@ final class SubjectBridge
                 }
                 session.lastPushedLog = p.logId();
                 session.lastPushedSequence = p.sequence();
-                proxy.push(session, subject, payload, p.timestampMs(), null);
+                if (null != writer)
+                {
+                    proxy.push(session, subject, writer, p.timestampMs(), null);
+                }
+                else
+                {
+                    proxy.push(session, subject, payload, p.timestampMs(), null);
+                }
             }
         }
     }

@@ -141,4 +141,29 @@ public final class Utf8
         }
         return text.toString();
     }
+
+    /**
+     * Whether JSON text may escape a surrogate ({@code \\uD800} to {@code \\uDFFF}), which only a look at the
+     * decoded strings can tell lone or paired. Conservative: an escaped backslash before a {@code u} counts too.
+     *
+     * @param bytes  array holding the text.
+     * @param offset in {@code bytes} at which the text begins.
+     * @param length of the text.
+     * @return true if a surrogate may be escaped.
+     */
+    public static boolean hasSurrogateEscape(final byte[] bytes, final int offset, final int length)
+    {
+        for (int i = offset, end = offset + length - 3; i < end; i++)
+        {
+            if (bytes[i] == '\\' && bytes[i + 1] == 'u' && (bytes[i + 2] | 0x20) == 'd')
+            {
+                final int c = bytes[i + 3] | 0x20;
+                if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f'))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 }

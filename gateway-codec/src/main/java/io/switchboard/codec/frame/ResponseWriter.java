@@ -1,0 +1,156 @@
+package io.switchboard.codec.frame;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.util.Arrays;
+
+/**
+ * Writes a whole RESPONSE frame, {@code {correlation_id, success: true, payload}}, for a reply whose payload is JSON
+ * text (an opaque message type), with a streaming parser copied into a reused generator: no tree, and the bytes the
+ * tree path ({@link FrameBodies#response} then {@link PayloadCodec#write}) gives for the same reply.
+ * <p>
+ * A fast path, never a judge: {@link #response} returns null for any reply it is not certain to write exactly as the
+ * tree path does — text that is not strict UTF-8, a backslash-u escape of a surrogate, a JSON null (whose field the tree path
+ * leaves out), a syntax error or trailing tokens (the tree path sends such a reply as a string), a value the caller's
+ * format cannot carry (the tree path replaces the frame with an error) — and the caller then takes the tree path.
+ * <p>
+ * Not thread-safe: one per gateway duty cycle.
+ */
+public final class ResponseWriter
+{
+    private static final int HEADER_ROOM = FrameHeader.LENGTH_V2;
+
+    private final JsonFactory jsonFactory;
+    private final JsonFactory msgpackFactory;
+    private final FrameOutput out = new FrameOutput();
+    private byte[] scratch = new byte[1024];
+    private JsonGenerator jsonGenerator;
+
+    /**
+     * @param codec whose factories (and their depth limit) are used, and whose tree path this writes the same as.
+     */
+    public ResponseWriter(final PayloadCodec codec)
+    {
+        this.jsonFactory = codec.mapper(FrameFormat.JSON).getFactory();
+        this.msgpackFactory = codec.mapper(FrameFormat.MSGPACK).getFactory();
+    }
+
+    /**
+     * An array of at least the given length to copy a reply into before {@link #response}; reused.
+     *
+     * @param length needed.
+     * @return the array.
+     */
+    public byte[] scratch(final int length)
+    {
+        if (scratch.length < length)
+        {
+            scratch = new byte[Math.max(length, 2 * scratch.length)];
+        }
+        else if (scratch.length > 64 * 1024 && length <= 1024)
+        {
+            scratch = new byte[1024]; // one big reply is not kept for life
+        }
+        return scratch;
+    }
+
+    /**
+     * Build a RESPONSE frame.
+     *
+     * @param version       of the protocol of the connection, 1 or 2 (a v1 header carries no format: JSON).
+     * @param format        of the body (JSON for a v1 connection).
+     * @param correlationId of the request answered.
+     * @param json          array holding the reply's JSON text.
+     * @param offset        in {@code json} at which the text begins.
+     * @param length        of the text, at least 1.
+     * @return the whole frame, header and body; or null if the tree path must write it.
+     */
+    public byte[] response(
+        final int version,
+        final FrameFormat format,
+        final String correlationId,
+        final byte[] json,
+        final int offset,
+        final int length)
+    {
+        if (length <= 0 || Utf8.firstInvalid(json, offset, length) >= 0 || hasUnicodeEscape(json, offset, length))
+        {
+            return null;
+        }
+        out.reset();
+        out.skip(HEADER_ROOM);
+        final boolean msgpack = FrameFormat.MSGPACK == format;
+        try (JsonParser parser = jsonFactory.createParser(json, offset, length))
+        {
+            // a name given twice in an object fails here: the tree keeps the last value, so the tree path writes it
+            parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            final JsonToken first = parser.nextToken();
+            if (null == first || JsonToken.VALUE_NULL == first)
+            {
+                return null;
+            }
+            final JsonGenerator generator = msgpack ? msgpackGenerator() : jsonGenerator();
+            generator.writeStartObject();
+            generator.writeStringField("correlation_id", correlationId);
+            generator.writeBooleanField("success", true);
+            generator.writeFieldName("payload");
+            generator.copyCurrentStructure(parser);
+            if (null != parser.nextToken())
+            {
+                throw new IllegalStateException("trailing tokens"); // the tree path sends it as a string
+            }
+            generator.writeEndObject();
+            generator.flush();
+        }
+        catch (final Exception ex)
+        {
+            if (!msgpack) // its state is unknown now: start a new one next time
+            {
+                jsonGenerator = null;
+            }
+            return null;
+        }
+        final int bodyLength = out.size() - HEADER_ROOM;
+        final byte[] frame;
+        if (1 == version)
+        {
+            frame = Arrays.copyOfRange(out.array(), HEADER_ROOM - FrameHeader.LENGTH_V1, out.size());
+            frame[0] = (byte)(bodyLength >>> 24);
+            frame[1] = (byte)(bodyLength >>> 16);
+            frame[2] = (byte)(bodyLength >>> 8);
+            frame[3] = (byte)bodyLength;
+            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
+            frame[FrameHeader.TYPE_OFFSET] = (byte)FrameType.RESPONSE.code();
+        }
+        else
+        {
+            frame = Arrays.copyOf(out.array(), out.size());
+            FrameEncoder.writeHeader(frame, 0, FrameType.RESPONSE, format, bodyLength);
+        }
+        return frame;
+    }
+
+    private JsonGenerator jsonGenerator() throws Exception
+    {
+        if (null == jsonGenerator)
+        {
+            jsonGenerator = jsonFactory.createGenerator(out);
+            jsonGenerator.setRootValueSeparator(null);
+        }
+        return jsonGenerator;
+    }
+
+    private JsonGenerator msgpackGenerator() throws Exception
+    {
+        // a new one per frame: the MessagePack generator (0.9.10) fails a second root value
+        return msgpackFactory.createGenerator(out);
+    }
+
+    private static boolean hasUnicodeEscape(final byte[] bytes, final int offset, final int length)
+    {
+        return Utf8.hasSurrogateEscape(bytes, offset, length);
+    }
+}
