@@ -131,7 +131,8 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         if (verified || up)
         {
             log.accept("link " + conductor.endpoint() + " -> " + endpoint + " down: " + reason +
-                (outbound.isEmpty() ? "" : "; " + outbound.size() + " call(s) in flight answered SERVICE_UNAVAILABLE"));
+                (outbound.isEmpty() ? "" : "; " + outbound.size() + " call(s) in flight answered SERVICE_UNAVAILABLE") +
+                "; counters: " + conductor.counters());
         }
         verified = false;
         acceptedByPeer = false;
