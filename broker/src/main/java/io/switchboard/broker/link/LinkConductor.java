@@ -100,6 +100,7 @@ public final class LinkConductor implements Agent
     private final LinkPublicationDecoder publication = new LinkPublicationDecoder();
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
 
+    private boolean closing;
     private long nowNs;
     private long nextTickNs;
     private long nextScanNs;
@@ -211,12 +212,13 @@ public final class LinkConductor implements Agent
     /** {@inheritDoc} */
     public void onClose()
     {
+        closing = true; // closing the Aeron client takes the images away: not a link going down
         log.accept("link endpoint " + endpoint + " closing: " + counters);
+        CloseHelper.quietClose(aeron);
         for (int i = peers.length - 1; i >= 0; i--)
         {
             CloseHelper.quietClose(peers[i].client);
         }
-        CloseHelper.quietClose(aeron);
     }
 
     String endpoint()
@@ -463,7 +465,7 @@ public final class LinkConductor implements Agent
     private void onUnavailableImage(final Image image)
     {
         final PeerLink peer = bySession.get(image.sessionId());
-        if (null != peer)
+        if (null != peer && !closing)
         {
             peer.down("its image on " + endpoint + " went away");
         }
