@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LinkNetnsSystemTest
 {
-    private static final long LIVENESS_MS = 2_000;
+    private static final long LIVENESS_MS = io.switchboard.broker.link.LinkContext.LIVENESS_TIMEOUT_DEFAULT_MS;
     private static final int PORT = 40_301;
 
     private static NetnsLink net;

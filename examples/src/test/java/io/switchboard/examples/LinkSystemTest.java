@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LinkSystemTest
 {
-    static final long LIVENESS_MS = 2_000;
+    static final long LIVENESS_MS = io.switchboard.broker.link.LinkContext.LIVENESS_TIMEOUT_DEFAULT_MS;
     private static final String HOST = "127.0.0.1";
     private static final String SECRET = "correct horse battery staple 0123456789";
 
@@ -95,7 +95,17 @@ class LinkSystemTest
         all.add(null == hanging ? null : hanging::kill);
         all.add(null == services ? null : services::kill);
         all.add(brokerB);
-        all.add(brokerA);
+        all.add(() ->
+        {
+            try
+            {
+                brokerA.close();
+            }
+            catch (final AssertionError ex)
+            {
+                throw new AssertionError(ex.getMessage() + "; broker A:\n" + brokerA.process.output(), ex);
+            }
+        });
         Exception first = null;
         for (final AutoCloseable c : all)
         {
@@ -385,7 +395,7 @@ class LinkSystemTest
             " ms, expected within the liveness timeout " + LIVENESS_MS + " ms and a heartbeat interval");
         final String down = brokerB.process.awaitLine(linkB + " -> " + linkA + " down", 10_000);
         assertTrue(down.contains("received=" + publicationsReceivedOnB + " "), "every publication B's subscriber " +
-            "got crossed the link once, nothing else crossed: " + down);
+            "got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
         LinkedBrokers.awaitRoute(clientB, "calculator", false, 10_000);
 
         // A comes back on the same paths; its services reconnect by themselves; B was never restarted

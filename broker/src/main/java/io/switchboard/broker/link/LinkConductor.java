@@ -617,7 +617,7 @@ public final class LinkConductor implements Agent
         {
             peer.down("it started again (a hello on a new session)");
         }
-        peer.sender.proof(endpoint, from, secret.proof(nonce, endpoint, from));
+        peer.sender.proof(endpoint, from, secret.proof(nonce, endpoint, from, peer.sender.sessionId()));
     }
 
     private void onProof(final int sessionId, final String from, final String to, final byte[] mac)
@@ -634,7 +634,7 @@ public final class LinkConductor implements Agent
         {
             return; // an answer to an earlier hello
         }
-        if (!secret.verify(peer.nonce, from, endpoint, mac))
+        if (!secret.verify(peer.nonce, from, endpoint, sessionId, mac))
         {
             counters.refusedProofs++;
             refuse("badproof:" + from, "the proof from " + from + " does not check with this broker's link " +

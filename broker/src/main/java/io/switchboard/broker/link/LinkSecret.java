@@ -100,18 +100,24 @@ public final class LinkSecret
     }
 
     /**
-     * The proof that a sender holds the secret: HMAC-SHA256 over the nonce, then the sender's and the receiver's
-     * endpoints.
+     * The proof that a sender holds the secret: HMAC-SHA256 over the nonce, the sender's and the receiver's
+     * endpoints, and the Aeron session id of the sender's publication, so that a proof seen on the wire cannot be
+     * replayed from another session.
      *
      * @param nonce the receiver chose.
      * @param from the sender's endpoint.
      * @param to the receiver's endpoint.
+     * @param sessionId of the sender's publication to the receiver.
      * @return the 32-byte proof.
      */
-    public byte[] proof(final byte[] nonce, final String from, final String to)
+    public byte[] proof(final byte[] nonce, final String from, final String to, final int sessionId)
     {
         mac.reset();
         mac.update(nonce);
+        mac.update((byte)(sessionId >>> 24));
+        mac.update((byte)(sessionId >>> 16));
+        mac.update((byte)(sessionId >>> 8));
+        mac.update((byte)sessionId);
         mac.update((byte)0);
         mac.update(from.getBytes(StandardCharsets.US_ASCII));
         mac.update((byte)0);
@@ -125,11 +131,13 @@ public final class LinkSecret
      * @param nonce this side chose.
      * @param from the sender's endpoint.
      * @param to this side's endpoint.
+     * @param sessionId of the image the proof came on.
      * @param proof as received.
      * @return true if it was made with the same secret.
      */
-    public boolean verify(final byte[] nonce, final String from, final String to, final byte[] proof)
+    public boolean verify(final byte[] nonce, final String from, final String to, final int sessionId,
+        final byte[] proof)
     {
-        return MessageDigest.isEqual(proof(nonce, from, to), proof);
+        return MessageDigest.isEqual(proof(nonce, from, to, sessionId), proof);
     }
 }

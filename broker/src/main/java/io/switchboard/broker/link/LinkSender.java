@@ -67,6 +67,11 @@ final class LinkSender
         return publication.maxMessageLength() - ENVELOPE_BYTES - 2 * 128;
     }
 
+    int sessionId()
+    {
+        return publication.sessionId();
+    }
+
     boolean isConnected()
     {
         return publication.isConnected();
