@@ -215,6 +215,10 @@ class LinkSystemTest
                 assertEquals(i + 2, socket.await(RawSocketClient.RESPONSE, "s" + i, 10_000)
                     .body.get("payload").get("value").asInt(), "socket call " + i + " across the link");
             }
+            socket.send(0x08, "{\"correlation_id\":\"d1\"}"); // DISCOVER: which host serves each instance
+            final String services = socket.await(RawSocketClient.RESPONSE, "d1", 10_000).body.get("services").toString();
+            assertTrue(services.contains("\"peer\":\"link:" + linkA + "\""), "the calculator's instance is named after " +
+                "the host that serves it: " + services);
         }
     }
 
