@@ -197,7 +197,7 @@ class LinkNetnsSystemTest
 
     @Test
     @Order(1)
-    void shouldCallAcrossTheVethPairFromJavaASocketAndPython() throws Exception
+    void shouldCallAcrossTheVethPairFromJavaASocketPythonAndNode() throws Exception
     {
         countCalls(0, 500, 50);
         assertEachSeenOnce(0, 500);
@@ -237,6 +237,37 @@ class LinkNetnsSystemTest
             {
                 assertTrue(System.nanoTime() - deadline < 0, "python on B never got A's publication:\n" + py.output());
                 publisherOnA.publish("netns.hello", "Json", -1, new UnsafeBuffer(body), 0, body.length);
+            }
+        }
+
+        final String node = String.join("\n",
+            "import { connect } from '" + DemoBroker.ROOT.resolve("clients/node/index.js") + "';",
+            "const client = await connect({ socketPath: process.argv[1] });",
+            "for (let i = 0; i < 100; i++) {",
+            "  const r = await client.request('calculator', 'Add', { a: i, b: 2 });",
+            "  if (r.value !== i + 2) { console.log('node wrong answer', JSON.stringify(r)); process.exit(1); }",
+            "}",
+            "console.log('node calls ok');",
+            "let frames = 0;",
+            "for await (const item of client.stream('countdown', 'Countdown', { from: 7, interval_ms: 0 })) { frames++; }",
+            "console.log('node frames ' + frames);",
+            "const sub = await client.subscribe('netnsnode.*');",
+            "console.log('node subscribed');",
+            "for await (const n of sub) { console.log('node got ' + n.subject); break; }",
+            "process.exit(0);");
+        try (ProcessHarness js = ProcessHarness.startCommand("node-on-b", DemoBroker.ROOT, "node",
+            "--input-type=module", "-e", node, socketB.resolve("broker.sock").toString());
+            Switchboard publisherOnA = connect(socketA, "publisher-on-a"))
+        {
+            js.awaitLine("node calls ok", 60_000);
+            js.awaitLine("node frames 7", 30_000);
+            js.awaitLine("node subscribed", 30_000);
+            final byte[] body = "{\"hello\":\"node\"}".getBytes(StandardCharsets.US_ASCII);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!js.awaitLineOrNothing("node got netnsnode.hello", 200))
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "node on B never got A's publication:\n" + js.output());
+                publisherOnA.publish("netnsnode.hello", "Json", -1, new UnsafeBuffer(body), 0, body.length);
             }
         }
     }
@@ -281,8 +312,13 @@ class LinkNetnsSystemTest
                         received.size() + " of 2000 arrived");
                     Thread.yield();
                 }
+                final String tc = net.filterStats().replace('\n', ' ');
                 System.out.println("under 10% packet loss each way: 2000 calls and 2000 publications across; " +
-                    "tc on A's end: " + net.filterStats().replace('\n', ' '));
+                    "tc on A's end: " + tc);
+                final java.util.regex.Matcher dropped =
+                    java.util.regex.Pattern.compile("qdisc clsact .*?dropped (\\d+)").matcher(tc);
+                assertTrue(dropped.find() && Long.parseLong(dropped.group(1)) > 0,
+                    "the filter dropped nothing, so this proved nothing: " + tc);
                 }
                 catch (final Exception | AssertionError ex)
                 {

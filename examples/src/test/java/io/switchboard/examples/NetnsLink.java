@@ -103,8 +103,7 @@ final class NetnsLink implements AutoCloseable
     }
 
     /**
-     * How many packets the filter on A's end dropped so far, from {@code tc -s}: not every kernel reports it, so
-     * -1 when the output has no count.
+     * What {@code tc -s qdisc show} says of A's end: the clsact qdisc counts the packets the filter dropped.
      */
     String filterStats() throws Exception
     {

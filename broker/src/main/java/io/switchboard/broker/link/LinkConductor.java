@@ -101,6 +101,7 @@ public final class LinkConductor implements Agent
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
 
     private boolean closing;
+    private long lastDutyCycleNs;
     private long nowNs;
     private long nextTickNs;
     private long nextScanNs;
@@ -189,6 +190,15 @@ public final class LinkConductor implements Agent
     public int doWork()
     {
         nowNs = System.nanoTime();
+        if (0 != lastDutyCycleNs && nowNs - lastDutyCycleNs > livenessTimeoutNs / 2)
+        {
+            // this thread did not run for that long (a pause, a stall): the peers' silence is ours, not theirs
+            for (final PeerLink peer : peers)
+            {
+                peer.lastHeardNs = nowNs;
+            }
+        }
+        lastDutyCycleNs = nowNs;
         int work = aeronInvoker.invoke();
         for (final PeerLink peer : peers)
         {

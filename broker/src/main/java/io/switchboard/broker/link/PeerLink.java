@@ -72,6 +72,9 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         }
     }
 
+    /** Calls from this host in flight across one link at most; more are answered TARGET_BUSY (memory bound). */
+    static final int MAX_OUTBOUND_CALLS = 65_536;
+
     final String endpoint;
     final LinkSender sender;
     final Switchboard client;
@@ -286,6 +289,15 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
             }
             return;
         }
+        if (outbound.size() >= MAX_OUTBOUND_CALLS)
+        {
+            if (request.expectsReply())
+            {
+                request.fail(ErrorCodes.TARGET_BUSY, "calls in flight across the link to " + endpoint + ": expected " +
+                    "at most " + MAX_OUTBOUND_CALLS);
+            }
+            return;
+        }
         final long linkCorrelationId = nextLinkCorrelationId++;
         if (!request.expectsReply())
         {
@@ -315,6 +327,12 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         {
             stream.fail(ErrorCodes.PAYLOAD_TOO_LARGE, "a call across the link to " + endpoint + " of " + length +
                 " bytes: expected at most " + sender.maxPayloadLength());
+            return;
+        }
+        if (outbound.size() >= MAX_OUTBOUND_CALLS)
+        {
+            stream.fail(ErrorCodes.TARGET_BUSY, "calls in flight across the link to " + endpoint + ": expected at most " +
+                MAX_OUTBOUND_CALLS);
             return;
         }
         final long linkCorrelationId = nextLinkCorrelationId++;
