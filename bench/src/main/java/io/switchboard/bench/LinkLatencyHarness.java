@@ -38,7 +38,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * -> B's link client (IPC) -> UDP -> A's link client -> the service (IPC) and back the same way. Raw: a pinger and a
  * ponger, each with its own embedded driver, one UDP publication each way.
  * <p>
- * {@code java -cp bench/target/benchmarks.jar io.switchboard.bench.LinkLatencyHarness [--seconds 5] [--warmup 2]
+ * With {@code --veth} (root, iproute2), the same across a veth pair into a network namespace: broker A and the raw
+ * ponger run as processes inside it (10.201.250.1), broker B and the callers here (10.201.250.2).
+ * <p>
+ * {@code java -cp bench/target/benchmarks.jar io.switchboard.bench.LinkLatencyHarness [--seconds 5] [--warmup 2] [--veth]
  * [--payload 32] [--out FILE]}; with --out, one {@code note} line per system and one for the ratio are appended
  * to FILE (the latency file of scripts/bench, whose report lists its notes).
  */
@@ -62,24 +65,52 @@ public final class LinkLatencyHarness
         double warmup = 2;
         int payload = 32;
         Path out = null;
+        boolean veth = false;
+        if (args.length == 3 && "--ponger".equals(args[0]))
+        {
+            ponger(args[1], args[2]);
+            return;
+        }
         for (int i = 0; i < args.length; i += 2)
         {
             switch (args[i])
             {
+                case "--veth": veth = true; i--; break;
                 case "--seconds": seconds = Double.parseDouble(args[i + 1]); break;
                 case "--warmup": warmup = Double.parseDouble(args[i + 1]); break;
                 case "--payload": payload = Integer.parseInt(args[i + 1]); break;
                 case "--out": out = Path.of(args[i + 1]); break;
                 default:
-                    System.err.println("usage: LinkLatencyHarness [--seconds 5] [--warmup 2] [--payload 32] [--out FILE]");
+                    System.err.println("usage: LinkLatencyHarness [--seconds 5] [--warmup 2] [--payload 32] [--veth] " +
+                        "[--out FILE]");
                     System.exit(2);
             }
         }
-        final Histogram raw = rawAeronUdp(seconds, warmup, payload);
-        report("raw Aeron UDP ping-pong (two embedded drivers, loopback)", raw, out);
-        final Histogram link = linkedBrokers(seconds, warmup, payload);
-        report("Switchboard call across a broker link (loopback UDP)", link, out);
-        final String ratio = String.format("cross-host request-response over loopback UDP: link p50 / raw Aeron UDP " +
+        Veth pair = null;
+        try
+        {
+            pair = veth ? Veth.create() : null;
+            run(seconds, warmup, payload, pair, out);
+        }
+        finally
+        {
+            if (null != pair)
+            {
+                pair.close();
+            }
+        }
+    }
+
+    private static void run(
+        final double seconds, final double warmup, final int payload, final Veth pair, final Path out)
+        throws Exception
+    {
+        final String path = null == pair ? "loopback" : "a veth pair into a network namespace";
+        final Histogram raw = rawAeronUdp(seconds, warmup, payload, pair);
+        report("raw Aeron UDP ping-pong (two embedded drivers, " + path + ")", raw, out);
+        final Histogram link = linkedBrokers(seconds, warmup, payload, pair);
+        report("Switchboard call across a broker link (" + path + ")", link, out);
+        final String ratio = String.format("cross-host request-response over " + path + ": link p50 / raw Aeron UDP " +
             "p50 = %.2fx (issue 15 target: at most 1.5x), p99 ratio %.2fx; payload %d bytes, closed loop, one call " +
             "at a time, load average %s", (double)link.getValueAtPercentile(50) / raw.getValueAtPercentile(50),
             (double)link.getValueAtPercentile(99) / raw.getValueAtPercentile(99), payload,
@@ -122,15 +153,169 @@ public final class LinkLatencyHarness
 
     static int freeUdpPort() throws IOException
     {
-        try (DatagramSocket socket = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress()))
+        return freeUdpPort("127.0.0.1");
+    }
+
+    static int freeUdpPort(final String address) throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(0, java.net.InetAddress.getByName(address)))
         {
             return socket.getLocalPort();
         }
     }
 
-    private static Histogram rawAeronUdp(final double seconds, final double warmup, final int payload)
+    /**
+     * A network namespace joined to this one by a veth pair (10.201.250.1 inside, .2 here), made with {@code ip} as
+     * root, and Java processes started inside it; {@link #close()} deletes it (the pair goes with it).
+     */
+    static final class Veth implements AutoCloseable
+    {
+        final String ns = "sb-bench-" + UUID.randomUUID().toString().substring(0, 6);
+        final String vethIn = "sbbi" + ns.substring(9);
+        final String vethOut = "sbbo" + ns.substring(9);
+        final String addressA = "10.201.250.1";
+        final String addressB = "10.201.250.2";
+
+        static Veth create() throws Exception
+        {
+            final Veth v = new Veth();
+            try
+            {
+                sh("ip", "netns", "add", v.ns);
+                sh("ip", "link", "add", v.vethOut, "type", "veth", "peer", "name", v.vethIn, "netns", v.ns);
+                sh("ip", "addr", "add", v.addressB + "/24", "dev", v.vethOut);
+                sh("ip", "link", "set", v.vethOut, "up");
+                sh("ip", "netns", "exec", v.ns, "ip", "addr", "add", v.addressA + "/24", "dev", v.vethIn);
+                sh("ip", "netns", "exec", v.ns, "ip", "link", "set", v.vethIn, "up");
+                sh("ip", "netns", "exec", v.ns, "ip", "link", "set", "lo", "up");
+            }
+            catch (final Exception ex)
+            {
+                v.close();
+                throw new IllegalStateException("--veth needs root and iproute2: " + ex.getMessage(), ex);
+            }
+            return v;
+        }
+
+        Process startJava(final String mainClass, final String... args) throws IOException
+        {
+            final java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec",
+                ns, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), mainClass));
+            java.util.Collections.addAll(command, args);
+            return new ProcessBuilder(command).redirectErrorStream(true).start();
+        }
+
+        static void awaitLine(final Process process, final String text) throws IOException
+        {
+            final java.io.BufferedReader in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            final StringBuilder seen = new StringBuilder();
+            String line;
+            while (null != (line = in.readLine()))
+            {
+                seen.append(line).append('\n');
+                if (line.contains(text))
+                {
+                    final Thread drain = new Thread(() ->
+                    {
+                        try
+                        {
+                            while (null != in.readLine())
+                            {
+                                // keep the pipe from filling
+                            }
+                        }
+                        catch (final IOException ignore)
+                        {
+                            // the process ended
+                        }
+                    }, "drain");
+                    drain.setDaemon(true);
+                    drain.start();
+                    return;
+                }
+            }
+            throw new IllegalStateException("the process ended before printing '" + text + "':\n" + seen);
+        }
+
+        private static void sh(final String... command) throws Exception
+        {
+            final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || 0 != p.exitValue())
+            {
+                throw new IOException(String.join(" ", command) + ": " + out.trim());
+            }
+        }
+
+        public void close()
+        {
+            try
+            {
+                sh("ip", "netns", "del", ns);
+            }
+            catch (final Exception ignore)
+            {
+                // not made
+            }
+        }
+    }
+
+    /** The echo side of the raw ping-pong in a process of its own (inside the namespace), until it is killed. */
+    private static void ponger(final String listen, final String reply) throws Exception
+    {
+        final String id = UUID.randomUUID().toString();
+        final MediaDriver driver = driver("/dev/shm/sb-bench-link-raw-p-" + id);
+        final Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> CloseHelper.closeAll(aeron, driver)));
+        final Subscription in = aeron.addSubscription("aeron:udp?endpoint=" + listen, STREAM_ID);
+        final ExclusivePublication outPub = aeron.addExclusivePublication(
+            "aeron:udp?endpoint=" + reply + "|term-length=4m", STREAM_ID);
+        final IdleStrategy idle = brokerIdle();
+        final FragmentHandler echo = (buffer, offset, length, header) ->
+        {
+            while (outPub.offer(buffer, offset, length) < 0)
+            {
+                Thread.yield();
+            }
+        };
+        System.out.println("ponger ready");
+        System.out.flush();
+        while (true)
+        {
+            idle.idle(in.poll(echo, 16));
+        }
+    }
+
+    private static Histogram rawAeronUdp(final double seconds, final double warmup, final int payload, final Veth pair)
         throws Exception
     {
+        if (null != pair)
+        {
+            final String listen = pair.addressA + ":" + 40_401;
+            final String reply = pair.addressB + ":" + freeUdpPort(pair.addressB);
+            final Process ponger = pair.startJava(LinkLatencyHarness.class.getName(), "--ponger", listen, reply);
+            final String id = UUID.randomUUID().toString();
+            final MediaDriver driverB = driver("/dev/shm/sb-bench-link-raw-b-" + id);
+            final Aeron aeronB = Aeron.connect(new Aeron.Context().aeronDirectoryName(driverB.aeronDirectoryName()));
+            try
+            {
+                Veth.awaitLine(ponger, "ponger ready");
+                final Subscription pingerIn = aeronB.addSubscription("aeron:udp?endpoint=" + reply, STREAM_ID);
+                final ExclusivePublication pingerOut = aeronB.addExclusivePublication(
+                    "aeron:udp?endpoint=" + listen + "|term-length=4m", STREAM_ID);
+                return pingPong(seconds, warmup, payload, pingerIn, pingerOut);
+            }
+            finally
+            {
+                ponger.destroy();
+                ponger.waitFor(10, TimeUnit.SECONDS);
+                ponger.destroyForcibly();
+                CloseHelper.closeAll(aeronB, driverB);
+            }
+        }
         final String id = UUID.randomUUID().toString();
         final String pingChannel = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=4m";
         final String pongChannel = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=4m";
@@ -162,8 +347,31 @@ public final class LinkLatencyHarness
                 }
             }, "raw-ponger");
             ponger.start();
-            while (!pingerOut.isConnected() || !pongerOut.isConnected() || !pingerIn.isConnected())
+            return pingPong(seconds, warmup, payload, pingerIn, pingerOut);
+        }
+        finally
+        {
+            running.set(false);
+            if (null != ponger)
             {
+                ponger.join();
+            }
+            CloseHelper.closeAll(aeronB, aeronA, driverB, driverA);
+        }
+    }
+
+    private static Histogram pingPong(
+        final double seconds, final double warmup, final int payload, final Subscription pingerIn,
+        final ExclusivePublication pingerOut)
+    {
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!pingerOut.isConnected() || !pingerIn.isConnected())
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("the raw ping-pong did not connect within 30 s");
+                }
                 Thread.yield();
             }
             final UnsafeBuffer message = new UnsafeBuffer(new byte[payload]);
@@ -187,36 +395,38 @@ public final class LinkLatencyHarness
             });
             return histogram;
         }
-        finally
-        {
-            running.set(false);
-            if (null != ponger)
-            {
-                ponger.join();
-            }
-            CloseHelper.closeAll(aeronB, aeronA, driverB, driverA);
-        }
     }
 
-    private static Histogram linkedBrokers(final double seconds, final double warmup, final int payload)
-        throws Exception
+    private static Histogram linkedBrokers(final double seconds, final double warmup, final int payload,
+        final Veth pair) throws Exception
     {
         final Path dir = Files.createTempDirectory("sb-bench-link");
         final Path secret = dir.resolve("secret");
         Files.writeString(secret, "benchmark link secret 0123456789", StandardCharsets.US_ASCII);
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         final String id = UUID.randomUUID().toString();
-        final String linkA = "127.0.0.1:" + freeUdpPort();
-        final String linkB = "127.0.0.1:" + freeUdpPort();
+        final String linkA = null == pair ? "127.0.0.1:" + freeUdpPort() : pair.addressA + ":" + 40_402;
+        final String linkB = null == pair ? "127.0.0.1:" + freeUdpPort() : pair.addressB + ":" + freeUdpPort(pair.addressB);
         final PrintStream quiet = System.out;
+        Process brokerProcess = null;
         Broker brokerA = null;
         Broker brokerB = null;
         Switchboard service = null;
         Switchboard caller = null;
         try
         {
-            brokerA = Broker.launch(brokerContext(dir.resolve("a"), "/dev/shm/sb-bench-link-" + id + "/a/aeron", linkA, linkB,
-                secret));
+            if (null == pair)
+            {
+                brokerA = Broker.launch(brokerContext(dir.resolve("a"), "/dev/shm/sb-bench-link-" + id + "/a/aeron",
+                    linkA, linkB, secret));
+            }
+            else
+            {
+                brokerProcess = pair.startJava(io.switchboard.broker.BrokerMain.class.getName(), "--socket-dir",
+                    dir.resolve("a").toString(), "--aeron-dir", "/dev/shm/sb-bench-link-" + id + "/a/aeron",
+                    "--link", linkA, "--peer", linkB, "--link-secret", secret.toString());
+                Veth.awaitLine(brokerProcess, "broker ready");
+            }
             brokerB = Broker.launch(brokerContext(dir.resolve("b"), "/dev/shm/sb-bench-link-" + id + "/b/aeron", linkB, linkA,
                 secret));
             service = Switchboard.connect(new Switchboard.Context()
@@ -277,6 +487,12 @@ public final class LinkLatencyHarness
         finally
         {
             CloseHelper.closeAll(caller, service, brokerB, brokerA);
+            if (null != brokerProcess)
+            {
+                brokerProcess.destroy();
+                brokerProcess.waitFor(20, TimeUnit.SECONDS);
+                brokerProcess.destroyForcibly();
+            }
             deleteRecursively(dir.toFile());
             deleteRecursively(new java.io.File("/dev/shm/sb-bench-link-" + id));
             System.setOut(quiet);
