@@ -327,6 +327,10 @@ public final class LinkConductor implements Agent
      */
     private int scanRoutes()
     {
+        for (final PeerLink peer : peers)
+        {
+            linkClientIds.add(peer.client.clientId()); // a new id after a reconnection is a link's too
+        }
         final RouteTable routes = peers[0].client.routes();
         final Map<String, PeerLink.RemoteRoute> local = new LinkedHashMap<>();
         for (final RouteTable.Route r : routes.routes())
