@@ -74,8 +74,10 @@ class LinkSystemTest
         linkB = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
         linkC = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
         linkD = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
-        brokerA = new BrokerProcess(LinkedBrokers.linkArgs(linkA, secret, LIVENESS_MS, linkB));
-        brokerB = new BrokerProcess(LinkedBrokers.linkArgs(linkB, secret, LIVENESS_MS, linkA, linkC));
+        brokerA = BrokerProcess.notStarted(LinkedBrokers.linkArgs(linkA, secret, LIVENESS_MS, linkB));
+        brokerB = BrokerProcess.notStarted(LinkedBrokers.linkArgs(linkB, secret, LIVENESS_MS, linkA, linkC));
+        brokerA.start(); // assigned first: a broker that fails to start is still cleaned up after
+        brokerB.start();
         brokerA.process.awaitLine("link " + linkA + " -> " + linkB + " up", 30_000);
         brokerB.process.awaitLine("link " + linkB + " -> " + linkA + " up", 30_000);
         services = brokerA.startDemoServices();
@@ -99,7 +101,10 @@ class LinkSystemTest
         {
             try
             {
-                brokerA.close();
+                if (null != brokerA)
+                {
+                    brokerA.close();
+                }
             }
             catch (final AssertionError ex)
             {
@@ -347,10 +352,19 @@ class LinkSystemTest
         final Path wrong = LinkedBrokers.secretFile(secretDir, "wrong.secret", "not the secret of A and B, no no no");
         final Path right = secretDir.resolve("link.secret");
         // C is one of B's peers but has another secret; D has the secret but B does not list it
-        try (BrokerProcess brokerC = new BrokerProcess(LinkedBrokers.linkArgs(linkC, wrong, LIVENESS_MS, linkB));
-            BrokerProcess brokerD = new BrokerProcess(LinkedBrokers.linkArgs(linkD, right, LIVENESS_MS, linkB));
-            Switchboard onC = brokerC.connect("intruder-c");
-            Switchboard onD = brokerD.connect("intruder-d"))
+        // not started in the try's resources: a broker that fails to start is still closed (its folders removed)
+        try (BrokerProcess brokerC = BrokerProcess.notStarted(LinkedBrokers.linkArgs(linkC, wrong, LIVENESS_MS, linkB));
+            BrokerProcess brokerD = BrokerProcess.notStarted(LinkedBrokers.linkArgs(linkD, right, LIVENESS_MS, linkB)))
+        {
+            brokerC.start();
+            brokerD.start();
+            refuseIntruders(brokerC, brokerD);
+        }
+    }
+
+    private void refuseIntruders(final BrokerProcess brokerC, final BrokerProcess brokerD) throws Exception
+    {
+        try (Switchboard onC = brokerC.connect("intruder-c"); Switchboard onD = brokerD.connect("intruder-d"))
         {
             onC.serve(ServiceDefinition.named("intruder_c").onOpaqueRequest("Any", (r, b, o, l) -> r.fail("X", "x")));
             onD.serve(ServiceDefinition.named("intruder_d").onOpaqueRequest("Any", (r, b, o, l) -> r.fail("X", "x")));
