@@ -50,6 +50,7 @@ public final class Broker implements AutoCloseable
     private final BrokerConductor conductor;
     private final AgentRunner runner;
     private final AgentRunner gatewayRunner;
+    private final AgentRunner linkRunner;
     private final RuntimeDirectory files;
     private final ErrorHandler agentErrorHandler;
     private final ErrorLogFile errorLog;
@@ -63,6 +64,9 @@ public final class Broker implements AutoCloseable
         this.files = files;
         this.errorLog = openErrorLog(ctx, files);
         this.agentErrorHandler = this::onAgentError;
+        // a link secret others can read refuses the start before anything runs
+        final io.switchboard.broker.link.LinkSecret linkSecret = ctx.linkContext().enabled() ?
+            readLinkSecret(ctx, files) : null;
         MediaDriver launched = null;
         BrokerConductor created = null;
         try
@@ -110,11 +114,15 @@ public final class Broker implements AutoCloseable
                 .useConductorAgentInvoker(true)
                 .errorHandler(ctx.errorHandler()));
             created = new BrokerConductor(ctx, aeronFactory);
+            final io.switchboard.broker.link.LinkInterest linkInterest = null == linkSecret ? null :
+                new io.switchboard.broker.link.LinkInterest();
+            created.subjects().interestListener(linkInterest); // before the conductor runs: it sees every pattern
             this.driver = launched;
             this.conductor = created;
             this.runner = new AgentRunner(ctx.idleStrategy(), agentErrorHandler, null, created);
             AgentRunner.startOnThread(runner, agentThreadFactory("conductor"));
             this.gatewayRunner = ctx.gateway() ? startGateway(ctx, created) : null;
+            this.linkRunner = null == linkSecret ? null : startLinks(ctx, linkSecret, linkInterest);
         }
         catch (final IOException ex)
         {
@@ -285,6 +293,44 @@ public final class Broker implements AutoCloseable
         return gatewayRunner;
     }
 
+    private static io.switchboard.broker.link.LinkSecret readLinkSecret(
+        final Context ctx, final RuntimeDirectory files)
+    {
+        try
+        {
+            return io.switchboard.broker.link.LinkSecret.read(ctx.linkContext().secretFile());
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(files);
+            throw ex;
+        }
+    }
+
+    /** The links to brokers on other hosts, on their own thread (backing off to parking when idle). */
+    private AgentRunner startLinks(
+        final Context ctx,
+        final io.switchboard.broker.link.LinkSecret secret,
+        final io.switchboard.broker.link.LinkInterest interest)
+    {
+        final io.switchboard.broker.link.LinkConductor links;
+        try
+        {
+            links = new io.switchboard.broker.link.LinkConductor(ctx.linkContext(), secret,
+                ctx.aeronDirectoryName(), ctx.controlSocket(), ctx.maxSchemaBytes(), interest, ctx::log,
+                ctx.errorHandler());
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(gatewayRunner, runner);
+            throw ex;
+        }
+        final AgentRunner linkRunner = new AgentRunner(new BackoffIdleStrategy(
+            10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)), agentErrorHandler, null, links);
+        AgentRunner.startOnThread(linkRunner, agentThreadFactory("link"));
+        return linkRunner;
+    }
+
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
         java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
 
@@ -367,7 +413,7 @@ public final class Broker implements AutoCloseable
             }
         }
         // the conductor closes its Aeron client on its own thread as it stops; the lock goes last
-        CloseHelper.closeAll(gatewayRunner, runner, driver, files);
+        CloseHelper.closeAll(linkRunner, gatewayRunner, runner, driver, files);
     }
 
     /**

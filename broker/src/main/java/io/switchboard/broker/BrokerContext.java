@@ -40,6 +40,7 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
         Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS);
     private boolean gateway = true;
     private final GatewayContext gatewayContext = new GatewayContext();
+    private final io.switchboard.broker.link.LinkContext linkContext = new io.switchboard.broker.link.LinkContext();
     private AllowedPeers allowedPeers;
     private boolean haltOnFatalError = true;
     private IdleStrategy idleStrategy;
@@ -53,6 +54,7 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
      */
     public C conclude()
     {
+        linkContext.conclude();
         if (null == socketDir)
         {
             socketDir = Configuration.socketDir();
@@ -181,6 +183,16 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
     public GatewayContext gatewayContext()
     {
         return gatewayContext;
+    }
+
+    /**
+     * Settings of the links to brokers on other hosts (docs/LINKS.md); none unless an endpoint is set.
+     *
+     * @return the link settings, to change in place.
+     */
+    public io.switchboard.broker.link.LinkContext linkContext()
+    {
+        return linkContext;
     }
 
     /**

@@ -88,6 +88,12 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
             "subjects with a retained value (PAYLOAD_TOO_LARGE)"},
         {BrokerLimits.MAX_RETAINED_BYTES_PROP, bytes(BrokerLimits.MAX_RETAINED_BYTES_DEFAULT),
             "retained values, all subjects; one value at most a control message (PAYLOAD_TOO_LARGE)"},
+        {io.switchboard.broker.link.LinkContext.LIVENESS_TIMEOUT_PROP,
+            String.valueOf(io.switchboard.broker.link.LinkContext.LIVENESS_TIMEOUT_DEFAULT_MS),
+            "a silent link is down after this long (= --link-liveness-timeout-ms)"},
+        {io.switchboard.broker.link.LinkContext.TERM_LENGTH_PROP,
+            bytes(io.switchboard.broker.link.LinkContext.TERM_LENGTH_DEFAULT),
+            "term length of a link's UDP publication; a call crosses in one piece up to an eighth of it"},
     };
 
     @Option(names = "--config", paramLabel = "FILE", order = 0,
@@ -163,6 +169,26 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         description = "also accept gateway peers whose primary group is this one (repeatable) (by default only " +
             "the broker's own user: directory 0700, socket 0600)")
     List<String> allowGroups = new ArrayList<>();
+
+    @Option(names = "--link", paramLabel = "HOST:PORT", order = 15,
+        description = "link to brokers on other hosts (docs/LINKS.md): listen for them on aeron:udp?endpoint=" +
+            "HOST:PORT; needs --peer and --link-secret (default: no links)")
+    String link;
+
+    @Option(names = "--peer", paramLabel = "HOST:PORT", order = 16, split = ",",
+        description = "a peer broker's --link endpoint, spelt as it gives it (repeatable); only these are accepted")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--link-secret", paramLabel = "FILE", order = 17,
+        description = "the secret every linked broker shares (at least 16 bytes), in a file of mode 0600 owned by " +
+            "the broker's user, else the broker refuses to start; it proves peers, it does not encrypt")
+    Path linkSecret;
+
+    @Option(names = "--link-liveness-timeout-ms", paramLabel = "N", order = 18,
+        description = "a link silent this long is down: its calls in flight get SERVICE_UNAVAILABLE, its routes " +
+            "and interest are withdrawn until it comes back (default " +
+            io.switchboard.broker.link.LinkContext.LIVENESS_TIMEOUT_DEFAULT_MS + ")")
+    Long linkLivenessTimeoutMs;
 
     private BrokerMain()
     {
@@ -439,6 +465,19 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         }
         allowUsers.forEach(ctx::allowUser);
         allowGroups.forEach(ctx::allowGroup);
+        if (null != link)
+        {
+            ctx.linkContext().endpoint(link);
+        }
+        peers.forEach(ctx.linkContext()::peer);
+        if (null != linkSecret)
+        {
+            ctx.linkContext().secretFile(linkSecret);
+        }
+        if (null != linkLivenessTimeoutMs)
+        {
+            ctx.linkContext().livenessTimeoutMs(linkLivenessTimeoutMs);
+        }
         return runBroker(ctx, demo);
     }
 

@@ -24,6 +24,21 @@ public final class SubjectTable
     private final Map<String, Entry> byPattern = new LinkedHashMap<>();
     private final int maxPatternsPerClient;
     private final Map<Integer, Set<String>> patternsByClient = new LinkedHashMap<>();
+    private InterestListener interestListener;
+
+    /** Told each time a peer starts or stops holding a pattern (the links send it on); on the conductor thread. */
+    @FunctionalInterface
+    public interface InterestListener
+    {
+        /**
+         * A peer's pattern came or went.
+         *
+         * @param clientId of the peer.
+         * @param pattern it holds or dropped.
+         * @param held true when it came, false when it went.
+         */
+        void onInterest(int clientId, String pattern, boolean held);
+    }
 
     private static final class Entry
     {
@@ -44,6 +59,16 @@ public final class SubjectTable
     public SubjectTable(final int maxPatternsPerClient)
     {
         this.maxPatternsPerClient = maxPatternsPerClient;
+    }
+
+    /**
+     * Set the one listener told of patterns coming and going; before the conductor runs.
+     *
+     * @param listener to tell, or null.
+     */
+    public void interestListener(final InterestListener listener)
+    {
+        this.interestListener = listener;
     }
 
     /**
@@ -83,7 +108,10 @@ public final class SubjectTable
             return PER_PEER_LIMIT + ": expected at most " + maxPatterns + " patterns per peer, this peer holds " +
                 held.size();
         }
-        held.add(pattern);
+        if (held.add(pattern) && null != interestListener)
+        {
+            interestListener.onInterest(clientId, pattern, true);
+        }
         byPattern.computeIfAbsent(pattern, (p) -> new Entry(SubjectPattern.compile(p))).clients.add(clientId);
         return null;
     }
@@ -104,7 +132,10 @@ public final class SubjectTable
         final List<String> toDrop = pattern.isEmpty() ? new ArrayList<>(held) : List.of(pattern);
         for (final String p : toDrop)
         {
-            held.remove(p);
+            if (held.remove(p) && null != interestListener)
+            {
+                interestListener.onInterest(clientId, p, false);
+            }
             final Entry entry = byPattern.get(p);
             if (null != entry)
             {

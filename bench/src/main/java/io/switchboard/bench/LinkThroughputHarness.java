@@ -1,0 +1,248 @@
+package io.switchboard.bench;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.FragmentHandler;
+import io.switchboard.broker.Broker;
+import io.switchboard.transport.Switchboard;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Pub/sub throughput across a broker link on loopback UDP against raw Aeron UDP with the same driver settings: one
+ * publisher offering as fast as it can (retrying while back-pressured), one subscriber counting, for a fixed number
+ * of messages. Link: a publisher on broker A, a subscriber on broker B; the link carries what matches B's interest.
+ * <p>
+ * {@code java -cp bench/target/benchmarks.jar io.switchboard.bench.LinkThroughputHarness [--messages 200000]
+ * [--payload 32] [--out FILE]}; with --out, {@code note} lines are appended to FILE.
+ */
+public final class LinkThroughputHarness
+{
+    private LinkThroughputHarness()
+    {
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args see the class description.
+     * @throws Exception if a part cannot start.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        int messages = 200_000;
+        int payload = 32;
+        Path out = null;
+        for (int i = 0; i < args.length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--messages": messages = Integer.parseInt(args[i + 1]); break;
+                case "--payload": payload = Integer.parseInt(args[i + 1]); break;
+                case "--out": out = Path.of(args[i + 1]); break;
+                default:
+                    System.err.println("usage: LinkThroughputHarness [--messages 200000] [--payload 32] [--out FILE]");
+                    System.exit(2);
+            }
+        }
+        final double raw = raw(messages, payload);
+        final String rawLine = String.format("raw Aeron UDP pub/sub (loopback): %.0f msgs/s, %d messages of %d bytes",
+            raw, messages, payload);
+        final long[] received = new long[1];
+        final double link = link(messages, payload, received);
+        final String linkLine = String.format("Switchboard pub/sub across a broker link (loopback): %.0f msgs/s, %d of " +
+            "%d messages of %d bytes received (the rest dropped at the link, counted)", link, received[0], messages,
+            payload);
+        final String ratio = String.format("pub/sub across a link / raw Aeron UDP = %.2fx (issue 15 target: at least " +
+            "0.5x); load average %s", link / raw, Files.readString(Path.of("/proc/loadavg")).trim());
+        for (final String line : new String[] {rawLine, linkLine, ratio})
+        {
+            System.out.println(line);
+            if (null != out)
+            {
+                Files.writeString(out, "note\t" + line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            }
+        }
+    }
+
+    private static MediaDriver driver(final String dir)
+    {
+        return MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName(dir)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new BackoffIdleStrategy(
+                10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1))));
+    }
+
+    private static double raw(final int messages, final int payload) throws Exception
+    {
+        final String id = UUID.randomUUID().toString();
+        final String channel = "aeron:udp?endpoint=127.0.0.1:" + LinkLatencyHarness.freeUdpPort() + "|term-length=4m";
+        final MediaDriver driverA = driver("/dev/shm/sb-bench-link-tp-a-" + id);
+        final MediaDriver driverB = driver("/dev/shm/sb-bench-link-tp-b-" + id);
+        final Aeron aeronA = Aeron.connect(new Aeron.Context().aeronDirectoryName(driverA.aeronDirectoryName()));
+        final Aeron aeronB = Aeron.connect(new Aeron.Context().aeronDirectoryName(driverB.aeronDirectoryName()));
+        try
+        {
+            final Subscription sub = aeronB.addSubscription(channel, 7);
+            final ExclusivePublication pub = aeronA.addExclusivePublication(channel, 7);
+            while (!pub.isConnected() || !sub.isConnected())
+            {
+                Thread.yield();
+            }
+            final AtomicLong count = new AtomicLong();
+            final FragmentHandler counter = (b, o, l, h) -> count.lazySet(count.get() + 1);
+            final Thread reader = new Thread(() ->
+            {
+                while (count.get() < messages)
+                {
+                    if (0 == sub.poll(counter, 64))
+                    {
+                        Thread.yield();
+                    }
+                }
+            }, "raw-subscriber");
+            final UnsafeBuffer message = new UnsafeBuffer(new byte[payload]);
+            final long start = System.nanoTime();
+            reader.start();
+            for (int i = 0; i < messages; i++)
+            {
+                while (pub.offer(message, 0, payload) < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            reader.join(TimeUnit.SECONDS.toMillis(120));
+            return count.get() / ((System.nanoTime() - start) / 1e9);
+        }
+        finally
+        {
+            CloseHelper.closeAll(aeronB, aeronA, driverB, driverA);
+        }
+    }
+
+    private static double link(final int messages, final int payload, final long[] received) throws Exception
+    {
+        final Path dir = Files.createTempDirectory("sb-bench-link-tp");
+        final Path secret = dir.resolve("secret");
+        Files.writeString(secret, "benchmark link secret 0123456789", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        final String id = UUID.randomUUID().toString();
+        final String linkA = "127.0.0.1:" + LinkLatencyHarness.freeUdpPort();
+        final String linkB = "127.0.0.1:" + LinkLatencyHarness.freeUdpPort();
+        Broker brokerA = null;
+        Broker brokerB = null;
+        Switchboard publisher = null;
+        Switchboard subscriber = null;
+        try
+        {
+            brokerA = Broker.launch(context(dir.resolve("a"), "/dev/shm/sb-bench-link-tp-" + id + "/a/aeron", linkA,
+                linkB, secret));
+            brokerB = Broker.launch(context(dir.resolve("b"), "/dev/shm/sb-bench-link-tp-" + id + "/b/aeron", linkB,
+                linkA, secret));
+            publisher = Switchboard.connect(new Switchboard.Context()
+                .controlSocket(dir.resolve("a").resolve("control.sock")).clientName("publisher-on-a"));
+            subscriber = Switchboard.connect(new Switchboard.Context()
+                .controlSocket(dir.resolve("b").resolve("control.sock")).clientName("subscriber-on-b"));
+            final AtomicLong count = new AtomicLong();
+            final AtomicLong probes = new AtomicLong();
+            subscriber.subscribe("bench.*", (push, b, o, l) ->
+            {
+                if ("bench.probe".contentEquals(push.subject()))
+                {
+                    probes.incrementAndGet();
+                }
+                else
+                {
+                    count.lazySet(count.get() + 1);
+                }
+            });
+            final byte[] body = new byte[payload];
+            java.util.Arrays.fill(body, (byte)'1');
+            final UnsafeBuffer message = new UnsafeBuffer(body);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (0 == probes.get()) // the interest crosses by itself: the path is open once a probe arrives
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("the subscriber's interest never crossed the link");
+                }
+                publisher.publish("bench.probe", "Json", -1, message, 0, payload);
+                final long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+                while (0 == probes.get() && System.nanoTime() - wait < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            final long start = System.nanoTime();
+            for (int i = 0; i < messages; i++)
+            {
+                while (publisher.publish("bench.x", "Json", -1, message, 0, payload) < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            // the last arrives, or nothing arrives for a second (what the link dropped is counted in its log)
+            long last = count.get();
+            long lastChangeNs = System.nanoTime();
+            while (count.get() < messages && System.nanoTime() - lastChangeNs < TimeUnit.SECONDS.toNanos(1))
+            {
+                if (count.get() != last)
+                {
+                    last = count.get();
+                    lastChangeNs = System.nanoTime();
+                }
+                Thread.yield();
+            }
+            final long endNs = count.get() < messages ? lastChangeNs : System.nanoTime();
+            received[0] = count.get();
+            return count.get() / ((endNs - start) / 1e9);
+        }
+        finally
+        {
+            CloseHelper.closeAll(subscriber, publisher, brokerB, brokerA);
+            deleteRecursively(dir.toFile());
+            deleteRecursively(new java.io.File("/dev/shm/sb-bench-link-tp-" + id));
+        }
+    }
+
+    private static Broker.Context context(
+        final Path socketDir, final String aeronDir, final String link, final String peer, final Path secret)
+    {
+        final Broker.Context ctx = new Broker.Context()
+            .socketDir(socketDir)
+            .aeronDirectoryName(aeronDir)
+            .gateway(false)
+            .haltOnFatalError(false);
+        ctx.linkContext().endpoint(link).peer(peer).secretFile(secret);
+        return ctx;
+    }
+
+    private static void deleteRecursively(final java.io.File file)
+    {
+        final java.io.File[] children = file.listFiles();
+        if (null != children)
+        {
+            for (final java.io.File child : children)
+            {
+                deleteRecursively(child);
+            }
+        }
+        file.delete();
+    }
+}

@@ -1,0 +1,725 @@
+package io.switchboard.broker.link;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.FragmentAssembler;
+import io.aeron.Image;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.switchboard.codec.wire.BooleanType;
+import io.switchboard.codec.wire.LinkCancelDecoder;
+import io.switchboard.codec.wire.LinkHeartbeatDecoder;
+import io.switchboard.codec.wire.LinkHelloDecoder;
+import io.switchboard.codec.wire.LinkInterestDecoder;
+import io.switchboard.codec.wire.LinkProofDecoder;
+import io.switchboard.codec.wire.LinkPublicationDecoder;
+import io.switchboard.codec.wire.LinkRequestDecoder;
+import io.switchboard.codec.wire.LinkResponseDecoder;
+import io.switchboard.codec.wire.LinkRouteDecoder;
+import io.switchboard.codec.wire.LinkStreamEndDecoder;
+import io.switchboard.codec.wire.LinkStreamFrameDecoder;
+import io.switchboard.codec.wire.MessageHeaderDecoder;
+import io.switchboard.codec.wire.RouteAction;
+import io.switchboard.codec.wire.ServiceMode;
+import io.switchboard.transport.RouteTable;
+import io.switchboard.transport.Switchboard;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The agent that runs a broker's links: one UDP subscription on the broker's link endpoint, one {@link PeerLink}
+ * per configured peer. Its duty cycle polls the subscription, the Aeron client and the peers' Java clients; its
+ * timers send hellos and heartbeats, take silent links down, and compare the broker's routes and subscribers'
+ * interest with what the peers were told.
+ * <p>
+ * Handshake, both ways: a side sends LinkHello with a fresh nonce until the peer answers a LinkProof that checks
+ * with the shared secret; the image that carried the proof is then bound to the peer, and nothing but hellos and
+ * proofs is read from an image that is not bound. A side's heartbeats say whether it has checked the other's proof;
+ * the link is up when both have. A hello from an endpoint that is not a configured peer, a proof that does not
+ * check, and any other message on an unbound image are refused, logged once per sender and counted.
+ * <p>
+ * Not thread-safe: runs on its own thread; every object it holds is used from that thread only.
+ */
+public final class LinkConductor implements Agent
+{
+    private static final int FRAGMENT_LIMIT = 32;
+    private static final long SCAN_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final int MAX_LOGGED_REFUSALS = 64;
+    private static final int NONCE_LENGTH = 16;
+
+    private final LinkContext ctx;
+    private final String endpoint;
+    private final LinkSecret secret;
+    private final LinkInterest interest;
+    private final Consumer<String> log;
+    private final Aeron aeron;
+    private final AgentInvoker aeronInvoker;
+    private final Subscription subscription;
+    private final PeerLink[] peers;
+    private final Map<String, PeerLink> byEndpoint = new HashMap<>();
+    private final Int2ObjectHashMap<PeerLink> bySession = new Int2ObjectHashMap<>();
+    private final IntHashSet linkClientIds = new IntHashSet();
+    private final LinkCounters counters = new LinkCounters();
+    private final Set<String> loggedRefusals = new LinkedHashSet<>();
+    private final Map<String, Integer> localInterest = new LinkedHashMap<>();
+    private final Map<String, PeerLink.RemoteRoute> advertised = new LinkedHashMap<>();
+    private final long livenessTimeoutNs;
+    private final long heartbeatIntervalNs;
+    private final FragmentHandler fragmentHandler;
+
+    private final MessageHeaderDecoder header = new MessageHeaderDecoder();
+    private final LinkHelloDecoder hello = new LinkHelloDecoder();
+    private final LinkProofDecoder proof = new LinkProofDecoder();
+    private final LinkHeartbeatDecoder heartbeat = new LinkHeartbeatDecoder();
+    private final LinkRouteDecoder route = new LinkRouteDecoder();
+    private final LinkInterestDecoder interestDecoder = new LinkInterestDecoder();
+    private final LinkRequestDecoder request = new LinkRequestDecoder();
+    private final LinkResponseDecoder response = new LinkResponseDecoder();
+    private final LinkStreamFrameDecoder frame = new LinkStreamFrameDecoder();
+    private final LinkStreamEndDecoder end = new LinkStreamEndDecoder();
+    private final LinkCancelDecoder cancel = new LinkCancelDecoder();
+    private final LinkPublicationDecoder publication = new LinkPublicationDecoder();
+    private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
+
+    private boolean closing;
+    private long lastDutyCycleNs;
+    private long nowNs;
+    private long nextTickNs;
+    private long nextScanNs;
+
+    /**
+     * Open the link endpoint, the publications to the peers and one client of the broker per peer.
+     *
+     * @param ctx of the links, concluded.
+     * @param secret read from the context's secret file.
+     * @param aeronDirectoryName of the broker's media driver.
+     * @param controlSocket of the broker, which the peers' clients connect to.
+     * @param maxSchemaBytes the clients keep, to hand the peers the schemas of the services here.
+     * @param interest the broker's subscribers' patterns, as they come and go.
+     * @param log for cold-path lines.
+     * @param errorHandler for the clients' errors.
+     */
+    public LinkConductor(
+        final LinkContext ctx,
+        final LinkSecret secret,
+        final String aeronDirectoryName,
+        final Path controlSocket,
+        final long maxSchemaBytes,
+        final LinkInterest interest,
+        final Consumer<String> log,
+        final ErrorHandler errorHandler)
+    {
+        this.ctx = ctx;
+        this.endpoint = ctx.endpoint();
+        this.secret = secret;
+        this.interest = interest;
+        this.log = log;
+        this.livenessTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.livenessTimeoutMs());
+        this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.heartbeatIntervalMs());
+        this.fragmentHandler = new FragmentAssembler(this::onFragment);
+        final List<AutoCloseable> opened = new ArrayList<>();
+        try
+        {
+            aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(aeronDirectoryName)
+                .clientName("switchboard-link")
+                .useConductorAgentInvoker(true)
+                .errorHandler(errorHandler));
+            opened.add(aeron);
+            aeronInvoker = aeron.conductorAgentInvoker();
+            subscription = aeron.addSubscription("aeron:udp?endpoint=" + endpoint, LinkContext.STREAM_ID,
+                (image) -> { }, this::onUnavailableImage);
+            final SecureRandom random = new SecureRandom();
+            peers = new PeerLink[ctx.peers().size()];
+            for (int i = 0; i < peers.length; i++)
+            {
+                final String peer = ctx.peers().get(i);
+                final ExclusivePublication pub = aeron.addExclusivePublication(
+                    "aeron:udp?endpoint=" + peer + "|term-length=" + ctx.termLength(), LinkContext.STREAM_ID);
+                final Switchboard client = Switchboard.connect(new Switchboard.Context()
+                    .controlSocket(controlSocket)
+                    .clientName("link:" + peer)
+                    .useConductorAgentInvoker(true)
+                    .reconnect(true)
+                    .maxSchemaBytes(Math.max(1, maxSchemaBytes))
+                    .errorHandler(errorHandler));
+                opened.add(client);
+                peers[i] = new PeerLink(peer, new LinkSender(pub), client, this, random, log);
+                byEndpoint.put(peer, peers[i]);
+                linkClientIds.add(client.clientId());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            for (int i = opened.size() - 1; i >= 0; i--)
+            {
+                CloseHelper.quietClose(opened.get(i));
+            }
+            throw ex;
+        }
+        log.accept("link endpoint " + endpoint + " (aeron:udp, stream " + LinkContext.STREAM_ID + "), peers " +
+            ctx.peers() + ", liveness timeout " + ctx.livenessTimeoutMs() + " ms");
+    }
+
+    /** {@inheritDoc} */
+    public String roleName()
+    {
+        return "switchboard-link";
+    }
+
+    /** {@inheritDoc} */
+    public int doWork()
+    {
+        nowNs = System.nanoTime();
+        if (0 != lastDutyCycleNs && nowNs - lastDutyCycleNs > livenessTimeoutNs / 2)
+        {
+            // this thread did not run for that long (a pause, a stall): the peers' silence is ours, not theirs
+            for (final PeerLink peer : peers)
+            {
+                peer.lastHeardNs = nowNs;
+            }
+        }
+        lastDutyCycleNs = nowNs;
+        int work = aeronInvoker.invoke();
+        for (final PeerLink peer : peers)
+        {
+            work += peer.client.poll();
+        }
+        work += subscription.poll(fragmentHandler, FRAGMENT_LIMIT);
+        work += drainInterest();
+        if (nowNs - nextScanNs >= 0)
+        {
+            nextScanNs = nowNs + SCAN_INTERVAL_NS;
+            work += scanRoutes();
+        }
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + heartbeatIntervalNs;
+            tick();
+        }
+        return work;
+    }
+
+    /** {@inheritDoc} */
+    public void onClose()
+    {
+        closing = true; // closing the Aeron client takes the images away: not a link going down
+        log.accept("link endpoint " + endpoint + " closing: " + counters);
+        CloseHelper.quietClose(aeron);
+        for (int i = peers.length - 1; i >= 0; i--)
+        {
+            CloseHelper.quietClose(peers[i].client);
+        }
+    }
+
+    String endpoint()
+    {
+        return endpoint;
+    }
+
+    long nowNs()
+    {
+        return nowNs;
+    }
+
+    long livenessTimeoutMs()
+    {
+        return ctx.livenessTimeoutMs();
+    }
+
+    LinkCounters counters()
+    {
+        return counters;
+    }
+
+    boolean isLinkClient(final int clientId)
+    {
+        return linkClientIds.contains(clientId);
+    }
+
+    void unbind(final PeerLink peer)
+    {
+        if (-1 != peer.boundSession)
+        {
+            bySession.remove(peer.boundSession);
+            peer.boundSession = -1;
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    private void tick()
+    {
+        for (final PeerLink peer : peers)
+        {
+            if (peer.verified && nowNs - peer.lastHeardNs > livenessTimeoutNs)
+            {
+                peer.down("silent for more than " + ctx.livenessTimeoutMs() + " ms");
+            }
+            if (!peer.verified)
+            {
+                peer.sender.hello(endpoint, peer.nonce);
+            }
+            peer.sender.heartbeat(endpoint, peer.verified);
+            peer.expire(nowNs);
+        }
+    }
+
+    private int drainInterest()
+    {
+        int work = 0;
+        LinkInterest.Change change;
+        while (null != (change = interest.poll()))
+        {
+            work++;
+            if (linkClientIds.contains(change.clientId))
+            {
+                continue; // a link's own subscription, for a peer: not this host's interest
+            }
+            final Integer count = localInterest.get(change.pattern);
+            final int was = null == count ? 0 : count;
+            final int now = Math.max(0, was + (change.held ? 1 : -1));
+            if (0 == now)
+            {
+                localInterest.remove(change.pattern);
+            }
+            else
+            {
+                localInterest.put(change.pattern, now);
+            }
+            if ((0 == was) != (0 == now))
+            {
+                final RouteAction action = 0 == now ? RouteAction.REMOVE : RouteAction.ADD;
+                for (final PeerLink peer : peers)
+                {
+                    if (peer.up)
+                    {
+                        peer.sender.interest(action, change.pattern);
+                    }
+                }
+            }
+        }
+        return work;
+    }
+
+    /**
+     * Compare the services that have an instance here (not a link's) with what the peers were told, and each peer's
+     * services with what its client serves here.
+     */
+    private int scanRoutes()
+    {
+        for (final PeerLink peer : peers)
+        {
+            linkClientIds.add(peer.client.clientId()); // a new id after a reconnection is a link's too
+        }
+        final RouteTable routes = peers[0].client.routes();
+        final Map<String, PeerLink.RemoteRoute> local = new LinkedHashMap<>();
+        for (final RouteTable.Route r : routes.routes())
+        {
+            for (final RouteTable.Instance instance : r.instances())
+            {
+                if (!linkClientIds.contains(instance.clientId()))
+                {
+                    local.put(r.name(), new PeerLink.RemoteRoute(
+                        r.name(), r.mode(), new LinkedHashMap<>(r.messageTypes()), routes.schemaIr(r)));
+                    break;
+                }
+            }
+        }
+        int work = 0;
+        for (final Map.Entry<String, PeerLink.RemoteRoute> e : local.entrySet())
+        {
+            if (!advertised.containsKey(e.getKey()))
+            {
+                work++;
+                advertised.put(e.getKey(), e.getValue());
+                for (final PeerLink peer : peers)
+                {
+                    if (peer.up)
+                    {
+                        sendRoute(peer, RouteAction.ADD, e.getValue());
+                    }
+                }
+            }
+        }
+        for (final java.util.Iterator<Map.Entry<String, PeerLink.RemoteRoute>> it = advertised.entrySet().iterator();
+            it.hasNext(); )
+        {
+            final Map.Entry<String, PeerLink.RemoteRoute> e = it.next();
+            if (!local.containsKey(e.getKey()))
+            {
+                work++;
+                it.remove();
+                for (final PeerLink peer : peers)
+                {
+                    if (peer.up)
+                    {
+                        sendRoute(peer, RouteAction.REMOVE, e.getValue());
+                    }
+                }
+            }
+        }
+        for (final PeerLink peer : peers)
+        {
+            reconcile(peer, local);
+        }
+        return work;
+    }
+
+    private void reconcile(final PeerLink peer, final Map<String, PeerLink.RemoteRoute> local)
+    {
+        for (final String name : new ArrayList<>(peer.served))
+        {
+            if (!peer.remoteRoutes.containsKey(name) || local.containsKey(name) || !peer.up)
+            {
+                peer.unserve(name); // gone there, or an instance here now: local instances are preferred
+            }
+        }
+        if (!peer.up)
+        {
+            return;
+        }
+        for (final PeerLink.RemoteRoute remote : peer.remoteRoutes.values())
+        {
+            final PeerLink.RemoteRoute here = local.get(remote.name);
+            if (null != here)
+            {
+                peer.served.remove(remote.name);
+                if ((ServiceMode.EXCLUSIVE == remote.mode || ServiceMode.EXCLUSIVE == here.mode) &&
+                    peer.conflictsReported.add(remote.name))
+                {
+                    counters.conflicts++;
+                    log.accept("link " + endpoint + " -> " + peer.endpoint + ": name conflict: '" + remote.name +
+                        "' is served here (" + here.mode + ") and on " + peer.endpoint + " (" + remote.mode +
+                        "): an exclusive name is held by one host; calls here stay here, the name is not " +
+                        "taken across the link");
+                }
+                continue;
+            }
+            peer.conflictsReported.remove(remote.name);
+            if (peer.served.contains(remote.name))
+            {
+                continue;
+            }
+            final PeerLink other = servedByOther(peer, remote.name);
+            if (null != other && (ServiceMode.EXCLUSIVE == remote.mode ||
+                ServiceMode.EXCLUSIVE == other.remoteRoutes.get(remote.name).mode))
+            {
+                if (peer.conflictsReported.add(remote.name))
+                {
+                    counters.conflicts++;
+                    log.accept("link " + endpoint + ": name conflict: exclusive name '" + remote.name +
+                        "' is served on both " + other.endpoint + " and " + peer.endpoint + "; " + other.endpoint +
+                        " keeps it here");
+                }
+                continue;
+            }
+            peer.serve(remote);
+        }
+    }
+
+    private PeerLink servedByOther(final PeerLink peer, final String name)
+    {
+        for (final PeerLink other : peers)
+        {
+            if (other != peer && other.served.contains(name))
+            {
+                return other;
+            }
+        }
+        return null;
+    }
+
+    private void sendRoute(final PeerLink peer, final RouteAction action, final PeerLink.RemoteRoute r)
+    {
+        if (!peer.sender.route(action, r.name, r.mode, r.types, r.schemaIr))
+        {
+            counters.sendFailures++;
+            log.accept("link " + endpoint + " -> " + peer.endpoint + ": cannot send the route of '" + r.name + "': " +
+                peer.sender.lastFailure());
+        }
+    }
+
+    private void onUp(final PeerLink peer)
+    {
+        peer.up = true;
+        log.accept("link " + endpoint + " -> " + peer.endpoint + " up" + (peer.everUp ? " again" : ""));
+        peer.everUp = true;
+        for (final PeerLink.RemoteRoute r : advertised.values())
+        {
+            sendRoute(peer, RouteAction.ADD, r);
+        }
+        for (final String pattern : localInterest.keySet())
+        {
+            peer.sender.interest(RouteAction.ADD, pattern);
+        }
+    }
+
+    // ---------------------------------------------------------------- inbound
+
+    private void onUnavailableImage(final Image image)
+    {
+        final PeerLink peer = bySession.get(image.sessionId());
+        if (null != peer && !closing)
+        {
+            peer.down("its image on " + endpoint + " went away");
+        }
+    }
+
+    private void refuse(final String key, final String message)
+    {
+        if (loggedRefusals.size() < MAX_LOGGED_REFUSALS && loggedRefusals.add(key))
+        {
+            log.accept("link " + endpoint + ": refused: " + message + " (further refusals from this sender are " +
+                "counted, not logged)");
+        }
+    }
+
+    private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header h)
+    {
+        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        {
+            counters.unauthenticatedMessages++;
+            return;
+        }
+        header.wrap(buffer, offset);
+        final int sessionId = h.sessionId();
+        if (header.schemaId() != MessageHeaderDecoder.SCHEMA_ID)
+        {
+            counters.unauthenticatedMessages++;
+            refuse("schema:" + sessionId, "a message of schema id " + header.schemaId() + " on session " + sessionId +
+                " from " + h.context() + ": expected schemaId=" + MessageHeaderDecoder.SCHEMA_ID);
+            return;
+        }
+        final int templateId = header.templateId();
+        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        final int blockLength = header.blockLength();
+        final int version = header.version();
+        if (LinkHelloDecoder.TEMPLATE_ID == templateId)
+        {
+            hello.wrap(buffer, bodyOffset, blockLength, version);
+            final String from = hello.from();
+            final byte[] nonce = new byte[hello.nonceLength()];
+            hello.getNonce(nonce, 0, nonce.length);
+            onHello(sessionId, from, nonce);
+            return;
+        }
+        if (LinkProofDecoder.TEMPLATE_ID == templateId)
+        {
+            proof.wrap(buffer, bodyOffset, blockLength, version);
+            final String from = proof.from();
+            final String to = proof.to();
+            final byte[] mac = new byte[Math.min(64, proof.macLength())];
+            proof.getMac(mac, 0, mac.length);
+            onProof(sessionId, from, to, mac);
+            return;
+        }
+        final PeerLink peer = bySession.get(sessionId);
+        if (null == peer)
+        {
+            counters.unauthenticatedMessages++;
+            refuse("session:" + sessionId, "template " + templateId + " on session " + sessionId + ", whose sender " +
+                "has not proved the link secret");
+            return;
+        }
+        peer.lastHeardNs = nowNs;
+        switch (templateId)
+        {
+            case LinkHeartbeatDecoder.TEMPLATE_ID:
+                heartbeat.wrap(buffer, bodyOffset, blockLength, version);
+                onHeartbeat(peer, BooleanType.TRUE == heartbeat.verifiedYou());
+                break;
+            case LinkRouteDecoder.TEMPLATE_ID:
+                onRoute(peer, buffer, bodyOffset, blockLength, version);
+                break;
+            case LinkInterestDecoder.TEMPLATE_ID:
+                interestDecoder.wrap(buffer, bodyOffset, blockLength, version);
+                final RouteAction action = interestDecoder.action();
+                final String pattern = interestDecoder.pattern();
+                if (RouteAction.ADD == action)
+                {
+                    peer.addInterest(pattern);
+                }
+                else
+                {
+                    peer.removeInterest(pattern);
+                }
+                break;
+            case LinkRequestDecoder.TEMPLATE_ID:
+                request.wrap(buffer, bodyOffset, blockLength, version);
+                final String service = request.service();
+                final String messageType = request.messageType();
+                request.wrapPayload(payload);
+                peer.onLinkRequest(request.linkCorrelationId(), request.kind(), request.timeoutMs(), service,
+                    messageType, payload, 0, payload.capacity());
+                break;
+            case LinkResponseDecoder.TEMPLATE_ID:
+                response.wrap(buffer, bodyOffset, blockLength, version);
+                final long correlationId = response.linkCorrelationId();
+                final String errorCode = response.errorCode();
+                final String message = response.errorMessage();
+                response.wrapPayload(payload);
+                peer.onLinkResponse(correlationId, errorCode, message, payload, 0, payload.capacity());
+                break;
+            case LinkStreamFrameDecoder.TEMPLATE_ID:
+                frame.wrap(buffer, bodyOffset, blockLength, version);
+                final long frameCorrelationId = frame.linkCorrelationId();
+                frame.wrapPayload(payload);
+                peer.onLinkStreamFrame(frameCorrelationId, payload, 0, payload.capacity());
+                break;
+            case LinkStreamEndDecoder.TEMPLATE_ID:
+                end.wrap(buffer, bodyOffset, blockLength, version);
+                final long endCorrelationId = end.linkCorrelationId();
+                peer.onLinkStreamEnd(endCorrelationId, end.errorCode(), end.errorMessage());
+                break;
+            case LinkCancelDecoder.TEMPLATE_ID:
+                cancel.wrap(buffer, bodyOffset, blockLength, version);
+                peer.onLinkCancel(cancel.linkCorrelationId());
+                break;
+            case LinkPublicationDecoder.TEMPLATE_ID:
+                publication.wrap(buffer, bodyOffset, blockLength, version);
+                final int pubTemplateId = publication.templateId();
+                final String subject = publication.subject();
+                final String pubMessageType = publication.messageType();
+                publication.wrapPayload(payload);
+                peer.onLinkPublication(pubTemplateId, subject, pubMessageType, payload, 0, payload.capacity());
+                break;
+            default:
+                counters.unauthenticatedMessages++;
+                refuse("template:" + templateId, "unknown link message template " + templateId + " from " +
+                    peer.endpoint);
+        }
+    }
+
+    private void onHello(final int sessionId, final String from, final byte[] nonce)
+    {
+        final PeerLink peer = byEndpoint.get(from);
+        if (null == peer)
+        {
+            counters.refusedUnconfigured++;
+            refuse("hello:" + from, "a hello from " + from + ", which is not a configured peer (peers: " +
+                ctx.peers() + ")");
+            return;
+        }
+        if (nonce.length != NONCE_LENGTH)
+        {
+            counters.refusedProofs++;
+            refuse("nonce:" + from, "a hello from " + from + " with a nonce of " + nonce.length + " bytes: expected " +
+                NONCE_LENGTH);
+            return;
+        }
+        if (-1 != peer.boundSession && peer.boundSession != sessionId)
+        {
+            peer.down("it started again (a hello on a new session)");
+        }
+        peer.sender.proof(endpoint, from, secret.proof(nonce, endpoint, from, peer.sender.sessionId()));
+    }
+
+    private void onProof(final int sessionId, final String from, final String to, final byte[] mac)
+    {
+        final PeerLink peer = byEndpoint.get(from);
+        if (null == peer || !endpoint.equals(to))
+        {
+            counters.refusedUnconfigured++;
+            refuse("proof:" + from, "a proof from " + from + " for " + to + ": expected a configured peer " +
+                ctx.peers() + " proving itself to " + endpoint);
+            return;
+        }
+        if (peer.verified && peer.boundSession == sessionId)
+        {
+            return; // an answer to an earlier hello
+        }
+        if (!secret.verify(peer.nonce, from, endpoint, sessionId, mac))
+        {
+            counters.refusedProofs++;
+            refuse("badproof:" + from, "the proof from " + from + " does not check with this broker's link " +
+                "secret (a different secret?): nothing from it is read");
+            return;
+        }
+        if (-1 != peer.boundSession)
+        {
+            peer.down("it proved itself on a new session");
+        }
+        final PeerLink previous = bySession.put(sessionId, peer);
+        if (null != previous && previous != peer)
+        {
+            previous.down("its session was taken by " + peer.endpoint);
+        }
+        peer.boundSession = sessionId;
+        peer.verified = true;
+        peer.lastHeardNs = nowNs;
+        loggedRefusals.remove("badproof:" + from);
+        log.accept("link " + endpoint + " -> " + from + ": the peer proved the link secret");
+        peer.sender.heartbeat(endpoint, true);
+        if (peer.acceptedByPeer && !peer.up)
+        {
+            onUp(peer);
+        }
+    }
+
+    private void onHeartbeat(final PeerLink peer, final boolean verifiedYou)
+    {
+        if (verifiedYou)
+        {
+            peer.acceptedByPeer = true;
+            if (peer.verified && !peer.up)
+            {
+                onUp(peer);
+            }
+        }
+        else if (peer.up)
+        {
+            peer.down("the peer took its side of the link down");
+        }
+        else
+        {
+            peer.acceptedByPeer = false;
+        }
+    }
+
+    private void onRoute(
+        final PeerLink peer, final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    {
+        route.wrap(buffer, offset, blockLength, version);
+        final RouteAction action = route.action();
+        final ServiceMode mode = route.mode();
+        final Map<String, Integer> types = new LinkedHashMap<>();
+        for (final LinkRouteDecoder.MessageTypesDecoder t : route.messageTypes())
+        {
+            final int templateId = t.templateId();
+            types.put(t.name(), templateId);
+        }
+        final String name = route.service();
+        final byte[] ir = new byte[route.schemaIrLength()];
+        route.getSchemaIr(ir, 0, ir.length);
+        if (RouteAction.ADD == action)
+        {
+            peer.remoteRoutes.put(name, new PeerLink.RemoteRoute(name, mode, types, ir));
+        }
+        else
+        {
+            peer.remoteRoutes.remove(name);
+            peer.unserve(name);
+        }
+        nextScanNs = nowNs; // reconcile in this duty cycle's scan
+    }
+}

@@ -1,0 +1,226 @@
+package io.switchboard.broker.link;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Settings of a broker's links: its own link endpoint, its peers' endpoints, the secret file and the liveness
+ * timeout. Fluent; validated by {@link #conclude()}. A broker with no endpoint has no links.
+ * <p>
+ * A peer is named by the endpoint it gives with its own {@code --link}, exactly as written there (an address, not
+ * a host name that might resolve to something else), so both sides must spell it the same.
+ */
+public final class LinkContext
+{
+    /** Property of the link liveness timeout in milliseconds. */
+    public static final String LIVENESS_TIMEOUT_PROP = "switchboard.link.liveness.timeout.ms";
+
+    /** Default link liveness timeout: a link silent this long is down. */
+    public static final long LIVENESS_TIMEOUT_DEFAULT_MS = 3_000;
+
+    /** Property of the term length of the link's UDP publications. */
+    public static final String TERM_LENGTH_PROP = "switchboard.link.term.length";
+
+    /** Default term length of a link's UDP publication: a message crosses in one piece up to an eighth of it. */
+    public static final int TERM_LENGTH_DEFAULT = 4 * 1024 * 1024;
+
+    /** Aeron stream id of link traffic on the UDP channels. */
+    public static final int STREAM_ID = 7301;
+
+    private String endpoint;
+    private final List<String> peers = new ArrayList<>();
+    private Path secretFile;
+    private long livenessTimeoutMs = Long.getLong(LIVENESS_TIMEOUT_PROP, LIVENESS_TIMEOUT_DEFAULT_MS);
+    private int termLength = Integer.getInteger(TERM_LENGTH_PROP, TERM_LENGTH_DEFAULT);
+
+    /**
+     * This broker's link endpoint: it listens on {@code aeron:udp?endpoint=HOST:PORT}.
+     *
+     * @param endpoint as HOST:PORT.
+     * @return this for a fluent API.
+     */
+    public LinkContext endpoint(final String endpoint)
+    {
+        this.endpoint = endpoint;
+        return this;
+    }
+
+    /**
+     * This broker's link endpoint.
+     *
+     * @return HOST:PORT, or null for no links.
+     */
+    public String endpoint()
+    {
+        return endpoint;
+    }
+
+    /**
+     * Add a peer broker: its link endpoint, as it gives it with its own {@code --link}.
+     *
+     * @param peer as HOST:PORT.
+     * @return this for a fluent API.
+     */
+    public LinkContext peer(final String peer)
+    {
+        peers.add(peer);
+        return this;
+    }
+
+    /**
+     * The peers' endpoints.
+     *
+     * @return the peers, in the order given.
+     */
+    public List<String> peers()
+    {
+        return Collections.unmodifiableList(peers);
+    }
+
+    /**
+     * The file holding the shared secret; mode 0600, owned by the broker's user.
+     *
+     * @param file of the secret.
+     * @return this for a fluent API.
+     */
+    public LinkContext secretFile(final Path file)
+    {
+        this.secretFile = file;
+        return this;
+    }
+
+    /**
+     * The file holding the shared secret.
+     *
+     * @return the path, or null.
+     */
+    public Path secretFile()
+    {
+        return secretFile;
+    }
+
+    /**
+     * A link silent for this long is down: its calls in flight get SERVICE_UNAVAILABLE, its routes and interest are
+     * withdrawn.
+     *
+     * @param timeoutMs the link liveness timeout.
+     * @return this for a fluent API.
+     */
+    public LinkContext livenessTimeoutMs(final long timeoutMs)
+    {
+        this.livenessTimeoutMs = timeoutMs;
+        return this;
+    }
+
+    /**
+     * The link liveness timeout.
+     *
+     * @return milliseconds.
+     */
+    public long livenessTimeoutMs()
+    {
+        return livenessTimeoutMs;
+    }
+
+    /**
+     * Interval of the heartbeats: a sixth of the liveness timeout, at least 20 ms.
+     *
+     * @return milliseconds.
+     */
+    public long heartbeatIntervalMs()
+    {
+        return Math.max(20, livenessTimeoutMs / 6);
+    }
+
+    /**
+     * Term length of the UDP publications to the peers.
+     *
+     * @return bytes.
+     */
+    public int termLength()
+    {
+        return termLength;
+    }
+
+    /**
+     * Whether links are configured.
+     *
+     * @return true if an endpoint was given.
+     */
+    public boolean enabled()
+    {
+        return null != endpoint;
+    }
+
+    /**
+     * Check the settings.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming what is wrong.
+     */
+    public LinkContext conclude()
+    {
+        if (null == endpoint)
+        {
+            if (!peers.isEmpty() || null != secretFile)
+            {
+                throw new IllegalArgumentException("--peer and --link-secret need --link HOST:PORT (this broker's " +
+                    "own link endpoint)");
+            }
+            return this;
+        }
+        checkEndpoint("--link", endpoint);
+        if (peers.isEmpty())
+        {
+            throw new IllegalArgumentException("--link " + endpoint + " needs at least one --peer HOST:PORT");
+        }
+        for (final String peer : peers)
+        {
+            checkEndpoint("--peer", peer);
+            if (peer.equals(endpoint))
+            {
+                throw new IllegalArgumentException("--peer " + peer + " is this broker's own --link endpoint");
+            }
+        }
+        if (null == secretFile)
+        {
+            throw new IllegalArgumentException("--link needs --link-secret FILE (a file of mode 0600 holding the " +
+                "secret every linked broker shares)");
+        }
+        if (livenessTimeoutMs < 100 || livenessTimeoutMs > 600_000)
+        {
+            throw new IllegalArgumentException("link liveness timeout: expected 100 to 600000 ms, found " +
+                livenessTimeoutMs);
+        }
+        if (Integer.bitCount(termLength) != 1 || termLength < 64 * 1024 || termLength > 64 * 1024 * 1024)
+        {
+            throw new IllegalArgumentException(TERM_LENGTH_PROP + ": expected a power of two from 64 KiB to 64 MiB, " +
+                "found " + termLength);
+        }
+        return this;
+    }
+
+    private static void checkEndpoint(final String option, final String value)
+    {
+        final int colon = value.lastIndexOf(':');
+        int port = -1;
+        if (colon > 0)
+        {
+            try
+            {
+                port = Integer.parseInt(value.substring(colon + 1));
+            }
+            catch (final NumberFormatException ignore)
+            {
+                port = -1;
+            }
+        }
+        if (port < 1 || port > 65535 || value.indexOf('|') >= 0 || value.indexOf('?') >= 0)
+        {
+            throw new IllegalArgumentException(option + ": expected HOST:PORT (port 1 to 65535), found '" +
+                value + "'");
+        }
+    }
+}
