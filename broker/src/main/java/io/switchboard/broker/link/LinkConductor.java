@@ -6,32 +6,16 @@ import io.aeron.FragmentAssembler;
 import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
-import io.aeron.logbuffer.Header;
-import io.switchboard.codec.wire.BooleanType;
-import io.switchboard.codec.wire.LinkCancelDecoder;
-import io.switchboard.codec.wire.LinkHeartbeatDecoder;
-import io.switchboard.codec.wire.LinkHelloDecoder;
-import io.switchboard.codec.wire.LinkInterestDecoder;
-import io.switchboard.codec.wire.LinkProofDecoder;
-import io.switchboard.codec.wire.LinkPublicationDecoder;
-import io.switchboard.codec.wire.LinkRequestDecoder;
-import io.switchboard.codec.wire.LinkResponseDecoder;
-import io.switchboard.codec.wire.LinkRouteDecoder;
-import io.switchboard.codec.wire.LinkStreamEndDecoder;
-import io.switchboard.codec.wire.LinkStreamFrameDecoder;
-import io.switchboard.codec.wire.MessageHeaderDecoder;
 import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.transport.RouteTable;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -86,19 +70,6 @@ public final class LinkConductor implements Agent
     private final long heartbeatIntervalNs;
     private final FragmentHandler fragmentHandler;
 
-    private final MessageHeaderDecoder header = new MessageHeaderDecoder();
-    private final LinkHelloDecoder hello = new LinkHelloDecoder();
-    private final LinkProofDecoder proof = new LinkProofDecoder();
-    private final LinkHeartbeatDecoder heartbeat = new LinkHeartbeatDecoder();
-    private final LinkRouteDecoder route = new LinkRouteDecoder();
-    private final LinkInterestDecoder interestDecoder = new LinkInterestDecoder();
-    private final LinkRequestDecoder request = new LinkRequestDecoder();
-    private final LinkResponseDecoder response = new LinkResponseDecoder();
-    private final LinkStreamFrameDecoder frame = new LinkStreamFrameDecoder();
-    private final LinkStreamEndDecoder end = new LinkStreamEndDecoder();
-    private final LinkCancelDecoder cancel = new LinkCancelDecoder();
-    private final LinkPublicationDecoder publication = new LinkPublicationDecoder();
-    private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
 
     private boolean closing;
     private long lastDutyCycleNs;
@@ -135,7 +106,7 @@ public final class LinkConductor implements Agent
         this.log = log;
         this.livenessTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.livenessTimeoutMs());
         this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.heartbeatIntervalMs());
-        this.fragmentHandler = new FragmentAssembler(this::onFragment);
+        this.fragmentHandler = new FragmentAssembler(new LinkAdapter(this));
         final List<AutoCloseable> opened = new ArrayList<>();
         try
         {
@@ -474,7 +445,17 @@ public final class LinkConductor implements Agent
         }
     }
 
-    // ---------------------------------------------------------------- inbound
+    // ---------------------------------------------------------------- inbound (decoded by LinkAdapter)
+
+    PeerLink peerBySession(final int sessionId)
+    {
+        final PeerLink peer = bySession.get(sessionId);
+        if (null != peer)
+        {
+            peer.lastHeardNs = nowNs;
+        }
+        return peer;
+    }
 
     private void onUnavailableImage(final Image image)
     {
@@ -485,7 +466,7 @@ public final class LinkConductor implements Agent
         }
     }
 
-    private void refuse(final String key, final String message)
+    void refuse(final String key, final String message)
     {
         if (loggedRefusals.size() < MAX_LOGGED_REFUSALS && loggedRefusals.add(key))
         {
@@ -494,123 +475,7 @@ public final class LinkConductor implements Agent
         }
     }
 
-    private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header h)
-    {
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
-        {
-            counters.unauthenticatedMessages++;
-            return;
-        }
-        header.wrap(buffer, offset);
-        final int sessionId = h.sessionId();
-        if (header.schemaId() != MessageHeaderDecoder.SCHEMA_ID)
-        {
-            counters.unauthenticatedMessages++;
-            refuse("schema:" + sessionId, "a message of schema id " + header.schemaId() + " on session " + sessionId +
-                " from " + h.context() + ": expected schemaId=" + MessageHeaderDecoder.SCHEMA_ID);
-            return;
-        }
-        final int templateId = header.templateId();
-        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
-        final int blockLength = header.blockLength();
-        final int version = header.version();
-        if (LinkHelloDecoder.TEMPLATE_ID == templateId)
-        {
-            hello.wrap(buffer, bodyOffset, blockLength, version);
-            final String from = hello.from();
-            final byte[] nonce = new byte[hello.nonceLength()];
-            hello.getNonce(nonce, 0, nonce.length);
-            onHello(sessionId, from, nonce);
-            return;
-        }
-        if (LinkProofDecoder.TEMPLATE_ID == templateId)
-        {
-            proof.wrap(buffer, bodyOffset, blockLength, version);
-            final String from = proof.from();
-            final String to = proof.to();
-            final byte[] mac = new byte[Math.min(64, proof.macLength())];
-            proof.getMac(mac, 0, mac.length);
-            onProof(sessionId, from, to, mac);
-            return;
-        }
-        final PeerLink peer = bySession.get(sessionId);
-        if (null == peer)
-        {
-            counters.unauthenticatedMessages++;
-            refuse("session:" + sessionId, "template " + templateId + " on session " + sessionId + ", whose sender " +
-                "has not proved the link secret");
-            return;
-        }
-        peer.lastHeardNs = nowNs;
-        switch (templateId)
-        {
-            case LinkHeartbeatDecoder.TEMPLATE_ID:
-                heartbeat.wrap(buffer, bodyOffset, blockLength, version);
-                onHeartbeat(peer, BooleanType.TRUE == heartbeat.verifiedYou());
-                break;
-            case LinkRouteDecoder.TEMPLATE_ID:
-                onRoute(peer, buffer, bodyOffset, blockLength, version);
-                break;
-            case LinkInterestDecoder.TEMPLATE_ID:
-                interestDecoder.wrap(buffer, bodyOffset, blockLength, version);
-                final RouteAction action = interestDecoder.action();
-                final String pattern = interestDecoder.pattern();
-                if (RouteAction.ADD == action)
-                {
-                    peer.addInterest(pattern);
-                }
-                else
-                {
-                    peer.removeInterest(pattern);
-                }
-                break;
-            case LinkRequestDecoder.TEMPLATE_ID:
-                request.wrap(buffer, bodyOffset, blockLength, version);
-                final String service = request.service();
-                final String messageType = request.messageType();
-                request.wrapPayload(payload);
-                peer.onLinkRequest(request.linkCorrelationId(), request.kind(), request.timeoutMs(), service,
-                    messageType, payload, 0, payload.capacity());
-                break;
-            case LinkResponseDecoder.TEMPLATE_ID:
-                response.wrap(buffer, bodyOffset, blockLength, version);
-                final long correlationId = response.linkCorrelationId();
-                final String errorCode = response.errorCode();
-                final String message = response.errorMessage();
-                response.wrapPayload(payload);
-                peer.onLinkResponse(correlationId, errorCode, message, payload, 0, payload.capacity());
-                break;
-            case LinkStreamFrameDecoder.TEMPLATE_ID:
-                frame.wrap(buffer, bodyOffset, blockLength, version);
-                final long frameCorrelationId = frame.linkCorrelationId();
-                frame.wrapPayload(payload);
-                peer.onLinkStreamFrame(frameCorrelationId, payload, 0, payload.capacity());
-                break;
-            case LinkStreamEndDecoder.TEMPLATE_ID:
-                end.wrap(buffer, bodyOffset, blockLength, version);
-                final long endCorrelationId = end.linkCorrelationId();
-                peer.onLinkStreamEnd(endCorrelationId, end.errorCode(), end.errorMessage());
-                break;
-            case LinkCancelDecoder.TEMPLATE_ID:
-                cancel.wrap(buffer, bodyOffset, blockLength, version);
-                peer.onLinkCancel(cancel.linkCorrelationId());
-                break;
-            case LinkPublicationDecoder.TEMPLATE_ID:
-                publication.wrap(buffer, bodyOffset, blockLength, version);
-                final int pubTemplateId = publication.templateId();
-                final String subject = publication.subject();
-                final String pubMessageType = publication.messageType();
-                publication.wrapPayload(payload);
-                peer.onLinkPublication(pubTemplateId, subject, pubMessageType, payload, 0, payload.capacity());
-                break;
-            default:
-                counters.unauthenticatedMessages++;
-                refuse("template:" + templateId, "unknown link message template " + templateId + " from " +
-                    peer.endpoint);
-        }
-    }
-
-    private void onHello(final int sessionId, final String from, final byte[] nonce)
+    void onHello(final int sessionId, final String from, final byte[] nonce)
     {
         final PeerLink peer = byEndpoint.get(from);
         if (null == peer)
@@ -634,7 +499,7 @@ public final class LinkConductor implements Agent
         peer.sender.proof(endpoint, from, secret.proof(nonce, endpoint, from, peer.sender.sessionId()));
     }
 
-    private void onProof(final int sessionId, final String from, final String to, final byte[] mac)
+    void onProof(final int sessionId, final String from, final String to, final byte[] mac)
     {
         final PeerLink peer = byEndpoint.get(from);
         if (null == peer || !endpoint.equals(to))
@@ -676,7 +541,7 @@ public final class LinkConductor implements Agent
         }
     }
 
-    private void onHeartbeat(final PeerLink peer, final boolean verifiedYou)
+    void onHeartbeat(final PeerLink peer, final boolean verifiedYou)
     {
         if (verifiedYou)
         {
@@ -696,24 +561,11 @@ public final class LinkConductor implements Agent
         }
     }
 
-    private void onRoute(
-        final PeerLink peer, final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    void onRoute(final PeerLink peer, final RouteAction action, final String name, final PeerLink.RemoteRoute r)
     {
-        route.wrap(buffer, offset, blockLength, version);
-        final RouteAction action = route.action();
-        final ServiceMode mode = route.mode();
-        final Map<String, Integer> types = new LinkedHashMap<>();
-        for (final LinkRouteDecoder.MessageTypesDecoder t : route.messageTypes())
-        {
-            final int templateId = t.templateId();
-            types.put(t.name(), templateId);
-        }
-        final String name = route.service();
-        final byte[] ir = new byte[route.schemaIrLength()];
-        route.getSchemaIr(ir, 0, ir.length);
         if (RouteAction.ADD == action)
         {
-            peer.remoteRoutes.put(name, new PeerLink.RemoteRoute(name, mode, types, ir));
+            peer.remoteRoutes.put(name, r);
         }
         else
         {
