@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -67,7 +66,7 @@ final class CommandResult
         final Thread errReader = drain(process.getErrorStream(), stderr);
         try (var stdin = process.getOutputStream())
         {
-            stdin.write((JSON.writeValueAsString(request.path("payload")) + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.write((Json.write(request.path("payload")) + "\n").getBytes(StandardCharsets.UTF_8));
         }
         catch (final IOException ignore)
         {

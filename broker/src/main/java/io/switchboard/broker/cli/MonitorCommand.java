@@ -138,14 +138,7 @@ final class MonitorCommand extends GatewayCommand
             case "$monitor.error":
                 return time + " ERR  " + payload.path("service").asText() + " " + payload.path("error_code").asText();
             default:
-                try
-                {
-                    return time + " PUB  " + type + " " + JSON.writeValueAsString(payload);
-                }
-                catch (final JsonProcessingException ex)
-                {
-                    return time + " PUB  " + type;
-                }
+                return time + " PUB  " + type + " " + Json.write(payload);
         }
     }
 }

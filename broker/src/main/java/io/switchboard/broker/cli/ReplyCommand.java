@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -137,7 +136,7 @@ final class ReplyCommand extends GatewayCommand
             else
             {
                 cli.out.println(frame.body.path("message_type").asText() + " " +
-                    JSON.writeValueAsString(frame.body.path("payload")));
+                    Json.write(frame.body.path("payload")));
                 cli.out.flush();
             }
             answer(connection, frame.body, fixed);
@@ -217,7 +216,7 @@ final class ReplyCommand extends GatewayCommand
     {
         try
         {
-            return JSON.readTree(text);
+            return Json.read(text);
         }
         catch (final JsonProcessingException ex)
         {
