@@ -357,6 +357,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
                     if (null == System.getProperty(key))
                     {
                         System.setProperty(key, value);
+                        checkConfigKey(file, key, value, null);
                     }
                     continue;
                 }
@@ -371,16 +372,18 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
                     if ("true".equalsIgnoreCase(value))
                     {
                         all.add("--" + key);
+                        checkConfigKey(file, key, value, "--" + key);
                     }
                     else if (!"false".equalsIgnoreCase(value))
                     {
-                        throw new IllegalArgumentException("config file " + file + ": " + key +
-                            " takes true or false, found '" + value + "'");
+                        throw new IllegalArgumentException("config file " + file + ", key " + key +
+                            ": takes true or false, found '" + value + "'");
                     }
                 }
                 else
                 {
                     all.add("--" + key + "=" + value);
+                    checkConfigKey(file, key, value, "--" + key + "=" + value);
                 }
             }
         }
@@ -392,6 +395,14 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
     public Integer call()
     {
         final Broker.Context ctx = new Broker.Context();
+        configure(ctx);
+        checkGatewayLimits(ctx); // an IllegalArgumentException: a usage error (exit 2), before anything starts
+        return runBroker(ctx, demo);
+    }
+
+    /** Put the options given into the context. */
+    private void configure(final Broker.Context ctx)
+    {
         if (null != socketDir)
         {
             ctx.socketDir(socketDir);
@@ -439,7 +450,57 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         }
         allowUsers.forEach(ctx::allowUser);
         allowGroups.forEach(ctx::allowGroup);
-        return runBroker(ctx, demo);
+    }
+
+    /**
+     * The gateway's limits (--max-connections and the gateway properties) as the gateway will check them when it
+     * starts, on a copy: the gateway starts on the conductor's thread, where a bad limit stopped the broker with
+     * status 70 instead of a usage error.
+     */
+    private static void checkGatewayLimits(final Broker.Context ctx)
+    {
+        final io.switchboard.broker.gateway.GatewayContext gateway = ctx.gatewayContext();
+        final io.switchboard.broker.gateway.GatewayContext probe = new io.switchboard.broker.gateway.GatewayContext()
+            .socketPath(Paths.get("/nonexistent/probe.sock"))
+            .maxConnections(gateway.maxConnections())
+            .maxPayloadLength(gateway.maxPayloadLength())
+            .rateLimit(gateway.rateLimit())
+            .rateLimitBurst(gateway.rateLimitBurst())
+            .incompleteFrameTimeoutMs(gateway.incompleteFrameTimeoutMs())
+            .shutdownDrainTimeoutMs(gateway.shutdownDrainTimeoutMs());
+        probe.conclude();
+    }
+
+    /**
+     * Check one key of the config file as the broker would take it, alone (with the keys before it), so that a bad
+     * value is reported with the file and the key instead of as a command-line option or a bare property.
+     */
+    private static void checkConfigKey(final Path file, final String key, final String value, final String option)
+    {
+        try
+        {
+            final BrokerMain probe = new BrokerMain();
+            if (null != option)
+            {
+                new CommandLine(probe).parseArgs(option);
+            }
+            final Broker.Context ctx = new Broker.Context(); // reads the properties set so far
+            probe.configure(ctx);
+            ctx.conclude();
+            checkGatewayLimits(ctx);
+        }
+        catch (final CommandLine.ParameterException ex)
+        {
+            final String message = String.valueOf(ex.getMessage());
+            final int detail = message.indexOf("': ");
+            throw new IllegalArgumentException("config file " + file + ", key " + key + ": " +
+                (message.startsWith("Invalid value") && detail > 0 ? message.substring(detail + 3) : message));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("config file " + file + ", key " + key + " (" + value + "): " +
+                ex.getMessage());
+        }
     }
 
     private static int runBroker(final Broker.Context ctx, final boolean demo)
