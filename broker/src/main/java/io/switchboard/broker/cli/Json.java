@@ -91,7 +91,7 @@ final class Json
         if (null != parser.nextToken())
         {
             throw new JsonParseException(parser, "more than one JSON document (unexpected " +
-                parser.currentToken().asString() + " after the first)");
+                parser.currentToken().asString() + " after the first)", parser.currentTokenLocation());
         }
         return node;
     }
