@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
@@ -383,6 +384,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
                     if (null == System.getProperty(key))
                     {
                         System.setProperty(key, value);
+                        checkConfigKey(file, key, value, null);
                     }
                     continue;
                 }
@@ -397,16 +399,18 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
                     if ("true".equalsIgnoreCase(value))
                     {
                         all.add("--" + key);
+                        checkConfigKey(file, key, value, "--" + key);
                     }
                     else if (!"false".equalsIgnoreCase(value))
                     {
-                        throw new IllegalArgumentException("config file " + file + ": " + key +
-                            " takes true or false, found '" + value + "'");
+                        throw new IllegalArgumentException("config file " + file + ", key " + key +
+                            ": takes true or false, found '" + value + "'");
                     }
                 }
                 else
                 {
                     all.add("--" + key + "=" + value);
+                    checkConfigKey(file, key, value, "--" + key + "=" + value);
                 }
             }
         }
@@ -418,6 +422,14 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
     public Integer call()
     {
         final Broker.Context ctx = new Broker.Context();
+        configure(ctx);
+        checkGatewayLimits(ctx); // an IllegalArgumentException: a usage error (exit 2), before anything starts
+        return runBroker(ctx, demo);
+    }
+
+    /** Put the options given into the context. */
+    private void configure(final Broker.Context ctx)
+    {
         if (null != socketDir)
         {
             ctx.socketDir(socketDir);
@@ -478,7 +490,63 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {
             ctx.linkContext().livenessTimeoutMs(linkLivenessTimeoutMs);
         }
-        return runBroker(ctx, demo);
+    }
+
+    /**
+     * The gateway's limits (--max-connections and the gateway properties) as the gateway will check them when it
+     * starts, on a copy: the gateway starts on the conductor's thread, where a bad limit stopped the broker with
+     * status 70 instead of a usage error.
+     */
+    private static void checkGatewayLimits(final Broker.Context ctx)
+    {
+        final io.switchboard.broker.gateway.GatewayContext gateway = ctx.gatewayContext();
+        final io.switchboard.broker.gateway.GatewayContext probe = new io.switchboard.broker.gateway.GatewayContext()
+            .socketPath(Paths.get("/nonexistent/probe.sock"))
+            .maxConnections(gateway.maxConnections())
+            .maxPayloadLength(gateway.maxPayloadLength())
+            .rateLimit(gateway.rateLimit())
+            .rateLimitBurst(gateway.rateLimitBurst())
+            .incompleteFrameTimeoutMs(gateway.incompleteFrameTimeoutMs())
+            .shutdownDrainTimeoutMs(gateway.shutdownDrainTimeoutMs());
+        probe.conclude();
+    }
+
+    /**
+     * Check one key of the config file as the broker would take it, alone (with the keys before it), so that a bad
+     * value is reported with the file and the key instead of as a command-line option or a bare property.
+     */
+    private static final Set<String> LINK_KEYS = Set.of("link", "peer", "link-secret", "link-liveness-timeout-ms");
+
+    private static void checkConfigKey(final Path file, final String key, final String value, final String option)
+    {
+        try
+        {
+            final BrokerMain probe = new BrokerMain();
+            if (null != option)
+            {
+                new CommandLine(probe).parseArgs(option);
+            }
+            if (LINK_KEYS.contains(key))
+            {
+                return; // the link options need each other (--link, --peer, --link-secret): checked together at start
+            }
+            final Broker.Context ctx = new Broker.Context(); // reads the properties set so far
+            probe.configure(ctx);
+            ctx.conclude();
+            checkGatewayLimits(ctx);
+        }
+        catch (final CommandLine.ParameterException ex)
+        {
+            final String message = String.valueOf(ex.getMessage());
+            final int detail = message.indexOf("': ");
+            throw new IllegalArgumentException("config file " + file + ", key " + key + ": " +
+                (message.startsWith("Invalid value") && detail > 0 ? message.substring(detail + 3) : message));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("config file " + file + ", key " + key + " (" + value + "): " +
+                ex.getMessage());
+        }
     }
 
     private static int runBroker(final Broker.Context ctx, final boolean demo)

@@ -271,6 +271,26 @@ class CommandLineSystemTest
     }
 
     @Test
+    void shouldStopTheCommandOfARequestTheCallerCancelled() throws Exception
+    {
+        // a command that takes 60 s for a 'slow' payload: the stream's --deadline cancels it after 1 s
+        try (ProcessHarness reply = ProcessHarness.start("cli-reply-cancel", SwitchboardCli.class, "--socket", socket(),
+            "reply", "shell_slow", "Work", "--command",
+            "read p; case \"$p\" in *slow*) sleep 60 ;; esac; echo \"$p\""))
+        {
+            reply.awaitLine("serving shell_slow", 30_000);
+            final Result cancelled = run("stream", "shell_slow", "Work", "slow:=1", "--deadline", "1");
+            assertEquals(6, cancelled.exitCode, "the stream's deadline passed: " + cancelled.output);
+            reply.awaitLine("cancelled by the caller; the command was stopped", 30_000);
+
+            // the one-at-a-time server is free again: served at once, not after the cancelled command's 60 s
+            final Result next = run("call", "shell_slow", "Work", "fast:=1", "--timeout", "30");
+            assertEquals(0, next.exitCode, next.output);
+            assertEquals(List.of("{\"fast\":1}"), lines(next));
+        }
+    }
+
+    @Test
     void shouldPublishCountTimesAtAnInterval() throws Exception
     {
         try (ProcessHarness listen = ProcessHarness.start("cli-listen-count", SwitchboardCli.class, "listen",
@@ -419,6 +439,43 @@ class CommandLineSystemTest
             assertEquals(2, refused.process().exitValue(), refused.output());
             assertTrue(refused.output().startsWith("switchboard broker: config file " + config +
                 ": unknown key 'frobnicate'"), refused.output());
+        }
+
+        // an invalid value is a usage error (2) naming the file and the key: not the option it became, nor a bare
+        // property, nor (a bad gateway limit) a broker started and stopped with status 70
+        final String[][] invalid = {
+            {"max-connections=abc", "key max-connections: 'abc' is not an int"},
+            {"max-connections=-5", "key max-connections (-5): gateway limits must be positive: maxConnections=-5"},
+            {"liveness-timeout-ms=0", "key liveness-timeout-ms (0): liveness timeout (0 ms) must exceed"},
+            {"switchboard.term.length=1000", "key switchboard.term.length (1000): term length: expected a power of two"},
+            {"demo=maybe", "key demo: takes true or false, found 'maybe'"}};
+        try
+        {
+            for (final String[] value : invalid)
+            {
+                Files.writeString(config, "# a valid line first\nrate-limit=100\n" + value[0] + "\n");
+                try (ProcessHarness refused = ProcessHarness.start("broker-bad-value",
+                    io.switchboard.broker.BrokerMain.class, "--config", config.toString(),
+                    "--socket-dir", dir.resolve("run").toString()))
+                {
+                    assertTrue(refused.process().waitFor(60, TimeUnit.SECONDS), value[0]);
+                    refused.awaitEnd();
+                    assertEquals(2, refused.process().exitValue(), refused.output());
+                    assertTrue(refused.output().startsWith("switchboard broker: config file " + config + ", " +
+                        value[1]), refused.output());
+                }
+            }
+            try (ProcessHarness refused = ProcessHarness.start("broker-bad-option",
+                io.switchboard.broker.BrokerMain.class, "--max-connections=-5", "--socket-dir",
+                dir.resolve("run").toString()))
+            {
+                assertTrue(refused.process().waitFor(60, TimeUnit.SECONDS));
+                refused.awaitEnd();
+                assertEquals(2, refused.process().exitValue(), refused.output());
+                assertTrue(refused.output().startsWith("switchboard broker: gateway limits must be positive: " +
+                    "maxConnections=-5"), refused.output());
+            }
+            assertFalse(Files.exists(dir.resolve("run")), "nothing was started");
         }
         finally
         {

@@ -67,6 +67,95 @@ class OperatorCommandsSystemTest
         return null;
     }
 
+    /**
+     * Every metric that a query of docs/grafana-dashboard.json (its panels' and its variables') names is one that
+     * {@code switchboard metrics} printed a sample of, against a broker with a Java peer, socket clients, calls, an
+     * error and a publication: a renamed or misspelled metric is an empty panel nobody notices.
+     */
+    private static void assertDashboardQueriesOnlyMetricsThatExist(final String metricsText) throws Exception
+    {
+        final java.util.Set<String> emitted = new java.util.TreeSet<>();
+        for (final String line : metricsText.split("\n"))
+        {
+            if (!line.isEmpty() && !line.startsWith("#"))
+            {
+                emitted.add(line.split("[{ ]", 2)[0]);
+            }
+        }
+        final JsonNode dashboard = JSON.readTree(DASHBOARD.toFile());
+        final List<String> queries = new ArrayList<>();
+        for (final JsonNode panel : dashboard.path("panels"))
+        {
+            for (final JsonNode target : panel.path("targets"))
+            {
+                queries.add(target.path("expr").asText());
+            }
+        }
+        for (final JsonNode variable : dashboard.path("templating").path("list"))
+        {
+            if ("query".equals(variable.path("type").asText()))
+            {
+                queries.add(variable.path("definition").asText());
+                queries.add(variable.path("query").path("query").asText());
+            }
+        }
+        final java.util.Set<String> named = new java.util.TreeSet<>();
+        for (final String query : queries)
+        {
+            assertFalse(query.isBlank(), "a query of the dashboard is empty");
+            named.addAll(metricNames(query));
+        }
+        final List<String> missing = new ArrayList<>();
+        for (final String name : named)
+        {
+            if (!emitted.contains(name))
+            {
+                missing.add(name);
+            }
+        }
+        assertEquals(List.of(), missing, "metrics the dashboard queries but `switchboard metrics` does not print " +
+            "(it printed " + emitted + ")");
+        assertTrue(queries.size() >= 40 && named.size() >= 40,
+            "the dashboard's queries were read: " + queries.size() + " queries naming " + named);
+    }
+
+    /** The metric names in one PromQL expression (or a Grafana {@code label_values(METRIC, LABEL)} query). */
+    static java.util.Set<String> metricNames(final String query)
+    {
+        String text = query.replaceAll("\"([^\"\\\\]|\\\\.)*\"", "\"\"") // strings, label values included
+            .replaceAll("\\{[^}]*}", " ") // label matchers
+            .replaceAll("\\[[^\\]]*]", " ") // range selectors
+            .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " "); // label lists
+        text = text.replaceAll("\\blabel_values\\s*\\(\\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*,[^)]*\\)", "$1");
+        final java.util.Set<String> names = new java.util.TreeSet<>();
+        final java.util.regex.Matcher identifier =
+            Pattern.compile("(?<![\\w:.$])[a-zA-Z_:][a-zA-Z0-9_:]*+(?!\\s*\\()").matcher(text);
+        while (identifier.find())
+        {
+            if (!PROMQL_WORDS.contains(identifier.group().toLowerCase(java.util.Locale.ROOT)))
+            {
+                names.add(identifier.group());
+            }
+        }
+        return names;
+    }
+
+    private static final java.util.Set<String> PROMQL_WORDS =
+        java.util.Set.of("and", "or", "unless", "bool", "offset", "inf", "nan", "by", "without", "on", "ignoring",
+            "group_left", "group_right");
+    private static final Path DASHBOARD =
+        Path.of(System.getProperty("user.dir")).getParent().resolve("docs").resolve("grafana-dashboard.json");
+
+    @Test
+    void shouldFindTheMetricNamesOfAPromqlQuery()
+    {
+        assertEquals(java.util.Set.of("a_total", "b_seconds_bucket", "c"), metricNames(
+            "sum by (service, le) (rate(a_total{service=~\"$service\",x=\"y{z}\"}[$__rate_interval])) / " +
+            "histogram_quantile(0.99, sum without (pid) (rate(b_seconds_bucket[5m]))) + on (peer) group_left c " +
+            "> bool 1e3"));
+        assertEquals(java.util.Set.of("m_total"), metricNames("label_values(m_total, service)"));
+    }
+
     @Test
     void shouldShowCountersConnectionsTrafficAndMetricsAndKeepErrorsAfterTheBrokerExited() throws Exception
     {
@@ -148,7 +237,8 @@ class OperatorCommandsSystemTest
             {
                 for (int i = 0; i < 3; i++)
                 {
-                    assertEquals(0, run(broker, "call", "churny", "Ping", "n:=2").exitCode);
+                    final Result ping = run(broker, "call", "churny", "Ping", "n:=2");
+                    assertEquals(0, ping.exitCode, ping.output);
                 }
                 assertTrue(top.process().waitFor(60, TimeUnit.SECONDS));
                 top.awaitEnd();
@@ -178,6 +268,7 @@ class OperatorCommandsSystemTest
             assertTrue(metrics.output.contains("# TYPE switchboard_gateway_requests_total counter"));
             assertTrue(metrics.output.contains("switchboard_peer_requests_total{peer=\"churny\",pid=\"" + peer.pid()));
             assertTrue(metrics.output.contains("switchboard_gateway_service_latency_seconds_count{service=\"churny\"}"));
+            assertDashboardQueriesOnlyMetricsThatExist(metrics.output);
 
             // a Java peer that dies: its counters file is reclaimed, and stat no longer lists it
             final Path file = broker.socketDir.resolve(churny.path("file").asText());

@@ -1,36 +1,11 @@
 package io.switchboard.broker.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.codec.frame.FrameType;
-import io.switchboard.transport.Configuration;
-import io.switchboard.transport.TrustedDirectory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.ScopeType;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.broker.cli.SwitchboardCli.*;
+import static io.switchboard.broker.cli.SwitchboardCli.ExitCodes;
 
 @Command(name = "call", usageHelpWidth = 110,
     description = "Request-response: send one request and print the reply's payload, one line of JSON.",
@@ -38,15 +13,8 @@ import static io.switchboard.broker.cli.SwitchboardCli.*;
         "{\"correlation_id\":\"cli-1\",\"success\":true,\"payload\":{...}}", "", ExitCodes.TABLE})
 final class CallCommand extends GatewayCommand
 {
-    @Parameters(index = "0", paramLabel = "SERVICE", description = "the service to call")
-    String service;
-
-    @Parameters(index = "1", paramLabel = "TYPE", description = "its message type")
-    String type;
-
-    @Parameters(index = "2..*", paramLabel = "PAYLOAD",
-        description = "one JSON document, '-' (read from stdin), or key=value / key:=json pairs (none: null)")
-    List<String> payload = new ArrayList<>();
+    @Mixin
+    RequestArguments request;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
         description = "how long the service has to answer (default: ${DEFAULT-VALUE}); then TIMEOUT, exit 6")
@@ -57,12 +25,12 @@ final class CallCommand extends GatewayCommand
     @Override
     void check()
     {
-        body = payload(payload, cli.in);
+        body = request.body(cli.in);
     }
 
     @Override
     int run(final GatewayConnection connection)
     {
-        return cli.request(connection, service, type, body, false, timeout, null);
+        return cli.request(connection, request.service, request.type, body, false, timeout, null);
     }
 }

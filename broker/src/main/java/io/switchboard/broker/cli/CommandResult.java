@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,6 +28,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static io.switchboard.broker.cli.SwitchboardCli.*;
 
@@ -46,8 +46,23 @@ final class CommandResult
         this.error = error;
     }
 
+    /** A command stopped because the caller cancelled the request: nothing is to be answered. */
+    static final String CANCELLED = "CANCELLED";
+
+    /**
+     * Run {@code sh -c command} for one request.
+     *
+     * @param command the shell command.
+     * @param service the service served, for SWITCHBOARD_SERVICE.
+     * @param request the REQUEST frame; its payload is written to the command's stdin.
+     * @param timeoutMs after which the command is killed and the request answered TIMEOUT.
+     * @param cancelled asked every 50 ms while the command runs: true when the caller cancelled the request; the
+     *     command (and what it started) is then killed, and the result's error code is {@link #CANCELLED}.
+     * @return what the command printed, or the error to answer.
+     * @throws InterruptedException if interrupted while waiting for the command.
+     */
     static CommandResult run(final String command, final String service, final JsonNode request,
-        final long timeoutMs) throws InterruptedException
+        final long timeoutMs, final BooleanSupplier cancelled) throws InterruptedException
     {
         final ProcessBuilder builder = new ProcessBuilder("sh", "-c", command);
         builder.environment().put("SWITCHBOARD_SERVICE", service);
@@ -67,17 +82,26 @@ final class CommandResult
         final Thread errReader = drain(process.getErrorStream(), stderr);
         try (var stdin = process.getOutputStream())
         {
-            stdin.write((JSON.writeValueAsString(request.path("payload")) + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.write((Json.write(request.path("payload")) + "\n").getBytes(StandardCharsets.UTF_8));
         }
         catch (final IOException ignore)
         {
             // a command that does not read its stdin is fine
         }
-        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS))
+        final long endNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!process.waitFor(Math.max(0, Math.min(50, TimeUnit.NANOSECONDS.toMillis(endNs - System.nanoTime()))),
+            TimeUnit.MILLISECONDS))
         {
-            process.destroyForcibly();
-            process.waitFor();
-            return new CommandResult("", "TIMEOUT", "the command was still running after " + timeoutMs + " ms");
+            if (cancelled.getAsBoolean())
+            {
+                kill(process);
+                return new CommandResult("", CANCELLED, "the caller cancelled the request");
+            }
+            if (System.nanoTime() - endNs >= 0)
+            {
+                kill(process);
+                return new CommandResult("", "TIMEOUT", "the command was still running after " + timeoutMs + " ms");
+            }
         }
         outReader.join();
         errReader.join();
@@ -89,6 +113,14 @@ final class CommandResult
                 process.exitValue() + (firstLine.isEmpty() ? "" : ": " + firstLine));
         }
         return new CommandResult(out, null, null);
+    }
+
+    /** Kill the command and whatever it started (a `sleep` of sh's would otherwise keep running). */
+    private static void kill(final Process process) throws InterruptedException
+    {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor();
     }
 
     private static Thread drain(final InputStream from, final ByteArrayOutputStream to)

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 import static io.switchboard.broker.cli.SwitchboardCli.*;
 
@@ -88,11 +89,11 @@ final class ConnectionsCommand extends OperatorCommand
             return;
         }
         final String format = "%-7s %-5s %-8s %-9s %-12s %-20s %-30s %-14s %9s %6s%n";
-        cli.out.printf(format, "KIND", "ID", "PID", "USER", "PROCESS", "NAME", "SERVICES", "PATTERNS", "IN-FLIGHT",
+        cli.out.printf(Locale.US, format, "KIND", "ID", "PID", "USER", "PROCESS", "NAME", "SERVICES", "PATTERNS", "IN-FLIGHT",
             "DROPS");
         for (final JsonNode row : rows)
         {
-            cli.out.printf(format, row.get("kind").asText(), text(row.get("id")), row.get("pid").asLong(),
+            cli.out.printf(Locale.US, format, row.get("kind").asText(), text(row.get("id")), row.get("pid").asLong(),
                 row.get("user").asText(), text(row.get("process")), text(row.get("name")), list(row.get("services")),
                 row.get("patterns").isNull() ? "(not shown)" : list(row.get("patterns")), row.get("in_flight").asLong(),
                 row.get("drops").asLong());

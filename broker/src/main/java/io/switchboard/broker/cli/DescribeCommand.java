@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -67,7 +66,7 @@ final class DescribeCommand extends GatewayCommand
                 }
                 else
                 {
-                    cli.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(found));
+                    cli.out.println(Json.writePretty(found));
                 }
                 return EXIT_OK;
             }

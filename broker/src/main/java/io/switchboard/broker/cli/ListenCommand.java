@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -116,15 +115,7 @@ final class ListenCommand extends GatewayCommand
             }
             else
             {
-                try
-                {
-                    cli.out.println(frame.body.path("message_type").asText() + " " +
-                        JSON.writeValueAsString(frame.body.path("payload")));
-                }
-                catch (final JsonProcessingException ex)
-                {
-                    throw new IllegalStateException("cannot print a JSON tree", ex);
-                }
+                cli.out.println(frame.body.path("message_type").asText() + " " + Json.write(frame.body.path("payload")));
                 cli.out.flush();
             }
         }

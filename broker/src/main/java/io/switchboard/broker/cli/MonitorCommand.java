@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import static io.switchboard.broker.cli.SwitchboardCli.*;
@@ -133,19 +134,12 @@ final class MonitorCommand extends GatewayCommand
             case "$monitor.request":
                 return time + " REQ  " + payload.path("service").asText();
             case "$monitor.response":
-                return String.format("%s REP  %s %.3f ms", time, payload.path("service").asText(),
+                return String.format(Locale.US, "%s REP  %s %.3f ms", time, payload.path("service").asText(),
                     payload.path("latency_us").asLong() / 1000.0);
             case "$monitor.error":
                 return time + " ERR  " + payload.path("service").asText() + " " + payload.path("error_code").asText();
             default:
-                try
-                {
-                    return time + " PUB  " + type + " " + JSON.writeValueAsString(payload);
-                }
-                catch (final JsonProcessingException ex)
-                {
-                    return time + " PUB  " + type;
-                }
+                return time + " PUB  " + type + " " + Json.write(payload);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,6 +22,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +41,8 @@ import static io.switchboard.broker.cli.SwitchboardCli.*;
         "  SWITCHBOARD_MESSAGE_TYPE in its environment. Its stdout is the reply: one JSON document, or else",
         "  the text itself as a JSON string. For a stream request each non-empty line of stdout is one item.",
         "  A command exiting non-zero is answered with error code COMMAND_FAILED and its stderr's first line;",
-        "  one still running when the caller's timeout passes is killed and answered TIMEOUT."},
+        "  one still running when the caller's timeout passes is killed and answered TIMEOUT; one whose request",
+        "  the caller cancels (a stream's --deadline passing) is killed, and nothing is answered."},
     footer = {"", "Prints 'TYPE PAYLOAD' per request served; --json prints each REQUEST frame whole: " +
         "{\"correlation_id\":\"...\",\"target\":\"...\",\"message_type\":\"...\",\"payload\":...,...}", "",
         ExitCodes.TABLE})
@@ -80,6 +81,8 @@ final class ReplyCommand extends GatewayCommand
     Seconds deadline;
 
     private JsonNode fixed;
+    /** Frames read while a command ran (to see a CANCEL), kept for the serving loop. */
+    private final ArrayDeque<GatewayConnection.Frame> pending = new ArrayDeque<>();
 
     @Override
     void check()
@@ -115,7 +118,7 @@ final class ReplyCommand extends GatewayCommand
         long served = 0;
         while (null == count || served < count)
         {
-            final GatewayConnection.Frame frame = cli.next(connection,
+            final GatewayConnection.Frame frame = !pending.isEmpty() ? pending.poll() : cli.next(connection,
                 null == deadline ? System.nanoTime() + TimeUnit.DAYS.toNanos(365) : endNs);
             if (null == frame)
             {
@@ -137,7 +140,7 @@ final class ReplyCommand extends GatewayCommand
             else
             {
                 cli.out.println(frame.body.path("message_type").asText() + " " +
-                    JSON.writeValueAsString(frame.body.path("payload")));
+                    Json.write(frame.body.path("payload")));
                 cli.out.flush();
             }
             answer(connection, frame.body, fixed);
@@ -156,7 +159,14 @@ final class ReplyCommand extends GatewayCommand
         if (null != answer && null != answer.command)
         {
             final CommandResult result = CommandResult.run(answer.command, service, request,
-                request.path("response_timeout_ms").asLong(30_000));
+                request.path("response_timeout_ms").asLong(30_000), () -> cancelled(connection, correlationId));
+            if (CommandResult.CANCELLED.equals(result.errorCode))
+            {
+                // the broker has answered the caller CANCELLED (a stream's final frame) already: nothing to send
+                cli.err.println("switchboard: " + request.path("message_type").asText() + " " + correlationId +
+                    ": cancelled by the caller; the command was stopped");
+                return;
+            }
             errorCode = result.errorCode;
             error = result.error;
             if (stream)
@@ -213,11 +223,32 @@ final class ReplyCommand extends GatewayCommand
         }
     }
 
+    /**
+     * Whether the broker has sent a CANCEL of request {@code correlationId}: reads what has arrived, waiting at most a
+     * millisecond, and keeps every other frame (requests, heartbeats) for the serving loop, in order.
+     */
+    private boolean cancelled(final GatewayConnection connection, final String correlationId)
+    {
+        boolean cancelled = false;
+        for (GatewayConnection.Frame frame; null != (frame = cli.next(connection, System.nanoTime() + 1_000_000)); )
+        {
+            if (FrameType.CANCEL == frame.type && correlationId.equals(frame.body.path("correlation_id").asText()))
+            {
+                cancelled = true;
+            }
+            else
+            {
+                pending.add(frame);
+            }
+        }
+        return cancelled;
+    }
+
     private static JsonNode textOrJson(final String text)
     {
         try
         {
-            return JSON.readTree(text);
+            return Json.read(text);
         }
         catch (final JsonProcessingException ex)
         {

@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -62,7 +62,7 @@ final class ServicesCommand extends GatewayCommand
             final List<String> types = new ArrayList<>();
             service.path("message_types").forEach((t) -> types.add(t.isTextual() ? t.asText() :
                 t.path("name").asText()));
-            cli.out.printf("%-24s %-13s %-9s %2d instance(s)  %s%n", service.path("name").asText(),
+            cli.out.printf(Locale.US, "%-24s %-13s %-9s %2d instance(s)  %s%n", service.path("name").asText(),
                 service.path("transport").asText(""), service.path("mode").asText(""),
                 service.path("instances").asInt(), String.join(", ", types));
             for (final JsonNode instance : service.path("instances_detail"))

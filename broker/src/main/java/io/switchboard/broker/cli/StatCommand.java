@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 
 import static io.switchboard.broker.cli.SwitchboardCli.*;
@@ -64,7 +65,7 @@ final class StatCommand extends OperatorCommand
             out.append("== media driver and broker: ").append(driver.get("cnc").asText()).append('\n');
             for (final JsonNode counter : driver.get("counters"))
             {
-                out.append(String.format("%4d: %,20d - %s%n", counter.get("id").asInt(), counter.get("value").asLong(),
+                out.append(String.format(Locale.US, "%4d: %,20d - %s%n", counter.get("id").asInt(), counter.get("value").asLong(),
                     counter.get("label").asText()));
             }
         }
@@ -80,13 +81,13 @@ final class StatCommand extends OperatorCommand
                 final Map.Entry<String, JsonNode> field = it.next();
                 if (field.getValue().isNumber())
                 {
-                    out.append(String.format("%,26d - %s%n", field.getValue().asLong(), field.getKey()));
+                    out.append(String.format(Locale.US, "%,26d - %s%n", field.getValue().asLong(), field.getKey()));
                 }
             }
             for (final Iterator<Map.Entry<String, JsonNode>> it = stats.path("errors_by_code").fields(); it.hasNext(); )
             {
                 final Map.Entry<String, JsonNode> field = it.next();
-                out.append(String.format("%,26d - errors %s%n", field.getValue().asLong(), field.getKey()));
+                out.append(String.format(Locale.US, "%,26d - errors %s%n", field.getValue().asLong(), field.getKey()));
             }
         }
         for (final JsonNode peer : doc.get("peers"))
@@ -97,7 +98,7 @@ final class StatCommand extends OperatorCommand
             for (final Iterator<Map.Entry<String, JsonNode>> it = peer.get("counters").fields(); it.hasNext(); )
             {
                 final Map.Entry<String, JsonNode> field = it.next();
-                out.append(String.format("%,26d - %s%n", field.getValue().asLong(), field.getKey()));
+                out.append(String.format(Locale.US, "%,26d - %s%n", field.getValue().asLong(), field.getKey()));
             }
         }
         cli.out.print(out);

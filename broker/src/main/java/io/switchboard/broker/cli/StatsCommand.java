@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -62,7 +61,7 @@ final class StatsCommand extends GatewayCommand
         }
         else
         {
-            cli.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer.path("payload")));
+            cli.out.println(Json.writePretty(answer.path("payload")));
         }
         return EXIT_OK;
     }

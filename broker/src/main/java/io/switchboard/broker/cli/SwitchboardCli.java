@@ -2,7 +2,6 @@ package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -59,7 +58,6 @@ public final class SwitchboardCli implements Callable<Integer>
     static final int EXIT_USAGE = 2;
     static final int EXIT_NO_BROKER = 3;
 
-    static final ObjectMapper JSON = new ObjectMapper();
     static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     static final int MAX_STDIN_BYTES = 16 * 1024 * 1024;
 
@@ -135,7 +133,8 @@ public final class SwitchboardCli implements Callable<Integer>
     {
         final CommandLine commandLine = new CommandLine(cli);
         final String named = null == args ? null : commandName(args);
-        boolean added = false;
+        // `switchboard --version` needs no command at all
+        boolean added = null == named && null != args && asksVersion(args);
         for (final Class<?> command : COMMANDS)
         {
             final String name = command.getAnnotation(Command.class).name();
@@ -154,8 +153,34 @@ public final class SwitchboardCli implements Callable<Integer>
         }
         commandLine.setOut(new PrintWriter(cli.out, true));
         commandLine.setErr(new PrintWriter(cli.err, true));
-        commandLine.registerConverter(Seconds.class, Seconds::parse);
-        commandLine.setParameterExceptionHandler((ex, given) ->
+        // named classes, not lambdas: picocli's interfaces are Java 5 class files, which the class-data sharing
+        // archive leaves out (with every class implementing them: its type converters) once a lambda links them
+        commandLine.registerConverter(Seconds.class, new SecondsConverter());
+        commandLine.setParameterExceptionHandler(new ParameterErrors(cli));
+        commandLine.setExecutionExceptionHandler(new ExecutionErrors(cli));
+        return commandLine;
+    }
+
+    /** {@code --timeout 1.5}: seconds, as {@link Seconds}. */
+    private static final class SecondsConverter implements CommandLine.ITypeConverter<Seconds>
+    {
+        public Seconds convert(final String value)
+        {
+            return Seconds.parse(value);
+        }
+    }
+
+    /** An option or argument picocli refused: one line, a pointer to --help, exit 2. */
+    private static final class ParameterErrors implements CommandLine.IParameterExceptionHandler
+    {
+        private final SwitchboardCli cli;
+
+        ParameterErrors(final SwitchboardCli cli)
+        {
+            this.cli = cli;
+        }
+
+        public int handleParseException(final CommandLine.ParameterException ex, final String[] given)
         {
             final CommandLine failed = ex.getCommandLine();
             final String name = failed.getCommandSpec().qualifiedName();
@@ -169,8 +194,21 @@ public final class SwitchboardCli implements Callable<Integer>
             cli.err.println("switchboard: " + oneLine(ex.getMessage()));
             cli.err.println("Try '" + name + " --help' for more information.");
             return EXIT_USAGE;
-        });
-        commandLine.setExecutionExceptionHandler((ex, failed, parseResult) ->
+        }
+    }
+
+    /** A command failed: a usage error (2), the broker went away (1), or a bug of the tool (70). */
+    private static final class ExecutionErrors implements CommandLine.IExecutionExceptionHandler
+    {
+        private final SwitchboardCli cli;
+
+        ExecutionErrors(final SwitchboardCli cli)
+        {
+            this.cli = cli;
+        }
+
+        public int handleExecutionException(
+            final Exception ex, final CommandLine failed, final CommandLine.ParseResult parseResult)
         {
             if (ex instanceof UsageException)
             {
@@ -186,8 +224,19 @@ public final class SwitchboardCli implements Callable<Integer>
             cli.err.println("switchboard: the tool failed (a bug; please report it): " + ex.getClass().getSimpleName() +
                 (null == ex.getMessage() ? "" : ": " + oneLine(ex.getMessage())));
             return ExitCodes.TOOL;
-        });
-        return commandLine;
+        }
+    }
+
+    private static boolean asksVersion(final String[] args)
+    {
+        for (final String arg : args)
+        {
+            if ("--version".equals(arg) || "-V".equals(arg))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The first argument that is neither an option nor the value of --socket: the command's name, or null. */
@@ -290,14 +339,7 @@ public final class SwitchboardCli implements Callable<Integer>
 
     void print(final JsonNode node)
     {
-        try
-        {
-            out.println(JSON.writeValueAsString(node));
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalStateException("cannot print a JSON tree", ex);
-        }
+        out.println(Json.write(node));
         out.flush();
     }
 
@@ -453,7 +495,7 @@ public final class SwitchboardCli implements Callable<Integer>
         }
         try
         {
-            return JSON.readTree(text);
+            return Json.read(text);
         }
         catch (final JsonProcessingException ex)
         {

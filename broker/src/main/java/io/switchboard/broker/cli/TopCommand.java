@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -108,28 +109,28 @@ final class TopCommand extends OperatorCommand
             return;
         }
         final StringBuilder out = new StringBuilder(2048);
-        out.append(String.format("%s  rates over %.1f s%n", doc.get("time").asText(), seconds));
-        out.append(String.format("%-24s %9s %8s %9s %9s %10s %8s%n", "SERVICE (via gateway)", "REQ/S", "ERR/S",
+        out.append(String.format(Locale.US, "%s  rates over %.1f s%n", doc.get("time").asText(), seconds));
+        out.append(String.format(Locale.US, "%-24s %9s %8s %9s %9s %10s %8s%n", "SERVICE (via gateway)", "REQ/S", "ERR/S",
             "P50(ms)", "P99(ms)", "REQUESTS", "ERRORS"));
         for (final JsonNode row : services)
         {
-            out.append(String.format("%-24s %9.1f %8.1f %9s %9s %10d %8d%n", row.get("name").asText(),
+            out.append(String.format(Locale.US, "%-24s %9.1f %8.1f %9s %9s %10d %8d%n", row.get("name").asText(),
                 row.get("requests_per_s").asDouble(), row.get("errors_per_s").asDouble(), ms(row.get("p50_ms")),
                 ms(row.get("p99_ms")), row.get("requests").asLong(), row.get("errors").asLong()));
         }
-        out.append(String.format("%-24s %9s %8s %9s %10s%n", "SUBJECT (via gateway)", "PUB/S", "PUSH/S", "DROP/S",
+        out.append(String.format(Locale.US, "%-24s %9s %8s %9s %10s%n", "SUBJECT (via gateway)", "PUB/S", "PUSH/S", "DROP/S",
             "DROPS"));
         for (final JsonNode row : subjects)
         {
-            out.append(String.format("%-24s %9.1f %8.1f %9.1f %10d%n", row.get("name").asText(),
+            out.append(String.format(Locale.US, "%-24s %9.1f %8.1f %9.1f %10d%n", row.get("name").asText(),
                 row.get("publishes_per_s").asDouble(), row.get("pushes_per_s").asDouble(),
                 row.get("drops_per_s").asDouble(), row.get("drops").asLong()));
         }
-        out.append(String.format("%-24s %8s %9s %9s %8s %8s %8s %7s %8s%n", "JAVA PEER", "PID", "CALLS/S", "SERVED/S",
+        out.append(String.format(Locale.US, "%-24s %8s %9s %9s %8s %8s %8s %7s %8s%n", "JAVA PEER", "PID", "CALLS/S", "SERVED/S",
             "PUB/S", "PUSH/S", "LOST/S", "ERRORS", "TIMEOUTS"));
         for (final JsonNode row : peerRows)
         {
-            out.append(String.format("%-24s %8d %9.1f %9.1f %8.1f %8.1f %8.1f %7d %8d%n", row.get("name").asText(),
+            out.append(String.format(Locale.US, "%-24s %8d %9.1f %9.1f %8.1f %8.1f %8.1f %7d %8d%n", row.get("name").asText(),
                 row.get("pid").asLong(), row.get("requests_per_s").asDouble(), row.get("served_per_s").asDouble(),
                 row.get("published_per_s").asDouble(), row.get("pushes_per_s").asDouble(),
                 row.get("lost_per_s").asDouble(), row.get("errors").asLong(), row.get("timeouts").asLong()));
@@ -184,6 +185,6 @@ final class TopCommand extends OperatorCommand
 
     private static String ms(final JsonNode value)
     {
-        return null == value || value.isNull() ? "-" : String.format("%.2f", value.asDouble());
+        return null == value || value.isNull() ? "-" : String.format(Locale.US, "%.2f", value.asDouble());
     }
 }

@@ -1,7 +1,6 @@
 package io.switchboard.broker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.codec.frame.ErrorCode;
@@ -54,6 +53,11 @@ final class Training
                 {"--socket", socket.toString(), "stats"},
                 {"--socket", socket.toString(), "publish", "a.b", "-"},
                 {"--help"}, {"call", "--help"}, {"call", "--bad"}, {"completion", "bash"}, {"--version"},
+                // the operator commands (the launcher trains with their --add-opens)
+                {"--socket", socket.toString(), "stat"},
+                {"--socket", socket.toString(), "connections"},
+                {"--socket", socket.toString(), "top", "--count", "1", "--interval", "0.01"},
+                {"--socket", socket.toString(), "errors"},
             };
             for (final String[] args : runs)
             {
@@ -63,14 +67,18 @@ final class Training
         }
         finally
         {
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir);
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) // what the operator commands left there
+            {
+                for (final Path file : (Iterable<Path>)files.sorted(java.util.Comparator.reverseOrder())::iterator)
+                {
+                    Files.deleteIfExists(file);
+                }
+            }
         }
     }
 
     private static void serve(final ServerSocketChannel server)
     {
-        final ObjectMapper json = new ObjectMapper();
         while (true)
         {
             try (SocketChannel channel = server.accept())
@@ -90,7 +98,7 @@ final class Training
                             final JsonNode body;
                             try
                             {
-                                body = json.readTree(payload, offset, length);
+                                body = Json.read(payload, offset, length);
                             }
                             catch (final IOException ex)
                             {
@@ -101,16 +109,9 @@ final class Training
                             answer.putObject("payload").put("value", 1);
                             answer.putArray("services").addObject().put("name", "svc").put("instances", 1)
                                 .putArray("message_types").add("Type");
-                            try
-                            {
-                                final byte[] bytes = json.writeValueAsBytes(answer);
-                                answers.add(ByteBuffer.allocate(7 + bytes.length).putInt(bytes.length).put((byte)2)
-                                    .put((byte)FrameType.RESPONSE.code()).put((byte)1).put(bytes).array());
-                            }
-                            catch (final IOException ex)
-                            {
-                                return;
-                            }
+                            final byte[] bytes = Json.writeBytes(answer);
+                            answers.add(ByteBuffer.allocate(7 + bytes.length).putInt(bytes.length).put((byte)2)
+                                .put((byte)FrameType.RESPONSE.code()).put((byte)1).put(bytes).array());
                         }
 
                         public void onFatalError(final ErrorCode code, final String reason)
