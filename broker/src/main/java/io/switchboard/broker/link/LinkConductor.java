@@ -117,6 +117,7 @@ public final class LinkConductor implements Agent
                 .errorHandler(errorHandler));
             opened.add(aeron);
             aeronInvoker = aeron.conductorAgentInvoker();
+            counters.attach(aeron);
             subscription = aeron.addSubscription("aeron:udp?endpoint=" + endpoint, LinkContext.STREAM_ID,
                 (image) -> { }, this::onUnavailableImage);
             final SecureRandom random = new SecureRandom();
@@ -134,7 +135,7 @@ public final class LinkConductor implements Agent
                     .maxSchemaBytes(Math.max(1, maxSchemaBytes))
                     .errorHandler(errorHandler));
                 opened.add(client);
-                peers[i] = new PeerLink(peer, new LinkSender(pub), client, this, random, log);
+                peers[i] = new PeerLink(peer, new LinkSender(pub, counters), client, this, random, log);
                 byEndpoint.put(peer, peers[i]);
                 linkClientIds.add(client.clientId());
             }
@@ -181,6 +182,7 @@ public final class LinkConductor implements Agent
         {
             nextScanNs = nowNs + SCAN_INTERVAL_NS;
             work += scanRoutes();
+            counters.publish();
         }
         if (nowNs - nextTickNs >= 0)
         {
@@ -195,6 +197,7 @@ public final class LinkConductor implements Agent
     {
         closing = true; // closing the Aeron client takes the images away: not a link going down
         log.accept("link endpoint " + endpoint + " closing: " + counters);
+        counters.close();
         CloseHelper.quietClose(aeron);
         for (int i = peers.length - 1; i >= 0; i--)
         {

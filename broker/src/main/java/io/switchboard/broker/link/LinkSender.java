@@ -50,11 +50,13 @@ final class LinkSender
     private final LinkStreamEndEncoder end = new LinkStreamEndEncoder();
     private final LinkCancelEncoder cancel = new LinkCancelEncoder();
     private final LinkPublicationEncoder publicationEncoder = new LinkPublicationEncoder();
+    private final LinkCounters counters;
     private long lastResult;
 
-    LinkSender(final Publication publication)
+    LinkSender(final Publication publication, final LinkCounters counters)
     {
         this.publication = publication;
+        this.counters = counters;
     }
 
     /**
@@ -130,13 +132,27 @@ final class LinkSender
         {
             route.putSchemaIr(new byte[0], 0, 0);
         }
-        return offer(MessageHeaderEncoder.ENCODED_LENGTH + route.encodedLength());
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + route.encodedLength();
+        if (offer(length))
+        {
+            counters.routeMessagesSent++;
+            counters.routeBytesSent += length;
+            return true;
+        }
+        return false;
     }
 
     boolean interest(final RouteAction action, final String pattern)
     {
         interest.wrapAndApplyHeader(buffer, 0, header).action(action).pattern(pattern);
-        return offer(MessageHeaderEncoder.ENCODED_LENGTH + interest.encodedLength());
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + interest.encodedLength();
+        if (offer(length))
+        {
+            counters.interestMessagesSent++;
+            counters.interestBytesSent += length;
+            return true;
+        }
+        return false;
     }
 
     boolean request(
@@ -231,6 +247,8 @@ final class LinkSender
             final long result = publication.offer(buffer, 0, length);
             if (result > 0)
             {
+                counters.messagesSent++;
+                counters.bytesSent += length;
                 return true;
             }
             lastResult = result;
