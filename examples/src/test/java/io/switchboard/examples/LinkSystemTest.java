@@ -60,6 +60,7 @@ class LinkSystemTest
     private static ProcessHarness hanging;
     private static Switchboard clientB;
     private static long publicationsReceivedOnB;
+    private static long retainedReceivedOnB;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -280,6 +281,68 @@ class LinkSystemTest
         }
     }
 
+    @Test
+    @Order(5)
+    void shouldHandSubscribersOnTheOtherHostTheRetainedValueFirstAsOnOneHost() throws Exception
+    {
+        try (Switchboard publisherA = brokerA.connect("retainer-on-a");
+            Switchboard firstB = brokerB.connect("first-retained-subscriber-on-b"))
+        {
+            retain(publisherA, "rlink.status", "{\"v\":1}");
+            final List<String> first = new CopyOnWriteArrayList<>();
+            firstB.subscribe("rlink.*", (Push push, DirectBuffer b, int o, int l) ->
+                first.add(push.subject() + "=" + b.getStringWithoutLengthAscii(o, l)));
+            awaitContains(first, "rlink.status={\"v\":1}");
+            assertEquals("rlink.status={\"v\":1}", first.get(0), "the retained value first: " + first);
+
+            // a later subscriber on B, whose pattern B's side already wants, gets it from B's mirror, marked retained
+            assertEquals("retained rlink.status={\"v\":1}", firstPushOfNewSubscriber("rlink.*"));
+
+            // a new retained value on A replaces the mirrored one on B
+            retain(publisherA, "rlink.status", "{\"v\":2}");
+            awaitContains(first, "rlink.status={\"v\":2}");
+            assertEquals("retained rlink.status={\"v\":2}", firstPushOfNewSubscriber("rlink.*"));
+            assertEquals(List.of("rlink.status={\"v\":1}", "rlink.status={\"v\":2}"), first,
+                "each value once, in order");
+            retainedReceivedOnB = first.size(); // the later subscribers' values came from B's mirror, not the link
+        }
+    }
+
+    private static String firstPushOfNewSubscriber(final String pattern) throws Exception
+    {
+        final List<String> got = new CopyOnWriteArrayList<>();
+        try (Switchboard subscriber = brokerB.connect("later-retained-subscriber-on-b"))
+        {
+            subscriber.subscribe(pattern, (Push push, DirectBuffer b, int o, int l) ->
+                got.add((push.isRetained() ? "retained " : "live ") + push.subject() + "=" +
+                b.getStringWithoutLengthAscii(o, l)));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (got.isEmpty())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "a new subscriber on B got nothing for " + pattern);
+                Thread.yield();
+            }
+            return got.get(0);
+        }
+    }
+
+    private static void awaitContains(final List<String> received, final String expected)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!received.contains(expected))
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "never received " + expected + ": " + received);
+            Thread.yield();
+        }
+    }
+
+    private static void retain(final Switchboard client, final String subject, final String json)
+    {
+        final byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
+        assertTrue(client.publish(subject, "Json", -1, new UnsafeBuffer(bytes), 0, bytes.length, true) > 0,
+            "retained publish " + subject);
+    }
+
     private static void publish(final Switchboard client, final String subject, final String json)
     {
         final byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
@@ -412,9 +475,17 @@ class LinkSystemTest
         assertTrue(noticedMs < LIVENESS_MS + 2 * (LIVENESS_MS / 6) + 1_000, "noticed after " + noticedMs +
             " ms, expected within the liveness timeout " + LIVENESS_MS + " ms and a heartbeat interval");
         final String down = brokerB.process.awaitLine(linkB + " -> " + linkA + " down", 10_000);
-        assertTrue(down.contains("received=" + publicationsReceivedOnB + " "), "every publication B's subscriber " +
-            "got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
+        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB) + " "),
+            "every publication B's subscribers got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
         LinkedBrokers.awaitRoute(clientB, "calculator", false, 10_000);
+        // the mirror of A's retained values on B is A's state: withdrawn with the link
+        final long mirrorDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (LinkScaleSystemTest.counters(brokerB, "sb-broker retained subjects")[0] != 0)
+        {
+            assertTrue(System.nanoTime() - mirrorDeadline < 0, "A's retained values still held on B after the link " +
+                "went down");
+            Thread.yield();
+        }
 
         // A comes back on the same paths; its services reconnect by themselves; B was never restarted
         brokerA.restart();

@@ -130,11 +130,11 @@ final class LinkAdapter implements FragmentHandler
                 final String pattern = interest.pattern();
                 if (RouteAction.ADD == action)
                 {
-                    peer.addInterest(pattern);
+                    peer.publications.addInterest(pattern);
                 }
                 else
                 {
-                    peer.removeInterest(pattern);
+                    peer.publications.removeInterest(pattern);
                 }
                 break;
             case LinkRequestDecoder.TEMPLATE_ID:
@@ -171,10 +171,12 @@ final class LinkAdapter implements FragmentHandler
             case LinkPublicationDecoder.TEMPLATE_ID:
                 publication.wrap(buffer, bodyOffset, blockLength, version);
                 final int pubTemplateId = publication.templateId();
+                final boolean retained = BooleanType.TRUE == publication.retained();
                 final String subject = publication.subject();
                 final String pubMessageType = publication.messageType();
                 publication.wrapPayload(payload);
-                peer.onLinkPublication(pubTemplateId, subject, pubMessageType, payload, 0, payload.capacity());
+                peer.publications.onLinkPublication(
+                    pubTemplateId, retained, subject, pubMessageType, payload, 0, payload.capacity());
                 break;
             default:
                 counters.unauthenticatedMessages++;

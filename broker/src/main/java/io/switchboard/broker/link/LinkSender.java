@@ -225,6 +225,7 @@ final class LinkSender
 
     boolean publication(
         final int templateId,
+        final boolean retained,
         final CharSequence subject,
         final CharSequence messageType,
         final DirectBuffer payload,
@@ -234,6 +235,7 @@ final class LinkSender
         buffer.checkLimit(ENVELOPE_BYTES + subject.length() + messageType.length() + length);
         publicationEncoder.wrapAndApplyHeader(buffer, 0, header)
             .templateId(templateId)
+            .retained(retained ? BooleanType.TRUE : BooleanType.FALSE)
             .subject(subject)
             .messageType(messageType)
             .putPayload(payload, offset, length);
