@@ -61,6 +61,7 @@ class LinkSystemTest
     private static Switchboard clientB;
     private static long publicationsReceivedOnB;
     private static long retainedReceivedOnB;
+    private static long bigReceivedOnB;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -308,6 +309,71 @@ class LinkSystemTest
         }
     }
 
+    @Test
+    @Order(5)
+    void shouldCarryCallsRepliesAndPublicationsUpToTheBrokerMaximumInPieces() throws Exception
+    {
+        final int max = io.switchboard.transport.Configuration.MAX_MESSAGE_LENGTH_DEFAULT;
+        try (Switchboard echoA = brokerA.connect("big-echo-on-a");
+            Switchboard subscriberB = brokerB.connect("big-subscriber-on-b"))
+        {
+            echoA.serve(ServiceDefinition.named("big_echo").onOpaqueRequest("Echo", (r, b, o, l) -> r.reply(b, o, l)));
+            LinkedBrokers.awaitRoute(clientB, "big_echo", true, 20_000);
+            // one Aeron message across is an eighth of the 4 MiB link term: these cross in 2, 9 and 33 pieces
+            for (final int length : new int[]{600 * 1024, 4 * 1024 * 1024 + 17, max})
+            {
+                final byte[] bytes = new byte[length];
+                new java.util.Random(length).nextBytes(bytes);
+                final Reply reply = clientB.requestAsync("big_echo", "Echo", new UnsafeBuffer(bytes), 0, length,
+                    Duration.ofSeconds(60)).get(90, TimeUnit.SECONDS);
+                assertEquals(length, reply.length(), "the echo of " + length + " bytes across the link");
+                final byte[] back = new byte[length];
+                reply.buffer().getBytes(0, back);
+                assertArrayEquals(bytes, back, "the echo of " + length + " bytes across the link");
+            }
+            final byte[] tooLong = new byte[max + 1];
+            final ExecutionException refused = assertThrows(ExecutionException.class, () -> clientB.requestAsync(
+                "big_echo", "Echo", new UnsafeBuffer(tooLong), 0, tooLong.length, Duration.ofSeconds(30))
+                .get(60, TimeUnit.SECONDS));
+            assertEquals("PAYLOAD_TOO_LARGE", ((SwitchboardException)refused.getCause()).errorCode());
+
+            final List<byte[]> received = new CopyOnWriteArrayList<>();
+            subscriberB.subscribe("bigpub.*", (Push push, DirectBuffer b, int o, int l) ->
+            {
+                final byte[] copy = new byte[l];
+                b.getBytes(o, copy);
+                received.add(copy);
+            });
+            final byte[] big = new byte[3 * 1024 * 1024];
+            new java.util.Random(3).nextBytes(big);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.isEmpty())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "a publication of 3 MiB never crossed");
+                assertTrue(echoA.publish("bigpub.x", "Bin", -1, new UnsafeBuffer(big), 0, big.length) > 0);
+                final long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+                while (received.isEmpty() && System.nanoTime() - wait < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            assertArrayEquals(big, received.get(0), "a publication of 3 MiB across the link");
+            // a small last one: in order behind every big one, so all have arrived when it has
+            assertTrue(echoA.publish("bigpub.end", "Bin", -1, new UnsafeBuffer(new byte[1]), 0, 1) > 0);
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.isEmpty() || received.get(received.size() - 1).length != 1)
+            {
+                assertTrue(System.nanoTime() - end < 0, "the last publication never crossed");
+                Thread.yield();
+            }
+            for (int i = 0; i < received.size() - 1; i++)
+            {
+                assertArrayEquals(big, received.get(i), "publication " + i + " of 3 MiB across the link");
+            }
+            bigReceivedOnB = received.size(); // counted with the others at the end
+        }
+    }
+
     private static String firstPushOfNewSubscriber(final String pattern) throws Exception
     {
         final List<String> got = new CopyOnWriteArrayList<>();
@@ -475,7 +541,7 @@ class LinkSystemTest
         assertTrue(noticedMs < LIVENESS_MS + 2 * (LIVENESS_MS / 6) + 1_000, "noticed after " + noticedMs +
             " ms, expected within the liveness timeout " + LIVENESS_MS + " ms and a heartbeat interval");
         final String down = brokerB.process.awaitLine(linkB + " -> " + linkA + " down", 10_000);
-        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB) + " "),
+        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB + bigReceivedOnB) + " "),
             "every publication B's subscribers got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
         LinkedBrokers.awaitRoute(clientB, "calculator", false, 10_000);
         // the mirror of A's retained values on B is A's state: withdrawn with the link

@@ -135,7 +135,7 @@ public final class LinkConductor implements Agent
                     .maxSchemaBytes(Math.max(1, maxSchemaBytes))
                     .errorHandler(errorHandler));
                 opened.add(client);
-                peers[i] = new PeerLink(peer, new LinkSender(pub, counters), client, this, random, log);
+                peers[i] = new PeerLink(peer, new LinkSender(pub, counters, client.context().maxMessageLength()), client, this, random, log);
                 byEndpoint.put(peer, peers[i]);
                 linkClientIds.add(client.clientId());
             }

@@ -36,6 +36,7 @@ final class LinkCounters
         "sb-broker link publications sent",
         "sb-broker link publications received",
         "sb-broker link publications dropped",
+        "sb-broker link pieces dropped",
     };
 
     long refusedUnconfigured;
@@ -53,6 +54,7 @@ final class LinkCounters
     long publicationsSent;
     long publicationsReceived;
     long publicationsDropped;
+    long piecesDropped;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -111,6 +113,7 @@ final class LinkCounters
         values[12] = publicationsSent;
         values[13] = publicationsReceived;
         values[14] = publicationsDropped;
+        values[15] = piecesDropped;
         return values;
     }
 
@@ -123,6 +126,6 @@ final class LinkCounters
             " bytes sent=" + bytesSent + " route messages sent=" + routeMessagesSent + " route bytes sent=" +
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
-            " dropped=" + publicationsDropped;
+            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped;
     }
 }

@@ -77,6 +77,7 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
     final LinkSender sender;
     final Switchboard client;
     final LinkPublications publications;
+    final LinkPieces pieces;
     private final LinkConductor conductor;
     private final Consumer<String> log;
     private final SecureRandom random;
@@ -116,6 +117,7 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
         this.random = random;
         this.log = log;
         this.publications = new LinkPublications(this, client, conductor.counters(), log);
+        this.pieces = new LinkPieces(sender.maxPayloadLength() + 16 * 1024);
         random.nextBytes(nonce);
     }
 
@@ -138,6 +140,7 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
         acceptedByPeer = false;
         up = false;
         conductor.unbind(this);
+        pieces.reset();
         nonce = new byte[16];
         random.nextBytes(nonce);
         if (wasUp)
