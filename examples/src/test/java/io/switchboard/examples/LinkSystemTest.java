@@ -62,6 +62,7 @@ class LinkSystemTest
     private static long publicationsReceivedOnB;
     private static long retainedReceivedOnB;
     private static long bigReceivedOnB;
+    private static long lossReceivedOnB;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -374,6 +375,92 @@ class LinkSystemTest
         }
     }
 
+    @Test
+    @Order(8)
+    void shouldShowPublicationsTheLinkCouldNotCarryAsAGapToSubscribersOnTheOtherSide() throws Exception
+    {
+        final java.util.concurrent.atomic.AtomicLong lost = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong got = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> subjects = new CopyOnWriteArrayList<>();
+        try (Switchboard publisherA = brokerA.connect("lossy-publisher-on-a");
+            Switchboard subscriberB = brokerB.connect("gap-subscriber-on-b"))
+        {
+            subscriberB.subscribe("losstest.*", (Push push, DirectBuffer b, int o, int l) ->
+            {
+                lost.addAndGet(push.lostBefore());
+                got.incrementAndGet();
+                subjects.add(push.subject().toString());
+            });
+            long published = 0;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (0 == got.get())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "interest never crossed the link");
+                published += publisher(publisherA, "losstest.probe", 16) > 0 ? 1 : 0;
+                final long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                while (0 == got.get() && System.nanoTime() - wait < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            // from here every publication on A is seen by A's stand-in for B: count from a marker that crossed
+            assertTrue(publisher(publisherA, "losstest.start", 16) > 0);
+            final long start = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!subjects.contains("losstest.start"))
+            {
+                assertTrue(System.nanoTime() - start < 0, "the start marker never crossed");
+                Thread.yield();
+            }
+            final long beforeStart = got.get();
+            published = 0;
+            got.set(0);
+            lost.set(0);
+            // B stopped: A's link publication fills (the peer's receiver window) and A's link drops what it cannot send
+            final long droppedBefore = LinkScaleSystemTest.counters(brokerA, "sb-broker link publications dropped")[0];
+            long dropped = droppedBefore;
+            signal("STOP", brokerB.process.pid());
+            try
+            {
+                final long stopDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LIVENESS_MS / 2);
+                while (dropped == droppedBefore && System.nanoTime() - stopDeadline < 0)
+                {
+                    published += publisher(publisherA, "losstest.x", 64 * 1024) > 0 ? 1 : 0;
+                    dropped = LinkScaleSystemTest.counters(brokerA, "sb-broker link publications dropped")[0];
+                }
+            }
+            finally
+            {
+                signal("CONT", brokerB.process.pid());
+            }
+            assertTrue(dropped > droppedBefore, "A's link dropped nothing while B was stopped; published " + published);
+            // the next publication that crosses shows the jump: a gap before it on B
+            published += publisher(publisherA, "losstest.end", 16) > 0 ? 1 : 0;
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!subjects.contains("losstest.end"))
+            {
+                assertTrue(System.nanoTime() - end < 0, "the last publication never crossed");
+                Thread.yield();
+            }
+            System.out.println("link loss: published on A " + published + ", dropped by A's link " +
+                (dropped - droppedBefore) + ", received on B " + got.get() + ", gaps seen on B " + lost.get());
+            assertTrue(lost.get() > 0, "B's subscriber saw no gap though A's link dropped publications");
+            assertEquals(published, got.get() + lost.get(), "every publication either received or counted as lost");
+            lossReceivedOnB = beforeStart + got.get();
+        }
+    }
+
+    private static long publisher(final Switchboard client, final String subject, final int length)
+    {
+        return client.publish(subject, "Bin", -1, new UnsafeBuffer(new byte[length]), 0, length);
+    }
+
+    private static void signal(final String signal, final long pid) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, kill.exitValue(), "kill -" + signal + " " + pid);
+    }
+
     private static String firstPushOfNewSubscriber(final String pattern) throws Exception
     {
         final List<String> got = new CopyOnWriteArrayList<>();
@@ -541,8 +628,10 @@ class LinkSystemTest
         assertTrue(noticedMs < LIVENESS_MS + 2 * (LIVENESS_MS / 6) + 1_000, "noticed after " + noticedMs +
             " ms, expected within the liveness timeout " + LIVENESS_MS + " ms and a heartbeat interval");
         final String down = brokerB.process.awaitLine(linkB + " -> " + linkA + " down", 10_000);
-        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB + bigReceivedOnB) + " "),
-            "every publication B's subscribers got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
+        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB + bigReceivedOnB +
+            lossReceivedOnB) + " "),
+            "every publication B's subscribers got crossed the link once, nothing else crossed: " + down +
+            "\nbroker B:\n" + brokerB.process.output());
         LinkedBrokers.awaitRoute(clientB, "calculator", false, 10_000);
         // the mirror of A's retained values on B is A's state: withdrawn with the link
         final long mirrorDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

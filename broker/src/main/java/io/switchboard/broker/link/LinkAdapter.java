@@ -217,11 +217,12 @@ final class LinkAdapter implements FragmentHandler
                 publication.wrap(buffer, bodyOffset, blockLength, version);
                 final int pubTemplateId = publication.templateId();
                 final boolean retained = BooleanType.TRUE == publication.retained();
+                final long linkSequence = publication.linkSequence();
                 final String subject = publication.subject();
                 final String pubMessageType = publication.messageType();
                 publication.wrapPayload(payload);
                 peer.publications.onLinkPublication(
-                    pubTemplateId, retained, subject, pubMessageType, payload, 0, payload.capacity());
+                    pubTemplateId, retained, linkSequence, subject, pubMessageType, payload, 0, payload.capacity());
                 break;
             default:
                 counters.unauthenticatedMessages++;

@@ -37,6 +37,7 @@ final class LinkCounters
         "sb-broker link publications received",
         "sb-broker link publications dropped",
         "sb-broker link pieces dropped",
+        "sb-broker link publications lost",
     };
 
     long refusedUnconfigured;
@@ -55,6 +56,7 @@ final class LinkCounters
     long publicationsReceived;
     long publicationsDropped;
     long piecesDropped;
+    long publicationsLost;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -114,6 +116,7 @@ final class LinkCounters
         values[13] = publicationsReceived;
         values[14] = publicationsDropped;
         values[15] = piecesDropped;
+        values[16] = publicationsLost;
         return values;
     }
 
@@ -126,6 +129,6 @@ final class LinkCounters
             " bytes sent=" + bytesSent + " route messages sent=" + routeMessagesSent + " route bytes sent=" +
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
-            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped;
+            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost;
     }
 }

@@ -39,6 +39,10 @@ final class LinkPublications implements PushHandler
     private final Object2LongHashMap<String> mirrored = new Object2LongHashMap<>(0);
     private long lastLogId;
     private long lastSequence = -1;
+    /** Publications meant for the peer, numbered: those that could not be sent leave a jump the peer sees. */
+    private long sentLinkSequence;
+    /** The last link sequence received from the peer; 0 until the first after the link came up. */
+    private long receivedLinkSequence;
     private boolean mirrorFullLogged;
 
     LinkPublications(
@@ -88,6 +92,7 @@ final class LinkPublications implements PushHandler
         }
         mirrored.clear();
         lastSequence = -1;
+        receivedLinkSequence = 0;
     }
 
     public void onPush(final Push push, final DirectBuffer buffer, final int offset, final int length)
@@ -102,8 +107,10 @@ final class LinkPublications implements PushHandler
         }
         lastLogId = push.logId();
         lastSequence = push.sequence();
-        if (length > peer.sender.maxPayloadLength() || !peer.sender.publication(
-            push.templateId(), push.isRetained(), push.subject(), push.messageType(), buffer, offset, length))
+        sentLinkSequence += push.lostBefore(); // lost here before the stand-in read them: lost for the peer too
+        final long linkSequence = ++sentLinkSequence;
+        if (length > peer.sender.maxPayloadLength() || !peer.sender.publication(push.templateId(),
+            push.isRetained(), linkSequence, push.subject(), push.messageType(), buffer, offset, length))
         {
             counters.publicationsDropped++;
         }
@@ -114,9 +121,17 @@ final class LinkPublications implements PushHandler
     }
 
     void onLinkPublication(
-        final int templateId, final boolean retained, final String subject, final String messageType,
-        final DirectBuffer payload, final int offset, final int length)
+        final int templateId, final boolean retained, final long linkSequence, final String subject,
+        final String messageType, final DirectBuffer payload, final int offset, final int length)
     {
+        if (0 != receivedLinkSequence && linkSequence > receivedLinkSequence + 1)
+        {
+            // the peer could not send these: the stand-in's subscribers here see them as a gap before this one
+            final long lost = linkSequence - receivedLinkSequence - 1;
+            counters.publicationsLost += lost;
+            client.markPublicationsLost(lost);
+        }
+        receivedLinkSequence = Math.max(receivedLinkSequence, linkSequence);
         final boolean mirror = retained || mirrored.containsKey(subject);
         if (!mirror || (!mirrored.containsKey(subject) && mirrored.size() >= MAX_MIRRORED_SUBJECTS))
         {
@@ -143,6 +158,10 @@ final class LinkPublications implements PushHandler
                 if (null != ex || sequence < 0)
                 {
                     counters.publicationsDropped++;
+                    if (null != ex)
+                    {
+                        client.markPublicationsLost(1); // refused: its reserved sequence was given back
+                    }
                     if (null != ex && ex.getCause() instanceof SwitchboardException)
                     {
                         mirrored.removeKey(subject); // refused (the store's bound): live only from now on
@@ -162,6 +181,7 @@ final class LinkPublications implements PushHandler
         if (client.publish(subject, messageType, templateId, payload, offset, length) < 0)
         {
             counters.publicationsDropped++;
+            client.markPublicationsLost(1); // not published here: a gap the subscribers here see
         }
         else
         {

@@ -246,6 +246,7 @@ final class LinkSender
     boolean publication(
         final int templateId,
         final boolean retained,
+        final long linkSequence,
         final CharSequence subject,
         final CharSequence messageType,
         final DirectBuffer payload,
@@ -256,6 +257,7 @@ final class LinkSender
         publicationEncoder.wrapAndApplyHeader(buffer, 0, header)
             .templateId(templateId)
             .retained(retained ? BooleanType.TRUE : BooleanType.FALSE)
+            .linkSequence(linkSequence)
             .subject(subject)
             .messageType(messageType)
             .putPayload(payload, offset, length);
