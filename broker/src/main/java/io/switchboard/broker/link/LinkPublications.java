@@ -88,7 +88,16 @@ final class LinkPublications implements PushHandler
         remoteInterest.clear();
         for (final String subject : mirrored.keySet())
         {
-            client.publishRetainedAsync(subject, "Json", -1, EMPTY, 0, 0);
+            try
+            {
+                client.publishRetainedAsync(subject, "Json", -1, EMPTY, 0, 0);
+            }
+            catch (final RuntimeException ex)
+            {
+                log.accept("link " + peer.endpoint + ": cannot clear its retained value of '" + subject + "' here: " +
+                    PeerLink.describe(ex));
+                break; // the stand-in has no broker now: its retained values went with its session, or go on restart
+            }
         }
         mirrored.clear();
         lastSequence = -1;
@@ -152,7 +161,18 @@ final class LinkPublications implements PushHandler
             return; // the value mirrored here already (sent again to a new subscription there): not a new one
         }
         mirrored.put(subject, hash);
-        client.publishRetainedAsync(subject, messageType, templateId, payload, offset, length).whenComplete(
+        final java.util.concurrent.CompletableFuture<Long> retainedPublish;
+        try
+        {
+            retainedPublish = client.publishRetainedAsync(subject, messageType, templateId, payload, offset, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            mirrored.removeKey(subject);
+            counters.publicationsDropped++;
+            return;
+        }
+        retainedPublish.whenComplete(
             (sequence, ex) ->
             {
                 if (null != ex || sequence < 0)
