@@ -148,6 +148,40 @@ class LinkScaleSystemTest
                 "sb-broker link route messages sent", removeBefore[1] + BROKERS - 1);
             assertEquals(BROKERS - 1, removeAfter[1] - removeBefore[1], "route messages for one withdrawn service");
 
+            // a shared name served on two other hosts: calls from a third go round-robin between them
+            for (final int host : new int[]{1, 2})
+            {
+                final byte[] who = {(byte)host};
+                clients.get(host).serve(ServiceDefinition.named("rr_probe").shared()
+                    .onOpaqueRequest("Who", (r, b, o, l) -> r.reply(new UnsafeBuffer(who), 0, 1)));
+            }
+            final Switchboard caller = clients.get(BROKERS - 1);
+            final int[] servedBy = new int[3];
+            final long rrDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (0 == servedBy[1] || 0 == servedBy[2])
+            {
+                assertTrue(System.nanoTime() - rrDeadline < 0, "calls from broker " + (BROKERS - 1) + " never " +
+                    "reached both hosts of a shared name: by host 1 " + servedBy[1] + ", by host 2 " + servedBy[2]);
+                if (!caller.hasService("rr_probe"))
+                {
+                    Thread.yield();
+                    continue;
+                }
+                final io.switchboard.transport.Reply who = caller.requestAsync("rr_probe", "Who", ping, 0, 1,
+                    java.time.Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
+                servedBy[who.buffer().getByte(0)]++;
+            }
+            final int before1 = servedBy[1];
+            final int before2 = servedBy[2];
+            for (int i = 0; i < 20; i++)
+            {
+                final io.switchboard.transport.Reply who = caller.requestAsync("rr_probe", "Who", ping, 0, 1,
+                    java.time.Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
+                servedBy[who.buffer().getByte(0)]++;
+            }
+            assertEquals(10, servedBy[1] - before1, "20 calls round-robin over two hosts: by host 1");
+            assertEquals(10, servedBy[2] - before2, "20 calls round-robin over two hosts: by host 2");
+
             System.out.printf("LINK SCALE brokers=%d links=%d mesh up in %d ms, broker RSS total %d MiB (%d MiB " +
                 "each); idle: %.0f link messages/s, %.0f bytes/s in all (%.1f bytes/s per directed link); " +
                 "one new service: %d route messages, %d bytes, all brokers had it after %.1f ms; withdrawn: %d " +
