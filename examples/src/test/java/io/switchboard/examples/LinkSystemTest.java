@@ -449,6 +449,66 @@ class LinkSystemTest
         }
     }
 
+    @Test
+    @Order(8)
+    void shouldReportAnExclusiveNameBothHostsTookWhileApartAndLetEachKeepItsOwn() throws Exception
+    {
+        try (Switchboard onA = brokerA.connect("solo-on-a");
+            Switchboard onB = brokerB.connect("solo-on-b"))
+        {
+            onA.serve(ServiceDefinition.named("solo").onOpaqueRequest("Who",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'A'}), 0, 1)));
+            LinkedBrokers.awaitRoute(onB, "solo", true, 20_000);
+            final String downLine = linkB + " -> " + linkA + " down";
+            final String upLine = linkB + " -> " + linkA + " up";
+            final int downs = count(brokerB, downLine);
+            final int ups = count(brokerB, upLine);
+            // apart: A stopped longer than the link liveness timeout; B takes the link down and frees the name
+            signal("STOP", brokerA.process.pid());
+            try
+            {
+                awaitCount(brokerB, downLine, downs + 1, 3 * LIVENESS_MS);
+                LinkedBrokers.awaitRoute(onB, "solo", false, 10_000);
+                onB.serve(ServiceDefinition.named("solo").onOpaqueRequest("Who",
+                    (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'B'}), 0, 1)));
+            }
+            finally
+            {
+                signal("CONT", brokerA.process.pid());
+            }
+            awaitCount(brokerB, upLine, ups + 1, 30_000);
+            brokerA.process.awaitLine(linkA + " -> " + linkB + ": name conflict: 'solo'", 20_000);
+            brokerB.process.awaitLine(linkB + " -> " + linkA + ": name conflict: 'solo'", 20_000);
+            final UnsafeBuffer one = new UnsafeBuffer(new byte[1]);
+            assertEquals('A', onA.requestAsync("solo", "Who", one, 0, 1, Duration.ofSeconds(20))
+                .get(30, TimeUnit.SECONDS).buffer().getByte(0), "A keeps its own 'solo'");
+            assertEquals('B', onB.requestAsync("solo", "Who", one, 0, 1, Duration.ofSeconds(20))
+                .get(30, TimeUnit.SECONDS).buffer().getByte(0), "B keeps its own 'solo'");
+        }
+        LinkedBrokers.awaitRoute(clientB, "calculator", true, 30_000); // the link is whole again for what follows
+    }
+
+    private static int count(final BrokerProcess broker, final String text)
+    {
+        int n = 0;
+        for (final String line : broker.process.output().split("\n"))
+        {
+            n += line.contains(text) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static void awaitCount(final BrokerProcess broker, final String text, final int atLeast, final long ms)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (count(broker, text) < atLeast)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "'" + text + "' not logged " + atLeast + " times in " + ms +
+                " ms:\n" + broker.process.output());
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
     private static long publisher(final Switchboard client, final String subject, final int length)
     {
         return client.publish(subject, "Bin", -1, new UnsafeBuffer(new byte[length]), 0, length);
