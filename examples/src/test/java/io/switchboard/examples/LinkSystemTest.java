@@ -521,6 +521,41 @@ class LinkSystemTest
         assertEquals(0, kill.exitValue(), "kill -" + signal + " " + pid);
     }
 
+    @Test
+    @Order(5)
+    void shouldCarryAChangeOfAServicesMessageTypesAcrossTheLink() throws Exception
+    {
+        try (Switchboard onA = brokerA.connect("morph-on-a"))
+        {
+            onA.serve(ServiceDefinition.named("morph").onOpaqueRequest("V1",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'1'}), 0, 1)));
+            awaitTypes("morph", "V1");
+            // a new version served at once under the same name, with another message type
+            onA.unserve("morph");
+            onA.serve(ServiceDefinition.named("morph").onOpaqueRequest("V2",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'2'}), 0, 1)));
+            awaitTypes("morph", "V2");
+            assertEquals('2', clientB.requestAsync("morph", "V2", new UnsafeBuffer(new byte[1]), 0, 1,
+                Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS).buffer().getByte(0), "the new version from B");
+        }
+    }
+
+    private static void awaitTypes(final String service, final String messageType)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true)
+        {
+            final io.switchboard.transport.RouteTable.Route route = clientB.routes().route(service);
+            if (null != route && route.messageTypes().containsKey(messageType))
+            {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "B never had '" + service + "' with message type " +
+                messageType + ": " + (null == route ? "no route" : route.messageTypes().keySet()));
+            Thread.yield();
+        }
+    }
+
     private static String firstPushOfNewSubscriber(final String pattern) throws Exception
     {
         final List<String> got = new CopyOnWriteArrayList<>();

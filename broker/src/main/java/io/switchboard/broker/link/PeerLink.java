@@ -53,6 +53,14 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
             this.types = types;
             this.schemaIr = ir;
         }
+
+        /** Whether the other describes the service the same way (mode, message types, schema). */
+        boolean sameAs(final RemoteRoute other)
+        {
+            return mode == other.mode && types.equals(other.types) &&
+                java.util.Arrays.equals(null == schemaIr ? new byte[0] : schemaIr,
+                null == other.schemaIr ? new byte[0] : other.schemaIr);
+        }
     }
 
     /** A call from a local caller, waiting for the peer's answer. */
