@@ -134,9 +134,10 @@ public final class LinkLatencyHarness
         }
     }
 
+    /** The link thread's idle strategy (switchboard.link.idle.yields), for the raw side too: the same conditions. */
     private static IdleStrategy brokerIdle()
     {
-        return new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        return io.switchboard.broker.link.LinkContext.idleStrategy();
     }
 
     private static MediaDriver driver(final String dir)
@@ -146,7 +147,8 @@ public final class LinkLatencyHarness
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedIdleStrategy(brokerIdle())
+            .sharedIdleStrategy(new BackoffIdleStrategy( // the broker's driver's, which the property leaves alone
+                10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)))
             .publicationTermBufferLength(4 * 1024 * 1024)
             .ipcTermBufferLength(1024 * 1024));
     }

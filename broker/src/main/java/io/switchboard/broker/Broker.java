@@ -325,8 +325,8 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietCloseAll(gatewayRunner, runner);
             throw ex;
         }
-        final AgentRunner linkRunner = new AgentRunner(new BackoffIdleStrategy(
-            10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)), agentErrorHandler, null, links);
+        final AgentRunner linkRunner = new AgentRunner(
+            io.switchboard.broker.link.LinkContext.idleStrategy(), agentErrorHandler, null, links);
         AgentRunner.startOnThread(linkRunner, agentThreadFactory("link"));
         return linkRunner;
     }

@@ -60,6 +60,9 @@ class LinkSystemTest
     private static ProcessHarness hanging;
     private static Switchboard clientB;
     private static long publicationsReceivedOnB;
+    private static long retainedReceivedOnB;
+    private static long bigReceivedOnB;
+    private static long lossReceivedOnB;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -280,6 +283,314 @@ class LinkSystemTest
         }
     }
 
+    @Test
+    @Order(5)
+    void shouldHandSubscribersOnTheOtherHostTheRetainedValueFirstAsOnOneHost() throws Exception
+    {
+        try (Switchboard publisherA = brokerA.connect("retainer-on-a");
+            Switchboard firstB = brokerB.connect("first-retained-subscriber-on-b"))
+        {
+            retain(publisherA, "rlink.status", "{\"v\":1}");
+            final List<String> first = new CopyOnWriteArrayList<>();
+            firstB.subscribe("rlink.*", (Push push, DirectBuffer b, int o, int l) ->
+                first.add(push.subject() + "=" + b.getStringWithoutLengthAscii(o, l)));
+            awaitContains(first, "rlink.status={\"v\":1}");
+            assertEquals("rlink.status={\"v\":1}", first.get(0), "the retained value first: " + first);
+
+            // a later subscriber on B, whose pattern B's side already wants, gets it from B's mirror, marked retained
+            assertEquals("retained rlink.status={\"v\":1}", firstPushOfNewSubscriber("rlink.*"));
+
+            // a new retained value on A replaces the mirrored one on B
+            retain(publisherA, "rlink.status", "{\"v\":2}");
+            awaitContains(first, "rlink.status={\"v\":2}");
+            assertEquals("retained rlink.status={\"v\":2}", firstPushOfNewSubscriber("rlink.*"));
+            assertEquals(List.of("rlink.status={\"v\":1}", "rlink.status={\"v\":2}"), first,
+                "each value once, in order");
+            retainedReceivedOnB = first.size(); // the later subscribers' values came from B's mirror, not the link
+        }
+    }
+
+    @Test
+    @Order(5)
+    void shouldCarryCallsRepliesAndPublicationsUpToTheBrokerMaximumInPieces() throws Exception
+    {
+        final int max = io.switchboard.transport.Configuration.MAX_MESSAGE_LENGTH_DEFAULT;
+        try (Switchboard echoA = brokerA.connect("big-echo-on-a");
+            Switchboard subscriberB = brokerB.connect("big-subscriber-on-b"))
+        {
+            echoA.serve(ServiceDefinition.named("big_echo").onOpaqueRequest("Echo", (r, b, o, l) -> r.reply(b, o, l)));
+            LinkedBrokers.awaitRoute(clientB, "big_echo", true, 20_000);
+            // one Aeron message across is an eighth of the 4 MiB link term: these cross in 2, 9 and 33 pieces
+            for (final int length : new int[]{600 * 1024, 4 * 1024 * 1024 + 17, max})
+            {
+                final byte[] bytes = new byte[length];
+                new java.util.Random(length).nextBytes(bytes);
+                final Reply reply = clientB.requestAsync("big_echo", "Echo", new UnsafeBuffer(bytes), 0, length,
+                    Duration.ofSeconds(60)).get(90, TimeUnit.SECONDS);
+                assertEquals(length, reply.length(), "the echo of " + length + " bytes across the link");
+                final byte[] back = new byte[length];
+                reply.buffer().getBytes(0, back);
+                assertArrayEquals(bytes, back, "the echo of " + length + " bytes across the link");
+            }
+            final byte[] tooLong = new byte[max + 1];
+            final ExecutionException refused = assertThrows(ExecutionException.class, () -> clientB.requestAsync(
+                "big_echo", "Echo", new UnsafeBuffer(tooLong), 0, tooLong.length, Duration.ofSeconds(30))
+                .get(60, TimeUnit.SECONDS));
+            assertEquals("PAYLOAD_TOO_LARGE", ((SwitchboardException)refused.getCause()).errorCode());
+
+            final List<byte[]> received = new CopyOnWriteArrayList<>();
+            subscriberB.subscribe("bigpub.*", (Push push, DirectBuffer b, int o, int l) ->
+            {
+                final byte[] copy = new byte[l];
+                b.getBytes(o, copy);
+                received.add(copy);
+            });
+            final byte[] big = new byte[3 * 1024 * 1024];
+            new java.util.Random(3).nextBytes(big);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.isEmpty())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "a publication of 3 MiB never crossed");
+                assertTrue(echoA.publish("bigpub.x", "Bin", -1, new UnsafeBuffer(big), 0, big.length) > 0);
+                final long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+                while (received.isEmpty() && System.nanoTime() - wait < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            assertArrayEquals(big, received.get(0), "a publication of 3 MiB across the link");
+            // a small last one: in order behind every big one, so all have arrived when it has
+            assertTrue(echoA.publish("bigpub.end", "Bin", -1, new UnsafeBuffer(new byte[1]), 0, 1) > 0);
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.isEmpty() || received.get(received.size() - 1).length != 1)
+            {
+                assertTrue(System.nanoTime() - end < 0, "the last publication never crossed");
+                Thread.yield();
+            }
+            for (int i = 0; i < received.size() - 1; i++)
+            {
+                assertArrayEquals(big, received.get(i), "publication " + i + " of 3 MiB across the link");
+            }
+            bigReceivedOnB = received.size(); // counted with the others at the end
+        }
+    }
+
+    @Test
+    @Order(8)
+    void shouldShowPublicationsTheLinkCouldNotCarryAsAGapToSubscribersOnTheOtherSide() throws Exception
+    {
+        final java.util.concurrent.atomic.AtomicLong lost = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong got = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> subjects = new CopyOnWriteArrayList<>();
+        try (Switchboard publisherA = brokerA.connect("lossy-publisher-on-a");
+            Switchboard subscriberB = brokerB.connect("gap-subscriber-on-b"))
+        {
+            subscriberB.subscribe("losstest.*", (Push push, DirectBuffer b, int o, int l) ->
+            {
+                lost.addAndGet(push.lostBefore());
+                got.incrementAndGet();
+                subjects.add(push.subject().toString());
+            });
+            long published = 0;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (0 == got.get())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "interest never crossed the link");
+                published += publisher(publisherA, "losstest.probe", 16) > 0 ? 1 : 0;
+                final long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                while (0 == got.get() && System.nanoTime() - wait < 0)
+                {
+                    Thread.yield();
+                }
+            }
+            // from here every publication on A is seen by A's stand-in for B: count from a marker that crossed
+            assertTrue(publisher(publisherA, "losstest.start", 16) > 0);
+            final long start = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!subjects.contains("losstest.start"))
+            {
+                assertTrue(System.nanoTime() - start < 0, "the start marker never crossed");
+                Thread.yield();
+            }
+            final long beforeStart = got.get();
+            published = 0;
+            got.set(0);
+            lost.set(0);
+            // B stopped: A's link publication fills (the peer's receiver window) and A's link drops what it cannot send
+            final long droppedBefore = LinkScaleSystemTest.counters(brokerA, "sb-broker link publications dropped")[0];
+            long dropped = droppedBefore;
+            signal("STOP", brokerB.process.pid());
+            try
+            {
+                final long stopDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LIVENESS_MS / 2);
+                while (dropped == droppedBefore && System.nanoTime() - stopDeadline < 0)
+                {
+                    published += publisher(publisherA, "losstest.x", 64 * 1024) > 0 ? 1 : 0;
+                    dropped = LinkScaleSystemTest.counters(brokerA, "sb-broker link publications dropped")[0];
+                }
+            }
+            finally
+            {
+                signal("CONT", brokerB.process.pid());
+            }
+            assertTrue(dropped > droppedBefore, "A's link dropped nothing while B was stopped; published " + published);
+            // the next publication that crosses shows the jump: a gap before it on B
+            published += publisher(publisherA, "losstest.end", 16) > 0 ? 1 : 0;
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!subjects.contains("losstest.end"))
+            {
+                assertTrue(System.nanoTime() - end < 0, "the last publication never crossed");
+                Thread.yield();
+            }
+            System.out.println("link loss: published on A " + published + ", dropped by A's link " +
+                (dropped - droppedBefore) + ", received on B " + got.get() + ", gaps seen on B " + lost.get());
+            assertTrue(lost.get() > 0, "B's subscriber saw no gap though A's link dropped publications");
+            assertEquals(published, got.get() + lost.get(), "every publication either received or counted as lost");
+            lossReceivedOnB = beforeStart + got.get();
+        }
+    }
+
+    @Test
+    @Order(8)
+    void shouldReportAnExclusiveNameBothHostsTookWhileApartAndLetEachKeepItsOwn() throws Exception
+    {
+        try (Switchboard onA = brokerA.connect("solo-on-a");
+            Switchboard onB = brokerB.connect("solo-on-b"))
+        {
+            onA.serve(ServiceDefinition.named("solo").onOpaqueRequest("Who",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'A'}), 0, 1)));
+            LinkedBrokers.awaitRoute(onB, "solo", true, 20_000);
+            final String downLine = linkB + " -> " + linkA + " down";
+            final String upLine = linkB + " -> " + linkA + " up";
+            final int downs = count(brokerB, downLine);
+            final int ups = count(brokerB, upLine);
+            // apart: A stopped longer than the link liveness timeout; B takes the link down and frees the name
+            signal("STOP", brokerA.process.pid());
+            try
+            {
+                awaitCount(brokerB, downLine, downs + 1, 3 * LIVENESS_MS);
+                LinkedBrokers.awaitRoute(onB, "solo", false, 10_000);
+                onB.serve(ServiceDefinition.named("solo").onOpaqueRequest("Who",
+                    (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'B'}), 0, 1)));
+            }
+            finally
+            {
+                signal("CONT", brokerA.process.pid());
+            }
+            awaitCount(brokerB, upLine, ups + 1, 30_000);
+            brokerA.process.awaitLine(linkA + " -> " + linkB + ": name conflict: 'solo'", 20_000);
+            brokerB.process.awaitLine(linkB + " -> " + linkA + ": name conflict: 'solo'", 20_000);
+            final UnsafeBuffer one = new UnsafeBuffer(new byte[1]);
+            assertEquals('A', onA.requestAsync("solo", "Who", one, 0, 1, Duration.ofSeconds(20))
+                .get(30, TimeUnit.SECONDS).buffer().getByte(0), "A keeps its own 'solo'");
+            assertEquals('B', onB.requestAsync("solo", "Who", one, 0, 1, Duration.ofSeconds(20))
+                .get(30, TimeUnit.SECONDS).buffer().getByte(0), "B keeps its own 'solo'");
+        }
+        LinkedBrokers.awaitRoute(clientB, "calculator", true, 30_000); // the link is whole again for what follows
+    }
+
+    private static int count(final BrokerProcess broker, final String text)
+    {
+        int n = 0;
+        for (final String line : broker.process.output().split("\n"))
+        {
+            n += line.contains(text) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static void awaitCount(final BrokerProcess broker, final String text, final int atLeast, final long ms)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (count(broker, text) < atLeast)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "'" + text + "' not logged " + atLeast + " times in " + ms +
+                " ms:\n" + broker.process.output());
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static long publisher(final Switchboard client, final String subject, final int length)
+    {
+        return client.publish(subject, "Bin", -1, new UnsafeBuffer(new byte[length]), 0, length);
+    }
+
+    private static void signal(final String signal, final long pid) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, kill.exitValue(), "kill -" + signal + " " + pid);
+    }
+
+    @Test
+    @Order(5)
+    void shouldCarryAChangeOfAServicesMessageTypesAcrossTheLink() throws Exception
+    {
+        try (Switchboard onA = brokerA.connect("morph-on-a"))
+        {
+            onA.serve(ServiceDefinition.named("morph").onOpaqueRequest("V1",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'1'}), 0, 1)));
+            awaitTypes("morph", "V1");
+            // a new version served at once under the same name, with another message type
+            onA.unserve("morph");
+            onA.serve(ServiceDefinition.named("morph").onOpaqueRequest("V2",
+                (r, b, o, l) -> r.reply(new UnsafeBuffer(new byte[]{'2'}), 0, 1)));
+            awaitTypes("morph", "V2");
+            assertEquals('2', clientB.requestAsync("morph", "V2", new UnsafeBuffer(new byte[1]), 0, 1,
+                Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS).buffer().getByte(0), "the new version from B");
+        }
+    }
+
+    private static void awaitTypes(final String service, final String messageType)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true)
+        {
+            final io.switchboard.transport.RouteTable.Route route = clientB.routes().route(service);
+            if (null != route && route.messageTypes().containsKey(messageType))
+            {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "B never had '" + service + "' with message type " +
+                messageType + ": " + (null == route ? "no route" : route.messageTypes().keySet()));
+            Thread.yield();
+        }
+    }
+
+    private static String firstPushOfNewSubscriber(final String pattern) throws Exception
+    {
+        final List<String> got = new CopyOnWriteArrayList<>();
+        try (Switchboard subscriber = brokerB.connect("later-retained-subscriber-on-b"))
+        {
+            subscriber.subscribe(pattern, (Push push, DirectBuffer b, int o, int l) ->
+                got.add((push.isRetained() ? "retained " : "live ") + push.subject() + "=" +
+                b.getStringWithoutLengthAscii(o, l)));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (got.isEmpty())
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "a new subscriber on B got nothing for " + pattern);
+                Thread.yield();
+            }
+            return got.get(0);
+        }
+    }
+
+    private static void awaitContains(final List<String> received, final String expected)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!received.contains(expected))
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "never received " + expected + ": " + received);
+            Thread.yield();
+        }
+    }
+
+    private static void retain(final Switchboard client, final String subject, final String json)
+    {
+        final byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
+        assertTrue(client.publish(subject, "Json", -1, new UnsafeBuffer(bytes), 0, bytes.length, true) > 0,
+            "retained publish " + subject);
+    }
+
     private static void publish(final Switchboard client, final String subject, final String json)
     {
         final byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
@@ -412,9 +723,19 @@ class LinkSystemTest
         assertTrue(noticedMs < LIVENESS_MS + 2 * (LIVENESS_MS / 6) + 1_000, "noticed after " + noticedMs +
             " ms, expected within the liveness timeout " + LIVENESS_MS + " ms and a heartbeat interval");
         final String down = brokerB.process.awaitLine(linkB + " -> " + linkA + " down", 10_000);
-        assertTrue(down.contains("received=" + publicationsReceivedOnB + " "), "every publication B's subscriber " +
-            "got crossed the link once, nothing else crossed: " + down + "\nbroker B:\n" + brokerB.process.output());
+        assertTrue(down.contains("received=" + (publicationsReceivedOnB + retainedReceivedOnB + bigReceivedOnB +
+            lossReceivedOnB) + " "),
+            "every publication B's subscribers got crossed the link once, nothing else crossed: " + down +
+            "\nbroker B:\n" + brokerB.process.output());
         LinkedBrokers.awaitRoute(clientB, "calculator", false, 10_000);
+        // the mirror of A's retained values on B is A's state: withdrawn with the link
+        final long mirrorDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (LinkScaleSystemTest.counters(brokerB, "sb-broker retained subjects")[0] != 0)
+        {
+            assertTrue(System.nanoTime() - mirrorDeadline < 0, "A's retained values still held on B after the link " +
+                "went down");
+            Thread.yield();
+        }
 
         // A comes back on the same paths; its services reconnect by themselves; B was never restarted
         brokerA.restart();

@@ -391,6 +391,11 @@ final class ClientConductor implements Agent
         return publications.publish(subject, messageType, templateId, buffer, offset, length);
     }
 
+    void skipPublications(final long count)
+    {
+        publications.skip(count);
+    }
+
     /**
      * Ask the broker to keep a publication as its subject's retained value (cold path: a control round trip).
      *

@@ -103,6 +103,17 @@ final class PublicationProxy
     }
 
     /**
+     * Count publications this client was to publish but could not (lost before they reached it) as a gap in its
+     * log's sequence, which its subscribers see as {@link Push#lostBefore()} on its next publication.
+     *
+     * @param count of publications lost, at least 1.
+     */
+    void skip(final long count)
+    {
+        publishSequence += count;
+    }
+
+    /**
      * Check the subject and open this client's log if it has none in this session.
      *
      * @param subject to publish on.

@@ -398,6 +398,31 @@ public final class Switchboard extends ControlApi implements AutoCloseable
     }
 
     /**
+     * Count publications this client was to publish but could not, because they were lost before they reached it
+     * (a relay such as a broker link): its subscribers see them as a gap, {@link Push#lostBefore()} on its next
+     * publication, and count them, as for publications a slow subscriber was cut loose from.
+     *
+     * @param count of publications lost; 0 or less does nothing.
+     */
+    public void markPublicationsLost(final long count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        lock.lock();
+        try
+        {
+            checkOpen();
+            conductor.skipPublications(count);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * A publisher for one subject and message type, for a thread that publishes often: its {@link
      * SubjectPublisher#offer} skips the client's lock and the subject check, and writes to a log of its own.
      *

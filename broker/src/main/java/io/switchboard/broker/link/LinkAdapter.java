@@ -7,6 +7,7 @@ import io.switchboard.codec.wire.LinkCancelDecoder;
 import io.switchboard.codec.wire.LinkHeartbeatDecoder;
 import io.switchboard.codec.wire.LinkHelloDecoder;
 import io.switchboard.codec.wire.LinkInterestDecoder;
+import io.switchboard.codec.wire.LinkPieceDecoder;
 import io.switchboard.codec.wire.LinkProofDecoder;
 import io.switchboard.codec.wire.LinkPublicationDecoder;
 import io.switchboard.codec.wire.LinkRequestDecoder;
@@ -49,7 +50,9 @@ final class LinkAdapter implements FragmentHandler
     private final LinkStreamEndDecoder end = new LinkStreamEndDecoder();
     private final LinkCancelDecoder cancel = new LinkCancelDecoder();
     private final LinkPublicationDecoder publication = new LinkPublicationDecoder();
+    private final LinkPieceDecoder piece = new LinkPieceDecoder();
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer pieceData = new UnsafeBuffer(0, 0);
 
     LinkAdapter(final LinkConductor conductor)
     {
@@ -104,7 +107,49 @@ final class LinkAdapter implements FragmentHandler
                 ", whose sender has not proved the link secret");
             return;
         }
+        if (LinkPieceDecoder.TEMPLATE_ID == templateId)
+        {
+            onPiece(peer, buffer, bodyOffset, blockLength, version);
+            return;
+        }
         onProvenMessage(peer, templateId, buffer, bodyOffset, blockLength, version);
+    }
+
+    /** A piece of a long message; the whole message, once joined, is handled as if it had come in one. */
+    private void onPiece(
+        final PeerLink peer, final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    {
+        piece.wrap(buffer, offset, blockLength, version);
+        final int wholeLength = piece.messageLength();
+        final int pieceOffset = piece.pieceOffset();
+        piece.wrapPiece(pieceData);
+        final int joined = peer.pieces.onPiece(wholeLength, pieceOffset, pieceData, 0, pieceData.capacity());
+        if (-1 == joined)
+        {
+            counters.piecesDropped++;
+            return;
+        }
+        if (joined > 0)
+        {
+            final DirectBuffer message = peer.pieces.message();
+            try
+            {
+                header.wrap(message, 0);
+                final int templateId = header.templateId();
+                if (joined < MessageHeaderDecoder.ENCODED_LENGTH || header.schemaId() !=
+                    MessageHeaderDecoder.SCHEMA_ID || LinkPieceDecoder.TEMPLATE_ID == templateId)
+                {
+                    counters.piecesDropped++;
+                    return;
+                }
+                onProvenMessage(peer, templateId, message, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(),
+                    header.version());
+            }
+            finally
+            {
+                peer.pieces.reset();
+            }
+        }
     }
 
     private void onProvenMessage(
@@ -130,11 +175,11 @@ final class LinkAdapter implements FragmentHandler
                 final String pattern = interest.pattern();
                 if (RouteAction.ADD == action)
                 {
-                    peer.addInterest(pattern);
+                    peer.publications.addInterest(pattern);
                 }
                 else
                 {
-                    peer.removeInterest(pattern);
+                    peer.publications.removeInterest(pattern);
                 }
                 break;
             case LinkRequestDecoder.TEMPLATE_ID:
@@ -171,10 +216,13 @@ final class LinkAdapter implements FragmentHandler
             case LinkPublicationDecoder.TEMPLATE_ID:
                 publication.wrap(buffer, bodyOffset, blockLength, version);
                 final int pubTemplateId = publication.templateId();
+                final boolean retained = BooleanType.TRUE == publication.retained();
+                final long linkSequence = publication.linkSequence();
                 final String subject = publication.subject();
                 final String pubMessageType = publication.messageType();
                 publication.wrapPayload(payload);
-                peer.onLinkPublication(pubTemplateId, subject, pubMessageType, payload, 0, payload.capacity());
+                peer.publications.onLinkPublication(
+                    pubTemplateId, retained, linkSequence, subject, pubMessageType, payload, 0, payload.capacity());
                 break;
             default:
                 counters.unauthenticatedMessages++;

@@ -49,6 +49,7 @@ public final class LinkConductor implements Agent
     private static final long SCAN_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int MAX_LOGGED_REFUSALS = 64;
     private static final int NONCE_LENGTH = 16;
+    private static final long SCHEMA_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final LinkContext ctx;
     private final String endpoint;
@@ -64,8 +65,8 @@ public final class LinkConductor implements Agent
     private final IntHashSet linkClientIds = new IntHashSet();
     private final LinkCounters counters = new LinkCounters();
     private final Set<String> loggedRefusals = new LinkedHashSet<>();
-    private final Map<String, Integer> localInterest = new LinkedHashMap<>();
     private final Map<String, PeerLink.RemoteRoute> advertised = new LinkedHashMap<>();
+    private final Map<String, Long> schemaWaitSinceNs = new HashMap<>();
     private final long livenessTimeoutNs;
     private final long heartbeatIntervalNs;
     private final FragmentHandler fragmentHandler;
@@ -117,6 +118,7 @@ public final class LinkConductor implements Agent
                 .errorHandler(errorHandler));
             opened.add(aeron);
             aeronInvoker = aeron.conductorAgentInvoker();
+            counters.attach(aeron);
             subscription = aeron.addSubscription("aeron:udp?endpoint=" + endpoint, LinkContext.STREAM_ID,
                 (image) -> { }, this::onUnavailableImage);
             final SecureRandom random = new SecureRandom();
@@ -134,7 +136,7 @@ public final class LinkConductor implements Agent
                     .maxSchemaBytes(Math.max(1, maxSchemaBytes))
                     .errorHandler(errorHandler));
                 opened.add(client);
-                peers[i] = new PeerLink(peer, new LinkSender(pub), client, this, random, log);
+                peers[i] = new PeerLink(peer, new LinkSender(pub, counters, client.context().maxMessageLength()), client, this, random, log);
                 byEndpoint.put(peer, peers[i]);
                 linkClientIds.add(client.clientId());
             }
@@ -176,11 +178,12 @@ public final class LinkConductor implements Agent
             work += peer.client.poll();
         }
         work += subscription.poll(fragmentHandler, FRAGMENT_LIMIT);
-        work += drainInterest();
+        work += interest.drain(linkClientIds, peers);
         if (nowNs - nextScanNs >= 0)
         {
             nextScanNs = nowNs + SCAN_INTERVAL_NS;
             work += scanRoutes();
+            counters.publish();
         }
         if (nowNs - nextTickNs >= 0)
         {
@@ -195,6 +198,7 @@ public final class LinkConductor implements Agent
     {
         closing = true; // closing the Aeron client takes the images away: not a link going down
         log.accept("link endpoint " + endpoint + " closing: " + counters);
+        counters.close();
         CloseHelper.quietClose(aeron);
         for (int i = peers.length - 1; i >= 0; i--)
         {
@@ -255,43 +259,6 @@ public final class LinkConductor implements Agent
         }
     }
 
-    private int drainInterest()
-    {
-        int work = 0;
-        LinkInterest.Change change;
-        while (null != (change = interest.poll()))
-        {
-            work++;
-            if (linkClientIds.contains(change.clientId))
-            {
-                continue; // a link's own subscription, for a peer: not this host's interest
-            }
-            final Integer count = localInterest.get(change.pattern);
-            final int was = null == count ? 0 : count;
-            final int now = Math.max(0, was + (change.held ? 1 : -1));
-            if (0 == now)
-            {
-                localInterest.remove(change.pattern);
-            }
-            else
-            {
-                localInterest.put(change.pattern, now);
-            }
-            if ((0 == was) != (0 == now))
-            {
-                final RouteAction action = 0 == now ? RouteAction.REMOVE : RouteAction.ADD;
-                for (final PeerLink peer : peers)
-                {
-                    if (peer.up)
-                    {
-                        peer.sender.interest(action, change.pattern);
-                    }
-                }
-            }
-        }
-        return work;
-    }
-
     /**
      * Compare the services that have an instance here (not a link's) with what the peers were told, and each peer's
      * services with what its client serves here.
@@ -319,9 +286,14 @@ public final class LinkConductor implements Agent
         int work = 0;
         for (final Map.Entry<String, PeerLink.RemoteRoute> e : local.entrySet())
         {
-            if (!advertised.containsKey(e.getKey()))
+            final PeerLink.RemoteRoute was = advertised.get(e.getKey());
+            if (null == was && waitForSchema(e.getValue(), routes))
             {
-                work++;
+                continue; // its schema comes just after its route: advertise both at once, not twice
+            }
+            if (null == was || !was.sameAs(e.getValue()))
+            {
+                work++; // new here, or served here now with other message types or schema: the peers learn it again
                 advertised.put(e.getKey(), e.getValue());
                 for (final PeerLink peer : peers)
                 {
@@ -354,6 +326,27 @@ public final class LinkConductor implements Agent
             reconcile(peer, local);
         }
         return work;
+    }
+
+    /**
+     * Whether a service new here has a schema this broker's route table does not hold yet (it arrives just after the
+     * route): wait for it up to {@link #SCHEMA_WAIT_NS}, then advertise without (a schema the table did not keep).
+     */
+    private boolean waitForSchema(final PeerLink.RemoteRoute route, final RouteTable routes)
+    {
+        final RouteTable.Route r = routes.route(route.name);
+        if (null == r || r.schemaId() < 0 || null != route.schemaIr)
+        {
+            schemaWaitSinceNs.remove(route.name);
+            return false;
+        }
+        final Long since = schemaWaitSinceNs.putIfAbsent(route.name, nowNs);
+        if (null != since && nowNs - since > SCHEMA_WAIT_NS)
+        {
+            schemaWaitSinceNs.remove(route.name);
+            return false;
+        }
+        return true;
     }
 
     private void reconcile(final PeerLink peer, final Map<String, PeerLink.RemoteRoute> local)
@@ -439,7 +432,7 @@ public final class LinkConductor implements Agent
         {
             sendRoute(peer, RouteAction.ADD, r);
         }
-        for (final String pattern : localInterest.keySet())
+        for (final String pattern : interest.patterns())
         {
             peer.sender.interest(RouteAction.ADD, pattern);
         }
@@ -565,7 +558,11 @@ public final class LinkConductor implements Agent
     {
         if (RouteAction.ADD == action)
         {
-            peer.remoteRoutes.put(name, r);
+            final PeerLink.RemoteRoute previous = peer.remoteRoutes.put(name, r);
+            if (null != previous && !previous.sameAs(r))
+            {
+                peer.unserve(name); // served there now with other types or schema: served here again as it is now
+            }
         }
         else
         {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Settings of a broker's links: its own link endpoint, its peers' endpoints, the secret file and the liveness
@@ -25,6 +26,16 @@ public final class LinkContext
 
     /** Default term length of a link's UDP publication: a message crosses in one piece up to an eighth of it. */
     public static final int TERM_LENGTH_DEFAULT = 4 * 1024 * 1024;
+
+    /**
+     * Property of the yields the link thread makes when idle before it parks (back-off idle strategy: 10 spins, these
+     * yields, then parks of 1 µs growing to 1 ms). More yields answer calls across a link sooner, and take a core
+     * while calls keep coming.
+     */
+    public static final String IDLE_YIELDS_PROP = "switchboard.link.idle.yields";
+
+    /** Default yields of the link thread before it parks. */
+    public static final int IDLE_YIELDS_DEFAULT = 20;
 
     /** Aeron stream id of link traffic on the UDP channels. */
     public static final int STREAM_ID = 7301;
@@ -142,6 +153,17 @@ public final class LinkContext
     public int termLength()
     {
         return termLength;
+    }
+
+    /**
+     * The link thread's idle strategy: back off from spinning to yielding ({@link #IDLE_YIELDS_PROP}) to parking.
+     *
+     * @return a new idle strategy.
+     */
+    public static org.agrona.concurrent.IdleStrategy idleStrategy()
+    {
+        return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP,
+            IDLE_YIELDS_DEFAULT)), TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }
 
     /**

@@ -6,6 +6,7 @@ import io.switchboard.codec.wire.LinkCancelEncoder;
 import io.switchboard.codec.wire.LinkHeartbeatEncoder;
 import io.switchboard.codec.wire.LinkHelloEncoder;
 import io.switchboard.codec.wire.LinkInterestEncoder;
+import io.switchboard.codec.wire.LinkPieceEncoder;
 import io.switchboard.codec.wire.LinkProofEncoder;
 import io.switchboard.codec.wire.LinkPublicationEncoder;
 import io.switchboard.codec.wire.LinkRequestEncoder;
@@ -37,7 +38,19 @@ final class LinkSender
     static final int ENVELOPE_BYTES = 256;
 
     private final Publication publication;
-    private final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(64 * 1024);
+    /** Encoded messages longer than this are sent in pieces; the buffers are given back after such a message. */
+    static final int SMALL_BUFFER = 64 * 1024;
+
+    /** Room for the header and fixed fields of a LinkPiece. */
+    static final int PIECE_ENVELOPE = 64;
+
+    /** How long one piece of a long message may wait for a back-pressured publication before it is given up. */
+    static final long PIECE_PATIENCE_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+    private ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(SMALL_BUFFER);
+    private ExpandableDirectByteBuffer pieceBuffer;
+    private final LinkPieceEncoder piece = new LinkPieceEncoder();
+    private final int maxPayloadLength;
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final LinkHelloEncoder hello = new LinkHelloEncoder();
     private final LinkProofEncoder proof = new LinkProofEncoder();
@@ -50,11 +63,20 @@ final class LinkSender
     private final LinkStreamEndEncoder end = new LinkStreamEndEncoder();
     private final LinkCancelEncoder cancel = new LinkCancelEncoder();
     private final LinkPublicationEncoder publicationEncoder = new LinkPublicationEncoder();
+    private final LinkCounters counters;
     private long lastResult;
 
-    LinkSender(final Publication publication)
+    /**
+     * @param publication to the peer.
+     * @param counters of the links.
+     * @param maxPayloadLength the broker's maximum message length: a call, reply, frame or publication up to it
+     * crosses, in pieces if it is longer than one Aeron message of the publication.
+     */
+    LinkSender(final Publication publication, final LinkCounters counters, final int maxPayloadLength)
     {
         this.publication = publication;
+        this.counters = counters;
+        this.maxPayloadLength = maxPayloadLength;
     }
 
     /**
@@ -64,7 +86,7 @@ final class LinkSender
      */
     int maxPayloadLength()
     {
-        return publication.maxMessageLength() - ENVELOPE_BYTES - 2 * 128;
+        return maxPayloadLength;
     }
 
     int sessionId()
@@ -130,13 +152,27 @@ final class LinkSender
         {
             route.putSchemaIr(new byte[0], 0, 0);
         }
-        return offer(MessageHeaderEncoder.ENCODED_LENGTH + route.encodedLength());
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + route.encodedLength();
+        if (offer(length))
+        {
+            counters.routeMessagesSent++;
+            counters.routeBytesSent += length;
+            return true;
+        }
+        return false;
     }
 
     boolean interest(final RouteAction action, final String pattern)
     {
         interest.wrapAndApplyHeader(buffer, 0, header).action(action).pattern(pattern);
-        return offer(MessageHeaderEncoder.ENCODED_LENGTH + interest.encodedLength());
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + interest.encodedLength();
+        if (offer(length))
+        {
+            counters.interestMessagesSent++;
+            counters.interestBytesSent += length;
+            return true;
+        }
+        return false;
     }
 
     boolean request(
@@ -209,6 +245,8 @@ final class LinkSender
 
     boolean publication(
         final int templateId,
+        final boolean retained,
+        final long linkSequence,
         final CharSequence subject,
         final CharSequence messageType,
         final DirectBuffer payload,
@@ -218,6 +256,8 @@ final class LinkSender
         buffer.checkLimit(ENVELOPE_BYTES + subject.length() + messageType.length() + length);
         publicationEncoder.wrapAndApplyHeader(buffer, 0, header)
             .templateId(templateId)
+            .retained(retained ? BooleanType.TRUE : BooleanType.FALSE)
+            .linkSequence(linkSequence)
             .subject(subject)
             .messageType(messageType)
             .putPayload(payload, offset, length);
@@ -226,15 +266,64 @@ final class LinkSender
 
     private boolean offer(final int length)
     {
-        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++)
+        final boolean sent = length <= publication.maxMessageLength() ? offer(buffer, length, 0) : offerPieces(length);
+        if (sent)
         {
-            final long result = publication.offer(buffer, 0, length);
+            counters.messagesSent++;
+            counters.bytesSent += length;
+        }
+        if (buffer.capacity() > SMALL_BUFFER)
+        {
+            buffer = new ExpandableDirectByteBuffer(SMALL_BUFFER); // memory bound: a long message's room given back
+        }
+        return sent;
+    }
+
+    /** A message longer than one Aeron message, in LinkPieces that follow each other on the publication. */
+    private boolean offerPieces(final int length)
+    {
+        final int pieceLength = publication.maxMessageLength() - PIECE_ENVELOPE;
+        pieceBuffer = new ExpandableDirectByteBuffer(publication.maxMessageLength());
+        try
+        {
+            for (int pieceOffset = 0; pieceOffset < length; pieceOffset += pieceLength)
+            {
+                final int n = Math.min(pieceLength, length - pieceOffset);
+                piece.wrapAndApplyHeader(pieceBuffer, 0, header).messageLength(length).pieceOffset(pieceOffset)
+                    .putPiece(buffer, pieceOffset, n);
+                if (!offer(pieceBuffer, MessageHeaderEncoder.ENCODED_LENGTH + piece.encodedLength(),
+                    System.nanoTime() + PIECE_PATIENCE_NS))
+                {
+                    return false; // the receiver drops the pieces it has when the next message begins
+                }
+            }
+            return true;
+        }
+        finally
+        {
+            pieceBuffer = null;
+        }
+    }
+
+    /**
+     * Offer, retrying a back-pressured publication a bounded number of times, or until the deadline if one is given
+     * (a piece of a long message: the peer's receiver window lets it through as the peer reads).
+     */
+    private boolean offer(final DirectBuffer source, final int length, final long deadlineNs)
+    {
+        for (int attempt = 0; 0 != deadlineNs || attempt < MAX_ATTEMPTS; attempt++)
+        {
+            final long result = publication.offer(source, 0, length);
             if (result > 0)
             {
                 return true;
             }
             lastResult = result;
             if (result != Publication.BACK_PRESSURED && result != Publication.ADMIN_ACTION)
+            {
+                return false;
+            }
+            if (0 != deadlineNs && System.nanoTime() - deadlineNs > 0)
             {
                 return false;
             }

@@ -5,8 +5,6 @@ import io.switchboard.codec.wire.RequestKind;
 import io.switchboard.codec.wire.ServiceMode;
 import io.switchboard.transport.DeferredReply;
 import io.switchboard.transport.ErrorCodes;
-import io.switchboard.transport.Push;
-import io.switchboard.transport.PushHandler;
 import io.switchboard.transport.RequestHandler;
 import io.switchboard.transport.ResponseListener;
 import io.switchboard.transport.ServiceDefinition;
@@ -38,7 +36,7 @@ import java.util.function.Consumer;
  * <p>
  * Not thread-safe: used by the link conductor's thread only, which also polls the client.
  */
-final class PeerLink implements RequestHandler, StreamHandler, PushHandler, ResponseListener, StreamListener
+final class PeerLink implements RequestHandler, StreamHandler, ResponseListener, StreamListener
 {
     /** A service the peer serves, as it described it. */
     static final class RemoteRoute
@@ -54,6 +52,14 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
             this.mode = mode;
             this.types = types;
             this.schemaIr = ir;
+        }
+
+        /** Whether the other describes the service the same way (mode, message types, schema). */
+        boolean sameAs(final RemoteRoute other)
+        {
+            return mode == other.mode && types.equals(other.types) &&
+                java.util.Arrays.equals(null == schemaIr ? new byte[0] : schemaIr,
+                null == other.schemaIr ? new byte[0] : other.schemaIr);
         }
     }
 
@@ -78,6 +84,8 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
     final String endpoint;
     final LinkSender sender;
     final Switchboard client;
+    final LinkPublications publications;
+    final LinkPieces pieces;
     private final LinkConductor conductor;
     private final Consumer<String> log;
     private final SecureRandom random;
@@ -92,7 +100,6 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
 
     final Map<String, RemoteRoute> remoteRoutes = new LinkedHashMap<>();
     final Set<String> served = new LinkedHashSet<>();
-    final Set<String> remoteInterest = new LinkedHashSet<>();
     final Set<String> conflictsReported = new LinkedHashSet<>();
 
     private final Long2ObjectHashMap<Outbound> outbound = new Long2ObjectHashMap<>();
@@ -102,8 +109,6 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
     private final org.agrona.collections.LongHashSet streams = new org.agrona.collections.LongHashSet();
     private long inCallLinkCorrelationId = -1;
     private boolean inCallStream;
-    private long lastLogId;
-    private long lastSequence = -1;
 
     PeerLink(
         final String endpoint,
@@ -119,6 +124,8 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         this.conductor = conductor;
         this.random = random;
         this.log = log;
+        this.publications = new LinkPublications(this, client, conductor.counters(), log);
+        this.pieces = new LinkPieces(sender.maxPayloadLength() + 16 * 1024);
         random.nextBytes(nonce);
     }
 
@@ -141,6 +148,7 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         acceptedByPeer = false;
         up = false;
         conductor.unbind(this);
+        pieces.reset();
         nonce = new byte[16];
         random.nextBytes(nonce);
         if (wasUp)
@@ -164,11 +172,7 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         }
         served.clear();
         remoteRoutes.clear();
-        for (final String pattern : remoteInterest)
-        {
-            client.unsubscribeAsync(pattern);
-        }
-        remoteInterest.clear();
+        publications.down();
     }
 
     /** Fail the calls whose callers gave up long ago: the peer never answered them (bounded memory). */
@@ -262,7 +266,7 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         }
     }
 
-    private static String describe(final Throwable ex)
+    static String describe(final Throwable ex)
     {
         final Throwable cause = ex instanceof java.util.concurrent.CompletionException && null != ex.getCause() ?
             ex.getCause() : ex;
@@ -363,6 +367,11 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         }
         final Integer id = route.messageTypes().get(stream.messageType());
         return null == id ? ServiceDefinition.OPAQUE_TEMPLATE_ID : id;
+    }
+
+    LinkConductor conductor()
+    {
+        return conductor;
     }
 
     private long deadline(final long timeoutMs)
@@ -553,69 +562,6 @@ final class PeerLink implements RequestHandler, StreamHandler, PushHandler, Resp
         if (-1 != linkCorrelationId)
         {
             sender.end(linkCorrelationId, frameCount, null, null);
-        }
-    }
-
-    // ---------------------------------------------------------------- publications
-
-    void addInterest(final String pattern)
-    {
-        if (remoteInterest.add(pattern))
-        {
-            client.subscribeAsync(pattern, this).whenComplete((ok, ex) ->
-            {
-                if (null != ex)
-                {
-                    remoteInterest.remove(pattern);
-                    log.accept("link " + endpoint + ": cannot subscribe here to its interest '" + pattern + "': " +
-                        describe(ex));
-                }
-            });
-        }
-    }
-
-    void removeInterest(final String pattern)
-    {
-        if (remoteInterest.remove(pattern))
-        {
-            client.unsubscribeAsync(pattern);
-        }
-    }
-
-    public void onPush(final Push push, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (!up || push.isRetained() || conductor.isLinkClient(push.publisherId()))
-        {
-            return; // never send back what came over a link: no loops
-        }
-        if (push.logId() == lastLogId && push.sequence() == lastSequence)
-        {
-            return; // one publication matching two of the peer's patterns crosses once
-        }
-        lastLogId = push.logId();
-        lastSequence = push.sequence();
-        if (length > sender.maxPayloadLength() ||
-            !sender.publication(push.templateId(), push.subject(), push.messageType(), buffer, offset, length))
-        {
-            conductor.counters().publicationsDropped++;
-        }
-        else
-        {
-            conductor.counters().publicationsSent++;
-        }
-    }
-
-    void onLinkPublication(
-        final int templateId, final String subject, final String messageType, final DirectBuffer payload,
-        final int offset, final int length)
-    {
-        if (client.publish(subject, messageType, templateId, payload, offset, length) < 0)
-        {
-            conductor.counters().publicationsDropped++;
-        }
-        else
-        {
-            conductor.counters().publicationsReceived++;
         }
     }
 
