@@ -95,6 +95,9 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {io.switchboard.broker.link.LinkContext.TERM_LENGTH_PROP,
             bytes(io.switchboard.broker.link.LinkContext.TERM_LENGTH_DEFAULT),
             "term length of a link's UDP publication; a call crosses in one piece up to an eighth of it"},
+        {io.switchboard.broker.link.LinkContext.IDLE_YIELDS_PROP,
+            String.valueOf(io.switchboard.broker.link.LinkContext.IDLE_YIELDS_DEFAULT),
+            "yields of the idle link thread before it parks: more answer sooner and take more CPU"},
     };
 
     @Option(names = "--config", paramLabel = "FILE", order = 0,
