@@ -99,6 +99,16 @@ public final class CompactJson
         int i = from;
         while (i < limit)
         {
+            if (i + 8 <= limit)
+            {
+                final long word = (long)Swar.LONGS.get(bytes, i);
+                if (0 == (word & Swar.HIGH_BITS) && !Swar.hasByte(word, Swar.QUOTES) &&
+                    !Swar.hasByte(word, Swar.BACKSLASHES) && !Swar.hasByteBelow(word, 0x20))
+                {
+                    i += 8; // eight plain ASCII characters
+                    continue;
+                }
+            }
             final int b = bytes[i++];
             if ('"' == b)
             {

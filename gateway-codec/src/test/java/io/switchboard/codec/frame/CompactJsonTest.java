@@ -105,6 +105,41 @@ class CompactJsonTest
     }
 
     @Test
+    void shouldFindWhatTheScansLookForAtEveryPositionOfALongText()
+    {
+        for (int at = 0; at < 40; at++)
+        {
+            final byte[] text = "x".repeat(40).getBytes(StandardCharsets.UTF_8);
+            assertEquals(-1, Utf8.firstInvalid(text, 0, text.length));
+            assertFalse(Utf8.hasSurrogateEscape(text, 0, text.length));
+            final byte[] invalid = text.clone();
+            invalid[at] = (byte)0xFF;
+            assertEquals(at, Utf8.firstInvalid(invalid, 0, invalid.length), "at " + at);
+            if (at + 6 <= text.length)
+            {
+                final byte[] escaped = text.clone();
+                System.arraycopy("\\uDC00".getBytes(StandardCharsets.US_ASCII), 0, escaped, at, 6);
+                assertTrue(Utf8.hasSurrogateEscape(escaped, 0, escaped.length), "at " + at);
+                assertFalse(Utf8.hasSurrogateEscape(escaped, at + 1, escaped.length - at - 1), "after " + at);
+            }
+            for (final byte b : new byte[]{ '"', '\\', 0x01, (byte)0xF0 })
+            {
+                final byte[] string = ("\"" + "x".repeat(40) + "\"").getBytes(StandardCharsets.UTF_8);
+                string[1 + at] = b;
+                final int end = CompactJson.end(string, 0, string.length);
+                if ('"' == b)
+                {
+                    assertEquals(2 + at, end, "a quote at " + at);
+                }
+                else
+                {
+                    assertEquals(-1, end, "byte " + b + " at " + at);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldCopyAOneMebibytePayloadAsItIs()
     {
         final String payload = "{\"data\":\"" + "x".repeat(1 << 20) + "\"}";
