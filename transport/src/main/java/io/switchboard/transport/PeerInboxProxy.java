@@ -311,6 +311,19 @@ final class PeerInboxProxy
         return HELD;
     }
 
+    private boolean isHalfWritten(final int peerInboxStreamId)
+    {
+        for (int i = 0, size = held.size(); i < size; i++)
+        {
+            final HeldRequest request = held.get(i);
+            if (request.inbox == peerInboxStreamId && request.position > 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean inboxWaits(final int peerInboxStreamId)
     {
         for (int i = 0, size = held.size(); i < size; i++)
@@ -776,6 +789,12 @@ final class PeerInboxProxy
         if (length <= maxLength)
         {
             return offer(log, peerInboxStreamId, 0, length, false);
+        }
+        if (isHalfWritten(peerInboxStreamId))
+        {
+            // a held request to this inbox is half written: the reader would drop it for a new long message's first
+            // piece, so this one is refused (its caller gets TARGET_BUSY) rather than the held one lost in silence
+            return Publication.BACK_PRESSURED;
         }
         // longer than one message of the log: in pieces, back to back, each with a Fragment header
         final int pieceLength = FragmentHeader.pieceLength(maxLength);
