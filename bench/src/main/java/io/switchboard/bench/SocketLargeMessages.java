@@ -164,10 +164,14 @@ public final class SocketLargeMessages
         in.clear().limit(length);
         readFully(channel, in);
         in.flip();
-        if (ERROR == type && StandardCharsets.UTF_8.decode(in.duplicate()).toString()
-            .contains("\"error_code\":\"TARGET_BUSY\""))
+        if (ERROR == type)
         {
-            return false;
+            final String error = StandardCharsets.UTF_8.decode(in.duplicate()).toString();
+            if (error.contains("\"error_code\":\"TARGET_BUSY\""))
+            {
+                System.err.println("TARGET_BUSY answered: " + error); // which side was full, and for how long
+                return false;
+            }
         }
         if (RESPONSE != type || length < size)
         {

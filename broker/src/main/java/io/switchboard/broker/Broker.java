@@ -256,6 +256,9 @@ public final class Broker implements AutoCloseable
                 // one attempt at a full inbox: a slow Java service gets TARGET_BUSY instead of holding every other
                 // socket client while the gateway retries (a new inbox still gets the send timeout to link)
                 .backPressureTimeoutNs(0)
+                // and no wait for a full inbox at all: a request it cannot take yet is kept and resumed each duty cycle
+                // (its connection not read meanwhile), failing TARGET_BUSY after the send or piece timeout
+                .holdBackPressuredRequests(true)
                 .reconnect(true)
                 .reconnectBackoffNs(TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(500))
                 // every schema the broker holds, to transcode: bounded as the broker bounds them

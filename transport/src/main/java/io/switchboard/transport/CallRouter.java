@@ -106,7 +106,7 @@ final class CallRouter
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " + logs.refusal());
             return correlationId;
         }
-        if (result < 0)
+        if (result < 0 && PeerInboxProxy.HELD != result) // a held request is in flight: it is finished or failed later
         {
             calls.fail(correlationId, listener, streamListener, PeerInboxProxy.offerErrorCode(result),
                 "could not send to service '" + service + "' (peer " + instance.clientId + "): " +
@@ -120,6 +120,22 @@ final class CallRouter
         }
 
         return correlationId;
+    }
+
+    /**
+     * A request that was held ({@link PeerInboxProxy#HELD}) could not be finished: its call fails now.
+     *
+     * @param correlationId of the call.
+     * @param errorCode of the failure.
+     * @param message of the failure.
+     */
+    void onHeldRequestFailed(final long correlationId, final String errorCode, final String message)
+    {
+        final PendingCall call = calls.get(correlationId);
+        if (null != call)
+        {
+            calls.complete(call, errorCode, "could not send to peer " + call.targetClientId + ": " + message);
+        }
     }
 
     boolean cancel(final long correlationId)

@@ -116,6 +116,7 @@ final class ClientConductor implements Agent
         this.inboxAssembler = new FragmentAssembler(inboxAdapter);
         this.callRouter = new CallRouter(
             session, routes, calls, peers, logs, counters, clock, ctx.maxMessageLength());
+        peers.heldRequestListener(callRouter::onHeldRequestFailed);
 
         try
         {
@@ -253,6 +254,7 @@ final class ClientConductor implements Agent
         work += inbox.poll(inboxAssembler, FRAGMENT_LIMIT);
         work += peers.drainLoopback(inboxAdapter);
         work += peers.retryOwed(nowNs);
+        work += peers.resumeHeld(nowNs);
         if (null != pubSubSubscription)
         {
             pubSubAdapter.nowNs(nowNs);
@@ -352,6 +354,11 @@ final class ClientConductor implements Agent
     boolean abandon(final long correlationId)
     {
         return callRouter.abandon(correlationId);
+    }
+
+    boolean isRequestHeld(final long correlationId)
+    {
+        return peers.isHeld(correlationId);
     }
 
     /**

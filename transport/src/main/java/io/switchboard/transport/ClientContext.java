@@ -33,6 +33,7 @@ abstract class ClientContext<C extends ClientContext<C>>
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private long sendTimeoutNs = TimeUnit.MILLISECONDS.toNanos(200);
     private long backPressureTimeoutNs = -1;
+    private boolean holdBackPressuredRequests;
     private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
     private long waitForBrokerNs;
     private long controlTimeoutNs = TimeUnit.SECONDS.toNanos(10);
@@ -456,6 +457,33 @@ abstract class ClientContext<C extends ClientContext<C>>
     {
         this.backPressureTimeoutNs = backPressureTimeoutNs;
         return self();
+    }
+
+    /**
+     * Never wait for a peer inbox in {@code request}, {@code stream} or {@code send}: a request the inbox cannot take
+     * yet (back-pressured, not yet linked, or a long message whose next piece has no room) is kept, copied, and
+     * resumed on each duty cycle from where it stopped; its call fails {@code TARGET_BUSY} after the send timeout (no
+     * piece taken) or the piece timeout (a later piece), and {@link Switchboard#isRequestHeld(long)} tells whether it
+     * is still held. Kept requests hold at most {@link PeerInboxProxy#maxHeldBytes(int)} bytes; over that a request is
+     * tried once. For a thread that serves many callers (the gateway); default false: a send retries in place.
+     *
+     * @param holdBackPressuredRequests true to keep and resume instead of waiting.
+     * @return this for a fluent API.
+     */
+    public C holdBackPressuredRequests(final boolean holdBackPressuredRequests)
+    {
+        this.holdBackPressuredRequests = holdBackPressuredRequests;
+        return self();
+    }
+
+    /**
+     * See {@link #holdBackPressuredRequests(boolean)}.
+     *
+     * @return true if requests a peer inbox cannot take yet are kept and resumed.
+     */
+    public boolean holdBackPressuredRequests()
+    {
+        return holdBackPressuredRequests;
     }
 
     /**

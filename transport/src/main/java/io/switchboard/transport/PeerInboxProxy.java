@@ -39,6 +39,13 @@ final class PeerInboxProxy
      * never returned to users, who get {@link LogFactory#refusal()} as a typed error instead.
      */
     static final long LOG_REFUSED = -100;
+    /**
+     * Result of a request the inbox could not take yet, kept to be resumed on the next duty cycles (see {@link
+     * ClientContext#holdBackPressuredRequests(boolean)}): its call is in flight, and fails if it cannot be finished.
+     */
+    static final long HELD = -200;
+    /** Least bound on the bytes of held requests (a maximum message more than that is still taken). */
+    static final long MIN_HELD_BYTES = 32L * 1024 * 1024;
 
     private final Switchboard.Context ctx;
     private final NanoClock clock;
@@ -60,6 +67,13 @@ final class PeerInboxProxy
     private final Long2LongHashMap createdNsByInbox = new Long2LongHashMap(Long.MIN_VALUE);
     private final Int2IntHashMap peerInbox = new Int2IntHashMap(0);
     private final OwedAnswers owed = new OwedAnswers();
+    /** Requests kept while their inbox could not take them, oldest first; one inbox's are sent in order. */
+    private final java.util.ArrayList<HeldRequest> held = new java.util.ArrayList<>();
+    private final org.agrona.collections.IntHashSet inboxesWaiting = new org.agrona.collections.IntHashSet();
+    private final long maxHeldBytes;
+    private long heldBytes;
+    private long lastOfferResult;
+    private HeldRequestListener heldRequestListener;
     private DataPlane dataPlane;
     private String channel;
     private int clientId;
@@ -75,6 +89,43 @@ final class PeerInboxProxy
         this.logs = logs;
         this.counters = counters;
         this.loopback = new Loopback(ctx.maxMessageLength() + Reassembler.ENVELOPE_ALLOWANCE);
+        this.maxHeldBytes = maxHeldBytes(ctx.maxMessageLength());
+    }
+
+    /**
+     * The bound on the bytes of requests kept while their inbox cannot take them: twice the longest message, at
+     * least {@link #MIN_HELD_BYTES} (32 MiB at the 16 MiB default maximum), so that one maximum message and the
+     * small requests of other callers can wait together.
+     *
+     * @param maxMessageLength the longest payload.
+     * @return the bound in bytes.
+     */
+    static long maxHeldBytes(final int maxMessageLength)
+    {
+        return Math.max(MIN_HELD_BYTES, 2L * (maxMessageLength + Reassembler.ENVELOPE_ALLOWANCE));
+    }
+
+    /**
+     * Who is told that a held request could not be finished, to fail its call.
+     *
+     * @param listener to tell.
+     */
+    void heldRequestListener(final HeldRequestListener listener)
+    {
+        this.heldRequestListener = listener;
+    }
+
+    /**
+     * Told when a request kept by {@link #sendRequest} could not be finished within its bound.
+     */
+    interface HeldRequestListener
+    {
+        /**
+         * @param correlationId of the request.
+         * @param errorCode {@code TARGET_BUSY} or {@code SERVICE_UNAVAILABLE}.
+         * @param message why.
+         */
+        void onHeldRequestFailed(long correlationId, String errorCode, String message);
     }
 
     /**
@@ -118,6 +169,8 @@ final class PeerInboxProxy
         loopback.clear();
         peerInbox.clear();
         owed.clear();
+        held.clear();
+        heldBytes = 0;
         dataPlane = null;
     }
 
@@ -148,6 +201,13 @@ final class PeerInboxProxy
             CloseHelper.quietClose(logByInbox.remove(goneInbox));
             createdNsByInbox.remove(goneInbox);
             owed.removeInbox(goneInbox); // no one left to tell
+            for (int i = held.size() - 1; i >= 0; i--)
+            {
+                if (held.get(i).inbox == goneInbox)
+                {
+                    heldBytes -= held.remove(i).length; // their calls fail with the peer (PendingCalls.failTarget)
+                }
+            }
         }
     }
 
@@ -174,7 +234,258 @@ final class PeerInboxProxy
             .putService(calledService.of(service), 0, service.length())
             .putMessageType(calledMessageType.of(messageType), 0, messageType.length())
             .putPayload(buffer, offset, length);
-        return offer(instance.inboxStreamId, MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength());
+        final int encodedLength = MessageHeaderEncoder.ENCODED_LENGTH + requestEncoder.encodedLength();
+        if (ctx.holdBackPressuredRequests() && instance.inboxStreamId != inboxStreamId && null != dataPlane)
+        {
+            return offerOrHold(instance.inboxStreamId, correlationId, encodedLength);
+        }
+        return offer(instance.inboxStreamId, encodedLength);
+    }
+
+    /**
+     * Whether a request is still kept, not all of it taken by its inbox yet.
+     *
+     * @param correlationId of the request.
+     * @return true while held.
+     */
+    boolean isHeld(final long correlationId)
+    {
+        for (int i = 0, size = held.size(); i < size; i++)
+        {
+            if (held.get(i).correlationId == correlationId)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Requests kept while their inbox could not take them.
+     *
+     * @return the count.
+     */
+    int heldRequests()
+    {
+        return held.size();
+    }
+
+    /**
+     * Offer the request in the send buffer without waiting: what the inbox cannot take now (all of it, or the
+     * pieces after those it took) is copied and kept, to be resumed by {@link #resumeHeld(long)}.
+     *
+     * @return the new position, {@link #HELD}, a negative {@link Publication} result, or {@link #LOG_REFUSED}.
+     */
+    private long offerOrHold(final int peerInboxStreamId, final long correlationId, final int length)
+    {
+        final DataPlane.Log log = log(peerInboxStreamId);
+        if (null == log)
+        {
+            return LOG_REFUSED;
+        }
+        final boolean canHold = heldBytes + length <= maxHeldBytes;
+        if (inboxWaits(peerInboxStreamId))
+        {
+            // behind an earlier request to the same inbox (perhaps half of a long message): in order, after it
+            if (!canHold)
+            {
+                return Publication.BACK_PRESSURED;
+            }
+            hold(peerInboxStreamId, correlationId, length, 0);
+            return HELD;
+        }
+        if (!canHold && length > log.maxMessageLength())
+        {
+            return Publication.BACK_PRESSURED; // could not keep the rest, were a piece not taken: not begun
+        }
+        final int position = advance(log, sendBuffer, length, 0);
+        if (position == length)
+        {
+            return lastOfferResult;
+        }
+        if (!canHold || !retryable(lastOfferResult, peerInboxStreamId, position))
+        {
+            return lastOfferResult; // a reader that got pieces lets the unfinished message go
+        }
+        hold(peerInboxStreamId, correlationId, length, position);
+        return HELD;
+    }
+
+    private boolean isHalfWritten(final int peerInboxStreamId)
+    {
+        for (int i = 0, size = held.size(); i < size; i++)
+        {
+            final HeldRequest request = held.get(i);
+            if (request.inbox == peerInboxStreamId && request.position > 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean inboxWaits(final int peerInboxStreamId)
+    {
+        for (int i = 0, size = held.size(); i < size; i++)
+        {
+            if (held.get(i).inbox == peerInboxStreamId)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean retryable(final long result, final int peerInboxStreamId, final int position)
+    {
+        return Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result ||
+            (Publication.NOT_CONNECTED == result && 0 == position &&
+            clock.nanoTime() - createdNsByInbox.get(peerInboxStreamId) < ctx.sendTimeoutNs()); // a log linking
+    }
+
+    private void hold(final int peerInboxStreamId, final long correlationId, final int length, final int position)
+    {
+        final byte[] copy = new byte[length]; // the back-pressured path only, bounded by maxHeldBytes
+        sendBuffer.getBytes(0, copy, 0, length);
+        final HeldRequest request = new HeldRequest(peerInboxStreamId, correlationId, copy, position);
+        request.sinceNs = clock.nanoTime();
+        held.add(request);
+        heldBytes += length;
+    }
+
+    /**
+     * Offer a message from a position: whole if it fits one message of the log, else the pieces from that position
+     * on, back to back, until one is not taken ({@link #lastOfferResult} then says why).
+     *
+     * @return the position reached; the length when all of it was taken.
+     */
+    private int advance(final DataPlane.Log log, final DirectBuffer buffer, final int length, final int from)
+    {
+        final int maxLength = log.maxMessageLength();
+        if (length <= maxLength)
+        {
+            lastOfferResult = log.offer(buffer, 0, length);
+            return lastOfferResult > 0 ? length : 0;
+        }
+        final int pieceLength = FragmentHeader.pieceLength(maxLength);
+        int position = from;
+        while (position < length)
+        {
+            fragmentHeader.encode(length, position);
+            final int piece = Math.min(pieceLength, length - position);
+            lastOfferResult = log.offer(fragmentHeader.buffer, 0, Reassembler.HEADER_LENGTH, buffer, position, piece);
+            if (lastOfferResult < 0)
+            {
+                break;
+            }
+            position += piece;
+        }
+        return position;
+    }
+
+    /**
+     * Go on with the held requests, the first of each inbox, from where each stopped; fail those whose inbox took
+     * nothing within the send timeout (first piece) or the piece timeout (a later piece). Called each duty cycle;
+     * costs nothing when none is held.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return how many made progress or were let go.
+     */
+    int resumeHeld(final long nowNs)
+    {
+        if (held.isEmpty() || null == dataPlane)
+        {
+            return 0;
+        }
+        int work = 0;
+        inboxesWaiting.clear();
+        for (int i = 0; i < held.size(); )
+        {
+            final HeldRequest request = held.get(i);
+            if (!inboxesWaiting.add(request.inbox))
+            {
+                // an earlier one to the same inbox goes first; this one still fails at its send timeout
+                if (nowNs - request.sinceNs - ctx.sendTimeoutNs() > 0)
+                {
+                    removeHeld(i);
+                    failHeld(request, Publication.BACK_PRESSURED, ctx.sendTimeoutNs());
+                    work++;
+                    continue;
+                }
+                i++;
+                continue;
+            }
+            final DataPlane.Log log = logByInbox.get(request.inbox);
+            final int position = null == log ? request.position :
+                advance(log, request.buffer, request.length, request.position);
+            if (position == request.length)
+            {
+                inboxesWaiting.remove(request.inbox); // the next one to the inbox may go in this cycle
+                removeHeld(i);
+                work++;
+                continue;
+            }
+            if (position > request.position)
+            {
+                request.position = position;
+                request.sinceNs = nowNs;
+                work++;
+            }
+            final long boundNs = 0 == request.position ? ctx.sendTimeoutNs() : ctx.pieceTimeoutNs();
+            final long result = null == log ? Publication.CLOSED : lastOfferResult;
+            if (null == log || !retryable(result, request.inbox, request.position) ||
+                nowNs - request.sinceNs - boundNs > 0)
+            {
+                // the reader lets an unfinished message go (its partial expires); the caller is told at once
+                removeHeld(i);
+                inboxesWaiting.remove(request.inbox);
+                failHeld(request, result, boundNs);
+                work++;
+                continue;
+            }
+            i++;
+        }
+        return work;
+    }
+
+    private void failHeld(final HeldRequest request, final long result, final long boundNs)
+    {
+        counters.undeliverable.incrementOrdered();
+        if (null != heldRequestListener)
+        {
+            heldRequestListener.onHeldRequestFailed(request.correlationId, offerErrorCode(result),
+                "the request of " + request.length + " bytes was not taken by the service's inbox: " +
+                (0 == request.position ? "nothing of it within the send timeout of " +
+                TimeUnit.NANOSECONDS.toMillis(boundNs) + " ms" : "its piece at " + request.position +
+                " not within the piece timeout of " + TimeUnit.NANOSECONDS.toMillis(boundNs) + " ms") +
+                " (" + Publication.errorString(result) + ")");
+        }
+    }
+
+    private void removeHeld(final int index)
+    {
+        heldBytes -= held.remove(index).length;
+    }
+
+    /** A request its inbox could not take yet: a copy of it, and how much of it was taken. */
+    private static final class HeldRequest
+    {
+        final int inbox;
+        final long correlationId;
+        final org.agrona.concurrent.UnsafeBuffer buffer;
+        final int length;
+        int position;
+        /** Since when it waits (kept, or its last piece taken). */
+        long sinceNs;
+
+        HeldRequest(final int inbox, final long correlationId, final byte[] bytes, final int position)
+        {
+            this.inbox = inbox;
+            this.correlationId = correlationId;
+            this.buffer = new org.agrona.concurrent.UnsafeBuffer(bytes);
+            this.length = bytes.length;
+            this.position = position;
+        }
     }
 
     /**
@@ -478,6 +789,12 @@ final class PeerInboxProxy
         if (length <= maxLength)
         {
             return offer(log, peerInboxStreamId, 0, length, false);
+        }
+        if (isHalfWritten(peerInboxStreamId))
+        {
+            // a held request to this inbox is half written: the reader would drop it for a new long message's first
+            // piece, so this one is refused (its caller gets TARGET_BUSY) rather than the held one lost in silence
+            return Publication.BACK_PRESSURED;
         }
         // longer than one message of the log: in pieces, back to back, each with a Fragment header
         final int pieceLength = FragmentHeader.pieceLength(maxLength);

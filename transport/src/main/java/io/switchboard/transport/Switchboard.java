@@ -228,6 +228,26 @@ public final class Switchboard extends ControlApi implements AutoCloseable
      * @param correlationId of the request or stream.
      * @return true if it was in flight.
      */
+    /**
+     * Whether a call's request is still kept by this client, not all of it taken by the service's inbox yet (see
+     * {@link Context#holdBackPressuredRequests(boolean)}); always false otherwise.
+     *
+     * @param correlationId of the call.
+     * @return true while held.
+     */
+    public boolean isRequestHeld(final long correlationId)
+    {
+        lock.lock();
+        try
+        {
+            return conductor.isRequestHeld(correlationId);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
     public boolean abandon(final long correlationId)
     {
         lock.lock();

@@ -250,6 +250,72 @@ class ClientConductorTest
         assertEquals(0, conductor.pendingCount());
     }
 
+    @Test
+    void shouldHoldABackPressuredRequestAndSendItWhenTheInboxHasRoom() throws Exception
+    {
+        ctx.holdBackPressuredRequests(true);
+        routeCalculator();
+        dataPlane().offerResult = io.aeron.Publication.BACK_PRESSURED;
+        final long correlationId = call(); // returns at once: nothing waits for the inbox
+        assertTrue(conductor.isRequestHeld(correlationId));
+        assertEquals(List.of(), outcomes);
+        clock.advance(TimeUnit.MICROSECONDS.toNanos(500)); // within the send timeout (1 ms here)
+        conductor.doWork();
+        assertTrue(conductor.isRequestHeld(correlationId));
+        dataPlane().offerResult = 64;
+        conductor.doWork();
+        assertFalse(conductor.isRequestHeld(correlationId));
+        assertEquals(1, dataPlane().sent(SERVICE_INBOX).size());
+        assertEquals(List.of(), outcomes, "in flight, waiting for its answer");
+        assertEquals(1, conductor.pendingCount());
+    }
+
+    @Test
+    void shouldFailAHeldRequestTargetBusyAfterTheSendTimeout() throws Exception
+    {
+        ctx.holdBackPressuredRequests(true);
+        routeCalculator();
+        dataPlane().offerResult = io.aeron.Publication.BACK_PRESSURED;
+        final long first = call();
+        final long second = call(); // behind the first, in order
+        assertTrue(conductor.isRequestHeld(first) && conductor.isRequestHeld(second));
+        clock.advance(TimeUnit.MILLISECONDS.toNanos(2));
+        conductor.doWork();
+        assertEquals(List.of(ErrorCodes.TARGET_BUSY + " " + first, ErrorCodes.TARGET_BUSY + " " + second), outcomes);
+        assertFalse(conductor.isRequestHeld(first) || conductor.isRequestHeld(second));
+        assertEquals(0, conductor.pendingCount());
+        assertEquals(List.of(), dataPlane().sent(SERVICE_INBOX));
+    }
+
+    @Test
+    // without the guard the long answer's blocking offer waits on a test clock that stands still: fail, not hang
+    @org.junit.jupiter.api.Timeout(value = 20, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void shouldResumeALongRequestFromThePieceTheInboxDidNotTake() throws Exception
+    {
+        ctx.holdBackPressuredRequests(true);
+        routeCalculator();
+        final FakeDataPlane plane = dataPlane();
+        plane.offersTaken = 1; // the first piece of three goes, then the reader stops
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[20_000]);
+        final long correlationId = conductor.request(
+            "calc", "Add", payload, 0, payload.capacity(), TIMEOUT_NS, listener, null, RequestKind.REQUEST);
+        assertTrue(conductor.isRequestHeld(correlationId));
+        assertEquals(1, plane.sent(SERVICE_INBOX).size());
+
+        // a long answer to the same inbox now would make its reader drop the half-written request: refused
+        final UnsafeBuffer reply = new UnsafeBuffer(new byte[20_000]);
+        assertFalse(conductor.peers().sendResponse(SERVICE_INBOX, 99, null, null, reply, 0, reply.capacity(), 1000));
+        assertEquals(1, plane.sent(SERVICE_INBOX).size(), "nothing of the answer written");
+
+        plane.offersTaken = Integer.MAX_VALUE;
+        conductor.doWork();
+        assertFalse(conductor.isRequestHeld(correlationId));
+        // the two pieces left, and the small TARGET_BUSY owed to the refused answer's caller (a whole message, which
+        // a reader joining pieces takes between them)
+        assertEquals(4, plane.sent(SERVICE_INBOX).size());
+        assertEquals(List.of(), outcomes);
+    }
+
     private long callAdvancingClockInOffer()
     {
         // the bounded retry reads the clock: a thread advances it past the send timeout while the offer retries

@@ -26,6 +26,8 @@ final class FakeDataPlane implements DataPlane
     final Map<Integer, ArrayDeque<byte[]>> queuedByStream = new HashMap<>();
     final List<String> channels = new ArrayList<>();
     long offerResult = 64;
+    /** Offers taken before each further one answers BACK_PRESSURED (a reader that stopped mid-message). */
+    int offersTaken = Integer.MAX_VALUE;
     boolean closed;
     private final Header header = new Header(0, 16);
 
@@ -72,6 +74,11 @@ final class FakeDataPlane implements DataPlane
                 {
                     return offerResult;
                 }
+                if (offersTaken <= 0)
+                {
+                    return io.aeron.Publication.BACK_PRESSURED;
+                }
+                offersTaken--;
                 final byte[] bytes = new byte[length];
                 buffer.getBytes(offset, bytes);
                 sent(streamId).add(bytes);

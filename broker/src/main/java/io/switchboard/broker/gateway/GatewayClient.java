@@ -74,6 +74,17 @@ interface GatewayClient
     boolean cancel(long correlationId);
 
     /**
+     * See {@link Switchboard#isRequestHeld}.
+     *
+     * @param correlationId of the call.
+     * @return true while the call's request waits for room in the service's inbox.
+     */
+    default boolean isRequestHeld(final long correlationId)
+    {
+        return false;
+    }
+
+    /**
      * See {@link Switchboard#abandon}.
      *
      * @return true if the call was still in flight.
@@ -197,6 +208,11 @@ interface GatewayClient
             public boolean cancel(final long correlationId)
             {
                 return client.cancel(correlationId);
+            }
+
+            public boolean isRequestHeld(final long correlationId)
+            {
+                return client.isRequestHeld(correlationId);
             }
 
             public boolean abandon(final long correlationId)

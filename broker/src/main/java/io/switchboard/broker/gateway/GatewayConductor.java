@@ -219,6 +219,7 @@ public final class GatewayConductor implements Agent
         work += socketServices.retryRegistrations();
         subjects.logRouteFailures();
         work += subjects.retryBackPressured();
+        work += requests.releaseHeld();
         proxy.flushDirty();
         selector.selectNow();
         if (!selector.selectedKeys().isEmpty()) // keys may also have been selected while idle in awaitSocket
@@ -248,8 +249,10 @@ public final class GatewayConductor implements Agent
                     work += proxy.flush(session);
                 }
                 if (key.isValid() && key.isReadable() && !session.closeAfterFlush && !session.inputClosed &&
-                    0 == session.heldPublishes) // a connection whose publication waits for subscribers is not read
+                    0 == session.heldPublishes && 0 == session.heldRequests)
                 {
+                    // a connection whose publication waits for subscribers, or whose request waits for a Java
+                    // inbox, is not read
                     work += read(session);
                 }
             }

@@ -108,6 +108,8 @@ final class GatewaySession
     long readBufferBytes;
     /** This connection's PUBLISH frames not yet answered (held or back-pressured): it is not read while any wait. */
     int heldPublishes;
+    /** This connection's requests the gateway's client holds for a full Java inbox: it is not read while any wait. */
+    int heldRequests;
     /** PUSH sequence of this connection's subscription: one push per publication, however many patterns match. */
     long pushSequence;
     /** Pushes dropped since the last loss notice; a notice is sent once the queue has drained. */
@@ -408,7 +410,7 @@ final class GatewaySession
         {
             return;
         }
-        final int read = closeAfterFlush || inputClosed || heldPublishes > 0 ? 0 : SelectionKey.OP_READ;
+        final int read = closeAfterFlush || inputClosed || heldPublishes > 0 || heldRequests > 0 ? 0 : SelectionKey.OP_READ;
         final int ops = outbound.isEmpty() ? read : read | SelectionKey.OP_WRITE;
         if (key.interestOps() != ops)
         {

@@ -22,6 +22,8 @@ final class PendingCall
     final long startNs = System.nanoTime();
     long frames;
     boolean done;
+    /** Its request is held by the gateway's client for a full Java inbox: its connection is not read meanwhile. */
+    boolean held;
 
     PendingCall(
         final GatewaySession session,

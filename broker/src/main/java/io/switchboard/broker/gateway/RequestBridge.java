@@ -52,6 +52,8 @@ final class RequestBridge
     private final Listener listener = new Listener();
     private final ResponseWriter responseWriter;
     private PendingCall callInProgress;
+    /** Calls whose request the client holds for a full Java inbox, their connections not read meanwhile. */
+    private final ArrayList<PendingCall> heldCalls = new ArrayList<>();
 
     /**
      * @param ctx settings of the gateway (in-flight bounds).
@@ -303,7 +305,58 @@ final class RequestBridge
         {
             pendingById.put(id, call);
             session.pendingByClientId.put(correlationId, call);
+            if (client.isRequestHeld(id))
+            {
+                // the service's inbox has no room yet: the client resumes it each duty cycle (or fails the call
+                // TARGET_BUSY), and this connection is not read meanwhile, so one slow service slows only its callers
+                call.held = true;
+                heldCalls.add(call);
+                if (1 == ++session.heldRequests)
+                {
+                    session.updateInterest();
+                }
+            }
         }
+    }
+
+    /**
+     * Read again the connections none of whose requests is held any longer (taken by the service's inbox, or
+     * failed). Called each duty cycle; costs nothing when none is held.
+     *
+     * @return how many were let go.
+     */
+    int releaseHeld()
+    {
+        if (heldCalls.isEmpty())
+        {
+            return 0;
+        }
+        int work = 0;
+        for (int i = heldCalls.size() - 1; i >= 0; i--)
+        {
+            final PendingCall call = heldCalls.get(i);
+            if (call.done || !client.isRequestHeld(call.gatewayId))
+            {
+                heldCalls.remove(i);
+                call.held = false;
+                if (0 == --call.session.heldRequests)
+                {
+                    call.session.updateInterest();
+                }
+                work++;
+            }
+        }
+        return work;
+    }
+
+    /**
+     * Calls whose request waits for room in a Java inbox.
+     *
+     * @return how many.
+     */
+    int heldRequests()
+    {
+        return heldCalls.size();
     }
 
     void onCancel(final GatewaySession session, final FrameFormat format, final String correlationId)

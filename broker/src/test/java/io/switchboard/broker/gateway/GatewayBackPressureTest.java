@@ -23,8 +23,9 @@ import static io.switchboard.broker.gateway.SocketClient.RESPONSE;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * A Java service that stops reading its inbox: the gateway makes one attempt at the full inbox and answers
- * TARGET_BUSY, instead of retrying for the send timeout on its duty cycle while every other socket client waits.
+ * A Java service that stops reading its inbox: the gateway holds a request the full inbox cannot take, retries it each
+ * duty cycle without waiting, and answers TARGET_BUSY after the send timeout, instead of retrying for the send timeout
+ * on its duty cycle while every other socket client waits.
  */
 @Timeout(90)
 class GatewayBackPressureTest

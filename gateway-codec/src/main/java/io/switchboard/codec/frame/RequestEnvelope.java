@@ -219,6 +219,17 @@ public final class RequestEnvelope
         payloadOut.reset();
         if (FrameFormat.JSON == format)
         {
+            // already compact (most payloads): its bytes are the payload; the parser only skips it, which checks its
+            // syntax, names given twice and depth without decoding its strings
+            final long at = parser.currentTokenLocation().getByteOffset();
+            final int start = at < 0 || at >= length ? -1 : offset + (int)at;
+            final int end = start < 0 ? -1 : CompactJson.end(bytes, start, offset + length);
+            if (end > 0)
+            {
+                payloadOut.write(bytes, start, end - start);
+                parser.skipChildren(); // a string or a number: the next token skips it
+                return;
+            }
             payloadGenerator.copyCurrentStructure(parser); // the JSON parser refuses a name given twice
         }
         else

@@ -22,6 +22,10 @@ import java.util.Arrays;
 public final class ResponseWriter
 {
     private static final int HEADER_ROOM = FrameHeader.LENGTH_V2;
+    private static final byte[] RESPONSE_PREFIX =
+        "{\"correlation_id\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSE_MIDDLE =
+        "\",\"success\":true,\"payload\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final JsonFactory jsonFactory;
     private final JsonFactory msgpackFactory;
@@ -83,6 +87,13 @@ public final class ResponseWriter
         out.reset();
         out.skip(HEADER_ROOM);
         final boolean msgpack = FrameFormat.MSGPACK == format;
+        if (!msgpack && offset + length == CompactJson.end(json, offset, offset + length) &&
+            isPlain(correlationId) && compactResponse(correlationId, json, offset, length))
+        {
+            return frame(version, format);
+        }
+        out.reset();
+        out.skip(HEADER_ROOM);
         try (JsonParser parser = jsonFactory.createParser(json, offset, length))
         {
             // a name given twice in an object fails here: the tree keeps the last value, so the tree path writes it
@@ -113,6 +124,62 @@ public final class ResponseWriter
             }
             return null;
         }
+        return frame(version, format);
+    }
+
+    /**
+     * The body of a JSON reply whose text is compact already: its bytes copied as they are, after a parser skipped
+     * them (syntax, a name given twice, depth, trailing tokens checked, strings not decoded).
+     *
+     * @return true if written to {@link #out}; false if the copying path must write it.
+     */
+    private boolean compactResponse(final String correlationId, final byte[] json, final int offset, final int length)
+    {
+        try (JsonParser parser = jsonFactory.createParser(json, offset, length))
+        {
+            parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            final JsonToken first = parser.nextToken();
+            if (null == first || JsonToken.VALUE_NULL == first)
+            {
+                return false;
+            }
+            parser.skipChildren();
+            if (null != parser.nextToken()) // also skips (checks) a string or number that is the whole reply
+            {
+                return false;
+            }
+        }
+        catch (final Exception ex)
+        {
+            return false;
+        }
+        out.write(RESPONSE_PREFIX, 0, RESPONSE_PREFIX.length);
+        for (int i = 0, n = correlationId.length(); i < n; i++)
+        {
+            out.write(correlationId.charAt(i));
+        }
+        out.write(RESPONSE_MIDDLE, 0, RESPONSE_MIDDLE.length);
+        out.write(json, offset, length);
+        out.write('}');
+        return true;
+    }
+
+    /** Printable ASCII with nothing Jackson escapes: written as it is. */
+    private static boolean isPlain(final String text)
+    {
+        for (int i = 0, n = text.length(); i < n; i++)
+        {
+            final char c = text.charAt(i);
+            if (c < 0x20 || c > 0x7E || '"' == c || '\\' == c)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private byte[] frame(final int version, final FrameFormat format)
+    {
         final int bodyLength = out.size() - HEADER_ROOM;
         final byte[] frame;
         if (1 == version)

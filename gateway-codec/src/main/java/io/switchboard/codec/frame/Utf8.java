@@ -27,6 +27,11 @@ public final class Utf8
         int i = offset;
         while (i < end)
         {
+            if (i + 8 <= end && 0 == ((long)Swar.LONGS.get(bytes, i) & Swar.HIGH_BITS))
+            {
+                i += 8; // eight ASCII bytes
+                continue;
+            }
             final int b = bytes[i];
             if (b >= 0)
             {
@@ -153,8 +158,17 @@ public final class Utf8
      */
     public static boolean hasSurrogateEscape(final byte[] bytes, final int offset, final int length)
     {
+        final int limit = offset + length;
         for (int i = offset, end = offset + length - 3; i < end; i++)
         {
+            while (i + 8 <= limit && !Swar.hasByte((long)Swar.LONGS.get(bytes, i), Swar.BACKSLASHES))
+            {
+                i += 8; // no escape begins in these eight bytes
+            }
+            if (i >= end)
+            {
+                break;
+            }
             if (bytes[i] == '\\' && bytes[i + 1] == 'u' && (bytes[i + 2] | 0x20) == 'd')
             {
                 final int c = bytes[i + 3] | 0x20;
