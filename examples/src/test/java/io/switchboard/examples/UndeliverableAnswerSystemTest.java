@@ -141,8 +141,8 @@ class UndeliverableAnswerSystemTest
                 {
                     if (!session.send(frame, 0, ANSWER))
                     {
+                        cancelled.set(session.isCancelled()); // before the flag the test thread waits for
                         sendRefused.set(true);
-                        cancelled.set(session.isCancelled());
                         return;
                     }
                     sent.incrementAndGet();
