@@ -42,6 +42,37 @@ public final class FrameOutput extends OutputStream
     }
 
     /**
+     * The frame of what was written after {@link #skip skipping} {@link FrameHeader#LENGTH_V2} bytes of header room:
+     * a copy of the body behind a v1 header (length, version, type) or a v2 header (and the format).
+     *
+     * @param version of the frame, 1 or 2.
+     * @param type    of the frame.
+     * @param format  of the body; a v1 frame has none (JSON).
+     * @return a new array holding the whole frame.
+     */
+    public byte[] toFrame(final int version, final FrameType type, final FrameFormat format)
+    {
+        final int bodyLength = size - FrameHeader.LENGTH_V2;
+        final byte[] frame;
+        if (1 == version)
+        {
+            frame = Arrays.copyOfRange(array, FrameHeader.LENGTH_V2 - FrameHeader.LENGTH_V1, size);
+            frame[0] = (byte)(bodyLength >>> 24);
+            frame[1] = (byte)(bodyLength >>> 16);
+            frame[2] = (byte)(bodyLength >>> 8);
+            frame[3] = (byte)bodyLength;
+            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
+            frame[FrameHeader.TYPE_OFFSET] = (byte)type.code();
+        }
+        else
+        {
+            frame = Arrays.copyOf(array, size);
+            FrameEncoder.writeHeader(frame, 0, type, format, bodyLength);
+        }
+        return frame;
+    }
+
+    /**
      * The bytes written.
      *
      * @return the array holding them from index 0.

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * Writes PUSH frames, {@code {notification_id, message_type, payload, timestamp_ms, source_actor?, sequence}} in
@@ -142,23 +141,6 @@ public final class PushWriter
             generator = null;
             throw new IllegalStateException("cannot write a PUSH frame: " + ex, ex);
         }
-        final int bodyLength = out.size() - HEADER_ROOM;
-        final byte[] frame;
-        if (1 == version)
-        {
-            frame = Arrays.copyOfRange(out.array(), HEADER_ROOM - FrameHeader.LENGTH_V1, out.size());
-            frame[0] = (byte)(bodyLength >>> 24);
-            frame[1] = (byte)(bodyLength >>> 16);
-            frame[2] = (byte)(bodyLength >>> 8);
-            frame[3] = (byte)bodyLength;
-            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
-            frame[FrameHeader.TYPE_OFFSET] = (byte)FrameType.PUSH.code();
-        }
-        else
-        {
-            frame = Arrays.copyOf(out.array(), out.size());
-            FrameEncoder.writeHeader(frame, 0, FrameType.PUSH, FrameFormat.JSON, bodyLength);
-        }
-        return frame;
+        return out.toFrame(version, FrameType.PUSH, FrameFormat.JSON);
     }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
-import java.util.Arrays;
 
 /**
  * Writes a whole RESPONSE frame, {@code {correlation_id, success: true, payload}}, for a reply whose payload is JSON
@@ -180,24 +179,7 @@ public final class ResponseWriter
 
     private byte[] frame(final int version, final FrameFormat format)
     {
-        final int bodyLength = out.size() - HEADER_ROOM;
-        final byte[] frame;
-        if (1 == version)
-        {
-            frame = Arrays.copyOfRange(out.array(), HEADER_ROOM - FrameHeader.LENGTH_V1, out.size());
-            frame[0] = (byte)(bodyLength >>> 24);
-            frame[1] = (byte)(bodyLength >>> 16);
-            frame[2] = (byte)(bodyLength >>> 8);
-            frame[3] = (byte)bodyLength;
-            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
-            frame[FrameHeader.TYPE_OFFSET] = (byte)FrameType.RESPONSE.code();
-        }
-        else
-        {
-            frame = Arrays.copyOf(out.array(), out.size());
-            FrameEncoder.writeHeader(frame, 0, FrameType.RESPONSE, format, bodyLength);
-        }
-        return frame;
+        return out.toFrame(version, FrameType.RESPONSE, format);
     }
 
     private JsonGenerator jsonGenerator() throws Exception
