@@ -11,6 +11,7 @@ import io.switchboard.transport.ResponseListener;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
 import org.HdrHistogram.Histogram;
+import org.agrona.IoUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -495,13 +496,13 @@ public final class LinkLatencyHarness
                 brokerProcess.waitFor(20, TimeUnit.SECONDS);
                 brokerProcess.destroyForcibly();
             }
-            deleteRecursively(dir.toFile());
-            deleteRecursively(new java.io.File("/dev/shm/sb-bench-link-" + id));
+            IoUtil.delete(dir.toFile(), true);
+            IoUtil.delete(new java.io.File("/dev/shm/sb-bench-link-" + id), true);
             System.setOut(quiet);
         }
     }
 
-    private static Broker.Context brokerContext(
+    static Broker.Context brokerContext(
         final Path socketDir, final String aeronDir, final String link, final String peer, final Path secret)
     {
         final Broker.Context ctx = new Broker.Context()
@@ -527,18 +528,5 @@ public final class LinkLatencyHarness
             call.run();
             histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), System.nanoTime() - now));
         }
-    }
-
-    private static void deleteRecursively(final java.io.File file)
-    {
-        final java.io.File[] children = file.listFiles();
-        if (null != children)
-        {
-            for (final java.io.File child : children)
-            {
-                deleteRecursively(child);
-            }
-        }
-        file.delete();
     }
 }

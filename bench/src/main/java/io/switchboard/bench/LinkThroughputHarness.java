@@ -8,6 +8,7 @@ import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
 import io.switchboard.broker.Broker;
 import io.switchboard.transport.Switchboard;
+import org.agrona.IoUtil;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -151,10 +152,10 @@ public final class LinkThroughputHarness
         Switchboard subscriber = null;
         try
         {
-            brokerA = Broker.launch(context(dir.resolve("a"), "/dev/shm/sb-bench-link-tp-" + id + "/a/aeron", linkA,
-                linkB, secret));
-            brokerB = Broker.launch(context(dir.resolve("b"), "/dev/shm/sb-bench-link-tp-" + id + "/b/aeron", linkB,
-                linkA, secret));
+            brokerA = Broker.launch(LinkLatencyHarness.brokerContext(
+                dir.resolve("a"), "/dev/shm/sb-bench-link-tp-" + id + "/a/aeron", linkA, linkB, secret));
+            brokerB = Broker.launch(LinkLatencyHarness.brokerContext(
+                dir.resolve("b"), "/dev/shm/sb-bench-link-tp-" + id + "/b/aeron", linkB, linkA, secret));
             publisher = Switchboard.connect(new Switchboard.Context()
                 .controlSocket(dir.resolve("a").resolve("control.sock")).clientName("publisher-on-a"));
             subscriber = Switchboard.connect(new Switchboard.Context()
@@ -216,33 +217,8 @@ public final class LinkThroughputHarness
         finally
         {
             CloseHelper.closeAll(subscriber, publisher, brokerB, brokerA);
-            deleteRecursively(dir.toFile());
-            deleteRecursively(new java.io.File("/dev/shm/sb-bench-link-tp-" + id));
+            IoUtil.delete(dir.toFile(), true);
+            IoUtil.delete(new java.io.File("/dev/shm/sb-bench-link-tp-" + id), true);
         }
-    }
-
-    private static Broker.Context context(
-        final Path socketDir, final String aeronDir, final String link, final String peer, final Path secret)
-    {
-        final Broker.Context ctx = new Broker.Context()
-            .socketDir(socketDir)
-            .aeronDirectoryName(aeronDir)
-            .gateway(false)
-            .haltOnFatalError(false);
-        ctx.linkContext().endpoint(link).peer(peer).secretFile(secret);
-        return ctx;
-    }
-
-    private static void deleteRecursively(final java.io.File file)
-    {
-        final java.io.File[] children = file.listFiles();
-        if (null != children)
-        {
-            for (final java.io.File child : children)
-            {
-                deleteRecursively(child);
-            }
-        }
-        file.delete();
     }
 }
