@@ -11,6 +11,7 @@ import io.switchboard.broker.gateway.GatewayContext;
 import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.Switchboard;
+import io.switchboard.transport.TimerSlack;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
@@ -205,6 +206,12 @@ public final class Broker implements AutoCloseable
         {
             final Thread thread = new Thread(() ->
             {
+                // short parks of the back-off idle strategies last 1 us, not the kernel's default 50 us slack
+                final String slackFailure = TimerSlack.applyToCurrentThread();
+                if (null != slackFailure)
+                {
+                    ctx.log(slackFailure);
+                }
                 runnable.run();
                 if (!closing)
                 {

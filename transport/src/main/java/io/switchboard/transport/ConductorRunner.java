@@ -46,7 +46,16 @@ final class ConductorRunner
         else
         {
             runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, new LockedAgent());
-            AgentRunner.startOnThread(runner);
+            AgentRunner.startOnThread(runner, (task) -> new Thread(() ->
+            {
+                // the client's short parks last 1 us, not the kernel's default 50 us slack (see TimerSlack)
+                final String slackFailure = TimerSlack.applyToCurrentThread();
+                if (null != slackFailure)
+                {
+                    ctx.logger().accept(slackFailure);
+                }
+                task.run();
+            }));
         }
     }
 

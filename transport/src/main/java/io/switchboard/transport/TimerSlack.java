@@ -1,0 +1,93 @@
+package io.switchboard.transport;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The timer slack of Switchboard's own threads (Linux): how late the kernel may wake a thread from a timed park.
+ * <p>
+ * Linux gives every thread a slack of 50 µs by default, so a {@code LockSupport.parkNanos(1_000)} of a back-off idle
+ * strategy sleeps 50-65 µs, not 1 µs. An agent that parks while an answer is on its way (the media driver's
+ * conductor moving an IPC publisher's limit, the gateway waiting for a Java service's reply, a link thread, a
+ * client's conductor) then picks the answer up that much late, on every hop of a round trip. A thread may set its
+ * own slack through {@code /proc/TID/timerslack_ns} without privileges; the long parks of an idle thread (up to 1 ms)
+ * are unchanged, so idle CPU stays what it was.
+ * <p>
+ * {@code switchboard.timer.slack.ns} (default {@value #DEFAULT_NS}) sets the value; 0 or less leaves the kernel's.
+ */
+public final class TimerSlack
+{
+    /** Property: the timer slack in nanoseconds for Switchboard's threads; 0 or less leaves the kernel's. */
+    public static final String PROP = "switchboard.timer.slack.ns";
+
+    /** Default: 1 µs, the shortest park of the back-off idle strategies. */
+    public static final long DEFAULT_NS = 1_000;
+
+    private TimerSlack()
+    {
+    }
+
+    /**
+     * The configured slack ({@link #PROP}).
+     *
+     * @return nanoseconds; 0 or less for the kernel's.
+     */
+    public static long configuredNs()
+    {
+        return Long.getLong(PROP, DEFAULT_NS);
+    }
+
+    /**
+     * Set the calling thread's timer slack to {@link #configuredNs()}: call it first thing on an agent's thread.
+     *
+     * @return null if set or left as configured, else why not (for a cold-path log line; the thread works on).
+     */
+    public static String applyToCurrentThread()
+    {
+        final long slackNs = configuredNs();
+        return slackNs > 0 ? applyToCurrentThread(slackNs) : null;
+    }
+
+    /**
+     * Set the calling thread's timer slack.
+     *
+     * @param slackNs nanoseconds, greater than 0.
+     * @return null if set, else why not (not Linux, no /proc, refused).
+     */
+    public static String applyToCurrentThread(final long slackNs)
+    {
+        try
+        {
+            // /proc/thread-self links to PID/task/TID; /proc/TID/timerslack_ns is that thread's own value
+            final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+            final Path file = Path.of("/proc", self.getFileName().toString(), "timerslack_ns");
+            Files.writeString(file, Long.toString(slackNs));
+            return null;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "cannot set the timer slack of thread '" + Thread.currentThread().getName() + "' to " + slackNs +
+                " ns (" + PROP + "): " + ex + "; its short parks last the kernel's slack (50 us by default)";
+        }
+    }
+
+    /**
+     * The calling thread's timer slack as the kernel reports it.
+     *
+     * @return nanoseconds, or -1 if it cannot be read.
+     */
+    public static long currentThreadNs()
+    {
+        try
+        {
+            final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+            return Long.parseLong(Files.readString(
+                Path.of("/proc", self.getFileName().toString(), "timerslack_ns")).trim());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return -1;
+        }
+    }
+}
