@@ -87,7 +87,8 @@ public final class PathCost
                 report("stream", sb::stream, aeron::stream, keepAlive, runNs, repeats);
                 report("pubsub", sb::pubSub, aeron::pubSub, keepAlive, runNs, repeats);
                 System.out.println("# errors (calls failed, e.g. an inbox back-pressured while the driver " +
-                    "conductor did not run): " + sb.errors + "; load average " + loadAverage());
+                    "conductor did not run): " + sb.errors + ", streams cut short " + sb.streamsCut + ", last: " +
+                    sb.lastError + "; load average " + loadAverage());
             }
             finally
             {
@@ -183,6 +184,8 @@ public final class PathCost
         private long delivered;
         private String error;
         long errors;
+        long streamsCut;
+        String lastError;
 
         SwitchboardPaths(final Broker broker)
         {
@@ -245,8 +248,10 @@ public final class PathCost
             }
             if (null != error || STREAM_ITEMS != frames)
             {
-                throw new IllegalStateException("stream: expected " + STREAM_ITEMS + " items, actual=" + frames +
-                    ", error=" + error);
+                // counted, and printed at the end: the service cannot wait for a caller on its own thread, so a
+                // stream whose inbox the driver has not opened far enough yet ends short with TARGET_BUSY
+                streamsCut++;
+                lastError = error;
             }
             return frames;
         }
@@ -303,6 +308,7 @@ public final class PathCost
         public void onError(final long correlationId, final String errorCode, final String message)
         {
             error = errorCode + ": " + message;
+            lastError = error;
             errors++;
             replies++;
             ended = true;
