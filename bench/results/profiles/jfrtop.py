@@ -1,4 +1,5 @@
 import sys, re, collections, subprocess
+# usage: jfrtop.py FILE.jfr [THREAD] [TOP] [FRAME]: with FRAME, only the samples whose stack holds a frame containing that text
 path = sys.argv[1]; thread = sys.argv[2] if len(sys.argv) > 2 else "switchboard-gateway"
 out = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample", "--stack-depth", "64", path], capture_output=True, text=True).stdout
 events = out.split("jdk.ExecutionSample")
@@ -8,6 +9,7 @@ for e in events:
     if not m or m.group(1) != thread: continue
     frames = re.findall(r'^\s+([\w.$<>]+\(.*?\))\s+line:', e, re.M)
     if not frames: continue
+    if len(sys.argv) > 4 and not any(sys.argv[4] in f for f in frames): continue
     n += 1
     top[re.sub(r'\(.*', '', frames[0])] += 1
     seen = set()

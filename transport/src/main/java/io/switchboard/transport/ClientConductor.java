@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ClientConductor implements Agent
 {
-    private static final int FRAGMENT_LIMIT = 16;
+    /** Answers and stream frames come in bursts too: more per poll spreads the duty cycle's fixed cost thinner. */
+    private static final int FRAGMENT_LIMIT = 64;
     /** Publications are small and come in bursts: more per poll spreads the duty cycle's fixed cost thinner. */
     private static final int PUB_SUB_FRAGMENT_LIMIT = 64;
     private static final long TIMEOUT_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);

@@ -3,21 +3,24 @@ package io.switchboard.transport;
 import org.agrona.ErrorHandler;
 import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 
 /**
  * The calls this peer has in flight, keyed by correlation id: their deadlines, and the one terminal outcome each
  * gets (an answer, an error, a timeout, or the failure of everything when the broker or the client goes).
  * <p>
- * Pooled: a steady stream of calls reuses its {@link PendingCall}s. Not thread-safe: call with the client lock held.
+ * Pooled: a steady stream of calls reuses its {@link PendingCall}s, last released first taken (the one a closed loop
+ * reuses is still in cache); the pool is a plain array stack, no ring to wrap. Not thread-safe: call with the client
+ * lock held.
  */
 final class PendingCalls
 {
     private static final int MAX_POOLED_CALLS = 4096;
 
     private final Long2ObjectHashMap<PendingCall> calls = new Long2ObjectHashMap<>();
-    private final ArrayDeque<PendingCall> pool = new ArrayDeque<>();
+    private PendingCall[] pool = new PendingCall[16];
+    private int pooled;
     private final ArrayList<PendingCall> expired = new ArrayList<>();
     private final ClientCounters counters;
     private final ErrorHandler errorHandler;
@@ -57,7 +60,15 @@ final class PendingCalls
         final ResponseListener responseListener,
         final StreamListener streamListener)
     {
-        final PendingCall call = null == pool.peek() ? new PendingCall() : pool.poll();
+        final PendingCall call;
+        if (pooled > 0)
+        {
+            call = pool[--pooled]; // its slot keeps the reference: a pooled call is reused, never collected
+        }
+        else
+        {
+            call = new PendingCall();
+        }
         call.correlationId = correlationId;
         call.targetClientId = targetClientId;
         call.timeoutNs = timeoutNs;
@@ -234,9 +245,13 @@ final class PendingCalls
     void release(final PendingCall call)
     {
         call.reset();
-        if (pool.size() < MAX_POOLED_CALLS)
+        if (pooled < MAX_POOLED_CALLS)
         {
-            pool.add(call);
+            if (pooled == pool.length)
+            {
+                pool = Arrays.copyOf(pool, Math.min(MAX_POOLED_CALLS, 2 * pooled)); // grows with the calls in flight
+            }
+            pool[pooled++] = call;
         }
     }
 }

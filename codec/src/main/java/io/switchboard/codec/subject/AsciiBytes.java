@@ -53,6 +53,12 @@ public final class AsciiBytes
             }
             return buffer.getLong(offset + last) == bytes.getLong(last);
         }
+        if (length >= Integer.BYTES)
+        {
+            // four to seven bytes (short service and type names, compared on every request): two reads, overlapping
+            final int last = length - Integer.BYTES;
+            return buffer.getInt(offset) == bytes.getInt(0) && buffer.getInt(offset + last) == bytes.getInt(last);
+        }
         for (int i = 0; i < length; i++)
         {
             if (buffer.getByte(offset + i) != bytes.getByte(i))
