@@ -36,6 +36,15 @@ public final class GatewayConfiguration
     /** Default: how long a connection may sit on a frame it began but did not finish. */
     public static final long INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS = 10_000;
 
+    /**
+     * Default: how long, in microseconds, the idle gateway keeps yielding while an answer from Java is awaited before
+     * it parks. A park cannot be shorter than the kernel's timer slack (50 us by default on Linux), so a Java answer
+     * that comes a few microseconds after the gateway parked waited 55 us or more for it: within this time it is picked
+     * up at the next yield instead. Only spent while something is in flight to Java; 0 parks at once as before.
+     */
+    public static final long ANSWER_YIELD_DEFAULT_US = 200;
+    /** Property: {@link #ANSWER_YIELD_DEFAULT_US}. */
+    public static final String ANSWER_YIELD_PROP = "switchboard.gateway.answer.yield.us";
     /** Property: {@link #MAX_QUEUED_PUSHES_DEFAULT}. */
     public static final String MAX_QUEUED_PUSHES_PROP = "switchboard.gateway.max.queued.pushes";
     /** Property: {@link #MAX_QUEUED_BYTES_DEFAULT}. */
