@@ -34,13 +34,15 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
     public static final String DRIVER_YIELD_PROP = "switchboard.driver.yield.us";
 
     /**
-     * Default driver yield: 1 ms. An IPC publisher's limit moves only when the driver runs, so a message larger than
-     * the publication window (half the term) waits for it; within 1 ms of its last work the driver yields instead of
-     * parking (a park lasts at least the kernel's timer slack and backs off to 1 ms), which covers the gap between the
-     * pieces of a conversation. An idle driver parks as before, so idle CPU does not change; 0 gives the former fixed
-     * 20 yields.
+     * Default driver yield: 0, the fixed 10 spins and 20 yields before parking (1 µs doubling to 1 ms) the driver always
+     * had. An IPC publisher's limit moves only when the driver runs, so a message larger than the publication window
+     * (half the term) waits for it, and a parked driver answers after its park (at least the kernel's timer slack, 65
+     * µs measured here, up to 1 ms). With, say, 1000 the driver yields for 1 ms after its last work instead; its
+     * periodic work (a 50 ms timer, keepalives) then costs idle CPU too: the driver thread of an idle broker took 0.8%
+     * of a core with 0 and 2.0% with 1000 (30 s, loaded machine). Not on by default until a quiet benchmark shows the
+     * gain.
      */
-    public static final long DRIVER_YIELD_DEFAULT_US = 1_000;
+    public static final long DRIVER_YIELD_DEFAULT_US = 0;
 
     private boolean embeddedDriver = true;
     private long heartbeatIntervalMs =
@@ -400,7 +402,7 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
     /**
      * How long the embedded media driver's thread keeps yielding after its last work before it parks.
      *
-     * @param driverYieldUs 0 to 10,000 microseconds (default 1,000, or {@code switchboard.driver.yield.us}).
+     * @param driverYieldUs 0 to 10,000 microseconds (default 0, or {@code switchboard.driver.yield.us}).
      * @return this for a fluent API.
      */
     public C driverYieldUs(final long driverYieldUs)
