@@ -51,7 +51,7 @@ public final class GatewayContext
      * How long the idle gateway yields while an answer from Java is awaited before it parks (see
      * {@link GatewayConfiguration#ANSWER_YIELD_DEFAULT_US}).
      *
-     * @param answerYieldUs the time in microseconds, 0 to park at once (default 200, or {@code
+     * @param answerYieldUs the time in microseconds, 0 to park at once (default 0, or {@code
      *                      switchboard.gateway.answer.yield.us}).
      * @return this for a fluent API.
      */

@@ -10,13 +10,15 @@ import java.util.concurrent.locks.LockSupport;
  * The gateway's idle strategy: spin, then yield, then either block on the gateway's selector (when nothing is in flight
  * on the Java side, so a socket is the only source of work: a request wakes it at once instead of after a park) or,
  * while an answer from Java is awaited (it cannot wake a selector), go on yielding for a bounded time
- * ({@link GatewayContext#answerYieldUs()}, 200 us by default) and then park with exponential backoff up to 1 ms.
+ * ({@link GatewayContext#answerYieldUs()}, 0 by default: off) and then park with exponential backoff up to 1 ms.
  * <p>
- * Why yield before parking: on Linux a park lasts at least the thread's timer slack (50 us by default) however short
- * the time asked, so an answer that a Java service sends 10 us after the gateway parked was picked up 55 us or more
- * later: on the socket path that wait was most of a small request's round trip. A yield gives the core to any thread
- * that wants it (the service, the driver, the client) and costs about a system call when none does; the yielding is
- * only ever spent while a call is in flight to Java, and an idle gateway still blocks on its selector.
+ * Why yield before parking: on Linux a park lasts at least the thread's timer slack however short the time asked
+ * (parkNanos(1 us) took 65 us on the development machine), so an answer that a Java service sends just after the
+ * gateway parked is picked up 65 us or more later. A yielding Java service usually answers within the 20 yields (a
+ * 32-byte socket round trip averaged 23-26 us with or without the window), a parking one often does not. A yield
+ * gives the core to any thread that wants it (the service, the driver, the client) and costs about a system call when
+ * none does; the yielding is only ever spent while a call is in flight to Java, and an idle gateway still blocks on
+ * its selector.
  * <p>
  * Not thread-safe: the gateway's duty-cycle thread only.
  */

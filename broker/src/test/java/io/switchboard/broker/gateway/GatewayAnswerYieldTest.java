@@ -16,10 +16,10 @@ class GatewayAnswerYieldTest
     }
 
     @Test
-    void answerYieldDefaultsTo200MicrosecondsAndIsBoundedToTenMilliseconds()
+    void answerYieldIsOffByDefaultAndBoundedToTenMilliseconds()
     {
-        assertEquals(GatewayConfiguration.ANSWER_YIELD_DEFAULT_US, new GatewayContext().answerYieldUs());
-        assertEquals(0, context().answerYieldUs(0).conclude().answerYieldUs(), "0 parks at once");
+        assertEquals(0, new GatewayContext().answerYieldUs(), "off by default: parks at once");
+        assertEquals(200, context().answerYieldUs(200).conclude().answerYieldUs());
 
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
             () -> context().answerYieldUs(10_001).conclude());
