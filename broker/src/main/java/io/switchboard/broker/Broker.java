@@ -16,7 +16,6 @@ import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
-import org.agrona.concurrent.BackoffIdleStrategy;
 
 import java.io.File;
 import java.io.IOException;
@@ -85,8 +84,7 @@ public final class Broker implements AutoCloseable
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
                     .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(new BackoffIdleStrategy(
-                        10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)))
+                    .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs())))
                     .ipcTermBufferLength(ctx.termLength())
                     // every page of a log is allocated when the log is made: on a full disk the driver then refuses a
                     // new log (storage check, ENOSPC) with an error its client is told, instead of a sparse log whose

@@ -294,6 +294,16 @@ public final class GatewayConductor implements Agent
     }
 
     /**
+     * How long the idle gateway yields while an answer from Java is awaited before it parks.
+     *
+     * @return the time in nanoseconds.
+     */
+    long answerYieldNs()
+    {
+        return TimeUnit.MICROSECONDS.toNanos(ctx.answerYieldUs());
+    }
+
+    /**
      * Block on the selector until a socket is ready or the timeout passes; the duty cycle handles what it selected.
      *
      * @param timeoutMs at most this long, at least 1.

@@ -39,12 +39,37 @@ public final class GatewayContext
     private long shutdownDrainTimeoutMs = SHUTDOWN_DRAIN_TIMEOUT_DEFAULT_MS;
     private long incompleteFrameTimeoutMs = INCOMPLETE_FRAME_TIMEOUT_DEFAULT_MS;
     private long shutdownFlushTimeoutMs = SHUTDOWN_FLUSH_TIMEOUT_DEFAULT_MS;
+    private long answerYieldUs = Configuration.longProperty(ANSWER_YIELD_PROP, ANSWER_YIELD_DEFAULT_US);
     private int rateLimit;
     private int rateLimitBurst;
     private AllowedPeers allowedPeers;
     private ErrorHandler errorHandler;
     private EpochClock epochClock;
     private NanoClock nanoClock;
+
+    /**
+     * How long the idle gateway yields while an answer from Java is awaited before it parks (see
+     * {@link GatewayConfiguration#ANSWER_YIELD_DEFAULT_US}).
+     *
+     * @param answerYieldUs the time in microseconds, 0 to park at once (default 0, or {@code
+     *                      switchboard.gateway.answer.yield.us}).
+     * @return this for a fluent API.
+     */
+    public GatewayContext answerYieldUs(final long answerYieldUs)
+    {
+        this.answerYieldUs = answerYieldUs;
+        return this;
+    }
+
+    /**
+     * How long the idle gateway yields while an answer from Java is awaited before it parks.
+     *
+     * @return the time in microseconds.
+     */
+    public long answerYieldUs()
+    {
+        return answerYieldUs;
+    }
 
     /**
      * How long a connection may sit on a frame it began but did not finish (a truncated frame, or a length promised
@@ -106,6 +131,10 @@ public final class GatewayContext
         {
             throw new IllegalArgumentException("gateway shutdown timeouts must not be negative: drain=" +
                 shutdownDrainTimeoutMs + " ms, flush=" + shutdownFlushTimeoutMs + " ms");
+        }
+        if (answerYieldUs < 0 || answerYieldUs > 10_000)
+        {
+            throw new IllegalArgumentException("gateway answer yield: expected 0 to 10000 us, actual=" + answerYieldUs);
         }
         if (rateLimit < 0 || rateLimit > MAX_RATE_LIMIT || rateLimitBurst < 0)
         {

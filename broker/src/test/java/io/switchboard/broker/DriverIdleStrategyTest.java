@@ -1,0 +1,69 @@
+package io.switchboard.broker;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DriverIdleStrategyTest
+{
+    private long nowNs = 1_000_000_000L;
+
+    /** Idle cycles until the first park, at most limit (the clock does not move unless told). */
+    private static int cyclesUntilPark(final DriverIdleStrategy idle, final int limit)
+    {
+        for (int i = 1; i <= limit; i++)
+        {
+            idle.idle(0);
+            if (idle.parked())
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void withoutYieldWindowParksAfterTenSpinsAndTwentyYieldsAsBefore()
+    {
+        final DriverIdleStrategy idle = new DriverIdleStrategy(0, () -> nowNs);
+
+        assertEquals(31, cyclesUntilPark(idle, 100));
+        idle.idle(1); // work resets it
+        assertFalse(idle.parked());
+        assertEquals(31, cyclesUntilPark(idle, 100));
+    }
+
+    @Test
+    void yieldsUntilTheWindowSinceTheLastWorkHasPassedThenParks()
+    {
+        final DriverIdleStrategy idle = new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(1000), () -> nowNs);
+
+        assertEquals(-1, cyclesUntilPark(idle, 10_000), "the clock stands still within the window: never parks");
+        nowNs += TimeUnit.MICROSECONDS.toNanos(999);
+        idle.idle(0);
+        assertFalse(idle.parked(), "999 us after the work began to idle: still yielding");
+        nowNs += TimeUnit.MICROSECONDS.toNanos(1);
+        idle.idle(0);
+        assertTrue(idle.parked(), "1 ms after: parks");
+
+        idle.idle(1); // new work: the window starts again from the next idle cycles
+        assertEquals(-1, cyclesUntilPark(idle, 1000));
+        nowNs += TimeUnit.MILLISECONDS.toNanos(1);
+        idle.idle(0);
+        assertTrue(idle.parked());
+    }
+
+    @Test
+    void contextRejectsADriverYieldOutsideZeroToTenMilliseconds()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new Broker.Context().driverYieldUs(10_001).conclude());
+        assertTrue(ex.getMessage().contains("expected 0 to 10000 us, actual=10001"), ex.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Broker.Context().driverYieldUs(-1).conclude());
+    }
+}
