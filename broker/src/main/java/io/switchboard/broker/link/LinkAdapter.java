@@ -53,6 +53,9 @@ final class LinkAdapter implements FragmentHandler
     private final LinkPieceDecoder piece = new LinkPieceDecoder();
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer pieceData = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer text = new UnsafeBuffer(0, 0);
+    private final LinkStrings names = new LinkStrings(); // services and subjects
+    private final LinkStrings messageTypes = new LinkStrings();
 
     LinkAdapter(final LinkConductor conductor)
     {
@@ -184,8 +187,10 @@ final class LinkAdapter implements FragmentHandler
                 break;
             case LinkRequestDecoder.TEMPLATE_ID:
                 request.wrap(buffer, bodyOffset, blockLength, version);
-                final String service = request.service();
-                final String messageType = request.messageType();
+                request.wrapService(text);
+                final String service = names.get(text, 0, text.capacity());
+                request.wrapMessageType(text);
+                final String messageType = messageTypes.get(text, 0, text.capacity());
                 request.wrapPayload(payload);
                 peer.onLinkRequest(request.linkCorrelationId(), request.kind(), request.timeoutMs(), service,
                     messageType, payload, 0, payload.capacity());
@@ -218,8 +223,10 @@ final class LinkAdapter implements FragmentHandler
                 final int pubTemplateId = publication.templateId();
                 final boolean retained = BooleanType.TRUE == publication.retained();
                 final long linkSequence = publication.linkSequence();
-                final String subject = publication.subject();
-                final String pubMessageType = publication.messageType();
+                publication.wrapSubject(text);
+                final String subject = names.get(text, 0, text.capacity());
+                publication.wrapMessageType(text);
+                final String pubMessageType = messageTypes.get(text, 0, text.capacity());
                 publication.wrapPayload(payload);
                 peer.publications.onLinkPublication(
                     pubTemplateId, retained, linkSequence, subject, pubMessageType, payload, 0, payload.capacity());
