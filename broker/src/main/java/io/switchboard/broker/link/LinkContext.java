@@ -46,8 +46,13 @@ public final class LinkContext
      */
     public static final String IN_FLIGHT_YIELD_US_PROP = "switchboard.link.in.flight.yield.us";
 
-    /** Default in-flight yield window of the link thread: a round trip across a network and a quick service. */
-    public static final long IN_FLIGHT_YIELD_US_DEFAULT = 1_000;
+    /**
+     * Default in-flight yield window of the link thread: none. On the shared 2-core machine (load 8-13) a yielding link
+     * thread was no faster than one parking with a small timer slack, and often slower (a thread that keeps yielding
+     * loses the scheduler's favour that a waking sleeper has); on a quiet machine 1000 (a round trip across a network
+     * and a quick service) may answer sooner, at the cost of a core while calls keep coming.
+     */
+    public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
 
     /**
      * Property of the link thread's timer slack in nanoseconds (Linux, {@code /proc/TID/timerslack_ns}: how late the
