@@ -38,6 +38,7 @@ final class LinkCounters
         "sb-broker link publications dropped",
         "sb-broker link pieces dropped",
         "sb-broker link publications lost",
+        "sb-broker link malformed messages",
     };
 
     long refusedUnconfigured;
@@ -57,6 +58,7 @@ final class LinkCounters
     long publicationsDropped;
     long piecesDropped;
     long publicationsLost;
+    long malformedMessages;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -117,6 +119,7 @@ final class LinkCounters
         values[14] = publicationsDropped;
         values[15] = piecesDropped;
         values[16] = publicationsLost;
+        values[17] = malformedMessages;
         return values;
     }
 
@@ -129,6 +132,7 @@ final class LinkCounters
             " bytes sent=" + bytesSent + " route messages sent=" + routeMessagesSent + " route bytes sent=" +
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
-            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost;
+            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost +
+            " malformed messages=" + malformedMessages;
     }
 }
