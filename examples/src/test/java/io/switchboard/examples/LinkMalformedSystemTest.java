@@ -151,6 +151,7 @@ class LinkMalformedSystemTest
             }
             assertEquals(before[0] + 4, after[0], "malformed messages counted:\n" + brokerA.process.output());
             assertEquals(before[1], after[1], "the link stayed up");
+            assertEquals(1, LinkScaleSystemTest.counters(brokerA, "sb-broker link links up")[0], "links up (gauge)");
             brokerA.process.awaitLine("a malformed link message", 1_000);
             assertEquals(1, brokerA.process.output().split("a malformed link message", -1).length - 1,
                 "logged once per session, then counted:\n" + brokerA.process.output());

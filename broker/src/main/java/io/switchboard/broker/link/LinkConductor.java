@@ -199,6 +199,12 @@ public final class LinkConductor implements Agent
         {
             nextScanNs = nowNs + SCAN_INTERVAL_NS;
             work += scanRoutes();
+            int up = 0;
+            for (final PeerLink peer : peers)
+            {
+                up += peer.up ? 1 : 0;
+            }
+            counters.linksUp = up;
             counters.publish();
         }
         if (nowNs - nextTickNs >= 0)

@@ -39,6 +39,7 @@ final class LinkCounters
         "sb-broker link pieces dropped",
         "sb-broker link publications lost",
         "sb-broker link malformed messages",
+        "sb-broker link links up",
     };
 
     long refusedUnconfigured;
@@ -59,6 +60,8 @@ final class LinkCounters
     long piecesDropped;
     long publicationsLost;
     long malformedMessages;
+    /** A gauge: the links up now (set by the conductor before each publish). */
+    long linksUp;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -120,6 +123,7 @@ final class LinkCounters
         values[15] = piecesDropped;
         values[16] = publicationsLost;
         values[17] = malformedMessages;
+        values[18] = linksUp;
         return values;
     }
 
@@ -133,6 +137,6 @@ final class LinkCounters
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
             " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost +
-            " malformed messages=" + malformedMessages;
+            " malformed messages=" + malformedMessages + " links up=" + linksUp;
     }
 }
