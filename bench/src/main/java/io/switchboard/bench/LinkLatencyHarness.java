@@ -39,8 +39,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * -> B's link client (IPC) -> UDP -> A's link client -> the service (IPC) and back the same way. Raw: a pinger and a
  * ponger, each with its own embedded driver, one UDP publication each way.
  * <p>
- * With {@code --veth} (root, iproute2), the same across a veth pair into a network namespace: broker A and the raw
- * ponger run as processes inside it (10.201.250.1), broker B and the callers here (10.201.250.2).
+ * gRPC: gRPC-java over TCP, the same unary echo as the Unix-socket gRPC rig of the local table ({@link GrpcRig}: byte[]
+ * marshaller, netty epoll, direct executors), closed loop, payload {@link Payload#LENGTH} bytes.
+ * <p>
+ * With {@code --veth} (root, iproute2), the same across a veth pair into a network namespace: broker A, the raw
+ * ponger and the gRPC server run as processes inside it (10.201.250.1), broker B and the callers here
+ * (10.201.250.2).
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.switchboard.bench.LinkLatencyHarness [--seconds 5] [--warmup 2] [--veth]
  * [--payload 32] [--out FILE]}; with --out, one {@code note} line per system and one for the ratio are appended
@@ -67,9 +71,15 @@ public final class LinkLatencyHarness
         int payload = 32;
         Path out = null;
         boolean veth = false;
+        String systems = "raw,link,grpc";
         if (args.length == 3 && "--ponger".equals(args[0]))
         {
             ponger(args[1], args[2]);
+            return;
+        }
+        if (args.length == 2 && "--grpc-server".equals(args[0]))
+        {
+            grpcServer(args[1]);
             return;
         }
         for (int i = 0; i < args.length; i += 2)
@@ -81,9 +91,10 @@ public final class LinkLatencyHarness
                 case "--warmup": warmup = Double.parseDouble(args[i + 1]); break;
                 case "--payload": payload = Integer.parseInt(args[i + 1]); break;
                 case "--out": out = Path.of(args[i + 1]); break;
+                case "--systems": systems = args[i + 1]; break;
                 default:
                     System.err.println("usage: LinkLatencyHarness [--seconds 5] [--warmup 2] [--payload 32] [--veth] " +
-                        "[--out FILE]");
+                        "[--systems raw,link,grpc] [--out FILE]");
                     System.exit(2);
             }
         }
@@ -91,7 +102,7 @@ public final class LinkLatencyHarness
         try
         {
             pair = veth ? Veth.create() : null;
-            run(seconds, warmup, payload, pair, out);
+            run(seconds, warmup, payload, pair, out, java.util.Set.of(systems.split(",")));
         }
         finally
         {
@@ -103,19 +114,47 @@ public final class LinkLatencyHarness
     }
 
     private static void run(
-        final double seconds, final double warmup, final int payload, final Veth pair, final Path out)
-        throws Exception
+        final double seconds, final double warmup, final int payload, final Veth pair, final Path out,
+        final java.util.Set<String> systems) throws Exception
     {
         final String path = null == pair ? "loopback" : "a veth pair into a network namespace";
-        final Histogram raw = rawAeronUdp(seconds, warmup, payload, pair);
-        report("raw Aeron UDP ping-pong (two embedded drivers, " + path + ")", raw, out);
-        final Histogram link = linkedBrokers(seconds, warmup, payload, pair);
-        report("Switchboard call across a broker link (" + path + ")", link, out);
-        final String ratio = String.format("cross-host request-response over " + path + ": link p50 / raw Aeron UDP " +
-            "p50 = %.2fx (issue 15 target: at most 1.5x), p99 ratio %.2fx; payload %d bytes, closed loop, one call " +
-            "at a time, load average %s", (double)link.getValueAtPercentile(50) / raw.getValueAtPercentile(50),
-            (double)link.getValueAtPercentile(99) / raw.getValueAtPercentile(99), payload,
-            Files.readString(Path.of("/proc/loadavg")).trim());
+        Histogram raw = null;
+        Histogram link = null;
+        Histogram grpc = null;
+        if (systems.contains("raw"))
+        {
+            raw = rawAeronUdp(seconds, warmup, payload, pair);
+            report("raw Aeron UDP ping-pong (two embedded drivers, " + path + ")", raw, out);
+        }
+        if (systems.contains("link"))
+        {
+            link = linkedBrokers(seconds, warmup, payload, pair);
+            report("Switchboard call across a broker link (" + path + ")", link, out);
+        }
+        if (systems.contains("grpc"))
+        {
+            grpc = grpcTcp(seconds, warmup, pair);
+            report("gRPC-java unary call over TCP (" + path + ", payload " + Payload.LENGTH + " bytes)", grpc, out);
+        }
+        if (null == link || (null == raw && null == grpc))
+        {
+            return;
+        }
+        final StringBuilder ratio = new StringBuilder("cross-host request-response over " + path + ":");
+        if (null != raw)
+        {
+            ratio.append(String.format(" link p50 / raw Aeron UDP p50 = %.2fx (issue 15 target: at most 1.5x), p99 " +
+                "ratio %.2fx;", (double)link.getValueAtPercentile(50) / raw.getValueAtPercentile(50),
+                (double)link.getValueAtPercentile(99) / raw.getValueAtPercentile(99)));
+        }
+        if (null != grpc)
+        {
+            ratio.append(String.format(" gRPC-java over TCP p50 / link p50 = %.1fx (issue 15 target: at least 20x), " +
+                "p99 ratio %.1fx;", (double)grpc.getValueAtPercentile(50) / link.getValueAtPercentile(50),
+                (double)grpc.getValueAtPercentile(99) / link.getValueAtPercentile(99)));
+        }
+        ratio.append(String.format(" payload %d bytes, closed loop, one call at a time, load average %s", payload,
+            Files.readString(Path.of("/proc/loadavg")).trim()));
         System.out.println(ratio);
         if (null != out)
         {
@@ -135,9 +174,21 @@ public final class LinkLatencyHarness
         }
     }
 
-    /** The link thread's idle strategy (switchboard.link.idle.yields), for the raw side too: the same conditions. */
+    /**
+     * The link thread's idle strategy (switchboard.link.idle.yields) and timer slack (switchboard.link.timer.slack.ns),
+     * for the raw ponger too, on the thread that calls this: the floor waits under the same conditions.
+     */
     private static IdleStrategy brokerIdle()
     {
+        final long slackNs = io.switchboard.broker.link.LinkContext.timerSlackNs();
+        if (slackNs > 0)
+        {
+            final String failure = io.switchboard.broker.link.LinkContext.setThreadTimerSlack(slackNs);
+            if (null != failure)
+            {
+                System.err.println("raw ponger: " + failure);
+            }
+        }
         return io.switchboard.broker.link.LinkContext.idleStrategy();
     }
 
@@ -289,6 +340,90 @@ public final class LinkLatencyHarness
         while (true)
         {
             idle.idle(in.poll(echo, 16));
+        }
+    }
+
+    /** gRPC's echo server in a process of its own (inside the namespace), until it is killed. */
+    private static void grpcServer(final String listen) throws Exception
+    {
+        GrpcRig.requireEpoll();
+        final int colon = listen.lastIndexOf(':');
+        final io.netty.channel.EventLoopGroup boss = new io.netty.channel.epoll.EpollEventLoopGroup(1);
+        final io.netty.channel.EventLoopGroup worker = new io.netty.channel.epoll.EpollEventLoopGroup(1);
+        final io.grpc.Server server = GrpcRig.serveEcho(new java.net.InetSocketAddress(listen.substring(0, colon),
+            Integer.parseInt(listen.substring(colon + 1))), io.netty.channel.epoll.EpollServerSocketChannel.class, boss,
+            worker);
+        System.out.println("grpc ready");
+        System.out.flush();
+        server.awaitTermination();
+    }
+
+    /**
+     * gRPC-java over TCP, closed loop: on loopback the rig serves the echo itself; across the veth pair the server runs
+     * in the namespace, where broker A and the raw ponger run.
+     */
+    private static Histogram grpcTcp(final double seconds, final double warmup, final Veth pair) throws Exception
+    {
+        Process serverProcess = null;
+        GrpcRig rig = null;
+        try
+        {
+            if (null == pair)
+            {
+                rig = new GrpcRig(new java.net.InetSocketAddress("127.0.0.1", freeTcpPort()), true);
+            }
+            else
+            {
+                final String listen = pair.addressA + ":" + 40_403;
+                serverProcess = pair.startJava(LinkLatencyHarness.class.getName(), "--grpc-server", listen);
+                Veth.awaitLine(serverProcess, "grpc ready");
+                rig = new GrpcRig(new java.net.InetSocketAddress(pair.addressA, 40_403), false);
+            }
+            final GrpcRig r = rig;
+            final long[] replies = new long[1];
+            final ReplyHandler onReply = (stamp) -> replies[0]++;
+            final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            loop(seconds, warmup, histogram, () ->
+            {
+                final long before = replies[0];
+                final long errorsBefore = r.errors();
+                r.send(before);
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // the first one connects
+                while (replies[0] == before)
+                {
+                    r.poll(onReply); // yields when nothing came
+                    if (r.errors() != errorsBefore)
+                    {
+                        throw new IllegalStateException("a gRPC call over TCP failed");
+                    }
+                    if (System.nanoTime() - deadline > 0)
+                    {
+                        throw new IllegalStateException("no gRPC reply over TCP within 30 s");
+                    }
+                }
+            });
+            return histogram;
+        }
+        finally
+        {
+            if (null != rig)
+            {
+                rig.close();
+            }
+            if (null != serverProcess)
+            {
+                serverProcess.destroy();
+                serverProcess.waitFor(10, TimeUnit.SECONDS);
+                serverProcess.destroyForcibly();
+            }
+        }
+    }
+
+    static int freeTcpPort() throws IOException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1")))
+        {
+            return socket.getLocalPort();
         }
     }
 

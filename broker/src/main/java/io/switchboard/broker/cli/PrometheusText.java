@@ -20,7 +20,7 @@ final class PrometheusText
         "subscription_patterns", "queued_bytes", "read_buffer_bytes", "services", "schema_bytes");
     /** Broker counters (cnc.dat, "sb-broker ...") that are gauges. */
     private static final Set<String> BROKER_GAUGES = Set.of("peers_connected", "services", "retained_subjects",
-        "retained_bytes");
+        "retained_bytes", "link_links_up");
     /** Peer counters that are gauges. */
     private static final Set<String> PEER_GAUGES = Set.of("in_flight");
 

@@ -53,6 +53,11 @@ final class LinkAdapter implements FragmentHandler
     private final LinkPieceDecoder piece = new LinkPieceDecoder();
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer pieceData = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer text = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer fragment = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer joinedMessage = new UnsafeBuffer(0, 0);
+    private final LinkStrings names = new LinkStrings(); // services and subjects
+    private final LinkStrings messageTypes = new LinkStrings();
 
     LinkAdapter(final LinkConductor conductor)
     {
@@ -60,8 +65,29 @@ final class LinkAdapter implements FragmentHandler
         this.counters = conductor.counters();
     }
 
+    /**
+     * One link message: decoded from a view of exactly its bytes, so that a length field pointing past its end fails
+     * the decoder's bounds check instead of reading the term buffer beyond it; a message that fails to decode (or to
+     * be handled) is counted as malformed, logged once per session, and dropped: the next one is read as usual.
+     */
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header h)
     {
+        fragment.wrap(buffer, offset, length);
+        try
+        {
+            onMessage(fragment, length, h);
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.malformedMessages++;
+            conductor.refuse("malformed:" + h.sessionId(), "a malformed link message of " + length + " bytes on " +
+                "session " + h.sessionId() + " from " + h.context() + ", dropped: " + ex);
+        }
+    }
+
+    private void onMessage(final DirectBuffer buffer, final int length, final Header h)
+    {
+        final int offset = 0;
         if (length < MessageHeaderDecoder.ENCODED_LENGTH)
         {
             counters.unauthenticatedMessages++;
@@ -83,8 +109,9 @@ final class LinkAdapter implements FragmentHandler
         if (LinkHelloDecoder.TEMPLATE_ID == templateId)
         {
             hello.wrap(buffer, bodyOffset, blockLength, version);
-            final String from = hello.from();
-            final byte[] nonce = new byte[hello.nonceLength()];
+            hello.wrapFrom(text);
+            final String from = names.get(text, 0, text.capacity());
+            final byte[] nonce = new byte[Math.min(MAX_MAC_LENGTH, hello.nonceLength())]; // not a claimed 1 GiB
             hello.getNonce(nonce, 0, nonce.length);
             conductor.onHello(sessionId, from, nonce);
             return;
@@ -92,8 +119,10 @@ final class LinkAdapter implements FragmentHandler
         if (LinkProofDecoder.TEMPLATE_ID == templateId)
         {
             proof.wrap(buffer, bodyOffset, blockLength, version);
-            final String from = proof.from();
-            final String to = proof.to();
+            proof.wrapFrom(text);
+            final String from = names.get(text, 0, text.capacity());
+            proof.wrapTo(text);
+            final String to = names.get(text, 0, text.capacity());
             final byte[] mac = new byte[Math.min(MAX_MAC_LENGTH, proof.macLength())];
             proof.getMac(mac, 0, mac.length);
             conductor.onProof(sessionId, from, to, mac);
@@ -131,7 +160,8 @@ final class LinkAdapter implements FragmentHandler
         }
         if (joined > 0)
         {
-            final DirectBuffer message = peer.pieces.message();
+            joinedMessage.wrap(peer.pieces.message(), 0, joined);
+            final DirectBuffer message = joinedMessage;
             try
             {
                 header.wrap(message, 0);
@@ -172,7 +202,8 @@ final class LinkAdapter implements FragmentHandler
             case LinkInterestDecoder.TEMPLATE_ID:
                 interest.wrap(buffer, bodyOffset, blockLength, version);
                 final RouteAction action = interest.action();
-                final String pattern = interest.pattern();
+                interest.wrapPattern(text);
+                final String pattern = names.get(text, 0, text.capacity());
                 if (RouteAction.ADD == action)
                 {
                     peer.publications.addInterest(pattern);
@@ -184,8 +215,10 @@ final class LinkAdapter implements FragmentHandler
                 break;
             case LinkRequestDecoder.TEMPLATE_ID:
                 request.wrap(buffer, bodyOffset, blockLength, version);
-                final String service = request.service();
-                final String messageType = request.messageType();
+                request.wrapService(text);
+                final String service = names.get(text, 0, text.capacity());
+                request.wrapMessageType(text);
+                final String messageType = messageTypes.get(text, 0, text.capacity());
                 request.wrapPayload(payload);
                 peer.onLinkRequest(request.linkCorrelationId(), request.kind(), request.timeoutMs(), service,
                     messageType, payload, 0, payload.capacity());
@@ -193,8 +226,10 @@ final class LinkAdapter implements FragmentHandler
             case LinkResponseDecoder.TEMPLATE_ID:
                 response.wrap(buffer, bodyOffset, blockLength, version);
                 final long correlationId = response.linkCorrelationId();
-                final String errorCode = response.errorCode();
-                final String message = response.errorMessage();
+                response.wrapErrorCode(text);
+                final String errorCode = messageTypes.get(text, 0, text.capacity());
+                response.wrapErrorMessage(text);
+                final String message = text.getStringWithoutLengthUtf8(0, text.capacity());
                 response.wrapPayload(payload);
                 peer.onLinkResponse(correlationId, errorCode, message, payload, 0, payload.capacity());
                 break;
@@ -207,7 +242,10 @@ final class LinkAdapter implements FragmentHandler
             case LinkStreamEndDecoder.TEMPLATE_ID:
                 end.wrap(buffer, bodyOffset, blockLength, version);
                 final long endCorrelationId = end.linkCorrelationId();
-                peer.onLinkStreamEnd(endCorrelationId, end.errorCode(), end.errorMessage());
+                end.wrapErrorCode(text);
+                final String endCode = messageTypes.get(text, 0, text.capacity());
+                end.wrapErrorMessage(text);
+                peer.onLinkStreamEnd(endCorrelationId, endCode, text.getStringWithoutLengthUtf8(0, text.capacity()));
                 break;
             case LinkCancelDecoder.TEMPLATE_ID:
                 cancel.wrap(buffer, bodyOffset, blockLength, version);
@@ -218,8 +256,10 @@ final class LinkAdapter implements FragmentHandler
                 final int pubTemplateId = publication.templateId();
                 final boolean retained = BooleanType.TRUE == publication.retained();
                 final long linkSequence = publication.linkSequence();
-                final String subject = publication.subject();
-                final String pubMessageType = publication.messageType();
+                publication.wrapSubject(text);
+                final String subject = names.get(text, 0, text.capacity());
+                publication.wrapMessageType(text);
+                final String pubMessageType = messageTypes.get(text, 0, text.capacity());
                 publication.wrapPayload(payload);
                 peer.publications.onLinkPublication(
                     pubTemplateId, retained, linkSequence, subject, pubMessageType, payload, 0, payload.capacity());
@@ -241,10 +281,18 @@ final class LinkAdapter implements FragmentHandler
         for (final LinkRouteDecoder.MessageTypesDecoder t : route.messageTypes())
         {
             final int templateId = t.templateId();
-            types.put(t.name(), templateId);
+            t.wrapName(text);
+            types.put(text.getStringWithoutLengthAscii(0, text.capacity()), templateId);
         }
-        final String name = route.service();
-        final byte[] ir = new byte[route.schemaIrLength()];
+        route.wrapService(text);
+        final String name = text.getStringWithoutLengthAscii(0, text.capacity());
+        final int irLength = route.schemaIrLength();
+        if (irLength > buffer.capacity() - route.limit())
+        {
+            throw new IllegalArgumentException("a schema of " + irLength + " bytes in a route message of " +
+                buffer.capacity() + " bytes");
+        }
+        final byte[] ir = new byte[irLength];
         route.getSchemaIr(ir, 0, ir.length);
         conductor.onRoute(peer, action, name,
             RouteAction.ADD == action ? new PeerLink.RemoteRoute(name, mode, types, ir) : null);

@@ -37,6 +37,33 @@ public final class LinkContext
     /** Default yields of the link thread before it parks. */
     public static final int IDLE_YIELDS_DEFAULT = 20;
 
+    /**
+     * Property of how long the link thread keeps yielding instead of parking, after its last work, while calls are in
+     * flight across a link (this host's callers waiting for a peer, or a peer's calls waiting for a service here), in
+     * microseconds; 0 parks as when idle. A parked thread wakes 50 µs or more late on Linux (the timer slack), and a
+     * call across waits on the link threads of both hosts twice; with no call in flight the thread backs off as
+     * before, so an idle link costs no more CPU.
+     */
+    public static final String IN_FLIGHT_YIELD_US_PROP = "switchboard.link.in.flight.yield.us";
+
+    /**
+     * Default in-flight yield window of the link thread: none. On the shared 2-core machine (load 8-13) a yielding link
+     * thread was no faster than one parking with a small timer slack, and often slower (a thread that keeps yielding
+     * loses the scheduler's favour that a waking sleeper has); on a quiet machine 1000 (a round trip across a network
+     * and a quick service) may answer sooner, at the cost of a core while calls keep coming.
+     */
+    public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
+
+    /**
+     * Property of the link thread's timer slack in nanoseconds (Linux, {@code /proc/TID/timerslack_ns}: how late the
+     * kernel may wake a parked thread); 0 or less leaves the process's (50 µs by default). The back-off parks of the
+     * link thread start at 1 µs: with the default slack each wakes 50 µs late, on each of the four waits of a call.
+     */
+    public static final String TIMER_SLACK_NS_PROP = "switchboard.link.timer.slack.ns";
+
+    /** Default timer slack of the link thread. */
+    public static final long TIMER_SLACK_NS_DEFAULT = 1_000;
+
     /** Aeron stream id of link traffic on the UDP channels. */
     public static final int STREAM_ID = 7301;
 
@@ -164,6 +191,49 @@ public final class LinkContext
     {
         return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP,
             IDLE_YIELDS_DEFAULT)), TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * How long the link thread yields instead of parking while calls are in flight ({@link #IN_FLIGHT_YIELD_US_PROP}).
+     *
+     * @return nanoseconds, 0 for never.
+     */
+    public static long inFlightYieldNs()
+    {
+        return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong(IN_FLIGHT_YIELD_US_PROP,
+            IN_FLIGHT_YIELD_US_DEFAULT)));
+    }
+
+    /**
+     * The link thread's timer slack ({@link #TIMER_SLACK_NS_PROP}).
+     *
+     * @return nanoseconds; 0 or less to leave it.
+     */
+    public static long timerSlackNs()
+    {
+        return Long.getLong(TIMER_SLACK_NS_PROP, TIMER_SLACK_NS_DEFAULT);
+    }
+
+    /**
+     * Set the calling thread's timer slack (Linux only: {@code /proc/TID/timerslack_ns}, which a thread may write for
+     * itself).
+     *
+     * @param slackNs nanoseconds, greater than 0.
+     * @return null if set, else why not (a cold-path line for the log).
+     */
+    public static String setThreadTimerSlack(final long slackNs)
+    {
+        try
+        {
+            final String stat = java.nio.file.Files.readString(Path.of("/proc/thread-self/stat"));
+            final String tid = stat.substring(0, stat.indexOf(' '));
+            java.nio.file.Files.writeString(Path.of("/proc", tid, "timerslack_ns"), Long.toString(slackNs));
+            return null;
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            return "cannot set the link thread's timer slack to " + slackNs + " ns: " + ex;
+        }
     }
 
     /**

@@ -38,6 +38,8 @@ final class LinkCounters
         "sb-broker link publications dropped",
         "sb-broker link pieces dropped",
         "sb-broker link publications lost",
+        "sb-broker link malformed messages",
+        "sb-broker link links up",
     };
 
     long refusedUnconfigured;
@@ -57,6 +59,9 @@ final class LinkCounters
     long publicationsDropped;
     long piecesDropped;
     long publicationsLost;
+    long malformedMessages;
+    /** A gauge: the links up now (set by the conductor before each publish). */
+    long linksUp;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -117,6 +122,8 @@ final class LinkCounters
         values[14] = publicationsDropped;
         values[15] = piecesDropped;
         values[16] = publicationsLost;
+        values[17] = malformedMessages;
+        values[18] = linksUp;
         return values;
     }
 
@@ -129,6 +136,7 @@ final class LinkCounters
             " bytes sent=" + bytesSent + " route messages sent=" + routeMessagesSent + " route bytes sent=" +
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
-            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost;
+            " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost +
+            " malformed messages=" + malformedMessages + " links up=" + linksUp;
     }
 }

@@ -175,6 +175,12 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
         publications.down();
     }
 
+    /** Whether calls are in flight across this link: this host's waiting for the peer, or the peer's for a service here. */
+    boolean callsInFlight()
+    {
+        return !outbound.isEmpty() || !localToLink.isEmpty();
+    }
+
     /** Fail the calls whose callers gave up long ago: the peer never answered them (bounded memory). */
     void expire(final long nowNs)
     {
