@@ -175,19 +175,16 @@ public final class LinkLatencyHarness
     }
 
     /**
-     * The link thread's idle strategy (switchboard.link.idle.yields) and timer slack (switchboard.link.timer.slack.ns),
-     * for the raw ponger too, on the thread that calls this: the floor waits under the same conditions.
+     * The link thread's idle strategy (switchboard.link.idle.yields) and timer slack (switchboard.timer.slack.ns, which
+     * the broker gives each of its agent threads), for the raw ponger too, on the thread that calls this: the floor
+     * waits under the same conditions.
      */
     private static IdleStrategy brokerIdle()
     {
-        final long slackNs = io.switchboard.broker.link.LinkContext.timerSlackNs();
-        if (slackNs > 0)
+        final String failure = io.switchboard.transport.TimerSlack.applyToCurrentThread();
+        if (null != failure)
         {
-            final String failure = io.switchboard.broker.link.LinkContext.setThreadTimerSlack(slackNs);
-            if (null != failure)
-            {
-                System.err.println("raw ponger: " + failure);
-            }
+            System.err.println("raw ponger: " + failure);
         }
         return io.switchboard.broker.link.LinkContext.idleStrategy();
     }

@@ -162,20 +162,6 @@ public final class LinkConductor implements Agent
     }
 
     /** {@inheritDoc} */
-    public void onStart()
-    {
-        final long slackNs = LinkContext.timerSlackNs();
-        if (slackNs > 0)
-        {
-            final String failure = LinkContext.setThreadTimerSlack(slackNs);
-            if (null != failure)
-            {
-                log.accept("link endpoint " + endpoint + ": " + failure + " (calls across wait longer on its parks)");
-            }
-        }
-    }
-
-    /** {@inheritDoc} */
     public int doWork()
     {
         nowNs = System.nanoTime();

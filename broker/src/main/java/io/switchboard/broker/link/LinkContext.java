@@ -54,16 +54,6 @@ public final class LinkContext
      */
     public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
 
-    /**
-     * Property of the link thread's timer slack in nanoseconds (Linux, {@code /proc/TID/timerslack_ns}: how late the
-     * kernel may wake a parked thread); 0 or less leaves the process's (50 µs by default). The back-off parks of the
-     * link thread start at 1 µs: with the default slack each wakes 50 µs late, on each of the four waits of a call.
-     */
-    public static final String TIMER_SLACK_NS_PROP = "switchboard.link.timer.slack.ns";
-
-    /** Default timer slack of the link thread. */
-    public static final long TIMER_SLACK_NS_DEFAULT = 1_000;
-
     /** Aeron stream id of link traffic on the UDP channels. */
     public static final int STREAM_ID = 7301;
 
@@ -202,38 +192,6 @@ public final class LinkContext
     {
         return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong(IN_FLIGHT_YIELD_US_PROP,
             IN_FLIGHT_YIELD_US_DEFAULT)));
-    }
-
-    /**
-     * The link thread's timer slack ({@link #TIMER_SLACK_NS_PROP}).
-     *
-     * @return nanoseconds; 0 or less to leave it.
-     */
-    public static long timerSlackNs()
-    {
-        return Long.getLong(TIMER_SLACK_NS_PROP, TIMER_SLACK_NS_DEFAULT);
-    }
-
-    /**
-     * Set the calling thread's timer slack (Linux only: {@code /proc/TID/timerslack_ns}, which a thread may write for
-     * itself).
-     *
-     * @param slackNs nanoseconds, greater than 0.
-     * @return null if set, else why not (a cold-path line for the log).
-     */
-    public static String setThreadTimerSlack(final long slackNs)
-    {
-        try
-        {
-            final String stat = java.nio.file.Files.readString(Path.of("/proc/thread-self/stat"));
-            final String tid = stat.substring(0, stat.indexOf(' '));
-            java.nio.file.Files.writeString(Path.of("/proc", tid, "timerslack_ns"), Long.toString(slackNs));
-            return null;
-        }
-        catch (final java.io.IOException | RuntimeException ex)
-        {
-            return "cannot set the link thread's timer slack to " + slackNs + " ns: " + ex;
-        }
     }
 
     /**
