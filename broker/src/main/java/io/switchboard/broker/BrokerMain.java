@@ -104,6 +104,9 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {io.switchboard.broker.link.LinkContext.IDLE_YIELDS_PROP,
             String.valueOf(io.switchboard.broker.link.LinkContext.IDLE_YIELDS_DEFAULT),
             "yields of the idle link thread before it parks: more answer sooner and take more CPU"},
+        {io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_PROP,
+            String.valueOf(io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_DEFAULT),
+            "microseconds the link thread yields instead of parking while calls are in flight (0: never)"},
     };
 
     @Option(names = "--config", paramLabel = "FILE", order = 0,
