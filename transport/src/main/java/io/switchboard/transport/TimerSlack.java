@@ -62,10 +62,7 @@ public final class TimerSlack
     {
         try
         {
-            // /proc/thread-self links to PID/task/TID; /proc/TID/timerslack_ns is that thread's own value
-            final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-            final Path file = Path.of("/proc", self.getFileName().toString(), "timerslack_ns");
-            Files.writeString(file, Long.toString(slackNs));
+            Files.writeString(ownSlackFile(), Long.toString(slackNs));
             return null;
         }
         catch (final IOException | RuntimeException ex)
@@ -84,13 +81,18 @@ public final class TimerSlack
     {
         try
         {
-            final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-            return Long.parseLong(Files.readString(
-                Path.of("/proc", self.getFileName().toString(), "timerslack_ns")).trim());
+            return Long.parseLong(Files.readString(ownSlackFile()).trim());
         }
         catch (final IOException | RuntimeException ex)
         {
             return -1;
         }
+    }
+
+    private static Path ownSlackFile() throws IOException
+    {
+        // /proc/thread-self links to PID/task/TID; /proc/TID/timerslack_ns is that thread's own value
+        final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+        return Path.of("/proc", self.getFileName().toString(), "timerslack_ns");
     }
 }
