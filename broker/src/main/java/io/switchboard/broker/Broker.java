@@ -204,8 +204,9 @@ public final class Broker implements AutoCloseable
         {
             final Thread thread = new Thread(() ->
             {
-                // short parks of the back-off idle strategies last 1 us, not the kernel's default 50 us slack
-                final String slackFailure = TimerSlack.applyToCurrentThread();
+                // off by default: see TimerSlack for why
+                final String slackFailure = ctx.timerSlackNs() > 0 ?
+                    TimerSlack.applyToCurrentThread(ctx.timerSlackNs()) : null;
                 if (null != slackFailure)
                 {
                     ctx.log(slackFailure);

@@ -56,6 +56,7 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
     private long untetheredRestingTimeoutMs = Configuration.longProperty(
         Configuration.UNTETHERED_RESTING_TIMEOUT_PROP, Configuration.UNTETHERED_RESTING_TIMEOUT_DEFAULT_MS);
     private long driverYieldUs = Configuration.longProperty(DRIVER_YIELD_PROP, DRIVER_YIELD_DEFAULT_US);
+    private long timerSlackNs = io.switchboard.transport.TimerSlack.configuredNs(); // refused here if not a number
     private boolean gateway = true;
     private final GatewayContext gatewayContext = new GatewayContext();
     private final io.switchboard.broker.link.LinkContext linkContext = new io.switchboard.broker.link.LinkContext();
@@ -419,6 +420,28 @@ abstract class BrokerContext<C extends BrokerContext<C>> extends BrokerLimits<C>
     public long driverYieldUs()
     {
         return driverYieldUs;
+    }
+
+    /**
+     * The timer slack of the broker's agent threads.
+     *
+     * @param timerSlackNs nanoseconds; 0 or less leaves the kernel's (default: {@code switchboard.timer.slack.ns}).
+     * @return this for a fluent API.
+     */
+    public C timerSlackNs(final long timerSlackNs)
+    {
+        this.timerSlackNs = timerSlackNs;
+        return self();
+    }
+
+    /**
+     * The timer slack of the broker's agent threads ({@link io.switchboard.transport.TimerSlack}).
+     *
+     * @return nanoseconds; 0 or less for the kernel's.
+     */
+    public long timerSlackNs()
+    {
+        return timerSlackNs;
     }
 
     /**

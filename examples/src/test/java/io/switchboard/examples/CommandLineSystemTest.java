@@ -448,7 +448,9 @@ class CommandLineSystemTest
             {"max-connections=-5", "key max-connections (-5): gateway limits must be positive: maxConnections=-5"},
             {"liveness-timeout-ms=0", "key liveness-timeout-ms (0): liveness timeout (0 ms) must exceed"},
             {"switchboard.term.length=1000", "key switchboard.term.length (1000): term length: expected a power of two"},
-            {"demo=maybe", "key demo: takes true or false, found 'maybe'"}};
+            {"demo=maybe", "key demo: takes true or false, found 'maybe'"},
+            {"switchboard.timer.slack.ns=abc", "key switchboard.timer.slack.ns (abc): property " +
+                "switchboard.timer.slack.ns: expected an integer, actual='abc'"}};
         try
         {
             for (final String[] value : invalid)

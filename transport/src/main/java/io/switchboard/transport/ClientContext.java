@@ -223,6 +223,7 @@ abstract class ClientContext<C extends ClientContext<C>>
      */
     public C conclude()
     {
+        TimerSlack.configuredNs(); // a bad value is refused at connect, not on the conductor's thread
         if (null == controlSocket)
         {
             controlSocket = Configuration.controlSocket();

@@ -35,10 +35,12 @@ public final class TimerSlack
      * The configured slack ({@link #PROP}).
      *
      * @return nanoseconds; 0 or less for the kernel's.
+     * @throws IllegalArgumentException if the property is set but not an integer (it was ignored silently before:
+     *                                  a typo left the kernel's slack while the user believed it set).
      */
     public static long configuredNs()
     {
-        return Long.getLong(PROP, DEFAULT_NS);
+        return Configuration.longProperty(PROP, DEFAULT_NS);
     }
 
     /**
