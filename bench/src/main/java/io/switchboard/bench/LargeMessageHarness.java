@@ -14,8 +14,9 @@ import java.util.Locale;
 /**
  * Messages of every size (issue 11), Java to Java, each size against its floors:
  * <ul>
- *     <li>round trip, one call at a time: Switchboard's {@link SwitchboardRig} (broker's default 1 MiB term, so a
- *     message over 128 KiB travels in pieces) against raw Aeron IPC ping-pong ({@link AeronRig}) with a term large
+ *     <li>round trip, one call at a time (the median call after a warm-up of 1 s, or half the measured time if
+ *     that is shorter; the mean as {@code rtt_mean_us}): Switchboard's {@link SwitchboardRig} (broker's default
+ *     1 MiB term, so a message over 128 KiB travels in pieces) against raw Aeron IPC ping-pong ({@link AeronRig}) with a term large
  *     enough to carry the message whole (8 × the message, at least the broker's: 16 MiB needs a 128 MiB term, 384 MiB
  *     of /dev/shm per log, two logs), and against a memcpy floor of two copies (a round trip makes at least two);</li>
  *     <li>one-way throughput, one publisher on this thread and one subscriber on its own yielding thread:
@@ -23,7 +24,7 @@ import java.util.Locale;
  * </ul>
  * Each rig starts a broker of its own, closed and its /tmp/sb-bench* and /dev/shm/sb-bench-* directories removed
  * before the next starts. A raw Aeron size whose logs would not fit the free space of /dev/shm is reported n/a with
- * the reason. A rough figure on a shared machine, not JMH: the mean over the measured time.
+ * the reason. A rough figure on a shared machine, not JMH.
  * <p>
  * Usage: {@code java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar
  * io.switchboard.bench.LargeMessageHarness [--seconds 2] [--sizes 1024,65536,1048576,16777216] [--out FILE]};
@@ -168,18 +169,24 @@ public final class LargeMessageHarness
         final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(size, Payload.LENGTH)));
         final long[] replies = new long[1];
         final ReplyHandler handler = (stamp) -> replies[0]++;
-        for (int i = 0; i < WARM_UP_CALLS; i++)
+        // warm up by time, not by a count: five calls of 1 MiB left the fragmenting and reassembling code to the
+        // interpreter and the JIT for the first part of the measured run, and the means swung 2-3x from run to run
+        final long warmUpStart = System.nanoTime();
+        for (int i = 0; i < WARM_UP_CALLS || System.nanoTime() - warmUpStart < warmUpNs(); i++)
         {
             call(rig, payload, size, handler, replies);
         }
-        long calls = 0;
+        final long[] times = new long[1 << 16];
+        int calls = 0;
         final long start = System.nanoTime();
-        long now;
+        long now = start;
         do
         {
+            final long before = now;
             call(rig, payload, size, handler, replies);
-            calls++;
             now = System.nanoTime();
+            times[calls & (times.length - 1)] = now - before; // the last 65,536 calls, a few ms each at most
+            calls++;
         }
         while (now - start < measureNs);
         if (rig.errors() > 0)
@@ -187,7 +194,17 @@ public final class LargeMessageHarness
             throw new IllegalStateException(rig.name() + ": " + rig.errors() + " calls of " + size +
                 " bytes failed; expected 0");
         }
-        return (now - start) / 1e3 / calls;
+        // the median call: a call that waits for a parked thread's wake-up or a GC moves a mean, not a median;
+        // the mean is kept beside it in the raw figures
+        emit("rtt_mean_us", rig.name(), size, (now - start) / 1e3 / calls);
+        final long[] kept = Arrays.copyOf(times, Math.min(calls, times.length));
+        Arrays.sort(kept);
+        return kept[kept.length / 2] / 1e3;
+    }
+
+    private long warmUpNs()
+    {
+        return Math.min(measureNs / 2, 1_000_000_000L);
     }
 
     private static void call(
@@ -211,7 +228,12 @@ public final class LargeMessageHarness
 
     private double oneWay(final PubSubRig rig, final int size)
     {
-        rig.publishBatch(WARM_UP_CALLS);
+        final long warmUpStart = System.nanoTime();
+        do
+        {
+            rig.publishBatch(WARM_UP_CALLS);
+        }
+        while (System.nanoTime() - warmUpStart < warmUpNs());
         final long target0 = rig.minDelivered();
         long published = 0;
         final long start = System.nanoTime();

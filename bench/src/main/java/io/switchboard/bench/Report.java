@@ -636,7 +636,8 @@ public final class Report
         {
             return;
         }
-        md.append("\n### Message sizes (issue 11; one call or message at a time, mean over the run)\n\n");
+        md.append("\n### Message sizes (issue 11; one call or message at a time; Java round trip: the median " +
+            "call after a warm-up, the mean in the raw figures)\n\n");
         md.append("| payload | Java round trip: Switchboard (µs) | raw Aeron IPC, whole (µs) | memcpy ×2 (µs) | " +
             "Aeron ÷ SB | one-way: Switchboard (MB/s) | raw Aeron IPC (MB/s) | memcpy (MB/s) | SB ÷ Aeron |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
