@@ -63,20 +63,12 @@ class HeldRequestSystemTest
     @Test
     void shouldServeOtherConnectionsWhileALongRequestToAStoppedServiceIsHeld() throws Exception
     {
-        try (BrokerProcess broker = new BrokerProcess();
-            ProcessHarness stopped = ProcessHarness.start("echo-service", EchoServiceProcess.class,
-                broker.socketDir.toString(), "stopped");
-            Switchboard other = broker.connect("other-in-test");
-            RawSocketClient a = new RawSocketClient(broker.socketDir.resolve("broker.sock"));
-            RawSocketClient b = new RawSocketClient(broker.socketDir.resolve("broker.sock")))
+        try (StoppableService rig = new StoppableService())
         {
-            stopped.awaitLine("echo service ready", 30_000);
-            other.serve(ServiceDefinition.named("other")
-                .onOpaqueRequest("Echo", (request, buffer, offset, length) -> request.reply(buffer, offset, length)));
-            awaitReachable(a, "stopped");
-            awaitReachable(b, "other");
+            final RawSocketClient a = rig.a;
+            final RawSocketClient b = rig.b;
 
-            signal("STOP", stopped.pid());
+            signal("STOP", rig.stopped.pid());
             try
             {
                 a.send(RawSocketClient.REQUEST, request("long", "stopped", jsonString(MIB), 60_000));
@@ -92,7 +84,7 @@ class HeldRequestSystemTest
             }
             finally
             {
-                signal("CONT", stopped.pid());
+                signal("CONT", rig.stopped.pid());
             }
             // the service drops the unfinished message and serves again
             awaitReachable(a, "stopped");
@@ -109,22 +101,14 @@ class HeldRequestSystemTest
     void shouldFailHeldRequestsToAStoppedServiceTargetBusyAndAnswerTheTakenOnesAfterResume() throws Exception
     {
         final int count = 16;
-        try (BrokerProcess broker = new BrokerProcess();
-            ProcessHarness stopped = ProcessHarness.start("echo-service", EchoServiceProcess.class,
-                broker.socketDir.toString(), "stopped");
-            Switchboard other = broker.connect("other-in-test");
-            RawSocketClient a = new RawSocketClient(broker.socketDir.resolve("broker.sock"));
-            RawSocketClient b = new RawSocketClient(broker.socketDir.resolve("broker.sock")))
+        try (StoppableService rig = new StoppableService())
         {
-            stopped.awaitLine("echo service ready", 30_000);
-            other.serve(ServiceDefinition.named("other")
-                .onOpaqueRequest("Echo", (request, buffer, offset, length) -> request.reply(buffer, offset, length)));
-            awaitReachable(a, "stopped");
-            awaitReachable(b, "other");
+            final RawSocketClient a = rig.a;
+            final RawSocketClient b = rig.b;
 
             final String payload = jsonString(KIB_64);
             final Map<String, RawSocketClient.Frame> answers = new HashMap<>();
-            signal("STOP", stopped.pid());
+            signal("STOP", rig.stopped.pid());
             try
             {
                 // written by another thread: the gateway does not read this connection while one of its requests is
@@ -169,7 +153,7 @@ class HeldRequestSystemTest
             }
             finally
             {
-                signal("CONT", stopped.pid());
+                signal("CONT", rig.stopped.pid());
             }
             while (answers.size() < count)
             {
@@ -196,6 +180,64 @@ class HeldRequestSystemTest
             }
             assertTrue(busy > 0 && replied > 0, busy + " TARGET_BUSY, " + replied + " replies of " + count);
             assertTrue(null == a.read(500), "an extra answer");
+        }
+    }
+
+    /**
+     * A broker, a service process "stopped" that a test stops with SIGSTOP, a service "other" in this process, and
+     * two socket connections: {@code a} for the service to be stopped, {@code b} for the other; both services
+     * reachable through the gateway when constructed.
+     */
+    private static final class StoppableService implements AutoCloseable
+    {
+        final BrokerProcess broker;
+        final ProcessHarness stopped;
+        final Switchboard other;
+        final RawSocketClient a;
+        final RawSocketClient b;
+
+        StoppableService() throws Exception
+        {
+            broker = new BrokerProcess();
+            ProcessHarness startedStopped = null;
+            Switchboard startedOther = null;
+            RawSocketClient startedA = null;
+            RawSocketClient startedB = null;
+            try
+            {
+                startedStopped = ProcessHarness.start("echo-service", EchoServiceProcess.class,
+                    broker.socketDir.toString(), "stopped");
+                startedOther = broker.connect("other-in-test");
+                startedA = new RawSocketClient(broker.socketDir.resolve("broker.sock"));
+                startedB = new RawSocketClient(broker.socketDir.resolve("broker.sock"));
+                startedStopped.awaitLine("echo service ready", 30_000);
+                startedOther.serve(ServiceDefinition.named("other").onOpaqueRequest(
+                    "Echo", (request, buffer, offset, length) -> request.reply(buffer, offset, length)));
+                awaitReachable(startedA, "stopped");
+                awaitReachable(startedB, "other");
+            }
+            catch (final Exception | AssertionError ex)
+            {
+                try (BrokerProcess b0 = broker; ProcessHarness s0 = startedStopped; Switchboard o0 = startedOther;
+                    RawSocketClient a0 = startedA; RawSocketClient b1 = startedB)
+                {
+                    throw ex;
+                }
+            }
+            stopped = startedStopped;
+            other = startedOther;
+            a = startedA;
+            b = startedB;
+        }
+
+        @Override
+        public void close() throws Exception
+        {
+            try (BrokerProcess closedLast = broker; ProcessHarness s = stopped; Switchboard o = other;
+                RawSocketClient ca = a; RawSocketClient cb = b)
+            {
+                // closed in the reverse order of their opening: the connections first, the broker last
+            }
         }
     }
 
