@@ -54,6 +54,17 @@ public final class LinkContext
      */
     public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
 
+    /**
+     * Property of the doorbell window in microseconds: for this long after the link thread's last work, the embedded
+     * media driver's thread unparks a parked link thread after each of its duty cycles with work (what it received may
+     * be the link's), and the link thread unparks a parked driver thread after it offered to a link ({@link
+     * LinkDoorbell}); 0 turns both rings off (each thread then wakes on its own back-off).
+     */
+    public static final String DOORBELL_US_PROP = "switchboard.link.doorbell.us";
+
+    /** Default doorbell window: 1 ms after the link thread's last work (longer than a round trip across a network). */
+    public static final long DOORBELL_US_DEFAULT = 1_000;
+
     /** Aeron stream id of link traffic on the UDP channels. */
     public static final int STREAM_ID = 7301;
 
@@ -181,6 +192,28 @@ public final class LinkContext
     {
         return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP,
             IDLE_YIELDS_DEFAULT)), TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * The link thread's idle strategy when it runs in a broker: {@link #idleStrategy()}'s back-off, telling the
+     * doorbell when it parks.
+     *
+     * @param doorbell between the link thread and the embedded media driver's thread.
+     * @return a new idle strategy.
+     */
+    public static org.agrona.concurrent.IdleStrategy idleStrategy(final LinkDoorbell doorbell)
+    {
+        return new LinkIdleStrategy(doorbell, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP, IDLE_YIELDS_DEFAULT)));
+    }
+
+    /**
+     * The doorbell window ({@link #DOORBELL_US_PROP}).
+     *
+     * @return nanoseconds, 0 for no rings.
+     */
+    public static long doorbellWindowNs()
+    {
+        return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong(DOORBELL_US_PROP, DOORBELL_US_DEFAULT)));
     }
 
     /**
