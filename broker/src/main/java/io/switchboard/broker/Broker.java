@@ -67,9 +67,6 @@ public final class Broker implements AutoCloseable
         // a link secret others can read refuses the start before anything runs
         final io.switchboard.broker.link.LinkSecret linkSecret = ctx.linkContext().enabled() ?
             readLinkSecret(ctx, files) : null;
-        // links: the link thread and the driver's thread wake each other when they hand each other a message
-        final io.switchboard.broker.link.LinkDoorbell linkDoorbell = null == linkSecret ? null :
-            new io.switchboard.broker.link.LinkDoorbell();
         MediaDriver launched = null;
         BrokerConductor created = null;
         try
@@ -87,8 +84,7 @@ public final class Broker implements AutoCloseable
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
                     .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(new DriverIdleStrategy(
-                        TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()), linkDoorbell))
+                    .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs())))
                     .ipcTermBufferLength(ctx.termLength())
                     // every page of a log is allocated when the log is made: on a full disk the driver then refuses a
                     // new log (storage check, ENOSPC) with an error its client is told, instead of a sparse log whose
@@ -125,7 +121,7 @@ public final class Broker implements AutoCloseable
             this.runner = new AgentRunner(ctx.idleStrategy(), agentErrorHandler, null, created);
             AgentRunner.startOnThread(runner, agentThreadFactory("conductor"));
             this.gatewayRunner = ctx.gateway() ? startGateway(ctx, created) : null;
-            this.linkRunner = null == linkSecret ? null : startLinks(ctx, linkSecret, linkInterest, linkDoorbell);
+            this.linkRunner = null == linkSecret ? null : startLinks(ctx, linkSecret, linkInterest);
         }
         catch (final IOException ex)
         {
@@ -323,15 +319,14 @@ public final class Broker implements AutoCloseable
     private AgentRunner startLinks(
         final Context ctx,
         final io.switchboard.broker.link.LinkSecret secret,
-        final io.switchboard.broker.link.LinkInterest interest,
-        final io.switchboard.broker.link.LinkDoorbell doorbell)
+        final io.switchboard.broker.link.LinkInterest interest)
     {
         final io.switchboard.broker.link.LinkConductor links;
         try
         {
             links = new io.switchboard.broker.link.LinkConductor(ctx.linkContext(), secret,
                 ctx.aeronDirectoryName(), ctx.controlSocket(), ctx.maxSchemaBytes(), interest, ctx::log,
-                ctx.errorHandler(), doorbell);
+                ctx.errorHandler());
         }
         catch (final RuntimeException ex)
         {
@@ -339,7 +334,7 @@ public final class Broker implements AutoCloseable
             throw ex;
         }
         final AgentRunner linkRunner = new AgentRunner(
-            io.switchboard.broker.link.LinkContext.idleStrategy(doorbell), agentErrorHandler, null, links);
+            io.switchboard.broker.link.LinkContext.idleStrategy(), agentErrorHandler, null, links);
         AgentRunner.startOnThread(linkRunner, agentThreadFactory("link"));
         return linkRunner;
     }

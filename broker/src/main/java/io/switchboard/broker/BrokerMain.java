@@ -107,10 +107,6 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_PROP,
             String.valueOf(io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_DEFAULT),
             "microseconds the link thread yields instead of parking while calls are in flight (0: never)"},
-        {io.switchboard.broker.link.LinkContext.DOORBELL_US_PROP,
-            String.valueOf(io.switchboard.broker.link.LinkContext.DOORBELL_US_DEFAULT),
-            "microseconds after the link thread's last work during which it and the driver's thread unpark each " +
-            "other when they hand each other a message (0: never)"},
         {io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP,
             String.valueOf(io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_DEFAULT),
             "patterns one linked peer's interest may make this broker hold; more are refused and counted"},

@@ -31,7 +31,6 @@ final class DriverIdleStrategy implements IdleStrategy
 
     private final long yieldNs;
     private final NanoClock clock;
-    private final io.switchboard.broker.link.LinkDoorbell doorbell;
     private int spins;
     private int yields;
     private long idleSinceNs;
@@ -43,16 +42,7 @@ final class DriverIdleStrategy implements IdleStrategy
      */
     DriverIdleStrategy(final long yieldNs)
     {
-        this(yieldNs, SystemNanoClock.INSTANCE, null);
-    }
-
-    /**
-     * @param yieldNs  how long after the last work to keep yielding before parking, 0 for a fixed 20 yields.
-     * @param doorbell between this thread and the link thread, null without links.
-     */
-    DriverIdleStrategy(final long yieldNs, final io.switchboard.broker.link.LinkDoorbell doorbell)
-    {
-        this(yieldNs, SystemNanoClock.INSTANCE, doorbell);
+        this(yieldNs, SystemNanoClock.INSTANCE);
     }
 
     /**
@@ -61,15 +51,8 @@ final class DriverIdleStrategy implements IdleStrategy
      */
     DriverIdleStrategy(final long yieldNs, final NanoClock clock)
     {
-        this(yieldNs, clock, null);
-    }
-
-    private DriverIdleStrategy(
-        final long yieldNs, final NanoClock clock, final io.switchboard.broker.link.LinkDoorbell doorbell)
-    {
         this.yieldNs = yieldNs;
         this.clock = clock;
-        this.doorbell = doorbell;
     }
 
     /**
@@ -88,10 +71,6 @@ final class DriverIdleStrategy implements IdleStrategy
         if (workCount > 0)
         {
             reset();
-            if (null != doorbell)
-            {
-                doorbell.onDriverWork(); // what this cycle received may be a link's: wake the link thread
-            }
         }
         else
         {
@@ -123,16 +102,7 @@ final class DriverIdleStrategy implements IdleStrategy
         else
         {
             parked = true;
-            if (null != doorbell)
-            {
-                doorbell.driverParking();
-                LockSupport.parkNanos(parkNs);
-                doorbell.driverAwake();
-            }
-            else
-            {
-                LockSupport.parkNanos(parkNs);
-            }
+            LockSupport.parkNanos(parkNs);
             parkNs = Math.min(parkNs << 1, MAX_PARK_NS);
         }
     }

@@ -70,8 +70,6 @@ public final class LinkConductor implements Agent
     private final long livenessTimeoutNs;
     private final long heartbeatIntervalNs;
     private final long inFlightYieldNs = LinkContext.inFlightYieldNs();
-    private final long doorbellWindowNs = LinkContext.doorbellWindowNs();
-    private final LinkDoorbell doorbell;
     private final FragmentHandler fragmentHandler;
 
 
@@ -81,7 +79,6 @@ public final class LinkConductor implements Agent
     private long nextTickNs;
     private long nextScanNs;
     private long yieldUntilNs;
-    private long lastWorkNs;
 
     /**
      * Open the link endpoint, the publications to the peers and one client of the broker per peer.
@@ -94,7 +91,6 @@ public final class LinkConductor implements Agent
      * @param interest the broker's subscribers' patterns, as they come and go.
      * @param log for cold-path lines.
      * @param errorHandler for the clients' errors.
-     * @param doorbell between this thread and the embedded media driver's thread.
      */
     public LinkConductor(
         final LinkContext ctx,
@@ -104,11 +100,9 @@ public final class LinkConductor implements Agent
         final long maxSchemaBytes,
         final LinkInterest interest,
         final Consumer<String> log,
-        final ErrorHandler errorHandler,
-        final LinkDoorbell doorbell)
+        final ErrorHandler errorHandler)
     {
         this.ctx = ctx;
-        this.doorbell = doorbell;
         this.endpoint = ctx.endpoint();
         this.secret = secret;
         this.interest = interest;
@@ -180,7 +174,6 @@ public final class LinkConductor implements Agent
             }
         }
         lastDutyCycleNs = nowNs;
-        final long sentBefore = counters.messagesSent;
         int work = aeronInvoker.invoke();
         for (final PeerLink peer : peers)
         {
@@ -205,29 +198,7 @@ public final class LinkConductor implements Agent
             nextTickNs = nowNs + heartbeatIntervalNs;
             tick();
         }
-        ring(work, sentBefore);
         return inFlightYield(work);
-    }
-
-    /**
-     * The doorbell ({@link LinkDoorbell}): after offering to a link, wake the driver's thread to send it; while this
-     * thread has done work lately, let the driver's thread wake this one when it received something.
-     */
-    private void ring(final int work, final long sentBefore)
-    {
-        if (0 == doorbellWindowNs)
-        {
-            return;
-        }
-        if (counters.messagesSent != sentBefore)
-        {
-            doorbell.ringDriver();
-        }
-        if (work > 0)
-        {
-            lastWorkNs = nowNs;
-        }
-        doorbell.conversation(nowNs - lastWorkNs < doorbellWindowNs);
     }
 
     /**

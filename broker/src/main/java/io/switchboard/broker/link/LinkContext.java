@@ -55,17 +55,6 @@ public final class LinkContext
     public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
 
     /**
-     * Property of the doorbell window in microseconds: for this long after the link thread's last work, the embedded
-     * media driver's thread unparks a parked link thread after each of its duty cycles with work (what it received may
-     * be the link's), and the link thread unparks a parked driver thread after it offered to a link ({@link
-     * LinkDoorbell}); 0 turns both rings off (each thread then wakes on its own back-off).
-     */
-    public static final String DOORBELL_US_PROP = "switchboard.link.doorbell.us";
-
-    /** Default doorbell window: 1 ms after the link thread's last work (longer than a round trip across a network). */
-    public static final long DOORBELL_US_DEFAULT = 1_000;
-
-    /**
      * Property of the most patterns one peer's interest may make this broker hold (its stand-in's subscriptions here);
      * further ones are refused, counted ({@code sb-broker link interest refused}) and logged once per link-up.
      */
@@ -213,18 +202,6 @@ public final class LinkContext
     }
 
     /**
-     * The link thread's idle strategy when it runs in a broker: {@link #idleStrategy()}'s back-off, telling the
-     * doorbell when it parks.
-     *
-     * @param doorbell between the link thread and the embedded media driver's thread.
-     * @return a new idle strategy.
-     */
-    public static org.agrona.concurrent.IdleStrategy idleStrategy(final LinkDoorbell doorbell)
-    {
-        return new LinkIdleStrategy(doorbell, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP, IDLE_YIELDS_DEFAULT)));
-    }
-
-    /**
      * The most patterns one peer's interest may make this broker hold ({@link #MAX_REMOTE_PATTERNS_PROP}).
      *
      * @return patterns, at least 0.
@@ -242,16 +219,6 @@ public final class LinkContext
     public static long maxRemotePatternBytes()
     {
         return Math.max(0, Long.getLong(MAX_REMOTE_PATTERN_BYTES_PROP, MAX_REMOTE_PATTERN_BYTES_DEFAULT));
-    }
-
-    /**
-     * The doorbell window ({@link #DOORBELL_US_PROP}).
-     *
-     * @return nanoseconds, 0 for no rings.
-     */
-    public static long doorbellWindowNs()
-    {
-        return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong(DOORBELL_US_PROP, DOORBELL_US_DEFAULT)));
     }
 
     /**
