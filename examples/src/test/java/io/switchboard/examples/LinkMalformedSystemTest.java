@@ -45,7 +45,7 @@ class LinkMalformedSystemTest
     private static final String SECRET = "correct horse battery staple 0123456789";
     private static final int STREAM_ID = 7301;
 
-    private final UnsafeBuffer out = new UnsafeBuffer(new byte[4096]);
+    private final UnsafeBuffer out = new UnsafeBuffer(new byte[64 * 1024]);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private byte[] brokerNonce;
     private String answerCode;
@@ -147,7 +147,8 @@ class LinkMalformedSystemTest
             .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.SHARED));
         final Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
         try (BrokerProcess brokerA = new BrokerProcess(
-            java.util.List.of("-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP + "=" + cap),
+            java.util.List.of("-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP + "=" + cap,
+                "-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP + "=" + 65_536),
             LinkedBrokers.linkArgs(linkA, secretFile, 3_000, linkF)))
         {
             final Subscription in = aeron.addSubscription("aeron:udp?endpoint=" + linkF, STREAM_ID);
@@ -172,7 +173,17 @@ class LinkMalformedSystemTest
             send(pub, interest(RouteAction.ADD, "and.no.more"));
             final long[] after = awaitCounter(brokerA, pub, linkF, labels, before[0] + flood - cap + 1);
             assertEquals(before[1], after[1], "the link stayed up:\n" + brokerA.process.output());
+            assertEquals(before[0] + flood - cap + 1, after[0], "'room.for.one' taken in the room 'flood.0.*' left");
             assertEquals(1, LinkScaleSystemTest.counters(brokerA, "sb-broker link links up")[0], "links up (gauge)");
+
+            // the bound in bytes: with room for two more patterns, a 20,000-character one (40,096 bytes held, on
+            // top of about 35,000) is refused, a short one is taken
+            send(pub, interest(RouteAction.REMOVE, "flood.1.*"));
+            send(pub, interest(RouteAction.REMOVE, "flood.2.*"));
+            send(pub, interest(RouteAction.ADD, "long." + "x".repeat(20_000 - 5)));
+            send(pub, interest(RouteAction.ADD, "short.one"));
+            final long refused = before[0] + flood - cap + 2;
+            assertEquals(before[1], awaitCounter(brokerA, pub, linkF, labels, refused)[1], "the link stayed up");
 
             callAndAwaitAnswer(brokerA, linkF, in, pub, handler, 78);
             brokerA.process.awaitLine("its interest in 'flood." + cap + ".*' refused", 1_000);
@@ -180,8 +191,8 @@ class LinkMalformedSystemTest
                 "logged once per link-up, then counted:\n" + brokerA.process.output());
             for (int i = 0; i < 4; i++) // four publications of the counters (every 50 ms): no further refusal shows
             {
-                assertEquals(before[0] + flood - cap + 1, LinkScaleSystemTest.counters(brokerA, labels)[0],
-                    "refusals counted exactly ('room.for.one' taken in the room 'flood.0.*' left)");
+                assertEquals(refused, LinkScaleSystemTest.counters(brokerA, labels)[0], "refusals counted exactly " +
+                    "('room.for.one' taken in the room 'flood.0.*' left, 'short.one' in the room of two)");
                 Thread.sleep(50);
             }
         }
