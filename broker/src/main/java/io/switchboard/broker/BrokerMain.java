@@ -107,6 +107,12 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_PROP,
             String.valueOf(io.switchboard.broker.link.LinkContext.IN_FLIGHT_YIELD_US_DEFAULT),
             "microseconds the link thread yields instead of parking while calls are in flight (0: never)"},
+        {io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP,
+            String.valueOf(io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_DEFAULT),
+            "patterns one linked peer's interest may make this broker hold; more are refused and counted"},
+        {io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP,
+            bytes(io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_DEFAULT),
+            "bytes of patterns one linked peer's interest may make this broker hold"},
     };
 
     @Option(names = "--config", paramLabel = "FILE", order = 0,

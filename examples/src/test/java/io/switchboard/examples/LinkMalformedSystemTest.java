@@ -11,6 +11,7 @@ import io.switchboard.codec.wire.BooleanType;
 import io.switchboard.codec.wire.LinkHeartbeatEncoder;
 import io.switchboard.codec.wire.LinkHelloDecoder;
 import io.switchboard.codec.wire.LinkHelloEncoder;
+import io.switchboard.codec.wire.LinkInterestEncoder;
 import io.switchboard.codec.wire.LinkProofEncoder;
 import io.switchboard.codec.wire.LinkPublicationEncoder;
 import io.switchboard.codec.wire.LinkRequestEncoder;
@@ -44,7 +45,7 @@ class LinkMalformedSystemTest
     private static final String SECRET = "correct horse battery staple 0123456789";
     private static final int STREAM_ID = 7301;
 
-    private final UnsafeBuffer out = new UnsafeBuffer(new byte[4096]);
+    private final UnsafeBuffer out = new UnsafeBuffer(new byte[64 * 1024]);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private byte[] brokerNonce;
     private String answerCode;
@@ -70,24 +71,7 @@ class LinkMalformedSystemTest
             final FragmentAssembler handler = new FragmentAssembler((buffer, offset, length, h) -> onMessage(buffer,
                 offset));
 
-            // the handshake, both ways, as a broker makes it
-            final byte[] nonce = new byte[16];
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (null == brokerNonce)
-            {
-                assertTrue(System.nanoTime() - deadline < 0, "no hello from the broker:\n" + brokerA.process.output());
-                if (pub.isConnected())
-                {
-                    send(pub, new LinkHelloEncoder().wrapAndApplyHeader(out, 0, header).from(linkF)
-                        .putNonce(nonce, 0, nonce.length).encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH);
-                }
-                in.poll(handler, 10);
-                Thread.sleep(10); // the broker says hello every heartbeat interval (500 ms): waiting for it
-            }
-            final byte[] mac = secret.proof(brokerNonce, linkF, linkA, pub.sessionId());
-            send(pub, new LinkProofEncoder().wrapAndApplyHeader(out, 0, header).from(linkF).to(linkA)
-                .putMac(mac, 0, mac.length).encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH);
-            send(pub, heartbeat(linkF));
+            handshake(brokerA, secret, linkA, linkF, in, pub, handler);
             brokerA.process.awaitLine("link " + linkA + " -> " + linkF + " up", 20_000);
             final long[] before = LinkScaleSystemTest.counters(brokerA, "sb-broker link malformed messages",
                 "sb-broker link links down");
@@ -118,27 +102,7 @@ class LinkMalformedSystemTest
             send(pub, MessageHeaderEncoder.ENCODED_LENGTH + length);
 
             // then a valid call from the same peer: answered (no such service there: its error code comes back)
-            length = new LinkRequestEncoder().wrapAndApplyHeader(out, 0, header).linkCorrelationId(77)
-                .kind(RequestKind.REQUEST).templateId(-1).timeoutMs(2000).service("no-such-service")
-                .messageType("Echo").putPayload(out, 0, 0).encodedLength();
-            send(pub, MessageHeaderEncoder.ENCODED_LENGTH + length);
-            final long answerDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            long nextHeartbeat = 0;
-            while (77 != answeredCorrelationId)
-            {
-                assertTrue(System.nanoTime() - answerDeadline < 0, "no answer to the valid call after the malformed " +
-                    "ones:\n" + brokerA.process.output());
-                if (System.nanoTime() - nextHeartbeat > 0)
-                {
-                    send(pub, heartbeat(linkF));
-                    nextHeartbeat = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-                }
-                if (0 == in.poll(handler, 10))
-                {
-                    Thread.yield();
-                }
-            }
-            assertFalse(answerCode.isEmpty(), "expected the error code of a call to a missing service");
+            callAndAwaitAnswer(brokerA, linkF, in, pub, handler, 77);
 
             long[] after = before;
             final long counted = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // counters published every 50 ms
@@ -161,6 +125,158 @@ class LinkMalformedSystemTest
             CloseHelper.closeAll(aeron, driver);
             ProcessHarness.deleteRecursively(dir.toFile());
         }
+    }
+
+    /**
+     * A proven peer that floods its interest (more patterns than a peer may make this broker hold): the broker's stand-in
+     * subscribes to the first ones up to the bound, refuses the rest (counted, logged once), the link stays up, a
+     * pattern the peer drops makes room for another, and the peer's next call is answered.
+     */
+    @Test
+    void shouldRefuseInterestFloodedBeyondTheBoundAndGoOn() throws Exception
+    {
+        final int cap = 300;
+        final int flood = 400;
+        final Path dir = ProcessHarness.tempDir("sb-test-link-interest");
+        final Path secretFile = LinkedBrokers.secretFile(dir, "link.secret", SECRET);
+        final LinkSecret secret = LinkSecret.read(secretFile);
+        final String linkA = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
+        final String linkF = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
+        final MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName("/dev/shm/sb-test-link-interest-" + UUID.randomUUID())
+            .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.SHARED));
+        final Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+        try (BrokerProcess brokerA = new BrokerProcess(
+            java.util.List.of("-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP + "=" + cap,
+                "-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP + "=" + 65_536),
+            LinkedBrokers.linkArgs(linkA, secretFile, 3_000, linkF)))
+        {
+            final Subscription in = aeron.addSubscription("aeron:udp?endpoint=" + linkF, STREAM_ID);
+            final ExclusivePublication pub = aeron.addExclusivePublication(
+                "aeron:udp?endpoint=" + linkA + "|term-length=1m", STREAM_ID);
+            final FragmentAssembler handler = new FragmentAssembler((buffer, offset, length, h) -> onMessage(buffer,
+                offset));
+            handshake(brokerA, secret, linkA, linkF, in, pub, handler);
+            brokerA.process.awaitLine("link " + linkA + " -> " + linkF + " up", 20_000);
+            final String[] labels = {"sb-broker link interest refused", "sb-broker link links down"};
+            final long[] before = LinkScaleSystemTest.counters(brokerA, labels);
+            assertEquals(0, before[0], "nothing refused before the flood");
+
+            for (int i = 0; i < flood; i++)
+            {
+                send(pub, interest(RouteAction.ADD, "flood." + i + ".*"));
+            }
+            awaitCounter(brokerA, pub, linkF, labels, before[0] + flood - cap);
+            // a pattern the peer drops makes room for one more; the one after it is refused again
+            send(pub, interest(RouteAction.REMOVE, "flood.0.*"));
+            send(pub, interest(RouteAction.ADD, "room.for.one"));
+            send(pub, interest(RouteAction.ADD, "and.no.more"));
+            final long[] after = awaitCounter(brokerA, pub, linkF, labels, before[0] + flood - cap + 1);
+            assertEquals(before[1], after[1], "the link stayed up:\n" + brokerA.process.output());
+            assertEquals(before[0] + flood - cap + 1, after[0], "'room.for.one' taken in the room 'flood.0.*' left");
+            assertEquals(1, LinkScaleSystemTest.counters(brokerA, "sb-broker link links up")[0], "links up (gauge)");
+
+            // the bound in bytes: with room for two more patterns, a 20,000-character one (40,096 bytes held, on
+            // top of about 35,000) is refused, a short one is taken
+            send(pub, interest(RouteAction.REMOVE, "flood.1.*"));
+            send(pub, interest(RouteAction.REMOVE, "flood.2.*"));
+            send(pub, interest(RouteAction.ADD, "long." + "x".repeat(20_000 - 5)));
+            send(pub, interest(RouteAction.ADD, "short.one"));
+            final long refused = before[0] + flood - cap + 2;
+            assertEquals(before[1], awaitCounter(brokerA, pub, linkF, labels, refused)[1], "the link stayed up");
+
+            callAndAwaitAnswer(brokerA, linkF, in, pub, handler, 78);
+            brokerA.process.awaitLine("its interest in 'flood." + cap + ".*' refused", 1_000);
+            assertEquals(1, brokerA.process.output().split("' refused: it holds", -1).length - 1,
+                "logged once per link-up, then counted:\n" + brokerA.process.output());
+            for (int i = 0; i < 4; i++) // four publications of the counters (every 50 ms): no further refusal shows
+            {
+                assertEquals(refused, LinkScaleSystemTest.counters(brokerA, labels)[0], "refusals counted exactly " +
+                    "('room.for.one' taken in the room 'flood.0.*' left, 'short.one' in the room of two)");
+                Thread.sleep(50);
+            }
+        }
+        finally
+        {
+            CloseHelper.closeAll(aeron, driver);
+            ProcessHarness.deleteRecursively(dir.toFile());
+        }
+    }
+
+    private int interest(final RouteAction action, final String pattern)
+    {
+        return new LinkInterestEncoder().wrapAndApplyHeader(out, 0, header).action(action).pattern(pattern)
+            .encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH;
+    }
+
+    /** Wait (heartbeating, so the link stays up) until the first counter reaches the value; the counters then. */
+    private long[] awaitCounter(
+        final BrokerProcess broker, final ExclusivePublication pub, final String linkF, final String[] labels,
+        final long expected) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); // counters published every 50 ms
+        long[] now = LinkScaleSystemTest.counters(broker, labels);
+        while (now[0] < expected)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, labels[0] + ": expected " + expected + ", found " + now[0] +
+                "\n" + broker.process.output());
+            send(pub, heartbeat(linkF));
+            Thread.sleep(50); // the broker publishes its counters every 50 ms: polling the file at that pace
+            now = LinkScaleSystemTest.counters(broker, labels);
+        }
+        return now;
+    }
+
+    /** The handshake, both ways, as a broker makes it: wait for the broker's hello, prove the secret, say verified. */
+    private void handshake(
+        final BrokerProcess brokerA, final LinkSecret secret, final String linkA, final String linkF,
+        final Subscription in, final ExclusivePublication pub, final FragmentAssembler handler) throws Exception
+    {
+        final byte[] nonce = new byte[16];
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (null == brokerNonce)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "no hello from the broker:\n" + brokerA.process.output());
+            if (pub.isConnected())
+            {
+                send(pub, new LinkHelloEncoder().wrapAndApplyHeader(out, 0, header).from(linkF)
+                    .putNonce(nonce, 0, nonce.length).encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH);
+            }
+            in.poll(handler, 10);
+            Thread.sleep(10); // the broker says hello every heartbeat interval (500 ms): waiting for it
+        }
+        final byte[] mac = secret.proof(brokerNonce, linkF, linkA, pub.sessionId());
+        send(pub, new LinkProofEncoder().wrapAndApplyHeader(out, 0, header).from(linkF).to(linkA)
+            .putMac(mac, 0, mac.length).encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH);
+        send(pub, heartbeat(linkF));
+    }
+
+    /** A valid call from the fake peer to a missing service, answered with its error code across the link. */
+    private void callAndAwaitAnswer(
+        final BrokerProcess brokerA, final String linkF, final Subscription in, final ExclusivePublication pub,
+        final FragmentAssembler handler, final long correlationId)
+    {
+        final int length = new LinkRequestEncoder().wrapAndApplyHeader(out, 0, header).linkCorrelationId(correlationId)
+            .kind(RequestKind.REQUEST).templateId(-1).timeoutMs(2000).service("no-such-service")
+            .messageType("Echo").putPayload(out, 0, 0).encodedLength();
+        send(pub, MessageHeaderEncoder.ENCODED_LENGTH + length);
+        final long answerDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long nextHeartbeat = 0;
+        while (correlationId != answeredCorrelationId)
+        {
+            assertTrue(System.nanoTime() - answerDeadline < 0, "no answer to the valid call:\n" +
+                brokerA.process.output());
+            if (System.nanoTime() - nextHeartbeat > 0)
+            {
+                send(pub, heartbeat(linkF));
+                nextHeartbeat = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+            }
+            if (0 == in.poll(handler, 10))
+            {
+                Thread.yield();
+            }
+        }
+        assertFalse(answerCode.isEmpty(), "expected the error code of a call to a missing service");
     }
 
     private int heartbeat(final String from)

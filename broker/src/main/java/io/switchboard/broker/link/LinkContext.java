@@ -54,6 +54,24 @@ public final class LinkContext
      */
     public static final long IN_FLIGHT_YIELD_US_DEFAULT = 0;
 
+    /**
+     * Property of the most patterns one peer's interest may make this broker hold (its stand-in's subscriptions here);
+     * further ones are refused, counted ({@code sb-broker link interest refused}) and logged once per link-up.
+     */
+    public static final String MAX_REMOTE_PATTERNS_PROP = "switchboard.link.max.remote.patterns";
+
+    /** Default: 10,000 patterns per peer, as many as a local peer may hold (switchboard.max.patterns.per.peer). */
+    public static final int MAX_REMOTE_PATTERNS_DEFAULT = 10_000;
+
+    /**
+     * Property of the most bytes (UTF-16 characters counted twice, the pattern strings as held) of the patterns one
+     * peer's interest may make this broker hold; further ones are refused as beyond {@link #MAX_REMOTE_PATTERNS_PROP}.
+     */
+    public static final String MAX_REMOTE_PATTERN_BYTES_PROP = "switchboard.link.max.remote.pattern.bytes";
+
+    /** Default: 4 MiB of patterns per peer. */
+    public static final long MAX_REMOTE_PATTERN_BYTES_DEFAULT = 4L * 1024 * 1024;
+
     /** Aeron stream id of link traffic on the UDP channels. */
     public static final int STREAM_ID = 7301;
 
@@ -181,6 +199,26 @@ public final class LinkContext
     {
         return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP,
             IDLE_YIELDS_DEFAULT)), TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * The most patterns one peer's interest may make this broker hold ({@link #MAX_REMOTE_PATTERNS_PROP}).
+     *
+     * @return patterns, at least 0.
+     */
+    public static int maxRemotePatterns()
+    {
+        return Math.max(0, Integer.getInteger(MAX_REMOTE_PATTERNS_PROP, MAX_REMOTE_PATTERNS_DEFAULT));
+    }
+
+    /**
+     * The most bytes of patterns one peer's interest may make this broker hold ({@link #MAX_REMOTE_PATTERN_BYTES_PROP}).
+     *
+     * @return bytes, at least 0.
+     */
+    public static long maxRemotePatternBytes()
+    {
+        return Math.max(0, Long.getLong(MAX_REMOTE_PATTERN_BYTES_PROP, MAX_REMOTE_PATTERN_BYTES_DEFAULT));
     }
 
     /**

@@ -40,6 +40,7 @@ final class LinkCounters
         "sb-broker link publications lost",
         "sb-broker link malformed messages",
         "sb-broker link links up",
+        "sb-broker link interest refused",
     };
 
     long refusedUnconfigured;
@@ -62,6 +63,8 @@ final class LinkCounters
     long malformedMessages;
     /** A gauge: the links up now (set by the conductor before each publish). */
     long linksUp;
+    /** Patterns a peer's interest asked for beyond the bound of what it may make this broker hold. */
+    long interestRefused;
 
     private final Counter[] counters = new Counter[LABELS.length];
     private final long[] values = new long[LABELS.length];
@@ -124,6 +127,7 @@ final class LinkCounters
         values[16] = publicationsLost;
         values[17] = malformedMessages;
         values[18] = linksUp;
+        values[19] = interestRefused;
         return values;
     }
 
@@ -137,6 +141,6 @@ final class LinkCounters
             routeBytesSent + " interest messages sent=" + interestMessagesSent + " interest bytes sent=" +
             interestBytesSent + " publications sent=" + publicationsSent + " received=" + publicationsReceived +
             " dropped=" + publicationsDropped + " pieces dropped=" + piecesDropped + " publications lost=" + publicationsLost +
-            " malformed messages=" + malformedMessages + " links up=" + linksUp;
+            " malformed messages=" + malformedMessages + " links up=" + linksUp + " interest refused=" + interestRefused;
     }
 }

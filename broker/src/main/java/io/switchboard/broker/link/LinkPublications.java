@@ -35,6 +35,11 @@ final class LinkPublications implements PushHandler
     private final LinkCounters counters;
     private final Consumer<String> log;
     final Set<String> remoteInterest = new LinkedHashSet<>();
+    private final int maxRemotePatterns = LinkContext.maxRemotePatterns();
+    private final long maxRemotePatternBytes = LinkContext.maxRemotePatternBytes();
+    /** Bytes of the patterns in {@link #remoteInterest}, as held (two per character, and an entry's overhead). */
+    private long remoteInterestBytes;
+    private boolean interestRefusedLogged;
     /** The peer's retained subjects mirrored here, with a hash of the value last retained here. */
     private final Object2LongHashMap<String> mirrored = new Object2LongHashMap<>(0);
     private long lastLogId;
@@ -54,26 +59,61 @@ final class LinkPublications implements PushHandler
         this.log = log;
     }
 
+    /** Bytes one held pattern costs: its characters as held, and an estimate of its string's and set entry's objects. */
+    static long patternBytes(final String pattern)
+    {
+        return 2L * pattern.length() + 96;
+    }
+
+    /**
+     * The peer's subscribers hold a pattern: subscribe to it here for them, unless the peer already holds as many
+     * patterns, or as many bytes of them, as it may make this broker hold (memory bound): then it is refused, counted
+     * and logged once per link-up, and the link goes on.
+     *
+     * @param pattern the peer's subscribers hold.
+     */
     void addInterest(final String pattern)
     {
-        if (remoteInterest.add(pattern))
+        if (remoteInterest.contains(pattern))
         {
-            client.subscribeAsync(pattern, this).whenComplete((ok, ex) ->
-            {
-                if (null != ex)
-                {
-                    remoteInterest.remove(pattern);
-                    log.accept("link " + peer.endpoint + ": cannot subscribe here to its interest '" + pattern +
-                        "': " + PeerLink.describe(ex));
-                }
-            });
+            return;
         }
+        final long bytes = patternBytes(pattern);
+        if (remoteInterest.size() >= maxRemotePatterns || remoteInterestBytes + bytes > maxRemotePatternBytes)
+        {
+            counters.interestRefused++;
+            if (!interestRefusedLogged)
+            {
+                interestRefusedLogged = true;
+                log.accept("link " + peer.endpoint + ": its interest in '" + pattern + "' refused: it holds " +
+                    remoteInterest.size() + " patterns (" + remoteInterestBytes + " bytes) here, expected at most " +
+                    maxRemotePatterns + " patterns and " + maxRemotePatternBytes + " bytes (" +
+                    LinkContext.MAX_REMOTE_PATTERNS_PROP + ", " + LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP + "); " +
+                    "further refusals are counted, not logged");
+            }
+            return;
+        }
+        remoteInterest.add(pattern);
+        remoteInterestBytes += bytes;
+        client.subscribeAsync(pattern, this).whenComplete((ok, ex) ->
+        {
+            if (null != ex)
+            {
+                if (remoteInterest.remove(pattern))
+                {
+                    remoteInterestBytes -= bytes;
+                }
+                log.accept("link " + peer.endpoint + ": cannot subscribe here to its interest '" + pattern + "': " +
+                    PeerLink.describe(ex));
+            }
+        });
     }
 
     void removeInterest(final String pattern)
     {
         if (remoteInterest.remove(pattern))
         {
+            remoteInterestBytes -= patternBytes(pattern);
             client.unsubscribeAsync(pattern);
         }
     }
@@ -86,6 +126,8 @@ final class LinkPublications implements PushHandler
             client.unsubscribeAsync(pattern);
         }
         remoteInterest.clear();
+        remoteInterestBytes = 0;
+        interestRefusedLogged = false;
         for (final String subject : mirrored.keySet())
         {
             try
