@@ -450,7 +450,11 @@ class CommandLineSystemTest
             {"switchboard.term.length=1000", "key switchboard.term.length (1000): term length: expected a power of two"},
             {"demo=maybe", "key demo: takes true or false, found 'maybe'"},
             {"switchboard.timer.slack.ns=abc", "key switchboard.timer.slack.ns (abc): property " +
-                "switchboard.timer.slack.ns: expected an integer, actual='abc'"}};
+                "switchboard.timer.slack.ns: expected an integer, actual='abc'"},
+            {"switchboard.link.term.length=64k", "key switchboard.link.term.length (64k): property " +
+                "switchboard.link.term.length: expected an integer, actual='64k'"},
+            {"switchboard.link.idle.yields=many", "key switchboard.link.idle.yields (many): property " +
+                "switchboard.link.idle.yields: expected an integer, actual='many'"}};
         try
         {
             for (final String[] value : invalid)

@@ -1,5 +1,7 @@
 package io.switchboard.broker.link;
 
+import io.switchboard.transport.Configuration;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -78,8 +80,8 @@ public final class LinkContext
     private String endpoint;
     private final List<String> peers = new ArrayList<>();
     private Path secretFile;
-    private long livenessTimeoutMs = Long.getLong(LIVENESS_TIMEOUT_PROP, LIVENESS_TIMEOUT_DEFAULT_MS);
-    private int termLength = Integer.getInteger(TERM_LENGTH_PROP, TERM_LENGTH_DEFAULT);
+    private long livenessTimeoutMs = Configuration.longProperty(LIVENESS_TIMEOUT_PROP, LIVENESS_TIMEOUT_DEFAULT_MS);
+    private int termLength = intProperty(TERM_LENGTH_PROP, TERM_LENGTH_DEFAULT);
 
     /**
      * This broker's link endpoint: it listens on {@code aeron:udp?endpoint=HOST:PORT}.
@@ -197,7 +199,7 @@ public final class LinkContext
      */
     public static org.agrona.concurrent.IdleStrategy idleStrategy()
     {
-        return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, Integer.getInteger(IDLE_YIELDS_PROP,
+        return new org.agrona.concurrent.BackoffIdleStrategy(10, Math.max(0, intProperty(IDLE_YIELDS_PROP,
             IDLE_YIELDS_DEFAULT)), TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }
 
@@ -208,7 +210,7 @@ public final class LinkContext
      */
     public static int maxRemotePatterns()
     {
-        return Math.max(0, Integer.getInteger(MAX_REMOTE_PATTERNS_PROP, MAX_REMOTE_PATTERNS_DEFAULT));
+        return Math.max(0, intProperty(MAX_REMOTE_PATTERNS_PROP, MAX_REMOTE_PATTERNS_DEFAULT));
     }
 
     /**
@@ -218,7 +220,7 @@ public final class LinkContext
      */
     public static long maxRemotePatternBytes()
     {
-        return Math.max(0, Long.getLong(MAX_REMOTE_PATTERN_BYTES_PROP, MAX_REMOTE_PATTERN_BYTES_DEFAULT));
+        return Math.max(0, Configuration.longProperty(MAX_REMOTE_PATTERN_BYTES_PROP, MAX_REMOTE_PATTERN_BYTES_DEFAULT));
     }
 
     /**
@@ -228,8 +230,18 @@ public final class LinkContext
      */
     public static long inFlightYieldNs()
     {
-        return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong(IN_FLIGHT_YIELD_US_PROP,
+        return TimeUnit.MICROSECONDS.toNanos(Math.max(0, Configuration.longProperty(IN_FLIGHT_YIELD_US_PROP,
             IN_FLIGHT_YIELD_US_DEFAULT)));
+    }
+
+    private static int intProperty(final String name, final int defaultValue)
+    {
+        final long value = Configuration.longProperty(name, defaultValue);
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("property " + name + ": expected an int, actual=" + value);
+        }
+        return (int)value;
     }
 
     /**
@@ -250,6 +262,12 @@ public final class LinkContext
      */
     public LinkContext conclude()
     {
+        // the properties read on the link thread, refused here if set to something that is not a number (they were
+        // read with Integer.getInteger and Long.getLong, which ignore such a value without a word)
+        idleStrategy();
+        maxRemotePatterns();
+        maxRemotePatternBytes();
+        inFlightYieldNs();
         if (null == endpoint)
         {
             if (!peers.isEmpty() || null != secretFile)
