@@ -177,9 +177,10 @@ public final class CompactScan
                 final long word = (long)Swar.LONGS.get(bytes, i);
                 final long quotes = word ^ QUOTES;
                 final long backslashes = word ^ BACKSLASHES;
-                // a byte with its high bit set, a quote, a backslash, or (when no high bit is set) one below 0x20
-                if (0 != ((word | ((quotes - ONES) & ~quotes) | ((backslashes - ONES) & ~backslashes) |
-                    ((word - BELOW_SPACE) & ~word)) & HIGH))
+                // a byte with its high bit set, or (when none is set) a quote, a backslash or a byte below 0x20: the
+                // three zero-byte tests share their "& ~x" since quote and backslash have no high bit (~x's high bits
+                // are ~word's)
+                if (0 != ((word | (((quotes - ONES) | (backslashes - ONES) | (word - BELOW_SPACE)) & ~word)) & HIGH))
                 {
                     break;
                 }
