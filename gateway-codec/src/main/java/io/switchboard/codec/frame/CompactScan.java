@@ -172,20 +172,7 @@ public final class CompactScan
         int i = from;
         while (true)
         {
-            while (i + 8 <= limit)
-            {
-                final long word = (long)Swar.LONGS.get(bytes, i);
-                final long quotes = word ^ QUOTES;
-                final long backslashes = word ^ BACKSLASHES;
-                // a byte with its high bit set, or (when none is set) a quote, a backslash or a byte below 0x20: the
-                // three zero-byte tests share their "& ~x" since quote and backslash have no high bit (~x's high bits
-                // are ~word's)
-                if (0 != ((word | (((quotes - ONES) | (backslashes - ONES) | (word - BELOW_SPACE)) & ~word)) & HIGH))
-                {
-                    break;
-                }
-                i += 8;
-            }
+            i = plainEnd(bytes, i, limit);
             if (i >= limit)
             {
                 return -1;
@@ -237,6 +224,33 @@ public final class CompactScan
                 }
             }
         }
+    }
+
+    /**
+     * Where the run of plain ASCII (no quote, backslash or control character) that begins at {@code from} stops, eight
+     * bytes at a time: a small method of its own, so that the compiler makes this loop, where a long string's time
+     * goes, as tight as it can wherever it is called from.
+     *
+     * @return the index of the first word holding a byte that is not plain ASCII, or of the last short word.
+     */
+    private static int plainEnd(final byte[] bytes, final int from, final int limit)
+    {
+        int i = from;
+        while (i + 8 <= limit)
+        {
+            final long word = (long)Swar.LONGS.get(bytes, i);
+            final long quotes = word ^ QUOTES;
+            final long backslashes = word ^ BACKSLASHES;
+            // a byte with its high bit set, or (when none is set) a quote, a backslash or a byte below 0x20: the
+            // three zero-byte tests share their "& ~x" since quote and backslash have no high bit (~x's high bits
+            // are ~word's)
+            if (0 != ((word | (((quotes - ONES) | (backslashes - ONES) | (word - BELOW_SPACE)) & ~word)) & HIGH))
+            {
+                return i;
+            }
+            i += 8;
+        }
+        return i;
     }
 
     /**
