@@ -99,7 +99,7 @@ public final class CompactScan
                     i = literal(bytes, i, limit, 't', 'r', 'u', 'e', 4);
                     break;
                 case 'f':
-                    i = i + 5 <= limit && 'a' == bytes[i + 1] ? literal(bytes, i + 1, limit, 'a', 'l', 's', 'e', 4) : -1;
+                    i = i + 5 <= limit && 'e' == bytes[i + 4] ? literal(bytes, i, limit, 'f', 'a', 'l', 's', 5) : -1;
                     break;
                 case 'n':
                     i = literal(bytes, i, limit, 'n', 'u', 'l', 'l', 4);
