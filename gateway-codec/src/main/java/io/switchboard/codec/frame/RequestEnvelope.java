@@ -181,19 +181,18 @@ public final class RequestEnvelope
                 return false;
             }
             final int nameFrom = i + 1;
-            final int nameEnd = scan.stringEnd(bytes, nameFrom, end);
-            if (nameEnd < 0 || scan.sawEscape() || nameEnd >= end || ':' != bytes[nameEnd])
+            final byte[] name = knownName(bytes, nameFrom, end);
+            if (null == name)
             {
                 return false;
             }
-            final int nameLength = nameEnd - 1 - nameFrom;
-            i = nameEnd + 1;
+            i = nameFrom + name.length + 2; // past the closing quote and the colon
             if (i >= end)
             {
                 return false;
             }
             final int bit;
-            if (is(bytes, nameFrom, nameLength, PAYLOAD))
+            if (PAYLOAD == name)
             {
                 bit = 64;
                 final int valueEnd = scan.end(bytes, i, end, maxPayloadDepth);
@@ -207,8 +206,8 @@ public final class RequestEnvelope
                 hasPayload = true;
                 i = valueEnd;
             }
-            else if (is(bytes, nameFrom, nameLength, CORRELATION_ID) || is(bytes, nameFrom, nameLength, TARGET) ||
-                is(bytes, nameFrom, nameLength, MESSAGE_TYPE))
+            else if (CORRELATION_ID == name || TARGET == name ||
+                MESSAGE_TYPE == name)
             {
                 final int valueEnd = '"' == bytes[i] ? scan.stringEnd(bytes, i + 1, end) : -1;
                 if (valueEnd < 0 || scan.sawEscape())
@@ -217,12 +216,12 @@ public final class RequestEnvelope
                 }
                 final int from = i + 1;
                 final int textLength = valueEnd - 1 - from;
-                if (CORRELATION_ID.length == nameLength)
+                if (CORRELATION_ID == name)
                 {
                     bit = 1;
                     correlationId = CachedText.decode(bytes, from, textLength);
                 }
-                else if (TARGET.length == nameLength)
+                else if (TARGET == name)
                 {
                     bit = 2;
                     target = targets.text(bytes, from, textLength);
@@ -234,7 +233,7 @@ public final class RequestEnvelope
                 }
                 i = valueEnd;
             }
-            else if (is(bytes, nameFrom, nameLength, EXPECTS_REPLY) || is(bytes, nameFrom, nameLength, EXPECTS_STREAM))
+            else if (EXPECTS_REPLY == name || EXPECTS_STREAM == name)
             {
                 final boolean value;
                 if (i + 4 <= end && 't' == bytes[i] && 'r' == bytes[i + 1] && 'u' == bytes[i + 2] &&
@@ -253,7 +252,7 @@ public final class RequestEnvelope
                 {
                     return false;
                 }
-                if (EXPECTS_REPLY.length == nameLength)
+                if (EXPECTS_REPLY == name)
                 {
                     bit = 8;
                     expectsReply = value;
@@ -264,7 +263,7 @@ public final class RequestEnvelope
                     expectsStream = value;
                 }
             }
-            else if (is(bytes, nameFrom, nameLength, RESPONSE_TIMEOUT_MS))
+            else if (RESPONSE_TIMEOUT_MS == name)
             {
                 bit = 32;
                 final int valueEnd = '-' == bytes[i] || (bytes[i] >= '0' && bytes[i] <= '9') ?
@@ -321,9 +320,33 @@ public final class RequestEnvelope
         }
     }
 
-    private static boolean is(final byte[] bytes, final int from, final int length, final byte[] name)
+    /**
+     * The envelope's field whose name begins at {@code from} (just past its opening quote), told by its first byte and
+     * then compared whole with its closing quote and colon: no scan of the name as a string, since a name of the
+     * envelope has no byte a JSON string would escape.
+     *
+     * @return the name, or null for a name the envelope does not know (the Jackson path reads such a body).
+     */
+    private static byte[] knownName(final byte[] bytes, final int from, final int end)
     {
-        return name.length == length && Arrays.equals(bytes, from, from + length, name, 0, length);
+        if (from >= end)
+        {
+            return null;
+        }
+        final byte[] name;
+        switch (bytes[from])
+        {
+            case 'c': name = CORRELATION_ID; break;
+            case 't': name = TARGET; break;
+            case 'm': name = MESSAGE_TYPE; break;
+            case 'p': name = PAYLOAD; break;
+            case 'r': name = RESPONSE_TIMEOUT_MS; break;
+            case 'e': name = from + 8 < end && 'r' == bytes[from + 8] ? EXPECTS_REPLY : EXPECTS_STREAM; break;
+            default: return null;
+        }
+        final int length = name.length;
+        return from + length + 2 <= end && '"' == bytes[from + length] && ':' == bytes[from + length + 1] &&
+            Arrays.equals(bytes, from, from + length, name, 0, length) ? name : null;
     }
 
     private static byte[] ascii(final String text)
