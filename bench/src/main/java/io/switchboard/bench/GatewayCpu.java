@@ -4,6 +4,7 @@ import io.switchboard.broker.Broker;
 import io.switchboard.transport.ServiceDefinition;
 import io.switchboard.transport.Switchboard;
 import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.io.IOException;
@@ -132,6 +133,8 @@ public final class GatewayCpu
             CloseHelper.quietCloseAll(service, broker);
             Files.deleteIfExists(socket);
             Files.deleteIfExists(socketDir);
+            // the broker removes its Aeron directory, not the folder made for it here (left holding aeron.lock)
+            IoUtil.delete(Path.of(aeronDir).getParent().toFile(), true);
         }
     }
 

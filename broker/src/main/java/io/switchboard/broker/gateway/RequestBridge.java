@@ -227,8 +227,9 @@ final class RequestBridge
         {
             if (null != envelope)
             {
-                jsonBuffer.wrap(envelope.payloadJson()); // compact JSON, as the tree path writes it
+                // compact JSON, as the tree path writes it; often the frame's own bytes, not copied
                 length = envelope.payloadJsonLength();
+                jsonBuffer.wrap(envelope.payloadJson(), envelope.payloadJsonOffset(), length);
             }
             else
             {
@@ -485,12 +486,11 @@ final class RequestBridge
                     if (null == call.transcoder && length > 0 && !call.session.closed)
                     {
                         // an opaque reply: JSON text streamed into the frame, no tree (null: the tree path decides)
-                        final byte[] json = responseWriter.scratch(length);
-                        buffer.getBytes(offset, json, 0, length);
+                        // copied once, into its place in the frame, and checked there
                         final int version = call.session.version;
                         final byte[] frame = responseWriter.response(
-                            version, 1 == version ? FrameFormat.JSON : call.format, call.clientCorrelationId, json, 0,
-                            length);
+                            version, 1 == version ? FrameFormat.JSON : call.format, call.clientCorrelationId, buffer,
+                            offset, length);
                         if (null != frame)
                         {
                             proxy.sendFrame(call.session, frame);

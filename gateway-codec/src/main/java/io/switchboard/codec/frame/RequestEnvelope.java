@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 
 /**
  * Reads a well-formed REQUEST body with a streaming parser, building no tree: the envelope's fields
@@ -33,7 +35,21 @@ public final class RequestEnvelope
     private final JsonFactory msgpackFactory;
     private static final int MAX_CHECKED_NAMES = 32;
 
+    private static final byte[] CORRELATION_ID = ascii("correlation_id");
+    private static final byte[] TARGET = ascii("target");
+    private static final byte[] MESSAGE_TYPE = ascii("message_type");
+    private static final byte[] EXPECTS_REPLY = ascii("expects_reply");
+    private static final byte[] EXPECTS_STREAM = ascii("expects_stream");
+    private static final byte[] RESPONSE_TIMEOUT_MS = ascii("response_timeout_ms");
+    private static final byte[] PAYLOAD = ascii("payload");
+
     private final FrameOutput payloadOut = new FrameOutput();
+    private final CompactScan scan = new CompactScan();
+    private final CachedText targets = new CachedText();
+    private final CachedText messageTypes = new CachedText();
+    private byte[] payloadArray;
+    private int payloadOffset;
+    private int payloadLength;
     private final ArrayList<ArrayList<String>> names = new ArrayList<>(); // per depth of a MessagePack payload
     private JsonGenerator payloadGenerator;
     private FrameFormat format;
@@ -74,18 +90,16 @@ public final class RequestEnvelope
         this.bytes = bytes;
         this.offset = offset;
         this.length = length;
-        correlationId = null;
-        target = null;
-        messageType = null;
-        expectsReply = false;
-        expectsStream = false;
-        timeoutMs = NO_TIMEOUT;
-        hasPayload = false;
-        seen = 0;
+        clear();
         if (0 == length)
         {
             return false;
         }
+        if (FrameFormat.JSON == format && readCompact(bytes, offset, offset + length))
+        {
+            return true; // one pass over the body, the payload not copied
+        }
+        clear();
         if (FrameFormat.MSGPACK == format)
         {
             try
@@ -128,7 +142,216 @@ public final class RequestEnvelope
             payloadOut.write('l');
             payloadOut.write('l');
         }
+        payloadArray = payloadOut.array();
+        payloadOffset = 0;
+        payloadLength = payloadOut.size();
         return null != correlationId && null != target && null != messageType;
+    }
+
+    private void clear()
+    {
+        correlationId = null;
+        target = null;
+        messageType = null;
+        expectsReply = false;
+        expectsStream = false;
+        timeoutMs = NO_TIMEOUT;
+        hasPayload = false;
+        seen = 0;
+    }
+
+    /**
+     * Read a body that is compact JSON made only of the envelope's known fields, in one pass ({@link CompactScan} for
+     * the payload; the envelope's strings without escapes): the payload is left where it is. False for anything else
+     * (whitespace, an unknown field, an escape in an envelope string, a payload the scan declines, a field given
+     * twice, a missing required field): the Jackson path then reads it as before.
+     */
+    private boolean readCompact(final byte[] bytes, final int offset, final int end)
+    {
+        if ('{' != bytes[offset])
+        {
+            return false;
+        }
+        final int maxPayloadDepth = codec.maxDepth() - 2; // the envelope is one level; one more kept in hand
+        int i = offset + 1;
+        while (true)
+        {
+            if (i >= end || '"' != bytes[i])
+            {
+                return false;
+            }
+            final int nameFrom = i + 1;
+            final byte[] name = knownName(bytes, nameFrom, end);
+            if (null == name)
+            {
+                return false;
+            }
+            i = nameFrom + name.length + 2; // past the closing quote and the colon
+            if (i >= end)
+            {
+                return false;
+            }
+            final int bit;
+            if (PAYLOAD == name)
+            {
+                bit = 64;
+                final int valueEnd = scan.end(bytes, i, end, maxPayloadDepth);
+                if (valueEnd < 0)
+                {
+                    return false;
+                }
+                payloadArray = bytes;
+                payloadOffset = i;
+                payloadLength = valueEnd - i;
+                hasPayload = true;
+                i = valueEnd;
+            }
+            else if (CORRELATION_ID == name || TARGET == name ||
+                MESSAGE_TYPE == name)
+            {
+                final int valueEnd = '"' == bytes[i] ? scan.stringEnd(bytes, i + 1, end) : -1;
+                if (valueEnd < 0 || scan.sawEscape())
+                {
+                    return false;
+                }
+                final int from = i + 1;
+                final int textLength = valueEnd - 1 - from;
+                if (CORRELATION_ID == name)
+                {
+                    bit = 1;
+                    correlationId = CachedText.decode(bytes, from, textLength);
+                }
+                else if (TARGET == name)
+                {
+                    bit = 2;
+                    target = targets.text(bytes, from, textLength);
+                }
+                else
+                {
+                    bit = 4;
+                    messageType = messageTypes.text(bytes, from, textLength);
+                }
+                i = valueEnd;
+            }
+            else if (EXPECTS_REPLY == name || EXPECTS_STREAM == name)
+            {
+                final boolean value;
+                if (i + 4 <= end && 't' == bytes[i] && 'r' == bytes[i + 1] && 'u' == bytes[i + 2] &&
+                    'e' == bytes[i + 3])
+                {
+                    value = true;
+                    i += 4;
+                }
+                else if (i + 5 <= end && 'f' == bytes[i] && 'a' == bytes[i + 1] && 'l' == bytes[i + 2] &&
+                    's' == bytes[i + 3] && 'e' == bytes[i + 4])
+                {
+                    value = false;
+                    i += 5;
+                }
+                else
+                {
+                    return false;
+                }
+                if (EXPECTS_REPLY == name)
+                {
+                    bit = 8;
+                    expectsReply = value;
+                }
+                else
+                {
+                    bit = 16;
+                    expectsStream = value;
+                }
+            }
+            else if (RESPONSE_TIMEOUT_MS == name)
+            {
+                bit = 32;
+                final int valueEnd = '-' == bytes[i] || (bytes[i] >= '0' && bytes[i] <= '9') ?
+                    CompactScan.integerEnd(bytes, i, end) : -1;
+                if (valueEnd < 0)
+                {
+                    return false;
+                }
+                long value = 0;
+                for (int k = '-' == bytes[i] ? i + 1 : i; k < valueEnd; k++)
+                {
+                    value = 10 * value + (bytes[k] - '0'); // at most 18 digits: no overflow
+                }
+                timeoutMs = '-' == bytes[i] ? -value : value;
+                i = valueEnd;
+            }
+            else
+            {
+                return false; // a field the envelope does not know: the Jackson path skips it
+            }
+            if (0 != (seen & bit))
+            {
+                return false;
+            }
+            seen |= bit;
+            if (i >= end)
+            {
+                return false;
+            }
+            if ('}' == bytes[i])
+            {
+                if (i + 1 != end || 7 != (seen & 7))
+                {
+                    return false; // trailing bytes, or a required field missing: the Jackson path says which
+                }
+                if (!hasPayload)
+                {
+                    payloadOut.reset();
+                    payloadOut.write('n');
+                    payloadOut.write('u');
+                    payloadOut.write('l');
+                    payloadOut.write('l');
+                    payloadArray = payloadOut.array();
+                    payloadOffset = 0;
+                    payloadLength = 4;
+                }
+                return true;
+            }
+            if (',' != bytes[i])
+            {
+                return false;
+            }
+            i++;
+        }
+    }
+
+    /**
+     * The envelope's field whose name begins at {@code from} (just past its opening quote), told by its first byte and
+     * then compared whole with its closing quote and colon: no scan of the name as a string, since a name of the
+     * envelope has no byte a JSON string would escape.
+     *
+     * @return the name, or null for a name the envelope does not know (the Jackson path reads such a body).
+     */
+    private static byte[] knownName(final byte[] bytes, final int from, final int end)
+    {
+        if (from >= end)
+        {
+            return null;
+        }
+        final byte[] name;
+        switch (bytes[from])
+        {
+            case 'c': name = CORRELATION_ID; break;
+            case 't': name = TARGET; break;
+            case 'm': name = MESSAGE_TYPE; break;
+            case 'p': name = PAYLOAD; break;
+            case 'r': name = RESPONSE_TIMEOUT_MS; break;
+            case 'e': name = from + 8 < end && 'r' == bytes[from + 8] ? EXPECTS_REPLY : EXPECTS_STREAM; break;
+            default: return null;
+        }
+        final int length = name.length;
+        return from + length + 2 <= end && '"' == bytes[from + length] && ':' == bytes[from + length + 1] &&
+            Arrays.equals(bytes, from, from + length, name, 0, length) ? name : null;
+    }
+
+    private static byte[] ascii(final String text)
+    {
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 
     private boolean readFields(final JsonParser parser) throws Exception
@@ -359,13 +582,24 @@ public final class RequestEnvelope
     }
 
     /**
-     * The payload as compact JSON ({@code null} if the body has none).
+     * The payload as compact JSON ({@code null} if the body has none): the body's own array when the payload could be
+     * left where it is, else an array of this object's.
      *
-     * @return the array holding it, from index 0, valid until the next read.
+     * @return the array holding it, from {@link #payloadJsonOffset()}, valid until the next read.
      */
     public byte[] payloadJson()
     {
-        return payloadOut.array();
+        return payloadArray;
+    }
+
+    /**
+     * Index of {@link #payloadJson()} at which the payload begins.
+     *
+     * @return the index.
+     */
+    public int payloadJsonOffset()
+    {
+        return payloadOffset;
     }
 
     /**
@@ -375,7 +609,7 @@ public final class RequestEnvelope
      */
     public int payloadJsonLength()
     {
-        return payloadOut.size();
+        return payloadLength;
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import org.agrona.DirectBuffer;
 
 
 /**
@@ -29,6 +30,8 @@ public final class ResponseWriter
     private final JsonFactory jsonFactory;
     private final JsonFactory msgpackFactory;
     private final FrameOutput out = new FrameOutput();
+    private final CompactScan scan = new CompactScan();
+    private final int maxDepth;
     private byte[] scratch = new byte[1024];
     private JsonGenerator jsonGenerator;
 
@@ -39,6 +42,77 @@ public final class ResponseWriter
     {
         this.jsonFactory = codec.mapper(FrameFormat.JSON).getFactory();
         this.msgpackFactory = codec.mapper(FrameFormat.MSGPACK).getFactory();
+        this.maxDepth = codec.maxDepth() - 1; // one level kept in hand: deeper goes to the slow path, which judges
+    }
+
+    /**
+     * Build a RESPONSE frame for a reply still in the buffer it arrived in (an Aeron log, a reassembly buffer): the
+     * reply is copied once, straight to its place in the frame, and checked there in one pass ({@link CompactScan});
+     * a reply the pass declines is judged from there by {@link #response(int, FrameFormat, String, byte[], int, int)}.
+     *
+     * @param version       of the protocol of the connection, 1 or 2 (a v1 header carries no format: JSON).
+     * @param format        of the body (JSON for a v1 connection).
+     * @param correlationId of the request answered.
+     * @param buffer        holding the reply's JSON text.
+     * @param offset        in {@code buffer} at which the text begins.
+     * @param length        of the text, at least 1.
+     * @return the whole frame, header and body; or null if the tree path must write it.
+     */
+    public byte[] response(
+        final int version,
+        final FrameFormat format,
+        final String correlationId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
+    {
+        if (length <= 0 || FrameFormat.MSGPACK == format || !isPlain(correlationId))
+        {
+            final byte[] json = scratch(Math.max(length, 0));
+            buffer.getBytes(offset, json, 0, length);
+            return response(version, format, correlationId, json, 0, length);
+        }
+        final int headerLength = 1 == version ? FrameHeader.LENGTH_V1 : FrameHeader.LENGTH_V2;
+        final int payloadAt = headerLength + RESPONSE_PREFIX.length + correlationId.length() + RESPONSE_MIDDLE.length;
+        final byte[] frame = new byte[payloadAt + length + 1];
+        buffer.getBytes(offset, frame, payloadAt, length);
+        if (!isCompact(frame, payloadAt, length))
+        {
+            return response(version, format, correlationId, frame, payloadAt, length);
+        }
+        writeHeader(frame, version, format, frame.length - headerLength);
+        System.arraycopy(RESPONSE_PREFIX, 0, frame, headerLength, RESPONSE_PREFIX.length);
+        int i = headerLength + RESPONSE_PREFIX.length;
+        for (int k = 0, n = correlationId.length(); k < n; k++)
+        {
+            frame[i++] = (byte)correlationId.charAt(k);
+        }
+        System.arraycopy(RESPONSE_MIDDLE, 0, frame, i, RESPONSE_MIDDLE.length);
+        frame[frame.length - 1] = '}';
+        return frame;
+    }
+
+    /** Whether the whole text is one compact JSON value other than null (which the tree path leaves out). */
+    private boolean isCompact(final byte[] json, final int offset, final int length)
+    {
+        return 'n' != json[offset] && offset + length == scan.end(json, offset, offset + length, maxDepth);
+    }
+
+    private static void writeHeader(final byte[] frame, final int version, final FrameFormat format, final int body)
+    {
+        if (1 == version)
+        {
+            frame[0] = (byte)(body >>> 24);
+            frame[1] = (byte)(body >>> 16);
+            frame[2] = (byte)(body >>> 8);
+            frame[3] = (byte)body;
+            frame[FrameHeader.VERSION_OFFSET] = (byte)FrameHeader.VERSION_1;
+            frame[FrameHeader.TYPE_OFFSET] = (byte)FrameType.RESPONSE.code();
+        }
+        else
+        {
+            FrameEncoder.writeHeader(frame, 0, FrameType.RESPONSE, format, body);
+        }
     }
 
     /**
@@ -79,13 +153,22 @@ public final class ResponseWriter
         final int offset,
         final int length)
     {
-        if (length <= 0 || Utf8.firstInvalid(json, offset, length) >= 0 || hasUnicodeEscape(json, offset, length))
+        if (length <= 0)
         {
             return null;
         }
+        final boolean msgpack = FrameFormat.MSGPACK == format;
         out.reset();
         out.skip(HEADER_ROOM);
-        final boolean msgpack = FrameFormat.MSGPACK == format;
+        if (!msgpack && isPlain(correlationId) && isCompact(json, offset, length))
+        {
+            writeCompact(correlationId, json, offset, length); // checked whole in one pass
+            return frame(version, format);
+        }
+        if (Utf8.firstInvalid(json, offset, length) >= 0 || hasUnicodeEscape(json, offset, length))
+        {
+            return null;
+        }
         if (!msgpack && offset + length == CompactJson.end(json, offset, offset + length) &&
             isPlain(correlationId) && compactResponse(correlationId, json, offset, length))
         {
@@ -152,6 +235,12 @@ public final class ResponseWriter
         {
             return false;
         }
+        writeCompact(correlationId, json, offset, length);
+        return true;
+    }
+
+    private void writeCompact(final String correlationId, final byte[] json, final int offset, final int length)
+    {
         out.write(RESPONSE_PREFIX, 0, RESPONSE_PREFIX.length);
         for (int i = 0, n = correlationId.length(); i < n; i++)
         {
@@ -160,7 +249,6 @@ public final class ResponseWriter
         out.write(RESPONSE_MIDDLE, 0, RESPONSE_MIDDLE.length);
         out.write(json, offset, length);
         out.write('}');
-        return true;
     }
 
     /** Printable ASCII with nothing Jackson escapes: written as it is. */

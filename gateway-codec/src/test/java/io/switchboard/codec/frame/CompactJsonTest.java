@@ -144,6 +144,13 @@ class CompactJsonTest
     {
         final String payload = "{\"data\":\"" + "x".repeat(1 << 20) + "\"}";
         assertEquals(1, assertSame(payload));
+        // and it is read where it is, in the frame's own array, not copied
+        final byte[] request = ("{\"correlation_id\":\"1\",\"target\":\"t\",\"message_type\":\"m\",\"payload\":" +
+            payload + "}").getBytes(StandardCharsets.UTF_8);
+        assertTrue(envelope.read(FrameFormat.JSON, request, 0, request.length));
+        org.junit.jupiter.api.Assertions.assertSame(request, envelope.payloadJson());
+        assertEquals(request.length - 1 - payload.length(), envelope.payloadJsonOffset());
+        assertEquals(payload.length(), envelope.payloadJsonLength());
     }
 
     /**
@@ -172,7 +179,8 @@ class CompactJsonTest
         if (fast)
         {
             assertEquals(new String(codec.write(FrameFormat.JSON, tree.get("payload")), StandardCharsets.UTF_8),
-                new String(envelope.payloadJson(), 0, envelope.payloadJsonLength(), StandardCharsets.UTF_8), payload);
+                new String(envelope.payloadJson(), envelope.payloadJsonOffset(), envelope.payloadJsonLength(),
+                    StandardCharsets.UTF_8), payload);
         }
         final byte[] frame = writer.response(2, FrameFormat.JSON, "c-1", reply, 0, reply.length);
         if (null != frame)

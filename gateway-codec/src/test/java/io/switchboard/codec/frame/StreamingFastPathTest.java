@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;
@@ -58,7 +59,8 @@ class StreamingFastPathTest
         final byte[] bare = "{\"correlation_id\":\"1\",\"target\":\"t\",\"message_type\":\"m\"}"
             .getBytes(StandardCharsets.UTF_8);
         assertTrue(envelope.read(FrameFormat.JSON, bare, 0, bare.length));
-        assertEquals("null", new String(envelope.payloadJson(), 0, envelope.payloadJsonLength(), StandardCharsets.UTF_8));
+        assertEquals("null", new String(envelope.payloadJson(), envelope.payloadJsonOffset(),
+            envelope.payloadJsonLength(), StandardCharsets.UTF_8));
         assertEquals(RequestEnvelope.NO_TIMEOUT, envelope.timeoutMs());
         assertFalse(envelope.expectsReply());
         assertFalse(envelope.expectsStream());
@@ -85,6 +87,34 @@ class StreamingFastPathTest
             fast += expected;
         }
         assertTrue(fast > 1000, "most random requests take the fast path: " + fast);
+    }
+
+    @Test
+    void shouldReadEnvelopesWhoseNamesAreSpelledOtherwiseAsTheTreePathDoes() throws Exception
+    {
+        // the one-pass reader tells the envelope's names by their bytes: an escaped spelling, a longer or shorter
+        // name, a name cut by the end of the body, each goes to the Jackson path, which reads it as the tree does
+        final String[] bodies = {
+            "{\"targe\\u0074\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\"}",
+            "{\"target2\":\"x\",\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\"}",
+            "{\"targ\":\"x\",\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\"}",
+            "{\"expects_\":true,\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\"}",
+            "{\"expects_stream\":true,\"expects_reply\":false,\"target\":\"t\",\"correlation_id\":\"1\"," +
+                "\"message_type\":\"m\",\"response_timeout_ms\":-5}",
+            "{\"target\":\"t\\n\",\"correlation_id\":\"\u00e9\",\"message_type\":\"m\",\"payload\":\"x\"}",
+            "{\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\",\"payload\":{\"a\":[true,false,null]}}",
+            "{\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\",\"payload\":1} ",
+            "{\"target\":\"t\",\"correlation_id\":\"1\",\"message_type\":\"m\",\"target\":\"u\"}",
+        };
+        int fast = 0;
+        for (final String body : bodies)
+        {
+            final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            fast += assertSameAsTree(FrameFormat.JSON, bytes);
+        }
+        final byte[] cut = "{\"target".getBytes(StandardCharsets.UTF_8);
+        assertFalse(envelope.read(FrameFormat.JSON, cut, 0, cut.length));
+        assertEquals(bodies.length - 1, fast, "all but the name given twice take a fast path");
     }
 
     @Test
@@ -135,7 +165,8 @@ class StreamingFastPathTest
         final byte[] good = "{\"correlation_id\":\"1\",\"target\":\"t\",\"message_type\":\"m\",\"payload\":[1]}"
             .getBytes(StandardCharsets.UTF_8);
         assertTrue(envelope.read(FrameFormat.JSON, good, 0, good.length));
-        assertEquals("[1]", new String(envelope.payloadJson(), 0, envelope.payloadJsonLength(), StandardCharsets.UTF_8));
+        assertEquals("[1]", new String(envelope.payloadJson(), envelope.payloadJsonOffset(),
+            envelope.payloadJsonLength(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -178,6 +209,7 @@ class StreamingFastPathTest
         {
             final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             assertNull(writer.response(2, FrameFormat.JSON, "c", bytes, 0, bytes.length), text);
+            assertNull(writer.response(2, FrameFormat.JSON, "c", new UnsafeBuffer(bytes), 0, bytes.length), text);
         }
         final byte[] huge = "123456789012345678901234567890".getBytes(StandardCharsets.UTF_8);
         assertNull(writer.response(2, FrameFormat.MSGPACK, "c", huge, 0, huge.length), "MessagePack cannot carry it");
@@ -252,7 +284,8 @@ class StreamingFastPathTest
         final byte[] expected = codec.write(FrameFormat.JSON, tree.has("payload") ? tree.get("payload") :
             NODES.nullNode());
         assertEquals(new String(expected, StandardCharsets.UTF_8),
-            new String(envelope.payloadJson(), 0, envelope.payloadJsonLength(), StandardCharsets.UTF_8));
+            new String(envelope.payloadJson(), envelope.payloadJsonOffset(),
+            envelope.payloadJsonLength(), StandardCharsets.UTF_8));
         assertEquals(tree.path("payload"), envelope.payloadTree().isNull() && !tree.has("payload") ?
             tree.path("payload") : envelope.payloadTree());
         return 1;
@@ -272,6 +305,12 @@ class StreamingFastPathTest
                     continue;
                 }
                 final byte[] frame = writer.response(version, format, correlationId, json, 0, json.length);
+                // the same reply read where it arrived (at an offset of a larger buffer): the same frame
+                final byte[] arrived = new byte[json.length + 11];
+                System.arraycopy(json, 0, arrived, 5, json.length);
+                final byte[] inPlace = writer.response(
+                    version, format, correlationId, new UnsafeBuffer(arrived), 5, json.length);
+                assertArrayEquals(frame, inPlace, payload + " " + format + " v" + version + " from a buffer");
                 byte[] body;
                 try
                 {
