@@ -656,15 +656,21 @@ public final class Report
                     sizeMedian("oneway_mbs", Rigs.AERON, bytes))).append(" |\n");
         }
         md.append("\n| payload | socket round trip: Switchboard, gateway → Java echo (µs) | bare echo server (µs) | " +
-            "echo ÷ SB |\n|---|---|---|---|\n");
+            "echo ÷ SB | bare relay → echo server (µs) | echo ÷ relay |\n|---|---|---|---|---|---|\n");
         for (final int bytes : new int[]{ 64 * 1024, 1024 * 1024 })
         {
             md.append("| ").append(LargeMessageHarness.label(bytes)).append(" | ")
                 .append(sizeCell("rtt_us", "socket-switchboard", bytes)).append(" | ")
                 .append(sizeCell("rtt_us", "socket-echo", bytes)).append(" | ")
                 .append(fmtRatio(sizeMedian("rtt_us", "socket-echo", bytes) /
-                    sizeMedian("rtt_us", "socket-switchboard", bytes))).append(" |\n");
+                    sizeMedian("rtt_us", "socket-switchboard", bytes))).append(" | ")
+                .append(sizeCell("rtt_us", "socket-relay", bytes)).append(" | ")
+                .append(fmtRatio(sizeMedian("rtt_us", "socket-echo", bytes) /
+                    sizeMedian("rtt_us", "socket-relay", bytes))).append(" |\n");
         }
+        md.append("\nThe bare relay (SocketRelay) copies bytes between the client and the echo server unparsed, " +
+            "two blocking threads per connection: the floor of any process in the middle of the socket path, " +
+            "before it reads a byte.\n");
         md.append("\nSwitchboard runs on the broker's default 1 MiB term: a message over 128 KiB travels in pieces. " +
             "Raw Aeron gets a term of 8× the message (at least 1 MiB), so it carries the message whole. " +
             "Ratios are speed ratios: 1.0 is the floor, higher is better.\n");

@@ -17,10 +17,14 @@ import java.util.Locale;
  * Round trips of large messages through the socket path (issue 11), one call at a time from one Java process with
  * raw PROTOCOL.md frames (no client library, so the driver is not what is measured): a REQUEST whose JSON payload is
  * {@code {"data":"xx…"}} of exactly the given size, to a {@link SocketPeer} ({@code switchboard}: the gateway and the
- * Java echo service over Aeron IPC; {@code echo}: the bare echo server, the floor), and its RESPONSE read whole.
+ * Java echo service over Aeron IPC; {@code echo}: the bare echo server, the floor; {@code relay}: a
+ * {@link SocketRelay} in front of the echo server, what any process in the middle costs), and its RESPONSE read
+ * whole. The figure is the median call after a warm-up of 1 s (or half the measured time if shorter), as in
+ * {@link LargeMessageHarness}; the mean is written beside it.
  * <p>
- * Usage: {@code SocketLargeMessages --system switchboard|echo --socket PATH [--sizes 65536,1048576] [--seconds 2]
- * [--out FILE]}; appends lines {@code size rtt_us socket-<system> <bytes> <mean µs>}, read by {@link Report}.
+ * Usage: {@code SocketLargeMessages --system switchboard|echo|relay --socket PATH [--sizes 65536,1048576]
+ * [--seconds 2] [--out FILE]}; appends lines {@code size rtt_us socket-<system> <bytes> <median µs>} and
+ * {@code size rtt_mean_us socket-<system> <bytes> <mean µs>}, read by {@link Report}.
  */
 public final class SocketLargeMessages
 {
@@ -71,13 +75,16 @@ public final class SocketLargeMessages
             for (final int size : sizes)
             {
                 final long[] counts = new long[2]; // calls, TARGET_BUSY answers retried
-                final double meanUs = roundTrip(channel, size, (long)(seconds * 1e9), counts);
-                final String text = String.format(Locale.ROOT, "%.1f", meanUs);
-                System.out.printf("socket %-8s %-12s rtt %s us (%d calls, %d answered TARGET_BUSY and retried)%n",
-                    LargeMessageHarness.label(size), system, text, counts[0], counts[1]);
+                final double[] medianAndMeanUs = roundTrip(channel, size, (long)(seconds * 1e9), counts);
+                final String text = String.format(Locale.ROOT, "%.1f", medianAndMeanUs[0]);
+                final String mean = String.format(Locale.ROOT, "%.1f", medianAndMeanUs[1]);
+                System.out.printf("socket %-8s %-12s rtt median %s us, mean %s us (%d calls, %d answered " +
+                    "TARGET_BUSY and retried)%n", LargeMessageHarness.label(size), system, text, mean, counts[0],
+                    counts[1]);
                 if (null != out)
                 {
                     out.println("size\trtt_us\tsocket-" + system + "\t" + size + "\t" + text);
+                    out.println("size\trtt_mean_us\tsocket-" + system + "\t" + size + "\t" + mean);
                     if (counts[1] > 0)
                     {
                         out.println("note\tmessage sizes, socket path, " + system + ", " +
@@ -90,7 +97,7 @@ public final class SocketLargeMessages
         }
     }
 
-    private static double roundTrip(
+    private static double[] roundTrip(
         final SocketChannel channel, final int size, final long measureNs, final long[] counts)
         throws IOException
     {
@@ -109,22 +116,29 @@ public final class SocketLargeMessages
             .flip();
         final ByteBuffer in = ByteBuffer.allocateDirect(body + 64 * 1024);
         final long[] warmUp = new long[2];
-        for (int i = 0; i < WARM_UP_CALLS; i++)
+        final long warmUpStart = System.nanoTime();
+        final long warmUpNs = Math.min(measureNs / 2, 1_000_000_000L);
+        for (int i = 0; i < WARM_UP_CALLS || System.nanoTime() - warmUpStart < warmUpNs; i++)
         {
             call(channel, request, in, size, warmUp);
         }
-        long calls = 0;
+        final long[] times = new long[1 << 16];
+        int calls = 0;
         final long start = System.nanoTime();
-        long now;
+        long now = start;
         do
         {
+            final long before = now;
             call(channel, request, in, size, counts);
-            calls++;
             now = System.nanoTime();
+            times[calls & (times.length - 1)] = now - before; // the last 65,536 calls
+            calls++;
         }
         while (now - start < measureNs);
         counts[0] = calls;
-        return (now - start) / 1e3 / calls;
+        final long[] kept = Arrays.copyOf(times, Math.min(calls, times.length));
+        Arrays.sort(kept);
+        return new double[]{ kept[kept.length / 2] / 1e3, (now - start) / 1e3 / calls };
     }
 
     /**
