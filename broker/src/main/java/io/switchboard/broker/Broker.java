@@ -12,6 +12,7 @@ import io.switchboard.broker.gateway.GatewayIdleStrategy;
 import io.switchboard.transport.Configuration;
 import io.switchboard.transport.Switchboard;
 import io.switchboard.transport.TimerSlack;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
@@ -84,7 +85,9 @@ public final class Broker implements AutoCloseable
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
                     .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs())))
+                    .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()),
+                        DriverIdleStrategy.minParkNs(TimerSlack.configuredNs()),
+                        SystemNanoClock.INSTANCE))
                     .ipcTermBufferLength(ctx.termLength())
                     // every page of a log is allocated when the log is made: on a full disk the driver then refuses a
                     // new log (storage check, ENOSPC) with an error its client is told, instead of a sparse log whose

@@ -66,4 +66,40 @@ class DriverIdleStrategyTest
         assertTrue(ex.getMessage().contains("expected 0 to 10000 us, actual=10001"), ex.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Broker.Context().driverYieldUs(-1).conclude());
     }
+
+    @Test
+    void parksStartAtTheTimerSlackAndDoubleToOneMillisecond()
+    {
+        assertEquals(DriverIdleStrategy.KERNEL_DEFAULT_SLACK_NS, DriverIdleStrategy.minParkNs(0),
+            "no slack configured: the kernel's 50 us");
+        assertEquals(DriverIdleStrategy.KERNEL_DEFAULT_SLACK_NS, DriverIdleStrategy.minParkNs(-5));
+        assertEquals(1_000, DriverIdleStrategy.minParkNs(1), "at least 1 us");
+        assertEquals(1_000, DriverIdleStrategy.minParkNs(1_000), "a 1 us slack: 1 us parks, as before");
+        assertEquals(200_000, DriverIdleStrategy.minParkNs(200_000));
+        assertEquals(1_000_000, DriverIdleStrategy.minParkNs(5_000_000), "at most 1 ms");
+
+        // a real clock: the parks below are real, 50 us + 100 us + ... about 2 ms in all
+        final DriverIdleStrategy idle = new DriverIdleStrategy(0, 50_000, System::nanoTime);
+        assertEquals(50_000, idle.nextParkNs());
+        assertEquals(31, cyclesUntilPark(idle, 100));
+        final long[] expected = {100_000, 200_000, 400_000, 800_000, 1_000_000, 1_000_000};
+        for (final long next : expected)
+        {
+            assertEquals(next, idle.nextParkNs());
+            idle.idle(0);
+            assertTrue(idle.parked());
+        }
+        idle.idle(1); // work: the next backoff starts at the slack again
+        assertEquals(50_000, idle.nextParkNs());
+        assertEquals(31, cyclesUntilPark(idle, 100));
+    }
+
+    @Test
+    void withoutASlackTheParksDoubleFromOneMicrosecondAsBefore()
+    {
+        final DriverIdleStrategy idle = new DriverIdleStrategy(0, () -> nowNs);
+        assertEquals(1_000, idle.nextParkNs());
+        assertEquals(31, cyclesUntilPark(idle, 100));
+        assertEquals(2_000, idle.nextParkNs());
+    }
 }
