@@ -57,8 +57,7 @@ public final class BrokerMain implements java.util.concurrent.Callable<Integer>
         {BrokerContext.DRIVER_YIELD_PROP, String.valueOf(BrokerContext.DRIVER_YIELD_DEFAULT_US),
             "microseconds the media driver's thread yields after its last work before it parks (0 to 10000)"},
         {io.switchboard.transport.TimerSlack.PROP, String.valueOf(io.switchboard.transport.TimerSlack.DEFAULT_NS),
-            "timer slack of the broker's threads, ns: how late the kernel may end a park (Linux; 0 leaves its 50 us); " +
-                "the media driver's parks start at it"},
+            "timer slack of the broker's threads, ns (Linux; 0: the kernel's 50 us); the driver's parks start at it"},
         {Configuration.SOCKET_DIR_PROP, "see --socket-dir", "directory of the sockets (= --socket-dir)"},
         {Configuration.AERON_DIR_PROP, "see --aeron-dir", "media driver directory (= --aeron-dir)"},
         {GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_PROP, bytes(GatewayConfiguration.MAX_QUEUED_PUSH_BYTES_DEFAULT),
