@@ -160,6 +160,27 @@ class CompactScanAttackTest
                 }
             }
         }
+        // a MessagePack connection (v2): the tree path writes the same tree as MessagePack, or refuses it
+        byte[] treeMsgpack;
+        try
+        {
+            treeMsgpack = codec.write(FrameFormat.MSGPACK, FrameBodies.response(correlationId, decoded));
+        }
+        catch (final FrameException ex)
+        {
+            treeMsgpack = null;
+        }
+        for (final byte[] frame : new byte[][] {
+            writer.response(2, FrameFormat.MSGPACK, correlationId, new UnsafeBuffer(padded), before, reply.length),
+            writer.response(2, FrameFormat.MSGPACK, correlationId, padded, before, reply.length)})
+        {
+            if (null != frame)
+            {
+                assertNotNull(treeMsgpack, () -> "a MessagePack reply the tree path cannot write: " + show(reply));
+                assertArrayEquals(treeMsgpack, Arrays.copyOfRange(frame, FrameHeader.LENGTH_V2, frame.length),
+                    () -> "a MessagePack reply written otherwise than the tree path writes it: " + show(reply));
+            }
+        }
         return fast;
     }
 
