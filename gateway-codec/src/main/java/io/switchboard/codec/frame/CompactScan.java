@@ -74,7 +74,7 @@ public final class CompactScan
                     break;
                 case '{':
                 case '[':
-                    if (depth == maxDepth)
+                    if (depth >= maxDepth) // >=: a caller's limit below 0 (a codec of depth 1) bounds it too
                     {
                         return -1;
                     }

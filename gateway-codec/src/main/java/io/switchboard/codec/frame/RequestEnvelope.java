@@ -407,6 +407,10 @@ public final class RequestEnvelope
                         return false;
                     }
                     timeoutMs = parser.getLongValue();
+                    if (NO_TIMEOUT == timeoutMs)
+                    {
+                        return false; // -2^63 is this object's "none": the tree path refuses it as not positive
+                    }
                     break;
                 case "payload":
                     bit = 64;
