@@ -86,7 +86,7 @@ public final class Broker implements AutoCloseable
                     .dirDeleteOnShutdown(true)
                     .threadingMode(ThreadingMode.SHARED)
                     .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()),
-                        DriverIdleStrategy.minParkNs(ctx.timerSlackNs()),
+                        DriverIdleStrategy.minParkNs(ctx.timerSlackNs(), ctx.linkContext().enabled()),
                         SystemNanoClock.INSTANCE))
                     .ipcTermBufferLength(ctx.termLength())
                     // every page of a log is allocated when the log is made: on a full disk the driver then refuses a

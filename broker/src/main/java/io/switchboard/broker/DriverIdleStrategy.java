@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * stream of calls) that was 11 wake-ups before the 1 ms parks, about 6,000-10,000 a second, each taking 5-25 µs of a
  * yielding service's core: about 1 % of Switchboard's closed-loop calls waited ~24 µs for one (issue 12's p99 stall,
  * {@code StallTrace} in bench; raw Aeron's pong suffered the same). Starting at the slack: 6 wake-ups, the first after
- * about 100 µs instead of 55 µs.
+ * about 100 µs instead of 55 µs. A broker with links keeps the 1 µs start ({@link #minParkNs(long, boolean)}): its
+ * driver's thread carries every UDP hop of a call across.
  * <p>
  * Not thread-safe: the driver's thread only.
  */
@@ -90,6 +91,22 @@ final class DriverIdleStrategy implements IdleStrategy
     {
         final long slackNs = configuredSlackNs > 0 ? configuredSlackNs : KERNEL_DEFAULT_SLACK_NS;
         return Math.min(Math.max(MIN_PARK_NS, slackNs), MAX_PARK_NS);
+    }
+
+    /**
+     * The first park of a broker's driver: 1 µs, as before, when the broker has links, else the timer slack
+     * ({@link #minParkNs(long)}). With links the driver's thread also sends and receives every UDP message of a call
+     * across, four times per call, so how soon it wakes is on that call's path: started at the slack, the parks made
+     * a call across nine times slower at p99 (LinkLatencyHarness on loopback, alternated, quiet machine: p99 3,850 and
+     * 3,904 µs against 400 and 449 µs with the 1 µs start; p50 80-131 µs against 75-85 µs). Without links the driver only moves IPC publisher limits and the fewer wake-ups win.
+     *
+     * @param configuredSlackNs the configured timer slack ({@code switchboard.timer.slack.ns}), 0 or less for none.
+     * @param links             whether the broker has links.
+     * @return nanoseconds, 1 µs to 1 ms.
+     */
+    static long minParkNs(final long configuredSlackNs, final boolean links)
+    {
+        return links ? MIN_PARK_NS : minParkNs(configuredSlackNs);
     }
 
     /**

@@ -77,6 +77,9 @@ class DriverIdleStrategyTest
         assertEquals(1_000, DriverIdleStrategy.minParkNs(1_000), "a 1 us slack: 1 us parks, as before");
         assertEquals(200_000, DriverIdleStrategy.minParkNs(200_000));
         assertEquals(1_000_000, DriverIdleStrategy.minParkNs(5_000_000), "at most 1 ms");
+        assertEquals(1_000, DriverIdleStrategy.minParkNs(0, true), "a broker with links: 1 us, whatever the slack");
+        assertEquals(1_000, DriverIdleStrategy.minParkNs(200_000, true));
+        assertEquals(DriverIdleStrategy.KERNEL_DEFAULT_SLACK_NS, DriverIdleStrategy.minParkNs(0, false));
 
         // a real clock: the parks below are real, 50 us + 100 us + ... about 2 ms in all
         final DriverIdleStrategy idle = new DriverIdleStrategy(0, 50_000, System::nanoTime);
