@@ -14,7 +14,6 @@ package io.switchboard.codec.frame;
  */
 public final class CompactJson
 {
-    private static final int MAX_INTEGER_DIGITS = 18;
 
     private CompactJson()
     {
@@ -77,7 +76,7 @@ public final class CompactJson
                 default:
                     if ('-' == b || (b >= '0' && b <= '9'))
                     {
-                        i = integerEnd(bytes, i, limit);
+                        i = CompactScan.integerEnd(bytes, i, limit);
                         if (i < 0)
                         {
                             return -1;
@@ -145,30 +144,5 @@ public final class CompactJson
             }
         }
         return -1;
-    }
-
-    private static int integerEnd(final byte[] bytes, final int from, final int limit)
-    {
-        int i = from;
-        if ('-' == bytes[i])
-        {
-            i++;
-        }
-        final int digitsFrom = i;
-        while (i < limit && bytes[i] >= '0' && bytes[i] <= '9')
-        {
-            i++;
-        }
-        final int digits = i - digitsFrom;
-        if (0 == digits || digits > MAX_INTEGER_DIGITS || (digits > 1 && '0' == bytes[digitsFrom]) ||
-            (1 == digits && '0' == bytes[digitsFrom] && digitsFrom > from))
-        {
-            return -1; // none, too long to be sure of, a leading zero, or -0 (written 0)
-        }
-        if (i < limit && ('.' == bytes[i] || 'e' == bytes[i] || 'E' == bytes[i]))
-        {
-            return -1; // a fraction or an exponent: written as Jackson reads it, not as given
-        }
-        return i;
     }
 }

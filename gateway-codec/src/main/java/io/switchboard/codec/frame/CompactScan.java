@@ -362,11 +362,11 @@ public final class CompactScan
         if (0 == digits || digits > MAX_INTEGER_DIGITS || (digits > 1 && '0' == bytes[digitsFrom]) ||
             (1 == digits && '0' == bytes[digitsFrom] && digitsFrom > from))
         {
-            return -1;
+            return -1; // none, too long to be sure of, a leading zero, or -0 (written 0)
         }
         if (i < limit && ('.' == bytes[i] || 'e' == bytes[i] || 'E' == bytes[i]))
         {
-            return -1;
+            return -1; // a fraction or an exponent: written as Jackson reads it, not as given
         }
         return i;
     }
