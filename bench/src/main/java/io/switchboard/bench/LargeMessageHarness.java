@@ -85,7 +85,7 @@ public final class LargeMessageHarness
         }
     }
 
-    private void run(final int[] sizes)
+    private void run(final int[] sizes) throws IOException
     {
         try (SwitchboardRig rig = new SwitchboardRig(false))
         {
@@ -164,47 +164,20 @@ public final class LargeMessageHarness
         }
     }
 
-    private double roundTrip(final RequestRig rig, final int size)
+    private double roundTrip(final RequestRig rig, final int size) throws IOException
     {
         final UnsafeBuffer payload = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(size, Payload.LENGTH)));
         final long[] replies = new long[1];
         final ReplyHandler handler = (stamp) -> replies[0]++;
-        // warm up by time, not by a count: five calls of 1 MiB left the fragmenting and reassembling code to the
-        // interpreter and the JIT for the first part of the measured run, and the means swung 2-3x from run to run
-        final long warmUpStart = System.nanoTime();
-        for (int i = 0; i < WARM_UP_CALLS || System.nanoTime() - warmUpStart < warmUpNs(); i++)
-        {
-            call(rig, payload, size, handler, replies);
-        }
-        final long[] times = new long[1 << 16];
-        int calls = 0;
-        final long start = System.nanoTime();
-        long now = start;
-        do
-        {
-            final long before = now;
-            call(rig, payload, size, handler, replies);
-            now = System.nanoTime();
-            times[calls & (times.length - 1)] = now - before; // the last 65,536 calls, a few ms each at most
-            calls++;
-        }
-        while (now - start < measureNs);
+        final CallTimes.Result result =
+            CallTimes.measure(measureNs, (measured) -> call(rig, payload, size, handler, replies));
         if (rig.errors() > 0)
         {
             throw new IllegalStateException(rig.name() + ": " + rig.errors() + " calls of " + size +
                 " bytes failed; expected 0");
         }
-        // the median call: a call that waits for a parked thread's wake-up or a GC moves a mean, not a median;
-        // the mean is kept beside it in the raw figures
-        emit("rtt_mean_us", rig.name(), size, (now - start) / 1e3 / calls);
-        final long[] kept = Arrays.copyOf(times, Math.min(calls, times.length));
-        Arrays.sort(kept);
-        return kept[kept.length / 2] / 1e3;
-    }
-
-    private long warmUpNs()
-    {
-        return Math.min(measureNs / 2, 1_000_000_000L);
+        emit("rtt_mean_us", rig.name(), size, result.meanUs);
+        return result.medianUs;
     }
 
     private static void call(
@@ -233,7 +206,7 @@ public final class LargeMessageHarness
         {
             rig.publishBatch(WARM_UP_CALLS);
         }
-        while (System.nanoTime() - warmUpStart < warmUpNs());
+        while (System.nanoTime() - warmUpStart < CallTimes.warmUpNs(measureNs));
         final long target0 = rig.minDelivered();
         long published = 0;
         final long start = System.nanoTime();

@@ -32,7 +32,6 @@ public final class SocketLargeMessages
     private static final byte REQUEST = 0x01;
     private static final byte RESPONSE = 0x02;
     private static final byte ERROR = 0x03;
-    private static final int WARM_UP_CALLS = 5;
 
     private SocketLargeMessages()
     {
@@ -115,30 +114,11 @@ public final class SocketLargeMessages
         request.putInt(body).put((byte)0x02).put(REQUEST).put((byte)0x01).put(head).put(payload).put((byte)'}')
             .flip();
         final ByteBuffer in = ByteBuffer.allocateDirect(body + 64 * 1024);
-        final long[] warmUp = new long[2];
-        final long warmUpStart = System.nanoTime();
-        final long warmUpNs = Math.min(measureNs / 2, 1_000_000_000L);
-        for (int i = 0; i < WARM_UP_CALLS || System.nanoTime() - warmUpStart < warmUpNs; i++)
-        {
-            call(channel, request, in, size, warmUp);
-        }
-        final long[] times = new long[1 << 16];
-        int calls = 0;
-        final long start = System.nanoTime();
-        long now = start;
-        do
-        {
-            final long before = now;
-            call(channel, request, in, size, counts);
-            now = System.nanoTime();
-            times[calls & (times.length - 1)] = now - before; // the last 65,536 calls
-            calls++;
-        }
-        while (now - start < measureNs);
-        counts[0] = calls;
-        final long[] kept = Arrays.copyOf(times, Math.min(calls, times.length));
-        Arrays.sort(kept);
-        return new double[]{ kept[kept.length / 2] / 1e3, (now - start) / 1e3 / calls };
+        final long[] warmUp = new long[2]; // TARGET_BUSY answers of the warm-up, not counted
+        final CallTimes.Result result = CallTimes.measure(measureNs,
+            (measured) -> call(channel, request, in, size, measured ? counts : warmUp));
+        counts[0] = result.calls;
+        return new double[]{ result.medianUs, result.meanUs };
     }
 
     /**
