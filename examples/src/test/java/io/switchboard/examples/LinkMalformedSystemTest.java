@@ -54,25 +54,13 @@ class LinkMalformedSystemTest
     @Test
     void shouldCountAndDropMalformedMessagesFromAProvenPeerAndGoOn() throws Exception
     {
-        final Path dir = ProcessHarness.tempDir("sb-test-link-malformed");
-        final Path secretFile = LinkedBrokers.secretFile(dir, "link.secret", SECRET);
-        final LinkSecret secret = LinkSecret.read(secretFile);
-        final String linkA = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
-        final String linkF = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
-        final MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
-            .aeronDirectoryName("/dev/shm/sb-test-link-malformed-" + UUID.randomUUID())
-            .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.SHARED));
-        final Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
-        try (BrokerProcess brokerA = new BrokerProcess(LinkedBrokers.linkArgs(linkA, secretFile, 3_000, linkF)))
+        try (FakePeer peer = new FakePeer("link-malformed", java.util.List.of()))
         {
-            final Subscription in = aeron.addSubscription("aeron:udp?endpoint=" + linkF, STREAM_ID);
-            final ExclusivePublication pub = aeron.addExclusivePublication(
-                "aeron:udp?endpoint=" + linkA + "|term-length=1m", STREAM_ID);
-            final FragmentAssembler handler = new FragmentAssembler((buffer, offset, length, h) -> onMessage(buffer,
-                offset));
-
-            handshake(brokerA, secret, linkA, linkF, in, pub, handler);
-            brokerA.process.awaitLine("link " + linkA + " -> " + linkF + " up", 20_000);
+            final BrokerProcess brokerA = peer.brokerA;
+            final String linkF = peer.linkF;
+            final Subscription in = peer.in;
+            final ExclusivePublication pub = peer.pub;
+            final FragmentAssembler handler = peer.handler;
             final long[] before = LinkScaleSystemTest.counters(brokerA, "sb-broker link malformed messages",
                 "sb-broker link links down");
 
@@ -120,11 +108,6 @@ class LinkMalformedSystemTest
             assertEquals(1, brokerA.process.output().split("a malformed link message", -1).length - 1,
                 "logged once per session, then counted:\n" + brokerA.process.output());
         }
-        finally
-        {
-            CloseHelper.closeAll(aeron, driver);
-            ProcessHarness.deleteRecursively(dir.toFile());
-        }
     }
 
     /**
@@ -137,27 +120,15 @@ class LinkMalformedSystemTest
     {
         final int cap = 300;
         final int flood = 400;
-        final Path dir = ProcessHarness.tempDir("sb-test-link-interest");
-        final Path secretFile = LinkedBrokers.secretFile(dir, "link.secret", SECRET);
-        final LinkSecret secret = LinkSecret.read(secretFile);
-        final String linkA = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
-        final String linkF = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
-        final MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
-            .aeronDirectoryName("/dev/shm/sb-test-link-interest-" + UUID.randomUUID())
-            .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.SHARED));
-        final Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
-        try (BrokerProcess brokerA = new BrokerProcess(
+        try (FakePeer peer = new FakePeer("link-interest",
             java.util.List.of("-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERNS_PROP + "=" + cap,
-                "-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP + "=" + 65_536),
-            LinkedBrokers.linkArgs(linkA, secretFile, 3_000, linkF)))
+                "-D" + io.switchboard.broker.link.LinkContext.MAX_REMOTE_PATTERN_BYTES_PROP + "=" + 65_536)))
         {
-            final Subscription in = aeron.addSubscription("aeron:udp?endpoint=" + linkF, STREAM_ID);
-            final ExclusivePublication pub = aeron.addExclusivePublication(
-                "aeron:udp?endpoint=" + linkA + "|term-length=1m", STREAM_ID);
-            final FragmentAssembler handler = new FragmentAssembler((buffer, offset, length, h) -> onMessage(buffer,
-                offset));
-            handshake(brokerA, secret, linkA, linkF, in, pub, handler);
-            brokerA.process.awaitLine("link " + linkA + " -> " + linkF + " up", 20_000);
+            final BrokerProcess brokerA = peer.brokerA;
+            final String linkF = peer.linkF;
+            final Subscription in = peer.in;
+            final ExclusivePublication pub = peer.pub;
+            final FragmentAssembler handler = peer.handler;
             final String[] labels = {"sb-broker link interest refused", "sb-broker link links down"};
             final long[] before = LinkScaleSystemTest.counters(brokerA, labels);
             assertEquals(0, before[0], "nothing refused before the flood");
@@ -196,10 +167,77 @@ class LinkMalformedSystemTest
                 Thread.sleep(50);
             }
         }
-        finally
+    }
+
+    /**
+     * This test as a linked peer of a real broker process: its own media driver, a UDP publication to the broker's
+     * link endpoint and a subscription on its own; when constructed, the handshake is made and the link is up.
+     * Closed: the broker first, then the peer's client and driver, then its folder.
+     */
+    private final class FakePeer implements AutoCloseable
+    {
+        final Path dir;
+        final String linkA = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
+        final String linkF = HOST + ":" + LinkedBrokers.freeUdpPort(HOST);
+        final MediaDriver driver;
+        final Aeron aeron;
+        final BrokerProcess brokerA;
+        final Subscription in;
+        final ExclusivePublication pub;
+        final FragmentAssembler handler =
+            new FragmentAssembler((buffer, offset, length, h) -> onMessage(buffer, offset));
+
+        FakePeer(final String name, final java.util.List<String> brokerJvmArgs) throws Exception
         {
-            CloseHelper.closeAll(aeron, driver);
-            ProcessHarness.deleteRecursively(dir.toFile());
+            dir = ProcessHarness.tempDir("sb-test-" + name);
+            MediaDriver startedDriver = null;
+            Aeron startedAeron = null;
+            BrokerProcess startedBroker = null;
+            try
+            {
+                final Path secretFile = LinkedBrokers.secretFile(dir, "link.secret", SECRET);
+                final LinkSecret secret = LinkSecret.read(secretFile);
+                startedDriver = MediaDriver.launch(new MediaDriver.Context()
+                    .aeronDirectoryName("/dev/shm/sb-test-" + name + "-" + UUID.randomUUID())
+                    .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.SHARED));
+                startedAeron = Aeron.connect(
+                    new Aeron.Context().aeronDirectoryName(startedDriver.aeronDirectoryName()));
+                startedBroker =
+                    new BrokerProcess(brokerJvmArgs, LinkedBrokers.linkArgs(linkA, secretFile, 3_000, linkF));
+                in = startedAeron.addSubscription("aeron:udp?endpoint=" + linkF, STREAM_ID);
+                pub = startedAeron.addExclusivePublication(
+                    "aeron:udp?endpoint=" + linkA + "|term-length=1m", STREAM_ID);
+                handshake(startedBroker, secret, linkA, linkF, in, pub, handler);
+                startedBroker.process.awaitLine("link " + linkA + " -> " + linkF + " up", 20_000);
+            }
+            catch (final Exception | AssertionError ex)
+            {
+                close(startedBroker, startedAeron, startedDriver, dir);
+                throw ex;
+            }
+            driver = startedDriver;
+            aeron = startedAeron;
+            brokerA = startedBroker;
+        }
+
+        @Override
+        public void close() throws Exception
+        {
+            close(brokerA, aeron, driver, dir);
+        }
+
+        private static void close(
+            final BrokerProcess broker, final Aeron aeron, final MediaDriver driver, final Path dir) throws Exception
+        {
+            try (BrokerProcess closedFirst = broker)
+            {
+                // the broker goes first, as its link to this peer goes down
+            }
+            finally
+            {
+                CloseHelper.closeAll(aeron, driver);
+                ProcessHarness.deleteRecursively(dir.toFile());
+            }
         }
     }
 
