@@ -47,11 +47,18 @@ public final class Broker implements AutoCloseable
     private static final long SHUTDOWN_MARGIN_MS = 2_000;
 
     private final Context ctx;
+    /** How long the links may take to start on the driver's thread (their clients' connects, each bounded). */
+    private static final long LINKS_START_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+    /** How long the links may take to close on the driver's thread. */
+    private static final long LINKS_CLOSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+
     private final MediaDriver driver;
     private final BrokerConductor conductor;
     private final AgentRunner runner;
     private final AgentRunner gatewayRunner;
     private final AgentRunner linkRunner;
+    private final AgentRunner driverRunner;
+    private final DriverAndLinks driverAndLinks;
     private final RuntimeDirectory files;
     private final ErrorHandler agentErrorHandler;
     private final ErrorLogFile errorLog;
@@ -70,6 +77,10 @@ public final class Broker implements AutoCloseable
             readLinkSecret(ctx, files) : null;
         MediaDriver launched = null;
         BrokerConductor created = null;
+        AgentRunner startedDriverRunner = null;
+        DriverAndLinks startedDriverAndLinks = null;
+        // with links, the embedded driver runs on the links' thread (see DriverAndLinks)
+        final boolean linksOnDriverThread = ctx.embeddedDriver() && null != linkSecret;
         try
         {
             if (ctx.embeddedDriver())
@@ -84,7 +95,7 @@ public final class Broker implements AutoCloseable
                     .aeronDirectoryName(ctx.aeronDirectoryName())
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
-                    .threadingMode(ThreadingMode.SHARED)
+                    .threadingMode(linksOnDriverThread ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                     .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()),
                         DriverIdleStrategy.minParkNs(ctx.timerSlackNs(), ctx.linkContext().enabled()),
                         SystemNanoClock.INSTANCE))
@@ -108,6 +119,15 @@ public final class Broker implements AutoCloseable
                     .asyncExecutorThreadFactory(agentThreadFactory("media driver async executor"))
                     .errorHandler(agentErrorHandler));
                 restrictDirectory(dir.toPath()); // the logs hold every peer's messages: owner only
+                if (linksOnDriverThread)
+                {
+                    startedDriverAndLinks = new DriverAndLinks(launched.sharedAgentInvoker());
+                    startedDriverRunner = new AgentRunner(new DriverIdleStrategy(
+                        TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()), DriverIdleStrategy.minParkNs(
+                        ctx.timerSlackNs(), true), SystemNanoClock.INSTANCE), agentErrorHandler, null,
+                        startedDriverAndLinks);
+                    AgentRunner.startOnThread(startedDriverRunner, agentThreadFactory("media driver and links"));
+                }
             }
             // the broker's own client is driven by the conductor thread (no thread of its own): see BrokerConductor
             final Supplier<Aeron> aeronFactory = () -> Aeron.connect(new Aeron.Context()
@@ -120,6 +140,8 @@ public final class Broker implements AutoCloseable
                 new io.switchboard.broker.link.LinkInterest();
             created.subjects().interestListener(linkInterest); // before the conductor runs: it sees every pattern
             this.driver = launched;
+            this.driverRunner = startedDriverRunner;
+            this.driverAndLinks = startedDriverAndLinks;
             this.conductor = created;
             this.runner = new AgentRunner(ctx.idleStrategy(), agentErrorHandler, null, created);
             AgentRunner.startOnThread(runner, agentThreadFactory("conductor"));
@@ -129,14 +151,14 @@ public final class Broker implements AutoCloseable
         catch (final IOException ex)
         {
             closing = true;
-            closeOnFailure(created, launched);
+            closeOnFailure(created, startedDriverRunner, launched);
             CloseHelper.quietClose(files);
             throw new UncheckedIOException(ex.getMessage(), ex);
         }
         catch (final RuntimeException ex)
         {
             closing = true;
-            closeOnFailure(created, launched);
+            closeOnFailure(created, startedDriverRunner, launched);
             CloseHelper.quietClose(files);
             throw ex;
         }
@@ -167,7 +189,7 @@ public final class Broker implements AutoCloseable
         }
     }
 
-    private void closeOnFailure(final BrokerConductor created, final MediaDriver launched)
+    private void closeOnFailure(final BrokerConductor created, final AgentRunner driverRunner, final MediaDriver launched)
     {
         if (null != runner)
         {
@@ -177,7 +199,7 @@ public final class Broker implements AutoCloseable
         {
             created.onClose();
         }
-        CloseHelper.quietClose(launched);
+        CloseHelper.quietCloseAll(driverRunner, launched);
     }
 
     /**
@@ -328,9 +350,23 @@ public final class Broker implements AutoCloseable
         final io.switchboard.broker.link.LinkConductor links;
         try
         {
+            final DriverAndLinks onDriverThread = driverAndLinks;
+            if (null != onDriverThread)
+            {
+                // made on the driver's thread: its clients run the driver there while they wait on it
+                onDriverThread.call(() ->
+                {
+                    final io.switchboard.broker.link.LinkConductor made = new io.switchboard.broker.link.LinkConductor(
+                        ctx.linkContext(), secret, ctx.aeronDirectoryName(), ctx.controlSocket(), ctx.maxSchemaBytes(),
+                        interest, ctx::log, ctx.errorHandler(), onDriverThread.driver());
+                    onDriverThread.links(made);
+                    return made;
+                }, LINKS_START_TIMEOUT_NS);
+                return null;
+            }
             links = new io.switchboard.broker.link.LinkConductor(ctx.linkContext(), secret,
                 ctx.aeronDirectoryName(), ctx.controlSocket(), ctx.maxSchemaBytes(), interest, ctx::log,
-                ctx.errorHandler());
+                ctx.errorHandler(), null);
         }
         catch (final RuntimeException ex)
         {
@@ -424,8 +460,19 @@ public final class Broker implements AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
+        if (null != driverAndLinks)
+        {
+            try
+            {
+                driverAndLinks.closeLinks(LINKS_CLOSE_TIMEOUT_NS); // first, as a link thread would be, driver still running
+            }
+            catch (final RuntimeException ex)
+            {
+                ctx.errorHandler().onError(ex);
+            }
+        }
         // the conductor closes its Aeron client on its own thread as it stops; the lock goes last
-        CloseHelper.closeAll(linkRunner, gatewayRunner, runner, driver, files);
+        CloseHelper.closeAll(linkRunner, gatewayRunner, runner, driverRunner, driver, files);
     }
 
     /**

@@ -19,10 +19,13 @@ final class AeronDataPlane implements DataPlane
     private final Aeron aeron;
     private final AgentInvoker invoker;
 
-    private AeronDataPlane(final Aeron aeron)
+    private final AgentInvoker driverInvoker;
+
+    private AeronDataPlane(final Aeron aeron, final AgentInvoker driverInvoker)
     {
         this.aeron = aeron;
         this.invoker = aeron.conductorAgentInvoker();
+        this.driverInvoker = driverInvoker;
     }
 
     /**
@@ -37,8 +40,9 @@ final class AeronDataPlane implements DataPlane
         return new AeronDataPlane(Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(aeronDirectory)
             .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
+            .driverAgentInvoker(ctx.driverAgentInvoker()) // Aeron's synchronous calls run the driver while they wait
             .errorHandler(ctx.errorHandler())
-            .clientName("switchboard-" + ctx.clientName())));
+            .clientName("switchboard-" + ctx.clientName())), ctx.driverAgentInvoker());
     }
 
     public Log addLog(final String channel, final int streamId)
@@ -61,6 +65,11 @@ final class AeronDataPlane implements DataPlane
     public int invoke()
     {
         return null == invoker ? 0 : invoker.invoke();
+    }
+
+    public int invokeDriver()
+    {
+        return null == driverInvoker ? 0 : driverInvoker.invoke();
     }
 
     public boolean isClosed()

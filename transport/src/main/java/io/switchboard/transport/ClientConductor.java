@@ -535,6 +535,10 @@ final class ClientConductor implements Agent
                 if (!closed)
                 {
                     pollOwnSubscriptions();
+                    if (null != dataPlane)
+                    {
+                        dataPlane.invokeDriver(); // the readers' positions reach the log only when the driver runs
+                    }
                 }
             }
             finally

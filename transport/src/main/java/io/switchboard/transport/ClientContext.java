@@ -1,6 +1,7 @@
 package io.switchboard.transport;
 
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
@@ -27,6 +28,7 @@ abstract class ClientContext<C extends ClientContext<C>>
     private Path controlSocket;
     private String clientName;
     private boolean useConductorAgentInvoker;
+    private AgentInvoker driverAgentInvoker;
     private IdleStrategy idleStrategy;
     private ErrorHandler errorHandler;
     private EpochClock epochClock = SystemEpochClock.INSTANCE;
@@ -224,6 +226,11 @@ abstract class ClientContext<C extends ClientContext<C>>
     public C conclude()
     {
         TimerSlack.configuredNs(); // a bad value is refused at connect, not on the conductor's thread
+        if (null != driverAgentInvoker && !useConductorAgentInvoker)
+        {
+            throw new IllegalStateException(
+                "driverAgentInvoker needs useConductorAgentInvoker(true): the driver's invoker has one thread");
+        }
         if (null == controlSocket)
         {
             controlSocket = Configuration.controlSocket();
@@ -333,6 +340,32 @@ abstract class ClientContext<C extends ClientContext<C>>
     public boolean useConductorAgentInvoker()
     {
         return useConductorAgentInvoker;
+    }
+
+    /**
+     * The invoker of a media driver run in {@code ThreadingMode.INVOKER} by the thread that also polls this client (a
+     * broker's link thread, say): wherever the client would wait on the driver (Aeron's synchronous calls, an offer
+     * retried while its log is back-pressured or not yet linked, an answer from the broker) it runs the driver's duty
+     * cycle instead, since nobody else will. Needs {@link #useConductorAgentInvoker(boolean)}; null (the default) for a
+     * driver with threads of its own.
+     *
+     * @param driverAgentInvoker of the media driver, invoked only on the thread that polls this client.
+     * @return this for a fluent API.
+     */
+    public C driverAgentInvoker(final AgentInvoker driverAgentInvoker)
+    {
+        this.driverAgentInvoker = driverAgentInvoker;
+        return self();
+    }
+
+    /**
+     * The invoker of a media driver this client's thread runs, or null.
+     *
+     * @return the invoker, or null.
+     */
+    public AgentInvoker driverAgentInvoker()
+    {
+        return driverAgentInvoker;
     }
 
     /**

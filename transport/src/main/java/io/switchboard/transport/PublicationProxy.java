@@ -294,6 +294,7 @@ final class PublicationProxy
                 break;
             }
             dataPlane.invoke();
+            dataPlane.invokeDriver(); // a back-pressured or unlinked log moves only when the driver runs
             Thread.yield();
         }
 
@@ -336,6 +337,7 @@ final class PublicationProxy
                     break;
                 }
                 dataPlane.invoke();
+                dataPlane.invokeDriver();
                 if (null != ownReader)
                 {
                     ownReader.run(); // this peer may be one of the readers holding the log back

@@ -58,6 +58,7 @@ public final class LinkConductor implements Agent
     private final Consumer<String> log;
     private final Aeron aeron;
     private final AgentInvoker aeronInvoker;
+    private final AgentInvoker driverInvoker;
     private final Subscription subscription;
     private final PeerLink[] peers;
     private final Map<String, PeerLink> byEndpoint = new HashMap<>();
@@ -91,6 +92,9 @@ public final class LinkConductor implements Agent
      * @param interest the broker's subscribers' patterns, as they come and go.
      * @param log for cold-path lines.
      * @param errorHandler for the clients' errors.
+     * @param driverInvoker of the broker's media driver when it runs in {@code ThreadingMode.INVOKER} on this
+     * agent's thread, which must then also construct this agent: each duty cycle runs the driver's before reading
+     * the link and after writing to it, and every wait on the driver runs it; null for a driver with its own threads.
      */
     public LinkConductor(
         final LinkContext ctx,
@@ -100,9 +104,11 @@ public final class LinkConductor implements Agent
         final long maxSchemaBytes,
         final LinkInterest interest,
         final Consumer<String> log,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler,
+        final AgentInvoker driverInvoker)
     {
         this.ctx = ctx;
+        this.driverInvoker = driverInvoker;
         this.endpoint = ctx.endpoint();
         this.secret = secret;
         this.interest = interest;
@@ -117,6 +123,7 @@ public final class LinkConductor implements Agent
                 .aeronDirectoryName(aeronDirectoryName)
                 .clientName("switchboard-link")
                 .useConductorAgentInvoker(true)
+                .driverAgentInvoker(driverInvoker)
                 .errorHandler(errorHandler));
             opened.add(aeron);
             aeronInvoker = aeron.conductorAgentInvoker();
@@ -134,11 +141,12 @@ public final class LinkConductor implements Agent
                     .controlSocket(controlSocket)
                     .clientName("link:" + peer)
                     .useConductorAgentInvoker(true)
+                    .driverAgentInvoker(driverInvoker)
                     .reconnect(true)
                     .maxSchemaBytes(Math.max(1, maxSchemaBytes))
                     .errorHandler(errorHandler));
                 opened.add(client);
-                peers[i] = new PeerLink(peer, new LinkSender(pub, counters, client.context().maxMessageLength()), client, this, random, log);
+                peers[i] = new PeerLink(peer, new LinkSender(pub, counters, client.context().maxMessageLength(), driverInvoker), client, this, random, log);
                 byEndpoint.put(peer, peers[i]);
                 linkClientIds.add(client.clientId());
             }
@@ -174,7 +182,9 @@ public final class LinkConductor implements Agent
             }
         }
         lastDutyCycleNs = nowNs;
-        int work = aeronInvoker.invoke();
+        // the driver on this thread first: what arrived over UDP is in the images before they are read
+        int work = null == driverInvoker ? 0 : driverInvoker.invoke();
+        work += aeronInvoker.invoke();
         for (final PeerLink peer : peers)
         {
             work += peer.client.poll();
@@ -197,6 +207,10 @@ public final class LinkConductor implements Agent
         {
             nextTickNs = nowNs + heartbeatIntervalNs;
             tick();
+        }
+        if (work > 0 && null != driverInvoker)
+        {
+            work += driverInvoker.invoke(); // and again after: what this cycle wrote leaves now, not after a park
         }
         return inFlightYield(work);
     }

@@ -20,6 +20,7 @@ import io.switchboard.codec.wire.RouteAction;
 import io.switchboard.codec.wire.ServiceMode;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.concurrent.AgentInvoker;
 
 import java.util.Map;
 
@@ -64,6 +65,7 @@ final class LinkSender
     private final LinkCancelEncoder cancel = new LinkCancelEncoder();
     private final LinkPublicationEncoder publicationEncoder = new LinkPublicationEncoder();
     private final LinkCounters counters;
+    private final AgentInvoker driverInvoker;
     private long lastResult;
 
     /**
@@ -71,12 +73,17 @@ final class LinkSender
      * @param counters of the links.
      * @param maxPayloadLength the broker's maximum message length: a call, reply, frame or publication up to it
      * crosses, in pieces if it is longer than one Aeron message of the publication.
+     * @param driverInvoker of the media driver when this thread runs it (a back-pressured offer runs it while it
+     * retries), or null.
      */
-    LinkSender(final Publication publication, final LinkCounters counters, final int maxPayloadLength)
+    LinkSender(
+        final Publication publication, final LinkCounters counters, final int maxPayloadLength,
+        final AgentInvoker driverInvoker)
     {
         this.publication = publication;
         this.counters = counters;
         this.maxPayloadLength = maxPayloadLength;
+        this.driverInvoker = driverInvoker;
     }
 
     /**
@@ -326,6 +333,10 @@ final class LinkSender
             if (0 != deadlineNs && System.nanoTime() - deadlineNs > 0)
             {
                 return false;
+            }
+            if (null != driverInvoker)
+            {
+                driverInvoker.invoke(); // this thread runs the driver: its sender is what drains the publication
             }
             Thread.yield();
         }
