@@ -50,16 +50,19 @@ public final class LinkConductor implements Agent
     private static final int MAX_LOGGED_REFUSALS = 64;
     private static final int NONCE_LENGTH = 16;
     private static final long SCHEMA_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long REOPEN_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final LinkContext ctx;
     private final String endpoint;
     private final LinkSecret secret;
     private final LinkInterest interest;
     private final Consumer<String> log;
-    private final Aeron aeron;
-    private final AgentInvoker aeronInvoker;
+    private final String aeronDirectoryName;
+    private final ErrorHandler errorHandler;
+    private Aeron aeron;
+    private AgentInvoker aeronInvoker;
     private final AgentInvoker driverInvoker;
-    private final Subscription subscription;
+    private Subscription subscription;
     private final PeerLink[] peers;
     private final Map<String, PeerLink> byEndpoint = new HashMap<>();
     private final Int2ObjectHashMap<PeerLink> bySession = new Int2ObjectHashMap<>();
@@ -80,6 +83,7 @@ public final class LinkConductor implements Agent
     private long nextTickNs;
     private long nextScanNs;
     private long yieldUntilNs;
+    private long nextReopenNs;
 
     /**
      * Open the link endpoint, the publications to the peers and one client of the broker per peer.
@@ -109,6 +113,8 @@ public final class LinkConductor implements Agent
     {
         this.ctx = ctx;
         this.driverInvoker = driverInvoker;
+        this.aeronDirectoryName = aeronDirectoryName;
+        this.errorHandler = errorHandler;
         this.endpoint = ctx.endpoint();
         this.secret = secret;
         this.interest = interest;
@@ -119,24 +125,14 @@ public final class LinkConductor implements Agent
         final List<AutoCloseable> opened = new ArrayList<>();
         try
         {
-            aeron = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(aeronDirectoryName)
-                .clientName("switchboard-link")
-                .useConductorAgentInvoker(true)
-                .driverAgentInvoker(driverInvoker)
-                .errorHandler(errorHandler));
+            openAeron();
             opened.add(aeron);
-            aeronInvoker = aeron.conductorAgentInvoker();
-            counters.attach(aeron);
-            subscription = aeron.addSubscription("aeron:udp?endpoint=" + endpoint, LinkContext.STREAM_ID,
-                (image) -> { }, this::onUnavailableImage);
             final SecureRandom random = new SecureRandom();
             peers = new PeerLink[ctx.peers().size()];
             for (int i = 0; i < peers.length; i++)
             {
                 final String peer = ctx.peers().get(i);
-                final ExclusivePublication pub = aeron.addExclusivePublication(
-                    "aeron:udp?endpoint=" + peer + "|term-length=" + ctx.termLength(), LinkContext.STREAM_ID);
+                final ExclusivePublication pub = addPeerPublication(peer);
                 final Switchboard client = Switchboard.connect(new Switchboard.Context()
                     .controlSocket(controlSocket)
                     .clientName("link:" + peer)
@@ -163,6 +159,69 @@ public final class LinkConductor implements Agent
             ctx.peers() + ", liveness timeout " + ctx.livenessTimeoutMs() + " ms");
     }
 
+    /** The link's own Aeron client, its endpoint's subscription and the counters: at the start, and again after a pause. */
+    private void openAeron()
+    {
+        aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(aeronDirectoryName)
+            .clientName("switchboard-link")
+            .useConductorAgentInvoker(true)
+            .driverAgentInvoker(driverInvoker)
+            .errorHandler(errorHandler));
+        aeronInvoker = aeron.conductorAgentInvoker();
+        counters.attach(aeron);
+        subscription = aeron.addSubscription("aeron:udp?endpoint=" + endpoint, LinkContext.STREAM_ID,
+            (image) -> { }, this::onUnavailableImage);
+    }
+
+    private ExclusivePublication addPeerPublication(final String peer)
+    {
+        return aeron.addExclusivePublication(
+            "aeron:udp?endpoint=" + peer + "|term-length=" + ctx.termLength(), LinkContext.STREAM_ID);
+    }
+
+    /**
+     * The link's Aeron client closes itself when it was not run for longer than its timeouts (the process paused:
+     * SIGSTOP, a long GC, a suspended VM) and would then never carry a message again. Take every link down, open a
+     * new client with a new endpoint subscription and new publications, and let the handshakes bring the links up
+     * again, as the broker's and the stand-ins' clients reconnect on their own. Retried at most once a second while
+     * it fails (the driver itself gone).
+     */
+    private int reopenIfClosed()
+    {
+        if (!aeron.isClosed() || closing || nowNs - nextReopenNs < 0)
+        {
+            return 0;
+        }
+        nextReopenNs = nowNs + REOPEN_INTERVAL_NS;
+        log.accept("link endpoint " + endpoint + ": its Aeron client was closed under it (a pause longer than the " +
+            "media driver's timeouts?); taking the links down and opening a new one");
+        for (final PeerLink peer : peers)
+        {
+            peer.down("this broker's link client was closed under it (a pause?)");
+            unbind(peer);
+        }
+        counters.close();
+        try
+        {
+            openAeron();
+            for (final PeerLink peer : peers)
+            {
+                peer.sender = new LinkSender(addPeerPublication(peer.endpoint), counters,
+                    peer.sender.maxPayloadLength(), driverInvoker);
+            }
+            log.accept("link endpoint " + endpoint + ": a new Aeron client is open; the links come up as their " +
+                "handshakes complete");
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(aeron); // a half-open client is closed: the next attempt starts again
+            errorHandler.onError(new IllegalStateException("link endpoint " + endpoint +
+                ": cannot open a new Aeron client (trying again in 1 s): " + ex.getMessage(), ex));
+        }
+        return 1;
+    }
+
     /** {@inheritDoc} */
     public String roleName()
     {
@@ -185,6 +244,7 @@ public final class LinkConductor implements Agent
         // the driver on this thread first: what arrived over UDP is in the images before they are read
         int work = null == driverInvoker ? 0 : driverInvoker.invoke();
         work += aeronInvoker.invoke();
+        work += reopenIfClosed();
         for (final PeerLink peer : peers)
         {
             work += peer.client.poll();

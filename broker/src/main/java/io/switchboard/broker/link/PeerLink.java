@@ -82,7 +82,8 @@ final class PeerLink implements RequestHandler, StreamHandler, ResponseListener,
     static final int MAX_OUTBOUND_CALLS = 65_536;
 
     final String endpoint;
-    final LinkSender sender;
+    /** To the peer; replaced when the link's Aeron client is opened again after it was closed under it. */
+    LinkSender sender;
     final Switchboard client;
     final LinkPublications publications;
     final LinkPieces pieces;
