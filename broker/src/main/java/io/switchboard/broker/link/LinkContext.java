@@ -32,7 +32,8 @@ public final class LinkContext
     /**
      * Property of the yields the link thread makes when idle before it parks (back-off idle strategy: 10 spins, these
      * yields, then parks of 1 µs growing to 1 ms). More yields answer calls across a link sooner, and take a core
-     * while calls keep coming.
+     * while calls keep coming. Only for a broker with an external media driver: with an embedded one the links run on
+     * the driver's thread, which idles as the driver does ({@code switchboard.driver.yield.us}).
      */
     public static final String IDLE_YIELDS_PROP = "switchboard.link.idle.yields";
 
