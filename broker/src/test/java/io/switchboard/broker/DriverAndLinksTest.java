@@ -136,10 +136,12 @@ class DriverAndLinksTest
     @Test
     void shouldTimeOutATaskWhenTheThreadDoesNotRun()
     {
+        final AtomicInteger givenUpRuns = new AtomicInteger();
         final IllegalStateException thrown = assertThrows(IllegalStateException.class, () ->
-            agent.call(() -> 1, TimeUnit.MILLISECONDS.toNanos(50)));
+            agent.call(givenUpRuns::incrementAndGet, TimeUnit.MILLISECONDS.toNanos(50)));
         assertTrue(thrown.getMessage().contains("did not run a task within 50 ms"), thrown.getMessage());
         start(); // the task given up is not run later, and the next one is taken
         assertEquals(2, agent.call(() -> 2, TIMEOUT_NS));
+        assertEquals(0, givenUpRuns.get());
     }
 }
