@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * of messages. Link: a publisher on broker A, a subscriber on broker B; the link carries what matches B's interest.
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.switchboard.bench.LinkThroughputHarness [--messages 200000]
- * [--payload 32] [--out FILE]}; with --out, {@code note} lines are appended to FILE.
+ * [--payload 32] [--out FILE] [--link-only]}; with --out, {@code note} lines are appended to FILE; --link-only skips the
+ * raw run (to count what the link's run alone costs, e.g. its system calls under {@code perf stat}).
  */
 public final class LinkThroughputHarness
 {
@@ -47,26 +48,31 @@ public final class LinkThroughputHarness
         int messages = 200_000;
         int payload = 32;
         Path out = null;
+        boolean linkOnly = false;
         for (int i = 0; i < args.length; i += 2)
         {
             switch (args[i])
             {
+                case "--link-only": linkOnly = true; i--; break;
                 case "--messages": messages = Integer.parseInt(args[i + 1]); break;
                 case "--payload": payload = Integer.parseInt(args[i + 1]); break;
                 case "--out": out = Path.of(args[i + 1]); break;
                 default:
-                    System.err.println("usage: LinkThroughputHarness [--messages 200000] [--payload 32] [--out FILE]");
+                    System.err.println("usage: LinkThroughputHarness [--messages 200000] [--payload 32] [--out FILE] " +
+                        "[--link-only]");
                     System.exit(2);
             }
         }
-        final double raw = raw(messages, payload);
-        final String rawLine = String.format("raw Aeron UDP pub/sub (loopback): %.0f msgs/s, %d messages of %d bytes",
-            raw, messages, payload);
+        final long[] cpu = new long[2];
+        final double raw = linkOnly ? Double.NaN : raw(messages, payload, cpu);
+        final String rawLine = String.format("raw Aeron UDP pub/sub (loopback): %.0f msgs/s, %d messages of %d bytes; " +
+            "process CPU %.0f ns per message", raw, messages, payload, (double)cpu[0] / messages);
         final long[] received = new long[1];
-        final double link = link(messages, payload, received);
+        final double link = link(messages, payload, received, cpu);
         final String linkLine = String.format("Switchboard pub/sub across a broker link (loopback): %.0f msgs/s, %d of " +
-            "%d messages of %d bytes received (the rest dropped at the link, counted)", link, received[0], messages,
-            payload);
+            "%d messages of %d bytes received (the rest dropped at the link, counted); process CPU %.0f ns, the " +
+            "two link threads' CPU %.0f ns per message", link, received[0], messages, payload,
+            (double)cpu[0] / messages, (double)cpu[1] / messages);
         final String ratio = String.format("pub/sub across a link / raw Aeron UDP = %.2fx (issue 15 target: at least " +
             "0.5x); load average %s", link / raw, Files.readString(Path.of("/proc/loadavg")).trim());
         for (final String line : new String[] {rawLine, linkLine, ratio})
@@ -90,7 +96,43 @@ public final class LinkThroughputHarness
                 10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1))));
     }
 
-    private static double raw(final int messages, final int payload) throws Exception
+    /** CPU time of this process so far, every thread (the harness measures the stretch a run takes). */
+    private static long processCpuNs()
+    {
+        return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** CPU time of every live thread so far, by thread name (threads of one name summed). */
+    private static java.util.Map<String, Long> threadCpuNs()
+    {
+        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        final java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            byName.merge(thread.getName().replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "ID"),
+                Math.max(0, threads.getThreadCpuTime(thread.getId())), Long::sum);
+        }
+        return byName;
+    }
+
+    /** CPU time of the brokers' link threads (each runs its embedded driver too) so far. */
+    private static long linkThreadsCpuNs()
+    {
+        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (thread.getName().startsWith("switchboard-driver-and-links") ||
+                thread.getName().startsWith("switchboard-link"))
+            {
+                sum += Math.max(0, threads.getThreadCpuTime(thread.getId()));
+            }
+        }
+        return sum;
+    }
+
+    private static double raw(final int messages, final int payload, final long[] cpu) throws Exception
     {
         final String id = UUID.randomUUID().toString();
         final String channel = "aeron:udp?endpoint=127.0.0.1:" + LinkLatencyHarness.freeUdpPort() + "|term-length=4m";
@@ -119,6 +161,7 @@ public final class LinkThroughputHarness
                 }
             }, "raw-subscriber");
             final UnsafeBuffer message = new UnsafeBuffer(new byte[payload]);
+            final long startCpuNs = processCpuNs();
             final long start = System.nanoTime();
             reader.start();
             for (int i = 0; i < messages; i++)
@@ -129,7 +172,9 @@ public final class LinkThroughputHarness
                 }
             }
             reader.join(TimeUnit.SECONDS.toMillis(120));
-            return count.get() / ((System.nanoTime() - start) / 1e9);
+            final double rate = count.get() / ((System.nanoTime() - start) / 1e9);
+            cpu[0] = processCpuNs() - startCpuNs;
+            return rate;
         }
         finally
         {
@@ -137,7 +182,8 @@ public final class LinkThroughputHarness
         }
     }
 
-    private static double link(final int messages, final int payload, final long[] received) throws Exception
+    private static double link(final int messages, final int payload, final long[] received, final long[] cpu)
+        throws Exception
     {
         final Path dir = Files.createTempDirectory("sb-bench-link-tp");
         final Path secret = dir.resolve("secret");
@@ -190,6 +236,9 @@ public final class LinkThroughputHarness
                     Thread.yield();
                 }
             }
+            final long startCpuNs = processCpuNs();
+            final long startLinkCpuNs = linkThreadsCpuNs();
+            final java.util.Map<String, Long> startThreads = Boolean.getBoolean("threads") ? threadCpuNs() : null;
             final long start = System.nanoTime();
             for (int i = 0; i < messages; i++)
             {
@@ -212,6 +261,13 @@ public final class LinkThroughputHarness
             }
             final long endNs = count.get() < messages ? lastChangeNs : System.nanoTime();
             received[0] = count.get();
+            cpu[0] = processCpuNs() - startCpuNs; // the idle second after a short count included: read as an upper bound
+            cpu[1] = linkThreadsCpuNs() - startLinkCpuNs;
+            if (null != startThreads) // -Dthreads=true: where the CPU went, per thread, in ns per message
+            {
+                threadCpuNs().forEach((name, ns) -> System.out.printf("thread %-60s %6.0f ns per message%n", name,
+                    (double)(ns - startThreads.getOrDefault(name, 0L)) / messages));
+            }
             return count.get() / ((endNs - start) / 1e9);
         }
         finally
