@@ -87,6 +87,16 @@ final class LinkSender
     }
 
     /**
+     * The position this side has written the publication to: it moved if something was offered since the last look.
+     *
+     * @return the publication's position, or a negative Aeron status once it is closed.
+     */
+    long position()
+    {
+        return publication.position();
+    }
+
+    /**
      * The longest payload of a call, reply, frame or publication that crosses in one message.
      *
      * @return bytes.
