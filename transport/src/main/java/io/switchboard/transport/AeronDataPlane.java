@@ -19,13 +19,10 @@ final class AeronDataPlane implements DataPlane
     private final Aeron aeron;
     private final AgentInvoker invoker;
 
-    private final AgentInvoker driverInvoker;
-
-    private AeronDataPlane(final Aeron aeron, final AgentInvoker driverInvoker)
+    private AeronDataPlane(final Aeron aeron)
     {
         this.aeron = aeron;
         this.invoker = aeron.conductorAgentInvoker();
-        this.driverInvoker = driverInvoker;
     }
 
     /**
@@ -42,7 +39,7 @@ final class AeronDataPlane implements DataPlane
             .useConductorAgentInvoker(ctx.useConductorAgentInvoker())
             .driverAgentInvoker(ctx.driverAgentInvoker()) // Aeron's synchronous calls run the driver while they wait
             .errorHandler(ctx.errorHandler())
-            .clientName("switchboard-" + ctx.clientName())), ctx.driverAgentInvoker());
+            .clientName("switchboard-" + ctx.clientName())));
     }
 
     public Log addLog(final String channel, final int streamId)
@@ -65,11 +62,6 @@ final class AeronDataPlane implements DataPlane
     public int invoke()
     {
         return null == invoker ? 0 : invoker.invoke();
-    }
-
-    public int invokeDriver()
-    {
-        return null == driverInvoker ? 0 : driverInvoker.invoke();
     }
 
     public boolean isClosed()

@@ -218,10 +218,7 @@ final class BrokerSession implements ControlProxy.Sender
             }
             if (read == 0)
             {
-                if (null != ctx.driverAgentInvoker())
-                {
-                    ctx.driverAgentInvoker().invoke(); // the broker answers once the driver has made our logs
-                }
+                ctx.invokeDriver(); // the broker answers once the driver has made our logs
                 Thread.onSpinWait();
                 Thread.yield();
             }

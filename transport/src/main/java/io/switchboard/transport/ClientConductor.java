@@ -535,10 +535,7 @@ final class ClientConductor implements Agent
                 if (!closed)
                 {
                     pollOwnSubscriptions();
-                    if (null != dataPlane)
-                    {
-                        dataPlane.invokeDriver(); // the readers' positions reach the log only when the driver runs
-                    }
+                    ctx.invokeDriver(); // the readers' positions reach the log only when the driver runs
                 }
             }
             finally

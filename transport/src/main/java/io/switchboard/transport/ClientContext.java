@@ -369,6 +369,17 @@ abstract class ClientContext<C extends ClientContext<C>>
     }
 
     /**
+     * Run the media driver's duty cycle where a loop of this client waits on the driver and this client's thread is the
+     * one that runs it ({@link #driverAgentInvoker(AgentInvoker)}); nothing otherwise.
+     *
+     * @return work done.
+     */
+    int invokeDriver()
+    {
+        return null == driverAgentInvoker ? 0 : driverAgentInvoker.invoke();
+    }
+
+    /**
      * Idle strategy of the client's own thread; default backs off to 1 ms parks, never busy-spins.
      *
      * @param idleStrategy to use when a duty cycle found no work.

@@ -127,10 +127,7 @@ final class ConductorRunner
                     }
                     if (0 == poll())
                     {
-                        if (null != ctx.driverAgentInvoker())
-                        {
-                            ctx.driverAgentInvoker().invoke(); // the broker's answer may wait on the driver we run
-                        }
+                        ctx.invokeDriver(); // the broker's answer may wait on the driver we run
                         Thread.yield();
                     }
                 }

@@ -135,14 +135,6 @@ interface DataPlane extends AutoCloseable
     int invoke();
 
     /**
-     * Run the media driver's duty cycle, where a loop waits on the driver and this client's thread is the one that runs
-     * it ({@link ClientContext#driverAgentInvoker(org.agrona.concurrent.AgentInvoker)}); nothing otherwise.
-     *
-     * @return work done.
-     */
-    int invokeDriver();
-
-    /**
      * Whether the Aeron client closed under us (a media driver timeout, a pause).
      *
      * @return true if closed.

@@ -873,7 +873,7 @@ final class PeerInboxProxy
                 break;
             }
             dataPlane.invoke();
-            dataPlane.invokeDriver(); // a back-pressured or unlinked log moves only when the driver runs
+            ctx.invokeDriver(); // a back-pressured or unlinked log moves only when the driver runs
             Thread.yield();
             result = offerPiece(log, position, length, fragment);
             if (result > 0 || Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)

@@ -294,7 +294,7 @@ final class PublicationProxy
                 break;
             }
             dataPlane.invoke();
-            dataPlane.invokeDriver(); // a back-pressured or unlinked log moves only when the driver runs
+            ctx.invokeDriver(); // a back-pressured or unlinked log moves only when the driver runs
             Thread.yield();
         }
 
@@ -337,7 +337,7 @@ final class PublicationProxy
                     break;
                 }
                 dataPlane.invoke();
-                dataPlane.invokeDriver();
+                ctx.invokeDriver();
                 if (null != ownReader)
                 {
                     ownReader.run(); // this peer may be one of the readers holding the log back

@@ -141,11 +141,6 @@ final class FakeDataPlane implements DataPlane
         return 0;
     }
 
-    public int invokeDriver()
-    {
-        return 0;
-    }
-
     public boolean isClosed()
     {
         return closed;
