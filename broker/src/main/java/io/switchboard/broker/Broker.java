@@ -91,14 +91,16 @@ public final class Broker implements AutoCloseable
                     throw new IllegalStateException("a media driver is already active in " + dir +
                         " (another broker?); stop it or give --aeron-dir");
                 }
+                // the driver's own thread's, or with links the thread that runs both (one of them, never both)
+                final DriverIdleStrategy driverIdle = new DriverIdleStrategy(
+                    TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()),
+                    DriverIdleStrategy.minParkNs(ctx.timerSlackNs(), linksOnDriverThread), SystemNanoClock.INSTANCE);
                 launched = files.launchDriver(new MediaDriver.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
                     .threadingMode(linksOnDriverThread ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
-                    .sharedIdleStrategy(new DriverIdleStrategy(TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()),
-                        DriverIdleStrategy.minParkNs(ctx.timerSlackNs(), ctx.linkContext().enabled()),
-                        SystemNanoClock.INSTANCE))
+                    .sharedIdleStrategy(driverIdle)
                     .ipcTermBufferLength(ctx.termLength())
                     // every page of a log is allocated when the log is made: on a full disk the driver then refuses a
                     // new log (storage check, ENOSPC) with an error its client is told, instead of a sparse log whose
@@ -122,10 +124,7 @@ public final class Broker implements AutoCloseable
                 if (linksOnDriverThread)
                 {
                     startedDriverAndLinks = new DriverAndLinks(launched.sharedAgentInvoker());
-                    startedDriverRunner = new AgentRunner(new DriverIdleStrategy(
-                        TimeUnit.MICROSECONDS.toNanos(ctx.driverYieldUs()), DriverIdleStrategy.minParkNs(
-                        ctx.timerSlackNs(), true), SystemNanoClock.INSTANCE), agentErrorHandler, null,
-                        startedDriverAndLinks);
+                    startedDriverRunner = new AgentRunner(driverIdle, agentErrorHandler, null, startedDriverAndLinks);
                     AgentRunner.startOnThread(startedDriverRunner, agentThreadFactory("media driver and links"));
                 }
             }
