@@ -119,14 +119,13 @@ public final class LinkThroughputHarness
     /** CPU time of the brokers' link threads (each runs its embedded driver too) so far. */
     private static long linkThreadsCpuNs()
     {
-        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         long sum = 0;
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        for (final java.util.Map.Entry<String, Long> byName : threadCpuNs().entrySet())
         {
-            if (thread.getName().startsWith("switchboard-driver-and-links") ||
-                thread.getName().startsWith("switchboard-link"))
+            if (byName.getKey().startsWith("switchboard-driver-and-links") ||
+                byName.getKey().startsWith("switchboard-link"))
             {
-                sum += Math.max(0, threads.getThreadCpuTime(thread.getId()));
+                sum += byName.getValue();
             }
         }
         return sum;
