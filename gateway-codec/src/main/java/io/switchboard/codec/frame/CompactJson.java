@@ -119,18 +119,9 @@ public final class CompactJson
                 {
                     return -1;
                 }
-                switch (bytes[i++])
+                if (!CompactScan.isCompactEscape(bytes[i++]))
                 {
-                    case '"':
-                    case '\\':
-                    case 'b':
-                    case 'f':
-                    case 'n':
-                    case 'r':
-                    case 't':
-                        break;
-                    default:
-                        return -1; // \/ and backslash-u: Jackson writes them otherwise
+                    return -1;
                 }
             }
             else if (b < 0x20)

@@ -190,21 +190,12 @@ public final class CompactScan
                     {
                         return -1;
                     }
-                    switch (bytes[i + 1])
+                    if (!isCompactEscape(bytes[i + 1]))
                     {
-                        case '"':
-                        case '\\':
-                        case 'b':
-                        case 'f':
-                        case 'n':
-                        case 'r':
-                        case 't':
-                            sawEscape = true;
-                            i += 2;
-                            break;
-                        default:
-                            return -1; // \/ and backslash-u: Jackson writes them otherwise; anything else is not JSON
+                        return -1;
                     }
+                    sawEscape = true;
+                    i += 2;
                 }
                 else
                 {
@@ -340,6 +331,31 @@ public final class CompactScan
     {
         return i + length <= limit && a == bytes[i] && b == bytes[i + 1] && c == bytes[i + 2] && d == bytes[i + 3] ?
             i + length : -1;
+    }
+
+    /**
+     * Whether the character after a backslash makes a two-character escape as Jackson writes it (a quote, a backslash,
+     * {@code b f n r t}); both compact paths refuse any other: {@code \/} and backslash-u because Jackson writes them
+     * otherwise, anything else because it is not JSON.
+     *
+     * @param escaped the byte after the backslash.
+     * @return true if the escape is as compact output writes it.
+     */
+    static boolean isCompactEscape(final byte escaped)
+    {
+        switch (escaped)
+        {
+            case '"':
+            case '\\':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                return true;
+            default:
+                return false;
+        }
     }
 
     /**
